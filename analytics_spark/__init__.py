@@ -1,0 +1,1 @@
+"""analytics_spark: PySpark jobs over the stored meetings."""

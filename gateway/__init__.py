@@ -1,0 +1,1 @@
+"""gateway: REST API, live events WebSocket, persistence of final segments, the web app."""

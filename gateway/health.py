@@ -1,0 +1,54 @@
+"""Liveness and readiness: is the process up, and can it reach Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from confluent_kafka import KafkaException
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from vori.kafka.topics import admin_client
+from vori.settings import Settings
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: Kafka answers a metadata request and PostgreSQL a query."""
+    settings: Settings = request.app.state.settings
+    engine: Engine = request.app.state.engine
+    kafka_ok, db_ok = await asyncio.gather(
+        asyncio.to_thread(_kafka_reachable, settings), asyncio.to_thread(_db_reachable, engine)
+    )
+    body = {
+        "kafka": "ok" if kafka_ok else "unreachable",
+        "postgres": "ok" if db_ok else "unreachable",
+    }
+    return JSONResponse(body, status_code=200 if kafka_ok and db_ok else 503)
+
+
+def _kafka_reachable(settings: Settings) -> bool:
+    try:
+        admin_client(settings.kafka, quiet=True).list_topics(timeout=2)
+    except KafkaException:
+        return False
+    return True
+
+
+def _db_reachable(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""kanban: boards, columns, cards and their history; idempotent upsert of proposed tasks."""

@@ -1,0 +1,1 @@
+"""stream_ingest: the audio WebSocket (auth, frame validation, acks, resume) into Kafka."""

@@ -1,0 +1,1 @@
+"""summarizer: rolling and final meeting summaries and action items (LLM or rules)."""

@@ -1,0 +1,116 @@
+"""Session-wide fixtures: ONE real Kafka broker and ONE real PostgreSQL for the whole run.
+
+Both listen on free loopback ports and keep their data in a temporary directory that is
+removed at the end. Tests under tests/integration, e2e, reliability and security get the
+`integration` marker automatically; tests/unit never starts them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.ports import free_port
+from vori.settings import Settings, load_settings
+
+SPEECH_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
+NEEDS_ENGINES = ("integration", "e2e", "reliability", "security")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for marker in NEEDS_ENGINES:
+            if marker in parts:
+                item.add_marker(getattr(pytest.mark, marker))
+                if marker != "integration":
+                    item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def engines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("engines")
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(engines_dir: Path) -> Iterator[object]:
+    """A real KRaft broker for the whole test session."""
+    from vori.local.kafka_broker import KafkaBroker
+
+    broker = KafkaBroker(engines_dir / "kafka", port=free_port(), controller_port=free_port())
+    broker.start(timeout_s=120)
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(engines_dir: Path) -> Iterator[object]:
+    """A real PostgreSQL server for the whole test session."""
+    from vori.local.postgres import LocalPostgres
+
+    server = LocalPostgres(engines_dir / "postgres", port=free_port())
+    server.start(timeout_s=60)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_settings_env(kafka_broker: object) -> dict[str, str]:
+    return {"VORI_KAFKA__BOOTSTRAP_SERVERS": kafka_broker.bootstrap_servers}  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def settings(kafka_broker: object, postgres_server: object, engines_dir: Path) -> Settings:
+    """Settings pointing at the session's real Kafka and PostgreSQL, topics and schema ready."""
+    from vori.db.migrate import upgrade
+    from vori.kafka.topics import ensure_topics
+
+    loaded = load_settings(
+        data_dir=engines_dir / "data",
+        database_url=postgres_server.url,  # type: ignore[attr-defined]
+        kafka={
+            "bootstrap_servers": kafka_broker.bootstrap_servers,  # type: ignore[attr-defined]
+            "embedded": False,
+            "partitions": {"audio.frames": 4, "transcript.segments": 2},
+            "default_partitions": 2,
+            "retry_backoff_s": 0.05,
+            "retry_backoff_max_s": 0.2,
+            "handler_max_attempts": 3,
+            "session_timeout_ms": 6000,
+        },
+    )
+    ensure_topics(loaded.kafka)
+    upgrade(loaded)
+    return loaded
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix for topic, group and database names of one test."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def speech_dir() -> Path:
+    if not SPEECH_DIR.is_dir():
+        pytest.skip(f"shared speech data not found at {SPEECH_DIR}")
+    return SPEECH_DIR
+
+
+def subprocess_env(settings: Settings) -> dict[str, str]:
+    """Environment that makes a child `vori` process use the session's engines."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "VORI_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+            "VORI_KAFKA__EMBEDDED": "false",
+            "VORI_KAFKA__SESSION_TIMEOUT_MS": str(settings.kafka.session_timeout_ms),
+            "VORI_DATABASE_URL": settings.sqlalchemy_url,
+            "VORI_DATA_DIR": str(settings.data_dir),
+        }
+    )
+    return env

@@ -1,0 +1,1 @@
+"""transcriber: per-stream VAD segmentation and streaming faster-whisper decoding."""

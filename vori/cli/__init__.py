@@ -1,0 +1,1 @@
+"""The `vori` command line."""

@@ -1,0 +1,123 @@
+"""`vori up`: the whole local stack in one process tree that Ctrl-C stops completely.
+
+Kafka and PostgreSQL are started first, in order, and checked; topics and migrations are
+applied; then honcho supervises every service (a service that dies stops the stack, as
+a supervisor should, rather than leaving a half-working system). A watcher prints one
+line per service when its health endpoint answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+import threading
+import time
+
+import httpx
+from honcho.manager import Manager
+
+from vori.db.migrate import upgrade
+from vori.kafka.topics import ensure_topics, wait_for_kafka
+from vori.local.kafka_broker import KafkaBroker, MissingToolError
+from vori.local.postgres import LocalPostgres
+from vori.services import SERVICES, Service
+from vori.settings import Settings
+
+log = logging.getLogger("vori.up")
+
+
+def say(line: str) -> None:
+    """A status line for the person at the terminal."""
+    print(f"vori | {line}", flush=True)
+
+
+def run_stack(settings: Settings, only: list[str] | None = None) -> int:
+    """Run everything until Ctrl-C or SIGTERM; returns the exit code."""
+    data_dir = settings.data_dir.resolve()
+    broker: KafkaBroker | None = None
+    postgres: LocalPostgres | None = None
+    started = time.monotonic()
+    try:
+        if settings.kafka.embedded:
+            broker = KafkaBroker.from_settings(settings.kafka, data_dir / "kafka")
+            broker.start()
+            say(f"kafka ready at {broker.bootstrap_servers} (pid {broker.process.pid})")  # type: ignore[union-attr]
+        else:
+            wait_for_kafka(settings.kafka)
+            say(f"kafka reachable at {settings.kafka.bootstrap_servers} (external)")
+        created = ensure_topics(settings.kafka)
+        say(f"topics ready ({len(created)} created)")
+        if settings.uses_local_postgres:
+            pg = settings.postgres
+            postgres = LocalPostgres(
+                data_dir / "postgres", pg.port, pg.user, pg.database, host=settings.host
+            )
+            postgres.start()
+            say(f"postgresql ready at {settings.host}:{pg.port} (pid {postgres.process.pid})")  # type: ignore[union-attr]
+        upgrade(settings)
+        say("database schema up to date")
+        services = _select(only)
+        return _supervise(settings, services, started)
+    except MissingToolError as exc:
+        say(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    finally:
+        if postgres is not None:
+            postgres.stop()
+            say("postgresql stopped")
+        if broker is not None:
+            broker.stop()
+            say("kafka stopped")
+
+
+def _select(only: list[str] | None) -> list[Service]:
+    wanted = [SERVICES[name] for name in only] if only else list(SERVICES.values())
+    available = [service for service in wanted if service.available]
+    for service in wanted:
+        if not service.available:
+            say(f"{service.name}: not part of this build yet, skipped")
+    return available
+
+
+def _supervise(settings: Settings, services: list[Service], started: float) -> int:
+    manager = Manager()
+    for service in services:
+        command = shlex.join([sys.executable, "-m", "vori", service.name])
+        manager.add_process(service.name, command)
+    watcher = threading.Thread(
+        target=_announce_ready, args=(settings, services, started), daemon=True
+    )
+    watcher.start()
+    manager.loop()
+    return int(manager.returncode or 0)
+
+
+def _announce_ready(settings: Settings, services: list[Service], started: float) -> None:
+    """Print a line per service as its health endpoint answers, then the app's URL."""
+    pending = {s.name: s for s in services if s.health_url is not None}
+    for service in services:
+        if service.health_url is None:
+            say(f"{service.name} started")
+    deadline = time.monotonic() + 120
+    with httpx.Client(timeout=1.0) as client:
+        while pending and time.monotonic() < deadline:
+            for name, service in list(pending.items()):
+                assert service.health_url is not None
+                try:
+                    if client.get(service.health_url(settings)).status_code == 200:
+                        say(f"{name} ready at {service.health_url(settings).rsplit('/', 1)[0]}")
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.2)
+    if pending:
+        say(f"not ready after 120 s: {', '.join(pending)}")
+        return
+    elapsed = time.monotonic() - started
+    urls = [s.public_url(settings) for s in services if s.public_url is not None]
+    where = f": open {urls[0]}" if urls else ""
+    say(f"all services ready in {elapsed:.1f} s{where} (Ctrl-C stops everything)")

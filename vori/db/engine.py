@@ -1,0 +1,20 @@
+"""SQLAlchemy 2 engine and sessions from the configured database URL."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from vori.settings import Settings
+
+
+def create_db_engine(settings: Settings, **kwargs: object) -> Engine:
+    """An engine for the configured database (external DATABASE_URL or the local server)."""
+    options: dict[str, object] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    options.update(kwargs)
+    return create_engine(settings.sqlalchemy_url, **options)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (handlers return them)."""
+    return sessionmaker(engine, expire_on_commit=False)

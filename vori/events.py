@@ -1,0 +1,345 @@
+"""Every Kafka message of vori as a typed, versioned pydantic model, with its topic beside it.
+
+A producer serialises through :func:`encode` and a consumer parses through :func:`decode`;
+a schema change is a change here. Audio frames carry raw PCM as the message value and
+their metadata as JSON in one header, so the hot path never base64-encodes audio.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SCHEMA_VERSION = 1
+META_HEADER = "vori-meta"
+
+# Topic names: the only place they are spelled.
+AUDIO_FRAMES = "audio.frames"
+TRANSCRIPT_SEGMENTS = "transcript.segments"
+MEETING_EVENTS = "meeting.events"
+MEETING_SUMMARIES = "meeting.summaries"
+TASKS_PROPOSED = "tasks.proposed"
+KANBAN_CHANGES = "kanban.changes"
+DEAD_LETTER_SUFFIX = ".dlq"
+
+
+def dead_letter_topic(topic: str) -> str:
+    """The dead-letter topic of a topic."""
+    return topic + DEAD_LETTER_SUFFIX
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """Base of every message: a schema version and the topic it belongs on."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    topic: ClassVar[str]
+    version: int = SCHEMA_VERSION
+
+    def key(self) -> str:
+        """The partition key: everything of one stream or meeting stays in order."""
+        raise NotImplementedError
+
+
+# -- audio.frames -----------------------------------------------------------------------
+
+
+def stream_id_for(meeting_id: str, participant_id: str, device: str = "mic") -> str:
+    """A stream id that names its meeting and participant, so speakers need no diarization."""
+    return f"{meeting_id}:{participant_id}:{device}"
+
+
+class AudioFrame(Event):
+    """A run of PCM s16le mono samples of one stream, starting at sample ``position``."""
+
+    topic: ClassVar[str] = AUDIO_FRAMES
+    stream_id: str
+    meeting_id: str
+    participant_id: str
+    speaker: str | None = None
+    seq: int = Field(ge=0, description="Frame number within the stream.")
+    position: int = Field(ge=0, description="Stream sample index of the first sample.")
+    sample_rate: int = 16000
+    capture_time: datetime | None = None
+    end_of_stream: bool = False
+    pcm: bytes = Field(default=b"", exclude=True, repr=False)
+
+    def key(self) -> str:
+        return self.stream_id
+
+    @property
+    def samples(self) -> int:
+        return len(self.pcm) // 2
+
+    @property
+    def end_position(self) -> int:
+        return self.position + self.samples
+
+
+# -- transcript.segments ----------------------------------------------------------------
+
+
+class Word(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    word: str
+    start: float
+    end: float
+    probability: float | None = None
+
+
+class SegmentTiming(BaseModel):
+    """Wall-clock instants (UTC) that latency measurements are computed from."""
+
+    model_config = ConfigDict(frozen=True)
+    audio_end_capture_time: datetime | None = None
+    audio_end_received_at: datetime | None = None
+    decode_started_at: datetime | None = None
+    decode_finished_at: datetime | None = None
+    produced_at: datetime | None = None
+
+
+def segment_id_for(stream_id: str, start_sample: int) -> str:
+    """Deterministic segment id from stream and start sample: a replay yields the same id."""
+    digest = hashlib.sha256(f"{stream_id}@{start_sample}".encode()).hexdigest()[:24]
+    return f"seg_{digest}"
+
+
+class TranscriptSegment(Event):
+    """A partial (revisable) or final transcript of one utterance of one stream."""
+
+    topic: ClassVar[str] = TRANSCRIPT_SEGMENTS
+    id: str
+    meeting_id: str
+    stream_id: str
+    participant_id: str | None = None
+    speaker: str | None = None
+    final: bool
+    revision: int = Field(0, ge=0)
+    start: float = Field(ge=0, description="Seconds of stream time.")
+    end: float = Field(ge=0)
+    start_sample: int = Field(ge=0)
+    end_sample: int = Field(ge=0)
+    text: str
+    stable_text: str = ""
+    words: list[Word] = Field(default_factory=list)
+    language: str | None = None
+    confidence: float | None = None
+    model: str | None = None
+    timing: SegmentTiming = Field(default_factory=SegmentTiming)
+
+    def key(self) -> str:
+        return self.meeting_id
+
+
+# -- meeting.events ---------------------------------------------------------------------
+
+MeetingEventType = Literal["started", "participant_joined", "participant_left", "ended"]
+
+
+class MeetingEvent(Event):
+    """Lifecycle of a meeting: started, participants joining and leaving, ended."""
+
+    topic: ClassVar[str] = MEETING_EVENTS
+    type: MeetingEventType
+    meeting_id: str
+    participant_id: str | None = None
+    participant_name: str | None = None
+    stream_id: str | None = None
+    language: str | None = None
+    at: datetime = Field(default_factory=utc_now)
+
+    def key(self) -> str:
+        return self.meeting_id
+
+
+# -- meeting.summaries ------------------------------------------------------------------
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    segment_id: str
+    quote: str
+    at: float | None = Field(None, description="Seconds into the meeting.")
+
+
+class ActionItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    task_key: str
+    title: str
+    assignee: str | None = None
+    due_date: str | None = Field(None, description="ISO calendar date.")
+    status: Literal["open", "cancelled"] = "open"
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class MeetingSummary(Event):
+    """A rolling or final summary of a meeting."""
+
+    topic: ClassVar[str] = MEETING_SUMMARIES
+    meeting_id: str
+    kind: Literal["rolling", "final"]
+    revision: int = Field(0, ge=0)
+    language: str | None = None
+    overview: str = ""
+    key_points: list[str] = Field(default_factory=list)
+    decisions: list[str] = Field(default_factory=list)
+    open_questions: list[str] = Field(default_factory=list)
+    action_items: list[ActionItem] = Field(default_factory=list)
+    source: Literal["llm", "rules"]
+    created_at: datetime = Field(default_factory=utc_now)
+
+    def key(self) -> str:
+        return self.meeting_id
+
+
+# -- tasks.proposed ---------------------------------------------------------------------
+
+
+def task_key_for(meeting_id: str, normalised_title: str) -> str:
+    """Deterministic task key from meeting and normalised task text."""
+    digest = hashlib.sha256(f"{meeting_id}|{normalised_title}".encode()).hexdigest()[:20]
+    return f"task_{digest}"
+
+
+class TaskProposal(Event):
+    """Action items of a meeting, proposed to its board; upserted by task key."""
+
+    topic: ClassVar[str] = TASKS_PROPOSED
+    meeting_id: str
+    board_id: str | None = None
+    items: list[ActionItem]
+    source: Literal["llm", "rules"]
+
+    def key(self) -> str:
+        return self.meeting_id
+
+
+# -- kanban.changes ---------------------------------------------------------------------
+
+
+class CardSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    board_id: str
+    column: str
+    title: str
+    assignee: str | None = None
+    due_date: str | None = None
+    task_key: str | None = None
+    version: int = 1
+
+
+class KanbanChange(Event):
+    """A card was created, moved or edited on a board."""
+
+    topic: ClassVar[str] = KANBAN_CHANGES
+    board_id: str
+    change: Literal["created", "moved", "edited", "deleted"]
+    card: CardSnapshot
+    meeting_id: str | None = None
+    actor: str | None = None
+    at: datetime = Field(default_factory=utc_now)
+
+    def key(self) -> str:
+        return self.board_id
+
+
+# -- dead letters -----------------------------------------------------------------------
+
+
+class DeadLetter(Event):
+    """A message that could not be handled, with where it came from, why, and its bytes."""
+
+    topic: ClassVar[str] = "dead.letters"
+    source_topic: str
+    partition: int
+    offset: int
+    message_key: str | None = None
+    value_b64: str = Field("", description="The original message value, base64.")
+    headers: dict[str, str] = Field(default_factory=dict)
+    error: str
+    attempts: int
+    consumer_group: str
+    failed_at: datetime = Field(default_factory=utc_now)
+
+    def key(self) -> str:
+        return self.message_key or ""
+
+
+# -- codec ------------------------------------------------------------------------------
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    model.topic: model
+    for model in (
+        AudioFrame,
+        TranscriptSegment,
+        MeetingEvent,
+        MeetingSummary,
+        TaskProposal,
+        KanbanChange,
+    )
+}
+TOPICS: tuple[str, ...] = tuple(EVENT_TYPES)
+
+Headers = list[tuple[str, bytes]]
+# What confluent-kafka hands back as a message's headers.
+RawHeaders = list[tuple[str, str | bytes | None]] | dict[str, str | bytes | None] | None
+
+
+@dataclass(frozen=True)
+class EncodedMessage:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Headers
+
+
+class DecodeError(ValueError):
+    """A message that does not parse as its topic's event model (a poison message)."""
+
+
+def encode(event: Event) -> EncodedMessage:
+    """Serialise an event for its topic."""
+    key = event.key().encode()
+    if isinstance(event, AudioFrame):
+        meta = event.model_dump_json().encode()
+        return EncodedMessage(event.topic, key, event.pcm, [(META_HEADER, meta)])
+    return EncodedMessage(event.topic, key, event.model_dump_json().encode(), [])
+
+
+def decode(topic: str, value: bytes | None, headers: RawHeaders = None) -> Event:
+    """Parse a message of a topic into its event model; DecodeError if it does not parse."""
+    model = DeadLetter if topic.endswith(DEAD_LETTER_SUFFIX) else EVENT_TYPES.get(topic)
+    if model is None:
+        raise DecodeError(f"no event model for topic {topic!r}")
+    try:
+        if model is AudioFrame:
+            meta = _header(headers, META_HEADER)
+            if meta is None:
+                raise DecodeError(f"audio frame without the {META_HEADER} header")
+            fields: dict[str, Any] = json.loads(meta)
+            pcm = value or b""
+            if len(pcm) % 2:
+                raise DecodeError("audio frame with an odd number of bytes")
+            return AudioFrame.model_validate({**fields, "pcm": pcm})
+        if value is None:
+            raise DecodeError(f"empty message on {topic}")
+        return model.model_validate_json(value)
+    except (ValidationError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DecodeError(f"{topic}: {exc}") from exc
+
+
+def _header(headers: RawHeaders, name: str) -> bytes | None:
+    items = headers.items() if isinstance(headers, dict) else (headers or [])
+    for key, value in items:
+        if key == name:
+            return value.encode() if isinstance(value, str) else value
+    return None

@@ -1,0 +1,242 @@
+"""The one consumer loop of vori: every worker is a handler plus its state run by this loop.
+
+Poll, decode through the event models, call the handler, and store the offset only after
+the handler succeeded (librdkafka commits stored offsets in the background and on close),
+so a crash redelivers instead of losing. Failing handlers are retried with exponential
+back-off; a message that cannot be decoded, that the handler declares poison, or that
+keeps failing goes to the topic's dead-letter topic with the error and the partition
+keeps flowing. SIGTERM and SIGINT stop the loop cleanly between messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from vori.events import (
+    DeadLetter,
+    DecodeError,
+    Event,
+    RawHeaders,
+    dead_letter_topic,
+    decode,
+)
+from vori.kafka.producer import EventProducer
+from vori.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """Where a message came from, for handlers that need more than the event."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    timestamp_ms: int | None
+
+
+Handler = Callable[[Event, MessageContext], None]
+
+
+class PoisonMessageError(Exception):
+    """Raised by a handler for a message that can never succeed: dead-letter it at once."""
+
+
+class _StopRequestedError(Exception):
+    """Raised inside a retry back-off when the loop is asked to stop."""
+
+
+def consumer_config(kafka: KafkaSettings, group_id: str, **overrides: Any) -> dict[str, Any]:
+    """librdkafka settings of every vori consumer; overrides win."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": kafka.bootstrap_servers,
+        "client.id": f"{kafka.client_id}-{group_id}",
+        "group.id": group_id,
+        "auto.offset.reset": "earliest",
+        # Offsets are stored by the loop after the handler succeeded, never on poll.
+        "enable.auto.offset.store": False,
+        "enable.auto.commit": True,
+        "auto.commit.interval.ms": kafka.commit_interval_ms,
+        "session.timeout.ms": kafka.session_timeout_ms,
+        "partition.assignment.strategy": "cooperative-sticky",
+        "logger": logging.getLogger("vori.librdkafka"),
+    }
+    config.update(overrides)
+    return config
+
+
+class ConsumerLoop:
+    """Runs a handler over the messages of some topics until stopped."""
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        group_id: str,
+        topics: Sequence[str],
+        handler: Handler,
+        *,
+        on_tick: Callable[[], None] | None = None,
+        poll_timeout_s: float = 0.5,
+        **consumer_overrides: Any,
+    ) -> None:
+        self.kafka = kafka
+        self.group_id = group_id
+        self.topics = list(topics)
+        self.handler = handler
+        self.on_tick = on_tick
+        self.poll_timeout_s = poll_timeout_s
+        self.consumer = Consumer(consumer_config(kafka, group_id, **consumer_overrides))
+        self.dead_letters = EventProducer(kafka)
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask the loop to finish the message in hand and return."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self, *, install_signal_handlers: bool = True) -> None:
+        """Consume until `stop()` or SIGTERM/SIGINT; commits stored offsets on the way out."""
+        if install_signal_handlers and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        self.consumer.subscribe(self.topics)
+        log.info("consumer group %s reading %s", self.group_id, ", ".join(self.topics))
+        try:
+            while not self._stop.is_set():
+                message = self.consumer.poll(self.poll_timeout_s)
+                if message is not None:
+                    self._process(message)
+                if self.on_tick is not None:
+                    self.on_tick()
+        except _StopRequestedError:
+            log.info("consumer group %s stopping during a retry", self.group_id)
+        finally:
+            self.consumer.close()
+            self.dead_letters.flush(10)
+            log.info("consumer group %s stopped", self.group_id)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after the current message", signal.Signals(signum).name)
+        self.stop()
+
+    def _process(self, message: Message) -> None:
+        error = message.error()
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF:
+                return
+            if error.fatal():
+                raise KafkaException(error)
+            log.warning("consumer %s: %s", self.group_id, error)
+            return
+        context = MessageContext(
+            topic=message.topic() or "",
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            key=_text(message.key()),
+            timestamp_ms=message.timestamp()[1] if message.timestamp()[0] else None,
+        )
+        try:
+            event = decode(context.topic, message.value(), message.headers())
+        except DecodeError as exc:
+            self._dead_letter(message, context, f"undecodable: {exc}", attempts=0)
+        else:
+            self._handle_with_retries(message, event, context)
+        self.consumer.store_offsets(message)
+
+    def _handle_with_retries(self, message: Message, event: Event, context: MessageContext) -> None:
+        attempts = 0
+        retrying = Retrying(
+            stop=stop_after_attempt(self.kafka.handler_max_attempts),
+            wait=wait_exponential(
+                multiplier=self.kafka.retry_backoff_s, max=self.kafka.retry_backoff_max_s
+            ),
+            retry=retry_if_not_exception_type((PoisonMessageError, _StopRequestedError)),
+            sleep=self._sleep_unless_stopping,
+            reraise=False,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    self.handler(event, context)
+        except PoisonMessageError as exc:
+            self._dead_letter(message, context, f"poison: {exc}", attempts)
+        except RetryError as exc:
+            failure = exc.last_attempt.exception()
+            log.error(
+                "group %s gave up on %s[%d]@%d after %d attempts: %r",
+                self.group_id,
+                context.topic,
+                context.partition,
+                context.offset,
+                attempts,
+                failure,
+            )
+            self._dead_letter(message, context, f"failed: {failure!r}", attempts)
+
+    def _sleep_unless_stopping(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            raise _StopRequestedError
+
+    def _dead_letter(
+        self, message: Message, context: MessageContext, error: str, attempts: int
+    ) -> None:
+        """Publish the message to its dead-letter topic and wait until Kafka has it."""
+        letter = DeadLetter(
+            source_topic=context.topic,
+            partition=context.partition,
+            offset=context.offset,
+            message_key=context.key,
+            value_b64=base64.b64encode(message.value() or b"").decode(),
+            headers={
+                name: base64.b64encode(_raw(value)).decode()
+                for name, value in _header_items(message.headers())
+            },
+            error=error[:4000],
+            attempts=attempts,
+            consumer_group=self.group_id,
+        )
+        self.dead_letters.publish(letter, topic=dead_letter_topic(context.topic))
+        if self.dead_letters.flush(30) != 0:
+            # Not durable in the dead-letter topic: do not move past it.
+            raise KafkaException(f"dead letter for {context.topic}@{context.offset} not delivered")
+        log.warning(
+            "dead-lettered %s[%d]@%d: %s", context.topic, context.partition, context.offset, error
+        )
+
+
+def _text(raw: bytes | str | None) -> str | None:
+    if raw is None:
+        return None
+    return raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+
+
+def _header_items(headers: RawHeaders) -> list[tuple[str, str | bytes | None]]:
+    return list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+
+
+def _raw(value: str | bytes | None) -> bytes:
+    if value is None:
+        return b""
+    return value.encode() if isinstance(value, str) else value

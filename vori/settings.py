@@ -1,0 +1,256 @@
+"""The one settings tree of vori: a section per service under one root, loaded once.
+
+Every value comes from an environment variable with the ``VORI_`` prefix (nested
+sections joined with ``__``, e.g. ``VORI_KAFKA__BOOTSTRAP_SERVERS``) or from an optional
+``.env`` file. ``DATABASE_URL``, ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` are also read
+under their conventional names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "VORI_"
+NESTED_DELIMITER = "__"
+
+
+class KafkaSettings(BaseModel):
+    """Where Kafka is and how vori's topics are laid out."""
+
+    bootstrap_servers: str = Field(
+        "127.0.0.1:19092", description="Kafka bootstrap servers (host:port, comma separated)."
+    )
+    embedded: bool = Field(
+        True, description="`vori up` starts a local KRaft broker; false uses an external Kafka."
+    )
+    controller_port: int = Field(
+        19093, ge=1, le=65535, description="Controller port of the local broker."
+    )
+    heap: str = Field("256m", description="JVM heap of the local broker.")
+    default_partitions: int = Field(
+        3, ge=1, le=1024, description="Partitions of a topic not listed in `partitions`."
+    )
+    partitions: dict[str, int] = Field(
+        default_factory=lambda: {"audio.frames": 12, "transcript.segments": 6},
+        description="Partitions per topic, as JSON (one partition per concurrent stream at most).",
+    )
+    replication_factor: int = Field(1, ge=1, le=16, description="Replication factor of topics.")
+    client_id: str = Field("vori", description="Client id prefix sent to the broker.")
+    commit_interval_ms: int = Field(
+        1000, ge=100, le=60000, description="How often stored offsets are committed."
+    )
+    session_timeout_ms: int = Field(
+        10000, ge=6000, le=300000, description="Consumer group session timeout."
+    )
+    handler_max_attempts: int = Field(
+        5, ge=1, le=100, description="Attempts at a failing message before the dead-letter topic."
+    )
+    retry_backoff_s: float = Field(
+        0.2, gt=0, le=60, description="First retry back-off; it doubles per attempt."
+    )
+    retry_backoff_max_s: float = Field(5.0, gt=0, le=600, description="Longest retry back-off.")
+
+
+class PostgresSettings(BaseModel):
+    """The local PostgreSQL server that `vori up` starts when no DATABASE_URL is given."""
+
+    port: int = Field(15432, ge=1, le=65535, description="Port of the local PostgreSQL server.")
+    user: str = Field("vori", description="Database role of the local server.")
+    database: str = Field("vori", description="Database name on the local server.")
+
+
+class GatewaySettings(BaseModel):
+    """The gateway: REST API, events WebSocket, the built web app."""
+
+    port: int = Field(8000, ge=1, le=65535, description="Port of the gateway (the web app URL).")
+    jwt_secret: SecretStr = Field(
+        SecretStr("change-me-in-production-this-is-only-for-local-use"),
+        description="Secret that signs access tokens. Set it in any shared deployment.",
+    )
+    jwt_ttl_s: int = Field(8 * 3600, ge=60, description="Lifetime of an access token in seconds.")
+    public_url: str | None = Field(None, description="URL that browsers use to reach the gateway.")
+
+
+class IngestSettings(BaseModel):
+    """The audio WebSocket service."""
+
+    port: int = Field(8001, ge=1, le=65535, description="Port of the audio ingest service.")
+    public_url: str | None = Field(
+        None, description="WebSocket base URL that clients use for audio (ws://host:port)."
+    )
+    idle_timeout_s: float = Field(
+        30.0, gt=0, description="A stream without audio this long is closed with end-of-stream."
+    )
+    max_inflight_bytes: int = Field(
+        1_048_576, ge=65536, description="Unacknowledged audio per stream before reads pause."
+    )
+
+
+class TranscriberSettings(BaseModel):
+    """Speech recognition: models and decoding."""
+
+    model_en: str = Field("tiny.en", description="Model for English: a name or a directory.")
+    model_multilingual: str = Field(
+        "base", description="Model for Korean and automatic detection: a name or a directory."
+    )
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where CTranslate2 runs.")
+    compute_type: str = Field("int8", description="CTranslate2 compute type.")
+    cpu_threads: int = Field(2, ge=1, le=256, description="Threads per decode.")
+
+
+class SummarizerSettings(BaseModel):
+    """The meeting summarizer; the LLM endpoint itself is `OPENAI_BASE_URL` at the root."""
+
+    model: str = Field(
+        "gpt-4o-mini", description="Chat model name on the OpenAI-compatible server."
+    )
+
+
+class KanbanSettings(BaseModel):
+    """The kanban service."""
+
+    port: int = Field(8002, ge=1, le=65535, description="Port of the kanban service.")
+
+
+class AnalyticsSettings(BaseModel):
+    """Spark analytics jobs."""
+
+    spark_master: str = Field("local[2]", description="Spark master URL for the analytics jobs.")
+
+
+class Settings(BaseSettings):
+    """Root of vori's configuration; one nested section per service."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED_DELIMITER,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(
+        Path(".vori"), description="Where local Kafka, PostgreSQL and model caches keep data."
+    )
+    host: str = Field("127.0.0.1", description="Address the local services listen on.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of every service."
+    )
+    database_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("VORI_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL of an external PostgreSQL; unset starts a local server.",
+    )
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("VORI_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible API base URL; unset means the rule-based fallback.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("VORI_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the OpenAI-compatible server.",
+    )
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    transcriber: TranscriberSettings = Field(default_factory=TranscriberSettings)
+    summarizer: SummarizerSettings = Field(default_factory=SummarizerSettings)
+    kanban: KanbanSettings = Field(default_factory=KanbanSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL services use: the external one, or the local server's."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        pg = self.postgres
+        return f"postgresql+psycopg://{pg.user}@{self.host}:{pg.port}/{pg.database}"
+
+    @property
+    def uses_local_postgres(self) -> bool:
+        return not self.database_url
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message names each offending variable."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain ``postgresql://`` URLs at the psycopg 3 driver that vori ships."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+_ALIASED = {"DATABASE_URL", "OPENAI_BASE_URL", "OPENAI_API_KEY"}
+
+
+def env_var_name(location: tuple[int | str, ...]) -> str:
+    """The environment variable that sets the field at a pydantic error location."""
+    parts = [str(p) for p in location if not isinstance(p, int)]
+    if len(parts) == 1 and parts[0].upper().removeprefix(ENV_PREFIX) in _ALIASED:
+        name = parts[0].upper().removeprefix(ENV_PREFIX)
+        return f"{ENV_PREFIX}{name} (or {name})"
+    return ENV_PREFIX + NESTED_DELIMITER.join(p.upper() for p in parts)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load settings from the environment and ``.env``; raise SettingsError naming variables."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [
+            f"{env_var_name(err['loc'])}: {err['msg']} (got {err.get('input')!r})"
+            for err in exc.errors()
+        ]
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once at start."""
+    return load_settings()
+
+
+def describe_settings() -> Iterator[tuple[str, str, str]]:
+    """Yield (variable, default, description) for every setting, for docs and checks."""
+    yield from _describe(Settings, ENV_PREFIX)
+
+
+def _describe(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str]]:
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from _describe(annotation, f"{prefix}{name.upper()}{NESTED_DELIMITER}")
+            continue
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, SecretStr):
+            default = "(secret)"
+        elif isinstance(default, dict | list):
+            default = json.dumps(default)
+        variable = f"{prefix}{name.upper()}"
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            others = [str(a) for a in alias.choices if str(a).isupper() and str(a) != variable]
+            if others:
+                variable += " or " + " or ".join(others)
+        yield variable, "" if default is None else str(default), field.description or ""
+
+
+def known_env_vars() -> set[str]:
+    """Every environment variable name that configures vori."""
+    names: set[str] = set()
+    for variable, _default, _description in describe_settings():
+        names.update(part.strip() for part in variable.split(" or "))
+    return names
