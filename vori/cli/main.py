@@ -100,7 +100,7 @@ def show_settings(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Apply migrations (to the newest revision by default)."""
     from vori.db.migrate import upgrade
 

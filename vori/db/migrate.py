@@ -20,8 +20,8 @@ def alembic_config(settings: Settings) -> Config:
     return config
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
-    """Apply migrations up to `revision` (idempotent: safe at every start)."""
+def upgrade(settings: Settings, revision: str = "heads") -> None:
+    """Apply migrations up to `revision`, every branch head by default (idempotent)."""
     command.upgrade(alembic_config(settings), revision)
 
 

@@ -1,0 +1,102 @@
+"""Shared authentication: argon2 password hashes, JWT access tokens, meeting membership.
+
+The gateway issues tokens; the gateway, stream_ingest and kanban verify them with the
+same secret from settings. A meeting that a user is not a member of is indistinguishable
+from one that does not exist (both give None here, 404 or 4404 at the edges).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vori.db.tables import Meeting, MeetingMember
+from vori.settings import GatewaySettings
+
+JWT_ALGORITHM = "HS256"
+JWT_AUDIENCE = "vori"
+_hasher = PasswordHasher()
+
+
+class InvalidTokenError(Exception):
+    """A token that is missing, malformed, badly signed or expired; the message says which."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a request or a WebSocket."""
+
+    user_id: str
+    email: str
+    name: str
+
+
+def new_id(prefix: str) -> str:
+    """A random, URL-safe identifier with a readable prefix (`usr_...`, `mtg_...`)."""
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_token(
+    gateway: GatewaySettings, principal: Principal, *, now: datetime | None = None
+) -> str:
+    """A signed access token for the principal that expires after the configured TTL."""
+    issued = now or datetime.now(UTC)
+    claims = {
+        "sub": principal.user_id,
+        "email": principal.email,
+        "name": principal.name,
+        "aud": JWT_AUDIENCE,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + timedelta(seconds=gateway.jwt_ttl_s)).timestamp()),
+    }
+    return jwt.encode(claims, gateway.jwt_secret.get_secret_value(), algorithm=JWT_ALGORITHM)
+
+
+def verify_token(gateway: GatewaySettings, token: str | None) -> Principal:
+    """The principal a token names; InvalidTokenError with a readable reason otherwise."""
+    if not token:
+        raise InvalidTokenError("missing token")
+    try:
+        claims = jwt.decode(
+            token,
+            gateway.jwt_secret.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
+            options={"require": ["sub", "exp", "aud"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidTokenError("token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidTokenError(f"invalid token: {exc}") from exc
+    return Principal(
+        user_id=str(claims["sub"]),
+        email=str(claims.get("email", "")),
+        name=str(claims.get("name", "")),
+    )
+
+
+def meeting_for_member(session: Session, meeting_id: str, user_id: str) -> Meeting | None:
+    """The meeting if the user is one of its members, else None (as if it did not exist)."""
+    return session.scalars(
+        select(Meeting)
+        .join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
+        .where(Meeting.id == meeting_id, MeetingMember.user_id == user_id)
+    ).first()
