@@ -64,7 +64,8 @@ class AudioFrame(Event):
     stream_id: str
     meeting_id: str
     participant_id: str
-    speaker: str | None = None
+    speaker: str | None = Field(None, description="Display name of the participant.")
+    language: str | None = Field(None, description="Meeting language: en, ko or auto.")
     seq: int = Field(ge=0, description="Frame number within the stream.")
     position: int = Field(ge=0, description="Stream sample index of the first sample.")
     sample_rate: int = 16000
