@@ -236,14 +236,21 @@ class CardSnapshot(BaseModel):
     due_date: str | None = None
     task_key: str | None = None
     version: int = 1
+    column_id: str | None = Field(None, description="Id of the column; `column` is its name.")
+    position: int = Field(0, ge=0, description="Index of the card within its column.")
+    description: str = ""
+    source: Literal["llm", "rules", "human"] | None = None
+    meeting_id: str | None = Field(None, description="The meeting that proposed the card.")
+    evidence: list[Evidence] = Field(default_factory=list)
+    archived: bool = False
 
 
 class KanbanChange(Event):
-    """A card was created, moved or edited on a board."""
+    """A card was created, moved, edited, archived or restored on a board."""
 
     topic: ClassVar[str] = KANBAN_CHANGES
     board_id: str
-    change: Literal["created", "moved", "edited", "deleted"]
+    change: Literal["created", "moved", "edited", "deleted", "archived", "restored"]
     card: CardSnapshot
     meeting_id: str | None = None
     actor: str | None = None
