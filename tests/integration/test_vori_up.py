@@ -116,3 +116,26 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
     second_ready_s, second = _run_once(env, gateway_port)
     assert "topics ready (0 created)" in "".join(second)
     print(f"\nvori up ready: first {first_ready_s:.1f} s, second {second_ready_s:.1f} s")
+
+
+def test_vori_up_refuses_to_start_when_a_port_is_taken(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = dict(os.environ)
+        env.update({"VORI_DATA_DIR": str(tmp_path), "VORI_GATEWAY__PORT": str(port)})
+        result = subprocess.run(
+            [sys.executable, "-m", "vori", "up"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert f"gateway port {port} is already in use" in result.stdout
+    assert not (tmp_path / "kafka").exists(), "nothing may start when a port is taken"

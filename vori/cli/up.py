@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+import socket
 import sys
 import threading
 import time
@@ -38,6 +39,14 @@ def run_stack(settings: Settings, only: list[str] | None = None) -> int:
     broker: KafkaBroker | None = None
     postgres: LocalPostgres | None = None
     started = time.monotonic()
+    busy = _busy_ports(settings)
+    if busy:
+        say(
+            "cannot start: "
+            + "; ".join(f"{what} port {port} is already in use" for what, port in busy)
+            + " (another `vori up` running? change the ports with the VORI_* settings)"
+        )
+        return 2
     try:
         if settings.kafka.embedded:
             broker = KafkaBroker.from_settings(settings.kafka, data_dir / "kafka")
@@ -72,6 +81,28 @@ def run_stack(settings: Settings, only: list[str] | None = None) -> int:
         if broker is not None:
             broker.stop()
             say("kafka stopped")
+
+
+def _busy_ports(settings: Settings) -> list[tuple[str, int]]:
+    """Ports this stack would listen on that something else already holds."""
+    wanted: list[tuple[str, int]] = []
+    if settings.kafka.embedded:
+        port = int(settings.kafka.bootstrap_servers.split(",")[0].rpartition(":")[2])
+        wanted += [("kafka", port), ("kafka controller", settings.kafka.controller_port)]
+    if settings.uses_local_postgres:
+        wanted.append(("postgresql", settings.postgres.port))
+    wanted += [
+        ("gateway", settings.gateway.port),
+        ("stream-ingest", settings.ingest.port),
+        ("kanban", settings.kanban.port),
+    ]
+    return [(what, port) for what, port in wanted if _in_use(settings.host, port)]
+
+
+def _in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
 
 
 def _select(only: list[str] | None) -> list[Service]:
