@@ -179,6 +179,7 @@ class ActionItem(BaseModel):
     due_date: str | None = Field(None, description="ISO calendar date.")
     status: Literal["open", "cancelled"] = "open"
     evidence: list[Evidence] = Field(default_factory=list)
+    assignee_id: str | None = Field(None, description="User id of the assignee, a member.")
 
 
 class MeetingSummary(Event):
