@@ -1,0 +1,105 @@
+// One fetch wrapper for the gateway's REST API: bearer token, JSON, and errors turned into
+// ApiError values with a message a person can read.
+
+import { EXPIRED_NOTICE, endSession, getToken } from "./session";
+
+export type ApiErrorKind = "network" | "unauthorized" | "not_found" | "conflict" | "invalid" | "server";
+
+export class ApiError extends Error {
+  constructor(
+    readonly kind: ApiErrorKind,
+    message: string,
+    readonly status: number = 0,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const UNREACHABLE =
+  "Cannot reach the vori server. Check your network connection; the page retries by itself.";
+
+interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Sign-in requests must not end the session on 401: that is a wrong password. */
+  anonymous?: boolean;
+  signal?: AbortSignal;
+}
+
+export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await send(path, options);
+  if (response.status === 204) return undefined as T;
+  const type = response.headers.get("content-type") ?? "";
+  return (type.includes("json") ? await response.json() : await response.text()) as T;
+}
+
+/** The raw body of a download (exports), as text, with the same error handling. */
+export async function apiText(path: string): Promise<string> {
+  const response = await send(path, {});
+  return response.text();
+}
+
+async function send(path: string, options: RequestOptions): Promise<Response> {
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  const token = getToken();
+  if (token && !options.anonymous) headers.Authorization = `Bearer ${token}`;
+  let body: BodyInit | undefined;
+  if (options.form) {
+    body = new URLSearchParams(options.form);
+  } else if (options.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(options.body);
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, { method: options.method ?? "GET", headers, body, signal: options.signal });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError("network", UNREACHABLE);
+  }
+  if (response.ok) return response;
+  const message = await errorMessage(response);
+  if (response.status === 401) {
+    if (!options.anonymous) {
+      endSession(/expired/i.test(message) ? EXPIRED_NOTICE : `Please sign in again (${message}).`);
+    }
+    throw new ApiError("unauthorized", message, 401);
+  }
+  if (response.status === 404) throw new ApiError("not_found", message, 404);
+  if (response.status === 409 || response.status === 412) throw new ApiError("conflict", message, response.status);
+  if (response.status === 502 || response.status === 503 || response.status === 504) {
+    throw new ApiError("network", `The server is not available right now (${message}). Retrying helps.`, response.status);
+  }
+  if (response.status < 500) throw new ApiError("invalid", message, response.status);
+  throw new ApiError("server", `The server failed (${response.status}): ${message}`, response.status);
+}
+
+/** FastAPI puts the reason in `detail`: a string, or a list of validation errors. */
+async function errorMessage(response: Response): Promise<string> {
+  const text = await response.text();
+  try {
+    const data = JSON.parse(text);
+    const detail = data.detail ?? data.message ?? data.error;
+    if (typeof detail === "string") return detail;
+    if (Array.isArray(detail)) {
+      return detail
+        .map((item: { loc?: unknown[]; msg?: string }) => {
+          const field = (item.loc ?? []).filter((part) => part !== "body").join(".");
+          return field ? `${field}: ${item.msg}` : (item.msg ?? "");
+        })
+        .join("; ");
+    }
+  } catch {
+    // Not JSON: a proxy's or server's plain error page.
+  }
+  return text.trim().slice(0, 200) || response.statusText || `HTTP ${response.status}`;
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

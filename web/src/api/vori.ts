@@ -1,0 +1,215 @@
+// The REST calls the app makes, one function each, with light normalisation of the answers.
+
+import { apiRequest, apiText } from "./client";
+import type {
+  ActionItem,
+  Board,
+  Card,
+  ClientConfig,
+  Column,
+  HistoryEntry,
+  Language,
+  Meeting,
+  Member,
+  Segment,
+  Summary,
+  User,
+} from "./types";
+
+type Json = Record<string, unknown>;
+
+function list<T>(data: unknown, ...keys: string[]): T[] {
+  if (Array.isArray(data)) return data as T[];
+  if (data && typeof data === "object") {
+    for (const key of [...keys, "items", "results"]) {
+      const value = (data as Json)[key];
+      if (Array.isArray(value)) return value as T[];
+    }
+  }
+  return [];
+}
+
+function normaliseUser(data: Json): User {
+  return {
+    id: String(data.id ?? data.user_id ?? ""),
+    email: String(data.email ?? ""),
+    display_name: String(data.display_name ?? data.name ?? data.email ?? ""),
+  };
+}
+
+export async function register(email: string, password: string, displayName: string): Promise<void> {
+  await apiRequest("/api/v1/auth/register", {
+    method: "POST",
+    body: { email, password, display_name: displayName, name: displayName },
+    anonymous: true,
+  });
+}
+
+export async function signIn(email: string, password: string): Promise<string> {
+  const data = await apiRequest<Json>("/api/v1/auth/token", {
+    method: "POST",
+    form: { username: email, password, grant_type: "password" },
+    anonymous: true,
+  });
+  return String(data.access_token);
+}
+
+export async function me(): Promise<User> {
+  return normaliseUser(await apiRequest<Json>("/api/v1/me"));
+}
+
+export async function clientConfig(): Promise<ClientConfig> {
+  return apiRequest<ClientConfig>("/api/v1/config");
+}
+
+function normaliseMeeting(data: Json): Meeting {
+  const members = list<Json>(data.members).map((m) => ({
+    user_id: String(m.user_id ?? m.id ?? ""),
+    email: String(m.email ?? ""),
+    display_name: String(m.display_name ?? m.name ?? m.email ?? ""),
+    role: m.role ? String(m.role) : undefined,
+  })) satisfies Member[];
+  return { ...(data as unknown as Meeting), members };
+}
+
+export async function listMeetings(): Promise<Meeting[]> {
+  const data = await apiRequest<unknown>("/api/v1/meetings");
+  return list<Json>(data, "meetings").map(normaliseMeeting);
+}
+
+export async function createMeeting(title: string, language: Language): Promise<Meeting> {
+  return normaliseMeeting(await apiRequest<Json>("/api/v1/meetings", { method: "POST", body: { title, language } }));
+}
+
+export async function getMeeting(id: string): Promise<Meeting> {
+  return normaliseMeeting(await apiRequest<Json>(`/api/v1/meetings/${encodeURIComponent(id)}`));
+}
+
+export async function inviteMember(id: string, email: string): Promise<void> {
+  await apiRequest(`/api/v1/meetings/${encodeURIComponent(id)}/members`, { method: "POST", body: { email } });
+}
+
+export async function endMeeting(id: string): Promise<void> {
+  await apiRequest(`/api/v1/meetings/${encodeURIComponent(id)}/end`, { method: "POST" });
+}
+
+export async function transcript(id: string): Promise<Segment[]> {
+  const data = await apiRequest<unknown>(`/api/v1/meetings/${encodeURIComponent(id)}/transcript?format=json`);
+  return list<Segment>(data, "segments").map((segment) => ({ ...segment, final: segment.final ?? true }));
+}
+
+export type ExportFormat = "txt" | "srt" | "vtt" | "md";
+
+export async function exportTranscript(id: string, format: ExportFormat): Promise<string> {
+  return apiText(`/api/v1/meetings/${encodeURIComponent(id)}/transcript?format=${format}`);
+}
+
+export async function summaryMarkdown(id: string): Promise<string> {
+  return apiText(`/api/v1/meetings/${encodeURIComponent(id)}/summary?format=md`);
+}
+
+export function normaliseSummary(data: Json | null | undefined): Summary | null {
+  if (!data) return null;
+  const inner = (data.summary && typeof data.summary === "object" ? data.summary : data) as Json;
+  const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
+  return {
+    meeting_id: inner.meeting_id as string | undefined,
+    kind: inner.kind as Summary["kind"],
+    revision: inner.revision as number | undefined,
+    overview: String(inner.overview ?? ""),
+    key_points: strings(inner.key_points),
+    decisions: strings(inner.decisions),
+    open_questions: strings(inner.open_questions),
+    action_items: list<ActionItem>(inner.action_items ?? data.action_items),
+    source: inner.source as string | undefined,
+    created_at: inner.created_at as string | undefined,
+  };
+}
+
+/** The latest summary, or null while the meeting has none yet. */
+export async function summary(id: string): Promise<Summary | null> {
+  try {
+    return normaliseSummary(await apiRequest<Json>(`/api/v1/meetings/${encodeURIComponent(id)}/summary`));
+  } catch (error) {
+    if (error instanceof Error && "kind" in error && (error as { kind: string }).kind === "not_found") {
+      // The meeting exists (the page loaded it) but nothing was summarised yet.
+      return null;
+    }
+    throw error;
+  }
+}
+
+export function normaliseCard(data: Json): Card {
+  const column = data.column_id ?? data.column;
+  return {
+    ...(data as unknown as Card),
+    column_id: String(column ?? ""),
+    position: Number(data.position ?? 0),
+    version: Number(data.version ?? 1),
+    evidence: list(data.evidence),
+  };
+}
+
+function normaliseBoard(data: Json): Board {
+  const columns = list<Json>(data.columns).map(
+    (c): Column => ({ id: String(c.id), name: String(c.name ?? c.title ?? c.id), position: Number(c.position ?? 0) }),
+  );
+  columns.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
+  const nested = list<Json>(data.columns).flatMap((c) =>
+    list<Json>(c.cards).map((card) => ({ ...card, column_id: card.column_id ?? c.id })),
+  );
+  const cards = [...list<Json>(data.cards), ...nested].map(normaliseCard).filter((card) => !card.archived);
+  return { id: String(data.id), name: String(data.name ?? data.title ?? "Board"), columns, cards };
+}
+
+export interface BoardInfo {
+  id: string;
+  name: string;
+}
+
+export async function listBoards(): Promise<BoardInfo[]> {
+  const data = await apiRequest<unknown>("/api/v1/boards");
+  return list<Json>(data, "boards").map((b) => ({ id: String(b.id), name: String(b.name ?? b.title ?? b.id) }));
+}
+
+export async function getBoard(id: string): Promise<Board> {
+  return normaliseBoard(await apiRequest<Json>(`/api/v1/boards/${encodeURIComponent(id)}`));
+}
+
+export interface CardEdit {
+  title?: string;
+  description?: string | null;
+  assignee?: string | null;
+  due_date?: string | null;
+}
+
+export async function editCard(card: Card, edit: CardEdit): Promise<Card> {
+  const data = await apiRequest<Json>(`/api/v1/cards/${encodeURIComponent(card.id)}`, {
+    method: "PATCH",
+    body: { ...edit, version: card.version },
+    headers: { "If-Match": String(card.version) },
+  });
+  return normaliseCard(data);
+}
+
+export async function moveCard(card: Card, columnId: string, position: number): Promise<Card> {
+  const data = await apiRequest<Json>(`/api/v1/cards/${encodeURIComponent(card.id)}/move`, {
+    method: "POST",
+    body: { column_id: columnId, position, version: card.version },
+    headers: { "If-Match": String(card.version) },
+  });
+  return normaliseCard(data);
+}
+
+export async function createCard(boardId: string, columnId: string, title: string): Promise<Card> {
+  const data = await apiRequest<Json>(`/api/v1/cards`, {
+    method: "POST",
+    body: { board_id: boardId, column_id: columnId, title },
+  });
+  return normaliseCard(data);
+}
+
+export async function cardHistory(id: string): Promise<HistoryEntry[]> {
+  const data = await apiRequest<unknown>(`/api/v1/cards/${encodeURIComponent(id)}/history`);
+  return list<HistoryEntry>(data, "history", "entries");
+}

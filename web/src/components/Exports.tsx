@@ -1,0 +1,53 @@
+// Download the transcript (txt, srt, vtt, md) and, when asked, the minutes.
+
+import { useState } from "react";
+
+import { errorText } from "../api/client";
+import { type ExportFormat, exportTranscript, summaryMarkdown } from "../api/vori";
+import { EXPORT_TYPES, safeFilename, saveText } from "./download";
+import { ErrorMessage } from "./Notice";
+
+const FORMATS: { format: ExportFormat; label: string }[] = [
+  { format: "txt", label: "Text" },
+  { format: "srt", label: "SubRip (srt)" },
+  { format: "vtt", label: "WebVTT (vtt)" },
+  { format: "md", label: "Markdown" },
+];
+
+export function Exports({ meetingId, title, minutes = false }: { meetingId: string; title: string; minutes?: boolean }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  async function download(kind: ExportFormat | "minutes") {
+    setError(null);
+    setBusy(kind);
+    try {
+      if (kind === "minutes") {
+        saveText(await summaryMarkdown(meetingId), `${safeFilename(title)}-minutes.md`, EXPORT_TYPES.md);
+      } else {
+        saveText(await exportTranscript(meetingId, kind), `${safeFilename(title)}.${kind}`, EXPORT_TYPES[kind]);
+      }
+    } catch (reason) {
+      setError(`Download failed: ${errorText(reason)}`);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <div className="exports" role="group" aria-label="Download">
+      <span className="meta">Download transcript:</span>
+      {FORMATS.map(({ format, label }) => (
+        <button key={format} type="button" className="button-small" onClick={() => void download(format)} disabled={busy !== null}>
+          {label}
+        </button>
+      ))}
+      {minutes && (
+        <button type="button" className="button-small" onClick={() => void download("minutes")} disabled={busy !== null}>
+          Minutes (md)
+        </button>
+      )}
+      <ErrorMessage>{error}</ErrorMessage>
+    </div>
+  );
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+
+import type { Segment } from "../api/types";
+import { applySegment, emptyTranscript, highlight, segmentOf, splitPartial, speakerColour } from "./transcript";
+
+function seg(id: string, stream: string, text: string, final: boolean, extra: Partial<Segment> = {}): Segment {
+  return { id, stream_id: stream, text, final, start: 0, end: 1, ...extra };
+}
+
+describe("transcript state", () => {
+  it("replaces a stream's partial by its final and keeps other streams' partials", () => {
+    let state = applySegment(emptyTranscript, seg("a1", "A", "hello wor", false));
+    state = applySegment(state, seg("b1", "B", "good", false));
+    state = applySegment(state, seg("a1", "A", "hello world", true));
+    expect(state.finals.map((f) => f.text)).toEqual(["hello world"]);
+    expect(Object.keys(state.partials)).toEqual(["B"]);
+  });
+
+  it("shows a replayed final once", () => {
+    let state = applySegment(emptyTranscript, seg("a1", "A", "one", true));
+    state = applySegment(state, seg("a1", "A", "one", true));
+    expect(state.finals).toHaveLength(1);
+  });
+
+  it("ignores a partial that arrives after its final and an older revision", () => {
+    let state = applySegment(emptyTranscript, seg("a1", "A", "done", true));
+    state = applySegment(state, seg("a1", "A", "do", false));
+    expect(state.partials).toEqual({});
+    state = applySegment(state, seg("a2", "A", "two words", false, { revision: 3 }));
+    state = applySegment(state, seg("a2", "A", "two", false, { revision: 2 }));
+    expect(state.partials.A!.text).toBe("two words");
+  });
+});
+
+describe("partials", () => {
+  it("split into stable and provisional words", () => {
+    expect(splitPartial(seg("x", "A", "ask not what your", false, { stable_text: "ask not" }))).toEqual({
+      stable: "ask not",
+      provisional: "what your",
+    });
+    expect(splitPartial(seg("x", "A", "ask not", false))).toEqual({ stable: "", provisional: "ask not" });
+  });
+
+  it("are read from nested and flat events", () => {
+    expect(segmentOf({ type: "transcript.partial", seq: 1, segment: seg("x", "A", "hi", true) })!.final).toBe(false);
+    expect(segmentOf({ type: "transcript.final", seq: 2, ...seg("y", "A", "hi", false) })!.final).toBe(true);
+    expect(segmentOf({ type: "summary.updated", seq: 3 })).toBeNull();
+  });
+});
+
+describe("search and colours", () => {
+  it("highlights every case-insensitive match", () => {
+    expect(highlight("Ask not, ask", "ASK")).toEqual([
+      { text: "Ask", match: true },
+      { text: " not, ", match: false },
+      { text: "ask", match: true },
+    ]);
+  });
+
+  it("gives a speaker the same colour every time", () => {
+    expect(speakerColour("usr_1")).toBe(speakerColour("usr_1"));
+  });
+});
+
+describe("loading stored finals", () => {
+  it("puts stored finals first and keeps live ones that the store did not have yet", async () => {
+    const { loadFinals } = await import("./transcript");
+    let state = applySegment(emptyTranscript, seg("live2", "A", "later", true));
+    state = applySegment(state, seg("old1", "B", "earlier", true));
+    state = loadFinals(state, [seg("old0", "A", "first", true), seg("old1", "B", "earlier", true)]);
+    expect(state.finals.map((f) => f.id)).toEqual(["old0", "old1", "live2"]);
+  });
+});

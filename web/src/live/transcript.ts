@@ -1,0 +1,108 @@
+// The live transcript as pure state: stored finals in order, the latest partial per stream,
+// and helpers to split a partial into its stable and provisional words.
+
+import type { LiveEvent, Segment } from "../api/types";
+
+export interface TranscriptState {
+  finals: Segment[];
+  /** The newest partial of each stream, until its final replaces it. */
+  partials: Record<string, Segment>;
+}
+
+export const emptyTranscript: TranscriptState = { finals: [], partials: {} };
+
+/** A segment carried by a live event: nested under `segment`, or the event itself. */
+export function segmentOf(event: LiveEvent): Segment | null {
+  const candidate = (event.segment ?? event) as Partial<Segment>;
+  if (typeof candidate.id !== "string" || typeof candidate.text !== "string") return null;
+  return {
+    ...(candidate as Segment),
+    stream_id: String(candidate.stream_id ?? ""),
+    final: event.type === "transcript.final" ? true : event.type === "transcript.partial" ? false : !!candidate.final,
+  };
+}
+
+/** Stored finals from the REST API go first; live finals not among them keep their order. */
+export function loadFinals(state: TranscriptState, segments: Segment[]): TranscriptState {
+  const stored = segments.map((segment) => ({ ...segment, final: true }));
+  const ids = new Set(stored.map((segment) => segment.id));
+  const partials = { ...state.partials };
+  for (const segment of stored) {
+    const partial = partials[segment.stream_id];
+    if (partial && partial.id === segment.id) delete partials[segment.stream_id];
+  }
+  return { finals: [...stored, ...state.finals.filter((f) => !ids.has(f.id))], partials };
+}
+
+export function applySegment(state: TranscriptState, segment: Segment): TranscriptState {
+  if (!segment.final) {
+    const current = state.partials[segment.stream_id];
+    // A late partial of an utterance already final, or an older revision, changes nothing.
+    if (state.finals.some((f) => f.id === segment.id)) return state;
+    if (current && current.id === segment.id && (current.revision ?? 0) > (segment.revision ?? 0)) return state;
+    return { ...state, partials: { ...state.partials, [segment.stream_id]: segment } };
+  }
+  const partials = { ...state.partials };
+  const partial = partials[segment.stream_id];
+  if (partial && (partial.id === segment.id || partial.start < segment.end)) delete partials[segment.stream_id];
+  const index = state.finals.findIndex((f) => f.id === segment.id);
+  const finals = [...state.finals];
+  if (index >= 0) finals[index] = segment;
+  else finals.push(segment);
+  return { finals, partials };
+}
+
+/** A partial's text as its stable words (never change again) and its provisional tail. */
+export function splitPartial(segment: Segment): { stable: string; provisional: string } {
+  const text = segment.text.trim();
+  const stable = (segment.stable_text ?? "").trim();
+  if (!stable) return { stable: "", provisional: text };
+  if (text.startsWith(stable)) return { stable, provisional: text.slice(stable.length).trim() };
+  // The stable prefix is authoritative even if the newest hypothesis differs.
+  const stableWords = stable.split(/\s+/).length;
+  const words = text.split(/\s+/);
+  return { stable, provisional: words.slice(stableWords).join(" ") };
+}
+
+export function matches(segment: Segment, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  return !q || segment.text.toLowerCase().includes(q) || (segment.speaker ?? "").toLowerCase().includes(q);
+}
+
+/** Split text around case-insensitive matches of `query`, for highlighting. */
+export function highlight(text: string, query: string): { text: string; match: boolean }[] {
+  const q = query.trim();
+  if (!q) return [{ text, match: false }];
+  const parts: { text: string; match: boolean }[] = [];
+  const lower = text.toLowerCase();
+  const needle = q.toLowerCase();
+  let at = 0;
+  for (let found = lower.indexOf(needle); found >= 0; found = lower.indexOf(needle, at)) {
+    if (found > at) parts.push({ text: text.slice(at, found), match: false });
+    parts.push({ text: text.slice(found, found + q.length), match: true });
+    at = found + q.length;
+  }
+  if (at < text.length) parts.push({ text: text.slice(at), match: false });
+  return parts;
+}
+
+/** Colours with at least 4.5:1 contrast on white, one per speaker. */
+const PALETTE = ["#1f5fbf", "#b3261e", "#1b7a3a", "#7e3fa8", "#9a4d00", "#00707a", "#a8285f", "#5a6400"];
+
+export function speakerColour(key: string): string {
+  let hash = 2166136261;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 16777619);
+  return PALETTE[(hash >>> 0) % PALETTE.length]!;
+}
+
+export function speakerKey(segment: Segment): string {
+  return segment.participant_id ?? segment.speaker ?? segment.stream_id;
+}
+
+export function formatTime(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}

@@ -1,0 +1,50 @@
+// Entry point: the routes of the app.
+
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { Link, RouterProvider, createBrowserRouter } from "react-router";
+
+import { Layout } from "./components/Layout";
+import { usePageTitle } from "./hooks";
+import { AuthPage } from "./pages/AuthPage";
+import { BoardPage, BoardsPage } from "./pages/BoardPage";
+import { MeetingRoom } from "./pages/MeetingRoom";
+import { MeetingsPage } from "./pages/MeetingsPage";
+import { SummaryPage } from "./pages/SummaryPage";
+import "./styles.css";
+
+function NotFound() {
+  const heading = usePageTitle("Page not found");
+  return (
+    <div className="page page-narrow">
+      <h1 ref={heading} tabIndex={-1}>
+        Page not found
+      </h1>
+      <p>
+        There is nothing at this address. <Link to="/">Go to your meetings</Link>.
+      </p>
+    </div>
+  );
+}
+
+const router = createBrowserRouter([
+  { path: "/login", element: <AuthPage mode="login" /> },
+  { path: "/register", element: <AuthPage mode="register" /> },
+  {
+    element: <Layout />,
+    children: [
+      { path: "/", element: <MeetingsPage /> },
+      { path: "/meetings/:meetingId", element: <MeetingRoom /> },
+      { path: "/meetings/:meetingId/summary", element: <SummaryPage /> },
+      { path: "/boards", element: <BoardsPage /> },
+      { path: "/boards/:boardId", element: <BoardPage /> },
+      { path: "*", element: <NotFound /> },
+    ],
+  },
+]);
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <RouterProvider router={router} />
+  </StrictMode>,
+);

@@ -1,0 +1,319 @@
+// A kanban board: columns of cards, drag and drop, keyboard moves, live updates from the
+// meetings that feed it, and card details.
+
+import { type DragEvent, type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+
+import { ApiError, errorText } from "../api/client";
+import type { Card, LiveEvent } from "../api/types";
+import { createCard, getBoard, listBoards, listMeetings, moveCard } from "../api/vori";
+import { CardDetails } from "../board/CardDetails";
+import { type KeyMove, applyMove, cardsIn, keyboardTarget } from "../board/moves";
+import { ErrorMessage, InfoMessage } from "../components/Notice";
+import { useLoad, usePageTitle } from "../hooks";
+import { useMeetingEvents } from "../live/useMeetingEvents";
+
+const POLL_MS = 15000;
+
+export function BoardsPage() {
+  const heading = usePageTitle("Boards");
+  const boards = useLoad(listBoards, []);
+  return (
+    <div className="page page-narrow">
+      <h1 ref={heading} tabIndex={-1}>
+        Boards
+      </h1>
+      <ErrorMessage>{boards.error}</ErrorMessage>
+      {boards.loading && !boards.data && <p role="status">Loading boards…</p>}
+      {boards.data?.length === 0 && <p>No boards yet. A board appears with your first meeting.</p>}
+      <ul className="board-list">
+        {boards.data?.map((board) => (
+          <li key={board.id}>
+            <Link to={`/boards/${board.id}`}>{board.name}</Link>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function BoardPage() {
+  const { boardId = "" } = useParams();
+  const [params, setParams] = useSearchParams();
+  const board = useLoad(() => getBoard(boardId), [boardId]);
+  const meetings = useLoad(listMeetings, []);
+  const heading = usePageTitle(board.data?.name ?? "Board");
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [dropTarget, setDropTarget] = useState<string | null>(null);
+  const [announcement, setAnnouncement] = useState("");
+  const reloadTimer = useRef<number | undefined>(undefined);
+  const openCardId = params.get("card");
+
+  const { reload, setData } = board;
+  const scheduleReload = useCallback(() => {
+    window.clearTimeout(reloadTimer.current);
+    reloadTimer.current = window.setTimeout(reload, 150);
+  }, [reload]);
+
+  const onEvent = useCallback(
+    (event: LiveEvent) => {
+      const card = (event.card ?? event) as { board_id?: string };
+      if (event.type.startsWith("task.") || event.type.startsWith("card.") || event.type.startsWith("kanban.")) {
+        if (!card.board_id || card.board_id === boardId) scheduleReload();
+      }
+    },
+    [boardId, scheduleReload],
+  );
+
+  const feeding = (meetings.data ?? [])
+    .filter((m) => m.board_id === boardId)
+    .sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""))
+    .slice(0, 5);
+
+  // A light poll covers boards that no meeting of yours feeds; live events do the rest.
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      if (document.visibilityState === "visible") reload();
+    }, POLL_MS);
+    window.addEventListener("focus", reload);
+    return () => {
+      window.clearInterval(timer);
+      window.removeEventListener("focus", reload);
+    };
+  }, [reload]);
+
+  const move = useCallback(
+    async (card: Card, columnId: string, position: number) => {
+      const current = board.data;
+      if (!current) return;
+      if (card.column_id === columnId && cardsIn(current, columnId).findIndex((c) => c.id === card.id) === position) return;
+      setError(null);
+      setData(applyMove(current, card.id, columnId, position));
+      const column = current.columns.find((c) => c.id === columnId);
+      setAnnouncement(`Moved “${card.title}” to ${column?.name ?? "another column"}, position ${position + 1}.`);
+      try {
+        const saved = await moveCard(card, columnId, position);
+        setData((b) => ({ ...b!, cards: b!.cards.map((c) => (c.id === saved.id ? { ...c, ...saved } : c)) }));
+        scheduleReload();
+      } catch (reason) {
+        setError(
+          reason instanceof ApiError && reason.kind === "conflict"
+            ? `“${card.title}” was changed by someone else a moment ago, so your move was not applied. The board now shows the latest state; move it again if you still want to.`
+            : `Could not move “${card.title}”: ${errorText(reason)}`,
+        );
+        reload();
+      }
+    },
+    [board.data, reload, scheduleReload, setData],
+  );
+
+  function onKeyDown(event: KeyboardEvent, card: Card) {
+    if (!board.data || !event.altKey) return;
+    const keys: Record<string, KeyMove> = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "up", ArrowDown: "down" };
+    const direction = keys[event.key];
+    if (!direction) return;
+    event.preventDefault();
+    const target = keyboardTarget(board.data, card, direction);
+    if (target) {
+      void move(card, target.columnId, target.position).then(() =>
+        window.setTimeout(() => document.getElementById(`card-${card.id}`)?.focus(), 0),
+      );
+    }
+  }
+
+  function onDrop(event: DragEvent, columnId: string) {
+    event.preventDefault();
+    setDropTarget(null);
+    const id = event.dataTransfer.getData("application/x-vori-card") || event.dataTransfer.getData("text/plain");
+    const data = board.data;
+    const card = data?.cards.find((c) => c.id === id);
+    if (!data || !card) return;
+    // Dropped on a card: take its place; dropped on the column: go last.
+    const over = (event.target as HTMLElement).closest<HTMLElement>("[data-card-id]");
+    const siblings = cardsIn(data, columnId).filter((c) => c.id !== card.id);
+    const overIndex = over ? siblings.findIndex((c) => c.id === over.dataset.cardId) : -1;
+    void move(card, columnId, overIndex >= 0 ? overIndex : siblings.length);
+  }
+
+  const data = board.data;
+  const openCard = data?.cards.find((c) => c.id === openCardId) ?? null;
+
+  return (
+    <div className="page board-page">
+      {feeding.map((meeting) => (
+        <MeetingFeed key={meeting.id} meetingId={meeting.id} onEvent={onEvent} />
+      ))}
+      <div className="room-head">
+        <h1 ref={heading} tabIndex={-1}>
+          {data?.name ?? "Board"}
+        </h1>
+        <p className="meta">
+          Drag cards between columns, or focus a card and press Alt + arrow keys to move it.
+        </p>
+      </div>
+      <ErrorMessage>{board.error && !data ? board.error : error}</ErrorMessage>
+      <InfoMessage>{message}</InfoMessage>
+      <p className="visually-hidden" aria-live="polite">
+        {announcement}
+      </p>
+      {data && (
+        <div className="columns">
+          {data.columns.map((column, columnIndex) => {
+            const cards = cardsIn(data, column.id);
+            return (
+              <section
+                key={column.id}
+                className={`column${dropTarget === column.id ? " column-drop" : ""}`}
+                aria-labelledby={`column-${column.id}`}
+                data-column-id={column.id}
+                onDragOver={(e) => {
+                  e.preventDefault();
+                  e.dataTransfer.dropEffect = "move";
+                  setDropTarget(column.id);
+                }}
+                onDragLeave={(e) => {
+                  if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropTarget(null);
+                }}
+                onDrop={(e) => onDrop(e, column.id)}
+              >
+                <h2 id={`column-${column.id}`}>
+                  {column.name} <span className="count">({cards.length})</span>
+                </h2>
+                <ol className="cards">
+                  {cards.map((card) => (
+                    <li key={card.id}>
+                      <CardTile
+                        card={card}
+                        left={data.columns[columnIndex - 1]?.name}
+                        right={data.columns[columnIndex + 1]?.name}
+                        onOpen={() => setParams({ card: card.id })}
+                        onKeyDown={(e) => onKeyDown(e, card)}
+                        onStep={(direction) => {
+                          const target = keyboardTarget(data, card, direction);
+                          if (target) void move(card, target.columnId, target.position);
+                        }}
+                      />
+                    </li>
+                  ))}
+                </ol>
+                {columnIndex === 0 && <AddCard boardId={data.id} columnId={column.id} onAdded={reload} onMessage={setMessage} />}
+              </section>
+            );
+          })}
+        </div>
+      )}
+      {data && openCard && (
+        <CardDetails
+          key={openCard.id}
+          board={data}
+          card={openCard}
+          onClose={() => setParams({})}
+          onSaved={(saved) => setData((b) => ({ ...b!, cards: b!.cards.map((c) => (c.id === saved.id ? { ...c, ...saved } : c)) }))}
+          onConflict={reload}
+          onMove={(card, columnId) => void move(card, columnId, cardsIn(data, columnId).length)}
+        />
+      )}
+      {openCardId && data && !openCard && <ErrorMessage>This card is not on the board any more.</ErrorMessage>}
+    </div>
+  );
+}
+
+function MeetingFeed({ meetingId, onEvent }: { meetingId: string; onEvent: (event: LiveEvent) => void }) {
+  useMeetingEvents(meetingId, onEvent);
+  return null;
+}
+
+interface TileProps {
+  card: Card;
+  left?: string;
+  right?: string;
+  onOpen: () => void;
+  onKeyDown: (event: KeyboardEvent) => void;
+  onStep: (direction: KeyMove) => void;
+}
+
+function CardTile({ card, left, right, onOpen, onKeyDown, onStep }: TileProps) {
+  return (
+    <div
+      className="card"
+      data-card-id={card.id}
+      draggable
+      onDragStart={(e) => {
+        e.dataTransfer.setData("application/x-vori-card", card.id);
+        e.dataTransfer.setData("text/plain", card.id);
+        e.dataTransfer.effectAllowed = "move";
+      }}
+    >
+      <button
+        type="button"
+        id={`card-${card.id}`}
+        className="card-open"
+        onClick={onOpen}
+        onKeyDown={onKeyDown}
+        aria-describedby={`card-meta-${card.id}`}
+        aria-keyshortcuts="Alt+ArrowLeft Alt+ArrowRight Alt+ArrowUp Alt+ArrowDown"
+      >
+        {card.title}
+      </button>
+      <p className="meta" id={`card-meta-${card.id}`}>
+        {card.assignee ? card.assignee : "Unassigned"}
+        {card.due_date && ` · due ${card.due_date}`}
+        {card.evidence && card.evidence.length > 0 && " · from a meeting"}
+      </p>
+      <div className="card-moves">
+        {left && (
+          <button type="button" className="button-small" onClick={() => onStep("left")} aria-label={`Move “${card.title}” to ${left}`}>
+            ← {left}
+          </button>
+        )}
+        {right && (
+          <button type="button" className="button-small" onClick={() => onStep("right")} aria-label={`Move “${card.title}” to ${right}`}>
+            {right} →
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function AddCard({
+  boardId,
+  columnId,
+  onAdded,
+  onMessage,
+}: {
+  boardId: string;
+  columnId: string;
+  onAdded: () => void;
+  onMessage: (message: string | null) => void;
+}) {
+  const [title, setTitle] = useState("");
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    try {
+      await createCard(boardId, columnId, title.trim());
+      onMessage(`Added “${title.trim()}”.`);
+      setTitle("");
+      onAdded();
+    } catch (reason) {
+      setError(errorText(reason));
+    }
+  }
+
+  return (
+    <form className="add-card" onSubmit={submit}>
+      <label>
+        <span className="visually-hidden">New card title</span>
+        <input value={title} onChange={(e) => setTitle(e.target.value)} placeholder="Add a card" required />
+      </label>
+      <button type="submit" className="button-small">
+        Add
+      </button>
+      <ErrorMessage>{error}</ErrorMessage>
+    </form>
+  );
+}

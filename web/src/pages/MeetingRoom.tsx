@@ -1,0 +1,194 @@
+// The meeting room: your microphone, everyone's live transcript, the rolling summary and
+// action items, participants, exports, and ending the meeting.
+
+import { useCallback, useEffect, useReducer, useRef, useState } from "react";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+
+import { errorText } from "../api/client";
+import type { LiveEvent, Segment, Summary } from "../api/types";
+import { clientConfig, endMeeting, getMeeting, normaliseSummary, summary as loadSummary, transcript } from "../api/vori";
+import { type CaptureHandle, CapturePanel } from "../components/CapturePanel";
+import { Exports } from "../components/Exports";
+import { InviteForm } from "../components/InviteForm";
+import { ErrorMessage } from "../components/Notice";
+import { type CardLink, SummaryView } from "../components/SummaryView";
+import { TranscriptView } from "../components/TranscriptView";
+import { useLoad, usePageTitle } from "../hooks";
+import { type TranscriptState, applySegment, emptyTranscript, loadFinals, segmentOf } from "../live/transcript";
+import { useMeetingEvents } from "../live/useMeetingEvents";
+
+type Action = { type: "segment"; segment: Segment } | { type: "stored"; segments: Segment[] };
+
+function reduce(state: TranscriptState, action: Action): TranscriptState {
+  return action.type === "segment" ? applySegment(state, action.segment) : loadFinals(state, action.segments);
+}
+
+export function MeetingRoom() {
+  const { meetingId = "" } = useParams();
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const meeting = useLoad(() => getMeeting(meetingId), [meetingId]);
+  const config = useLoad(clientConfig, []);
+  const heading = usePageTitle(meeting.data?.title ?? "Meeting");
+  const [state, dispatch] = useReducer(reduce, emptyTranscript);
+  const [summary, setSummary] = useState<Summary | null>(null);
+  const [cards, setCards] = useState<Record<string, CardLink>>({});
+  const [online, setOnline] = useState<Record<string, string>>({});
+  const [ended, setEnded] = useState(false);
+  const [endError, setEndError] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const capture = useRef<CaptureHandle | null>(null);
+  const onHandle = useCallback((handle: CaptureHandle | null) => {
+    capture.current = handle;
+  }, []);
+
+  const onEvent = useCallback((event: LiveEvent) => {
+    switch (event.type) {
+      case "transcript.partial":
+      case "transcript.final": {
+        const segment = segmentOf(event);
+        if (segment) dispatch({ type: "segment", segment });
+        break;
+      }
+      case "summary.updated":
+        setSummary(normaliseSummary((event.summary ?? event) as Record<string, unknown>));
+        break;
+      case "task.upserted": {
+        const card = (event.card ?? event.task ?? event) as Record<string, unknown>;
+        const key = card.task_key as string | undefined;
+        if (key && card.id && card.board_id) {
+          setCards((current) => ({ ...current, [key]: { cardId: String(card.id), boardId: String(card.board_id) } }));
+        }
+        break;
+      }
+      case "participant.joined":
+      case "participant.left": {
+        const id = String(event.participant_id ?? event.user_id ?? "");
+        const name = String(event.participant_name ?? event.name ?? id);
+        if (!id) break;
+        setOnline((current) => {
+          const next = { ...current };
+          if (event.type === "participant.joined") next[id] = name;
+          else delete next[id];
+          return next;
+        });
+        break;
+      }
+      case "meeting.ended":
+        setEnded(true);
+        break;
+    }
+  }, []);
+  const live = useMeetingEvents(meetingId, onEvent);
+
+  useEffect(() => {
+    let cancelled = false;
+    Promise.all([transcript(meetingId), loadSummary(meetingId)]).then(
+      ([segments, stored]) => {
+        if (cancelled) return;
+        dispatch({ type: "stored", segments });
+        setSummary((current) => current ?? stored);
+      },
+      (reason: unknown) => !cancelled && setLoadError(errorText(reason)),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [meetingId]);
+
+  const isEnded = ended || !!meeting.data?.ended_at;
+
+  async function end() {
+    if (!window.confirm("End this meeting for everyone? Microphones stop and the final summary is written.")) return;
+    setEndError(null);
+    try {
+      await capture.current?.stop();
+      await endMeeting(meetingId);
+      setEnded(true);
+      navigate(`/meetings/${meetingId}/summary`);
+    } catch (reason) {
+      setEndError(`Could not end the meeting: ${errorText(reason)}`);
+    }
+  }
+
+  if (meeting.error) {
+    return (
+      <div className="page">
+        <h1 ref={heading} tabIndex={-1}>
+          Meeting
+        </h1>
+        <ErrorMessage>{meeting.error}</ErrorMessage>
+        <p>
+          <Link to="/">Back to your meetings</Link>
+        </p>
+      </div>
+    );
+  }
+
+  const data = meeting.data;
+  const members = data?.members ?? [];
+  return (
+    <div className="page room">
+      <div className="room-head">
+        <div>
+          <h1 ref={heading} tabIndex={-1}>
+            {data?.title ?? "Loading meeting…"}
+          </h1>
+          <p className="meta">
+            {data && `${data.language.toUpperCase()} · `}
+            {isEnded ? "This meeting has ended." : <LiveBadge state={live.state} />}
+          </p>
+        </div>
+        <div className="room-actions">
+          <Link to={`/meetings/${meetingId}/summary`}>Summary page</Link>
+          {data?.board_id && <Link to={`/boards/${data.board_id}`}>Board</Link>}
+          {!isEnded && (
+            <button type="button" className="button-danger" onClick={() => void end()}>
+              End meeting
+            </button>
+          )}
+        </div>
+      </div>
+      {live.message && live.state !== "live" && (
+        <p className="banner banner-warning" role="status">
+          {live.message}
+        </p>
+      )}
+      <ErrorMessage>{endError ?? loadError ?? config.error}</ErrorMessage>
+      <div className="room-grid">
+        <div className="room-main">
+          {!isEnded && <CapturePanel meetingId={meetingId} config={config.data} disabled={isEnded} onHandle={onHandle} />}
+          <TranscriptView transcript={state} focusSegment={params.get("at")} />
+          <Exports meetingId={meetingId} title={data?.title ?? "meeting"} />
+        </div>
+        <aside className="room-side" aria-label="Summary and people">
+          <section className="panel" aria-labelledby="summary-heading">
+            <h2 id="summary-heading">Summary</h2>
+            <SummaryView meetingId={meetingId} summary={summary} cards={cards} boardId={data?.board_id} />
+          </section>
+          <section className="panel" aria-labelledby="people-heading">
+            <h2 id="people-heading">People</h2>
+            <ul className="people">
+              {members.map((member) => (
+                <li key={member.user_id}>
+                  {member.display_name}
+                  {online[member.user_id] !== undefined && <span className="badge">in the call</span>}
+                </li>
+              ))}
+            </ul>
+            {!isEnded && <InviteForm meetingId={meetingId} onInvited={meeting.reload} />}
+          </section>
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+function LiveBadge({ state }: { state: string }) {
+  const text = state === "live" ? "Live updates on" : state === "failed" ? "Live updates stopped" : "Connecting live updates…";
+  return (
+    <span className={`live-badge live-${state}`} data-state={state}>
+      {text}
+    </span>
+  );
+}

@@ -1,0 +1,66 @@
+// A meeting's minutes: overview, decisions, action items and open questions, with exports.
+
+import { useCallback, useState } from "react";
+import { Link, useParams } from "react-router";
+
+import type { LiveEvent, Summary } from "../api/types";
+import { getMeeting, normaliseSummary, summary as loadSummary } from "../api/vori";
+import { Exports } from "../components/Exports";
+import { ErrorMessage } from "../components/Notice";
+import { type CardLink, SummaryView } from "../components/SummaryView";
+import { useLoad, usePageTitle } from "../hooks";
+import { useMeetingEvents } from "../live/useMeetingEvents";
+
+export function SummaryPage() {
+  const { meetingId = "" } = useParams();
+  const meeting = useLoad(() => getMeeting(meetingId), [meetingId]);
+  const stored = useLoad(() => loadSummary(meetingId), [meetingId]);
+  const [live, setLive] = useState<Summary | null>(null);
+  const [cards, setCards] = useState<Record<string, CardLink>>({});
+  const title = meeting.data ? `Summary of ${meeting.data.title}` : "Summary";
+  const heading = usePageTitle(title);
+
+  const onEvent = useCallback((event: LiveEvent) => {
+    if (event.type === "summary.updated") {
+      setLive(normaliseSummary((event.summary ?? event) as Record<string, unknown>));
+    } else if (event.type === "task.upserted") {
+      const card = (event.card ?? event.task ?? event) as Record<string, unknown>;
+      const key = card.task_key as string | undefined;
+      if (key && card.id && card.board_id) {
+        setCards((current) => ({ ...current, [key]: { cardId: String(card.id), boardId: String(card.board_id) } }));
+      }
+    }
+  }, []);
+  useMeetingEvents(meeting.data ? meetingId : null, onEvent);
+
+  const summary = live ?? stored.data ?? null;
+  const data = meeting.data;
+  return (
+    <div className="page page-narrow">
+      <h1 ref={heading} tabIndex={-1}>
+        {title}
+      </h1>
+      <ErrorMessage>{meeting.error ?? stored.error}</ErrorMessage>
+      {data && (
+        <p className="meta">
+          {data.created_at && `${new Date(data.created_at).toLocaleString()} · `}
+          {data.ended_at ? "ended" : "still running"} · <Link to={`/meetings/${meetingId}`}>Open the meeting room</Link>
+          {data.board_id && (
+            <>
+              {" · "}
+              <Link to={`/boards/${data.board_id}`}>Board</Link>
+            </>
+          )}
+        </p>
+      )}
+      {stored.loading && !summary ? (
+        <p role="status">Loading the summary…</p>
+      ) : (
+        <section className="panel" aria-label="Minutes">
+          <SummaryView meetingId={meetingId} summary={summary} cards={cards} boardId={data?.board_id} headingLevel={2} />
+        </section>
+      )}
+      <Exports meetingId={meetingId} title={data?.title ?? "meeting"} minutes />
+    </div>
+  );
+}
