@@ -91,6 +91,35 @@ class IngestSettings(BaseModel):
     max_inflight_bytes: int = Field(
         1_048_576, ge=65536, description="Unacknowledged audio per stream before reads pause."
     )
+    ack_interval_ms: int = Field(
+        100, ge=10, le=500, description="Shortest gap between two acks of one stream."
+    )
+    start_timeout_s: float = Field(
+        5.0, gt=0, description="A connection without a start message this long is closed (4401)."
+    )
+    max_streams: int = Field(
+        1000, ge=1, description="Open streams per ingest process; more are refused with 4429."
+    )
+    lease_ttl_s: float = Field(
+        15.0, ge=2, description="A stream lease not renewed this long may be taken over."
+    )
+    flush_interval_s: float = Field(
+        1.0, gt=0, le=10, description="How often durable positions are written to PostgreSQL."
+    )
+
+
+class ClientSettings(BaseModel):
+    """The `vori` command-line client: which server it talks to and where it keeps its login."""
+
+    gateway_url: str | None = Field(
+        None, description="Gateway base URL for the client (default: http://HOST:GATEWAY__PORT)."
+    )
+    ingest_url: str | None = Field(
+        None, description="Audio WebSocket base URL for the client (default: the gateway's config)."
+    )
+    token_file: Path | None = Field(
+        None, description="Where `vori login` stores the token (default: the user config dir)."
+    )
 
 
 class TranscriberSettings(BaseModel):
@@ -163,6 +192,7 @@ class Settings(BaseSettings):
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    client: ClientSettings = Field(default_factory=ClientSettings)
     transcriber: TranscriberSettings = Field(default_factory=TranscriberSettings)
     summarizer: SummarizerSettings = Field(default_factory=SummarizerSettings)
     kanban: KanbanSettings = Field(default_factory=KanbanSettings)

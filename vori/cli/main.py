@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from vori.cli.client import register as register_client_commands
 from vori.logs import configure_logging
 from vori.services import SERVICES, Service
 from vori.settings import Settings, SettingsError, describe_settings, load_settings
@@ -137,6 +138,8 @@ def _service_command(service: Service) -> None:
 
 for _service in SERVICES.values():
     _service_command(_service)
+
+register_client_commands(app, load)
 
 
 def main() -> None:  # pragma: no cover - console entry point

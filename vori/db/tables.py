@@ -99,3 +99,31 @@ class MeetingEventRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (UniqueConstraint("meeting_id", "dedup_key", name="uq_event_log_dedup"),)
+
+
+# -- stream_ingest: durable positions and leases of audio streams (migration 0003) -------
+
+
+class IngestStream(Base):
+    """One participant's audio stream: samples durable in Kafka and which process holds it.
+
+    Several ingest processes share this row, so a resumed stream gets the right position
+    wherever it reconnects, and a stream is open in one process at a time (the lease).
+    """
+
+    __tablename__ = "ingest_streams"
+    stream_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    participant_id: Mapped[str] = mapped_column(String(40))
+    durable_position: Mapped[int] = mapped_column(BigInteger, default=0)
+    next_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    kafka_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kafka_offset: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    lease_owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_ingest_streams_meeting", "meeting_id"),)

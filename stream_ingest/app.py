@@ -1,0 +1,52 @@
+"""The ingest ASGI application: the audio WebSocket, /healthz and /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from stream_ingest.service import IngestService
+from stream_ingest.session import AudioSession
+from vori.settings import Settings
+
+AUDIO_PATH = "/ingest/v1/meetings/{meeting_id}/audio"
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the ingest app; the producer and database engine live as long as the app."""
+    service = IngestService(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    async def audio(websocket: WebSocket) -> None:
+        await AudioSession(service, websocket, websocket.path_params["meeting_id"]).run()
+
+    async def healthz(_request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "open_streams": len(service.sessions)})
+
+    async def metrics(_request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app = Starlette(
+        routes=[
+            WebSocketRoute(AUDIO_PATH, audio),
+            Route("/healthz", healthz),
+            Route("/metrics", metrics),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    return app

@@ -1,0 +1,29 @@
+"""`vori stream-ingest`: serve the audio WebSocket with uvicorn."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from stream_ingest.app import create_app
+from vori.settings import Settings
+
+# Frames are at most 200 ms (6,400 bytes); anything up to this size reaches the app and is
+# refused there with 4400 and a reason, larger ones are cut off by the server (1009).
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+def run(settings: Settings) -> None:
+    """Serve the ingest app on settings.ingest.port until SIGTERM."""
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.ingest.port,
+        log_level=settings.log_level.lower(),
+        ws="websockets-sansio",
+        ws_max_size=MAX_MESSAGE_BYTES,
+        # Keepalive pongs are not read while a stream is paused by back-pressure: allow
+        # a Kafka outage of a minute before the connection is declared dead.
+        ws_ping_interval=20.0,
+        ws_ping_timeout=60.0,
+        access_log=False,
+    )

