@@ -146,6 +146,18 @@ class KanbanSettings(BaseModel):
     """The kanban service."""
 
     port: int = Field(8002, ge=1, le=65535, description="Port of the kanban service.")
+    consumer_group: str = Field(
+        "kanban", description="Consumer group of the `tasks.proposed` consumer."
+    )
+    run_consumer: bool = Field(
+        True, description="Run the `tasks.proposed` consumer in a thread of the kanban process."
+    )
+    kill_after_commit_task_key: str | None = Field(
+        None,
+        description="Fault-injection test hook: SIGKILL the process right after the database "
+        "commit of a proposal with this task key, before its offset is stored. Never set it "
+        "in production.",
+    )
 
 
 class AnalyticsSettings(BaseModel):

@@ -31,13 +31,15 @@ def downgrade(settings: Settings, revision: str = "base") -> None:
 
 
 def current(settings: Settings) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+    """The revisions the database is at (one per branch head, comma separated), or None."""
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
 
     engine = create_engine(settings.sqlalchemy_url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            # Each service owns a migration branch off 0001, so there are several heads.
+            heads = MigrationContext.configure(conn).get_current_heads()
+            return ",".join(sorted(heads)) or None
     finally:
         engine.dispose()

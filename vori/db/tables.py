@@ -6,13 +6,14 @@ here plus a migration there.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -127,3 +128,126 @@ class IngestStream(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (Index("ix_ingest_streams_meeting", "meeting_id"),)
+
+
+# -- kanban: boards, columns, cards, their history (owned by the kanban service) --------
+
+
+class Board(Base):
+    """A kanban board: a person's personal board or a shared one with explicit members."""
+
+    __tablename__ = "boards"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    # Set only on a user's personal board: the unique constraint makes "create on demand" safe.
+    personal_owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id"), unique=True, nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BoardMember(Base):
+    """A person the owner added to a board explicitly (meeting members need no row here)."""
+
+    __tablename__ = "board_members"
+    board_id: Mapped[str] = mapped_column(
+        ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BoardColumn(Base):
+    """A column of a board (To do, In progress, Done by default), ordered by position."""
+
+    __tablename__ = "board_columns"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    board_id: Mapped[str] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("board_id", "name", name="uq_board_columns_name"),)
+
+
+class Card(Base):
+    """A task on a board; at most one card per (board, task key), so replays upsert."""
+
+    __tablename__ = "cards"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    board_id: Mapped[str] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    column_id: Mapped[str] = mapped_column(ForeignKey("board_columns.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    assignee: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    position: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(8))  # llm | rules | human
+    task_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    meeting_id: Mapped[str | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL"), nullable=True
+    )
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Fields a person set or touched: later proposals never overwrite them.
+    human_fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The last proposed value kept out per field, so a repeated proposal is recorded once.
+    declined: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("board_id", "task_key", name="uq_cards_board_task_key"),
+        Index("ix_cards_board_column_position", "board_id", "column_id", "position"),
+    )
+
+
+class CardHistoryRow(Base):
+    """One change of a card: who (a person or a meeting), when, the fields before and after."""
+
+    __tablename__ = "card_history"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    card_id: Mapped[str] = mapped_column(ForeignKey("cards.id", ondelete="CASCADE"))
+    board_id: Mapped[str] = mapped_column(String(40))
+    change: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    actor_user_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    actor_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    meeting_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    source: Mapped[str] = mapped_column(String(8))  # human | llm | rules
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Values a proposal asked for but a person's edit kept out.
+    declined: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_card_history_card", "card_id", "id"),)
+
+
+class ProcessedProposal(Base):
+    """A `tasks.proposed` message already applied, by topic, partition and offset."""
+
+    __tablename__ = "kanban_processed_proposals"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(String(40))
+    board_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    processed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class KanbanOutboxRow(Base):
+    """A `kanban.changes` event committed with its change and not yet confirmed by Kafka."""
+
+    __tablename__ = "kanban_outbox"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    board_id: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,80 @@
+"""Who may see and work a board: its owner, its explicit members, and the members of any
+meeting that feeds it. Everyone else gets 404, exactly like a board that does not exist."""
+
+from __future__ import annotations
+
+from sqlalchemy import CompoundSelect, Select, select, union
+from sqlalchemy.orm import Session
+
+from kanban.errors import NotFoundError
+from vori.db.tables import Board, BoardMember, Card, Meeting, MeetingMember
+
+
+def visible_board_ids(user_id: str) -> CompoundSelect[str]:
+    """Ids of every board the user may see and work."""
+    return union(
+        select(Board.id).where(Board.owner_id == user_id),
+        select(BoardMember.board_id).where(BoardMember.user_id == user_id),
+        select(Meeting.board_id)
+        .join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
+        .where(MeetingMember.user_id == user_id, Meeting.board_id.is_not(None)),
+        select(Meeting.board_id).where(Meeting.owner_id == user_id, Meeting.board_id.is_not(None)),
+    )
+
+
+def board_for_user(session: Session, board_id: str, user_id: str, *, lock: bool = False) -> Board:
+    """The board if the user may see it, else NotFoundError.
+
+    With `lock`, the board row is locked for the transaction: every change of a board's
+    cards and columns takes this lock first, so positions and versions never race.
+    """
+    query = select(Board).where(Board.id == board_id, Board.id.in_(visible_board_ids(user_id)))
+    if lock:
+        query = query.with_for_update(of=Board)
+    board = session.scalars(query).first()
+    if board is None:
+        raise NotFoundError(f"board {board_id} not found")
+    return board
+
+
+def card_for_user(session: Session, card_id: str, user_id: str, *, lock: bool = False) -> Card:
+    """The card if the user may see its board, else NotFoundError (locking its board)."""
+    board_id = session.scalar(select(Card.board_id).where(Card.id == card_id))
+    if board_id is None:
+        raise NotFoundError(f"card {card_id} not found")
+    try:
+        board_for_user(session, board_id, user_id, lock=lock)
+    except NotFoundError:
+        raise NotFoundError(f"card {card_id} not found") from None
+    card = session.scalars(
+        select(Card).where(Card.id == card_id).execution_options(populate_existing=True)
+    ).one()
+    return card
+
+
+def meeting_ids_feeding(session: Session, board_id: str, user_id: str) -> list[str]:
+    """The meetings of this user that feed the board."""
+    return list(
+        session.scalars(
+            select(Meeting.id)
+            .outerjoin(MeetingMember, MeetingMember.meeting_id == Meeting.id)
+            .where(
+                Meeting.board_id == board_id,
+                (MeetingMember.user_id == user_id) | (Meeting.owner_id == user_id),
+            )
+            .distinct()
+            .order_by(Meeting.id)
+        )
+    )
+
+
+def meeting_board_id(meeting_id: str, user_id: str) -> Select[str | None]:
+    """The board id of a meeting, if the user is one of its members or its owner."""
+    return (
+        select(Meeting.board_id)
+        .outerjoin(MeetingMember, MeetingMember.meeting_id == Meeting.id)
+        .where(
+            Meeting.id == meeting_id,
+            (MeetingMember.user_id == user_id) | (Meeting.owner_id == user_id),
+        )
+    )

@@ -1,0 +1,1 @@
+"""The kanban REST API under /api/v1/boards and /api/v1/cards."""

@@ -1,0 +1,106 @@
+"""The kanban FastAPI application: REST API, health, metrics, the outbox relay and (by
+default) the `tasks.proposed` consumer on a thread of the same process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
+
+from kanban.api.boards import router as boards_router
+from kanban.api.cards import router as cards_router
+from kanban.boards import BoardService
+from kanban.cards import CardService
+from kanban.consumer import ConsumerThread, ProposalHandler, proposal_loop
+from kanban.errors import KanbanError
+from kanban.health import router as health_router
+from kanban.outbox import OutboxRelay
+from kanban.proposals import ProposalApplier
+from vori.db.engine import create_db_engine, session_factory
+from vori.kafka import EventProducer
+from vori.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, run_consumer: bool | None = None) -> FastAPI:
+    """Build the app; `run_consumer` overrides `settings.kanban.run_consumer`."""
+    with_consumer = settings.kanban.run_consumer if run_consumer is None else run_consumer
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_db_engine(settings)
+        sessions = session_factory(engine)
+        relay = OutboxRelay(sessions, EventProducer(settings.kafka))
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessions = sessions
+        app.state.relay = relay
+        app.state.boards = BoardService(sessions)
+        app.state.cards = CardService(sessions)
+        app.state.consumer = None
+        app.state.consumer_failed = False
+        relay.start()
+        if with_consumer:
+            handler = ProposalHandler(
+                ProposalApplier(sessions),
+                relay,
+                kill_after_commit_task_key=settings.kanban.kill_after_commit_task_key,
+            )
+
+            def failed(_exc: BaseException) -> None:
+                # Without its consumer the service is half alive: stop it so a supervisor
+                # restarts it, and say why in the exit code.
+                app.state.consumer_failed = True
+                os.kill(os.getpid(), signal.SIGTERM)
+
+            app.state.consumer = ConsumerThread(proposal_loop(settings, handler), failed)
+            app.state.consumer.start()
+        try:
+            yield
+        finally:
+            if app.state.consumer is not None:
+                app.state.consumer.stop()
+            relay.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="vori kanban",
+        version="1",
+        description="Boards, columns and cards that meetings propose and people work.",
+        lifespan=lifespan,
+    )
+    app.include_router(health_router)
+    app.include_router(boards_router)
+    app.include_router(cards_router)
+    app.mount("/metrics", make_asgi_app())
+
+    @app.exception_handler(KanbanError)
+    async def kanban_error(_request: Request, exc: KanbanError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, **exc.extra}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": readable(exc), "errors": jsonable_encoder(exc.errors())}, status_code=422
+        )
+
+    return app
+
+
+def readable(exc: RequestValidationError) -> str:
+    """One line per problem, e.g. `body.title: String should have at least 1 character`."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts) or "invalid request"

@@ -1,0 +1,204 @@
+"""Request and response bodies of the kanban REST API (pydantic, documented in OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ColumnName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Assignee = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=5000)]
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Version = Annotated[int, Field(ge=1, le=999_999_999, description="The version you last saw.")]
+Position = Annotated[
+    int, Field(ge=0, le=100_000, description="0-based index; past the end appends.")
+]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- requests ---------------------------------------------------------------------------
+
+
+class BoardCreate(Request):
+    name: Name
+
+
+class BoardRename(Request):
+    name: Name
+
+
+class BoardMemberAdd(Request):
+    user_id: Identifier | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=320)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> BoardMemberAdd:
+        if (self.user_id is None) == (self.email is None):
+            raise ValueError("send exactly one of 'user_id' or 'email'")
+        return self
+
+
+class ColumnCreate(Request):
+    name: ColumnName
+    position: Position | None = None
+
+
+class ColumnUpdate(Request):
+    name: ColumnName | None = None
+    position: Position | None = None
+    version: Version | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ColumnUpdate:
+        if self.name is None and self.position is None:
+            raise ValueError("nothing to change: send 'name' and/or 'position'")
+        return self
+
+
+class CardCreate(Request):
+    board_id: Identifier
+    title: Title
+    description: Description = ""
+    assignee: Assignee | None = None
+    due_date: date | None = None
+    column_id: Identifier | None = Field(None, description="Default: the board's first column.")
+    position: Position | None = Field(None, description="Default: the end of the column.")
+
+
+class CardUpdate(Request):
+    """Only the fields sent are changed; `null` clears assignee or due date."""
+
+    title: Title | None = None
+    description: Description | None = None
+    assignee: Assignee | None = None
+    due_date: date | None = None
+    version: Version | None = None
+
+    @model_validator(mode="after")
+    def _valid_fields(self) -> CardUpdate:
+        sent = self.model_fields_set - {"version"}
+        if not sent:
+            raise ValueError(
+                "nothing to change: send at least one of title, description, assignee, due_date"
+            )
+        for required in ("title", "description"):
+            if required in sent and getattr(self, required) is None:
+                raise ValueError(f"'{required}' cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in self.model_fields_set - {"version"}}
+        if values.get("assignee") == "":
+            values["assignee"] = None
+        return values
+
+
+class CardMove(Request):
+    column_id: Identifier
+    position: Position
+    version: Version | None = None
+
+
+class VersionOnly(Request):
+    version: Version | None = None
+
+
+# -- responses --------------------------------------------------------------------------
+
+
+class EvidenceOut(BaseModel):
+    meeting_id: str | None = None
+    segment_id: str
+    quote: str = ""
+    at: float | None = Field(None, description="Seconds into the meeting.")
+
+
+class CardOut(BaseModel):
+    id: str
+    board_id: str
+    column_id: str
+    column: str = Field(description="Name of the card's column.")
+    position: int
+    title: str
+    description: str
+    assignee: str | None
+    due_date: date | None
+    source: Literal["llm", "rules", "human"]
+    task_key: str | None
+    meeting_id: str | None
+    language: str | None
+    evidence: list[EvidenceOut]
+    edited_by_person: list[str] = Field(
+        description="Fields a person set; proposals from meetings never overwrite them."
+    )
+    version: int
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ColumnOut(BaseModel):
+    id: str
+    name: str
+    position: int
+    version: int
+    cards: list[CardOut] = Field(default_factory=list)
+
+
+class BoardSummary(BaseModel):
+    id: str
+    name: str
+    owner_id: str
+    personal: bool
+    access: Literal["owner", "member", "meeting"]
+    meeting_ids: list[str] = Field(description="Meetings (of yours) that feed this board.")
+    open_cards: int
+
+
+class BoardOut(BaseModel):
+    id: str
+    name: str
+    owner_id: str
+    personal: bool
+    columns: list[ColumnOut]
+    archived_cards: list[CardOut] = Field(
+        default_factory=list, description="Only with ?include_archived=true."
+    )
+
+
+class MemberOut(BaseModel):
+    user_id: str
+    display_name: str
+    email: str
+
+
+class ActorOut(BaseModel):
+    type: Literal["person", "meeting"]
+    user_id: str | None
+    name: str | None
+    meeting_id: str | None
+    source: Literal["human", "llm", "rules"]
+
+
+class HistoryEntryOut(BaseModel):
+    id: int
+    change: str
+    version: int
+    at: datetime
+    actor: ActorOut
+    before: dict[str, Any]
+    after: dict[str, Any]
+    declined: dict[str, Any] = Field(
+        description="What a proposal asked for but a person's edit kept out."
+    )
+
+
+class ErrorOut(BaseModel):
+    detail: str
