@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 
+from gateway import accounts, events_ws, kanban_proxy, meetings, summaries, transcripts
+from gateway.consumers import GatewayConsumers
 from gateway.health import router as health_router
-from vori.db.engine import create_db_engine
+from gateway.hub import Hub
+from gateway.runtime import GatewayRuntime, kanban_base_url
+from gateway.webapp import web_app_router
+from vori.db.engine import create_db_engine, session_factory
+from vori.kafka.producer import EventProducer
 from vori.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class ClientConfig(BaseModel):
@@ -30,17 +41,44 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_db_engine(settings)
+        sessions = session_factory(engine)
+        loop = asyncio.get_running_loop()
+        gateway = settings.gateway
+        hub = Hub(
+            loop, max_queue=gateway.events_client_queue, max_lag_s=gateway.events_client_max_lag_s
+        )
+        runtime = GatewayRuntime(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            producer=EventProducer(settings.kafka),
+            hub=hub,
+            consumers=GatewayConsumers(settings, sessions, hub.publish_threadsafe),
+            kanban=httpx.AsyncClient(
+                base_url=kanban_base_url(settings), timeout=gateway.kanban_timeout_s
+            ),
+            loop=loop,
+        )
         app.state.settings = settings
-        app.state.engine = create_db_engine(settings)
+        app.state.engine = engine
+        app.state.gateway = runtime
+        runtime.consumers.start()
         try:
             yield
         finally:
-            app.state.engine.dispose()
+            await asyncio.to_thread(runtime.consumers.stop)
+            await runtime.kanban.aclose()
+            runtime.producer.flush(5.0)
+            engine.dispose()
 
     app = FastAPI(
         title="vori gateway",
         version="1",
-        description="Meetings, transcripts, summaries and live events of vori.",
+        description=(
+            "Meetings, transcripts, summaries and live events of vori. The events "
+            "WebSocket and the kanban pass-through are described in docs/protocol.md."
+        ),
         lifespan=lifespan,
     )
     app.include_router(health_router)
@@ -60,4 +98,15 @@ def create_app(settings: Settings) -> FastAPI:
             api_version="v1",
         )
 
+    for router in (
+        accounts.router,
+        meetings.router,
+        transcripts.router,
+        summaries.router,
+        events_ws.router,
+        kanban_proxy.router,
+    ):
+        app.include_router(router)
+    # Last: everything no route above claims is the web app.
+    app.include_router(web_app_router(settings.gateway.web_dir))
     return app

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.runtime import GatewayRuntime
 from vori.kafka.topics import admin_client
 from vori.settings import Settings
 
@@ -33,8 +34,20 @@ async def readyz(request: Request) -> JSONResponse:
     body = {
         "kafka": "ok" if kafka_ok else "unreachable",
         "postgres": "ok" if db_ok else "unreachable",
+        "consumers": _consumers_state(request),
     }
-    return JSONResponse(body, status_code=200 if kafka_ok and db_ok else 503)
+    ready = kafka_ok and db_ok and body["consumers"] == "ok"
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def _consumers_state(request: Request) -> str:
+    """`ok` once the live fan-out consumer listens; `starting` before, `failed` if one died."""
+    runtime: GatewayRuntime | None = getattr(request.app.state, "gateway", None)
+    if runtime is None:
+        return "starting"
+    if not runtime.consumers.running:
+        return "failed"
+    return "ok" if runtime.consumers.live_ready.is_set() else "starting"
 
 
 def _kafka_reachable(settings: Settings) -> bool:

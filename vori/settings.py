@@ -76,6 +76,36 @@ class GatewaySettings(BaseModel):
     )
     jwt_ttl_s: int = Field(8 * 3600, ge=60, description="Lifetime of an access token in seconds.")
     public_url: str | None = Field(None, description="URL that browsers use to reach the gateway.")
+    web_dir: Path = Field(
+        Path("web/dist"),
+        description="Built web app served at / when its index.html exists (relative to the cwd).",
+    )
+    kanban_url: str | None = Field(
+        None,
+        description="Kanban service behind /api/v1/boards and /cards; default http://HOST:KANBAN_PORT.",
+    )
+    kanban_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="How long a proxied kanban request may take."
+    )
+    persist_group: str = Field(
+        "gateway-persist",
+        description="Consumer group, shared by all gateway processes, that stores transcripts, "
+        "summaries and the event log.",
+    )
+    live_group_prefix: str = Field(
+        "gateway-live",
+        description="Prefix of each process's own fan-out consumer group (a random id follows).",
+    )
+    events_auth_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="Events WebSocket: time allowed for the auth frame."
+    )
+    events_client_queue: int = Field(
+        1000, ge=8, le=100_000, description="Undelivered events per client before it is dropped."
+    )
+    events_client_max_lag_s: float = Field(
+        10.0, gt=0, le=600, description="Age of a client's oldest undelivered event that drops it."
+    )
+    password_min_length: int = Field(8, ge=6, le=128, description="Shortest accepted password.")
 
 
 class IngestSettings(BaseModel):

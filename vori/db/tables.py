@@ -251,3 +251,59 @@ class KanbanOutboxRow(Base):
     board_id: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# -- gateway: latest summaries, task cards, stream starts (migration 0002) ---------------
+
+
+class MeetingSummaryRow(Base):
+    """The latest summary of a meeting from `meeting.summaries`; a final one beats rolling ones."""
+
+    __tablename__ = "meeting_summaries"
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))  # rolling | final
+    revision: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(8))  # llm | rules
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    overview: Mapped[str] = mapped_column(Text)
+    key_points: Mapped[list[Any]] = mapped_column(JSON)
+    decisions: Mapped[list[Any]] = mapped_column(JSON)
+    open_questions: Mapped[list[Any]] = mapped_column(JSON)
+    action_items: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MeetingTaskCard(Base):
+    """The kanban card of a task key, as last announced on `kanban.changes`."""
+
+    __tablename__ = "meeting_task_cards"
+    task_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meeting_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    card_id: Mapped[str] = mapped_column(String(40))
+    board_id: Mapped[str] = mapped_column(String(40))
+    column_name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    due_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    version: Mapped[int] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_meeting_task_cards_meeting", "meeting_id"),)
+
+
+class MeetingStream(Base):
+    """When a participant's stream first joined: puts its stream time on the meeting clock."""
+
+    __tablename__ = "meeting_streams"
+    stream_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    participant_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    participant_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    first_joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_meeting_streams_meeting", "meeting_id"),)

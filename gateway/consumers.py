@@ -1,0 +1,245 @@
+"""The gateway's two Kafka consumers, each in a background thread of the gateway process.
+
+- persistence (one consumer group shared by every gateway process, from the earliest
+  offset): stores final segments, the latest summary, task cards and stream starts,
+  and numbers every durable live event in the meeting's event log, so nothing is lost
+  while no gateway runs and `since` can replay it;
+- fan-out (a group of its own per process, from the latest offset): hands every event
+  to this process's clients within milliseconds, numbering durable ones in the same
+  log first (whichever consumer gets there first assigns the seq; the other reads it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from confluent_kafka import KafkaException, TopicPartition
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway import event_log, metrics, store
+from gateway.hub import Delivery
+from gateway.live_events import LiveEvent, live_events_for
+from vori.events import (
+    KANBAN_CHANGES,
+    MEETING_EVENTS,
+    MEETING_SUMMARIES,
+    TRANSCRIPT_SEGMENTS,
+    Event,
+    KanbanChange,
+    MeetingEvent,
+    MeetingSummary,
+    TranscriptSegment,
+    utc_now,
+)
+from vori.kafka.consumer import ConsumerLoop, MessageContext
+from vori.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TOPICS = (TRANSCRIPT_SEGMENTS, MEETING_EVENTS, MEETING_SUMMARIES, KANBAN_CHANGES)
+Publish = Callable[[Delivery], None]
+T = TypeVar("T")
+
+
+class _Database:
+    """Transactions that wait out a PostgreSQL outage instead of dead-lettering messages."""
+
+    def __init__(self, sessions: sessionmaker[Session], stop: threading.Event) -> None:
+        self.sessions = sessions
+        self.stop = stop
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        delay = 0.2
+        while True:
+            try:
+                with self.sessions.begin() as session:
+                    return work(session)
+            except (OperationalError, InterfaceError) as exc:
+                # Connection loss, deadlock, serialisation failure: all worth another try.
+                log.warning("PostgreSQL: %s; retrying in %.1f s", exc.orig or exc, delay)
+                if self.stop.wait(delay):
+                    raise
+                delay = min(delay * 2, 5.0)
+
+
+def _recipients(session: Session, event: LiveEvent) -> list[str]:
+    """Meetings whose clients see an event: its own, plus active meetings of a changed board."""
+    meetings = [event.meeting_id] if event.meeting_id else []
+    if event.board_id is not None:
+        meetings += [
+            meeting
+            for meeting in store.active_meetings_of_board(session, event.board_id)
+            if meeting not in meetings
+        ]
+    return meetings
+
+
+def _log_all(
+    session: Session, events: list[LiveEvent], at: datetime
+) -> list[event_log.LoggedEvent]:
+    logged = []
+    for event in events:
+        for meeting_id in _recipients(session, event):
+            entry = event_log.append(session, meeting_id, event, at)
+            if entry is not None:
+                logged.append(entry)
+                if entry.inserted:
+                    metrics.EVENT_LOG_APPENDS.inc()
+    return logged
+
+
+def _delivery(entry: event_log.LoggedEvent, received: float) -> Delivery:
+    return Delivery(entry.meeting_id, entry.type, entry.at, entry.payload, entry.seq, received)
+
+
+class PersistHandler:
+    """Stores what the gateway serves later, then numbers the durable live events."""
+
+    def __init__(self, database: _Database, publish: Publish) -> None:
+        self.database = database
+        self.publish = publish
+
+    def __call__(self, event: Event, context: MessageContext) -> None:
+        metrics.EVENTS_CONSUMED.labels("persist", context.topic).inc()
+        if isinstance(event, TranscriptSegment) and not event.final:
+            return  # partials are live only
+        received, at = time.monotonic(), utc_now()
+        durable = [live for live in live_events_for(event) if live.durable]
+        logged = self.database.run(lambda session: self._store(session, event, durable, at))
+        for entry in logged:
+            if entry.inserted:  # this process numbered it: its own clients hear it now
+                self.publish(_delivery(entry, received))
+
+    def _store(
+        self, session: Session, event: Event, durable: list[LiveEvent], at: datetime
+    ) -> list[event_log.LoggedEvent]:
+        if isinstance(event, KanbanChange):
+            store.store_task_card(session, event)
+            return _log_all(session, durable, at)
+        meeting_id = getattr(event, "meeting_id", None)
+        if meeting_id is None or not store.meeting_exists(session, meeting_id):
+            # Nobody can ever see an unknown meeting's events (ids are random, not guessable).
+            log.debug("ignoring %s of unknown meeting %s", event.topic, meeting_id)
+            return []
+        if isinstance(event, TranscriptSegment):
+            if store.store_final_segment(session, event):
+                metrics.SEGMENTS_STORED.inc()
+        elif isinstance(event, MeetingSummary):
+            store.store_summary(session, event)
+        elif isinstance(event, MeetingEvent):
+            if event.type == "ended":
+                store.record_meeting_ended(session, event.meeting_id, event.at)
+            else:
+                store.record_stream(session, event)
+        return _log_all(session, durable, at)
+
+
+class LiveHandler:
+    """Hands every event to this process's clients: partials at once, durable ones numbered."""
+
+    def __init__(self, database: _Database, publish: Publish) -> None:
+        self.database = database
+        self.publish = publish
+
+    def __call__(self, event: Event, context: MessageContext) -> None:
+        metrics.EVENTS_CONSUMED.labels("live", context.topic).inc()
+        received, at = time.monotonic(), utc_now()
+        events = live_events_for(event)
+        for live in events:
+            if not live.durable and live.meeting_id is not None:
+                self.publish(
+                    Delivery(
+                        live.meeting_id, live.type, at.isoformat(), live.payload, None, received
+                    )
+                )
+        durable = [live for live in events if live.durable]
+        if durable:
+            logged = self.database.run(lambda session: _log_all(session, durable, at))
+            for entry in logged:
+                self.publish(_delivery(entry, received))
+
+
+class GatewayConsumers:
+    """Runs the persistence and fan-out consumers of one gateway process in threads."""
+
+    def __init__(
+        self, settings: Settings, sessions: sessionmaker[Session], publish: Publish
+    ) -> None:
+        self.instance_id = uuid.uuid4().hex[:12]
+        self._stop = threading.Event()
+        self.live_ready = threading.Event()
+        self.failures: list[str] = []
+        database = _Database(sessions, self._stop)
+        gateway = settings.gateway
+        self.persist = ConsumerLoop(
+            settings.kafka, gateway.persist_group, TOPICS, PersistHandler(database, publish)
+        )
+        # A group of this process's own that starts at the end: live fan-out needs no
+        # history (the persistence group covers it) and commits nothing.
+        self.live = ConsumerLoop(
+            settings.kafka,
+            f"{gateway.live_group_prefix}-{self.instance_id}",
+            TOPICS,
+            LiveHandler(database, publish),
+            on_tick=self._check_live_ready,
+            poll_timeout_s=0.1,
+            **{"auto.offset.reset": "latest", "enable.auto.commit": False},
+        )
+        self._threads = [
+            threading.Thread(target=self._run, args=(loop,), name=name, daemon=True)
+            for name, loop in (("gateway-persist", self.persist), ("gateway-live", self.live))
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        self._stop.set()
+        self.persist.stop()
+        self.live.stop()
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    @property
+    def running(self) -> bool:
+        return not self.failures and all(thread.is_alive() for thread in self._threads)
+
+    def _run(self, loop: ConsumerLoop) -> None:
+        try:
+            loop.run(install_signal_handlers=False)
+        except Exception as exc:
+            self.failures.append(f"{loop.group_id}: {exc!r}")
+            log.exception("gateway consumer %s failed", loop.group_id)
+            raise
+
+    def _check_live_ready(self) -> None:
+        """Once partitions are assigned, start each at its current end: then we are live.
+
+        librdkafka resolves `latest` lazily and `position()` stays unknown until a message
+        arrives, so the consumer seeks to the high watermarks itself: every event produced
+        after readiness is delivered (earlier ones reach clients through the log).
+        """
+        if self.live_ready.is_set():
+            return
+        consumer = self.live.consumer
+        assignment = consumer.assignment()
+        if not assignment:
+            return
+        try:
+            for partition in assignment:
+                _low, high = consumer.get_watermark_offsets(partition, timeout=5, cached=False)
+                consumer.seek(TopicPartition(partition.topic, partition.partition, high))
+        except KafkaException as exc:
+            log.debug("live consumer not ready yet: %s", exc)
+            return
+        self.live_ready.set()
+        log.info("live fan-out consumer %s ready", self.live.group_id)

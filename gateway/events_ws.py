@@ -1,0 +1,224 @@
+"""The live events WebSocket, `/api/v1/meetings/{id}/events` (docs/protocol.md).
+
+Auth frame first; then `ready`, the replay of what the client missed (`since`), the
+current partials, and live events. Durable events go out in seq order, each once,
+whatever order this process heard of them in: a gap is filled from the event log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
+
+from gateway import event_log, metrics
+from gateway.hub import Delivery, Subscriber
+from gateway.live_events import (
+    CLOSE_INTERNAL,
+    CLOSE_NOT_FOUND,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNAUTHORIZED,
+    PARTIAL,
+    DeliveryCursor,
+    ProtocolError,
+    frame,
+    parse_auth_frame,
+)
+from gateway.runtime import GatewayRuntime
+from vori.auth import InvalidTokenError, meeting_for_member, verify_token
+from vori.events import utc_now
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+REPLAY_PAGE = 500
+# How long a close may wait for a stuck client's socket to drain before giving up.
+CLOSE_TIMEOUT_S = 10.0
+
+
+class _Connection:
+    """One authenticated client: sends events in seq order from its subscriber queue."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        runtime: GatewayRuntime,
+        meeting_id: str,
+        subscriber: Subscriber,
+        last_seq: int,
+    ) -> None:
+        self.websocket = websocket
+        self.runtime = runtime
+        self.meeting_id = meeting_id
+        self.subscriber = subscriber
+        self.cursor = DeliveryCursor(last_seq)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.websocket.send_text(json.dumps(message, ensure_ascii=False))
+        metrics.EVENTS_FANNED_OUT.labels(message["type"]).inc()
+
+    async def replay(self, upto: int) -> None:
+        """Send the logged events after the cursor up to `upto`, page by page."""
+        while self.cursor.last_seq < upto:
+            entries = await asyncio.to_thread(self._read, self.cursor.last_seq, upto)
+            if not entries:
+                return
+            for entry in entries:
+                await self.send(
+                    frame(entry.type, entry.meeting_id, entry.seq, entry.at, entry.payload)
+                )
+                self.cursor.advance(entry.seq)
+
+    def _read(self, after: int, upto: int) -> list[event_log.LoggedEvent]:
+        with self.runtime.sessions() as session:
+            return event_log.read_after(session, self.meeting_id, after, upto, REPLAY_PAGE)
+
+    async def send_partial(self, at: str, payload: dict[str, Any]) -> None:
+        await self.send(frame(PARTIAL, self.meeting_id, self.cursor.last_seq, at, payload))
+
+    async def pump(self) -> None:
+        """Forward queued events until the connection ends."""
+        while True:
+            item = await self.subscriber.next()
+            await self.deliver(item)
+            metrics.FANOUT_LATENCY.observe(time.monotonic() - item.received)
+
+    async def deliver(self, item: Delivery) -> None:
+        if item.seq is None:
+            await self.send_partial(item.at, item.payload)
+            return
+        plan = self.cursor.plan(item.seq)
+        if plan == "send":
+            await self.send(frame(item.type, item.meeting_id, item.seq, item.at, item.payload))
+            self.cursor.advance(item.seq)
+        elif plan == "fill":
+            # Another process numbered events this one has not heard of yet: they are logged.
+            await self.replay(item.seq)
+
+    async def read_client(self) -> None:
+        """Answer pings and notice the client leaving; other frames are ignored."""
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text and '"ping"' in text:
+                with contextlib.suppress(json.JSONDecodeError):
+                    if json.loads(text).get("type") == "ping":
+                        await self.send({"type": "pong", "seq": self.cursor.last_seq})
+
+
+@router.websocket("/api/v1/meetings/{meeting_id}/events")
+async def meeting_events(websocket: WebSocket, meeting_id: str) -> None:
+    """Live events of a meeting for its members."""
+    runtime: GatewayRuntime = websocket.app.state.gateway
+    settings = runtime.settings.gateway
+    await websocket.accept()
+    try:
+        message = await asyncio.wait_for(websocket.receive(), settings.events_auth_timeout_s)
+    except TimeoutError:
+        await _close(
+            websocket,
+            CLOSE_UNAUTHORIZED,
+            f"no auth message within {settings.events_auth_timeout_s:g} s",
+        )
+        return
+    if message["type"] == "websocket.disconnect":
+        return
+    try:
+        auth = parse_auth_frame(message.get("text"))
+        try:
+            principal = verify_token(settings, auth.token)
+        except InvalidTokenError as exc:
+            raise ProtocolError(CLOSE_UNAUTHORIZED, str(exc)) from None
+        if not await asyncio.to_thread(_is_member, runtime, meeting_id, principal.user_id):
+            raise ProtocolError(CLOSE_NOT_FOUND, "meeting not found")
+    except ProtocolError as exc:
+        await _close(websocket, exc.code, exc.reason)
+        return
+    await _serve(websocket, runtime, meeting_id, auth.since)
+
+
+async def _serve(
+    websocket: WebSocket, runtime: GatewayRuntime, meeting_id: str, since: int | None
+) -> None:
+    # Subscribe before reading the log, so nothing falls between the replay and live.
+    subscriber = runtime.hub.subscribe(meeting_id)
+    metrics.CONNECTED_CLIENTS.inc()
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        latest = await asyncio.to_thread(_latest_seq, runtime, meeting_id)
+        start = latest if since is None else min(since, latest)
+        connection = _Connection(websocket, runtime, meeting_id, subscriber, start)
+        await connection.send({"type": "ready", "meeting_id": meeting_id, "seq": latest})
+        await connection.replay(latest)
+        for partial in runtime.hub.current_partials(meeting_id):
+            await connection.send_partial(utc_now().isoformat(), {"segment": partial})
+        tasks = [
+            asyncio.create_task(connection.pump()),
+            asyncio.create_task(connection.read_client()),
+            asyncio.create_task(_wait(subscriber.overflowed)),
+        ]
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if subscriber.overflowed.is_set():
+            metrics.SLOW_CLIENTS_DROPPED.inc()
+            log.info(
+                "meeting %s: dropping a slow events client: %s",
+                meeting_id,
+                subscriber.overflow_reason,
+            )
+            await _cancel(tasks)
+            await _close(websocket, CLOSE_TOO_SLOW, subscriber.overflow_reason or "client too slow")
+            return
+        for task in done:
+            failure = task.exception()
+            if failure is not None and not isinstance(failure, WebSocketDisconnect | OSError):
+                raise failure
+    except (WebSocketDisconnect, OSError):
+        pass  # the client went away
+    except Exception:
+        log.exception("meeting %s: events connection failed", meeting_id)
+        await _close(websocket, CLOSE_INTERNAL, "internal error")
+    finally:
+        await _cancel(tasks)
+        runtime.hub.unsubscribe(subscriber)
+        metrics.CONNECTED_CLIENTS.dec()
+
+
+async def _wait(event: asyncio.Event) -> None:
+    await event.wait()
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close with a code and reason unless the client is gone or never reads again."""
+    if websocket.application_state != WebSocketState.CONNECTED:
+        return
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError, TimeoutError):
+        # A close frame is at most 125 bytes: 2 for the code, the rest for the reason.
+        await asyncio.wait_for(
+            websocket.close(code, reason.encode()[:120].decode(errors="ignore")), CLOSE_TIMEOUT_S
+        )
+
+
+def _is_member(runtime: GatewayRuntime, meeting_id: str, user_id: str) -> bool:
+    with runtime.sessions() as session:
+        return meeting_for_member(session, meeting_id, user_id) is not None
+
+
+def _latest_seq(runtime: GatewayRuntime, meeting_id: str) -> int:
+    with runtime.sessions() as session:
+        return event_log.latest_seq(session, meeting_id)

@@ -1,0 +1,123 @@
+"""Fan-out of live events to this process's events-WebSocket clients.
+
+Kafka consumer threads hand events over with `publish_threadsafe`; everything else runs
+on the event loop. Each client has a bounded queue: one that falls behind is marked
+overflowed (and then closed by its connection) instead of slowing the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.partials import LivePartials
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An event on its way to clients: durable with its `seq`, or a live-only partial."""
+
+    meeting_id: str
+    type: str
+    at: str
+    payload: dict[str, Any]
+    seq: int | None = None
+    received: float = field(default_factory=time.monotonic)
+
+
+class Subscriber:
+    """One client's queue of undelivered events, bounded in length and in age."""
+
+    def __init__(
+        self,
+        meeting_id: str,
+        max_queue: int,
+        max_lag_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.meeting_id = meeting_id
+        self.max_queue = max_queue
+        self.max_lag_s = max_lag_s
+        self.clock = clock
+        self.overflow_reason: str | None = None
+        self.overflowed = asyncio.Event()
+        self._items: deque[Delivery] = deque()
+        self._waiting = asyncio.Event()
+
+    def offer(self, item: Delivery) -> bool:
+        """Queue an event; False (and overflowed) when the client has fallen too far behind."""
+        if self.overflow_reason is not None:
+            return False
+        if len(self._items) >= self.max_queue:
+            return self._overflow(f"client too slow: {len(self._items)} events not read")
+        if self._items and self.clock() - self._items[0].received > self.max_lag_s:
+            lag = self.clock() - self._items[0].received
+            return self._overflow(f"client too slow: events waiting for {lag:.0f} s")
+        self._items.append(item)
+        self._waiting.set()
+        return True
+
+    async def next(self) -> Delivery:
+        """The oldest undelivered event, waiting for one if there is none."""
+        while not self._items:
+            self._waiting.clear()
+            await self._waiting.wait()
+        return self._items.popleft()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _overflow(self, reason: str) -> bool:
+        self.overflow_reason = reason
+        self._items.clear()
+        self.overflowed.set()
+        return False
+
+
+class Hub:
+    """Meeting id -> the subscribers connected to this process, plus the live partials."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, *, max_queue: int, max_lag_s: float
+    ) -> None:
+        self.loop = loop
+        self.max_queue = max_queue
+        self.max_lag_s = max_lag_s
+        self.partials = LivePartials()
+        self._subscribers: dict[str, set[Subscriber]] = {}
+
+    def subscribe(self, meeting_id: str) -> Subscriber:
+        subscriber = Subscriber(meeting_id, self.max_queue, self.max_lag_s)
+        self._subscribers.setdefault(meeting_id, set()).add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        subscribers = self._subscribers.get(subscriber.meeting_id)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                del self._subscribers[subscriber.meeting_id]
+
+    def subscriber_count(self, meeting_id: str | None = None) -> int:
+        if meeting_id is not None:
+            return len(self._subscribers.get(meeting_id, ()))
+        return sum(len(subscribers) for subscribers in self._subscribers.values())
+
+    def publish_threadsafe(self, item: Delivery) -> None:
+        """Hand an event over from a consumer thread."""
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.dispatch, item)
+
+    def dispatch(self, item: Delivery) -> None:
+        """Offer an event to every subscriber of its meeting (on the event loop)."""
+        if not self.partials.observe(item.type, item.meeting_id, item.payload):
+            return
+        for subscriber in list(self._subscribers.get(item.meeting_id, ())):
+            subscriber.offer(item)
+
+    def current_partials(self, meeting_id: str) -> list[dict[str, Any]]:
+        return self.partials.current(meeting_id)

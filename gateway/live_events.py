@@ -1,0 +1,202 @@
+"""What the events WebSocket shows: Kafka events translated into live events, and the auth frame.
+
+Pure functions and small classes: no sockets, no database, no clock reads.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from vori.events import (
+    Event,
+    KanbanChange,
+    MeetingEvent,
+    MeetingSummary,
+    TranscriptSegment,
+)
+
+PARTIAL = "transcript.partial"
+FINAL = "transcript.final"
+SUMMARY_UPDATED = "summary.updated"
+TASK_UPSERTED = "task.upserted"
+PARTICIPANT_JOINED = "participant.joined"
+PARTICIPANT_LEFT = "participant.left"
+MEETING_ENDED = "meeting.ended"
+
+# Close codes of the events WebSocket (docs/protocol.md).
+CLOSE_BAD_MESSAGE = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_SLOW = 4429
+CLOSE_INTERNAL = 1011
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """One event for a meeting's live clients.
+
+    `dedup_key` is None for live-only events (partials); durable events are numbered in
+    the meeting's event log once per key. A board-only kanban change has no meeting:
+    its recipients are the active meetings that feed `board_id`.
+    """
+
+    type: str
+    meeting_id: str | None
+    payload: dict[str, Any]
+    dedup_key: str | None = None
+    board_id: str | None = None
+
+    @property
+    def durable(self) -> bool:
+        return self.dedup_key is not None
+
+
+def segment_payload(segment: TranscriptSegment) -> dict[str, Any]:
+    """The segment fields clients see (docs/protocol.md)."""
+    return {
+        "id": segment.id,
+        "stream_id": segment.stream_id,
+        "participant_id": segment.participant_id,
+        "speaker": segment.speaker,
+        "start": segment.start,
+        "end": segment.end,
+        "start_sample": segment.start_sample,
+        "end_sample": segment.end_sample,
+        "text": segment.text,
+        "stable_text": segment.stable_text,
+        "words": [word.model_dump() for word in segment.words],
+        "language": segment.language,
+        "confidence": segment.confidence,
+        "model": segment.model,
+        "final": segment.final,
+        "revision": segment.revision,
+    }
+
+
+def summary_payload(summary: MeetingSummary) -> dict[str, Any]:
+    """The summary fields clients see, as `GET .../summary` without card links."""
+    return {
+        "kind": summary.kind,
+        "revision": summary.revision,
+        "source": summary.source,
+        "language": summary.language,
+        "created_at": summary.created_at.isoformat(),
+        "overview": summary.overview,
+        "key_points": list(summary.key_points),
+        "decisions": list(summary.decisions),
+        "open_questions": list(summary.open_questions),
+        "action_items": [item.model_dump(mode="json") for item in summary.action_items],
+    }
+
+
+def live_events_for(event: Event) -> list[LiveEvent]:
+    """The live events a Kafka event becomes (none for events clients do not see)."""
+    if isinstance(event, TranscriptSegment):
+        payload: dict[str, Any] = {"segment": segment_payload(event)}
+        if event.final:
+            return [LiveEvent(FINAL, event.meeting_id, payload, dedup_key=f"final:{event.id}")]
+        return [LiveEvent(PARTIAL, event.meeting_id, payload)]
+    if isinstance(event, MeetingEvent):
+        return _lifecycle(event)
+    if isinstance(event, MeetingSummary):
+        key = f"summary:{event.kind}:{event.revision}:{event.created_at.isoformat()}"
+        return [
+            LiveEvent(SUMMARY_UPDATED, event.meeting_id, {"summary": summary_payload(event)}, key)
+        ]
+    if isinstance(event, KanbanChange):
+        card = event.card
+        payload = {
+            "change": event.change,
+            "card": card.model_dump(mode="json"),
+            "actor": event.actor,
+        }
+        key = f"task:{card.id}:{card.version}:{event.change}"
+        meeting_id = event.meeting_id or card.meeting_id
+        return [LiveEvent(TASK_UPSERTED, meeting_id, payload, key, board_id=event.board_id)]
+    return []
+
+
+def _lifecycle(event: MeetingEvent) -> list[LiveEvent]:
+    if event.type == "ended":
+        payload: dict[str, Any] = {"ended_at": event.at.isoformat()}
+        # One end per meeting: a second `ended` (a replay, or two processes) is the same event.
+        return [LiveEvent(MEETING_ENDED, event.meeting_id, payload, dedup_key="ended")]
+    if event.type in ("participant_joined", "participant_left"):
+        kind = PARTICIPANT_JOINED if event.type == "participant_joined" else PARTICIPANT_LEFT
+        who = event.stream_id or event.participant_id or ""
+        payload = {
+            "participant": {
+                "id": event.participant_id,
+                "name": event.participant_name,
+                "stream_id": event.stream_id,
+            }
+        }
+        key = f"{event.type}:{who}:{event.at.isoformat()}"[:200]
+        return [LiveEvent(kind, event.meeting_id, payload, dedup_key=key)]
+    return []  # `started` is for workers; clients learn of a meeting over REST
+
+
+def frame(
+    type_: str, meeting_id: str, seq: int, at: datetime | str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """An event as the client receives it."""
+    stamp = at.isoformat() if isinstance(at, datetime) else at
+    return {"type": type_, "seq": seq, "meeting_id": meeting_id, "at": stamp, **payload}
+
+
+# -- the client's side of the socket -----------------------------------------------------
+
+
+class ProtocolError(Exception):
+    """A client message that ends the connection with `code` and a readable reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class AuthFrame:
+    token: str | None
+    since: int | None
+
+
+def parse_auth_frame(text: str | None) -> AuthFrame:
+    """Parse the client's first frame; ProtocolError(4400/4401) if it is not a usable auth."""
+    if text is None:
+        raise ProtocolError(CLOSE_BAD_MESSAGE, "first frame must be a JSON text auth message")
+    try:
+        message = json.loads(text)
+    except json.JSONDecodeError:
+        raise ProtocolError(CLOSE_BAD_MESSAGE, "first frame is not valid JSON") from None
+    if not isinstance(message, dict) or message.get("type") != "auth":
+        raise ProtocolError(CLOSE_BAD_MESSAGE, 'first frame must be {"type": "auth", ...}')
+    token = message.get("token")
+    if not token:
+        raise ProtocolError(CLOSE_UNAUTHORIZED, "missing token")
+    if not isinstance(token, str):
+        raise ProtocolError(CLOSE_UNAUTHORIZED, "token must be a string")
+    since = message.get("since")
+    if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
+        raise ProtocolError(CLOSE_BAD_MESSAGE, "since must be a non-negative integer")
+    return AuthFrame(token=token, since=since)
+
+
+class DeliveryCursor:
+    """Which durable events a client still needs: each seq once, in order, gaps filled first."""
+
+    def __init__(self, last_seq: int) -> None:
+        self.last_seq = last_seq
+
+    def plan(self, seq: int) -> Literal["skip", "send", "fill"]:
+        """`skip` a seq already sent, `send` the next one, `fill` from the log up to a later one."""
+        if seq <= self.last_seq:
+            return "skip"
+        return "send" if seq == self.last_seq + 1 else "fill"
+
+    def advance(self, seq: int) -> None:
+        self.last_seq = max(self.last_seq, seq)

@@ -1,0 +1,175 @@
+"""Meetings: create, list mine, get, add members by e-mail, end; lifecycle to `meeting.events`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gateway.deps import MeetingDep, PrincipalDep, RuntimeDep, SessionDep
+from gateway.runtime import GatewayRuntime
+from gateway.schemas import MeetingCreate, MeetingOut, MemberAdd, MemberOut
+from vori.auth import new_id
+from vori.db.tables import Meeting, MeetingMember, User
+from vori.events import MeetingEvent
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1/meetings", tags=["meetings"])
+
+OWNER = "owner"
+ONLY_OWNER = "only the meeting's owner can do this"
+
+
+def _members(session: Session, meeting_ids: Sequence[str]) -> dict[str, list[MemberOut]]:
+    rows = session.execute(
+        select(MeetingMember.meeting_id, MeetingMember.role, User)
+        .join(User, User.id == MeetingMember.user_id)
+        .where(MeetingMember.meeting_id.in_(meeting_ids))
+        .order_by(MeetingMember.added_at, User.display_name)
+    )
+    members: dict[str, list[MemberOut]] = {meeting_id: [] for meeting_id in meeting_ids}
+    for meeting_id, role, user in rows:
+        members[meeting_id].append(
+            MemberOut(user_id=user.id, email=user.email, display_name=user.display_name, role=role)
+        )
+    return members
+
+
+def _meeting_out(meeting: Meeting, members: list[MemberOut]) -> MeetingOut:
+    return MeetingOut(
+        id=meeting.id,
+        title=meeting.title,
+        language=meeting.language,
+        time_zone=meeting.time_zone,
+        board_id=meeting.board_id,
+        owner_id=meeting.owner_id,
+        created_at=meeting.created_at,
+        ended_at=meeting.ended_at,
+        status="ended" if meeting.ended_at is not None else "active",
+        members=members,
+    )
+
+
+def _publish(runtime: GatewayRuntime, event: MeetingEvent) -> None:
+    """Publish a lifecycle event and wait briefly for Kafka; it stays queued if Kafka is down."""
+    runtime.producer.publish(event)
+    if runtime.producer.flush(5.0) > 0:
+        log.warning("meeting %s: %s not yet confirmed by Kafka", event.meeting_id, event.type)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=MeetingOut)
+def create_meeting(
+    body: MeetingCreate, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep
+) -> MeetingOut:
+    """Create a meeting; the caller owns it and is its first member."""
+    meeting = Meeting(
+        id=new_id("mtg"),
+        title=body.title,
+        language=body.language,
+        owner_id=principal.user_id,
+        board_id=body.board_id,
+        time_zone=body.time_zone,
+        created_at=datetime.now(UTC),
+    )
+    session.add(meeting)
+    session.flush()
+    session.add(MeetingMember(meeting_id=meeting.id, user_id=principal.user_id, role=OWNER))
+    session.commit()
+    _publish(
+        runtime,
+        MeetingEvent(
+            type="started", meeting_id=meeting.id, language=meeting.language, at=meeting.created_at
+        ),
+    )
+    return _meeting_out(meeting, _members(session, [meeting.id])[meeting.id])
+
+
+@router.get("", response_model=list[MeetingOut])
+def list_meetings(
+    principal: PrincipalDep,
+    session: SessionDep,
+    status_filter: Annotated[Literal["active", "ended"] | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> list[MeetingOut]:
+    """The caller's meetings, newest first."""
+    query = (
+        select(Meeting)
+        .join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
+        .where(MeetingMember.user_id == principal.user_id)
+    )
+    if status_filter == "active":
+        query = query.where(Meeting.ended_at.is_(None))
+    elif status_filter == "ended":
+        query = query.where(Meeting.ended_at.is_not(None))
+    meetings = list(session.scalars(query.order_by(Meeting.created_at.desc()).limit(limit)))
+    members = _members(session, [meeting.id for meeting in meetings])
+    return [_meeting_out(meeting, members[meeting.id]) for meeting in meetings]
+
+
+@router.get("/{meeting_id}", response_model=MeetingOut)
+def get_meeting(meeting: MeetingDep, session: SessionDep) -> MeetingOut:
+    """One meeting the caller is a member of; 404 otherwise."""
+    return _meeting_out(meeting, _members(session, [meeting.id])[meeting.id])
+
+
+@router.post(
+    "/{meeting_id}/members",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberOut,
+    responses={200: {"description": "Already a member."}},
+)
+def add_member(
+    body: MemberAdd,
+    meeting: MeetingDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    response: Response,
+) -> MemberOut:
+    """Add a registered user by e-mail (the owner only)."""
+    if meeting.owner_id != principal.user_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
+    email = str(body.email).lower()
+    user = session.scalars(select(User).where(User.email == email)).first()
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user with e-mail {email}")
+    member = session.get(MeetingMember, (meeting.id, user.id))
+    if member is not None:
+        response.status_code = status.HTTP_200_OK
+    else:
+        member = MeetingMember(meeting_id=meeting.id, user_id=user.id, role="member")
+        session.add(member)
+        session.commit()
+    return MemberOut(
+        user_id=user.id, email=user.email, display_name=user.display_name, role=member.role
+    )
+
+
+@router.post("/{meeting_id}/end", response_model=MeetingOut)
+def end_meeting(
+    meeting: MeetingDep, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep
+) -> MeetingOut:
+    """End a meeting (the owner only); ending an ended meeting changes nothing."""
+    if meeting.owner_id != principal.user_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
+    # Conditional update: of two concurrent ends, one ends the meeting and publishes.
+    ended_at = session.scalar(
+        update(Meeting)
+        .where(Meeting.id == meeting.id, Meeting.ended_at.is_(None))
+        .values(ended_at=datetime.now(UTC))
+        .returning(Meeting.ended_at)
+    )
+    session.commit()
+    session.refresh(meeting)
+    if ended_at is not None:
+        _publish(
+            runtime,
+            MeetingEvent(
+                type="ended", meeting_id=meeting.id, language=meeting.language, at=ended_at
+            ),
+        )
+    return _meeting_out(meeting, _members(session, [meeting.id])[meeting.id])

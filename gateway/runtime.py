@@ -1,0 +1,32 @@
+"""What one gateway process holds while it runs: database, producer, hub, consumers."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.consumers import GatewayConsumers
+from gateway.hub import Hub
+from vori.kafka.producer import EventProducer
+from vori.settings import Settings
+
+
+@dataclass
+class GatewayRuntime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    producer: EventProducer
+    hub: Hub
+    consumers: GatewayConsumers
+    kanban: httpx.AsyncClient
+    loop: asyncio.AbstractEventLoop
+
+
+def kanban_base_url(settings: Settings) -> str:
+    """Where the kanban service answers: the configured URL or this host's kanban port."""
+    return settings.gateway.kanban_url or f"http://{settings.host}:{settings.kanban.port}"

@@ -1,0 +1,172 @@
+"""Writes of the persistence consumer: final segments, latest summaries, task cards, streams.
+
+Every write is an upsert keyed by a deterministic id, so a replayed message changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from vori.db.tables import (
+    Meeting,
+    MeetingStream,
+    MeetingSummaryRow,
+    MeetingTaskCard,
+    TranscriptSegmentRow,
+)
+from vori.events import KanbanChange, MeetingEvent, MeetingSummary, TranscriptSegment
+
+
+def meeting_exists(session: Session, meeting_id: str) -> bool:
+    return session.get(Meeting, meeting_id) is not None
+
+
+def active_meetings_of_board(session: Session, board_id: str) -> list[str]:
+    """Meetings not yet ended that feed a board: who sees a board-only card change live."""
+    return list(
+        session.scalars(
+            select(Meeting.id).where(Meeting.board_id == board_id, Meeting.ended_at.is_(None))
+        )
+    )
+
+
+def store_final_segment(session: Session, segment: TranscriptSegment) -> bool:
+    """Insert a final segment unless its id is stored; True if it was new."""
+    statement = (
+        insert(TranscriptSegmentRow)
+        .values(
+            id=segment.id,
+            meeting_id=segment.meeting_id,
+            stream_id=segment.stream_id,
+            participant_id=segment.participant_id,
+            speaker=segment.speaker,
+            start=segment.start,
+            end=segment.end,
+            start_sample=segment.start_sample,
+            end_sample=segment.end_sample,
+            text=segment.text,
+            words=[word.model_dump() for word in segment.words],
+            language=segment.language,
+            confidence=segment.confidence,
+            model=segment.model,
+        )
+        .on_conflict_do_nothing(index_elements=[TranscriptSegmentRow.id])
+        .returning(TranscriptSegmentRow.id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def _rank(kind: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[int]:
+    return case((kind == "final", 1), else_=0)
+
+
+def store_summary(session: Session, summary: MeetingSummary) -> bool:
+    """Keep a meeting's latest summary: final over rolling, then revision, then time."""
+    values = {
+        "meeting_id": summary.meeting_id,
+        "kind": summary.kind,
+        "revision": summary.revision,
+        "source": summary.source,
+        "language": summary.language,
+        "overview": summary.overview,
+        "key_points": list(summary.key_points),
+        "decisions": list(summary.decisions),
+        "open_questions": list(summary.open_questions),
+        "action_items": [item.model_dump(mode="json") for item in summary.action_items],
+        "created_at": summary.created_at,
+    }
+    inserting = insert(MeetingSummaryRow).values(**values)
+    new = inserting.excluded
+    statement = inserting.on_conflict_do_update(
+        index_elements=[MeetingSummaryRow.meeting_id],
+        set_={**{key: new[key] for key in values if key != "meeting_id"}, "stored_at": func.now()},
+        where=tuple_(
+            _rank(MeetingSummaryRow.kind),
+            MeetingSummaryRow.revision,
+            MeetingSummaryRow.created_at,
+        )
+        <= tuple_(_rank(new.kind), new.revision, new.created_at),
+    ).returning(MeetingSummaryRow.meeting_id)
+    return session.execute(statement).first() is not None
+
+
+def store_task_card(session: Session, change: KanbanChange) -> bool:
+    """Remember which card a task key became, unless a newer version is already known."""
+    card = change.card
+    if card.task_key is None:
+        return False
+    values = {
+        "task_key": card.task_key,
+        "meeting_id": change.meeting_id or card.meeting_id,
+        "card_id": card.id,
+        "board_id": card.board_id,
+        "column_name": card.column,
+        "title": card.title,
+        "assignee": card.assignee,
+        "due_date": card.due_date,
+        "version": card.version,
+        "archived": card.archived or change.change in ("archived", "deleted"),
+    }
+    inserting = insert(MeetingTaskCard).values(**values)
+    new = inserting.excluded
+    statement = inserting.on_conflict_do_update(
+        index_elements=[MeetingTaskCard.task_key],
+        set_={
+            **{key: new[key] for key in values if key not in ("task_key", "meeting_id")},
+            "meeting_id": func.coalesce(new.meeting_id, MeetingTaskCard.meeting_id),
+            "updated_at": func.now(),
+        },
+        where=MeetingTaskCard.version <= new.version,
+    ).returning(MeetingTaskCard.task_key)
+    return session.execute(statement).first() is not None
+
+
+def record_stream(session: Session, event: MeetingEvent) -> None:
+    """Note when a stream first joined (and last left), to put stream time on the meeting clock."""
+    if event.stream_id is None:
+        return
+    if event.type == "participant_joined":
+        statement = insert(MeetingStream).values(
+            stream_id=event.stream_id,
+            meeting_id=event.meeting_id,
+            participant_id=event.participant_id,
+            participant_name=event.participant_name,
+            first_joined_at=event.at,
+        )
+        new = statement.excluded
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[MeetingStream.stream_id],
+                set_={
+                    "first_joined_at": func.least(
+                        MeetingStream.first_joined_at, new.first_joined_at
+                    ),
+                    "participant_name": func.coalesce(
+                        new.participant_name, MeetingStream.participant_name
+                    ),
+                    "participant_id": func.coalesce(
+                        new.participant_id, MeetingStream.participant_id
+                    ),
+                },
+            )
+        )
+    elif event.type == "participant_left":
+        session.execute(
+            update(MeetingStream)
+            .where(MeetingStream.stream_id == event.stream_id)
+            .values(last_left_at=func.greatest(MeetingStream.last_left_at, event.at))
+        )
+
+
+def record_meeting_ended(session: Session, meeting_id: str, at: datetime) -> None:
+    """An `ended` seen on Kafka ends the meeting here too (the REST end already did)."""
+    session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting_id, Meeting.ended_at.is_(None))
+        .values(ended_at=at)
+    )

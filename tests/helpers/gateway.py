@@ -1,0 +1,230 @@
+"""A real gateway for tests: uvicorn on a free loopback port, plus helpers to drive it.
+
+Import the fixtures explicitly in a test module:
+`from tests.helpers.gateway import gateway, gateway_settings  # noqa: F401`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from gateway.app import create_app
+from tests.helpers.ports import free_port
+from vori.events import MeetingEvent, TranscriptSegment, Word, segment_id_for
+from vori.kafka.producer import EventProducer
+from vori.settings import Settings
+
+
+def settings_for_gateway(settings: Settings, **gateway: Any) -> Settings:
+    """The session's settings with consumer groups of their own and gateway overrides."""
+    suffix = uuid.uuid4().hex[:8]
+    updates = {
+        "persist_group": f"test-gateway-persist-{suffix}",
+        "live_group_prefix": f"test-gateway-live-{suffix}",
+        "kanban_url": f"http://127.0.0.1:{free_port()}",  # nothing listens: kanban is down
+        **gateway,
+    }
+    port = free_port()
+    return settings.model_copy(
+        update={"gateway": settings.gateway.model_copy(update={"port": port, **updates})}
+    )
+
+
+class GatewayServer:
+    """The gateway app served by uvicorn in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = settings.gateway.port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws="websockets-sansio",
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="test-gateway", daemon=True)
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        """Start and wait until /readyz says Kafka, PostgreSQL and the consumers are ready."""
+        self.thread.start()
+        deadline = time.monotonic() + timeout_s
+        last: object = None
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.get(self.url + "/readyz", timeout=2)
+                if answer.status_code == 200:
+                    return
+                last = answer.json()
+            except httpx.HTTPError as exc:
+                last = exc
+            time.sleep(0.1)
+        raise RuntimeError(f"gateway not ready within {timeout_s} s: {last}")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+    @property
+    def hub_clients(self) -> int:
+        return int(self.app.state.gateway.hub.subscriber_count())
+
+
+@pytest.fixture(scope="session")
+def gateway(settings: Settings) -> Iterator[GatewayServer]:
+    """One real gateway process for the session's gateway tests."""
+    server = GatewayServer(settings_for_gateway(settings))
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    name: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def register(client: httpx.Client, name: str = "Ana", password: str = "correct horse battery") -> Account:
+    """Register a fresh account and log in."""
+    email = f"{name.lower()}-{uuid.uuid4().hex[:10]}@example.com"
+    created = client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": password, "display_name": name},
+    )
+    assert created.status_code == 201, created.text
+    token = client.post("/api/v1/auth/token", data={"username": email, "password": password})
+    assert token.status_code == 200, token.text
+    return Account(created.json()["id"], email, name, token.json()["access_token"])
+
+
+def create_meeting(client: httpx.Client, owner: Account, **fields: Any) -> dict[str, Any]:
+    body = {"title": "Weekly sync", "language": "en", **fields}
+    answer = client.post("/api/v1/meetings", json=body, headers=owner.headers)
+    assert answer.status_code == 201, answer.text
+    meeting: dict[str, Any] = answer.json()
+    return meeting
+
+
+def add_member(client: httpx.Client, owner: Account, meeting_id: str, member: Account) -> None:
+    answer = client.post(
+        f"/api/v1/meetings/{meeting_id}/members", json={"email": member.email}, headers=owner.headers
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def segment(
+    meeting_id: str,
+    participant: Account,
+    start: float,
+    text: str,
+    *,
+    final: bool = True,
+    revision: int = 0,
+    duration: float = 2.0,
+) -> TranscriptSegment:
+    """A segment as the transcriber produces it, words spread over its time."""
+    stream_id = f"{meeting_id}:{participant.id}:mic"
+    start_sample = round(start * 16000)
+    words = text.split()
+    step = duration / max(1, len(words))
+    return TranscriptSegment(
+        id=segment_id_for(stream_id, start_sample),
+        meeting_id=meeting_id,
+        stream_id=stream_id,
+        participant_id=participant.id,
+        speaker=participant.name,
+        final=final,
+        revision=revision,
+        start=start,
+        end=start + duration,
+        start_sample=start_sample,
+        end_sample=start_sample + round(duration * 16000),
+        text=text,
+        words=[
+            Word(word=w, start=start + i * step, end=start + (i + 1) * step, probability=0.9)
+            for i, w in enumerate(words)
+        ],
+        language="en",
+        confidence=0.9,
+        model="tiny.en",
+    )
+
+
+def joined(meeting_id: str, participant: Account, kind: str = "participant_joined") -> MeetingEvent:
+    return MeetingEvent(
+        type=kind,  # type: ignore[arg-type]
+        meeting_id=meeting_id,
+        participant_id=participant.id,
+        participant_name=participant.name,
+        stream_id=f"{meeting_id}:{participant.id}:mic",
+    )
+
+
+def produce(settings: Settings, *events: Any) -> None:
+    """Publish events to Kafka and wait until the broker has them."""
+    producer = EventProducer(settings.kafka)
+    for event in events:
+        producer.publish(event)
+    assert producer.flush(30) == 0
+
+
+class EventsClient:
+    """An events-WebSocket client on a real socket (the `websockets` library)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.connection.send(json.dumps(message))
+
+    def receive(self, timeout: float = 10.0) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(self.connection.recv(timeout=timeout))
+        return message
+
+    def receive_until(self, predicate: Any, timeout: float = 15.0) -> list[dict[str, Any]]:
+        """Messages up to and including the first that satisfies `predicate`."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.receive(timeout=max(0.01, deadline - time.monotonic()))
+            seen.append(message)
+            if predicate(message):
+                return seen
+
+
+def connect_events(server: GatewayServer, meeting_id: str, **kwargs: Any) -> Any:
+    from websockets.sync.client import connect
+
+    return connect(f"{server.ws_url}/api/v1/meetings/{meeting_id}/events", **kwargs)
+
+
+def wait_for(condition: Any, timeout: float = 15.0, message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {message}")
+
