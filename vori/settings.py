@@ -152,6 +152,34 @@ class ClientSettings(BaseModel):
     )
 
 
+class DecodingPreset(BaseModel):
+    """How one language is decoded (SayIt's published presets are the starting point)."""
+
+    temperatures: list[float] = Field(
+        default_factory=lambda: [0.0, 0.3, 0.6, 0.9],
+        description="Temperature schedule of finals: beam search first, sampling on fallback.",
+    )
+    beam_size: int = Field(5, ge=1, le=20, description="Beam size of finals.")
+    best_of: int = Field(3, ge=1, le=20, description="Candidates per sampling fallback.")
+    patience: float = Field(1.5, gt=0, le=10, description="Beam search patience of finals.")
+    partial_beam_size: int = Field(1, ge=1, le=20, description="Beam size of partials.")
+    condition_on_previous_text: bool = Field(
+        True, description="Prompt each utterance with the stream's previous final text."
+    )
+    no_speech_threshold: float = Field(
+        0.6, ge=0, le=1, description="No-speech probability above which text is dropped."
+    )
+    log_prob_threshold: float = Field(
+        -1.0, description="Average log-probability below which a decode falls back or is dropped."
+    )
+    compression_ratio_threshold: float = Field(
+        2.4, gt=0, description="gzip compression ratio above which text counts as a loop."
+    )
+    no_repeat_ngram_size: int = Field(
+        0, ge=0, le=10, description="Forbid repeating n-grams of this size while decoding (0: off)."
+    )
+
+
 class TranscriberSettings(BaseModel):
     """Speech recognition: models and decoding."""
 
@@ -162,6 +190,89 @@ class TranscriberSettings(BaseModel):
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where CTranslate2 runs.")
     compute_type: str = Field("int8", description="CTranslate2 compute type.")
     cpu_threads: int = Field(2, ge=1, le=256, description="Threads per decode.")
+    group_id: str = Field("vori-transcriber", description="Kafka consumer group of transcribers.")
+    metrics_port: int = Field(
+        9464, ge=0, le=65535, description="Port of the Prometheus /metrics endpoint (0: none)."
+    )
+    default_language: Literal["en", "ko", "auto"] = Field(
+        "en", description="Language of streams whose frames name none."
+    )
+    vad_aggressiveness: int = Field(
+        2, ge=0, le=3, description="webrtcvad mode: 0 keeps most audio, 3 drops most."
+    )
+    vad_frame_ms: Literal[10, 20, 30] = Field(30, description="VAD frame length in ms.")
+    onset_window_ms: int = Field(
+        300, ge=30, le=2000, description="Window in which voiced frames open an utterance."
+    )
+    onset_voiced_ms: int = Field(
+        150, ge=10, le=2000, description="Voiced audio within the onset window that opens one."
+    )
+    preroll_ms: int = Field(
+        300, ge=0, le=2000, description="Audio kept before the onset so first words are whole."
+    )
+    silence_close_ms: int = Field(
+        500, ge=100, le=5000, description="Trailing silence that closes an utterance."
+    )
+    tail_ms: int = Field(
+        200, ge=0, le=1000, description="Audio kept after the last voiced frame of an utterance."
+    )
+    min_speech_ms: int = Field(
+        250, ge=0, le=5000, description="Utterances with less voiced audio are noise, not decoded."
+    )
+    max_utterance_s: float = Field(
+        20.0, ge=5, le=29, description="A monologue is split before this length."
+    )
+    split_search_s: float = Field(
+        4.0, ge=0.5, le=10, description="The split goes at the quietest point of this last span."
+    )
+    reset_quiet_ms: int = Field(
+        600, ge=100, le=10000, description="Quiet audio after which the segmenter may checkpoint."
+    )
+    reset_interval_s: float = Field(
+        5.0, ge=0.5, le=600, description="Checkpoint at least this often during long silences."
+    )
+    energy_gate_dbfs: float = Field(
+        -50.0, le=0, description="Utterances quieter than this (RMS dBFS) are never decoded."
+    )
+    encoder_margin_s: float | None = Field(
+        8.0,
+        ge=0,
+        le=30,
+        description="Encode the utterance plus this margin instead of a padded 30 s window "
+        "(unset: always 30 s).",
+    )
+    partial_interval_s: float = Field(
+        0.6, gt=0, le=10, description="Cadence of partial re-decodes of an open utterance."
+    )
+    partial_max_age_s: float = Field(
+        3.0, gt=0, le=60, description="Partials of audio older than this are dropped, not decoded."
+    )
+    partial_budget: float = Field(
+        0.6, gt=0, le=1, description="Share of decode time that partials may use under load."
+    )
+    max_context_chars: int = Field(
+        200, ge=0, le=1000, description="Previous text carried into the next utterance's prompt."
+    )
+    max_backlog_s: float = Field(
+        30.0, gt=0, le=3600, description="Audio waiting for its final before partitions pause."
+    )
+    commit_interval_s: float = Field(
+        1.0, gt=0, le=60, description="How often progress is committed when no final is due."
+    )
+    preset_en: DecodingPreset = Field(
+        default_factory=lambda: DecodingPreset(),
+        description="Decoding preset for English.",
+    )
+    preset_ko: DecodingPreset = Field(
+        default_factory=lambda: DecodingPreset(
+            temperatures=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0], patience=2.0
+        ),
+        description="Decoding preset for Korean.",
+    )
+    preset_auto: DecodingPreset = Field(
+        default_factory=lambda: DecodingPreset(),
+        description="Decoding preset for automatic language detection.",
+    )
 
 
 class SummarizerSettings(BaseModel):

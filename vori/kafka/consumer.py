@@ -6,6 +6,12 @@ so a crash redelivers instead of losing. Failing handlers are retried with expon
 back-off; a message that cannot be decoded, that the handler declares poison, or that
 keeps failing goes to the topic's dead-letter topic with the error and the partition
 keeps flowing. SIGTERM and SIGINT stop the loop cleanly between messages.
+
+Workers that decide themselves when an offset is done (the transcriber holds frames until
+their utterance is final) run the loop with ``manual_commit=True``: the loop never stores
+offsets, tells the worker about every dead-lettered message (``on_dead_letter``) and about
+partitions gained and lost (``on_assign``, ``on_revoke``), and exposes pause/resume and the
+committed offsets so the worker can commit a computed offset per partition.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from tenacity import (
     RetryError,
     Retrying,
@@ -54,6 +60,7 @@ class MessageContext:
 
 
 Handler = Callable[[Event, MessageContext], None]
+PartitionsHook = Callable[[list[TopicPartition]], None]
 
 
 class PoisonMessageError(Exception):
@@ -95,6 +102,10 @@ class ConsumerLoop:
         *,
         on_tick: Callable[[], None] | None = None,
         poll_timeout_s: float = 0.5,
+        manual_commit: bool = False,
+        on_assign: PartitionsHook | None = None,
+        on_revoke: PartitionsHook | None = None,
+        on_dead_letter: Callable[[MessageContext], None] | None = None,
         **consumer_overrides: Any,
     ) -> None:
         self.kafka = kafka
@@ -103,6 +114,12 @@ class ConsumerLoop:
         self.handler = handler
         self.on_tick = on_tick
         self.poll_timeout_s = poll_timeout_s
+        self.manual_commit = manual_commit
+        self.on_assign = on_assign
+        self.on_revoke = on_revoke
+        self.on_dead_letter = on_dead_letter
+        if manual_commit:
+            consumer_overrides.setdefault("enable.auto.commit", False)
         self.consumer = Consumer(consumer_config(kafka, group_id, **consumer_overrides))
         self.dead_letters = EventProducer(kafka)
         self._stop = threading.Event()
@@ -120,7 +137,12 @@ class ConsumerLoop:
         if install_signal_handlers and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
-        self.consumer.subscribe(self.topics)
+        self.consumer.subscribe(
+            self.topics,
+            on_assign=self._assigned,
+            on_revoke=self._revoked,
+            on_lost=self._revoked,
+        )
         log.info("consumer group %s reading %s", self.group_id, ", ".join(self.topics))
         try:
             while not self._stop.is_set():
@@ -135,6 +157,46 @@ class ConsumerLoop:
             self.consumer.close()
             self.dead_letters.flush(10)
             log.info("consumer group %s stopped", self.group_id)
+
+    # -- partition control for manual-commit workers -----------------------------------
+
+    def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # A hook may set each partition's start offset, so the loop assigns (incrementally:
+        # the group uses the cooperative protocol) with the hook's offsets; otherwise the
+        # client assigns by itself after this callback.
+        if self.on_assign is not None and partitions:
+            self.on_assign(partitions)
+            self.consumer.incremental_assign(partitions)
+
+    def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self.on_revoke is not None and partitions:
+            self.on_revoke(partitions)
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        """Stop fetching these partitions; polling (and group membership) goes on."""
+        if partitions:
+            self.consumer.pause(partitions)
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        if partitions:
+            self.consumer.resume(partitions)
+
+    def assignment(self) -> list[TopicPartition]:
+        return list(self.consumer.assignment())
+
+    def committed(
+        self, partitions: list[TopicPartition], timeout_s: float = 30.0
+    ) -> list[TopicPartition]:
+        """Committed offsets (with their metadata) of these partitions."""
+        return list(self.consumer.committed(partitions, timeout=timeout_s))
+
+    def high_watermark(self, partition: TopicPartition, timeout_s: float = 10.0) -> int:
+        _low, high = self.consumer.get_watermark_offsets(partition, timeout=timeout_s)
+        return int(high)
+
+    def group_metadata(self) -> object:
+        """What a transactional producer needs to commit this group's offsets."""
+        return self.consumer.consumer_group_metadata()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current message", signal.Signals(signum).name)
@@ -162,7 +224,8 @@ class ConsumerLoop:
             self._dead_letter(message, context, f"undecodable: {exc}", attempts=0)
         else:
             self._handle_with_retries(message, event, context)
-        self.consumer.store_offsets(message)
+        if not self.manual_commit:
+            self.consumer.store_offsets(message)
 
     def _handle_with_retries(self, message: Message, event: Event, context: MessageContext) -> None:
         attempts = 0
@@ -224,6 +287,8 @@ class ConsumerLoop:
         log.warning(
             "dead-lettered %s[%d]@%d: %s", context.topic, context.partition, context.offset, error
         )
+        if self.on_dead_letter is not None:
+            self.on_dead_letter(context)
 
 
 def _text(raw: bytes | str | None) -> str | None:

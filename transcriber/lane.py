@@ -1,0 +1,303 @@
+"""One loaded model and the thread that decodes for it, fed by a DecodeScheduler.
+
+The consumer thread submits jobs and drains results; it never waits for a decode. The
+prompt context of a stream advances here, in decode order, so that final k+1 is always
+decoded with the text of final k whatever the consumer thread is doing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from transcriber.decoder import Decoded, DecodeRequest, WhisperDecoder
+from transcriber.metrics import TranscriberMetrics
+from transcriber.pcm import SAMPLE_RATE, to_float
+from transcriber.policy import DecodeStats, Verdict, judge, next_context, preset_for
+from transcriber.scheduler import DecodeScheduler
+from transcriber.stream import FinalJob, PartialJob, StreamTranscriber
+from vori.events import SegmentTiming, TranscriptSegment, Word
+from vori.settings import DecodingPreset, TranscriberSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PromptContext:
+    """The previous text of one stream; written only by its lane's thread."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Work:
+    """A job with what is needed to route its result back to the stream that asked."""
+
+    partition: int
+    stream: StreamTranscriber
+    context: PromptContext
+    job: FinalJob | PartialJob
+
+
+@dataclass(frozen=True)
+class FinalResult:
+    work: Work
+    segment: TranscriptSegment | None
+    context_after: str
+    verdict: Verdict | None
+
+
+@dataclass(frozen=True)
+class PartialResult:
+    work: Work
+    text: str
+    decode_started_at: datetime
+    decode_finished_at: datetime
+
+
+Result = FinalResult | PartialResult
+
+
+def decode_language(language: str) -> str | None:
+    """The language to force on the decoder: none for automatic detection."""
+    return None if language == "auto" else language
+
+
+class ModelLane:
+    """A model, its scheduler and its decode thread."""
+
+    def __init__(
+        self,
+        name: str,
+        load: Callable[[], WhisperDecoder],
+        settings: TranscriberSettings,
+        results: queue.SimpleQueue[Result],
+        metrics: TranscriberMetrics,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.results = results
+        self.metrics = metrics
+        self._load = load
+        self._decoder: WhisperDecoder | None = None
+        self.scheduler: DecodeScheduler[Work] = DecodeScheduler(
+            base_interval_s=settings.partial_interval_s,
+            max_age_s=settings.partial_max_age_s,
+            budget=settings.partial_budget,
+        )
+        self._cond = threading.Condition()
+        self._stop = False
+        self.ready = threading.Event()
+        self.failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"decode-{name}", daemon=True)
+        self._thread.start()
+
+    # -- called from the consumer thread -------------------------------------------------
+
+    def submit_final(self, work: Work) -> None:
+        assert isinstance(work.job, FinalJob)
+        with self._cond:
+            self.scheduler.submit_final(
+                work.job.info.stream_id, work, len(work.job.audio) / SAMPLE_RATE
+            )
+            self._cond.notify()
+
+    def submit_partial(self, work: Work, now: float) -> None:
+        job = work.job
+        assert isinstance(job, PartialJob)
+        captured = job.timing.audio_end_capture_time or job.timing.audio_end_received_at
+        audio_time = captured.timestamp() if captured is not None else now
+        with self._cond:
+            self.scheduler.submit_partial(job.info.stream_id, work, now=now, audio_time=audio_time)
+            self._cond.notify()
+
+    def speaking(self, stream_id: str, is_speaking: bool) -> None:
+        with self._cond:
+            self.scheduler.speaking(stream_id, is_speaking)
+
+    def partial_interval(self) -> float:
+        with self._cond:
+            return self.scheduler.partial_interval()
+
+    def forget(self, stream_ids: set[str]) -> None:
+        with self._cond:
+            self.scheduler.forget(stream_ids)
+
+    def pending_final_seconds(self) -> float:
+        with self._cond:
+            return self.scheduler.pending_final_seconds
+
+    def depth(self) -> int:
+        with self._cond:
+            return self.scheduler.depth
+
+    def dropped_partials(self) -> int:
+        with self._cond:
+            return self.scheduler.stats.partials_dropped
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+        self._thread.join(30)
+
+    # -- the decode thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._decoder = self._load()
+            self.ready.set()
+            while True:
+                with self._cond:
+                    picked = None
+                    while not self._stop:
+                        picked = self.scheduler.next_job(time.time())
+                        if picked is not None:
+                            break
+                        self._cond.wait(0.2)
+                    if self._stop:
+                        return
+                assert picked is not None
+                self._decode(picked[1])
+        except BaseException as exc:  # reported to the consumer thread, which re-raises
+            log.exception("decode lane %s failed", self.name)
+            self.failure = exc
+            self.ready.set()
+
+    def _decode(self, work: Work) -> None:
+        assert self._decoder is not None
+        job = work.job
+        language = job.info.language
+        preset = preset_for(self.settings, language)
+        started = datetime.now(UTC)
+        if isinstance(job, FinalJob):
+            self._final(work, job, preset, started)
+            return
+        decoded = self._decoder.decode(
+            to_float(job.audio),
+            DecodeRequest(
+                final=False,
+                language=decode_language(language),
+                preset=preset,
+                prompt=work.context.text if preset.condition_on_previous_text else None,
+                prefix=job.prefix or None,
+            ),
+        )
+        self._observe("partial", decoded)
+        verdict = judge(
+            self._stats(decoded, job.audio_dbfs),
+            preset,
+            decoded.language,
+            gate_dbfs=self.settings.energy_gate_dbfs,
+        )
+        self.results.put(
+            PartialResult(work, verdict.text if verdict.keep else "", started, datetime.now(UTC))
+        )
+
+    def _final(self, work: Work, job: FinalJob, preset: DecodingPreset, started: datetime) -> None:
+        assert self._decoder is not None
+        context = work.context.text
+        decoded: Decoded | None = None
+        verdict: Verdict | None = None
+        if not job.retract_only and job.audio_dbfs >= self.settings.energy_gate_dbfs:
+            decoded = self._decoder.decode(
+                to_float(job.audio),
+                DecodeRequest(
+                    final=True,
+                    language=decode_language(job.info.language),
+                    preset=preset,
+                    prompt=context if preset.condition_on_previous_text else None,
+                    seed_key=job.segment_id,
+                ),
+            )
+            self._observe("final", decoded)
+            self.metrics.real_time_factor.labels(self.name).observe(
+                decoded.seconds / max(len(job.audio) / SAMPLE_RATE, 0.01)
+            )
+            verdict = judge(
+                self._stats(decoded, job.audio_dbfs),
+                preset,
+                decoded.language,
+                gate_dbfs=self.settings.energy_gate_dbfs,
+            )
+            if not verdict.keep:
+                self.metrics.rejected.labels(verdict.reason or "unknown").inc()
+            context = next_context(
+                context,
+                verdict,
+                max_chars=self.settings.max_context_chars,
+                language=decoded.language,
+            )
+            work.context.text = context
+        text = verdict.text if verdict is not None and verdict.keep else ""
+        segment = None
+        if text or job.had_partials:
+            # An empty final replaces partials that turned out not to be speech.
+            segment = self._segment(job, decoded if text else None, text, started)
+        self.results.put(FinalResult(work, segment, context, verdict))
+
+    def _segment(
+        self, job: FinalJob, decoded: Decoded | None, text: str, started: datetime
+    ) -> TranscriptSegment:
+        offset = job.start / SAMPLE_RATE
+        words = (
+            [
+                Word(
+                    word=w.word,
+                    start=round(w.start + offset, 3),
+                    end=round(w.end + offset, 3),
+                    probability=w.probability,
+                )
+                for w in decoded.words
+            ]
+            if decoded is not None
+            else []
+        )
+        info = job.info
+        return TranscriptSegment(
+            id=job.segment_id,
+            meeting_id=info.meeting_id,
+            stream_id=info.stream_id,
+            participant_id=info.participant_id,
+            speaker=info.speaker,
+            final=True,
+            revision=job.revision,
+            start=job.start / SAMPLE_RATE,
+            end=job.end / SAMPLE_RATE,
+            start_sample=job.start,
+            end_sample=job.end,
+            text=text,
+            stable_text=text,
+            words=words,
+            language=(decoded.language if decoded is not None else None)
+            or decode_language(info.language),
+            confidence=decoded.confidence if decoded is not None else None,
+            model=self.name,
+            timing=SegmentTiming(
+                audio_end_capture_time=job.timing.audio_end_capture_time,
+                audio_end_received_at=job.timing.audio_end_received_at,
+                decode_started_at=started,
+                decode_finished_at=datetime.now(UTC),
+            ),
+        )
+
+    def _observe(self, kind: str, decoded: Decoded) -> None:
+        self.metrics.decode_seconds.labels(kind, self.name).observe(decoded.seconds)
+        with self._cond:
+            self.scheduler.observe(kind, decoded.seconds)
+
+    @staticmethod
+    def _stats(decoded: Decoded, audio_dbfs: float) -> DecodeStats:
+        return DecodeStats(
+            text=decoded.text,
+            avg_logprob=decoded.avg_logprob,
+            no_speech_prob=decoded.no_speech_prob,
+            compression_ratio=decoded.compression_ratio,
+            temperature=decoded.temperature,
+            audio_dbfs=audio_dbfs,
+        )

@@ -1,0 +1,68 @@
+"""Prometheus metrics of one transcriber process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+_LATENCY_BUCKETS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 30.0)
+
+
+class TranscriberMetrics:
+    """Decode latency, final latency, queue depth, real-time factor, streams, drops."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.decode_seconds = Histogram(
+            "vori_transcriber_decode_seconds",
+            "Wall time of one decode call.",
+            ["kind", "model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.final_latency = Histogram(
+            "vori_transcriber_final_latency_seconds",
+            "From the utterance's last captured sample to its final being committed to Kafka.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.real_time_factor = Histogram(
+            "vori_transcriber_real_time_factor",
+            "Decode seconds per second of audio, per final.",
+            ["model"],
+            buckets=(0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0),
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "vori_transcriber_queue_depth", "Decode jobs waiting.", ["model"], registry=r
+        )
+        self.backlog_seconds = Gauge(
+            "vori_transcriber_backlog_seconds", "Audio waiting for its final decode.", registry=r
+        )
+        self.streams_open = Gauge(
+            "vori_transcriber_streams_open", "Streams with state in this process.", registry=r
+        )
+        self.partitions_paused = Gauge(
+            "vori_transcriber_partitions_paused", "1 while reading is paused for load.", registry=r
+        )
+        self.partials_dropped = Counter(
+            "vori_transcriber_partials_dropped_total",
+            "Partial requests dropped as stale or superseded.",
+            registry=r,
+        )
+        self.segments = Counter(
+            "vori_transcriber_segments_total", "Segments published.", ["kind"], registry=r
+        )
+        self.rejected = Counter(
+            "vori_transcriber_rejected_total",
+            "Decodes whose text a hallucination guard dropped.",
+            ["reason"],
+            registry=r,
+        )
+        self.commits = Counter(
+            "vori_transcriber_commits_total", "Transactions committed.", registry=r
+        )
+
+    def serve(self, port: int, host: str) -> None:
+        """Serve /metrics on host:port in a background thread."""
+        start_http_server(port, addr=host, registry=self.registry)

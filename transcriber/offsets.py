@@ -1,0 +1,132 @@
+"""Which offset of a partition is safe to commit, and what a restart needs with it (pure).
+
+A partition carries the frames of many streams, interleaved. Its committed offset is the
+first message that a restart must read again: the first one holding a sample at or after
+its stream's durable checkpoint. Every stream with state at that point travels with the
+offset as commit metadata (compressed JSON), so that a restart skips what is done and
+restores each stream's segmenter checkpoint and prompt context.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from collections import Counter, deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from transcriber.segmenter import Checkpoint
+from transcriber.stream import StreamCheckpoint
+
+METADATA_VERSION = 1
+# Kafka's default `offset.metadata.max.bytes` is 4096.
+DEFAULT_METADATA_MAX_BYTES = 4000
+
+
+class MetadataTooLargeError(ValueError):
+    """The checkpoints of a partition do not fit the commit metadata even without context."""
+
+
+def encode_checkpoints(
+    checkpoints: Mapping[str, StreamCheckpoint], max_bytes: int = DEFAULT_METADATA_MAX_BYTES
+) -> str:
+    """Commit metadata for a partition's stream checkpoints; contexts shrink if it is too big."""
+    limit: int | None = None
+    while True:
+        body = {
+            stream_id: [
+                cp.segmenter.position,
+                cp.segmenter.open_start,
+                cp.context if limit is None else cp.context[len(cp.context) - limit :][:limit],
+                int(cp.ended),
+            ]
+            for stream_id, cp in sorted(checkpoints.items())
+        }
+        raw = json.dumps({"v": METADATA_VERSION, "s": body}, separators=(",", ":"))
+        text = base64.b64encode(zlib.compress(raw.encode(), 9)).decode()
+        if len(text) <= max_bytes:
+            return text
+        if limit == 0:
+            raise MetadataTooLargeError(f"{len(checkpoints)} stream checkpoints need {len(text)} B")
+        longest = max((len(cp.context) for cp in checkpoints.values()), default=0)
+        limit = (longest if limit is None else limit) // 2
+
+
+def decode_checkpoints(metadata: str | None) -> dict[str, StreamCheckpoint]:
+    """The stream checkpoints stored with a committed offset (none for a fresh group)."""
+    if not metadata:
+        return {}
+    try:
+        raw = json.loads(zlib.decompress(base64.b64decode(metadata)))
+    except (ValueError, zlib.error) as exc:
+        raise ValueError(f"unreadable transcriber commit metadata: {exc}") from exc
+    if raw.get("v") != METADATA_VERSION:
+        raise ValueError(f"transcriber commit metadata version {raw.get('v')!r} is unknown")
+    return {
+        stream_id: StreamCheckpoint(Checkpoint(position, open_start), context, bool(ended))
+        for stream_id, (position, open_start, context, ended) in raw["s"].items()
+    }
+
+
+@dataclass(frozen=True)
+class _Message:
+    offset: int
+    stream_id: str | None  # None: dead-lettered, nothing to redo
+    end_position: int
+
+
+class PartitionProgress:
+    """Messages of one partition not yet known to be done, in offset order."""
+
+    def __init__(self, committed_offset: int, high_watermark: int) -> None:
+        self.committed_offset = committed_offset
+        self._pending: deque[_Message] = deque()
+        self._per_stream: Counter[str] = Counter()
+        self._last_offset = committed_offset - 1
+        # Until the messages that existed at assignment are read again, a checkpoint
+        # restored from metadata may still be needed for one of them.
+        self._caught_up = high_watermark <= committed_offset
+
+    def track(self, offset: int, stream_id: str | None, end_position: int) -> None:
+        """Remember a message read from the partition."""
+        self._pending.append(_Message(offset, stream_id, end_position))
+        if stream_id is not None:
+            self._per_stream[stream_id] += 1
+        self._last_offset = offset
+
+    def caught_up_to(self, high_watermark: int) -> None:
+        if self._last_offset >= high_watermark - 1:
+            self._caught_up = True
+
+    @property
+    def caught_up(self) -> bool:
+        return self._caught_up
+
+    def has_messages_of(self, stream_id: str) -> bool:
+        return self._per_stream[stream_id] > 0
+
+    def commit_point(self, checkpoints: Mapping[str, StreamCheckpoint]) -> int:
+        """Drop the done prefix and return the offset to commit (the first one not done)."""
+        while self._pending and self._done(self._pending[0], checkpoints):
+            message = self._pending.popleft()
+            if message.stream_id is not None:
+                self._per_stream[message.stream_id] -= 1
+                if not self._per_stream[message.stream_id]:
+                    del self._per_stream[message.stream_id]
+        return self._pending[0].offset if self._pending else self._last_offset + 1
+
+    @staticmethod
+    def _done(message: _Message, checkpoints: Mapping[str, StreamCheckpoint]) -> bool:
+        if message.stream_id is None:
+            return True
+        checkpoint = checkpoints.get(message.stream_id)
+        if checkpoint is None:
+            return False
+        return checkpoint.ended or message.end_position <= checkpoint.segmenter.needed_from
+
+    def keeps(self, stream_id: str, checkpoint: StreamCheckpoint) -> bool:
+        """Whether a stream's checkpoint must travel with the next commit."""
+        if not checkpoint.ended:
+            return True
+        return self.has_messages_of(stream_id) or not self._caught_up

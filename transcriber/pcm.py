@@ -1,0 +1,34 @@
+"""PCM s16le helpers: bytes to samples, samples to floats, loudness."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+Samples = npt.NDArray[np.int16]
+FloatAudio = npt.NDArray[np.float32]
+
+SAMPLE_RATE = 16000
+_FULL_SCALE = 32768.0
+
+
+def samples_of(pcm: bytes) -> Samples:
+    """The little-endian 16-bit samples of a PCM buffer (a read-only view, no copy)."""
+    return np.frombuffer(pcm, dtype="<i2").astype(np.int16, copy=False)
+
+
+def to_float(samples: Samples) -> FloatAudio:
+    """Samples scaled to [-1, 1) as Whisper expects."""
+    return (samples.astype(np.float32) / _FULL_SCALE).astype(np.float32, copy=False)
+
+
+def rms_dbfs(samples: Samples) -> float:
+    """Root-mean-square level in dB relative to full scale (-inf for digital silence)."""
+    if samples.size == 0:
+        return -math.inf
+    power = float(np.mean(np.square(samples.astype(np.float64))))
+    if power <= 0.0:
+        return -math.inf
+    return 10.0 * math.log10(power / (_FULL_SCALE * _FULL_SCALE))

@@ -1,0 +1,148 @@
+"""Decoding policy (pure): presets per language, hallucination guards, the carried prompt.
+
+Whisper invents text on silence, music and noise, and loops on its own output. The
+guards here decide from a decode's own statistics whether its text is kept: the energy
+of the audio, no-speech probability together with the average log-probability, the
+gzip compression ratio, an n-gram repetition check, and a list of phrases Whisper is
+known to invent, applied only when the decode is unsure (a confident "thanks" stays).
+Text that fails a guard is never carried into the next prompt.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass
+
+from transcriber.stabilizer import CHARACTER_LANGUAGES, units_of
+from vori.settings import DecodingPreset, TranscriberSettings
+
+# Phrases that Whisper produces from silence or noise (subtitle credits of its training data).
+KNOWN_HALLUCINATIONS = frozenset(
+    {
+        "thank you",
+        "thank you for watching",
+        "thanks for watching",
+        "thank you very much",
+        "please subscribe",
+        "subscribe to my channel",
+        "subtitles by the amaraorg community",
+        "you",
+        "bye",
+        "시청해주셔서 감사합니다",
+        "구독과 좋아요 부탁드립니다",
+        "감사합니다",
+        "mbc 뉴스 이덕영입니다",
+    }
+)
+
+
+@dataclass(frozen=True)
+class DecodeStats:
+    """What a decode says about itself, plus the loudness of its audio."""
+
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+    temperature: float
+    audio_dbfs: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a decode's text is kept, why not, and whether it may become prompt context."""
+
+    keep: bool
+    text: str
+    reason: str | None = None
+    usable_as_context: bool = True
+
+
+def preset_for(settings: TranscriberSettings, language: str) -> DecodingPreset:
+    """The decoding preset of a meeting language (en, ko or auto)."""
+    if language == "ko":
+        return settings.preset_ko
+    if language == "auto":
+        return settings.preset_auto
+    return settings.preset_en
+
+
+def compression_ratio(text: str) -> float:
+    """Bytes over zlib-compressed bytes: high for looping text (Whisper's own measure)."""
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+def collapse_repetitions(text: str, language: str | None, *, max_repeats: int = 3) -> str:
+    """Cut a run of one n-gram repeated more than `max_repeats` times down to one copy."""
+    units = units_of(text, language)
+    keys = [u.key for u in units]
+    out: list[int] = []
+    i = 0
+    while i < len(units):
+        collapsed = False
+        for n in range(1, 7):
+            gram = keys[i : i + n]
+            if len(gram) < n or not any(gram):
+                break
+            repeats = 1
+            while keys[i + repeats * n : i + (repeats + 1) * n] == gram:
+                repeats += 1
+            if repeats > max_repeats:
+                out.extend(range(i, i + n))
+                i += repeats * n
+                collapsed = True
+                break
+        if not collapsed:
+            out.append(i)
+            i += 1
+    return "".join(units[j].surface for j in out).strip()
+
+
+def normalised_phrase(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(c for c in folded if unicodedata.category(c)[0] in "LNZ")
+    return re.sub(r"\s+", " ", kept).strip()
+
+
+def judge(
+    stats: DecodeStats, preset: DecodingPreset, language: str | None, *, gate_dbfs: float
+) -> Verdict:
+    """Keep, trim or drop a decode's text."""
+    text = stats.text.strip()
+    if stats.audio_dbfs < gate_dbfs:
+        return Verdict(False, "", "energy gate", usable_as_context=False)
+    if not text:
+        return Verdict(False, "", "empty", usable_as_context=False)
+    unsure = stats.avg_logprob < preset.log_prob_threshold
+    if stats.no_speech_prob > preset.no_speech_threshold and unsure:
+        return Verdict(False, "", "no speech", usable_as_context=False)
+    if normalised_phrase(text) in KNOWN_HALLUCINATIONS and (
+        stats.avg_logprob < -0.5 or stats.no_speech_prob > 0.3
+    ):
+        return Verdict(False, "", "known hallucination", usable_as_context=False)
+    collapsed = collapse_repetitions(text, language)
+    looping = collapsed != text or stats.compression_ratio > preset.compression_ratio_threshold
+    if looping and compression_ratio(collapsed) > preset.compression_ratio_threshold:
+        return Verdict(False, "", "repetition loop", usable_as_context=False)
+    # Sampled (high-temperature) text is the decoder's last resort: show it, do not build on it.
+    return Verdict(
+        True, collapsed, None, usable_as_context=not looping and stats.temperature <= 0.5
+    )
+
+
+def next_context(context: str, verdict: Verdict, *, max_chars: int, language: str | None) -> str:
+    """The prompt carried to the next utterance: recent kept text, reset after a bad decode."""
+    if max_chars <= 0:
+        return ""
+    if not verdict.usable_as_context:
+        return "" if verdict.reason == "repetition loop" else context
+    joined = f"{context} {verdict.text}".strip()
+    if len(joined) <= max_chars:
+        return joined
+    cut = joined[-max_chars:]
+    if language not in CHARACTER_LANGUAGES and " " in cut:
+        cut = cut.split(" ", 1)[1]  # never start the prompt inside a word
+    return cut.strip()

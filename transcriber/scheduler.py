@@ -1,0 +1,112 @@
+"""Which decode runs next on a model (pure; the caller passes the clock in).
+
+Finals go first, in the order their utterances closed, and are never dropped. A stream
+has at most one pending partial: a newer request replaces the older one, and a partial
+whose audio is older than `max_age_s` is dropped, not decoded. Under load the cadence of
+partials stretches so that partials take at most `budget` of the decoder's time: with N
+streams speaking and a partial costing c seconds, each stream gets one every N*c/budget
+seconds (never more often than `base_interval_s`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+J = TypeVar("J")
+
+
+@dataclass
+class _Partial(Generic[J]):
+    job: J
+    requested_at: float
+    audio_time: float  # wall-clock capture time of the newest sample it covers
+
+
+@dataclass
+class SchedulerStats:
+    partials_dropped: int = 0
+    partials_replaced: int = 0
+    finals_done: int = 0
+    partials_done: int = 0
+
+
+@dataclass
+class DecodeScheduler(Generic[J]):
+    """Orders final and partial decode jobs of many streams for one decoder."""
+
+    base_interval_s: float = 0.6
+    max_age_s: float = 3.0
+    budget: float = 0.6
+    _finals: deque[tuple[str, J, float]] = field(default_factory=deque)
+    _partials: dict[str, _Partial[J]] = field(default_factory=dict)
+    _partial_cost_s: float = 0.0
+    _speaking: set[str] = field(default_factory=set)
+    stats: SchedulerStats = field(default_factory=SchedulerStats)
+
+    def submit_final(self, stream_id: str, job: J, audio_seconds: float) -> None:
+        """Queue a final; it also cancels the stream's pending partial (now stale)."""
+        self._finals.append((stream_id, job, audio_seconds))
+        if self._partials.pop(stream_id, None) is not None:
+            self.stats.partials_dropped += 1
+
+    def submit_partial(self, stream_id: str, job: J, *, now: float, audio_time: float) -> None:
+        """Queue a partial, replacing the stream's older pending one."""
+        if stream_id in self._partials:
+            self.stats.partials_replaced += 1
+        self._partials[stream_id] = _Partial(job, now, audio_time)
+
+    def speaking(self, stream_id: str, is_speaking: bool) -> None:
+        """Tell the scheduler which streams have an utterance open (they want partials)."""
+        if is_speaking:
+            self._speaking.add(stream_id)
+        else:
+            self._speaking.discard(stream_id)
+
+    def forget(self, stream_ids: set[str]) -> None:
+        """Drop every job of these streams (their partition was taken away)."""
+        self._finals = deque(f for f in self._finals if f[0] not in stream_ids)
+        for stream_id in stream_ids:
+            self._partials.pop(stream_id, None)
+            self._speaking.discard(stream_id)
+
+    def partial_interval(self) -> float:
+        """Seconds of new audio between two partials of one stream, given the load."""
+        demand = len(self._speaking) * self._partial_cost_s / self.budget
+        return max(self.base_interval_s, demand)
+
+    def observe(self, kind: str, seconds: float) -> None:
+        """Learn what a decode costs (exponential moving average of partial decodes)."""
+        if kind == "partial":
+            self.stats.partials_done += 1
+            if self._partial_cost_s == 0.0:
+                self._partial_cost_s = seconds
+            else:
+                self._partial_cost_s = 0.8 * self._partial_cost_s + 0.2 * seconds
+        else:
+            self.stats.finals_done += 1
+
+    def next_job(self, now: float) -> tuple[str, J] | None:
+        """The next job to decode: the oldest final, else the longest-waiting fresh partial."""
+        if self._finals:
+            stream_id, job, _ = self._finals.popleft()
+            return stream_id, job
+        for stream_id in [
+            s for s, p in self._partials.items() if now - p.audio_time > self.max_age_s
+        ]:
+            del self._partials[stream_id]
+            self.stats.partials_dropped += 1
+        if not self._partials:
+            return None
+        stream_id = min(self._partials, key=lambda s: self._partials[s].requested_at)
+        return stream_id, self._partials.pop(stream_id).job
+
+    @property
+    def pending_final_seconds(self) -> float:
+        """Audio waiting for its final decode."""
+        return sum(seconds for _, _, seconds in self._finals)
+
+    @property
+    def depth(self) -> int:
+        return len(self._finals) + len(self._partials)

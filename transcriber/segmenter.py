@@ -1,0 +1,301 @@
+"""Voice-activity segmentation of one stream into utterances (pure: samples in, events out).
+
+webrtcvad classifies fixed frames aligned to stream sample 0. An utterance opens when
+enough of the recent frames are voiced (hysteresis) and starts a pre-roll earlier so
+onsets are whole; it closes after a run of unvoiced frames; a monologue is split before
+the maximum length at the quietest frame of its last seconds (a pause between words).
+
+Crash safety rests on *checkpoints*: at deterministic points (a quiet stretch after an
+utterance or every few seconds of silence, and at every split) the segmenter drops all
+its state, including webrtcvad's adaptive noise model. From a checkpoint on, its output
+depends only on the samples after it, so a restart from that checkpoint reproduces the
+uninterrupted run exactly.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import webrtcvad
+
+from transcriber.pcm import Samples
+from vori.settings import TranscriberSettings
+
+
+@dataclass(frozen=True)
+class SegmenterConfig:
+    """Segmentation parameters; durations in milliseconds or seconds as named."""
+
+    sample_rate: int = 16000
+    frame_ms: int = 30
+    aggressiveness: int = 2
+    onset_window_ms: int = 300
+    onset_voiced_ms: int = 150
+    preroll_ms: int = 300
+    silence_close_ms: int = 500
+    tail_ms: int = 200
+    min_speech_ms: int = 250
+    max_utterance_s: float = 20.0
+    split_search_s: float = 4.0
+    reset_quiet_ms: int = 600
+    reset_interval_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.frame_ms not in (10, 20, 30):
+            raise ValueError("webrtcvad frames are 10, 20 or 30 ms")
+        if self.max_utterance_s < 2 * self.split_search_s:
+            raise ValueError("max_utterance_s must be at least twice split_search_s")
+        if self.reset_quiet_ms < self.onset_window_ms:
+            raise ValueError("reset_quiet_ms must cover the onset window")
+
+    @classmethod
+    def from_settings(cls, s: TranscriberSettings) -> SegmenterConfig:
+        return cls(
+            frame_ms=s.vad_frame_ms,
+            aggressiveness=s.vad_aggressiveness,
+            onset_window_ms=s.onset_window_ms,
+            onset_voiced_ms=s.onset_voiced_ms,
+            preroll_ms=s.preroll_ms,
+            silence_close_ms=s.silence_close_ms,
+            tail_ms=s.tail_ms,
+            min_speech_ms=s.min_speech_ms,
+            max_utterance_s=s.max_utterance_s,
+            split_search_s=s.split_search_s,
+            reset_quiet_ms=s.reset_quiet_ms,
+            reset_interval_s=s.reset_interval_s,
+        )
+
+    @property
+    def frame_samples(self) -> int:
+        return self.sample_rate * self.frame_ms // 1000
+
+    def frames(self, ms: float) -> int:
+        """How many whole frames cover `ms` milliseconds (at least one)."""
+        return max(1, round(ms / self.frame_ms))
+
+    def samples(self, ms: float) -> int:
+        return round(ms * self.sample_rate / 1000)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A point where the segmenter holds no state but these two numbers."""
+
+    position: int  # a frame boundary; VAD restarts fresh here
+    open_start: int | None = None  # an utterance (the second half of a split) open since here
+
+    @property
+    def needed_from(self) -> int:
+        """The first sample a restart from this checkpoint must see again."""
+        return self.position if self.open_start is None else self.open_start
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A closed stretch of speech, in stream samples [start, end)."""
+
+    start: int
+    end: int
+    voiced_samples: int
+    split: bool = False  # closed at the maximum length while speech went on
+
+
+@dataclass(frozen=True)
+class Opened:
+    start: int
+
+
+@dataclass(frozen=True)
+class Closed:
+    utterance: Utterance
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """An utterance with too little voiced audio to be speech (a cough, a click)."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Reset:
+    checkpoint: Checkpoint
+
+
+SegmentEvent = Opened | Closed | Discarded | Reset
+
+
+@dataclass(frozen=True)
+class _Frame:
+    position: int
+    voiced: bool
+    energy: float
+
+
+class Segmenter:
+    """Turns the samples of one stream into utterance events, deterministically."""
+
+    def __init__(self, config: SegmenterConfig, checkpoint: Checkpoint) -> None:
+        if checkpoint.position % config.frame_samples:
+            raise ValueError("a checkpoint sits on a frame boundary")
+        self.config = config
+        self._fs = config.frame_samples
+        self._onset_frames = config.frames(config.onset_window_ms)
+        self._onset_voiced = config.frames(config.onset_voiced_ms)
+        self._close_frames = config.frames(config.silence_close_ms)
+        self._reset_quiet = config.frames(config.reset_quiet_ms)
+        self._reset_interval = config.frames(config.reset_interval_s * 1000)
+        self._max_samples = round(config.max_utterance_s * config.sample_rate)
+        self._search_samples = round(config.split_search_s * config.sample_rate)
+        self._pending = np.zeros(0, dtype=np.int16)
+        self._next_frame = checkpoint.position
+        self._restore(checkpoint)
+
+    def _restore(self, checkpoint: Checkpoint) -> None:
+        """Drop all state: what the segmenter is right after passing `checkpoint`."""
+        self._vad = webrtcvad.Vad(self.config.aggressiveness)
+        self._ring: deque[_Frame] = deque(maxlen=self._onset_frames)
+        self._lower_bound = checkpoint.position
+        self._open_start = checkpoint.open_start
+        # Audio carried over a split counts as speech: it was mid-monologue.
+        self._voiced = (
+            0 if checkpoint.open_start is None else checkpoint.position - (checkpoint.open_start)
+        )
+        self._last_voiced_end = checkpoint.position
+        self._silence_run = 0
+        self._quiet_run = 0
+        self._energies: list[_Frame] = []
+        self._since_reset = 0
+        self._closed_since_reset = False
+
+    @property
+    def position(self) -> int:
+        """The next stream sample the segmenter expects."""
+        return self._next_frame + len(self._pending)
+
+    @property
+    def open_start(self) -> int | None:
+        """Start sample of the utterance being spoken, if one is open."""
+        return self._open_start
+
+    @property
+    def lower_bound(self) -> int:
+        """No future utterance starts before this sample."""
+        return self._lower_bound if self._open_start is None else self._open_start
+
+    def feed(self, position: int, samples: Samples) -> list[SegmentEvent]:
+        """Classify the samples that start at stream sample `position`.
+
+        Samples before the expected position (a replay) are skipped; a gap is filled with
+        digital silence so that frame alignment, and so the output, stays deterministic.
+        """
+        expected = self.position
+        if position < expected:
+            samples = samples[expected - position :]
+        elif position > expected:
+            samples = np.concatenate([np.zeros(position - expected, dtype=np.int16), samples])
+        if samples.size == 0:
+            return []
+        buffer = np.concatenate([self._pending, samples]) if self._pending.size else samples
+        events: list[SegmentEvent] = []
+        whole = len(buffer) - len(buffer) % self._fs
+        for offset in range(0, whole, self._fs):
+            frame = buffer[offset : offset + self._fs]
+            self._frame(self._next_frame, frame, events)
+            self._next_frame += self._fs
+        self._pending = np.array(buffer[whole:], dtype=np.int16)
+        return events
+
+    def finish(self) -> list[SegmentEvent]:
+        """End of stream: close what is open and checkpoint at the last sample."""
+        events: list[SegmentEvent] = []
+        end = self.position
+        if self._open_start is not None:
+            close_at = min(self._last_voiced_end + self.config.samples(self.config.tail_ms), end)
+            self._close(max(close_at, self._open_start), events)
+        events.append(Reset(Checkpoint(position=end - end % self._fs)))
+        return events
+
+    def _frame(self, position: int, frame: Samples, events: list[SegmentEvent]) -> None:
+        voiced = self._vad.is_speech(frame.tobytes(), self.config.sample_rate)
+        energy = float(np.mean(np.square(frame.astype(np.float64))))
+        record = _Frame(position, voiced, energy)
+        end = position + self._fs
+        self._since_reset += 1
+        if self._open_start is not None:
+            self._in_speech(record, end, events)
+        else:
+            self._idle(record, end, events)
+
+    def _in_speech(self, frame: _Frame, end: int, events: list[SegmentEvent]) -> None:
+        assert self._open_start is not None
+        self._energies.append(frame)
+        if frame.voiced:
+            self._voiced += self._fs
+            self._last_voiced_end = end
+            self._silence_run = 0
+        else:
+            self._silence_run += 1
+        if self._silence_run >= self._close_frames:
+            tail = self.config.samples(self.config.tail_ms)
+            self._close(min(self._last_voiced_end + tail, end), events)
+            # The closing silence already counts towards a quiet stretch.
+            self._quiet_run = self._silence_run
+        elif end - self._open_start >= self._max_samples:
+            self._split(end, events)
+
+    def _close(self, end: int, events: list[SegmentEvent]) -> None:
+        assert self._open_start is not None
+        start = self._open_start
+        if self._voiced >= self.config.samples(self.config.min_speech_ms):
+            events.append(Closed(Utterance(start, end, self._voiced)))
+        else:
+            events.append(Discarded(start, end))
+        self._open_start = None
+        self._lower_bound = end
+        self._ring.clear()
+        self._energies = []
+        self._closed_since_reset = True
+
+    def _split(self, end: int, events: list[SegmentEvent]) -> None:
+        """Close at the quietest frame of the last seconds and reset there, speech still open."""
+        assert self._open_start is not None
+        window = [f for f in self._energies if f.position >= end - self._search_samples]
+        # Smooth over three frames so one quiet frame inside a word does not win.
+        energies = np.array([f.energy for f in window])
+        smoothed = (
+            np.convolve(energies, np.ones(3) / 3, mode="same") if len(window) > 2 else energies
+        )
+        quietest = window[int(np.argmin(smoothed))]
+        split = quietest.position + self._fs // 2
+        voiced_before = sum(self._fs for f in self._energies if f.voiced and f.position < split)
+        start = self._open_start
+        events.append(Closed(Utterance(start, split, max(voiced_before, 0), split=True)))
+        checkpoint = Checkpoint(position=end, open_start=split)
+        self._restore(checkpoint)
+        events.append(Opened(split))
+        events.append(Reset(checkpoint))
+
+    def _idle(self, frame: _Frame, end: int, events: list[SegmentEvent]) -> None:
+        self._ring.append(frame)
+        self._quiet_run = 0 if frame.voiced else self._quiet_run + 1
+        voiced = [f for f in self._ring if f.voiced]
+        if len(voiced) >= self._onset_voiced:
+            preroll = self.config.samples(self.config.preroll_ms)
+            start = max(self._lower_bound, voiced[0].position - preroll)
+            self._open_start = start
+            self._voiced = len(voiced) * self._fs
+            self._last_voiced_end = end
+            self._silence_run = 0
+            self._energies = [f for f in self._ring if f.position >= start]
+            self._ring.clear()
+            events.append(Opened(start))
+            return
+        due = self._closed_since_reset or self._since_reset >= self._reset_interval
+        if self._quiet_run >= self._reset_quiet and due:
+            checkpoint = Checkpoint(position=end)
+            self._restore(checkpoint)
+            events.append(Reset(checkpoint))

@@ -1,0 +1,333 @@
+"""The transcription state of one audio stream (pure: frames and decode results in, jobs out).
+
+It owns the stream's segmenter, the audio of the open utterance, the stabiliser of its
+partials, and the bookkeeping that makes offsets safe to commit: a checkpoint becomes
+*durable* once every final closed before it has been decoded, and then carries the
+prompt context that the next utterance will be decoded with.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from transcriber.pcm import SAMPLE_RATE, Samples, rms_dbfs, samples_of
+from transcriber.segmenter import (
+    Checkpoint,
+    Closed,
+    Discarded,
+    Opened,
+    Reset,
+    Segmenter,
+    SegmenterConfig,
+    SegmentEvent,
+)
+from transcriber.stabilizer import Stabilizer, StableView
+from vori.events import AudioFrame, segment_id_for
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """Who a stream is: ids, speaker, and the meeting language (en, ko, auto or a code)."""
+
+    stream_id: str
+    meeting_id: str
+    participant_id: str
+    speaker: str | None
+    language: str
+
+
+@dataclass(frozen=True)
+class StreamCheckpoint:
+    """All a restart needs to resume a stream exactly: segmenter checkpoint and context."""
+
+    segmenter: Checkpoint
+    context: str = ""
+    ended: bool = False
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock instants of the utterance's last sample."""
+
+    audio_end_capture_time: datetime | None
+    audio_end_received_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FinalJob:
+    """Decode a closed utterance with the final settings."""
+
+    info: StreamInfo
+    segment_id: str
+    start: int
+    end: int
+    audio: Samples
+    audio_dbfs: float
+    revision: int
+    seq: int  # 1, 2, ... in closing order within this process's life of the stream
+    retract_only: bool  # too little speech: decode nothing, only replace shown partials
+    had_partials: bool
+    timing: Timing
+
+
+@dataclass(frozen=True)
+class PartialJob:
+    """Re-decode the open utterance so far (cheap settings, the stable text as prefix)."""
+
+    info: StreamInfo
+    segment_id: str
+    start: int
+    end: int
+    audio: Samples
+    audio_dbfs: float
+    prefix: str
+    timing: Timing
+
+
+@dataclass
+class _OpenUtterance:
+    segment_id: str
+    start: int
+    stabilizer: Stabilizer
+    revision: int = 0
+    partial_requested_to: int = 0
+    published_partials: bool = False
+
+
+@dataclass
+class _Queued:
+    checkpoint: Checkpoint
+    finals_before: int
+    ended: bool
+
+
+@dataclass
+class _FrameTime:
+    position: int
+    capture_time: datetime | None
+    received_at: datetime
+
+
+class StreamTranscriber:
+    """Segmentation, partial requests and checkpoint bookkeeping of one stream."""
+
+    def __init__(
+        self,
+        info: StreamInfo,
+        config: SegmenterConfig,
+        resume: StreamCheckpoint,
+        *,
+        min_partial_speech_s: float = 0.3,
+    ) -> None:
+        self.info = info
+        self.config = config
+        self.segmenter = Segmenter(config, resume.segmenter)
+        self.durable = resume
+        self.ended = resume.ended
+        self._audio = np.zeros(0, dtype=np.int16)
+        self._audio_start = resume.segmenter.needed_from
+        self._open: _OpenUtterance | None = None
+        if resume.segmenter.open_start is not None:
+            self._open = self._new_utterance(resume.segmenter.open_start)
+        self._queued: deque[_Queued] = deque()
+        self._finals_submitted = 0
+        self._finals_done = 0
+        self._contexts: dict[int, str] = {0: resume.context}
+        self._times: deque[_FrameTime] = deque()
+        self._min_partial_samples = round(min_partial_speech_s * SAMPLE_RATE)
+        self._keep_idle = config.samples(config.preroll_ms + config.onset_window_ms) + 2 * (
+            config.frame_samples
+        )
+
+    @classmethod
+    def new(
+        cls, info: StreamInfo, config: SegmenterConfig, first_position: int
+    ) -> StreamTranscriber:
+        """A stream seen for the first time, starting at the first frame boundary."""
+        fs = config.frame_samples
+        aligned = -(-first_position // fs) * fs
+        return cls(info, config, StreamCheckpoint(Checkpoint(position=aligned)))
+
+    @property
+    def needed_from(self) -> int:
+        """The first sample that must be re-read after a crash."""
+        return self.durable.segmenter.needed_from
+
+    @property
+    def speaking(self) -> bool:
+        return self._open is not None
+
+    @property
+    def unfinished_finals(self) -> int:
+        return self._finals_submitted - self._finals_done
+
+    def feed(self, frame: AudioFrame, received_at: datetime) -> list[FinalJob]:
+        """Take one frame; return the finals of the utterances it closed."""
+        if self.ended:
+            return []
+        samples = samples_of(frame.pcm)
+        self._append(frame.position, samples)
+        self._times.append(_FrameTime(frame.position, frame.capture_time, received_at))
+        events = self.segmenter.feed(frame.position, samples)
+        if frame.end_of_stream:
+            events += self.segmenter.finish()
+        jobs = self._apply(events, ended=frame.end_of_stream)
+        self._trim()
+        return jobs
+
+    def _append(self, position: int, samples: Samples) -> None:
+        expected = self._audio_start + len(self._audio)
+        if position + len(samples) <= expected:
+            return
+        if position < expected:
+            samples = samples[expected - position :]
+        elif position > expected:
+            # A gap in the stream: digital silence, exactly as the segmenter sees it.
+            samples = np.concatenate([np.zeros(position - expected, dtype=np.int16), samples])
+        self._audio = np.concatenate([self._audio, samples]) if self._audio.size else samples.copy()
+
+    def _apply(self, events: list[SegmentEvent], *, ended: bool) -> list[FinalJob]:
+        jobs: list[FinalJob] = []
+        for event in events:
+            if isinstance(event, Opened):
+                self._open = self._new_utterance(event.start)
+            elif isinstance(event, Closed | Discarded):
+                start, end = (
+                    (event.utterance.start, event.utterance.end)
+                    if isinstance(event, Closed)
+                    else (event.start, event.end)
+                )
+                job = self._final(start, end, retract_only=isinstance(event, Discarded))
+                if job is not None:
+                    jobs.append(job)
+                self._open = None
+            elif isinstance(event, Reset):
+                self._queued.append(_Queued(event.checkpoint, self._finals_submitted, False))
+        if ended:
+            self.ended = True
+            last = self._queued[-1].checkpoint if self._queued else self.durable.segmenter
+            self._queued.append(_Queued(last, self._finals_submitted, True))
+        return jobs
+
+    def _new_utterance(self, start: int) -> _OpenUtterance:
+        return _OpenUtterance(
+            segment_id_for(self.info.stream_id, start),
+            start,
+            Stabilizer(None if self.info.language == "auto" else self.info.language),
+            partial_requested_to=start,
+        )
+
+    def _final(self, start: int, end: int, *, retract_only: bool) -> FinalJob | None:
+        utterance = self._open if self._open is not None and self._open.start == start else None
+        had_partials = utterance is not None and utterance.published_partials
+        if retract_only and not had_partials:
+            return None
+        audio = self._slice(start, end)
+        self._finals_submitted += 1
+        return FinalJob(
+            info=self.info,
+            segment_id=segment_id_for(self.info.stream_id, start),
+            start=start,
+            end=end,
+            audio=audio,
+            audio_dbfs=rms_dbfs(audio),
+            revision=(utterance.revision + 1) if utterance is not None else 0,
+            seq=self._finals_submitted,
+            retract_only=retract_only,
+            had_partials=had_partials,
+            timing=self._timing(end),
+        )
+
+    def _slice(self, start: int, end: int) -> Samples:
+        lo = max(start - self._audio_start, 0)
+        return np.array(self._audio[lo : max(end - self._audio_start, lo)], dtype=np.int16)
+
+    def _trim(self) -> None:
+        keep_from = (
+            self._open.start
+            if self._open is not None
+            else max(self.segmenter.lower_bound, self.segmenter.position - self._keep_idle)
+        )
+        drop = keep_from - self._audio_start
+        if drop > 0:
+            self._audio = self._audio[drop:]
+            self._audio_start = keep_from
+        while len(self._times) > 1 and self._times[1].position <= keep_from:
+            self._times.popleft()
+
+    def _timing(self, sample: int) -> Timing:
+        last: _FrameTime | None = None
+        for t in self._times:
+            if t.position >= sample and last is not None:
+                break
+            last = t
+        if last is None:
+            return Timing(None, None)
+        offset = timedelta(seconds=(sample - last.position) / SAMPLE_RATE)
+        capture = last.capture_time + offset if last.capture_time is not None else None
+        return Timing(capture, last.received_at)
+
+    # -- partials ------------------------------------------------------------------------
+
+    def partial_job(self, interval_s: float) -> PartialJob | None:
+        """A partial of the open utterance, if enough new audio arrived since the last one."""
+        utterance = self._open
+        if utterance is None or self.ended:
+            return None
+        end = self._audio_start + len(self._audio)
+        if end - utterance.start < self._min_partial_samples:
+            return None
+        if end - utterance.partial_requested_to < round(interval_s * SAMPLE_RATE):
+            return None
+        utterance.partial_requested_to = end
+        audio = self._slice(utterance.start, end)
+        return PartialJob(
+            info=self.info,
+            segment_id=utterance.segment_id,
+            start=utterance.start,
+            end=end,
+            audio=audio,
+            audio_dbfs=rms_dbfs(audio),
+            prefix=utterance.stabilizer.stable_text,
+            timing=self._timing(end),
+        )
+
+    def on_partial(self, segment_id: str, text: str) -> tuple[int, StableView] | None:
+        """Stabilise a partial's text; None if its utterance is no longer open (stale)."""
+        utterance = self._open
+        if utterance is None or utterance.segment_id != segment_id:
+            return None
+        view = utterance.stabilizer.update(text)
+        if not view.text:
+            return None
+        utterance.revision += 1
+        utterance.published_partials = True
+        return utterance.revision, view
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def on_final(self, seq: int, context_after: str) -> None:
+        """A final was decoded (and will be published with the next commit)."""
+        if seq != self._finals_done + 1:
+            raise ValueError(f"final {seq} of {self.info.stream_id} done out of order")
+        self._finals_done = seq
+        self._contexts[seq] = context_after
+
+    def advance(self) -> StreamCheckpoint:
+        """Move the durable checkpoint past every checkpoint whose finals are all decoded."""
+        while self._queued and self._queued[0].finals_before <= self._finals_done:
+            queued = self._queued.popleft()
+            context = self._contexts[queued.finals_before]
+            self.durable = StreamCheckpoint(queued.checkpoint, context, queued.ended)
+        for seq in [s for s in self._contexts if s < self._finals_done]:
+            del self._contexts[seq]
+        return self.durable
+
+    @property
+    def finished(self) -> bool:
+        """End of stream reached and everything before it decoded."""
+        return self.durable.ended

@@ -1,0 +1,405 @@
+"""The transcriber's Kafka shell: frames in, segments out, offsets committed exactly.
+
+The shared ConsumerLoop polls `audio.frames` in manual-commit mode; decoding runs in one
+thread per model, so polling never waits on it. Finals and the offsets they make safe
+are committed in one Kafka transaction (with each stream's checkpoint as commit
+metadata): a crash either publishes both or neither, so after a restart the same finals
+appear once. Partials go out at once on a plain idempotent producer; they are
+disposable. When finals fall behind, reading pauses instead of blocking the poll loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from confluent_kafka import KafkaException, TopicPartition
+
+from transcriber.decoder import WhisperDecoder
+from transcriber.lane import FinalResult, ModelLane, PartialResult, PromptContext, Result, Work
+from transcriber.metrics import TranscriberMetrics
+from transcriber.offsets import PartitionProgress, decode_checkpoints, encode_checkpoints
+from transcriber.segmenter import SegmenterConfig
+from transcriber.stream import StreamCheckpoint, StreamInfo, StreamTranscriber
+from vori.events import (
+    AUDIO_FRAMES,
+    AudioFrame,
+    Event,
+    SegmentTiming,
+    TranscriptSegment,
+    encode,
+)
+from vori.kafka import ConsumerLoop, EventProducer, MessageContext, PoisonMessageError
+from vori.kafka.producer import create_producer
+from vori.settings import Settings
+from vori.whisper_models import resolve_model
+
+log = logging.getLogger(__name__)
+
+OFFSET_INVALID = -1001
+
+
+@dataclass
+class PartitionState:
+    """Everything this process knows about one assigned partition of audio.frames."""
+
+    progress: PartitionProgress
+    high_watermark: int
+    restored: dict[str, StreamCheckpoint]  # from commit metadata, stream not seen yet
+    streams: dict[str, StreamTranscriber] = field(default_factory=dict)
+    contexts: dict[str, PromptContext] = field(default_factory=dict)
+    finished: dict[str, StreamCheckpoint] = field(default_factory=dict)
+    committed: tuple[int, str] | None = None
+
+    def checkpoints(self) -> dict[str, StreamCheckpoint]:
+        current = {sid: stream.advance() for sid, stream in self.streams.items()}
+        return {**self.restored, **self.finished, **current}
+
+
+def model_family(language: str) -> str:
+    """Which loaded model serves a meeting language."""
+    return "en" if language == "en" else "multilingual"
+
+
+class TranscriberWorker:
+    """Consumes audio frames and publishes transcript segments, crash-safely."""
+
+    def __init__(self, settings: Settings, *, metrics: TranscriberMetrics | None = None) -> None:
+        self.settings = settings
+        self.config = SegmenterConfig.from_settings(settings.transcriber)
+        self.metrics = metrics or TranscriberMetrics()
+        self.results: queue.SimpleQueue[Result] = queue.SimpleQueue()
+        self.lanes: dict[str, ModelLane] = {}
+        self.partitions: dict[int, PartitionState] = {}
+        self.outbox: list[TranscriptSegment] = []
+        self.paused = False
+        self._last_commit = time.monotonic()
+        self._dirty = False
+        self._dropped_reported = 0
+        self.loop = ConsumerLoop(
+            settings.kafka,
+            settings.transcriber.group_id,
+            [AUDIO_FRAMES],
+            self.handle,
+            on_tick=self.tick,
+            poll_timeout_s=0.05,
+            manual_commit=True,
+            on_assign=self.assigned,
+            on_revoke=self.revoked,
+            on_dead_letter=self.dead_lettered,
+            **{"isolation.level": "read_committed"},
+        )
+        self.partial_producer = EventProducer(settings.kafka)
+        self.txn = create_producer(
+            settings.kafka,
+            **{
+                "transactional.id": f"{settings.transcriber.group_id}-{uuid.uuid4().hex}",
+                "message.timeout.ms": 60000,
+                "linger.ms": 0,
+            },
+        )
+        self.txn.init_transactions(60)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def lane(self, family: str) -> ModelLane:
+        """The model lane of a family, loading the model on first use (in its thread)."""
+        if family not in self.lanes:
+            t = self.settings.transcriber
+            name = t.model_en if family == "en" else t.model_multilingual
+
+            def load() -> WhisperDecoder:
+                path = resolve_model(name, self.settings.data_dir / "models")
+                return WhisperDecoder(
+                    path,
+                    name,
+                    device=t.device,
+                    compute_type=t.compute_type,
+                    cpu_threads=t.cpu_threads,
+                    encoder_margin_s=t.encoder_margin_s,
+                )
+
+            self.lanes[family] = ModelLane(name, load, t, self.results, self.metrics)
+        return self.lanes[family]
+
+    def run(self) -> None:
+        """Consume until SIGTERM; progress is committed when partitions are released."""
+        self.lane(model_family(self.settings.transcriber.default_language))
+        try:
+            self.loop.run()
+        finally:
+            for lane in self.lanes.values():
+                lane.stop()
+            self.partial_producer.flush(10)
+
+    # -- partitions ----------------------------------------------------------------------
+
+    def assigned(self, partitions: list[TopicPartition]) -> None:
+        """Restore each partition's stream checkpoints and start from its committed offset."""
+        for tp, committed in zip(partitions, self.loop.committed(partitions), strict=True):
+            restored = decode_checkpoints(committed.metadata)
+            offset = committed.offset if committed.offset >= 0 else OFFSET_INVALID
+            high = self.loop.high_watermark(tp)
+            start = offset if offset >= 0 else 0
+            self.partitions[tp.partition] = PartitionState(
+                progress=PartitionProgress(start, high),
+                high_watermark=high,
+                restored={s: cp for s, cp in restored.items() if not cp.ended},
+                finished={s: cp for s, cp in restored.items() if cp.ended},
+                committed=(offset, committed.metadata or "") if offset >= 0 else None,
+            )
+            tp.offset = offset
+            log.info(
+                "assigned %s[%d] from offset %d with %d stream checkpoints",
+                tp.topic,
+                tp.partition,
+                offset,
+                len(restored),
+            )
+
+    def revoked(self, partitions: list[TopicPartition]) -> None:
+        """Commit what is final, then forget the partitions (their new owner re-reads)."""
+        self._drain()
+        try:
+            self.commit(force=True)
+        except KafkaException as exc:
+            log.warning("commit while releasing partitions failed: %s", exc)
+        for tp in partitions:
+            self._drop_partition(tp.partition)
+
+    def _drop_partition(self, partition: int) -> None:
+        state = self.partitions.pop(partition, None)
+        if state is None:
+            return
+        for lane in self.lanes.values():
+            lane.forget(set(state.streams))
+
+    def dead_lettered(self, context: MessageContext) -> None:
+        state = self.partitions.get(context.partition)
+        if state is not None:
+            state.progress.track(context.offset, None, 0)
+            self._dirty = True
+
+    # -- frames --------------------------------------------------------------------------
+
+    def handle(self, event: Event, context: MessageContext) -> None:
+        if not isinstance(event, AudioFrame):
+            raise PoisonMessageError(f"not an audio frame: {type(event).__name__}")
+        if event.sample_rate != 16000:
+            raise PoisonMessageError(f"sample rate {event.sample_rate} is not 16000")
+        state = self.partitions.get(context.partition)
+        if state is None:
+            return  # fetched just before the partition went elsewhere; its new owner reads it
+        state.progress.track(context.offset, event.stream_id, event.end_position)
+        state.progress.caught_up_to(state.high_watermark)
+        self._dirty = True
+        if event.stream_id in state.finished:
+            return
+        stream = state.streams.get(event.stream_id) or self._open_stream(state, event)
+        received = datetime.now(UTC)
+        lane = self.lane(model_family(stream.info.language))
+        for job in stream.feed(event, received):
+            lane.submit_final(Work(context.partition, stream, state.contexts[event.stream_id], job))
+        lane.speaking(event.stream_id, stream.speaking)
+        partial = stream.partial_job(lane.partial_interval())
+        if partial is not None:
+            lane.submit_partial(
+                Work(context.partition, stream, state.contexts[event.stream_id], partial),
+                time.time(),
+            )
+
+    def _open_stream(self, state: PartitionState, frame: AudioFrame) -> StreamTranscriber:
+        language = (frame.language or self.settings.transcriber.default_language).lower()
+        info = StreamInfo(
+            frame.stream_id, frame.meeting_id, frame.participant_id, frame.speaker, language
+        )
+        resume = state.restored.pop(frame.stream_id, None)
+        if resume is not None:
+            stream = StreamTranscriber(info, self.config, resume)
+        else:
+            stream = StreamTranscriber.new(info, self.config, frame.position)
+        state.streams[frame.stream_id] = stream
+        state.contexts[frame.stream_id] = PromptContext(stream.durable.context)
+        self.metrics.streams_open.set(sum(len(s.streams) for s in self.partitions.values()))
+        return stream
+
+    # -- results and commits -------------------------------------------------------------
+
+    def tick(self) -> None:
+        for lane in self.lanes.values():
+            if lane.failure is not None:
+                raise RuntimeError(f"decode lane {lane.name} failed") from lane.failure
+        self._drain()
+        interval = self.settings.transcriber.commit_interval_s
+        due = self._dirty and time.monotonic() - self._last_commit >= interval
+        if self.outbox or due:
+            self.commit()
+        self._flow_control()
+        self.partial_producer.poll(0)
+
+    def _owner(self, work: Work) -> StreamTranscriber | None:
+        state = self.partitions.get(work.partition)
+        if state is None:
+            return None
+        stream = state.streams.get(work.job.info.stream_id)
+        return stream if stream is work.stream else None
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                result = self.results.get_nowait()
+            except queue.Empty:
+                return
+            stream = self._owner(result.work)
+            if stream is None:
+                continue  # its partition went elsewhere; the new owner redoes it
+            if isinstance(result, FinalResult):
+                job = result.work.job
+                assert hasattr(job, "seq")
+                stream.on_final(job.seq, result.context_after)
+                if result.segment is not None:
+                    self.outbox.append(result.segment)
+                self._dirty = True
+            elif isinstance(result, PartialResult):
+                self._publish_partial(stream, result)
+
+    def _publish_partial(self, stream: StreamTranscriber, result: PartialResult) -> None:
+        job = result.work.job
+        shown = stream.on_partial(job.segment_id, result.text) if result.text else None
+        if shown is None:
+            return
+        revision, view = shown
+        info = job.info
+        self.partial_producer.publish(
+            TranscriptSegment(
+                id=job.segment_id,
+                meeting_id=info.meeting_id,
+                stream_id=info.stream_id,
+                participant_id=info.participant_id,
+                speaker=info.speaker,
+                final=False,
+                revision=revision,
+                start=job.start / 16000,
+                end=job.end / 16000,
+                start_sample=job.start,
+                end_sample=job.end,
+                text=view.text,
+                stable_text=view.stable_text,
+                language=None if info.language == "auto" else info.language,
+                model=self.lane(model_family(info.language)).name,
+                timing=SegmentTiming(
+                    audio_end_capture_time=job.timing.audio_end_capture_time,
+                    audio_end_received_at=job.timing.audio_end_received_at,
+                    decode_started_at=result.decode_started_at,
+                    decode_finished_at=result.decode_finished_at,
+                    produced_at=datetime.now(UTC),
+                ),
+            )
+        )
+        self.metrics.segments.labels("partial").inc()
+
+    def commit(self, *, force: bool = False) -> None:
+        """One transaction: the finals decoded so far and the offsets they make safe."""
+        offsets: list[TopicPartition] = []
+        for partition, state in self.partitions.items():
+            checkpoints = state.checkpoints()
+            offset = state.progress.commit_point(checkpoints)
+            keep = {s: cp for s, cp in checkpoints.items() if state.progress.keeps(s, cp)}
+            for sid in [s for s, st in state.streams.items() if st.finished and s not in keep]:
+                del state.streams[sid]
+                state.contexts.pop(sid, None)
+            state.finished = {s: cp for s, cp in state.finished.items() if s in keep}
+            state.restored = {s: cp for s, cp in state.restored.items() if s in keep}
+            metadata = encode_checkpoints(keep)
+            if state.committed == (offset, metadata):
+                continue
+            offsets.append(TopicPartition(AUDIO_FRAMES, partition, offset, metadata=metadata))
+        if not offsets and not self.outbox:
+            self._dirty = False
+            return
+        produced_at = datetime.now(UTC)
+        segments = [
+            s.model_copy(
+                update={"timing": s.timing.model_copy(update={"produced_at": produced_at})}
+            )
+            for s in self.outbox
+        ]
+        self._transaction(segments, offsets)
+        for tp in offsets:
+            if tp.partition in self.partitions:
+                self.partitions[tp.partition].committed = (tp.offset, tp.metadata or "")
+        committed_at = datetime.now(UTC)
+        for segment in segments:
+            self.metrics.segments.labels("final").inc()
+            end = segment.timing.audio_end_capture_time
+            if end is not None:
+                self.metrics.final_latency.observe((committed_at - end).total_seconds())
+        self.metrics.commits.inc()
+        self.outbox = []
+        self._dirty = False
+        self._last_commit = time.monotonic()
+        self.metrics.streams_open.set(sum(len(s.streams) for s in self.partitions.values()))
+
+    def _transaction(
+        self, segments: list[TranscriptSegment], offsets: list[TopicPartition]
+    ) -> None:
+        try:
+            self.txn.begin_transaction()
+            for segment in segments:
+                message = encode(segment)
+                self.txn.produce(
+                    message.topic,
+                    key=message.key,
+                    value=message.value,
+                    headers=list(message.headers),
+                )
+            if offsets:
+                self.txn.send_offsets_to_transaction(offsets, self.loop.group_metadata(), 30)
+            self.txn.commit_transaction(60)
+        except KafkaException as exc:
+            error = exc.args[0]
+            if error.txn_requires_abort():
+                log.warning(
+                    "transaction aborted (%s): re-reading from the committed offsets", error
+                )
+                self.txn.abort_transaction(60)
+                self._rewind()
+                return
+            raise
+
+    def _rewind(self) -> None:
+        """After an aborted transaction: forget all state and re-read from committed offsets."""
+        self.outbox = []
+        assignment = [tp for tp in self.loop.assignment() if tp.topic == AUDIO_FRAMES]
+        for tp in assignment:
+            self._drop_partition(tp.partition)
+        if not assignment:
+            return
+        self.assigned(assignment)
+        for tp in assignment:
+            self.loop.consumer.seek(
+                TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else 0)
+            )
+
+    def _flow_control(self) -> None:
+        backlog = sum(lane.pending_final_seconds() for lane in self.lanes.values())
+        limit = self.settings.transcriber.max_backlog_s
+        if not self.paused and backlog > limit:
+            self.loop.pause(self.loop.assignment())
+            self.paused = True
+            log.info("paused reading: %.1f s of audio waiting for finals", backlog)
+        elif self.paused and backlog < limit / 2:
+            self.loop.resume(self.loop.assignment())
+            self.paused = False
+        self.metrics.partitions_paused.set(int(self.paused))
+        self.metrics.backlog_seconds.set(backlog)
+        for lane in self.lanes.values():
+            self.metrics.queue_depth.labels(lane.name).set(lane.depth())
+        dropped = sum(lane.dropped_partials() for lane in self.lanes.values())
+        if dropped > self._dropped_reported:
+            self.metrics.partials_dropped.inc(dropped - self._dropped_reported)
+            self._dropped_reported = dropped
