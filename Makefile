@@ -8,7 +8,22 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit lint check bench docs clean
+.PHONY: run test test-unit lint check bench docs clean web
+
+# The web app: `npm ci` when the lockfile changes, a build when a source changes.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json web/tsconfig.json web/vite.config.ts
+WEB_DEPS := web/node_modules/.vori-npm-ci-stamp
+WEB_BUILD := web/dist/.vori-build-stamp
+
+$(WEB_DEPS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_DEPS)
+
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
+	cd web && npm run --silent build
+	touch $(WEB_BUILD)
+
+web: $(WEB_BUILD)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +31,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(WEB_BUILD)
 	$(PY) -m vori up
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_BUILD)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)

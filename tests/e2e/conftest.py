@@ -1,0 +1,82 @@
+"""End-to-end fixtures: the built web app, the whole stack as processes, real Chromium.
+
+Chromium is Debian's (`/usr/bin/chromium`, installed by `.ci/run`), driven by Python
+Playwright; nothing downloads a browser. Each participant is its own browser process,
+because the fake microphone file is per process.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.browser import Browsers
+from tests.helpers.stack import REPO, Stack
+from vori.settings import Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def require_services(stack: Stack, *names: str) -> None:
+    """Skip, naming what is missing, when a service this test needs is not in the checkout."""
+    missing = [name for name in names if name not in stack.processes]
+    if missing:
+        pytest.skip(f"needs the {', '.join(missing)} service(s), not built in this checkout yet")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (`.ci/run` installs it: apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def web_dist() -> Path:
+    """The built web app; `make web` rebuilds it only when its sources changed."""
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: the web app cannot be built")
+    result = subprocess.run(
+        ["make", "--no-print-directory", "web"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, f"make web failed:\n{result.stdout}\n{result.stderr}"
+    index = REPO / "web" / "dist" / "index.html"
+    assert index.is_file(), "make web did not produce web/dist/index.html"
+    return index.parent
+
+
+@pytest.fixture(scope="session")
+def stack(
+    settings: Settings, web_dist: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """Every service of this checkout, started once for the e2e tests."""
+    running = Stack(settings, tmp_path_factory.mktemp("stack"), uuid.uuid4().hex[:8])
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def browsers(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browsers]:
+    """A Playwright driver that launches Chromium processes, each with its own microphone."""
+    with Browsers(chromium, tmp_path_factory.mktemp("browsers")) as launched:
+        yield launched
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> Path:
+    path = REPO / "docs" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
