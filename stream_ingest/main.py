@@ -12,9 +12,9 @@ from vori.settings import Settings
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
-def run(settings: Settings) -> None:
-    """Serve the ingest app on settings.ingest.port until SIGTERM."""
-    uvicorn.run(
+def server_config(settings: Settings) -> uvicorn.Config:
+    """How uvicorn serves the ingest app (also used by the tests and the benchmark)."""
+    return uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.ingest.port,
@@ -26,4 +26,10 @@ def run(settings: Settings) -> None:
         ws_ping_interval=20.0,
         ws_ping_timeout=60.0,
         access_log=False,
+        lifespan="on",
     )
+
+
+def run(settings: Settings) -> None:
+    """Serve the ingest app on settings.ingest.port until SIGTERM."""
+    uvicorn.Server(server_config(settings)).run()

@@ -33,6 +33,8 @@ class AudioSink:
             **{
                 "client.id": f"{kafka.client_id}-ingest",
                 "queue.buffering.max.messages": 10_000_000,
+                # Back within a second of the broker's return, not after the default 10 s.
+                "reconnect.backoff.max.ms": 1000,
             },
         )
 

@@ -21,7 +21,7 @@ import uvicorn
 import websockets
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from stream_ingest.app import create_app
+from stream_ingest.main import server_config
 from tests.helpers.ports import free_port
 from vori.auth import Principal, hash_password, issue_token, new_id
 from vori.db.engine import create_db_engine, session_factory
@@ -96,16 +96,10 @@ class IngestServer:
 
     def __init__(self, settings: Settings) -> None:
         self.port = free_port()
-        self.settings = settings
-        config = uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=self.port,
-            ws="websockets-sansio",
-            ws_max_size=16 * 1024 * 1024,
-            log_level="warning",
-            lifespan="on",
+        self.settings = ingest_settings(settings, port=self.port).model_copy(
+            update={"host": "127.0.0.1", "log_level": "WARNING"}
         )
+        config = server_config(self.settings)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
