@@ -83,6 +83,7 @@ class CardService:
         with self.sessions.begin() as session:
             query = select(Card).where(Card.board_id.in_(visible_board_ids(user.user_id)))
             if board_id is not None:
+                board_for_user(session, board_id, user.user_id)  # 404 for outsiders
                 query = query.where(Card.board_id == board_id)
             if meeting_id is not None:
                 query = query.where(

@@ -9,16 +9,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from kanban.app import create_app
 from kanban.consumer import ProposalHandler, proposal_loop
 from kanban.outbox import OutboxRelay
 from kanban.proposals import ProposalApplier
-from tests.helpers.kafka import read_all
 from vori.auth import Principal, hash_password, issue_token, new_id
 from vori.db.engine import create_db_engine, session_factory
 from vori.db.tables import (
@@ -51,11 +52,11 @@ def _password_hash() -> str:
 
 
 @lru_cache(maxsize=4)
-def _sessions(url: str):  # type: ignore[no-untyped-def]
+def _sessions(url: str) -> sessionmaker[Session]:
     return session_factory(create_db_engine(Settings(database_url=url), pool_size=2))
 
 
-def sessions(settings: Settings):  # type: ignore[no-untyped-def]
+def sessions(settings: Settings) -> sessionmaker[Session]:
     """A session factory on the test database (one engine per URL)."""
     return _sessions(settings.sqlalchemy_url)
 
@@ -107,7 +108,7 @@ def item(
     *,
     assignee: str | None = "Bob",
     due_date: str | None = "2026-03-06",
-    status: str = "open",
+    status: Literal["open", "cancelled"] = "open",
     segment: str = "seg_a",
     quote: str = "Bob, can you send the survey by Friday?",
 ) -> ActionItem:
@@ -116,7 +117,7 @@ def item(
         title=title,
         assignee=assignee,
         due_date=due_date,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         evidence=[Evidence(segment_id=segment, quote=quote, at=42.0)],
     )
 
@@ -174,26 +175,64 @@ def history_of(settings: Settings, card_id: str) -> list[CardHistoryRow]:
 
 def board_of_meeting(settings: Settings, meeting_id: str) -> str | None:
     with sessions(settings)() as session:
-        return session.scalar(select(Meeting.board_id).where(Meeting.id == meeting_id))
+        board_id: str | None = session.scalar(
+            select(Meeting.board_id).where(Meeting.id == meeting_id)
+        )
+    return board_id
+
+
+def read_matching(
+    settings: Settings,
+    topic: str,
+    keep: Callable[[Message], bool],
+    expected: int,
+    timeout_s: float = 30,
+) -> list[Message]:
+    """Messages of a topic that `keep` accepts, from the beginning; returns as soon as
+    `expected` were found and the whole topic was read, or when time runs out."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka.bootstrap_servers,
+            "group.id": f"kanban-test-reader-{time.monotonic_ns()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    found: list[Message] = []
+    at_end: set[int] = set()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.2)
+            if message is None:
+                if len(found) >= expected and len(at_end) == len(partitions):
+                    break
+                continue
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    at_end.add(message.partition() or 0)
+                continue
+            at_end.discard(message.partition() or 0)
+            if keep(message):
+                found.append(message)
+    finally:
+        consumer.close()
+    return found
 
 
 def changes_for_board(
     settings: Settings, board_id: str, expected: int, timeout_s: float = 30
 ) -> list[KanbanChange]:
     """`kanban.changes` events of one board, waiting until `expected` arrived (or time ran out)."""
-    found: list[KanbanChange] = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        messages = read_all(settings.kafka, KANBAN_CHANGES, expected=10**9, timeout_s=3)
-        found = [
-            event
-            for m in messages
-            if m.key() == board_id.encode()
-            and isinstance(event := decode(KANBAN_CHANGES, m.value()), KanbanChange)
-        ]
-        if len(found) >= expected:
-            break
-    return found
+    messages = read_matching(
+        settings, KANBAN_CHANGES, lambda m: m.key() == board_id.encode(), expected, timeout_s
+    )
+    events = [decode(KANBAN_CHANGES, m.value()) for m in messages]
+    return [e for e in events if isinstance(e, KanbanChange)]
 
 
 @contextmanager

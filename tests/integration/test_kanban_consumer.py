@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from collections.abc import Iterator
 
 import pytest
@@ -16,22 +17,32 @@ from tests.helpers.kanban import (
     kanban_api,
     make_meeting,
     make_person,
+    processed_count,
     proposal_consumer,
     publish,
+    read_matching,
     wait_processed,
 )
-from vori.events import TaskProposal, task_key_for
+from vori.events import (
+    TASKS_PROPOSED,
+    DeadLetter,
+    TaskProposal,
+    dead_letter_topic,
+    decode,
+    task_key_for,
+)
 from vori.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def consumer(settings: Settings) -> Iterator[None]:
+def consumer(settings: Settings) -> Iterator[str]:
     """One consumer for the module (a group join costs seconds): tests wait on the database."""
-    with proposal_consumer(settings, f"kanban-test-{uuid.uuid4().hex[:8]}"):
-        yield
+    group = f"kanban-test-{uuid.uuid4().hex[:8]}"
+    with proposal_consumer(settings, group):
+        yield group
 
 
-def test_same_proposal_delivered_twice_makes_one_card(settings: Settings, consumer: None) -> None:
+def test_same_proposal_delivered_twice_makes_one_card(settings: Settings, consumer: str) -> None:
     owner = make_person(settings, "Ada")
     meeting = make_meeting(settings, owner)
     key = task_key_for(meeting, "send the customer survey")
@@ -53,7 +64,7 @@ def test_same_proposal_delivered_twice_makes_one_card(settings: Settings, consum
 
 
 def test_change_of_mind_updates_the_same_card_and_cancellation_archives_it(
-    settings: Settings, consumer: None
+    settings: Settings, consumer: str
 ) -> None:
     owner = make_person(settings, "Ada")
     meeting = make_meeting(settings, owner, language="ko")
@@ -100,8 +111,7 @@ def test_change_of_mind_updates_the_same_card_and_cancellation_archives_it(
     cards = {c.task_key: c for c in cards_of_meeting(settings, meeting)}
     assert len(cards) == 2
     assert cards[survey].assignee == "Mina"
-    assert cards[survey].due_date is not None
-    assert cards[survey].due_date.isoformat() == "2026-03-09"
+    assert cards[survey].due_date == date(2026, 3, 9)
     assert cards[survey].title == "설문 보내기"
     assert cards[survey].language == "ko"
     assert [e["segment_id"] for e in cards[survey].evidence] == ["seg_a", "seg_b"]
@@ -122,7 +132,7 @@ def test_change_of_mind_updates_the_same_card_and_cancellation_archives_it(
 
 
 def test_person_edit_is_kept_and_history_shows_both_values(
-    settings: Settings, consumer: None
+    settings: Settings, consumer: str
 ) -> None:
     owner = make_person(settings, "Ada")
     alice = make_person(settings, "Alice")
@@ -178,7 +188,7 @@ def test_person_edit_is_kept_and_history_shows_both_values(
     assert history[2]["after"] == {"due_date": "2026-04-01"}
 
 
-def test_cancellation_leaves_a_card_a_person_moved(settings: Settings, consumer: None) -> None:
+def test_cancellation_leaves_a_card_a_person_moved(settings: Settings, consumer: str) -> None:
     owner = make_person(settings, "Ada")
     meeting = make_meeting(settings, owner)
     key = task_key_for(meeting, "draft the budget")
@@ -214,7 +224,7 @@ def test_cancellation_leaves_a_card_a_person_moved(settings: Settings, consumer:
     assert history_of(settings, card.id)[-1].declined == {"status": "cancelled"}
 
 
-def test_meeting_with_a_chosen_board_feeds_that_board(settings: Settings, consumer: None) -> None:
+def test_meeting_with_a_chosen_board_feeds_that_board(settings: Settings, consumer: str) -> None:
     owner = make_person(settings, "Ada")
     with kanban_api(settings) as api:
         team = api.post("/api/v1/boards", json={"name": "Team Rocket"}, headers=owner.auth).json()
@@ -225,3 +235,24 @@ def test_meeting_with_a_chosen_board_feeds_that_board(settings: Settings, consum
     [card] = cards_of_meeting(settings, meeting)
     assert card.board_id == team["id"]
     assert card.column_id == team["columns"][0]["id"]
+
+
+def test_a_proposal_for_an_unknown_meeting_is_dead_lettered(
+    settings: Settings, consumer: str, unique: str
+) -> None:
+    ghost = f"mtg_ghost_{unique}"
+    publish(settings, TaskProposal(meeting_id=ghost, items=[item("task_x")], source="llm"))
+    owner = make_person(settings, "Ada")
+    meeting = make_meeting(settings, owner)
+    publish(settings, TaskProposal(meeting_id=meeting, items=[item("task_y")], source="llm"))
+    wait_processed(settings, meeting, 1)
+
+    topic = dead_letter_topic(TASKS_PROPOSED)
+    letters = [
+        letter
+        for m in read_matching(settings, topic, lambda m: m.key() == ghost.encode(), 1, 60)
+        if isinstance(letter := decode(topic, m.value()), DeadLetter)
+        and letter.consumer_group == consumer
+    ]
+    assert "no meeting" in letters[0].error
+    assert processed_count(settings, ghost) == 0

@@ -1,0 +1,185 @@
+"""Who may see and work a board: owner, explicit members, members of a meeting that feeds
+it. Outsiders get 404 exactly like a board or card that does not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers.kanban import Person, kanban_api, make_meeting, make_person
+from vori.auth import Principal, issue_token
+from vori.settings import GatewaySettings, Settings
+
+
+@pytest.fixture(scope="module")
+def api(settings: Settings) -> Iterator[TestClient]:
+    with kanban_api(settings) as client:
+        yield client
+
+
+@pytest.fixture
+def world(api: TestClient, settings: Settings) -> dict[str, Any]:
+    """Ada owns a team board fed by a meeting with Bea; Eve is an outsider."""
+    ada, bea, eve = (make_person(settings, n) for n in ("Ada", "Bea", "Eve"))
+    board = api.post("/api/v1/boards", json={"name": "Secret plans"}, headers=ada.auth).json()
+    card = api.post(
+        "/api/v1/cards", json={"board_id": board["id"], "title": "Plan"}, headers=ada.auth
+    ).json()
+    meeting = make_meeting(settings, ada, [bea], board_id=board["id"])
+    return {"ada": ada, "bea": bea, "eve": eve, "board": board, "card": card, "meeting": meeting}
+
+
+def _requests(board: dict[str, Any], card_id: str) -> list[tuple[str, str, dict[str, Any] | None]]:
+    b, column = board["id"], board["columns"][0]["id"]
+    return [
+        ("get", f"/api/v1/boards/{b}", None),
+        ("patch", f"/api/v1/boards/{b}", {"name": "mine now"}),
+        ("get", f"/api/v1/boards/{b}/members", None),
+        ("post", f"/api/v1/boards/{b}/columns", {"name": "Loot"}),
+        ("patch", f"/api/v1/boards/{b}/columns/{column}", {"name": "Loot"}),
+        ("delete", f"/api/v1/boards/{b}/columns/{column}", None),
+        ("get", f"/api/v1/cards?board_id={b}", None),
+        ("post", "/api/v1/cards", {"board_id": b, "title": "spam"}),
+        ("get", f"/api/v1/cards/{card_id}", None),
+        ("patch", f"/api/v1/cards/{card_id}", {"title": "pwned", "version": 1}),
+        (
+            "post",
+            f"/api/v1/cards/{card_id}/move",
+            {"column_id": column, "position": 0, "version": 1},
+        ),
+        ("post", f"/api/v1/cards/{card_id}/archive", {"version": 1}),
+        ("get", f"/api/v1/cards/{card_id}/history", None),
+    ]
+
+
+def _call(api: TestClient, method: str, url: str, body: Any, person: Person) -> Any:
+    if body is None:
+        return api.request(method.upper(), url, headers=person.auth)
+    return api.request(method.upper(), url, json=body, headers=person.auth)
+
+
+def test_outsiders_get_404_exactly_like_a_missing_board_or_card(
+    api: TestClient, world: dict[str, Any]
+) -> None:
+    eve, board, card = world["eve"], world["board"], world["card"]
+    missing_board = {**board, "id": "brd_doesnotexist00000000"}
+    for (method, url, body), (_, missing_url, missing_body) in zip(
+        _requests(board, card["id"]),
+        _requests(missing_board, "card_doesnotexist0000000"),
+        strict=True,
+    ):
+        real = _call(api, method, url, body, eve)
+        absent = _call(api, method, missing_url, missing_body, eve)
+        assert real.status_code == 404, (method, url, real.text)
+        assert absent.status_code == 404, (method, missing_url, absent.text)
+        shape = real.json()["detail"].replace(board["id"], "ID").replace(card["id"], "ID")
+        missing = absent.json()["detail"].replace("brd_doesnotexist00000000", "ID")
+        assert shape == missing.replace("card_doesnotexist0000000", "ID")
+
+    assert world["board"]["id"] not in [
+        b["id"] for b in api.get("/api/v1/boards", headers=eve.auth).json()
+    ]
+    unchanged = api.get(f"/api/v1/cards/{card['id']}", headers=world["ada"].auth).json()
+    assert (unchanged["title"], unchanged["version"], unchanged["archived"]) == ("Plan", 1, False)
+
+
+def test_meeting_members_see_and_work_the_board_their_meeting_feeds(
+    api: TestClient, world: dict[str, Any]
+) -> None:
+    bea, board, card = world["bea"], world["board"], world["card"]
+    boards = api.get("/api/v1/boards", headers=bea.auth).json()
+    shared = [b for b in boards if b["id"] == board["id"]]
+    assert shared
+    assert shared[0]["access"] == "meeting"
+    assert shared[0]["meeting_ids"] == [world["meeting"]]
+    narrowed = api.get(
+        "/api/v1/boards", params={"meeting_id": world["meeting"]}, headers=bea.auth
+    ).json()
+    assert [b["id"] for b in narrowed] == [board["id"]]
+    moved = api.post(
+        f"/api/v1/cards/{card['id']}/move",
+        json={"column_id": board["columns"][1]["id"], "position": 0, "version": 1},
+        headers=bea.auth,
+    )
+    assert moved.status_code == 200, moved.text
+    rename = api.patch(f"/api/v1/boards/{board['id']}", json={"name": "x"}, headers=bea.auth)
+    assert rename.status_code == 403
+    assert "owner" in rename.json()["detail"]
+    theirs = api.get(
+        "/api/v1/cards", params={"meeting_id": world["meeting"]}, headers=world["eve"].auth
+    )
+    assert theirs.json() == []
+
+
+def test_explicit_board_members_until_removed(api: TestClient, world: dict[str, Any]) -> None:
+    ada, eve, board = world["ada"], world["eve"], world["board"]
+    added = api.post(
+        f"/api/v1/boards/{board['id']}/members", json={"user_id": eve.user_id}, headers=ada.auth
+    )
+    assert added.status_code == 201, added.text
+    assert api.get(f"/api/v1/boards/{board['id']}", headers=eve.auth).status_code == 200
+    members = api.get(f"/api/v1/boards/{board['id']}/members", headers=eve.auth).json()
+    assert [m["user_id"] for m in members] == [eve.user_id]
+    grab = api.post(
+        f"/api/v1/boards/{board['id']}/members", json={"user_id": eve.user_id}, headers=eve.auth
+    )
+    assert grab.status_code == 403
+    removed = api.delete(f"/api/v1/boards/{board['id']}/members/{eve.user_id}", headers=ada.auth)
+    assert removed.status_code == 204
+    assert api.get(f"/api/v1/boards/{board['id']}", headers=eve.auth).status_code == 404
+
+
+def test_a_card_cannot_be_moved_onto_another_board(api: TestClient, world: dict[str, Any]) -> None:
+    ada = world["ada"]
+    other = api.post("/api/v1/boards", json={"name": "Other"}, headers=ada.auth).json()
+    response = api.post(
+        f"/api/v1/cards/{world['card']['id']}/move",
+        json={"column_id": other["columns"][0]["id"], "position": 0, "version": 1},
+        headers=ada.auth,
+    )
+    assert response.status_code == 400
+    assert "not a column of this board" in response.json()["detail"]
+
+
+def _forged(user_id: str) -> str:
+    attacker = GatewaySettings(jwt_secret="an-attacker-secret-that-is-long-enough-0123")
+    return issue_token(attacker, Principal(user_id, "x@example.test", "X"))
+
+
+def _expired(settings: Settings, user_id: str) -> str:
+    issued = datetime.now(UTC) - timedelta(seconds=settings.gateway.jwt_ttl_s + 60)
+    return issue_token(settings.gateway, Principal(user_id, "x@example.test", "X"), now=issued)
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        (None, "missing token"),
+        ("Bearer", "missing token"),
+        ("Basic YWRhOnB3", "Bearer"),
+        ("Bearer not.a.jwt", "invalid token"),
+        ("forged", "invalid token"),
+        ("expired", "token expired"),
+        ("ghost", "does not exist"),
+    ],
+)
+def test_requests_without_a_valid_token_get_401_with_the_reason(
+    api: TestClient, settings: Settings, world: dict[str, Any], header: str | None, reason: str
+) -> None:
+    ada = world["ada"]
+    if header == "forged":
+        header = "Bearer " + _forged(ada.user_id)
+    elif header == "expired":
+        header = "Bearer " + _expired(settings, ada.user_id)
+    elif header == "ghost":
+        ghost = issue_token(settings.gateway, Principal("usr_ghost", "g@example.test", "G"))
+        header = f"Bearer {ghost}"
+    headers = {"Authorization": header} if header else {}
+    response = api.get(f"/api/v1/boards/{world['board']['id']}", headers=headers)
+    assert response.status_code == 401
+    assert reason in response.json()["detail"]
+    assert response.headers["WWW-Authenticate"] == "Bearer"
