@@ -281,6 +281,43 @@ class SummarizerSettings(BaseModel):
     model: str = Field(
         "gpt-4o-mini", description="Chat model name on the OpenAI-compatible server."
     )
+    llm: Literal["auto", "local", "off"] = Field(
+        "auto",
+        description="`auto`: the OPENAI_BASE_URL server if set, else rules; `local`: the "
+        "local model (`vori up --llm local`); `off`: rules only.",
+    )
+    json_mode: Literal["json_schema", "json_object"] = Field(
+        "json_schema",
+        description="How structured output is requested: OpenAI's `json_schema`, or "
+        '`json_object` with a `schema` (servers such as llama-cpp-python).',
+    )
+    timeout_s: float = Field(90.0, gt=0, le=600, description="Timeout of one LLM request.")
+    max_attempts: int = Field(
+        2, ge=1, le=5, description="LLM attempts per summary before falling back to rules."
+    )
+    refresh_words: int = Field(
+        150, ge=10, description="New words of speech that trigger a rolling summary."
+    )
+    refresh_interval_s: float = Field(
+        60.0, gt=0, description="Seconds after new speech that trigger a rolling summary."
+    )
+    final_grace_s: float = Field(
+        2.0, ge=0, le=120, description="Wait after a meeting ends for its last segments."
+    )
+    max_items: int = Field(
+        8, ge=1, le=50, description="Most action items one LLM answer may add or change."
+    )
+    max_prompt_words: int = Field(
+        700, ge=50, description="Most words of new speech in one LLM request (longer: chunks)."
+    )
+    group_id: str = Field("summarizer", description="Kafka consumer group of the summarizer.")
+    local_port: int = Field(
+        8090, ge=1, le=65535, description="Port of the local LLM server (`--llm local`)."
+    )
+    local_threads: int = Field(2, ge=1, le=64, description="CPU threads of the local LLM.")
+    local_nice: int = Field(
+        10, ge=0, le=19, description="Niceness of the local LLM: below speech recognition."
+    )
 
 
 class KanbanSettings(BaseModel):

@@ -307,3 +307,46 @@ class MeetingStream(Base):
     last_left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_meeting_streams_meeting", "meeting_id"),)
+
+
+# -- summarizer ---------------------------------------------------------------------------
+
+
+class SummarizerSegment(Base):
+    """A final segment as the summarizer consumed it: its own copy, so it needs no gateway."""
+
+    __tablename__ = "summarizer_segments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(String(40))
+    stream_id: Mapped[str] = mapped_column(String(200))
+    participant_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    speaker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    start: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_summarizer_segments_meeting_start", "meeting_id", "start"),)
+
+
+class SummarizerMeeting(Base):
+    """Per-meeting summarizer state: speech counters, the task ledger, the last summary."""
+
+    __tablename__ = "summarizer_meetings"
+    meeting_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    participants: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    segments_total: Mapped[int] = mapped_column(Integer, default=0)
+    words_total: Mapped[int] = mapped_column(Integer, default=0)
+    segments_summarized: Mapped[int] = mapped_column(Integer, default=0)
+    words_summarized: Mapped[int] = mapped_column(Integer, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    tasks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summarized_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    last_speech_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    final_published: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,210 @@
+"""One summarisation step of a meeting: rules always, the LLM when configured, then merge.
+
+The rules run over the whole transcript (cheap, deterministic). The LLM sees only the new
+speech, the rules' candidate moments and the current task list, and its answer is
+contained: owners must be members, evidence must be a line it was shown, a cancellation
+must be said in that line, and at most `max_items` changes are taken from one answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from summarizer.dates import resolve_due
+from summarizer.digest import Digest, digest
+from summarizer.facts import MeetingFacts, Utterance
+from summarizer.ledger import Ledger, Task
+from summarizer.llm_client import LlmUnavailableError
+from summarizer.llm_schema import LlmAnswer, LlmTask
+from summarizer.people import People
+from summarizer.prompt import Chunk, chunk_lines, messages
+from summarizer.rules import RulesExtractor, is_injection, sentences
+from vori.events import Evidence
+
+log = logging.getLogger(__name__)
+
+Ask = Callable[[list[dict[str, str]]], LlmAnswer]
+
+
+@dataclass
+class Outcome:
+    """A summary of the meeting so far and its tasks after this step."""
+
+    ledger: Ledger
+    digest: Digest
+    source: Literal["llm", "rules"]
+    llm_error: str | None = None
+    changed: list[Task] = field(default_factory=list)
+
+
+class Summarizer:
+    """Summarises a meeting from its facts, transcript and the tasks proposed so far."""
+
+    def __init__(self, ask: Ask | None, *, max_items: int = 8, max_prompt_words: int = 700) -> None:
+        self.ask = ask
+        self.max_items = max_items
+        self.max_prompt_words = max_prompt_words
+
+    def summarize(
+        self,
+        facts: MeetingFacts,
+        utterances: list[Utterance],
+        tasks: Ledger,
+        new_ids: set[str],
+        previous_overview: str = "",
+    ) -> Outcome:
+        """`new_ids`: the segments no summary has seen yet (all the LLM is shown)."""
+        rules_ledger, moments = RulesExtractor(facts).extract(utterances)
+        before = {t.key: t.to_json() for t in tasks.tasks.values()}
+        ledger = Ledger.from_json(facts.meeting_id, tasks.to_json())
+        outcome: Outcome
+        new = [u for u in utterances if u.segment_id in new_ids]
+        if self.ask is not None and new:
+            try:
+                summary = self._with_llm(
+                    facts,
+                    new,
+                    ledger,
+                    rules_ledger,
+                    {m.utterance.segment_id for m in moments},
+                    previous_overview,
+                )
+                outcome = Outcome(ledger, summary, "llm")
+            except LlmUnavailableError as exc:
+                log.warning("meeting %s: LLM unavailable, rules instead: %s", facts.meeting_id, exc)
+                ledger = Ledger.from_json(facts.meeting_id, tasks.to_json())
+                merge(ledger, rules_ledger)
+                outcome = Outcome(
+                    ledger, digest(utterances, ledger, facts.language), "rules", str(exc)
+                )
+        else:
+            merge(ledger, rules_ledger)
+            outcome = Outcome(ledger, digest(utterances, ledger, facts.language), "rules")
+        outcome.changed = [t for t in ledger.tasks.values() if before.get(t.key) != t.to_json()]
+        return outcome
+
+    def _with_llm(
+        self,
+        facts: MeetingFacts,
+        new: list[Utterance],
+        ledger: Ledger,
+        rules_ledger: Ledger,
+        candidates: set[str],
+        previous_overview: str,
+    ) -> Digest:
+        result = Digest(overview=previous_overview)
+        for chunk in chunk_lines(new, candidates, self.max_prompt_words):
+            assert self.ask is not None
+            answer = self.ask(messages(facts, chunk, ledger, result.overview))
+            apply_answer(answer, chunk, facts, ledger, rules_ledger, self.max_items)
+            result.overview = answer.overview.strip() or result.overview
+            result.key_points = _bounded(result.key_points + answer.key_points, 8)
+            result.decisions = _bounded(result.decisions + answer.decisions, 10)
+            result.open_questions = _bounded(result.open_questions + answer.open_questions, 8)
+        return result
+
+
+def merge(ledger: Ledger, found: Ledger) -> None:
+    """Bring the rules' view of every task into the ledger, keeping keys already given."""
+    for task in found.tasks.values():
+        existing = ledger.get(task.key) or ledger.match(
+            task.title, [e.segment_id for e in task.evidence]
+        )
+        if existing is None:
+            ledger.tasks[task.key] = task
+            continue
+        assignee = (task.assignee_id or "", task.assignee) if task.assignee else None
+        for evidence in task.evidence:
+            ledger.update(existing, evidence=evidence)
+            existing = ledger.tasks[existing.key]
+        ledger.update(existing, assignee=assignee, due=task.due, status=task.status)  # type: ignore[arg-type]
+
+
+def apply_answer(
+    answer: LlmAnswer,
+    chunk: Chunk,
+    facts: MeetingFacts,
+    ledger: Ledger,
+    rules_ledger: Ledger,
+    max_items: int,
+) -> int:
+    """Apply what the model proposed, as far as it is backed by the transcript; returns count."""
+    people = People(facts.members)
+    applied = 0
+    for proposed in answer.tasks:
+        if applied >= max_items:
+            log.warning(
+                "meeting %s: LLM proposed more than %d changes", facts.meeting_id, max_items
+            )
+            break
+        shown = [chunk.lines[n - 1] for n in proposed.lines if 1 <= n <= len(chunk.lines)]
+        shown = [u for u in shown if not is_injection(u.text)]
+        if not shown:
+            continue  # no evidence the model was shown, or only an injection line
+        if _apply_one(proposed, shown, facts, people, ledger, rules_ledger):
+            applied += 1
+    return applied
+
+
+def _apply_one(
+    proposed: LlmTask,
+    shown: list[Utterance],
+    facts: MeetingFacts,
+    people: People,
+    ledger: Ledger,
+    rules_ledger: Ledger,
+) -> bool:
+    member = people.by_name(proposed.owner)
+    owner = (member.user_id, member.name) if member else None
+    due = _due(proposed.due, facts.date)
+    evidence = Evidence(segment_id=shown[0].segment_id, quote=shown[0].text[:300], at=shown[0].at)
+    known = ledger.get(proposed.task_key) if proposed.task_key else None
+    if known is None and proposed.task_key is None:
+        known = ledger.match(proposed.title, [u.segment_id for u in shown])
+    if proposed.status == "cancelled":
+        if known is None or not _says_cancel(shown, facts):
+            return False  # only the meeting, in the lines shown, can drop a task
+        ledger.update(known, status="cancelled", evidence=evidence)
+        return True
+    if known is not None:
+        ledger.update(known, assignee=owner, due=due, status="open", evidence=evidence)
+        return True
+    same = rules_ledger.match(proposed.title, [u.segment_id for u in shown])
+    task = ledger.add(proposed.title, assignee=owner, due=due, evidence=evidence)
+    if same is not None and same.key not in ledger.tasks:
+        # Same moment as the rules found: take the rules' key, so paths and replays agree.
+        del ledger.tasks[task.key]
+        task.key = same.key
+        ledger.tasks[task.key] = task
+        ledger.focus(task)
+    return True
+
+
+def _says_cancel(shown: list[Utterance], facts: MeetingFacts) -> bool:
+    extractor = RulesExtractor(facts)
+    return any(
+        (move := extractor.analyse(s, u)) is not None and move.kind == "cancel"
+        for u in shown
+        for s in sentences(u.text)
+    )
+
+
+def _due(spoken: str | None, meeting_date: date) -> date | None:
+    if not spoken:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", spoken.strip()):
+        try:
+            return date.fromisoformat(spoken.strip())
+        except ValueError:
+            return None
+    return resolve_due(spoken, meeting_date)
+
+
+def _bounded(items: list[str], limit: int) -> list[str]:
+    unique = list(dict.fromkeys(i.strip() for i in items if i and i.strip()))
+    return unique[-limit:]

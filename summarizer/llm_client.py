@@ -1,0 +1,101 @@
+"""Ask an OpenAI-compatible server for structured output, with timeouts and bounded retries."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import openai
+from pydantic import ValidationError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from summarizer.llm_schema import LlmAnswer, answer_schema
+from vori.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class LlmUnavailableError(RuntimeError):
+    """No valid answer within the attempts: the caller falls back to the rules."""
+
+
+class InvalidAnswerError(ValueError):
+    """The server answered, but not with JSON that satisfies the schema."""
+
+
+def base_url_for(settings: Settings) -> str | None:
+    """The server the summarizer talks to, or None for rules only."""
+    mode = settings.summarizer.llm
+    if mode == "off":
+        return None
+    if mode == "local":
+        return f"http://{settings.host}:{settings.summarizer.local_port}/v1"
+    return settings.openai_base_url
+
+
+class LlmClient:
+    """One chat-completions endpoint; `ask` returns a validated answer or raises."""
+
+    def __init__(self, settings: Settings, base_url: str) -> None:
+        config = settings.summarizer
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none"
+        self.model = config.model
+        self.json_mode = config.json_mode
+        self.max_attempts = config.max_attempts
+        self.max_items = config.max_items
+        self.client = openai.OpenAI(
+            base_url=base_url, api_key=key, timeout=config.timeout_s, max_retries=0
+        )
+        self.base_url = base_url
+
+    def response_format(self) -> dict[str, Any]:
+        schema = answer_schema(self.max_items)
+        if self.json_mode == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "meeting_update", "schema": schema, "strict": True},
+        }
+
+    def ask(self, messages: list[dict[str, str]]) -> LlmAnswer:
+        """A validated answer; retried on timeouts, server errors and invalid answers."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential(multiplier=0.5, max=4),
+            retry=retry_if_exception_type((openai.APIError, InvalidAnswerError)),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._ask_once(messages)
+        except (openai.APIError, InvalidAnswerError) as exc:
+            raise LlmUnavailableError(f"{self.base_url}: {exc}") from exc
+        raise LlmUnavailableError("no attempt made")  # pragma: no cover - tenacity always tries
+
+    def _ask_once(self, messages: list[dict[str, str]]) -> LlmAnswer:
+        completion = self.client.chat.completions.create(
+            model=self.model,
+            messages=messages,  # type: ignore[arg-type]
+            response_format=self.response_format(),  # type: ignore[arg-type]
+            temperature=0,
+            max_tokens=900,
+        )
+        content = completion.choices[0].message.content if completion.choices else None
+        if not content:
+            raise InvalidAnswerError("empty answer")
+        try:
+            return LlmAnswer.model_validate(json.loads(_unfence(content)))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            log.warning("invalid LLM answer (%s): %.200s", type(exc).__name__, content)
+            raise InvalidAnswerError(str(exc)[:300]) from exc
+
+
+def _unfence(content: str) -> str:
+    """Small models wrap JSON in Markdown fences even when asked not to."""
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0]
+    return text

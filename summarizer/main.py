@@ -1,0 +1,40 @@
+"""`vori summarizer`: rolling and final meeting summaries and action items from Kafka."""
+
+from __future__ import annotations
+
+import logging
+
+from summarizer.engine import Summarizer
+from summarizer.llm_client import LlmClient, base_url_for
+from summarizer.worker import SummarizerWorker
+from vori.db.engine import create_db_engine, session_factory
+from vori.events import MEETING_EVENTS, TRANSCRIPT_SEGMENTS
+from vori.kafka import ConsumerLoop, EventProducer
+from vori.settings import Settings
+
+log = logging.getLogger("summarizer")
+
+
+def build_worker(settings: Settings) -> SummarizerWorker:
+    """The worker with its database, producer and (if configured) LLM client."""
+    config = settings.summarizer
+    base_url = base_url_for(settings)
+    ask = LlmClient(settings, base_url).ask if base_url else None
+    log.info("summarizer: %s", f"LLM at {base_url} ({config.model})" if base_url else "rules only")
+    summarizer = Summarizer(
+        ask, max_items=config.max_items, max_prompt_words=config.max_prompt_words
+    )
+    sessions = session_factory(create_db_engine(settings))
+    return SummarizerWorker(config, sessions, EventProducer(settings.kafka), summarizer)
+
+
+def run(settings: Settings) -> None:
+    """Consume final segments and meeting events until SIGTERM."""
+    worker = build_worker(settings)
+    ConsumerLoop(
+        settings.kafka,
+        settings.summarizer.group_id,
+        [TRANSCRIPT_SEGMENTS, MEETING_EVENTS],
+        worker.handle,
+        on_tick=worker.tick,
+    ).run()

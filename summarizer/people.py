@@ -1,0 +1,98 @@
+"""Resolve a spoken name or a speaker to a meeting member (English and Korean forms)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from summarizer.facts import Member
+
+# Korean address forms and particles that follow a name: "민아님이", "준호 씨가", "팀장님".
+_KO_SUFFIX = re.compile(
+    r"(님|씨|팀장|매니저|선배|대리|과장|부장)?(이|가|은|는|께서|에게|한테|께|도|이랑|랑)?$"
+)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _forms(member: Member) -> list[str]:
+    """The ways a member can be named: full name, first name, last name, Korean given name."""
+    name = _fold(member.name)
+    parts = name.split()
+    forms = [name, *parts]
+    if len(parts) == 1 and len(name) == 3 and _is_hangul(name):
+        forms.append(name[1:])  # 김민아 -> 민아
+    return [f for f in dict.fromkeys(forms) if f]
+
+
+def _is_hangul(text: str) -> bool:
+    return all("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+class People:
+    """Name lookups over a meeting's members; ambiguous names resolve to nobody."""
+
+    def __init__(self, members: tuple[Member, ...] | list[Member]) -> None:
+        self.members = tuple(members)
+        index: dict[str, list[Member]] = {}
+        for member in self.members:
+            for form in _forms(member):
+                index.setdefault(form, []).append(member)
+        self._index = {form: found for form, found in index.items() if len(found) == 1}
+
+    def by_name(self, spoken: str | None) -> Member | None:
+        """The member a spoken name refers to: "Mina", "mina lee", "민아님이", "김민아 씨"."""
+        if not spoken:
+            return None
+        name = _fold(spoken).strip(" ,.!?")
+        if name in self._index:
+            return self._index[name][0]
+        if _is_hangul(name.replace(" ", "")):
+            stripped = _KO_SUFFIX.sub("", name.replace(" ", ""))
+            if stripped in self._index:
+                return self._index[stripped][0]
+        return None
+
+    def speaker(self, speaker: str | None, participant_id: str | None = None) -> Member | None:
+        """The member who spoke a segment: by participant id first, then by display name."""
+        if participant_id:
+            for member in self.members:
+                if member.user_id == participant_id:
+                    return member
+        return self.by_name(speaker)
+
+    def names(self) -> list[str]:
+        """Every unambiguous form of every member's name, longest first (for regexes)."""
+        return sorted(self._index, key=len, reverse=True)
+
+    def find_in(self, text: str) -> list[tuple[int, int, Member]]:
+        """Where members are named in a text: (start, end, member), left to right."""
+        folded = _fold(text)
+        found: list[tuple[int, int, Member]] = []
+        taken: list[range] = []
+        for form in self.names():
+            latin = form.isascii()
+            pattern = rf"\b{re.escape(form)}\b" if latin else re.escape(form)
+            for match in re.finditer(pattern, folded):
+                span = range(match.start(), match.end())
+                if any(span.start < t.stop and t.start < span.stop for t in taken):
+                    continue
+                if not latin and not _korean_name_boundary(folded, match.start(), match.end()):
+                    continue
+                taken.append(span)
+                found.append((match.start(), match.end(), self._index[form][0]))
+        return sorted(found, key=lambda item: item[0])
+
+
+def _korean_name_boundary(text: str, start: int, end: int) -> bool:
+    """A Korean name stands alone or is followed by an address form or particle."""
+    before_ok = start == 0 or not _is_hangul(text[start - 1])
+    rest = text[end : end + 4]
+    after_ok = (
+        not rest
+        or not _is_hangul(rest[0])
+        or bool(re.match(r"(님|씨|이|가|은|는|께|에게|한테|도|랑|이랑|팀장|선배)", rest))
+    )
+    return before_ok and after_ok

@@ -1,0 +1,178 @@
+"""The summarizer's PostgreSQL state: consumed segments, per-meeting counters and tasks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from summarizer.facts import MeetingFacts, Member, Utterance, count_words
+from vori.db.tables import Meeting, MeetingMember, SummarizerMeeting, SummarizerSegment, User
+from vori.events import MeetingEvent, TranscriptSegment
+
+
+def record_segment(session: Session, segment: TranscriptSegment, now: datetime) -> bool:
+    """Keep a final segment once; True when it was new (a replay changes nothing)."""
+    inserted = session.execute(
+        insert(SummarizerSegment)
+        .values(
+            id=segment.id,
+            meeting_id=segment.meeting_id,
+            stream_id=segment.stream_id,
+            participant_id=segment.participant_id,
+            speaker=segment.speaker,
+            start=segment.start,
+            text=segment.text,
+            language=segment.language,
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(SummarizerSegment.id)
+    ).first()
+    if inserted is None:
+        return False
+    state = _state(session, segment.meeting_id, now)
+    state.segments_total += 1
+    state.words_total += count_words(segment.text)
+    state.last_speech_at = now
+    if segment.participant_id and segment.speaker:
+        state.participants = {**state.participants, segment.participant_id: segment.speaker}
+    return True
+
+
+def record_event(session: Session, event: MeetingEvent, now: datetime) -> None:
+    """Participants joining (names for owners) and the end of the meeting."""
+    state = _state(session, event.meeting_id, now)
+    if event.type == "participant_joined" and event.participant_id and event.participant_name:
+        state.participants = {**state.participants, event.participant_id: event.participant_name}
+    elif event.type == "started" and event.language:
+        state.language = event.language
+    elif event.type == "ended" and state.ended_at is None:
+        state.ended_at = now  # when we learnt it: the final summary waits a grace period
+
+
+def _state(session: Session, meeting_id: str, now: datetime) -> SummarizerMeeting:
+    session.execute(
+        insert(SummarizerMeeting)
+        .values(
+            meeting_id=meeting_id,
+            participants={},
+            segments_total=0,
+            words_total=0,
+            segments_summarized=0,
+            words_summarized=0,
+            revision=0,
+            tasks=[],
+            summary={},
+            final_published=False,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["meeting_id"])
+    )
+    state = session.execute(
+        select(SummarizerMeeting)
+        .where(SummarizerMeeting.meeting_id == meeting_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return state
+
+
+def due_meetings(
+    session: Session,
+    now: datetime,
+    refresh_words: int,
+    refresh_interval_s: float,
+    final_grace_s: float = 0.0,
+) -> list[str]:
+    """Meetings that need a summary: enough new words, new words gone stale, or ended
+    (a grace period after the end lets the last final segments arrive first)."""
+    stale = now - timedelta(seconds=refresh_interval_s)
+    ended = now - timedelta(seconds=final_grace_s)
+    new_words = SummarizerMeeting.words_total - SummarizerMeeting.words_summarized
+    rows = session.execute(
+        select(SummarizerMeeting.meeting_id)
+        .where(
+            or_(
+                new_words >= refresh_words,
+                (new_words > 0) & (SummarizerMeeting.updated_at <= stale),
+                (SummarizerMeeting.ended_at <= ended) & ~SummarizerMeeting.final_published,
+                (SummarizerMeeting.ended_at <= ended) & (new_words > 0),
+            )
+        )
+        .order_by(SummarizerMeeting.updated_at)
+    ).scalars()
+    return list(rows)
+
+
+def lock_state(session: Session, meeting_id: str) -> SummarizerMeeting | None:
+    return session.execute(
+        select(SummarizerMeeting)
+        .where(SummarizerMeeting.meeting_id == meeting_id)
+        .with_for_update()
+    ).scalar_one_or_none()
+
+
+def utterances(
+    session: Session, meeting_id: str, after: datetime | None
+) -> tuple[list[Utterance], set[str], datetime | None]:
+    """The meeting's final segments in meeting order, the ids of those stored after `after`,
+    and the newest storage time (what the next summary counts as already seen)."""
+    rows = list(
+        session.execute(
+            select(SummarizerSegment)
+            .where(SummarizerSegment.meeting_id == meeting_id)
+            .order_by(SummarizerSegment.start, SummarizerSegment.id)
+        ).scalars()
+    )
+    new = {r.id for r in rows if after is None or r.created_at > after}
+    newest = max((r.created_at for r in rows), default=after)
+    spoken = [
+        Utterance(r.id, r.speaker, r.start, r.text, participant_id=r.participant_id) for r in rows
+    ]
+    return spoken, new, newest
+
+
+def meeting_facts(session: Session, state: SummarizerMeeting) -> MeetingFacts:
+    """Members, local date, zone and language: from the meetings tables where they exist."""
+    meeting = session.get(Meeting, state.meeting_id)
+    members: dict[str, Member] = {
+        pid: Member(pid, name) for pid, name in (state.participants or {}).items()
+    }
+    zone_name = "UTC"
+    started = state.updated_at
+    language = state.language
+    if meeting is not None:
+        zone_name = meeting.time_zone or "UTC"
+        started = meeting.created_at
+        language = meeting.language if meeting.language in ("en", "ko") else language
+        for user in session.execute(
+            select(User)
+            .join(MeetingMember, MeetingMember.user_id == User.id)
+            .where(MeetingMember.meeting_id == meeting.id)
+        ).scalars():
+            members[user.id] = Member(user.id, user.display_name)
+    if language not in ("en", "ko"):
+        spoken = Counter(
+            session.execute(
+                select(SummarizerSegment.language).where(
+                    SummarizerSegment.meeting_id == state.meeting_id
+                )
+            ).scalars()
+        )
+        language = next((lang for lang, _n in spoken.most_common() if lang in ("en", "ko")), "en")
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone_name, zone = "UTC", ZoneInfo("UTC")
+    return MeetingFacts(
+        meeting_id=state.meeting_id,
+        language=language or "en",
+        date=started.astimezone(zone).date(),
+        time_zone=zone_name,
+        members=tuple(sorted(members.values(), key=lambda m: m.name)),
+        board_id=meeting.board_id if meeting is not None else None,
+    )

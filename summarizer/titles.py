@@ -1,0 +1,98 @@
+"""Turn the clause of an action sentence into a card title (English and Korean)."""
+
+from __future__ import annotations
+
+import re
+
+_EN_TRAILERS = re.compile(
+    r"(?:[,\s]+(?:then|okay|ok|please|for me|for us|instead|as well|too|again|right|"
+    r"if you can|if possible|when you can|thanks|thank you|as soon as possible|asap|ok\?|yeah))+$",
+    re.IGNORECASE,
+)
+_EN_PRONOUNS = {"my": "the", "our": "the", "your": "the", "me": "us"}
+
+
+def en_title(verb: str, rest: str) -> str:
+    """'send', ' my notes to Mina by Friday, okay?' -> 'Send the notes to Mina'."""
+    text = f"{verb}{rest}".strip()
+    text = re.sub(r"^(?:also|then|just|quickly)\s+", "", text, flags=re.IGNORECASE)
+    text = re.split(r"(?<=\w)[.!?;]\s|\s+(?:and then|but|because|so that|since)\s+", text)[0]
+    text = text.strip(" .!?,;:-")
+    text = _EN_TRAILERS.sub("", text).strip(" .!?,;:-")
+    words = [_EN_PRONOUNS.get(w.lower(), w) if i else w for i, w in enumerate(text.split())]
+    text = " ".join(words)
+    text = re.sub(r"\b(?:the the)\b", "the", text)
+    return _cap(text[:120].rstrip())
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+_HANGUL_BASE, _JONG_COUNT, _RIEUL = 0xAC00, 28, 8
+
+_KO_ENDINGS = [
+    (
+        r"\s?해\s?(?:주세요|주실 수 있(?:나요|을까요|어요|죠)|주시겠어요|주실래요|줄래요|줄 수 있어요|주면 좋겠어요|주시면 좋겠어요)$",
+        "하기",
+    ),
+    (
+        r"(?:하기로 (?:했어요|했습니다|해요|하죠|합시다)|하겠습니다|하겠어요|할게요|할게|할 거예요|할께요)$",
+        "하기",
+    ),
+    (
+        r"(?:을게요|을게|을께요|겠습니다|겠어요|을 거예요|기로 했어요|기로 했습니다|기로 하죠|기로 해요)$",
+        "기",
+    ),
+    (
+        r"(?:아|어)?\s?(?:주세요|주실 수 있나요|주실래요|주시겠어요|줄래요|줄 수 있어요|드릴게요|드리겠습니다)$",
+        "기",
+    ),
+    (r"(?:해야 (?:해요|합니다|돼요|됩니다|겠어요)|해야 할 것 같아요)$", "하기"),
+    (r"야\s?(?:해요|합니다|돼요|됩니다|겠어요|할 것 같아요)$", "~기"),
+]
+
+
+def ko_title(clause: str) -> str:
+    """'예산 보고서를 재무팀에 보낼게요' -> '예산 보고서를 재무팀에 보내기'."""
+    text = clause.strip(" .!?,~")
+    text = re.sub(
+        r"^(?:(?:그럼|그러면|네|좋아요|아|음|그리고|일단|마지막으로|참|또)[,\s]+)+", "", text
+    )
+    text = re.sub(
+        r"(?<=[가-힣]{2})(?:은|는)(?=\s)", "", text
+    )  # topic particles: "보고서는" -> "보고서"
+    text = re.sub(r"(?:^|\s)(?:제가|저는|내가|저도|제가 직접)\s+", " ", text).strip()
+    for pattern, ending in _KO_ENDINGS:
+        match = re.search(pattern, text)
+        if match:
+            stem = text[: match.start()].rstrip()
+            if ending in ("기", "~기"):
+                stem = _drop_rieul(stem, rieul=ending == "기")
+            return (stem + ending.lstrip("~"))[:120]
+    # "보낼게요": the future ㄹ sits in the last syllable's final consonant.
+    match = re.search(r"([가-힣])게요?$", text)
+    if match:
+        return (_drop_rieul(text[: match.end(1)]) + "기")[:120]
+    return text[:120]
+
+
+def _drop_rieul(stem: str, *, rieul: bool = True) -> str:
+    """'보낼' -> '보내', '맡아' -> '맡': the stem a nominal '-기' attaches to."""
+    if not stem:
+        return stem
+    last = stem[-1]
+    code = ord(last) - _HANGUL_BASE
+    if rieul and 0 <= code < 11172 and code % _JONG_COUNT == _RIEUL:
+        return stem[:-1] + chr(ord(last) - _RIEUL)
+    if last in "아어" and len(stem) > 1 and stem[-2] != " ":
+        return stem[:-1]
+    if last == "해":
+        return stem[:-1] + "하"
+    if 0 <= code < 11172 and code % _JONG_COUNT == 0:
+        # A contracted vowel: 넘겨 (넘기+어), 줘 (주+어), 봐 (보+아) -> 넘기, 주, 보.
+        vowel = (code // _JONG_COUNT) % 21
+        plain = {6: 20, 14: 13, 9: 8}.get(vowel)
+        if plain is not None:
+            return stem[:-1] + chr(ord(last) + (plain - vowel) * _JONG_COUNT)
+    return stem

@@ -1,0 +1,173 @@
+"""The summarizer's Kafka shell: store what arrives, summarise meetings that are due.
+
+The handler only records a final segment or a meeting event in PostgreSQL (idempotent),
+so the offset is stored only once what it carried is durable. Summaries run from the
+loop's tick: a burst of segments, or a replay, makes one summary, not one per segment.
+A summary is published and flushed before its state is saved, so a crash in between
+repeats it with the same task keys rather than losing it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from summarizer import store
+from summarizer.digest import Digest
+from summarizer.engine import Summarizer
+from summarizer.ledger import Ledger
+from vori.events import (
+    Event,
+    MeetingEvent,
+    MeetingSummary,
+    TaskProposal,
+    TranscriptSegment,
+    utc_now,
+)
+from vori.kafka import EventProducer, MessageContext
+from vori.settings import SummarizerSettings
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(RuntimeError):
+    """Kafka did not confirm a summary; the meeting stays due and is tried again."""
+
+
+class SummarizerWorker:
+    """Handler and tick of the summarizer's consumer loop."""
+
+    def __init__(
+        self,
+        config: SummarizerSettings,
+        sessions: sessionmaker[Session],
+        producer: EventProducer,
+        summarizer: Summarizer,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        check_every_s: float = 1.0,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.producer = producer
+        self.summarizer = summarizer
+        self.clock = clock
+        self.check_every_s = check_every_s
+        self._next_check = 0.0
+
+    def handle(self, event: Event, _context: MessageContext) -> None:
+        """Record a final segment or a meeting event; everything else is not ours."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            if isinstance(event, TranscriptSegment):
+                if event.final and event.text.strip():
+                    store.record_segment(session, event, now)
+            elif isinstance(event, MeetingEvent):
+                store.record_event(session, event, now)
+                if event.type == "ended":
+                    # Check again once the grace period for trailing segments is over.
+                    self._next_check = time.monotonic() + self.config.final_grace_s
+
+    def tick(self) -> None:
+        """Summarise every meeting that is due (checked about once a second)."""
+        if time.monotonic() < self._next_check:
+            return
+        self._next_check = time.monotonic() + self.check_every_s
+        with self.sessions() as session:
+            due = store.due_meetings(
+                session,
+                self.clock(),
+                self.config.refresh_words,
+                self.config.refresh_interval_s,
+                self.config.final_grace_s,
+            )
+        for meeting_id in due:
+            self.summarize(meeting_id)
+
+    def summarize(self, meeting_id: str) -> MeetingSummary | None:
+        """One summary of a meeting: compute, publish, then save the state."""
+        with self.sessions() as session:
+            state = session.get(store.SummarizerMeeting, meeting_id)
+            if state is None:
+                return None
+            facts = store.meeting_facts(session, state)
+            spoken, new_ids, newest = store.utterances(session, meeting_id, state.summarized_until)
+            previous = dict(state.summary or {})
+            ledger = Ledger.from_json(meeting_id, list(state.tasks or []))
+            ended = state.ended_at is not None
+            words_seen = state.words_total
+            segments_seen = state.segments_total
+            revision = state.revision + 1
+        started = time.monotonic()
+        if new_ids or not previous:
+            outcome = self.summarizer.summarize(
+                facts, spoken, ledger, new_ids, str(previous.get("overview", ""))
+            )
+            ledger, digest, source, changed = (
+                outcome.ledger,
+                outcome.digest,
+                outcome.source,
+                outcome.changed,
+            )
+        else:  # ended with nothing new: the last summary becomes the final one
+            digest = Digest(
+                overview=str(previous.get("overview", "")),
+                key_points=list(previous.get("key_points", [])),
+                decisions=list(previous.get("decisions", [])),
+                open_questions=list(previous.get("open_questions", [])),
+            )
+            source, changed = previous.get("source", "rules"), []
+        summary = MeetingSummary(
+            meeting_id=meeting_id,
+            kind="final" if ended else "rolling",
+            revision=revision,
+            language=facts.language,
+            overview=digest.overview,
+            key_points=digest.key_points,
+            decisions=digest.decisions,
+            open_questions=digest.open_questions,
+            action_items=ledger.items(),
+            source=source,
+        )
+        proposals = ledger.items() if ended else [t.to_item() for t in changed]
+        self.producer.publish(summary)
+        if proposals:
+            self.producer.publish(
+                TaskProposal(
+                    meeting_id=meeting_id, board_id=facts.board_id, items=proposals, source=source
+                )
+            )
+        if self.producer.flush(30) != 0:
+            raise DeliveryError(f"summary of {meeting_id} not confirmed by Kafka")
+        with self.sessions.begin() as session:
+            state = store.lock_state(session, meeting_id)
+            assert state is not None
+            state.tasks = ledger.to_json()
+            state.summary = {
+                "overview": digest.overview,
+                "key_points": digest.key_points,
+                "decisions": digest.decisions,
+                "open_questions": digest.open_questions,
+                "source": source,
+            }
+            state.revision = revision
+            state.words_summarized = words_seen
+            state.segments_summarized = segments_seen
+            state.summarized_until = newest
+            state.updated_at = self.clock()
+            state.final_published = ended
+        log.info(
+            "meeting %s: %s summary r%d from %s, %d items (%d changed) in %.1f s",
+            meeting_id,
+            summary.kind,
+            revision,
+            source,
+            len(summary.action_items),
+            len(proposals),
+            time.monotonic() - started,
+        )
+        return summary

@@ -1,0 +1,101 @@
+"""The summarizer worker against the real Kafka and PostgreSQL, rules path."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from summarizer.store import SummarizerMeeting, SummarizerSegment
+from tests.helpers.summarizer import (
+    MEETINGS_DIR,
+    caught_up,
+    create_meeting_rows,
+    final_published,
+    joined_events,
+    load_meeting,
+    proposals,
+    publish,
+    run_worker_until,
+    score,
+    segments_of,
+    summaries,
+)
+from vori.events import MeetingEvent
+from vori.settings import Settings
+
+
+def _rules(settings: Settings, **summarizer: object) -> Settings:
+    config = settings.summarizer.model_copy(update={"llm": "off", **summarizer})
+    return settings.model_copy(update={"summarizer": config})
+
+
+def test_meeting_becomes_final_summary_and_expected_tasks(settings: Settings, unique: str) -> None:
+    meeting = load_meeting(MEETINGS_DIR / "en_launch_sync.yaml", f"m-sum-{unique}")
+    create_meeting_rows(settings, meeting)
+    publish(settings, segments_of(meeting))
+    publish(settings, [MeetingEvent(type="ended", meeting_id=meeting.id)])
+    run_worker_until(_rules(settings), f"sum-{unique}", final_published(settings, meeting.id))
+
+    [final] = [s for s in summaries(settings, meeting.id) if s.kind == "final"]
+    assert final.source == "rules"
+    assert final.overview and final.decisions
+    result = score(list(final.action_items), meeting.expected)
+    assert (result.precision, result.recall, result.owner_accuracy) == (1.0, 1.0, 1.0), result
+    assert result.due_accuracy == 1.0, result.misses
+    pricing = next(i for i in final.action_items if "pricing" in i.title.lower())
+    assert pricing.assignee_id == "u_bobchen"
+    assert pricing.evidence and pricing.evidence[0].quote.startswith("Then I'll update")
+    assert pricing.evidence[0].segment_id == meeting.utterances[8].segment_id
+    [proposal] = proposals(settings, meeting.id)  # no rolling summary: one proposal of all
+    assert {i.task_key for i in proposal.items} == {i.task_key for i in final.action_items}
+
+
+def test_rolling_summaries_then_change_of_mind_updates_the_same_keys(
+    settings: Settings, unique: str
+) -> None:
+    meeting = load_meeting(MEETINGS_DIR / "en_launch_sync.yaml", f"m-roll-{unique}")
+    create_meeting_rows(settings, meeting)
+    segments = segments_of(meeting)
+    publish(settings, [*joined_events(meeting), *segments[:12]])
+    config = _rules(settings, refresh_words=60)
+    run_worker_until(config, f"roll-{unique}", caught_up(meeting.id, 12))
+    first = {i.title: i for p in proposals(settings, meeting.id) for i in p.items}
+    survey = next(i for t, i in first.items() if "survey" in t)
+    pricing = next(i for t, i in first.items() if "pricing" in t)
+    assert survey.status == "open" and pricing.due_date == "2025-03-13"
+
+    publish(settings, [*segments[12:], MeetingEvent(type="ended", meeting_id=meeting.id)])
+    run_worker_until(config, f"roll-{unique}", final_published(settings, meeting.id))
+    latest = {i.task_key: i for p in proposals(settings, meeting.id) for i in p.items}
+    assert latest[survey.task_key].status == "cancelled"
+    assert latest[pricing.task_key].due_date == "2025-03-14"
+    footer = next(i for i in latest.values() if "footer" in i.title)
+    assert footer.assignee == "Mina Park"
+    assert len(latest) == 6, "changes of mind must not add cards"
+    kinds = [s.kind for s in summaries(settings, meeting.id)]
+    assert "rolling" in kinds and kinds[-1] == "final"
+
+
+def test_replay_and_restart_propose_identical_keys(settings: Settings, unique: str) -> None:
+    meeting = load_meeting(MEETINGS_DIR / "ko_app_release.yaml", f"m-replay-{unique}")
+    create_meeting_rows(settings, meeting)
+    events = [*joined_events(meeting), *segments_of(meeting)]
+    publish(settings, events)
+    publish(settings, [*segments_of(meeting)[:5]])  # duplicates, as after a producer retry
+    publish(settings, [MeetingEvent(type="ended", meeting_id=meeting.id)])
+    config = _rules(settings)
+    run_worker_until(config, f"replay-a-{unique}", final_published(settings, meeting.id))
+    first = [s for s in summaries(settings, meeting.id) if s.kind == "final"][-1]
+
+    # Forget everything the summarizer stored and replay the topics with a new group.
+    worker_sessions = run_worker_until(config, f"noop-{unique}", lambda _w: True).sessions
+    with worker_sessions.begin() as session:
+        session.execute(delete(SummarizerSegment).where(SummarizerSegment.meeting_id == meeting.id))
+        session.execute(delete(SummarizerMeeting).where(SummarizerMeeting.meeting_id == meeting.id))
+    run_worker_until(config, f"replay-b-{unique}", final_published(settings, meeting.id))
+    second = [s for s in summaries(settings, meeting.id) if s.kind == "final"][-1]
+
+    assert second.revision == first.revision
+    assert [(i.task_key, i.title, i.assignee, i.due_date, i.status) for i in first.action_items] == [
+        (i.task_key, i.title, i.assignee, i.due_date, i.status) for i in second.action_items
+    ]
+    assert score(list(second.action_items), meeting.expected).recall == 1.0
