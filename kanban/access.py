@@ -3,11 +3,31 @@ meeting that feeds it. Everyone else gets 404, exactly like a board that does no
 
 from __future__ import annotations
 
-from sqlalchemy import CompoundSelect, Select, select, union
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    CompoundSelect,
+    Select,
+    exists,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from kanban.errors import NotFoundError
 from vori.db.tables import Board, BoardMember, Card, Meeting, MeetingMember
+
+
+def meeting_may_feed(
+    board_id: ColumnExpressionArgument[str | None], owner_id: ColumnExpressionArgument[str]
+) -> ColumnElement[bool]:
+    """A meeting feeds a board only if its owner may work that board: pointing your own
+    meeting at someone else's board id must not open that board to you."""
+    return or_(
+        exists().where(Board.id == board_id, Board.owner_id == owner_id),
+        exists().where(BoardMember.board_id == board_id, BoardMember.user_id == owner_id),
+    )
 
 
 def visible_board_ids(user_id: str) -> CompoundSelect[str]:
@@ -17,8 +37,11 @@ def visible_board_ids(user_id: str) -> CompoundSelect[str]:
         select(BoardMember.board_id).where(BoardMember.user_id == user_id),
         select(Meeting.board_id)
         .join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
-        .where(MeetingMember.user_id == user_id, Meeting.board_id.is_not(None)),
-        select(Meeting.board_id).where(Meeting.owner_id == user_id, Meeting.board_id.is_not(None)),
+        .where(
+            MeetingMember.user_id == user_id,
+            Meeting.board_id.is_not(None),
+            meeting_may_feed(Meeting.board_id, Meeting.owner_id),
+        ),
     )
 
 

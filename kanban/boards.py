@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import logging
+
+from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -10,6 +12,7 @@ from kanban.access import (
     board_for_user,
     meeting_board_id,
     meeting_ids_feeding,
+    meeting_may_feed,
     visible_board_ids,
 )
 from kanban.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
@@ -18,6 +21,8 @@ from kanban.schemas import BoardOut, BoardSummary, CardOut, ColumnOut, MemberOut
 from kanban.views import card_out, column_out
 from vori.auth import Principal, new_id
 from vori.db.tables import Board, BoardColumn, BoardMember, Card, Meeting, User
+
+log = logging.getLogger(__name__)
 
 DEFAULT_COLUMNS = ("To do", "In progress", "Done")
 
@@ -54,10 +59,20 @@ def board_for_meeting(session: Session, meeting: Meeting) -> Board:
     """The board a meeting feeds, locked; its creator's personal board when it has none."""
     if meeting.board_id is not None:
         board = session.scalars(
-            select(Board).where(Board.id == meeting.board_id).with_for_update()
+            select(Board)
+            .where(
+                Board.id == meeting.board_id, meeting_may_feed(Board.id, literal(meeting.owner_id))
+            )
+            .with_for_update()
         ).first()
         if board is not None:
             return board
+        log.warning(
+            "meeting %s names board %s, which is gone or not its owner's: using the owner's "
+            "personal board",
+            meeting.id,
+            meeting.board_id,
+        )
     board = personal_board(session, meeting.owner_id)
     meeting.board_id = board.id
     session.flush()

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers.kanban import Person, kanban_api, make_meeting, make_person
+from kanban.proposals import ProposalApplier
+from tests.helpers.kanban import Person, item, kanban_api, make_meeting, make_person, sessions
 from vori.auth import Principal, issue_token
+from vori.events import TaskProposal, task_key_for
 from vori.settings import GatewaySettings, Settings
 
 
@@ -183,3 +185,23 @@ def test_requests_without_a_valid_token_get_401_with_the_reason(
     assert response.status_code == 401
     assert reason in response.json()["detail"]
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_pointing_your_own_meeting_at_someone_elses_board_opens_nothing(
+    api: TestClient, settings: Settings, world: dict[str, Any]
+) -> None:
+    """Eve learned the id of Ada's board and names it when creating her own meeting."""
+    eve, ada, board = world["eve"], world["ada"], world["board"]
+    forged = make_meeting(settings, eve, board_id=board["id"])
+    assert api.get(f"/api/v1/boards/{board['id']}", headers=eve.auth).status_code == 404
+
+    key = task_key_for(forged, "delete everything")
+    applied = ProposalApplier(sessions(settings)).apply(
+        TaskProposal(meeting_id=forged, items=[item(key, "Delete everything")], source="llm"),
+        message_id=f"test:{forged}",
+    )
+    assert applied.board_id != board["id"], "the proposal must not land on Ada's board"
+    ada_board = api.get(f"/api/v1/boards/{board['id']}", headers=ada.auth).json()
+    assert [c["title"] for col in ada_board["columns"] for c in col["cards"]] == ["Plan"]
+    eve_personal = [b for b in api.get("/api/v1/boards", headers=eve.auth).json() if b["personal"]]
+    assert [b["id"] for b in eve_personal] == [applied.board_id]
