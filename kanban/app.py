@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -31,8 +31,14 @@ from vori.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, run_consumer: bool | None = None) -> FastAPI:
-    """Build the app; `run_consumer` overrides `settings.kanban.run_consumer`."""
+def create_app(
+    settings: Settings,
+    *,
+    run_consumer: bool | None = None,
+    stop_server: Callable[[], None] | None = None,
+) -> FastAPI:
+    """Build the app; `run_consumer` overrides `settings.kanban.run_consumer`; `stop_server`
+    is how a dead consumer stops the process (default: SIGTERM to itself)."""
     with_consumer = settings.kanban.run_consumer if run_consumer is None else run_consumer
 
     @asynccontextmanager
@@ -60,7 +66,10 @@ def create_app(settings: Settings, *, run_consumer: bool | None = None) -> FastA
                 # Without its consumer the service is half alive: stop it so a supervisor
                 # restarts it, and say why in the exit code.
                 app.state.consumer_failed = True
-                os.kill(os.getpid(), signal.SIGTERM)
+                if stop_server is not None:
+                    stop_server()
+                else:
+                    os.kill(os.getpid(), signal.SIGTERM)
 
             app.state.consumer = ConsumerThread(proposal_loop(settings, handler), failed)
             app.state.consumer.start()

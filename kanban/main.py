@@ -9,7 +9,13 @@ from vori.settings import Settings
 
 
 def run(settings: Settings) -> None:
-    app = create_app(settings)
+    servers: list[uvicorn.Server] = []
+
+    def stop_server() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    app = create_app(settings, stop_server=stop_server)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -18,6 +24,7 @@ def run(settings: Settings) -> None:
             log_level=settings.log_level.lower(),
         )
     )
+    servers.append(server)
     server.run()
     if getattr(app.state, "consumer_failed", False):
         raise SystemExit("kanban: the tasks.proposed consumer died; see the log above")
