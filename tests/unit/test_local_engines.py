@@ -34,7 +34,9 @@ def test_broker_settings_come_from_the_bootstrap_address(tmp_path: Path) -> None
     assert "auto.create.topics.enable=false" in config
 
 
-def test_cluster_ids_are_kafka_style() -> None:
-    cluster_id = base64_uuid()
-    assert len(cluster_id) == 22
-    assert "=" not in cluster_id
+def test_cluster_ids_are_kafka_style_and_never_look_like_options() -> None:
+    for _ in range(1000):
+        cluster_id = base64_uuid()
+        assert len(cluster_id) == 22
+        assert "=" not in cluster_id
+        assert not cluster_id.startswith("-")

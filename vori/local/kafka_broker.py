@@ -206,5 +206,11 @@ class KafkaBroker:
 
 
 def base64_uuid() -> str:
-    """A Kafka cluster id: a UUID in URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka cluster id: a UUID in URL-safe base64 without padding.
+
+    One id in 64 would start with '-', which StorageTool reads as an option: draw again.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id

@@ -53,7 +53,11 @@ class LocalPostgres:
         """The unprivileged account to run as when we are root, else None (run as ourselves)."""
         if os.geteuid() != 0:
             return None
-        pg_utils.ensure_user_exists(SERVER_USER)
+        try:
+            pg_utils.ensure_user_exists(SERVER_USER)
+        except subprocess.CalledProcessError:
+            # Another process created the account between the check and useradd.
+            time.sleep(0.5)
         return pwd.getpwnam(SERVER_USER)
 
     def _prepare_dirs(self, account: pwd.struct_passwd | None) -> None:
