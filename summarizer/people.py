@@ -74,7 +74,8 @@ class People:
         taken: list[range] = []
         for form in self.names():
             latin = form.isascii()
-            pattern = rf"\b{re.escape(form)}\b" if latin else re.escape(form)
+            # ASCII boundaries, so "Bob이" (a Korean particle after a Latin name) is found.
+            pattern = rf"(?<![a-z0-9]){re.escape(form)}(?![a-z0-9])" if latin else re.escape(form)
             for match in re.finditer(pattern, folded):
                 span = range(match.start(), match.end())
                 if any(span.start < t.stop and t.start < span.stop for t in taken):

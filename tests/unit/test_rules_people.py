@@ -1,0 +1,32 @@
+"""Spoken names and speakers resolved to meeting members (English and Korean forms)."""
+
+from __future__ import annotations
+
+from summarizer.facts import Member
+from summarizer.people import People
+
+MINA, MINA_KO, BOB = Member("u1", "Mina Park"), Member("u2", "김민아"), Member("u3", "Bob Chen")
+
+
+def test_first_full_and_korean_given_names_with_address_forms() -> None:
+    people = People([MINA, MINA_KO, BOB])
+    assert people.by_name("Mina") is MINA
+    assert people.by_name("mina park") is MINA
+    assert people.by_name("bob,") is BOB
+    assert people.by_name("민아님이") is MINA_KO
+    assert people.by_name("김민아 씨") is MINA_KO
+    assert people.by_name("Mallory") is None
+
+
+def test_ambiguous_names_resolve_to_nobody() -> None:
+    people = People([Member("a", "Alex Kim"), Member("b", "Alex Lee")])
+    assert people.by_name("Alex") is None
+    assert people.by_name("Alex Lee") == Member("b", "Alex Lee")
+
+
+def test_speaker_by_participant_id_then_name_and_names_found_in_text() -> None:
+    people = People([MINA, MINA_KO, BOB])
+    assert people.speaker("someone", "u3") is BOB
+    assert people.speaker("Mina Park", None) is MINA
+    found = people.find_in("릴리스 노트는 민아님 말고 Bob이 맡아 주세요")
+    assert [m for _s, _e, m in found] == [MINA_KO, BOB]
