@@ -20,6 +20,13 @@ from tests.helpers.stack import REPO, Stack
 from vori.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Short meetings: summaries (and the cards they propose) follow a few words of speech
+# within seconds instead of the production 150 words or 60 s; rules, never an LLM.
+STACK_SETTINGS = {
+    "VORI_SUMMARIZER__LLM": "off",
+    "VORI_SUMMARIZER__REFRESH_WORDS": "10",
+    "VORI_SUMMARIZER__REFRESH_INTERVAL_S": "2",
+}
 
 
 def require_services(stack: Stack, *names: str) -> None:
@@ -32,7 +39,9 @@ def require_services(stack: Stack, *names: str) -> None:
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (`.ci/run` installs it: apt-get install chromium)")
+        pytest.skip(
+            "Debian's chromium is not installed (`.ci/run` installs it: apt-get install chromium)"
+        )
     return CHROMIUM
 
 
@@ -60,7 +69,9 @@ def stack(
     settings: Settings, web_dist: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """Every service of this checkout, started once for the e2e tests."""
-    running = Stack(settings, tmp_path_factory.mktemp("stack"), uuid.uuid4().hex[:8])
+    running = Stack(
+        settings, tmp_path_factory.mktemp("stack"), uuid.uuid4().hex[:8], overrides=STACK_SETTINGS
+    )
     try:
         running.start()
         yield running

@@ -74,6 +74,7 @@ class Stack:
     settings: Settings
     workdir: Path
     suffix: str
+    overrides: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
 
@@ -103,6 +104,7 @@ class Stack:
         # The summarizer takes the rule-based path unless a test points it at an LLM.
         for name in ("OPENAI_BASE_URL", "VORI_OPENAI_BASE_URL", "OPENAI_API_KEY"):
             env.pop(name, None)
+        env.update(self.overrides)
         self.env = env
 
     # -- addresses ---------------------------------------------------------------------
@@ -162,7 +164,9 @@ class Stack:
             health = SERVICES[name].health_url
             while True:
                 if not service.alive():
-                    raise StackError(f"{name} exited with {service.process.returncode}:\n{self.tail(name)}")
+                    raise StackError(
+                        f"{name} exited with {service.process.returncode}:\n{self.tail(name)}"
+                    )
                 if health is not None and self._answers(self._health_url(name)):
                     break
                 if health is None and CONSUMER_READY.search(service.log()):

@@ -47,9 +47,9 @@ export interface Segment {
   language?: string | null;
   final: boolean;
   revision?: number;
-  /** Wall-clock time the audio was captured or the segment stored, when the server knows it. */
-  created_at?: string | null;
-  offset?: number | null;
+  /** Seconds since the meeting was created (stream times are per stream). */
+  meeting_start?: number | null;
+  meeting_end?: number | null;
 }
 
 export interface Evidence {
@@ -65,8 +65,7 @@ export interface ActionItem {
   due_date?: string | null;
   status?: "open" | "cancelled";
   evidence?: Evidence[];
-  card_id?: string | null;
-  board_id?: string | null;
+  card?: { id: string; board_id: string; column?: string; version?: number } | null;
 }
 
 export interface Summary {
@@ -113,11 +112,21 @@ export interface Board {
   cards: Card[];
 }
 
+export interface HistoryActor {
+  type: "person" | "meeting";
+  user_id?: string | null;
+  name?: string | null;
+  meeting_id?: string | null;
+  source?: string;
+}
+
 export interface HistoryEntry {
   id?: string | number;
   at: string;
-  actor?: string | null;
+  actor?: HistoryActor | null;
   change: string;
+  version?: number;
+  declined?: Record<string, unknown> | null;
   before?: Record<string, unknown> | null;
   after?: Record<string, unknown> | null;
 }

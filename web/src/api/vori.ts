@@ -77,8 +77,13 @@ export async function listMeetings(): Promise<Meeting[]> {
   return list<Json>(data, "meetings").map(normaliseMeeting);
 }
 
-export async function createMeeting(title: string, language: Language): Promise<Meeting> {
-  return normaliseMeeting(await apiRequest<Json>("/api/v1/meetings", { method: "POST", body: { title, language } }));
+export async function createMeeting(title: string, language: Language, boardId?: string): Promise<Meeting> {
+  const body: Json = { title, language };
+  if (boardId) body.board_id = boardId;
+  // The browser's time zone resolves "by Friday" to the right calendar day.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone) body.time_zone = zone;
+  return normaliseMeeting(await apiRequest<Json>("/api/v1/meetings", { method: "POST", body }));
 }
 
 export async function getMeeting(id: string): Promise<Meeting> {
@@ -111,6 +116,7 @@ export async function summaryMarkdown(id: string): Promise<string> {
 export function normaliseSummary(data: Json | null | undefined): Summary | null {
   if (!data) return null;
   const inner = (data.summary && typeof data.summary === "object" ? data.summary : data) as Json;
+  if (inner.available === false) return null;
   const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
   return {
     meeting_id: inner.meeting_id as string | undefined,
@@ -165,11 +171,18 @@ function normaliseBoard(data: Json): Board {
 export interface BoardInfo {
   id: string;
   name: string;
+  meetingIds: string[];
+  openCards?: number;
 }
 
 export async function listBoards(): Promise<BoardInfo[]> {
   const data = await apiRequest<unknown>("/api/v1/boards");
-  return list<Json>(data, "boards").map((b) => ({ id: String(b.id), name: String(b.name ?? b.title ?? b.id) }));
+  return list<Json>(data, "boards").map((b) => ({
+    id: String(b.id),
+    name: String(b.name ?? b.title ?? b.id),
+    meetingIds: list<string>(b.meeting_ids),
+    openCards: typeof b.open_cards === "number" ? b.open_cards : undefined,
+  }));
 }
 
 export async function getBoard(id: string): Promise<Board> {
@@ -178,7 +191,7 @@ export async function getBoard(id: string): Promise<Board> {
 
 export interface CardEdit {
   title?: string;
-  description?: string | null;
+  description?: string;
   assignee?: string | null;
   due_date?: string | null;
 }
@@ -187,7 +200,7 @@ export async function editCard(card: Card, edit: CardEdit): Promise<Card> {
   const data = await apiRequest<Json>(`/api/v1/cards/${encodeURIComponent(card.id)}`, {
     method: "PATCH",
     body: { ...edit, version: card.version },
-    headers: { "If-Match": String(card.version) },
+    headers: { "If-Match": `"${card.version}"` },
   });
   return normaliseCard(data);
 }
@@ -196,7 +209,7 @@ export async function moveCard(card: Card, columnId: string, position: number): 
   const data = await apiRequest<Json>(`/api/v1/cards/${encodeURIComponent(card.id)}/move`, {
     method: "POST",
     body: { column_id: columnId, position, version: card.version },
-    headers: { "If-Match": String(card.version) },
+    headers: { "If-Match": `"${card.version}"` },
   });
   return normaliseCard(data);
 }

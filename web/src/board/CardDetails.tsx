@@ -4,7 +4,7 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import { Link } from "react-router";
 
 import { ApiError, errorText } from "../api/client";
-import type { Board, Card, HistoryEntry } from "../api/types";
+import type { Board, Card, HistoryActor, HistoryEntry } from "../api/types";
 import { cardHistory, editCard } from "../api/vori";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
 
@@ -29,11 +29,22 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
   const [busy, setBusy] = useState(false);
   const [history, setHistory] = useState<HistoryEntry[] | null>(null);
   const [historyError, setHistoryError] = useState<string | null>(null);
+  const conflicted = useRef(false);
 
   useEffect(() => {
     const element = dialog.current;
     if (element && !element.open) element.showModal();
   }, []);
+
+  // After a conflict the board reloads: show the other person's version in the form.
+  useEffect(() => {
+    if (!conflicted.current) return;
+    conflicted.current = false;
+    setTitle(card.title);
+    setDescription(card.description ?? "");
+    setAssignee(card.assignee ?? "");
+    setDue(card.due_date ?? "");
+  }, [card]);
 
   useEffect(() => {
     cardHistory(card.id).then(setHistory, (reason: unknown) => setHistoryError(errorText(reason)));
@@ -47,7 +58,7 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
     try {
       const saved = await editCard(card, {
         title: title.trim(),
-        description: description.trim() || null,
+        description: description.trim(),
         assignee: assignee.trim() || null,
         due_date: due || null,
       });
@@ -59,6 +70,7 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
           "Someone else changed this card while you were editing it, so your change was not saved. " +
             "The card now shows their version: check it and make your change again.",
         );
+        conflicted.current = true;
         onConflict();
       } else {
         setError(`Could not save: ${errorText(reason)}`);
@@ -146,7 +158,7 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
             {history.map((entry, i) => (
               <li key={entry.id ?? i}>
                 <time className="meta">{new Date(entry.at).toLocaleString()}</time> {entry.change}
-                {entry.actor && ` by ${entry.actor}`}
+                {entry.actor && ` by ${actorName(entry.actor)}`}
                 <HistoryDiff entry={entry} />
               </li>
             ))}
@@ -171,6 +183,11 @@ function HistoryDiff({ entry }: { entry: HistoryEntry }) {
       ))}
     </ul>
   );
+}
+
+function actorName(actor: HistoryActor): string {
+  if (actor.type === "meeting") return `the meeting ${actor.name ? `“${actor.name}”` : ""}`.trim();
+  return actor.name || "a person";
 }
 
 function show(value: unknown): string {

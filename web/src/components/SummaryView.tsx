@@ -65,8 +65,10 @@ function List({ heading, items, H }: { heading: string; items: string[]; H: "h2"
 }
 
 function cardLink(item: ActionItem, cards: Record<string, CardLink>, boardId?: string | null): CardLink | null {
-  if (item.card_id && (item.board_id || boardId)) return { cardId: item.card_id, boardId: (item.board_id ?? boardId)! };
-  return cards[item.task_key] ?? null;
+  const live = cards[item.task_key];
+  if (live) return live;
+  const board = item.card?.board_id ?? boardId;
+  return item.card && board ? { cardId: item.card.id, boardId: board } : null;
 }
 
 function ActionItemRow({ item, meetingId, link }: { item: ActionItem; meetingId: string; link: CardLink | null }) {

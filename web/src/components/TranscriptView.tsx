@@ -117,7 +117,7 @@ function FinalSegment({ segment, query, highlighted }: { segment: Segment; query
     >
       <header>
         <Speaker segment={segment} />
-        <time className="meta">{formatTime(segment.offset ?? segment.start)}</time>
+        <time className="meta">{formatTime(segment.meeting_start ?? segment.start)}</time>
       </header>
       <p>
         {highlight(segment.text.trim(), query).map((part, i) =>

@@ -66,7 +66,13 @@ export class EventsSocket {
         return;
       }
       this.attempts = 0;
-      if (typeof event.seq === "number") {
+      if (event.type === "ready" || event.type === "pong") {
+        // Without `since` the server replays nothing: later reconnects start from here.
+        if (this.lastSeq === undefined && typeof event.seq === "number") this.lastSeq = event.seq;
+        return;
+      }
+      // Partials are live only and carry the seq of the last durable event: never dedupe them.
+      if (typeof event.seq === "number" && event.type !== "transcript.partial") {
         if (this.lastSeq !== undefined && event.seq <= this.lastSeq) return;
         this.lastSeq = event.seq;
       }

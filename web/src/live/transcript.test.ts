@@ -32,6 +32,15 @@ describe("transcript state", () => {
   });
 });
 
+describe("ordering", () => {
+  it("puts a late final where it was said in the meeting", () => {
+    let state = applySegment(emptyTranscript, seg("b1", "B", "short reply", true, { meeting_start: 5 }));
+    state = applySegment(state, seg("a1", "A", "long monologue", true, { meeting_start: 2 }));
+    state = applySegment(state, seg("a2", "A", "later", true, { meeting_start: 9 }));
+    expect(state.finals.map((f) => f.id)).toEqual(["a1", "b1", "a2"]);
+  });
+});
+
 describe("partials", () => {
   it("split into stable and provisional words", () => {
     expect(splitPartial(seg("x", "A", "ask not what your", false, { stable_text: "ask not" }))).toEqual({

@@ -48,8 +48,22 @@ export function applySegment(state: TranscriptState, segment: Segment): Transcri
   const index = state.finals.findIndex((f) => f.id === segment.id);
   const finals = [...state.finals];
   if (index >= 0) finals[index] = segment;
-  else finals.push(segment);
+  else finals.splice(insertionIndex(finals, segment), 0, segment);
   return { finals, partials };
+}
+
+/** Finals are kept in meeting order; one that arrives late (another speaker's longer
+ * utterance closes after a short reply) goes where it was said, not at the end. */
+function insertionIndex(finals: Segment[], segment: Segment): number {
+  const at = segment.meeting_start;
+  if (typeof at !== "number") return finals.length;
+  let index = finals.length;
+  while (index > 0) {
+    const before = finals[index - 1]!.meeting_start;
+    if (typeof before !== "number" || before <= at) break;
+    index -= 1;
+  }
+  return index;
 }
 
 /** A partial's text as its stable words (never change again) and its provisional tail. */

@@ -28,8 +28,9 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
-    if (registering && password.length < 8) {
-      setError("The password needs at least 8 characters.");
+    const problem = checkForm(registering, name, email, password);
+    if (problem) {
+      setError(problem);
       return;
     }
     setBusy(true);
@@ -54,7 +55,7 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
           {registering ? "Create an account" : "Sign in"}
         </h1>
         <InfoMessage>{notice}</InfoMessage>
-        <form onSubmit={submit} aria-describedby={error ? "auth-error" : undefined} noValidate={false}>
+        <form onSubmit={submit} aria-describedby={error ? "auth-error" : undefined} noValidate>
           {registering && (
             <label>
               Your name
@@ -101,6 +102,15 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
       </div>
     </main>
   );
+}
+
+/** The same rules the server applies, said before the round trip. */
+function checkForm(registering: boolean, name: string, email: string, password: string): string | null {
+  if (registering && !name.trim()) return "Enter your name: the others see it next to what you say.";
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email.trim())) return "Enter your e-mail address, like name@example.com.";
+  if (!password) return "Enter your password.";
+  if (registering && password.length < 8) return "The password needs at least 8 characters.";
+  return null;
 }
 
 function describe(reason: unknown, registering: boolean): string {

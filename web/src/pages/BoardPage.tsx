@@ -6,7 +6,7 @@ import { Link, useParams, useSearchParams } from "react-router";
 
 import { ApiError, errorText } from "../api/client";
 import type { Card, LiveEvent } from "../api/types";
-import { createCard, getBoard, listBoards, listMeetings, moveCard } from "../api/vori";
+import { createCard, getBoard, listBoards, moveCard } from "../api/vori";
 import { CardDetails } from "../board/CardDetails";
 import { type KeyMove, applyMove, cardsIn, keyboardTarget } from "../board/moves";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
@@ -41,7 +41,7 @@ export function BoardPage() {
   const { boardId = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const board = useLoad(() => getBoard(boardId), [boardId]);
-  const meetings = useLoad(listMeetings, []);
+  const boards = useLoad(listBoards, []);
   const heading = usePageTitle(board.data?.name ?? "Board");
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -66,21 +66,28 @@ export function BoardPage() {
     [boardId, scheduleReload],
   );
 
-  const feeding = (meetings.data ?? [])
-    .filter((m) => m.board_id === boardId)
-    .sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""))
-    .slice(0, 5);
+  // Changes reach live clients through the meetings that feed the board (newest first).
+  const feeding = (boards.data?.find((b) => b.id === boardId)?.meetingIds ?? []).slice(-5);
 
-  // A light poll covers boards that no meeting of yours feeds; live events do the rest.
+  const [liveFeeds, setLiveFeeds] = useState<Record<string, boolean>>({});
+  const onFeedState = useCallback((meetingId: string, live: boolean) => {
+    setLiveFeeds((current) => (current[meetingId] === live ? current : { ...current, [meetingId]: live }));
+  }, []);
+  const anyLive = feeding.some((id) => liveFeeds[id]);
+
+  // Live events from the meetings that feed the board keep it current; a light poll
+  // covers a board that no meeting of yours feeds, or feeds that are down.
   useEffect(() => {
+    if (anyLive) return;
     const timer = window.setInterval(() => {
       if (document.visibilityState === "visible") reload();
     }, POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [anyLive, reload]);
+
+  useEffect(() => {
     window.addEventListener("focus", reload);
-    return () => {
-      window.clearInterval(timer);
-      window.removeEventListener("focus", reload);
-    };
+    return () => window.removeEventListener("focus", reload);
   }, [reload]);
 
   const move = useCallback(
@@ -142,7 +149,7 @@ export function BoardPage() {
   return (
     <div className="page board-page">
       {feeding.map((meeting) => (
-        <MeetingFeed key={meeting.id} meetingId={meeting.id} onEvent={onEvent} />
+        <MeetingFeed key={meeting} meetingId={meeting} onEvent={onEvent} onState={onFeedState} />
       ))}
       <div className="room-head">
         <h1 ref={heading} tabIndex={-1}>
@@ -219,8 +226,15 @@ export function BoardPage() {
   );
 }
 
-function MeetingFeed({ meetingId, onEvent }: { meetingId: string; onEvent: (event: LiveEvent) => void }) {
-  useMeetingEvents(meetingId, onEvent);
+interface FeedProps {
+  meetingId: string;
+  onEvent: (event: LiveEvent) => void;
+  onState: (meetingId: string, live: boolean) => void;
+}
+
+function MeetingFeed({ meetingId, onEvent, onState }: FeedProps) {
+  const { state } = useMeetingEvents(meetingId, onEvent);
+  useEffect(() => onState(meetingId, state === "live"), [meetingId, onState, state]);
   return null;
 }
 

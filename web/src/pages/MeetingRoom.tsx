@@ -38,6 +38,17 @@ export function MeetingRoom() {
   const [endError, setEndError] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const capture = useRef<CaptureHandle | null>(null);
+  const summaryTimer = useRef<number | undefined>(undefined);
+  // The stored summary links each action item to its card; refresh it after live changes.
+  const refreshSummary = useCallback(() => {
+    window.clearTimeout(summaryTimer.current);
+    summaryTimer.current = window.setTimeout(() => {
+      loadSummary(meetingId).then(
+        (stored) => stored && setSummary(stored),
+        () => undefined, // the live copy stays; the next change retries
+      );
+    }, 300);
+  }, [meetingId]);
   const onHandle = useCallback((handle: CaptureHandle | null) => {
     capture.current = handle;
   }, []);
@@ -52,6 +63,7 @@ export function MeetingRoom() {
       }
       case "summary.updated":
         setSummary(normaliseSummary((event.summary ?? event) as Record<string, unknown>));
+        refreshSummary();
         break;
       case "task.upserted": {
         const card = (event.card ?? event.task ?? event) as Record<string, unknown>;
@@ -59,12 +71,14 @@ export function MeetingRoom() {
         if (key && card.id && card.board_id) {
           setCards((current) => ({ ...current, [key]: { cardId: String(card.id), boardId: String(card.board_id) } }));
         }
+        refreshSummary();
         break;
       }
       case "participant.joined":
       case "participant.left": {
-        const id = String(event.participant_id ?? event.user_id ?? "");
-        const name = String(event.participant_name ?? event.name ?? id);
+        const who = (event.participant ?? event) as Record<string, unknown>;
+        const id = String(who.id ?? who.participant_id ?? "");
+        const name = String(who.name ?? who.participant_name ?? id);
         if (!id) break;
         setOnline((current) => {
           const next = { ...current };
@@ -78,7 +92,7 @@ export function MeetingRoom() {
         setEnded(true);
         break;
     }
-  }, []);
+  }, [refreshSummary]);
   const live = useMeetingEvents(meetingId, onEvent);
 
   useEffect(() => {
@@ -127,6 +141,8 @@ export function MeetingRoom() {
 
   const data = meeting.data;
   const members = data?.members ?? [];
+  // A meeting without a chosen board gets one with its first task.
+  const boardId = data?.board_id ?? Object.values(cards)[0]?.boardId;
   return (
     <div className="page room">
       <div className="room-head">
@@ -141,7 +157,7 @@ export function MeetingRoom() {
         </div>
         <div className="room-actions">
           <Link to={`/meetings/${meetingId}/summary`}>Summary page</Link>
-          {data?.board_id && <Link to={`/boards/${data.board_id}`}>Board</Link>}
+          {boardId && <Link to={`/boards/${boardId}`}>Board</Link>}
           {!isEnded && (
             <button type="button" className="button-danger" onClick={() => void end()}>
               End meeting
@@ -164,7 +180,7 @@ export function MeetingRoom() {
         <aside className="room-side" aria-label="Summary and people">
           <section className="panel" aria-labelledby="summary-heading">
             <h2 id="summary-heading">Summary</h2>
-            <SummaryView meetingId={meetingId} summary={summary} cards={cards} boardId={data?.board_id} />
+            <SummaryView meetingId={meetingId} summary={summary} cards={cards} boardId={boardId} />
           </section>
           <section className="panel" aria-labelledby="people-heading">
             <h2 id="people-heading">People</h2>

@@ -5,7 +5,7 @@ import { Link, useNavigate } from "react-router";
 
 import { errorText } from "../api/client";
 import type { Language, Meeting } from "../api/types";
-import { createMeeting, listMeetings } from "../api/vori";
+import { createMeeting, listBoards, listMeetings } from "../api/vori";
 import { InviteForm } from "../components/InviteForm";
 import { ErrorMessage } from "../components/Notice";
 import { useLoad, usePageTitle } from "../hooks";
@@ -20,6 +20,8 @@ export function MeetingsPage() {
   const heading = usePageTitle("Meetings");
   const navigate = useNavigate();
   const meetings = useLoad(listMeetings, []);
+  const boards = useLoad(() => listBoards().catch(() => []), []);
+  const [boardId, setBoardId] = useState("");
   const [title, setTitle] = useState("");
   const [language, setLanguage] = useState<Language>("en");
   const [error, setError] = useState<string | null>(null);
@@ -30,7 +32,7 @@ export function MeetingsPage() {
     setError(null);
     setBusy(true);
     try {
-      const meeting = await createMeeting(title.trim(), language);
+      const meeting = await createMeeting(title.trim(), language, boardId || undefined);
       navigate(`/meetings/${meeting.id}`);
     } catch (reason) {
       setError(errorText(reason));
@@ -58,6 +60,17 @@ export function MeetingsPage() {
               {LANGUAGES.map((l) => (
                 <option key={l.value} value={l.value}>
                   {l.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Tasks go to
+            <select value={boardId} onChange={(e) => setBoardId(e.target.value)}>
+              <option value="">My personal board</option>
+              {(boards.data ?? []).map((b) => (
+                <option key={b.id} value={b.id}>
+                  {b.name}
                 </option>
               ))}
             </select>

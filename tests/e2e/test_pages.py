@@ -1,0 +1,183 @@
+"""The web app's pages in real Chromium against the real stack: sign-in, meetings, errors, a11y."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.api import Api, expired_token
+from tests.e2e.browser import LAPTOP, PHONE, Browsers, axe_violations, open_page, sign_in
+from tests.e2e.conftest import require_services
+from tests.helpers.stack import Stack
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[Api]:
+    require_services(stack, "gateway")
+    client = Api(stack.gateway_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def browser(browsers: Browsers) -> Browser:
+    return browsers.launch()
+
+
+def test_register_and_sign_in_show_clear_errors(browser: Browser, stack: Stack, api: Api) -> None:
+    taken = api.register("Taken")
+    context, page, errors = open_page(browser, stack.gateway_url)
+    page.goto("/register")
+    expect(page.get_by_role("heading", name="Create an account")).to_be_focused()
+    page.get_by_label("Your name").fill("Ana")
+    page.get_by_label("E-mail").fill("ana-e2e@example.com")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text("at least 8 characters")
+
+    page.get_by_label("E-mail").fill(taken.email)
+    page.get_by_label("Password").fill("a-long-enough-password")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text("already exists")
+
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(taken.email)
+    page.get_by_label("Password").fill("wrong-password-123")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong e-mail or password.")
+
+    page.get_by_label("Password").fill(taken.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Meetings", level=1)).to_be_visible()
+    expect(page.get_by_text("Taken", exact=True)).to_be_visible()
+    # The failed sign-ins answered 401/409: the browser logs those loads, nothing else.
+    assert [e for e in errors if "401" not in e and "409" not in e] == []
+    context.close()
+
+
+def test_create_invite_and_open_a_meeting(browser: Browser, stack: Stack, api: Api) -> None:
+    owner, guest = api.register("Owner"), api.register("Guest")
+    context, page, errors = open_page(browser, stack.gateway_url)
+    sign_in(page, owner.token)
+    page.get_by_label("Title").fill("Weekly sync")
+    page.get_by_label("Language").select_option("en")
+    page.get_by_role("button", name="Create meeting").click()
+    expect(page.get_by_role("heading", name="Weekly sync", level=1)).to_be_visible()
+    meeting_id = page.url.rsplit("/", 1)[-1]
+
+    page.get_by_role("link", name="Meetings").click()
+    row = page.get_by_role("listitem").filter(has_text="Weekly sync")
+    row.get_by_role("button", name=re.compile("Invite")).click()
+    row.get_by_label("Invite by e-mail").fill("nobody-here@example.com")
+    row.get_by_role("button", name="Invite", exact=True).click()
+    expect(row.get_by_role("alert")).to_contain_text("No vori account uses nobody-here@example.com")
+    row.get_by_label("Invite by e-mail").fill(guest.email)
+    row.get_by_role("button", name="Invite", exact=True).click()
+    expect(row.get_by_role("status")).to_contain_text(f"{guest.email} can now join")
+
+    # The guest sees it in their list and opens it.
+    guest_context, guest_page, guest_errors = open_page(browser, stack.gateway_url)
+    sign_in(guest_page, guest.token)
+    guest_page.get_by_role("link", name="Weekly sync").click()
+    expect(guest_page).to_have_url(re.compile(f"/meetings/{meeting_id}$"))
+    expect(guest_page.locator(".people")).to_contain_text("Owner")
+    expect(guest_page.locator(".people")).to_contain_text("Guest")
+    assert [e for e in errors if "404" not in e] == []
+    assert guest_errors == []
+    context.close()
+    guest_context.close()
+
+
+def test_expired_session_shows_a_clear_message(browser: Browser, stack: Stack, api: Api) -> None:
+    account = api.register("Late")
+    meeting = api.create_meeting(account, "Expired session check")
+    context, page, errors = open_page(browser, stack.gateway_url)
+    sign_in(page, expired_token(account), f"/meetings/{meeting['id']}")
+    expect(page).to_have_url(re.compile("/login"))
+    expect(page.get_by_role("status")).to_have_text(
+        "Your session has expired. Please sign in again."
+    )
+
+    # A token the server rejects (here: signed by another deployment) ends the session too.
+    forged = account.token.rsplit(".", 1)[0] + ".c2lnbmF0dXJlLW9mLWFub3RoZXItc2VydmVy"
+    sign_in(page, forged, f"/meetings/{meeting['id']}")
+    expect(page).to_have_url(re.compile("/login"))
+    expect(page.get_by_role("status")).to_contain_text("Please sign in again")
+
+    # Signing in again returns to the page that was asked for.
+    page.get_by_label("E-mail").fill(account.email)
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Expired session check")).to_be_visible()
+    assert [e for e in errors if "401" not in e] == []
+    context.close()
+
+
+def test_unreachable_server_shows_a_clear_message(browser: Browser, stack: Stack, api: Api) -> None:
+    account = api.register("Offline")
+    context, page, _errors = open_page(browser, stack.gateway_url)
+    sign_in(page, account.token)
+    expect(page.get_by_role("heading", name="Meetings", level=1)).to_be_visible()
+    stack.stop_service("gateway")
+    try:
+        page.get_by_label("Title").fill("Made while the server is down")
+        page.get_by_role("button", name="Create meeting").click()
+        expect(page.get_by_role("alert")).to_contain_text("Cannot reach the vori server")
+    finally:
+        stack.start(["gateway"])
+    page.get_by_role("button", name="Create meeting").click()
+    expect(page.get_by_role("heading", name="Made while the server is down")).to_be_visible()
+    context.close()
+
+
+def _pages(stack: Stack, api: Api) -> tuple[str, list[tuple[str, str]]]:
+    owner = api.register("Axe")
+    meeting = api.create_meeting(owner, "Accessibility review")
+    pages = [
+        ("meetings", "/"),
+        ("meeting room", f"/meetings/{meeting['id']}"),
+        ("summary", f"/meetings/{meeting['id']}/summary"),
+    ]
+    if "kanban" in stack.processes and meeting.get("board_id"):
+        board_id = meeting["board_id"]
+        card = api.json(
+            owner, "POST", "/api/v1/cards", json={"board_id": board_id, "title": "Write the notes"}
+        )
+        pages += [
+            ("boards", "/boards"),
+            ("board", f"/boards/{board_id}"),
+            ("card details", f"/boards/{board_id}?card={card['id']}"),
+        ]
+    return owner.token, pages
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_every_page_has_no_serious_accessibility_violation(
+    browser: Browser, stack: Stack, api: Api, viewport: dict[str, int]
+) -> None:
+    token, pages = _pages(stack, api)
+    context, page, errors = open_page(browser, stack.gateway_url, viewport=viewport)
+    found: dict[str, list[str]] = {}
+    for name, path in [("sign in", "/login"), ("register", "/register")]:
+        page.goto(path)
+        page.get_by_role("heading", level=1).wait_for()
+        found[name] = axe_violations(page)
+    sign_in(page, token)
+    for name, path in pages:
+        page.goto(path)
+        _settle(page)
+        found[name] = axe_violations(page)
+        # Nothing overflows sideways at this width (usable on a phone).
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{name} scrolls sideways by {overflow} px at {viewport}"
+    assert {name: v for name, v in found.items() if v} == {}
+    assert errors == []
+    context.close()
+
+
+def _settle(page: Page) -> None:
+    page.get_by_role("heading", level=1).wait_for()
+    page.wait_for_load_state("networkidle")
