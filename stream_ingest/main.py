@@ -21,6 +21,8 @@ def server_config(settings: Settings) -> uvicorn.Config:
         log_level=settings.log_level.lower(),
         ws="websockets-sansio",
         ws_max_size=MAX_MESSAGE_BYTES,
+        # PCM barely compresses; per-message deflate only burns CPU on both ends.
+        ws_per_message_deflate=False,
         # Keepalive pongs are not read while a stream is paused by back-pressure: allow
         # a Kafka outage of a minute before the connection is declared dead.
         ws_ping_interval=20.0,

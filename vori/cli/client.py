@@ -236,7 +236,12 @@ class AudioUplink:
         import websockets
 
         async with websockets.connect(
-            self.url, open_timeout=10, ping_interval=20, ping_timeout=90, max_size=2**20
+            self.url,
+            open_timeout=10,
+            ping_interval=20,
+            ping_timeout=90,
+            max_size=2**20,
+            compression=None,  # PCM barely compresses
         ) as ws:
             self.connection = ws
             start: dict[str, Any] = {
@@ -342,7 +347,9 @@ class LiveView:
             elif self.tty:
                 self._line(line + " …", final=False)
         elif kind in ("participant.joined", "participant.left"):
-            who = _segment(event).get("participant_name") or "someone"
+            participant = event.get("participant")
+            who = participant.get("name") if isinstance(participant, dict) else None
+            who = who or "someone"
             self._line(f"-- {who} {kind.split('.')[1]}", final=True)
         elif kind == "meeting.ended":
             self._line("-- meeting ended", final=True)
