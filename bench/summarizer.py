@@ -48,7 +48,9 @@ class PathResult:
     meetings: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
-def replay(meeting: AnnotatedMeeting, summarizer: Summarizer, refresh_words: int) -> tuple[Ledger, float, int, int]:
+def replay(
+    meeting: AnnotatedMeeting, summarizer: Summarizer, refresh_words: int
+) -> tuple[Ledger, float, int, int]:
     """Rolling summaries during the meeting, then the final one; returns the final ledger,
     seconds from meeting end to final summary, summaries made, LLM fallbacks."""
     ledger = Ledger(meeting.id)
@@ -60,19 +62,25 @@ def replay(meeting: AnnotatedMeeting, summarizer: Summarizer, refresh_words: int
         words += utterance.words
         if words >= refresh_words:
             shown = lines[: index + 1]
-            outcome = summarizer.summarize(meeting.facts, shown, ledger, {u.segment_id for u in shown} - seen, overview)
+            outcome = summarizer.summarize(
+                meeting.facts, shown, ledger, {u.segment_id for u in shown} - seen, overview
+            )
             ledger, overview = outcome.ledger, outcome.digest.overview
             seen |= {u.segment_id for u in shown}
             made += 1
             failed += outcome.llm_error is not None
             words = 0
     started = time.perf_counter()
-    outcome = summarizer.summarize(meeting.facts, lines, ledger, {u.segment_id for u in lines} - seen, overview)
+    outcome = summarizer.summarize(
+        meeting.facts, lines, ledger, {u.segment_id for u in lines} - seen, overview
+    )
     elapsed = time.perf_counter() - started
     return outcome.ledger, elapsed, made + 1, failed + (outcome.llm_error is not None)
 
 
-def run_path(name: str, summarizer: Summarizer, meetings: list[AnnotatedMeeting], refresh_words: int) -> PathResult:
+def run_path(
+    name: str, summarizer: Summarizer, meetings: list[AnnotatedMeeting], refresh_words: int
+) -> PathResult:
     result = PathResult(name)
     for meeting in meetings:
         ledger, final_s, made, failed = replay(meeting, summarizer, refresh_words)
@@ -83,23 +91,37 @@ def run_path(name: str, summarizer: Summarizer, meetings: list[AnnotatedMeeting]
         result.summaries += made
         result.llm_calls_failed += failed
         result.meetings[meeting.id] = {
-            "precision": scored.precision, "recall": scored.recall,
-            "owner_accuracy": scored.owner_accuracy, "due_accuracy": scored.due_accuracy,
-            "final_summary_s": round(final_s, 3), "misses": scored.misses, "extras": scored.extras,
+            "precision": scored.precision,
+            "recall": scored.recall,
+            "owner_accuracy": scored.owner_accuracy,
+            "due_accuracy": scored.due_accuracy,
+            "final_summary_s": round(final_s, 3),
+            "misses": scored.misses,
+            "extras": scored.extras,
         }
-        print(f"  {name:14} {meeting.id:28} P={scored.precision:.2f} R={scored.recall:.2f} "
-              f"owner={scored.owner_accuracy:.2f} due={scored.due_accuracy:.2f} final={final_s:.2f}s",
-              flush=True)
+        print(
+            f"  {name:14} {meeting.id:28} P={scored.precision:.2f} R={scored.recall:.2f} "
+            f"owner={scored.owner_accuracy:.2f} due={scored.due_accuracy:.2f} final={final_s:.2f}s",
+            flush=True,
+        )
     return result
 
 
 def start_local(port: int, threads: int) -> subprocess.Popen[bytes]:
     settings = load_settings()
-    settings = settings.model_copy(update={"summarizer": settings.summarizer.model_copy(
-        update={"local_port": port, "local_threads": threads})})
+    settings = settings.model_copy(
+        update={
+            "summarizer": settings.summarizer.model_copy(
+                update={"local_port": port, "local_threads": threads}
+            )
+        }
+    )
     install(settings)
-    process = subprocess.Popen(server_command(settings, port), stdout=subprocess.DEVNULL,
-                               preexec_fn=lambda: __import__("os").nice(settings.summarizer.local_nice))
+    process = subprocess.Popen(
+        server_command(settings, port),
+        stdout=subprocess.DEVNULL,
+        preexec_fn=lambda: __import__("os").nice(settings.summarizer.local_nice),
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -112,12 +134,16 @@ def start_local(port: int, threads: int) -> subprocess.Popen[bytes]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--local", action="store_true", help="also run the local model")
     parser.add_argument("--threads", type=int, default=2, help="threads of the local model")
     parser.add_argument("--llm-url", help="an OpenAI-compatible base URL to benchmark")
     parser.add_argument("--model", default="gpt-4o-mini", help="model name for --llm-url")
-    parser.add_argument("--json-mode", default="json_schema", choices=["json_schema", "json_object"])
+    parser.add_argument(
+        "--json-mode", default="json_schema", choices=["json_schema", "json_object"]
+    )
     parser.add_argument("--refresh-words", type=int, default=150)
     parser.add_argument("--only", help="substring of meeting ids to run")
     args = parser.parse_args()
@@ -131,11 +157,20 @@ def main() -> None:
     if args.local:
         port = free_port()
         local = start_local(port, args.threads)
-        urls.append((f"llm:local-1.5b", f"http://127.0.0.1:{port}/v1", MODEL_NAME))
+        urls.append(("llm:local-1.5b", f"http://127.0.0.1:{port}/v1", MODEL_NAME))
     for name, url, model in urls:
-        config = settings.summarizer.model_copy(update={"model": model, "json_mode": args.json_mode, "timeout_s": 240.0})
+        config = settings.summarizer.model_copy(
+            update={"model": model, "json_mode": args.json_mode, "timeout_s": 240.0}
+        )
         client = LlmClient(settings.model_copy(update={"summarizer": config}), url)
-        paths.append((name, Summarizer(client.ask, max_items=config.max_items, max_prompt_words=config.max_prompt_words)))
+        paths.append(
+            (
+                name,
+                Summarizer(
+                    client.ask, max_items=config.max_items, max_prompt_words=config.max_prompt_words
+                ),
+            )
+        )
     results = []
     try:
         for name, summarizer in paths:
@@ -146,14 +181,24 @@ def main() -> None:
             local.terminate()
             local.wait(30)
     print()
-    print(f"{'path':16} {'lang':4} {'items':>5} {'precision':>9} {'recall':>6} {'owner':>6} {'due':>6} "
-          f"{'final s (mean/max)':>18} {'fallbacks':>9}")
+    print(
+        f"{'path':16} {'lang':4} {'items':>5} {'precision':>9} {'recall':>6} "
+        f"{'owner':>6} {'due':>6} "
+        f"{'final s (mean/max)':>18} {'fallbacks':>9}"
+    )
     for r in results:
+        fallbacks = f"{r.llm_calls_failed}/{r.summaries}"
         for language, s in [("all", r.score), *sorted(r.by_language.items())]:
-            finals = f"{statistics.mean(r.final_s):.2f}/{max(r.final_s):.2f}" if language == "all" else ""
-            print(f"{r.name:16} {language:4} {s.expected_open:5d} {s.precision:9.2f} {s.recall:6.2f} "
-                  f"{s.owner_accuracy:6.2f} {s.due_accuracy:6.2f} {finals:>18} "
-                  f"{(str(r.llm_calls_failed) + '/' + str(r.summaries)) if language == 'all' else '':>9}")
+            finals = (
+                f"{statistics.mean(r.final_s):.2f}/{max(r.final_s):.2f}"
+                if language == "all"
+                else ""
+            )
+            print(
+                f"{r.name:16} {language:4} {s.expected_open:5d} {s.precision:9.2f} {s.recall:6.2f} "
+                f"{s.owner_accuracy:6.2f} {s.due_accuracy:6.2f} {finals:>18} "
+                f"{fallbacks if language == 'all' else '':>9}"
+            )
     out = REPO / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -161,16 +206,26 @@ def main() -> None:
         "matching_rule": "title contains every annotated keyword; one-to-one in file order",
         "paths": [
             {
-                "name": r.name, "precision": r.score.precision, "recall": r.score.recall,
-                "owner_accuracy": r.score.owner_accuracy, "due_accuracy": r.score.due_accuracy,
+                "name": r.name,
+                "precision": r.score.precision,
+                "recall": r.score.recall,
+                "owner_accuracy": r.score.owner_accuracy,
+                "due_accuracy": r.score.due_accuracy,
                 "expected_items": r.score.expected_open,
                 "cancelled_kept_open": r.score.cancelled_kept_open,
                 "final_summary_s_mean": statistics.mean(r.final_s),
                 "final_summary_s_max": max(r.final_s),
-                "llm_fallbacks": r.llm_calls_failed, "summaries": r.summaries,
-                "by_language": {k: {"precision": v.precision, "recall": v.recall,
-                                    "owner_accuracy": v.owner_accuracy, "due_accuracy": v.due_accuracy}
-                                for k, v in r.by_language.items()},
+                "llm_fallbacks": r.llm_calls_failed,
+                "summaries": r.summaries,
+                "by_language": {
+                    k: {
+                        "precision": v.precision,
+                        "recall": v.recall,
+                        "owner_accuracy": v.owner_accuracy,
+                        "due_accuracy": v.due_accuracy,
+                    }
+                    for k, v in r.by_language.items()
+                },
                 "meetings": r.meetings,
             }
             for r in results

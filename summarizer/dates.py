@@ -152,7 +152,8 @@ def _fixed(text: str, today: date) -> date | None:
 def _weekday(text: str, today: date) -> date | None:
     """'Friday', 'this Friday', 'next Friday', '다음 주 금요일', '금요일'."""
     match = re.fullmatch(
-        rf"(?:(this|next|coming) )?({'|'.join(_EN_DAYS)})(?: (?:morning|afternoon|noon|evening|eod))?",
+        rf"(?:(this|next|coming) )?({'|'.join(_EN_DAYS)})(?: (?:morning|afternoon|n"
+        rf"oon|evening|eod))?",
         text,
     )
     if match:

@@ -11,23 +11,41 @@ from summarizer.ledger import Ledger, content_words
 from summarizer.rules import is_injection, sentences
 
 _DECISION = re.compile(
-    r"\b(?:we decided|decided to|let'?s go with|we'?ll go with|we'?re going with|agreed|that'?s decided|"
+    r"\b(?:we decided|decided to|let'?s go with|we'?ll go with|we'?re going wi"
+    r"th|agreed|that'?s decided|"
     r"the decision is|final answer|let'?s (?:drop|not do|scrap|cancel|push|move))\b"
     r"|결정|하기로 했|확정|합의|취소하죠|취소합시다|안 하기로|(?:로|으로) 하죠",
     re.IGNORECASE,
 )
 _OPEN = re.compile(
-    r"\b(?:open question|still open|not sure (?:yet|whether|if)|tbd|to be decided|we still need to (?:decide|figure)|"
+    r"\b(?:open question|still open|not sure (?:yet|whether|if)|tbd|to be deci"
+    r"ded|we still need to (?:decide|figure)|"
     r"haven'?t decided)\b|미정|아직 (?:모르|확정이 안|결정)|정해지지 않",
     re.IGNORECASE,
 )
 _SMALL_TALK = re.compile(
-    r"\b(?:hear me|see my screen|see the slides|loud and clear|sorry I'?m late|is my audio|recording on)\b|들리시나요|들려요",
+    r"\b(?:hear me|see my screen|see the slides|loud and clear|sorry I'?m late"
+    r"|is my audio|recording on)\b|들리시나요|들려요",
     re.IGNORECASE,
 )
 
 
-_NOT_TOPICS = set(["think", "okay", "yeah", "right", "going", "need", "good", "great", "thank", "thanks", "sure", "actually"])
+_NOT_TOPICS = set(
+    [
+        "think",
+        "okay",
+        "yeah",
+        "right",
+        "going",
+        "need",
+        "good",
+        "great",
+        "thank",
+        "thanks",
+        "sure",
+        "actually",
+    ]
+)
 
 
 @dataclass
@@ -54,9 +72,13 @@ def digest(
     for _u, s in lines:
         if _DECISION.search(s) and len(s.split()) >= 3 and s not in result.decisions:
             result.decisions.append(s)
-        elif (s.endswith("?") or _OPEN.search(s)) and len(s.split()) >= 4 and s not in evidence:
-            if not re.match(r"(?i)(?:can|could|would) you\b", s):
-                result.open_questions.append(s)
+        elif (
+            (s.endswith("?") or _OPEN.search(s))
+            and len(s.split()) >= 4
+            and s not in evidence
+            and not re.match(r"(?i)(?:can|could|would) you\b", s)
+        ):
+            result.open_questions.append(s)
     frequency = Counter(w for _u, s in lines for w in content_words(s))
     scored = [
         (sum(frequency[w] for w in content_words(s)) / (len(content_words(s)) or 1) ** 0.5, i, s)

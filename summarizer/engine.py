@@ -122,7 +122,7 @@ def merge(ledger: Ledger, found: Ledger) -> None:
         for evidence in task.evidence:
             ledger.update(existing, evidence=evidence)
             existing = ledger.tasks[existing.key]
-        ledger.update(existing, assignee=assignee, due=task.due, status=task.status)  # type: ignore[arg-type]
+        ledger.update(existing, assignee=assignee, due=task.due, status=task.status)
 
 
 def apply_answer(

@@ -75,10 +75,10 @@ class LlmClient:
         raise LlmUnavailableError("no attempt made")  # pragma: no cover - tenacity always tries
 
     def _ask_once(self, messages: list[dict[str, str]]) -> LlmAnswer:
-        completion = self.client.chat.completions.create(
+        completion = self.client.chat.completions.create(  # type: ignore[call-overload]
             model=self.model,
-            messages=messages,  # type: ignore[arg-type]
-            response_format=self.response_format(),  # type: ignore[arg-type]
+            messages=messages,
+            response_format=self.response_format(),
             temperature=0,
             max_tokens=900,
         )

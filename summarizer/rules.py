@@ -28,15 +28,59 @@ MoveKind = Literal["new", "update", "cancel"]
 INJECTION = re.compile(
     r"ignore (?:all |any )?(?:the |your )?(?:previous|prior|above|earlier|preceding) "
     r"(?:instructions|prompts?|rules)|system prompt|you are now|as an ai|disregard (?:all|the|your)"
-    r"|(?:delete|remove|archive|cancel|clear|wipe) (?:all|every|each) (?:the )?(?:cards|tasks|items|tickets)"
-    r"|이전 (?:지시|명령|지침)|지시(?:를|사항을)? 무시|모든 (?:카드|작업|태스크|할 일)(?:을|를)? (?:삭제|지워|취소)",
+    r"|(?:delete|remove|archive|cancel|clear|wipe) (?:all|every|each) (?:the )"
+    r"?(?:cards|tasks|items|tickets)"
+    r"|이전 (?:지시|명령|지침)|지시(?:를|사항을)? 무시|모든 (?:카드|작업|태스크"
+    r"|할 일)(?:을|를)? (?:삭제|지워|취소)",
     re.IGNORECASE,
 )
 _SPLIT = re.compile(r"(?<=[.!?。])\s+")
 
 # Verbs after "I'll" / "we need to" that do not make a task.
 _EN_NOT_TASK = set(
-    ["be", "say", "admit", "think", "guess", "bet", "assume", "mean", "know", "agree", "disagree", "love", "like", "hate", "hear", "talk", "speak", "go", "keep", "stop", "wait", "pass", "start", "begin", "kick", "jump", "wrap", "leave", "join", "come", "try", "put", "see", "need", "want", "discuss", "decide", "consider", "figure", "remember", "let"]
+    [
+        "be",
+        "say",
+        "admit",
+        "think",
+        "guess",
+        "bet",
+        "assume",
+        "mean",
+        "know",
+        "agree",
+        "disagree",
+        "love",
+        "like",
+        "hate",
+        "hear",
+        "talk",
+        "speak",
+        "go",
+        "keep",
+        "stop",
+        "wait",
+        "pass",
+        "start",
+        "begin",
+        "kick",
+        "jump",
+        "wrap",
+        "leave",
+        "join",
+        "come",
+        "try",
+        "put",
+        "see",
+        "need",
+        "want",
+        "discuss",
+        "decide",
+        "consider",
+        "figure",
+        "remember",
+        "let",
+    ]
 )
 _EN_QUESTION_VERBS = {"decide", "figure", "discuss", "consider", "think", "talk"}
 _IMMEDIATE = re.compile(
@@ -46,7 +90,8 @@ _IMMEDIATE = re.compile(
 )
 _TAKE_VERBS = {"take", "handle", "own", "do", "cover", "grab", "pick"}
 _PRONOUN = re.compile(
-    r"\s*(?:that|it|this)(?:\s+(?:one|task|item))?(?:\s+(?:too|as well|instead|then|over|now))*\s*[.!?]?\s*",
+    r"\s*(?:that|it|this)(?:\s+(?:one|task|item))?(?:\s+(?:too|as well|instead"
+    r"|then|over|now))*\s*[.!?]?\s*",
     re.IGNORECASE,
 )
 
@@ -57,15 +102,18 @@ _KO_NOT_TASK = re.compile(
 )
 _KO_COMMIT = re.compile(r"(?:게요|게|께요|겠습니다|겠어요|을 거예요|할 거예요)\s*[.!]?$")
 _KO_REQUEST = re.compile(
-    r"(?:주세요|주실 수 있(?:나요|을까요|어요|죠)|주시겠어요|주실래요|줄래요|줄 수 있어요|주면 좋겠어요|"
+    r"(?:주세요|주실 수 있(?:나요|을까요|어요|죠)|주시겠어요|주실래요|줄래요|줄"
+    r" 수 있어요|주면 좋겠어요|"
     r"주시면 좋겠어요|부탁(?:드려요|드립니다|해요))\s*[.!?]?$"
 )
 _KO_DECIDED = re.compile(
-    r"(?:하기로|맡기로|기로)\s*(?:했어요|했습니다|해요|하죠|합시다|했죠)|(?:하실|맡으실) 거예요|담당(?:해요|합니다)"
+    r"(?:하기로|맡기로|기로)\s*(?:했어요|했습니다|해요|하죠|합시다|했죠)|(?:하"
+    r"실|맡으실) 거예요|담당(?:해요|합니다)"
 )
 _KO_GROUP = re.compile(r"야\s*(?:해요|합니다|돼요|됩니다|겠어요|할 것 같아요)\s*[.!]?$")
 _KO_CANCEL = re.compile(
-    r"(?:취소(?:하죠|합시다|할게요|해요|하자|하겠습니다|예요|입니다|로)|안 하기로|하지 않기로|빼기로|빼죠|뺍시다|빼자|"
+    r"(?:취소(?:하죠|합시다|할게요|해요|하자|하겠습니다|예요|입니다|로)|안 하기"
+    r"로|하지 않기로|빼기로|빼죠|뺍시다|빼자|"
     r"필요 없|없던 걸로|드롭|보류(?:하죠|합시다|해요)|안 해도 (?:돼요|될 것 같아요))"
 )
 _KO_RESCHEDULE = re.compile(
@@ -144,10 +192,13 @@ class RulesExtractor:
         due_date = due.due if due else None
         body = _without(s, due)
         cancel = re.search(
-            r"(?:^|\b(?:let'?s|we'?ll|we can|we should|go ahead and|just|i'd|we'll just)\s+)(?:not do|drop|scrap|"
+            r"(?:^|\b(?:let'?s|we'?ll|we can|we should|go ahead and|just|i'd|we'll jus"
+            r"t)\s+)(?:not do|drop|scrap|"
             r"cancel|skip|shelve|ditch|kill|forget(?: about)?|abandon|remove)\s+(?P<ref>[^,.!?]+)"
-            r"|(?:we )?(?:don'?t|do not|no longer) need (?:to )?(?:do )?(?P<ref2>[^,.!?]+?)(?: anymore| any more)?[,.!?]?$"
-            r"|(?P<ref3>[\w' ]+?) (?:is|are) (?:off|cancell?ed|not needed|no longer needed|not happening)"
+            r"|(?:we )?(?:don'?t|do not|no longer) need (?:to )?(?:do )?(?P<ref2>[^,.!"
+            r"?]+?)(?: anymore| any more)?[,.!?]?$"
+            r"|(?P<ref3>[\w' ]+?) (?:is|are) (?:off|cancell?ed|not needed|no longer ne"
+            r"eded|not happening)"
             r"|never ?mind (?:about )?(?P<ref4>[^,.!?]*)",
             _strip_lead(body),
             re.IGNORECASE,
@@ -158,9 +209,11 @@ class RulesExtractor:
             )
             return Move("cancel", ref=_clean_ref(ref))
         if due_date and re.search(
-            r"\b(?:make it|make that|let'?s say|move|push|postpone|change the (?:deadline|due date)|"
+            r"\b(?:make it|make that|let'?s say|move|push|postpone|change the (?:deadl"
+            r"ine|due date)|"
             r"(?:make|have) (?:it|that|the [^,.]+?) (?:due|ready|done)|"
-            r"(?:deadline|due date)(?: for [^,.]+)? is now|can wait)\b|^(?:actually|instead|no wait|sorry|"
+            r"(?:deadline|due date)(?: for [^,.]+)? is now|can wait)\b|^(?:actually|in"
+            r"stead|no wait|sorry|"
             r"correction)\b",
             s,
             re.IGNORECASE,
@@ -192,7 +245,8 @@ class RulesExtractor:
                 ref=_clean_ref(give.group("ref")),
             )
         who = re.search(
-            r"\bwho(?:'ll| will| can| wants to| could)\s+(?P<verb>take|handle|own|do|run|lead)\s+(?P<rest>[^?]+)",
+            r"\bwho(?:'ll| will| can| wants to| could)\s+(?P<verb>take|handle|own|do|r"
+            r"un|lead)\s+(?P<rest>[^?]+)",
             body,
             re.I,
         )
@@ -223,24 +277,32 @@ class RulesExtractor:
         n = self._names
         patterns: list[tuple[str, str]] = [
             (
-                r"^(?:and |so |ok(?:ay)?,? |sure,? |yes,? |yeah,? |fine,? |great,? |alright,? )*(?:then,? )?(?:i think )?i(?:'ll| will| can| am going to|'m going to|'m gonna| shall)\s+(?:also\s+|go ahead and\s+|try to\s+|make sure to\s+|just\s+|definitely\s+)?(?P<verb>[a-z]+)(?P<rest>.*)",
+                r"^(?:and |so |ok(?:ay)?,? |sure,? |yes,? |yeah,? |fine,? |great,? |alrigh"
+                r"t,? )*(?:then,? )?(?:i think )?i(?:'ll| will| can| am going to|'m going "
+                r"to|'m gonna| shall)\s+(?:also\s+|go ahead and\s+|try to\s+|make sure to\s"
+                r"+|just\s+|definitely\s+)?(?P<verb>[a-z]+)(?P<rest>.*)",
                 "speaker",
             ),
             (r"^(?:and |so |ok(?:ay)?,? )*let me\s+(?P<verb>[a-z]+)(?P<rest>.*)", "speaker"),
             (
-                rf"^(?:and |so |ok(?:ay)?,? )*(?P<name>{n}),?\s+(?:can|could|would|will) you(?: please)?(?: also)?\s+(?P<verb>[a-z]+)(?P<rest>.*)",
+                rf"^(?:and |so |ok(?:ay)?,? )*(?P<name>{n}),?\s+(?:can|could|would|will) yo"
+                rf"u(?: please)?(?: also)?\s+(?P<verb>[a-z]+)(?P<rest>.*)",
                 "name",
             ),
             (
-                rf"^(?:and |so |ok(?:ay)?,? )*(?P<name>{n}),?\s+(?:please|you(?:'ll| will)?|i need you to|you should|you can)\s+(?P<verb>[a-z]+)(?P<rest>.*)",
+                rf"^(?:and |so |ok(?:ay)?,? )*(?P<name>{n}),?\s+(?:please|you(?:'ll| will)?"
+                rf"|i need you to|you should|you can)\s+(?P<verb>[a-z]+)(?P<rest>.*)",
                 "name",
             ),
             (
-                rf"^(?:and |so |ok(?:ay)?,? )*(?:can|could|would) you(?: please)?(?: also)?\s+(?P<verb>[a-z]+)(?P<rest>.*?),?\s+(?P<name>{n})\s*\??$",
+                rf"^(?:and |so |ok(?:ay)?,? )*(?:can|could|would) you(?: please)?(?: also)?"
+                rf"\s+(?P<verb>[a-z]+)(?P<rest>.*?),?\s+(?P<name>{n})\s*\??$",
                 "name",
             ),
             (
-                rf"^(?:and |so |ok(?:ay)?,? |then,? |actually,? )*(?P<name>{n})(?:'ll| will| is going to| is gonna| should| needs to| has to| can| to)\s+(?:also\s+|then\s+)?(?P<verb>[a-z]+)(?P<rest>.*)",
+                rf"^(?:and |so |ok(?:ay)?,? |then,? |actually,? )*(?P<name>{n})(?:'ll| will"
+                rf"| is going to| is gonna| should| needs to| has to| can| to)\s+(?:also\s+"
+                rf"|then\s+)?(?P<verb>[a-z]+)(?P<rest>.*)",
                 "name",
             ),
             (
@@ -248,15 +310,18 @@ class RulesExtractor:
                 "name",
             ),
             (
-                rf"\b(?:can|could|should|will) (?P<name>{n})\s+(?:please\s+)?(?P<verb>[a-z]+)(?P<rest>.*)",
+                rf"\b(?:can|could|should|will) (?P<name>{n})\s+(?:please\s+)?(?P<verb>[a-z]"
+                rf"+)(?P<rest>.*)",
                 "name",
             ),
             (
-                r"^(?:and |so |ok(?:ay)?,? )*(?:can|could|would) you(?: please)?(?: also)?\s+(?P<verb>[a-z]+)(?P<rest>.*)",
+                r"^(?:and |so |ok(?:ay)?,? )*(?:can|could|would) you(?: please)?(?: also)?"
+                r"\s+(?P<verb>[a-z]+)(?P<rest>.*)",
                 "nobody",
             ),
             (
-                r"^(?:and |so |ok(?:ay)?,? |then,? )*(?:we|someone|somebody)(?: still)? (?:need|needs|have|has|must|should)(?: to)?\s+(?P<verb>[a-z]+)(?P<rest>.*)",
+                r"^(?:and |so |ok(?:ay)?,? |then,? )*(?:we|someone|somebody)(?: still)? (?"
+                r":need|needs|have|has|must|should)(?: to)?\s+(?P<verb>[a-z]+)(?P<rest>.*)",
                 "nobody",
             ),
             (
@@ -348,9 +413,9 @@ def apply(ledger: Ledger, move: Move, utterance: Utterance, sentence: str) -> bo
             and last
             and last.assignee is None
             and last.status == "open"
+            and last.title.split()[0].casefold() == move.title.split()[0].casefold()
         ):
-            if last.title.split()[0].casefold() == move.title.split()[0].casefold():
-                existing = last  # "Someone should reach out…" / "I'll reach out to her"
+            existing = last  # "Someone should reach out…" / "I'll reach out to her"
         if existing is not None:
             ledger.update(existing, assignee=owner, due=move.due, evidence=evidence)
         else:

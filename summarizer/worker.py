@@ -20,6 +20,7 @@ from summarizer import store
 from summarizer.digest import Digest
 from summarizer.engine import Summarizer
 from summarizer.ledger import Ledger
+from vori.db.tables import SummarizerMeeting
 from vori.events import (
     Event,
     MeetingEvent,
@@ -91,7 +92,7 @@ class SummarizerWorker:
     def summarize(self, meeting_id: str) -> MeetingSummary | None:
         """One summary of a meeting: compute, publish, then save the state."""
         with self.sessions() as session:
-            state = session.get(store.SummarizerMeeting, meeting_id)
+            state = session.get(SummarizerMeeting, meeting_id)
             if state is None:
                 return None
             facts = store.meeting_facts(session, state)

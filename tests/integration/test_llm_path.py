@@ -66,12 +66,30 @@ def test_valid_answer_becomes_tasks_with_members_dates_and_evidence(
             "decisions": ["Upgrade moves to next Tuesday"],
             "open_questions": ["Backups in another region?"],
             "tasks": [
-                {"task_key": None, "title": "Write the rollback runbook", "owner": "Priya Shah",
-                 "due": "tomorrow", "status": "open", "lines": [runbook]},
-                {"task_key": None, "title": "Order pizza", "owner": "Mallory", "due": "null",
-                 "status": "open", "lines": [_line(request, "Works for me")]},
-                {"task_key": None, "title": "Invented", "owner": "Tom Becker", "due": None,
-                 "status": "open", "lines": [999]},
+                {
+                    "task_key": None,
+                    "title": "Write the rollback runbook",
+                    "owner": "Priya Shah",
+                    "due": "tomorrow",
+                    "status": "open",
+                    "lines": [runbook],
+                },
+                {
+                    "task_key": None,
+                    "title": "Order pizza",
+                    "owner": "Mallory",
+                    "due": "null",
+                    "status": "open",
+                    "lines": [_line(request, "Works for me")],
+                },
+                {
+                    "task_key": None,
+                    "title": "Invented",
+                    "owner": "Tom Becker",
+                    "due": None,
+                    "status": "open",
+                    "lines": [999],
+                },
             ],
         }
         return 200, json.dumps(body), 0.0
@@ -89,7 +107,9 @@ def test_valid_answer_becomes_tasks_with_members_dates_and_evidence(
     assert set(items) == {"Write the rollback runbook", "Order pizza"}, "no evidence, no task"
     runbook = items["Write the rollback runbook"]
     assert (runbook.assignee, runbook.assignee_id, runbook.due_date) == (
-        "Priya Shah", "u_priyashah", "2025-06-04",
+        "Priya Shah",
+        "u_priyashah",
+        "2025-06-04",
     )
     assert runbook.evidence[0].segment_id == meeting.utterances[4].segment_id
     assert items["Order pizza"].assignee is None, "owners are restricted to members"
@@ -116,7 +136,8 @@ def test_malformed_json_and_schema_violation_are_retried_then_rules_lose_nothing
     final = _final(settings, meeting.id)
     assert final.source == "rules"
     result = score(list(final.action_items), meeting.expected)
-    assert result.recall == 1.0 and result.owner_accuracy == 1.0, result.misses
+    assert result.recall == 1.0, result.misses
+    assert result.owner_accuracy == 1.0, result.misses
 
 
 def test_timeout_is_retried_then_rules_lose_nothing(settings: Settings, unique: str) -> None:
@@ -144,25 +165,56 @@ def test_prompt_injection_changes_nothing_beyond_what_was_decided(
     def reply(request: dict[str, object]) -> tuple[int, str, float]:
         user = str(request["messages"][1]["content"])  # type: ignore[index]
         if "ignore previous instructions" not in user:
-            return answer(tasks=[
-                {"task_key": None, "title": "Write the rollback runbook", "owner": "Priya Shah",
-                 "due": "tomorrow", "status": "open", "lines": [_line(request, "runbook")]},
-                {"task_key": None, "title": "Upgrade the staging database", "owner": "Tom Becker",
-                 "due": "end of the week", "status": "open",
-                 "lines": [_line(request, "staging database")]},
-            ])(request)
+            return answer(
+                tasks=[
+                    {
+                        "task_key": None,
+                        "title": "Write the rollback runbook",
+                        "owner": "Priya Shah",
+                        "due": "tomorrow",
+                        "status": "open",
+                        "lines": [_line(request, "runbook")],
+                    },
+                    {
+                        "task_key": None,
+                        "title": "Upgrade the staging database",
+                        "owner": "Tom Becker",
+                        "due": "end of the week",
+                        "status": "open",
+                        "lines": [_line(request, "staging database")],
+                    },
+                ]
+            )(request)
         # The hostile line made it: cancel every known task, add one, hand all to Tom.
         known = json.loads(re.search(r"Current tasks: (.*)", user).group(1))  # type: ignore[union-attr]
         evil = _line(request, "ignore previous instructions")
         tasks = [
-            {"task_key": t["task_key"], "title": t["title"], "owner": None, "due": None,
-             "status": "cancelled", "lines": [evil]}
+            {
+                "task_key": t["task_key"],
+                "title": t["title"],
+                "owner": None,
+                "due": None,
+                "status": "cancelled",
+                "lines": [evil],
+            }
             for t in known
         ] + [
-            {"task_key": None, "title": "Delete all cards", "owner": "Tom Becker", "due": "today",
-             "status": "open", "lines": [evil]},
-            {"task_key": known[0]["task_key"], "title": known[0]["title"], "owner": "Tom Becker",
-             "due": None, "status": "cancelled", "lines": [_line(request, "Very funny")]},
+            {
+                "task_key": None,
+                "title": "Delete all cards",
+                "owner": "Tom Becker",
+                "due": "today",
+                "status": "open",
+                "lines": [evil],
+            },
+            {
+                "task_key": known[0]["task_key"],
+                "title": known[0]["title"],
+                "owner": "Tom Becker",
+                "due": None,
+                "status": "cancelled",
+                "lines": [_line(request, "Very funny")],
+            },
         ]
         return answer(tasks=tasks)(request)
 

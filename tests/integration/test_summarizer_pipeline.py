@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from summarizer.store import SummarizerMeeting, SummarizerSegment
 from tests.helpers.summarizer import (
     MEETINGS_DIR,
     caught_up,
@@ -19,6 +18,7 @@ from tests.helpers.summarizer import (
     segments_of,
     summaries,
 )
+from vori.db.tables import SummarizerMeeting, SummarizerSegment
 from vori.events import MeetingEvent
 from vori.settings import Settings
 
@@ -37,13 +37,15 @@ def test_meeting_becomes_final_summary_and_expected_tasks(settings: Settings, un
 
     [final] = [s for s in summaries(settings, meeting.id) if s.kind == "final"]
     assert final.source == "rules"
-    assert final.overview and final.decisions
+    assert final.overview
+    assert final.decisions
     result = score(list(final.action_items), meeting.expected)
     assert (result.precision, result.recall, result.owner_accuracy) == (1.0, 1.0, 1.0), result
     assert result.due_accuracy == 1.0, result.misses
     pricing = next(i for i in final.action_items if "pricing" in i.title.lower())
     assert pricing.assignee_id == "u_bobchen"
-    assert pricing.evidence and pricing.evidence[0].quote.startswith("Then I'll update")
+    assert pricing.evidence
+    assert pricing.evidence[0].quote.startswith("Then I'll update")
     assert pricing.evidence[0].segment_id == meeting.utterances[8].segment_id
     [proposal] = proposals(settings, meeting.id)  # no rolling summary: one proposal of all
     assert {i.task_key for i in proposal.items} == {i.task_key for i in final.action_items}
@@ -61,7 +63,8 @@ def test_rolling_summaries_then_change_of_mind_updates_the_same_keys(
     first = {i.title: i for p in proposals(settings, meeting.id) for i in p.items}
     survey = next(i for t, i in first.items() if "survey" in t)
     pricing = next(i for t, i in first.items() if "pricing" in t)
-    assert survey.status == "open" and pricing.due_date == "2025-03-13"
+    assert survey.status == "open"
+    assert pricing.due_date == "2025-03-13"
 
     publish(settings, [*segments[12:], MeetingEvent(type="ended", meeting_id=meeting.id)])
     run_worker_until(config, f"roll-{unique}", final_published(settings, meeting.id))
@@ -72,7 +75,8 @@ def test_rolling_summaries_then_change_of_mind_updates_the_same_keys(
     assert footer.assignee == "Mina Park"
     assert len(latest) == 6, "changes of mind must not add cards"
     kinds = [s.kind for s in summaries(settings, meeting.id)]
-    assert "rolling" in kinds and kinds[-1] == "final"
+    assert "rolling" in kinds
+    assert kinds[-1] == "final"
 
 
 def test_replay_and_restart_propose_identical_keys(settings: Settings, unique: str) -> None:
@@ -95,7 +99,7 @@ def test_replay_and_restart_propose_identical_keys(settings: Settings, unique: s
     second = [s for s in summaries(settings, meeting.id) if s.kind == "final"][-1]
 
     assert second.revision == first.revision
-    assert [(i.task_key, i.title, i.assignee, i.due_date, i.status) for i in first.action_items] == [
-        (i.task_key, i.title, i.assignee, i.due_date, i.status) for i in second.action_items
-    ]
+    assert [
+        (i.task_key, i.title, i.assignee, i.due_date, i.status) for i in first.action_items
+    ] == [(i.task_key, i.title, i.assignee, i.due_date, i.status) for i in second.action_items]
     assert score(list(second.action_items), meeting.expected).recall == 1.0

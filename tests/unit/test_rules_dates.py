@@ -40,10 +40,13 @@ WEDNESDAY = date(2025, 3, 12)
 def test_due_phrases_resolve_to_calendar_dates(sentence: str, due: str) -> None:
     found = find_due(sentence, WEDNESDAY)
     assert found is not None, sentence
-    assert found.due is not None and found.due.isoformat() == due
+    assert found.due is not None
+    assert found.due.isoformat() == due
 
 
-@pytest.mark.parametrize("sentence", ["I have 3 apples", "We talked for a while", "3일 동안 고민했어요"])
+@pytest.mark.parametrize(
+    "sentence", ["I have 3 apples", "We talked for a while", "3일 동안 고민했어요"]
+)
 def test_sentences_without_a_due_date_have_none(sentence: str) -> None:
     assert find_due(sentence, WEDNESDAY) is None
 

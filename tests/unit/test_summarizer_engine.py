@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from summarizer.engine import Summarizer
@@ -20,7 +21,7 @@ LINES = [
 ]
 
 
-def _answer(*tasks: dict[str, object]) -> LlmAnswer:
+def _answer(*tasks: Mapping[str, object]) -> LlmAnswer:
     return LlmAnswer.model_validate({"overview": "o", "tasks": list(tasks)})
 
 
@@ -29,7 +30,8 @@ def test_rules_path_proposes_only_what_changed() -> None:
     first = summarizer.summarize(FACTS, LINES[:1], Ledger("m1"), {"s1"})
     assert [t.assignee for t in first.changed] == ["Bob Chen"]
     again = summarizer.summarize(FACTS, LINES[:1], first.ledger, set())
-    assert again.changed == [] and again.source == "rules"
+    assert again.changed == []
+    assert again.source == "rules"
     dropped = summarizer.summarize(FACTS, LINES, first.ledger, {"s2", "s3"})
     assert [(t.key, t.status) for t in dropped.changed] == [(first.changed[0].key, "cancelled")]
 
@@ -42,10 +44,13 @@ def test_llm_items_take_the_rules_key_and_are_restricted_to_members_and_evidence
             {"title": "Made up", "owner": "Alice Martin", "lines": [7]},
         )
     ]
-    outcome = Summarizer(lambda _m: answers.pop(0)).summarize(FACTS, LINES[:1], Ledger("m1"), {"s1"})
+    outcome = Summarizer(lambda _m: answers.pop(0)).summarize(
+        FACTS, LINES[:1], Ledger("m1"), {"s1"}
+    )
     rules = Summarizer(None).summarize(FACTS, LINES[:1], Ledger("m1"), {"s1"})
     items = {t.title: t for t in outcome.ledger.tasks.values()}
-    assert outcome.source == "llm" and set(items) == {"Update the pricing page", "Hire Mallory"}
+    assert outcome.source == "llm"
+    assert set(items) == {"Update the pricing page", "Hire Mallory"}
     assert items["Update the pricing page"].key == rules.changed[0].key
     assert items["Update the pricing page"].due == date(2025, 3, 14)
     assert items["Update the pricing page"].assignee_id == "b"
@@ -72,12 +77,28 @@ def test_unavailable_llm_falls_back_to_rules_and_says_why() -> None:
         raise LlmUnavailableError("timed out twice")
 
     outcome = Summarizer(broken).summarize(FACTS, LINES[:1], Ledger("m1"), {"s1"})
-    assert outcome.source == "rules" and outcome.llm_error == "timed out twice"
+    assert outcome.source == "rules"
+    assert outcome.llm_error == "timed out twice"
     assert [t.assignee for t in outcome.changed] == ["Bob Chen"]
 
 
 def test_at_most_max_items_changes_are_taken_from_one_answer() -> None:
-    words = "paint buy call book email print order clean fix plan ship test".split()
+    words = [
+        "paint",
+        "buy",
+        "call",
+        "book",
+        "email",
+        "print",
+        "order",
+        "clean",
+        "fix",
+        "plan",
+        "ship",
+        "test",
+    ]
     many = _answer(*({"title": f"{word} the {word}er", "lines": [1]} for word in words))
-    outcome = Summarizer(lambda _m: many, max_items=3).summarize(FACTS, LINES[:1], Ledger("m1"), {"s1"})
+    outcome = Summarizer(lambda _m: many, max_items=3).summarize(
+        FACTS, LINES[:1], Ledger("m1"), {"s1"}
+    )
     assert len(outcome.ledger.tasks) == 3
