@@ -53,6 +53,8 @@ class RunResult:
     server_rss_mb: float
     server_rss_idle_mb: float
     rss_per_stream_kb: float
+    kafka_delivery_p50_ms: float
+    kafka_delivery_p99_ms: float
     failed_clients: int
 
 
@@ -237,16 +239,18 @@ def run_once(
         warmup = 3.0
         shares = [tokens[i::client_procs] for i in range(client_procs)]
         context = multiprocessing.get_context("spawn")
-        with context.Pool(client_procs) as pool:
+        with context.Pool(client_procs, maxtasksperchild=1) as pool:
             pending = pool.map_async(
                 _client_process, [(url, share, pcm, seconds, warmup) for share in shares if share]
             )
             # Sample the server while the clients stream (after opening and warm-up).
             rss: list[int] = []
             cpu_window: tuple[float, float] | None = None
+            opening_deadline = time.monotonic() + 60
             while not pending.ready():
                 health = _get_json(f"http://127.0.0.1:{port}/healthz")
-                if health.get("open_streams", 0) >= streams * 0.98 and cpu_window is None:
+                all_open = health.get("open_streams", 0) >= streams * 0.98
+                if cpu_window is None and (all_open or time.monotonic() > opening_deadline):
                     time.sleep(warmup)
                     times = process.cpu_times()
                     cpu_window = (time.monotonic(), times.user + times.system)
@@ -265,6 +269,9 @@ def run_once(
                 else float("nan")
             )
             outcomes = pending.get(timeout=seconds + 300)
+        delivery = _histogram_quantiles(
+            _get_text(f"http://127.0.0.1:{port}/metrics"), "vori_ingest_delivery_seconds"
+        )
     finally:
         server.terminate()
         server.wait(30)
@@ -284,6 +291,8 @@ def run_once(
         server_rss_mb=peak_rss / 2**20,
         server_rss_idle_mb=idle_rss / 2**20,
         rss_per_stream_kb=(peak_rss - idle_rss) / 1024 / streams,
+        kafka_delivery_p50_ms=1000 * delivery[0],
+        kafka_delivery_p99_ms=1000 * delivery[1],
         failed_clients=sum(o["failed"] for o in outcomes),
     )
 
@@ -306,6 +315,33 @@ def _profile(pid: int, out: Path, seconds: float) -> None:
         ],
         stdout=subprocess.DEVNULL,
     )
+
+
+def _get_text(url: str) -> str:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=10).text
+    except httpx.HTTPError:
+        return ""
+
+
+def _histogram_quantiles(metrics: str, name: str) -> tuple[float, float]:
+    """p50 and p99 (upper bucket bounds) of a Prometheus histogram in exposition text."""
+    import re
+
+    buckets = [
+        (float(bound), float(count))
+        for bound, count in re.findall(rf'^{name}_bucket{{le="([^"]+)"}} (\S+)$', metrics, re.M)
+    ]
+    if not buckets or buckets[-1][1] == 0:
+        return float("nan"), float("nan")
+    total = buckets[-1][1]
+
+    def quantile(q: float) -> float:
+        return next(bound for bound, count in buckets if count >= q * total)
+
+    return quantile(0.5), quantile(0.99)
 
 
 def _get_json(url: str) -> dict[str, Any]:
@@ -382,7 +418,9 @@ def main() -> None:
                     print(
                         f"  N={streams}: p50 {result.ack_p50_ms:.0f} ms, "
                         f"p99 {result.ack_p99_ms:.0f} ms, cpu {result.server_cpu_pct:.0f}%, "
-                        f"rss {result.server_rss_mb:.0f} MB, failed {result.failed_clients}",
+                        f"rss {result.server_rss_mb:.0f} MB, kafka p99 "
+                        f"{result.kafka_delivery_p99_ms:.0f} ms, client lateness p99 "
+                        f"{result.late_send_p99_ms:.0f} ms, failed {result.failed_clients}",
                         flush=True,
                     )
         finally:
@@ -436,13 +474,14 @@ def _print_table(medians: list[RunResult], largest: int, repeats: int) -> None:
     print(f"\nstream_ingest, one process, 20 ms frames, medians of {repeats} runs")
     print(
         "| streams | ack p50 ms | ack p99 ms | server CPU % | server RSS MB "
-        "| RSS/stream KB | failed |"
+        "| RSS/stream KB | Kafka delivery p99 ms | client lateness p99 ms | failed |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for m in medians:
         print(
             f"| {m.streams} | {m.ack_p50_ms:.0f} | {m.ack_p99_ms:.0f} | {m.server_cpu_pct:.0f} "
-            f"| {m.server_rss_mb:.0f} | {m.rss_per_stream_kb:.0f} | {m.failed_clients} |"
+            f"| {m.server_rss_mb:.0f} | {m.rss_per_stream_kb:.0f} "
+            f"| {m.kafka_delivery_p99_ms:.0f} | {m.late_send_p99_ms:.0f} | {m.failed_clients} |"
         )
     print(f"largest N with p99 ack latency under 300 ms: {largest}")
 

@@ -87,9 +87,11 @@ class IngestService:
         for tick in itertools.count(1):
             await asyncio.sleep(interval)
             try:
+                # Only streams held before the renewal started can be missing from its answer.
+                before = {sid: session for sid, session in self.sessions.items() if session.holding}
                 held = await asyncio.to_thread(self._save_positions)
-                for stream_id, session in list(self.sessions.items()):
-                    if stream_id not in held and session.lease is not None:
+                for stream_id, session in before.items():
+                    if stream_id not in held and session.holding:
                         log.error("stream %s: lease lost, closing", stream_id)
                         session.lease_lost()
                 if tick % JANITOR_EVERY == 0:

@@ -67,6 +67,12 @@ class AudioSession:
         self._room = asyncio.Event()
         self._progress = asyncio.Event()
         self._closing: asyncio.Future[None] | None = None
+        self._releasing = False
+
+    @property
+    def holding(self) -> bool:
+        """The stream's lease is ours and not being handed back."""
+        return self.lease is not None and not self._releasing
 
     @property
     def stream_id(self) -> str | None:
@@ -311,6 +317,7 @@ class AudioSession:
         """Give the stream's lease back with its durable position, whatever happened."""
         if self.lease is None:
             return
+        self._releasing = True
         if self.ledger is None:  # refused between taking the lease and `ready`
             await asyncio.to_thread(
                 self.service.release, self.lease, self.lease.mark, self.lease.was_active
