@@ -54,6 +54,7 @@ class DecodeRequest:
     prompt: str | None = None
     prefix: str | None = None
     seed_key: str = ""
+    full_window: bool = False  # the padded 30 s window, whatever the margin setting
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class WhisperDecoder:
         # Speech runs at most ~4 tokens a second; the bound stops loops on trimmed windows.
         max_new_tokens = min(200, int(16 + 10 * duration))
         started = time.perf_counter()
-        self.model.window_frames = self._window(len(audio))
+        self.model.window_frames = None if request.full_window else self._window(len(audio))
         temperatures = list(preset.temperatures) if request.final else [0.0]
         with _SEED_LOCK:
             # Sampling fallbacks are seeded by the segment, so a replay decodes the same text.

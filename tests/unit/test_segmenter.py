@@ -1,0 +1,128 @@
+"""The segmenter on real recorded speech: boundaries, splits, determinism, checkpoints."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.helpers.transcriber import SAMPLE_RATE, clips, concatenate
+from transcriber.segmenter import (
+    Checkpoint,
+    Closed,
+    Reset,
+    Segmenter,
+    SegmenterConfig,
+    SegmentEvent,
+    Utterance,
+)
+
+CONFIG = SegmenterConfig()
+
+
+def run(
+    samples: np.ndarray, chunk: int = 1600, checkpoint: Checkpoint | None = None, start: int = 0
+) -> list[SegmentEvent]:
+    segmenter = Segmenter(CONFIG, checkpoint or Checkpoint(0))
+    events: list[SegmentEvent] = []
+    for i in range(start, len(samples), chunk):
+        events += segmenter.feed(i, samples[i : i + chunk])
+    return events + segmenter.finish()
+
+
+def utterances(events: list[SegmentEvent]) -> list[Utterance]:
+    return [e.utterance for e in events if isinstance(e, Closed)]
+
+
+@pytest.fixture(scope="module")
+def three_speakers(speech_dir: Path):
+    arctic = clips(speech_dir, "en/cmu_arctic")
+    libri = clips(speech_dir, "en/librispeech_1089")
+    return concatenate([libri["1089-134686-0000"], *list(arctic.values())[:2]], pause_s=1.5)
+
+
+def test_each_clip_is_one_utterance_and_pauses_are_never_speech(three_speakers) -> None:
+    found = utterances(run(three_speakers.samples))
+    assert len(found) == len(three_speakers.spans)
+    for (clip_id, start, end), utt in zip(three_speakers.spans, found, strict=True):
+        # The pre-roll and tail reach a little into the pause, never into another clip.
+        assert (
+            start - CONFIG.samples(CONFIG.preroll_ms + 300)
+            <= utt.start
+            <= start + 0.3 * SAMPLE_RATE
+        ), clip_id
+        assert end - 0.4 * SAMPLE_RATE <= utt.end <= end + CONFIG.samples(CONFIG.tail_ms + 300), (
+            clip_id
+        )
+
+
+def test_output_does_not_depend_on_how_the_audio_is_chunked(three_speakers) -> None:
+    assert run(three_speakers.samples, chunk=320) == run(three_speakers.samples, chunk=2719)
+
+
+def test_restart_from_any_checkpoint_reproduces_the_rest(three_speakers) -> None:
+    samples = three_speakers.samples
+    events = run(samples)
+    resets = [(i, e.checkpoint) for i, e in enumerate(events) if isinstance(e, Reset)]
+    assert len(resets) >= 3
+    for index, checkpoint in resets[:-1]:
+        resumed = run(samples, checkpoint=checkpoint, start=checkpoint.needed_from)
+        assert utterances(resumed) == utterances(events[index + 1 :])
+
+
+@pytest.fixture(scope="module")
+def monologue(speech_dir: Path):
+    """About 35 s of one reader with pauses too short to close an utterance."""
+    lj = clips(speech_dir, "en/ljspeech")
+    chosen = sorted(lj.values(), key=lambda c: c.id)[:6]
+    return concatenate(chosen, pause_s=0.3)
+
+
+def test_monologue_is_split_before_max_length_at_a_quiet_point(monologue) -> None:
+    events = run(monologue.samples)
+    found = utterances(events)
+    max_samples = CONFIG.max_utterance_s * SAMPLE_RATE
+    assert any(u.split for u in found)
+    assert all(u.end - u.start <= max_samples for u in found)
+    samples = monologue.samples.astype(np.float64)
+    for before, after in itertools.pairwise(found):
+        if not before.split:
+            continue
+        assert after.start == before.end, "a split loses or repeats no audio"
+        # The split is in a pause: much quieter than the speech around it.
+        at = before.end
+        around = samples[at - 2 * SAMPLE_RATE : at + 2 * SAMPLE_RATE]
+        here = samples[at - 240 : at + 240]
+        assert np.sqrt(np.mean(here**2)) < 0.25 * np.sqrt(np.mean(around**2))
+
+
+def test_split_checkpoint_restarts_inside_the_open_utterance(monologue) -> None:
+    samples = monologue.samples
+    events = run(samples)
+    splits = [
+        (i, e.checkpoint)
+        for i, e in enumerate(events)
+        if isinstance(e, Reset) and e.checkpoint.open_start is not None
+    ]
+    assert splits
+    index, checkpoint = splits[0]
+    resumed = run(samples, checkpoint=checkpoint, start=checkpoint.needed_from)
+    assert utterances(resumed) == utterances(events[index + 1 :])
+
+
+def test_room_noise_without_speech_opens_nothing() -> None:
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 30, 20 * SAMPLE_RATE).astype(np.int16)
+    assert utterances(run(noise)) == []
+
+
+def test_gap_in_the_stream_is_treated_as_silence(three_speakers) -> None:
+    samples = three_speakers.samples
+    half = len(samples) // 2
+    segmenter = Segmenter(CONFIG, Checkpoint(0))
+    events = segmenter.feed(0, samples[:half])
+    events += segmenter.feed(half + 8000, samples[half + 8000 :])
+    assert segmenter.position == len(samples)
+    assert utterances(events + segmenter.finish())

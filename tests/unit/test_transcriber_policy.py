@@ -1,0 +1,157 @@
+"""Decoding policy, scheduling and offset bookkeeping of the transcriber (pure cores)."""
+
+from __future__ import annotations
+
+import pytest
+
+from transcriber.offsets import (
+    MetadataTooLargeError,
+    PartitionProgress,
+    decode_checkpoints,
+    encode_checkpoints,
+)
+from transcriber.policy import (
+    DecodeStats,
+    collapse_repetitions,
+    judge,
+    next_context,
+)
+from transcriber.scheduler import DecodeScheduler
+from transcriber.segmenter import Checkpoint
+from transcriber.stream import StreamCheckpoint
+from vori.settings import DecodingPreset
+
+PRESET = DecodingPreset()
+
+
+def stats(text: str, **kw: float) -> DecodeStats:
+    base = {
+        "avg_logprob": -0.3,
+        "no_speech_prob": 0.05,
+        "compression_ratio": 1.2,
+        "temperature": 0.0,
+        "audio_dbfs": -25.0,
+    }
+    base.update(kw)
+    return DecodeStats(text=text, **base)
+
+
+def test_repetition_loop_is_collapsed_and_never_becomes_context() -> None:
+    looping = "we will we will " + "go on and on " * 8
+    assert (
+        collapse_repetitions("thank you thank you very much", "en")
+        == "thank you thank you very much"
+    )
+    assert collapse_repetitions("no no no no no no no no", "en") == "no no no"
+    loop = "we will be ever forget it will we ever forget it will we ever forget"
+    assert collapse_repetitions(loop, "en") == "we will be ever forget it will we"
+    verdict = judge(stats(looping, compression_ratio=3.1), PRESET, "en", gate_dbfs=-50)
+    assert "go on and on go on" not in verdict.text
+    assert not verdict.usable_as_context
+    assert next_context("earlier text", verdict, max_chars=200, language="en") in (
+        "",
+        "earlier text",
+    )
+
+
+def test_confident_short_answers_survive_and_unsure_credits_do_not() -> None:
+    assert judge(stats("Thanks."), PRESET, "en", gate_dbfs=-50).keep
+    assert judge(stats("OK."), PRESET, "en", gate_dbfs=-50).keep
+    unsure = stats("Thank you for watching!", avg_logprob=-0.9, no_speech_prob=0.4)
+    assert not judge(unsure, PRESET, "en", gate_dbfs=-50).keep
+
+
+def test_silence_and_quiet_audio_are_dropped() -> None:
+    assert (
+        judge(stats("hello", audio_dbfs=-70), PRESET, "en", gate_dbfs=-50).reason == "energy gate"
+    )
+    no_speech = stats("you know what", no_speech_prob=0.9, avg_logprob=-1.5)
+    assert judge(no_speech, PRESET, "en", gate_dbfs=-50).reason == "no speech"
+
+
+def test_context_keeps_recent_whole_words() -> None:
+    verdict = judge(stats("the third quarter numbers are in"), PRESET, "en", gate_dbfs=-50)
+    context = next_context("x" * 10 + " alpha beta", verdict, max_chars=30, language="en")
+    assert len(context) <= 30
+    assert context.endswith("numbers are in")
+    assert not context.startswith("x")
+
+
+def test_scheduler_runs_finals_first_and_drops_stale_partials() -> None:
+    s: DecodeScheduler[str] = DecodeScheduler(base_interval_s=0.5, max_age_s=3.0, budget=0.5)
+    s.submit_partial("a", "a-partial-1", now=10.0, audio_time=10.0)
+    s.submit_partial("a", "a-partial-2", now=10.5, audio_time=10.5)  # replaces the first
+    s.submit_partial("b", "b-partial", now=10.6, audio_time=5.0)  # audio too old
+    s.submit_final("c", "c-final", 2.0)
+    assert s.next_job(11.0) == ("c", "c-final")
+    assert s.next_job(11.0) == ("a", "a-partial-2")
+    assert s.next_job(11.0) is None
+    assert s.stats.partials_replaced == 1
+    assert s.stats.partials_dropped == 1
+    s.submit_partial("d", "d-partial", now=12.0, audio_time=12.0)
+    s.submit_final("d", "d-final", 1.0)  # the utterance closed: its partial is stale
+    assert s.next_job(12.0) == ("d", "d-final")
+    assert s.next_job(12.0) is None
+
+
+def test_partial_cadence_stretches_with_load() -> None:
+    s: DecodeScheduler[str] = DecodeScheduler(base_interval_s=0.5, budget=0.5)
+    s.observe("partial", 0.25)
+    s.speaking("a", True)
+    assert s.partial_interval() == 0.5
+    for stream in "bcdefgh":
+        s.speaking(stream, True)
+    assert s.partial_interval() == pytest.approx(8 * 0.25 / 0.5)
+
+
+def cp(position: int, open_start: int | None = None, context: str = "", ended: bool = False):
+    return StreamCheckpoint(Checkpoint(position, open_start), context, ended)
+
+
+def test_checkpoints_round_trip_through_commit_metadata() -> None:
+    checkpoints = {
+        "m:a:mic": cp(48000, None, "hello there"),
+        "m:b:mic": cp(96000, 90000, "안녕하세요"),
+    }
+    assert decode_checkpoints(encode_checkpoints(checkpoints)) == checkpoints
+    assert decode_checkpoints(None) == {}
+
+
+def test_metadata_shrinks_contexts_to_fit_and_refuses_what_cannot() -> None:
+    many = {f"m:{i}:mic": cp(i * 480, None, f"context {i} " * 40) for i in range(40)}
+    text = encode_checkpoints(many, max_bytes=4000)
+    assert len(text) <= 4000
+    restored = decode_checkpoints(text)
+    assert {k: v.segmenter for k, v in restored.items()} == {
+        k: v.segmenter for k, v in many.items()
+    }
+    with pytest.raises(MetadataTooLargeError):
+        encode_checkpoints({f"s{i}": cp(i) for i in range(2000)}, max_bytes=400)
+
+
+def test_commit_point_waits_for_the_slowest_stream_of_the_partition() -> None:
+    progress = PartitionProgress(committed_offset=100, high_watermark=100)
+    progress.track(100, "a", 1600)
+    progress.track(101, "b", 1600)
+    progress.track(102, "a", 3200)
+    progress.track(103, "b", 3200)
+    # a's checkpoint is past both of its frames; b has no checkpoint past sample 0 yet.
+    checkpoints = {"a": cp(3360), "b": cp(0)}
+    assert progress.commit_point(checkpoints) == 101
+    checkpoints["b"] = cp(2400, 1000)  # needs samples from 1000 again: frame 101 ends at 1600
+    assert progress.commit_point(checkpoints) == 101
+    checkpoints["b"] = cp(2400, 1600)  # frame 101 done, frame 103 (to 3200) still needed
+    assert progress.commit_point(checkpoints) == 103
+    checkpoints["b"] = cp(3360)
+    assert progress.commit_point(checkpoints) == 104
+    assert not progress.has_messages_of("a")
+
+
+def test_ended_streams_leave_the_metadata_once_their_frames_are_behind_the_commit() -> None:
+    progress = PartitionProgress(committed_offset=0, high_watermark=0)
+    progress.track(0, "a", 1600)
+    ended = cp(1440, ended=True)
+    assert progress.keeps("a", ended)
+    assert progress.commit_point({"a": ended}) == 1
+    assert not progress.keeps("a", ended)
+    assert progress.keeps("b", cp(0))
