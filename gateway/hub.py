@@ -117,7 +117,9 @@ class Hub:
         if not self.partials.observe(item.type, item.meeting_id, item.payload):
             return
         for subscriber in list(self._subscribers.get(item.meeting_id, ())):
-            subscriber.offer(item)
+            if not subscriber.offer(item):
+                # Overflowed: it gets nothing more; its connection closes it with the reason.
+                self.unsubscribe(subscriber)
 
     def current_partials(self, meeting_id: str) -> list[dict[str, Any]]:
         return self.partials.current(meeting_id)

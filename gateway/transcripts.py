@@ -39,11 +39,12 @@ def transcript_lines(session: Session, meeting: Meeting) -> list[TranscriptLine]
         )
     }
     participant_ids = {s.participant_id for s in segments if s.participant_id}
-    names = dict(
-        session.execute(
+    names = {
+        user_id: name
+        for user_id, name in session.execute(
             select(User.id, User.display_name).where(User.id.in_(participant_ids))
-        ).tuples()
-    )
+        )
+    }
     lines = []
     for segment in segments:
         stream = streams.get(segment.stream_id)

@@ -7,6 +7,7 @@ Import the fixtures explicitly in a test module:
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import uuid
@@ -43,7 +44,8 @@ def settings_for_gateway(settings: Settings, **gateway: Any) -> Settings:
 class GatewayServer:
     """The gateway app served by uvicorn in a background thread."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, send_buffer: int | None = None) -> None:
+        """`send_buffer` caps the kernel send buffer of client sockets (a constrained link)."""
         self.settings = settings
         self.port = settings.gateway.port
         self.url = f"http://127.0.0.1:{self.port}"
@@ -58,7 +60,15 @@ class GatewayServer:
             lifespan="on",
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="test-gateway", daemon=True)
+        # Accepted sockets inherit the listening socket's buffer sizes.
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if send_buffer is not None:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+        listener.bind(("127.0.0.1", self.port))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [listener]}, name="test-gateway", daemon=True
+        )
 
     def start(self, timeout_s: float = 60.0) -> None:
         """Start and wait until /readyz says Kafka, PostgreSQL and the consumers are ready."""
@@ -106,7 +116,9 @@ class Account:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def register(client: httpx.Client, name: str = "Ana", password: str = "correct horse battery") -> Account:
+def register(
+    client: httpx.Client, name: str = "Ana", password: str = "correct horse battery"
+) -> Account:
     """Register a fresh account and log in."""
     email = f"{name.lower()}-{uuid.uuid4().hex[:10]}@example.com"
     created = client.post(
@@ -129,7 +141,9 @@ def create_meeting(client: httpx.Client, owner: Account, **fields: Any) -> dict[
 
 def add_member(client: httpx.Client, owner: Account, meeting_id: str, member: Account) -> None:
     answer = client.post(
-        f"/api/v1/meetings/{meeting_id}/members", json={"email": member.email}, headers=owner.headers
+        f"/api/v1/meetings/{meeting_id}/members",
+        json={"email": member.email},
+        headers=owner.headers,
     )
     assert answer.status_code == 201, answer.text
 
@@ -143,11 +157,12 @@ def segment(
     final: bool = True,
     revision: int = 0,
     duration: float = 2.0,
+    with_words: bool = True,
 ) -> TranscriptSegment:
     """A segment as the transcriber produces it, words spread over its time."""
     stream_id = f"{meeting_id}:{participant.id}:mic"
     start_sample = round(start * 16000)
-    words = text.split()
+    words = text.split() if with_words else []
     step = duration / max(1, len(words))
     return TranscriptSegment(
         id=segment_id_for(stream_id, start_sample),
@@ -182,9 +197,15 @@ def joined(meeting_id: str, participant: Account, kind: str = "participant_joine
     )
 
 
+_producers: dict[str, EventProducer] = {}
+
+
 def produce(settings: Settings, *events: Any) -> None:
-    """Publish events to Kafka and wait until the broker has them."""
-    producer = EventProducer(settings.kafka)
+    """Publish events to Kafka and wait until the broker has them (one producer per broker)."""
+    servers = settings.kafka.bootstrap_servers
+    producer = _producers.get(servers)
+    if producer is None:
+        producer = _producers[servers] = EventProducer(settings.kafka)
     for event in events:
         producer.publish(event)
     assert producer.flush(30) == 0
@@ -228,3 +249,54 @@ def wait_for(condition: Any, timeout: float = 15.0, message: str = "condition") 
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {message}")
 
+
+class StuckClient:
+    """An events client that stops reading its socket after the handshake (a stalled browser).
+
+    Built on the websockets sans-I/O protocol over a blocking socket with a small receive
+    buffer, so nothing reads on its behalf until `read_until_closed`.
+    """
+
+    def __init__(self, server: GatewayServer, meeting_id: str, token: str) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.uri import parse_uri
+
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect(("127.0.0.1", server.port))
+        self.protocol = ClientProtocol(
+            parse_uri(f"{server.ws_url}/api/v1/meetings/{meeting_id}/events"),
+            max_size=None,
+        )
+        self.protocol.send_request(self.protocol.connect())
+        self._flush()
+        while self.protocol.handshake_exc is None and not self._handshake_done():
+            self.protocol.receive_data(self.sock.recv(4096))
+        self.protocol.send_text(json.dumps({"type": "auth", "token": token}).encode())
+        self._flush()
+
+    def _handshake_done(self) -> bool:
+        from websockets.protocol import State
+
+        return bool(self.protocol.state is State.OPEN)
+
+    def _flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.sock.sendall(data)
+
+    def read_until_closed(self, timeout: float = 30.0) -> tuple[int, str]:
+        """Read everything sent so far and return the server's close code and reason."""
+        self.sock.settimeout(timeout)
+        while self.protocol.close_rcvd is None:
+            data = self.sock.recv(65536)
+            if not data:
+                self.protocol.receive_eof()
+                break
+            self.protocol.receive_data(data)
+            self.protocol.events_received()
+        close = self.protocol.close_rcvd
+        self.sock.close()
+        if close is None:
+            return 1006, ""
+        return close.code, close.reason
