@@ -1,0 +1,398 @@
+"""Transcriber benchmark: N real-time streams and M meetings through Kafka, vs offline.
+
+    .venv/bin/python bench/transcriber.py [--streams 1 4 8 16] [--meetings 1 4 8]
+        [--seconds 45] [--device cpu|cuda] [--bootstrap HOST:PORT]
+
+Starts a local Kafka broker (unless --bootstrap), runs `vori transcriber` as a child
+process, produces `audio.frames` in real time from the shared recorded clips (directly,
+as stream_ingest writes them: the ingest service was being built in parallel), reads
+`transcript.segments`, and prints a table (and writes bench/results/transcriber.json):
+WER, end-of-speech -> final latency p50/p95, onset -> first partial, partial churn, CPU,
+RSS per stream, next to offline faster-whisper on the same audio with the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import psutil
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from faster_whisper import WhisperModel  # noqa: E402
+from whisper_normalizer.english import EnglishTextNormalizer  # noqa: E402
+
+from tests.helpers.ports import free_port  # noqa: E402
+from tests.helpers.transcriber import (  # noqa: E402
+    SAMPLE_RATE,
+    Clip,
+    SegmentReader,
+    clips,
+    start_group_at_end,
+    start_transcriber,
+    stop,
+)
+from vori.events import AudioFrame, TranscriptSegment  # noqa: E402
+from vori.kafka import EventProducer, ensure_topics  # noqa: E402
+from vori.settings import KafkaSettings, load_settings  # noqa: E402
+from vori.whisper_models import resolve_model  # noqa: E402
+
+SPEECH = REPO.parent / "shared" / "data" / "speech"
+FRAME_MS = 100
+normalise = EnglishTextNormalizer()
+
+
+@dataclass
+class Track:
+    """One stream's audio: samples, and the clips in it (id, start, end sample)."""
+
+    stream: str
+    meeting: str
+    participant: str
+    samples: np.ndarray
+    spans: list[tuple[str, int, int]]
+
+
+def english_clips() -> list[Clip]:
+    lj = sorted(clips(SPEECH, "en/ljspeech").values(), key=lambda c: c.id)
+    return [
+        *clips(SPEECH, "en/librispeech_1089").values(),
+        clips(SPEECH, "en/whispercpp_jfk")["jfk"],
+        *clips(SPEECH, "en/cmu_arctic").values(),
+        *lj,
+    ]
+
+
+def noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.normal(0, 20, n).astype(np.int16)
+
+
+def continuous_tracks(n: int, seconds: float, pool: list[Clip]) -> list[Track]:
+    """N streams of continuous speech (clips with 1 s pauses), each from a different clip."""
+    rng = np.random.default_rng(1)
+    tracks = []
+    for i in range(n):
+        parts, spans, position = [noise(SAMPLE_RATE // 2, rng)], [], SAMPLE_RATE // 2
+        k = i * 3
+        while position < seconds * SAMPLE_RATE:
+            clip = pool[k % len(pool)]
+            k += 1
+            audio = clip.samples()
+            parts.append(audio)
+            spans.append((clip.id, position, position + len(audio)))
+            position += len(audio)
+            parts.append(noise(SAMPLE_RATE, rng))
+            position += SAMPLE_RATE
+        meeting = f"bench-s{i}-{time.monotonic_ns()}"
+        tracks.append(Track(f"{meeting}:p:mic", meeting, "p", np.concatenate(parts), spans))
+    return tracks
+
+
+def meeting_tracks(m: int, seconds: float, pool: list[Clip]) -> list[Track]:
+    """M meetings of 4 participants taking turns, with 0.6-1.5 s pauses between turns."""
+    rng = np.random.default_rng(2)
+    tracks = []
+    k = 0
+    for j in range(m):
+        meeting = f"bench-m{j}-{time.monotonic_ns()}"
+        total = int(seconds * SAMPLE_RATE)
+        streams = [noise(total + 30 * SAMPLE_RATE, rng) for _ in range(4)]
+        spans: list[list[tuple[str, int, int]]] = [[] for _ in range(4)]
+        position = SAMPLE_RATE // 2
+        speaker = j % 4
+        while position < total:
+            clip = pool[k % len(pool)]
+            k += 1
+            audio = clip.samples()
+            streams[speaker][position : position + len(audio)] = audio
+            spans[speaker].append((clip.id, position, position + len(audio)))
+            position += len(audio) + int(rng.uniform(0.6, 1.5) * SAMPLE_RATE)
+            speaker = (speaker + 1 + int(rng.integers(0, 3))) % 4
+        end = position
+        for p in range(4):
+            tracks.append(
+                Track(f"{meeting}:p{p}:mic", meeting, f"p{p}", streams[p][:end], spans[p])
+            )
+    return tracks
+
+
+def produce_realtime(kafka: KafkaSettings, tracks: list[Track], t0: float) -> None:
+    """Every stream's 100 ms frames at their real-time instants, capture time = now."""
+    producer = EventProducer(kafka)
+    step = SAMPLE_RATE * FRAME_MS // 1000
+    count = max((len(t.samples) + step - 1) // step for t in tracks)
+    for index in range(count):
+        time.sleep(max(0.0, t0 + (index + 1) * FRAME_MS / 1000 - time.time()))
+        for track in tracks:
+            chunk = track.samples[index * step : (index + 1) * step]
+            if not len(chunk):
+                continue
+            last = (index + 1) * step >= len(track.samples)
+            producer.publish(
+                AudioFrame(
+                    stream_id=track.stream,
+                    meeting_id=track.meeting,
+                    participant_id=track.participant,
+                    speaker=track.participant,
+                    language="en",
+                    seq=index,
+                    position=index * step,
+                    capture_time=datetime.fromtimestamp(t0, UTC)
+                    + timedelta(seconds=index * step / SAMPLE_RATE),
+                    end_of_stream=last,
+                    pcm=chunk.astype("<i2").tobytes(),
+                )
+            )
+    producer.flush(30)
+
+
+@dataclass
+class Result:
+    scenario: str
+    streams: int
+    audio_s: float
+    wer: float
+    offline_wer: float
+    final_p50_s: float
+    final_p95_s: float
+    partial_p50_s: float
+    partial_p95_s: float
+    churn: float
+    cpu_cores: float
+    cpu_s_per_audio_s: float
+    rss_mb: float
+    rss_per_stream_mb: float
+    finals_missing: int
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def churn(segments: list[TranscriptSegment]) -> float:
+    """Share of words shown in a partial that a later partial of the same utterance changed."""
+    by_id: dict[str, list[TranscriptSegment]] = {}
+    for s in segments:
+        if not s.final:
+            by_id.setdefault(s.id, []).append(s)
+    shown = changed = 0
+    for partials in by_id.values():
+        partials.sort(key=lambda s: s.revision)
+        for before, after in itertools.pairwise(partials):
+            a, b = before.text.split(), after.text.split()
+            same = 0
+            while same < min(len(a), len(b)) and a[same] == b[same]:
+                same += 1
+            shown += len(a)
+            changed += len(a) - same
+    return changed / shown if shown else 0.0
+
+
+def measure(
+    name: str, tracks: list[Track], env: dict[str, str], kafka: KafkaSettings, offline: dict
+) -> Result:
+    group = env["VORI_TRANSCRIBER__GROUP_ID"] = f"bench-{time.monotonic_ns()}"
+    start_group_at_end(kafka, group)
+    reader = SegmentReader(kafka)
+    log = Path(tempfile.gettempdir()) / "vori-bench-transcriber.log"
+    process = start_transcriber(env, log)
+    proc = psutil.Process(process.pid)
+    time.sleep(6)  # imports and model load, before the clock starts
+    rss_idle = proc.memory_info().rss
+    cpu_before = proc.cpu_times()
+    t0 = time.time() + 0.5
+    producer = threading.Thread(target=produce_realtime, args=(kafka, tracks, t0))
+    producer.start()
+    audio_s = max(len(t.samples) for t in tracks) / SAMPLE_RATE
+    rss_peak = rss_idle
+    deadline = t0 + audio_s + 90
+    wanted = {t.stream: max((e for _, _, e in t.spans), default=0) for t in tracks}
+    while time.time() < deadline:
+        reader.poll(1.0)
+        rss_peak = max(rss_peak, proc.memory_info().rss)
+        if not producer.is_alive():
+            done = {s.stream_id: s.end_sample for _, s in reader.segments if s.final}
+            if all(done.get(k, -1) >= v - SAMPLE_RATE for k, v in wanted.items() if v):
+                break
+    cpu_after = proc.cpu_times()
+    wall = time.time() - t0
+    producer.join()
+    reader.poll(2)
+    stop(process)
+    busy = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+
+    by_id = {c.id: c for c in english_clips()}
+    final_lat: list[float] = []
+    partial_lat: list[float] = []
+    refs, hyps, missing = [], [], 0
+    segments = [(at, s) for at, s in reader.segments]
+    for track in tracks:
+        mine = [(at, s) for at, s in segments if s.stream_id == track.stream]
+        finals = sorted([(at, s) for at, s in mine if s.final], key=lambda x: x[1].start_sample)
+        refs.append(" ".join(by_id[c].text for c, _, _ in track.spans))
+        hyps.append(" ".join(s.text for _, s in finals))
+        for _clip, start, end in track.spans:
+            covering = [(at, s) for at, s in finals if s.start_sample <= end <= s.end_sample + 8000]
+            if covering:
+                final_lat.append(covering[0][0] - (t0 + end / SAMPLE_RATE))
+            else:
+                missing += 1
+            first = [at for at, s in mine if s.start_sample <= start + 8000 <= s.end_sample + 8000]
+            if first:
+                partial_lat.append(min(first) - (t0 + start / SAMPLE_RATE))
+    return Result(
+        scenario=name,
+        streams=len(tracks),
+        audio_s=round(audio_s, 1),
+        wer=round(jiwer.wer([normalise(r) for r in refs], [normalise(h) for h in hyps]), 4),
+        offline_wer=offline["wer"],
+        final_p50_s=round(percentile(final_lat, 50), 2),
+        final_p95_s=round(percentile(final_lat, 95), 2),
+        partial_p50_s=round(percentile(partial_lat, 50), 2),
+        partial_p95_s=round(percentile(partial_lat, 95), 2),
+        churn=round(churn([s for _, s in segments]), 3),
+        cpu_cores=round(busy / wall, 2),
+        cpu_s_per_audio_s=round(busy / (audio_s * len(tracks)), 3),
+        rss_mb=round(rss_peak / 2**20),
+        rss_per_stream_mb=round((rss_peak - rss_idle) / 2**20 / len(tracks), 1),
+        finals_missing=missing,
+    )
+
+
+def offline_baseline(pool: list[Clip], device: str, compute_type: str, data_dir: Path) -> dict:
+    """faster-whisper transcribe() on the same clips (one file, 1 s pauses), same model."""
+    rng = np.random.default_rng(1)
+    parts = []
+    for clip in pool:
+        parts += [clip.samples(), noise(SAMPLE_RATE, rng)]
+    audio = np.concatenate(parts)
+    path = Path(tempfile.gettempdir()) / "vori-bench-offline.wav"
+    sf.write(path, audio, SAMPLE_RATE)
+    model = WhisperModel(
+        resolve_model("tiny.en", data_dir / "models"), device=device, compute_type=compute_type
+    )
+    started = time.perf_counter()
+    segments, _ = model.transcribe(str(path), language="en", beam_size=5)
+    text = " ".join(s.text for s in segments)
+    seconds = time.perf_counter() - started
+    reference = " ".join(c.text for c in pool)
+    return {
+        "wer": round(jiwer.wer(normalise(reference), normalise(text)), 4),
+        "rtf": round(seconds / (len(audio) / SAMPLE_RATE), 3),
+        "audio_s": round(len(audio) / SAMPLE_RATE, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--streams", type=int, nargs="*", default=[1, 4, 8, 16])
+    parser.add_argument("--meetings", type=int, nargs="*", default=[1, 4, 8])
+    parser.add_argument("--seconds", type=float, default=45.0)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--bootstrap", default=None, help="use this Kafka instead of starting one")
+    args = parser.parse_args()
+    compute_type = "int8" if args.device == "cpu" else "float16"
+
+    broker = None
+    workdir = Path(tempfile.mkdtemp(prefix="vori-bench-"))
+    if args.bootstrap is None:
+        from vori.local.kafka_broker import KafkaBroker
+
+        broker = KafkaBroker(workdir / "kafka", port=free_port(), controller_port=free_port())
+        broker.start(timeout_s=180)
+        bootstrap = broker.bootstrap_servers
+    else:
+        bootstrap = args.bootstrap
+    settings = load_settings(
+        data_dir=REPO / ".vori",
+        kafka={
+            "bootstrap_servers": bootstrap,
+            "embedded": False,
+            "partitions": {"audio.frames": 32, "transcript.segments": 4},
+        },
+    )
+    ensure_topics(settings.kafka)
+    env = {
+        **__import__("os").environ,
+        "VORI_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+        "VORI_KAFKA__EMBEDDED": "false",
+        "VORI_DATA_DIR": str(settings.data_dir),
+        "VORI_TRANSCRIBER__METRICS_PORT": "0",
+        "VORI_TRANSCRIBER__DEVICE": args.device,
+        "VORI_TRANSCRIBER__COMPUTE_TYPE": compute_type,
+        "VORI_LOG_LEVEL": "WARNING",
+    }
+    pool = english_clips()
+    results: list[Result] = []
+    try:
+        offline = offline_baseline(pool[:30], args.device, compute_type, settings.data_dir)
+        print(
+            f"offline faster-whisper tiny.en: WER {offline['wer']} RTF {offline['rtf']}", flush=True
+        )
+        for n in args.streams:
+            results.append(
+                measure(
+                    "streams",
+                    continuous_tracks(n, args.seconds, pool),
+                    env,
+                    settings.kafka,
+                    offline,
+                )
+            )
+            print(asdict(results[-1]), flush=True)
+        for m in args.meetings:
+            results.append(
+                measure(
+                    "meetings", meeting_tracks(m, args.seconds, pool), env, settings.kafka, offline
+                )
+            )
+            print(asdict(results[-1]), flush=True)
+    finally:
+        if broker is not None:
+            broker.stop()
+    header = (
+        "| scenario | streams | WER (offline) | final p50/p95 s | first partial p50/p95 s "
+        "| churn | CPU cores | CPU s per audio s | RSS MB (per stream) | missing |"
+    )
+    print("\n" + header + "\n|" + "---|" * 10)
+    for r in results:
+        print(
+            f"| {r.scenario} | {r.streams} | {r.wer:.3f} ({r.offline_wer:.3f}) | "
+            f"{r.final_p50_s}/{r.final_p95_s} | {r.partial_p50_s}/{r.partial_p95_s} | {r.churn} | "
+            f"{r.cpu_cores} | {r.cpu_s_per_audio_s} | {r.rss_mb} ({r.rss_per_stream_mb}) | "
+            f"{r.finals_missing} |"
+        )
+    for scenario in ("streams", "meetings"):
+        ok = [r.streams for r in results if r.scenario == scenario and r.final_p95_s < 3.0]
+        print(f"largest {scenario} load with final p95 < 3 s: {max(ok) if ok else 'none'} streams")
+    out = REPO / "bench" / "results" / f"transcriber-{args.device}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "offline": offline,
+                "runs": [asdict(r) for r in results],
+                "device": args.device,
+                "at": datetime.now(UTC).isoformat(),
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
