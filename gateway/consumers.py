@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from confluent_kafka import KafkaException, TopicPartition
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -183,6 +183,10 @@ class GatewayConsumers:
         )
         # A group of this process's own that starts at the end: live fan-out needs no
         # history (the persistence group covers it) and commits nothing.
+        live_overrides: dict[str, Any] = {
+            "auto.offset.reset": "latest",
+            "enable.auto.commit": False,
+        }
         self.live = ConsumerLoop(
             settings.kafka,
             f"{gateway.live_group_prefix}-{self.instance_id}",
@@ -190,7 +194,7 @@ class GatewayConsumers:
             LiveHandler(database, publish),
             on_tick=self._check_live_ready,
             poll_timeout_s=0.1,
-            **{"auto.offset.reset": "latest", "enable.auto.commit": False},
+            **live_overrides,
         )
         self._threads = [
             threading.Thread(target=self._run, args=(loop,), name=name, daemon=True)

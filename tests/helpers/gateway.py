@@ -1,7 +1,6 @@
 """A real gateway for tests: uvicorn on a free loopback port, plus helpers to drive it.
 
-Import the fixtures explicitly in a test module:
-`from tests.helpers.gateway import gateway, gateway_settings  # noqa: F401`.
+A test module makes its own fixture: `yield from serve_gateway(settings)`.
 """
 
 from __future__ import annotations
@@ -13,10 +12,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
-import pytest
 import uvicorn
 
 from gateway.app import create_app
@@ -95,13 +93,14 @@ class GatewayServer:
         return int(self.app.state.gateway.hub.subscriber_count())
 
 
-@pytest.fixture(scope="session")
-def gateway(settings: Settings) -> Iterator[GatewayServer]:
-    """One real gateway process for the session's gateway tests."""
-    server = GatewayServer(settings_for_gateway(settings))
+def serve_gateway(settings: Settings, **gateway: Any) -> Iterator[GatewayServer]:
+    """Run a gateway for a fixture: `yield from serve_gateway(settings)`."""
+    server = GatewayServer(settings_for_gateway(settings, **gateway))
     server.start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @dataclass
@@ -187,9 +186,13 @@ def segment(
     )
 
 
-def joined(meeting_id: str, participant: Account, kind: str = "participant_joined") -> MeetingEvent:
+def joined(
+    meeting_id: str,
+    participant: Account,
+    kind: Literal["participant_joined", "participant_left"] = "participant_joined",
+) -> MeetingEvent:
     return MeetingEvent(
-        type=kind,  # type: ignore[arg-type]
+        type=kind,
         meeting_id=meeting_id,
         participant_id=participant.id,
         participant_name=participant.name,

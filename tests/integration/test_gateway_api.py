@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,15 +15,15 @@ import srt
 import webvtt
 from sqlalchemy import func, select
 
-from tests.helpers.gateway import (  # noqa: F401
+from tests.helpers.gateway import (
     GatewayServer,
     add_member,
     create_meeting,
-    gateway,
     joined,
     produce,
     register,
     segment,
+    serve_gateway,
     wait_for,
 )
 from tests.helpers.kafka import read_all
@@ -33,10 +34,16 @@ from vori.events import (
     CardSnapshot,
     Evidence,
     KanbanChange,
+    MeetingEvent,
     MeetingSummary,
     decode,
 )
 from vori.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def gateway(settings: Settings) -> Iterator[GatewayServer]:
+    yield from serve_gateway(settings)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +69,8 @@ def test_register_log_in_and_me(client: httpx.Client) -> None:
     assert me.status_code == 200
     assert me.json()["email"] == account.email
     assert me.json()["display_name"] == "Mina"
-    assert "password" not in json.dumps(me.json()) and "hash" not in json.dumps(me.json())
+    assert "password" not in json.dumps(me.json())
+    assert "hash" not in json.dumps(me.json())
 
     again = client.post(
         "/api/v1/auth/register",
@@ -112,7 +120,8 @@ def test_meeting_lifecycle_is_published_to_kafka(client: httpx.Client, settings:
     assert client.get("/api/v1/meetings", headers=owner.headers).json()[0]["id"] == meeting["id"]
 
     ended = client.post(f"/api/v1/meetings/{meeting['id']}/end", headers=owner.headers)
-    assert ended.status_code == 200 and ended.json()["status"] == "ended"
+    assert ended.status_code == 200
+    assert ended.json()["status"] == "ended"
     again = client.post(f"/api/v1/meetings/{meeting['id']}/end", headers=owner.headers)
     assert again.json()["ended_at"] == ended.json()["ended_at"]
     listed = client.get("/api/v1/meetings?status=ended", headers=owner.headers).json()
@@ -121,7 +130,8 @@ def test_meeting_lifecycle_is_published_to_kafka(client: httpx.Client, settings:
     events = []
     for message in read_all(settings.kafka, MEETING_EVENTS, expected=10_000, timeout_s=5):
         event = decode(MEETING_EVENTS, message.value(), message.headers())
-        if getattr(event, "meeting_id", None) == meeting["id"]:
+        if isinstance(event, MeetingEvent) and event.meeting_id == meeting["id"]:
+            assert message.key() == meeting["id"].encode()
             events.append(event)
     assert [(e.type, e.language) for e in events] == [("started", "ko"), ("ended", "ko")]
     assert events[1].at.isoformat().startswith(ended.json()["ended_at"][:19])
@@ -190,7 +200,7 @@ def test_final_segments_are_stored_once_and_exported(
 
     vtt = client.get(base, params={"format": "vtt"}, headers=ana.headers)
     assert vtt.headers["content-type"].startswith("text/vtt")
-    captions = list(webvtt.from_buffer(io.StringIO(vtt.text)))
+    captions = webvtt.from_buffer(io.StringIO(vtt.text)).captions
     assert captions[0].text == f"Ana: {first.text}"
     # Markup characters are escaped as WebVTT requires; a player shows the original text.
     assert "&lt;today&gt; &amp; more" in captions[1].text
@@ -199,7 +209,8 @@ def test_final_segments_are_stored_once_and_exported(
     text = client.get(base, params={"format": "txt"}, headers=ana.headers).text
     assert text.splitlines()[0].endswith(f"Ana: {first.text}")
     markdown = client.get(base, params={"format": "md"}, headers=ana.headers).text
-    assert markdown.startswith("# Transcript: Weekly sync") and "**Bob**" in markdown
+    assert markdown.startswith("# Transcript: Weekly sync")
+    assert "**Bob**" in markdown
     assert client.get(base, params={"format": "doc"}, headers=ana.headers).status_code == 422
 
 
@@ -210,7 +221,8 @@ def test_summary_has_decisions_action_items_cards_and_minutes(
     meeting = create_meeting(client, owner, board_id="brd_summary")
     base = f"/api/v1/meetings/{meeting['id']}/summary"
     empty = client.get(base, headers=owner.headers).json()
-    assert empty["available"] is False and empty["action_items"] == []
+    assert empty["available"] is False
+    assert empty["action_items"] == []
 
     item = ActionItem(
         task_key="task_summary_1",
@@ -255,14 +267,17 @@ def test_summary_has_decisions_action_items_cards_and_minutes(
         lambda: summary()["action_items"] and summary()["action_items"][0]["card"], message="card"
     )
     body = summary()
-    assert body["kind"] == "final" and body["overview"] == "The beta ships Friday."
+    assert body["kind"] == "final"
+    assert body["overview"] == "The beta ships Friday."
     assert body["decisions"] == ["Ship the beta on Friday"]
     action = body["action_items"][0]
-    assert action["card"]["id"] == "card_42" and action["card"]["column"] == "To do"
+    assert action["card"]["id"] == "card_42"
+    assert action["card"]["column"] == "To do"
     assert action["evidence"][0]["segment_id"] == "seg_1"
 
     minutes = client.get(base, params={"format": "md"}, headers=owner.headers)
     assert minutes.headers["content-type"].startswith("text/markdown")
-    assert "## Decisions" in minutes.text and "- Ship the beta on Friday" in minutes.text
+    assert "## Decisions" in minutes.text
+    assert "- Ship the beta on Friday" in minutes.text
     assert "| Write the release notes | Bob | 2026-11-27 | To do (`card_42`) |" in minutes.text
     assert "at 00:01:01" in minutes.text

@@ -5,12 +5,13 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers.gateway import (  # noqa: F401
+from tests.helpers.gateway import (
     Account,
     EventsClient,
     GatewayServer,
@@ -18,16 +19,21 @@ from tests.helpers.gateway import (  # noqa: F401
     add_member,
     connect_events,
     create_meeting,
-    gateway,
     joined,
     produce,
     register,
     segment,
+    serve_gateway,
     settings_for_gateway,
     wait_for,
 )
 from vori.events import CardSnapshot, KanbanChange, MeetingSummary
 from vori.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def gateway(settings: Settings) -> Iterator[GatewayServer]:
+    yield from serve_gateway(settings)
 
 
 @pytest.fixture(scope="module")
