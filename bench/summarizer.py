@@ -107,12 +107,12 @@ def run_path(
     return result
 
 
-def start_local(port: int, threads: int) -> subprocess.Popen[bytes]:
+def start_local(port: int, threads: int, nice: int) -> subprocess.Popen[bytes]:
     settings = load_settings()
     settings = settings.model_copy(
         update={
             "summarizer": settings.summarizer.model_copy(
-                update={"local_port": port, "local_threads": threads}
+                update={"local_port": port, "local_threads": threads, "local_nice": nice}
             )
         }
     )
@@ -139,15 +139,18 @@ def main() -> None:
     )
     parser.add_argument("--local", action="store_true", help="also run the local model")
     parser.add_argument("--threads", type=int, default=2, help="threads of the local model")
+    parser.add_argument("--nice", type=int, default=10, help="niceness of the local model")
     parser.add_argument("--llm-url", help="an OpenAI-compatible base URL to benchmark")
     parser.add_argument("--model", default="gpt-4o-mini", help="model name for --llm-url")
     parser.add_argument(
         "--json-mode", default="json_schema", choices=["json_schema", "json_object"]
     )
     parser.add_argument("--refresh-words", type=int, default=150)
-    parser.add_argument("--only", help="substring of meeting ids to run")
+    parser.add_argument("--only", help="comma-separated substrings of meeting ids to run")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per LLM request")
     args = parser.parse_args()
-    meetings = [m for m in all_meetings() if not args.only or args.only in m.id]
+    wanted = args.only.split(",") if args.only else []
+    meetings = [m for m in all_meetings() if not wanted or any(w in m.id for w in wanted)]
     settings = load_settings()
     paths: list[tuple[str, Summarizer]] = [("rules", Summarizer(None))]
     local: subprocess.Popen[bytes] | None = None
@@ -156,11 +159,11 @@ def main() -> None:
         urls.append((f"llm:{args.model}", args.llm_url, args.model))
     if args.local:
         port = free_port()
-        local = start_local(port, args.threads)
+        local = start_local(port, args.threads, args.nice)
         urls.append(("llm:local-1.5b", f"http://127.0.0.1:{port}/v1", MODEL_NAME))
     for name, url, model in urls:
         config = settings.summarizer.model_copy(
-            update={"model": model, "json_mode": args.json_mode, "timeout_s": 240.0}
+            update={"model": model, "json_mode": args.json_mode, "timeout_s": args.timeout}
         )
         client = LlmClient(settings.model_copy(update={"summarizer": config}), url)
         paths.append(

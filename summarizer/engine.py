@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,10 +46,20 @@ class Outcome:
 class Summarizer:
     """Summarises a meeting from its facts, transcript and the tasks proposed so far."""
 
-    def __init__(self, ask: Ask | None, *, max_items: int = 8, max_prompt_words: int = 700) -> None:
+    def __init__(
+        self,
+        ask: Ask | None,
+        *,
+        max_items: int = 8,
+        max_prompt_words: int = 700,
+        budget_s: float = 240.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ask = ask
         self.max_items = max_items
         self.max_prompt_words = max_prompt_words
+        self.budget_s = budget_s  # all chunks of one summary; past it the rules take over
+        self.clock = clock
 
     def summarize(
         self,
@@ -98,7 +109,10 @@ class Summarizer:
         previous_overview: str,
     ) -> Digest:
         result = Digest(overview=previous_overview)
+        started = self.clock()
         for chunk in chunk_lines(new, candidates, self.max_prompt_words):
+            if self.clock() - started > self.budget_s:
+                raise LlmUnavailableError(f"over the {self.budget_s:.0f} s budget of one summary")
             assert self.ask is not None
             answer = self.ask(messages(facts, chunk, ledger, result.overview))
             apply_answer(answer, chunk, facts, ledger, rules_ledger, self.max_items)

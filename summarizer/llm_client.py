@@ -55,7 +55,7 @@ class LlmClient:
             return {"type": "json_object", "schema": schema}
         return {
             "type": "json_schema",
-            "json_schema": {"name": "meeting_update", "schema": schema, "strict": True},
+            "json_schema": {"name": "meeting_update", "schema": schema, "strict": False},
         }
 
     def ask(self, messages: list[dict[str, str]]) -> LlmAnswer:
@@ -80,7 +80,7 @@ class LlmClient:
             messages=messages,
             response_format=self.response_format(),
             temperature=0,
-            max_tokens=900,
+            max_tokens=700,
         )
         content = completion.choices[0].message.content if completion.choices else None
         if not content:

@@ -40,13 +40,15 @@ class LlmAnswer(BaseModel):
 
 def answer_schema(max_items: int) -> dict[str, Any]:
     """The JSON schema sent to the server (hand-written: plain enough for grammar engines)."""
-    nullable_string = {"type": ["string", "null"]}
-    strings = {"type": "array", "items": {"type": "string"}, "maxItems": 6}
+    # Length bounds keep a small local model from rambling (grammar engines enforce them;
+    # OpenAI takes them as guidance with strict off); pydantic checks the answer anyway.
+    nullable_string = {"type": ["string", "null"], "maxLength": 60}
+    strings = {"type": "array", "items": {"type": "string", "maxLength": 160}, "maxItems": 4}
     task = {
         "type": "object",
         "properties": {
             "task_key": nullable_string,
-            "title": {"type": "string"},
+            "title": {"type": "string", "maxLength": 100},
             "owner": nullable_string,
             "due": nullable_string,
             "status": {"type": "string", "enum": ["open", "cancelled"]},
@@ -58,7 +60,7 @@ def answer_schema(max_items: int) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "overview": {"type": "string"},
+            "overview": {"type": "string", "maxLength": 400},
             "key_points": strings,
             "decisions": strings,
             "open_questions": strings,

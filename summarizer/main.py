@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from summarizer.engine import Summarizer
 from summarizer.llm_client import LlmClient, base_url_for
@@ -14,6 +15,9 @@ from vori.settings import Settings
 
 log = logging.getLogger("summarizer")
 
+# A summary with a slow LLM holds the loop for minutes: stay in the group meanwhile.
+_SLOW_HANDLER: dict[str, Any] = {"max.poll.interval.ms": 900_000}
+
 
 def build_worker(settings: Settings) -> SummarizerWorker:
     """The worker with its database, producer and (if configured) LLM client."""
@@ -22,7 +26,10 @@ def build_worker(settings: Settings) -> SummarizerWorker:
     ask = LlmClient(settings, base_url).ask if base_url else None
     log.info("summarizer: %s", f"LLM at {base_url} ({config.model})" if base_url else "rules only")
     summarizer = Summarizer(
-        ask, max_items=config.max_items, max_prompt_words=config.max_prompt_words
+        ask,
+        max_items=config.max_items,
+        max_prompt_words=config.max_prompt_words,
+        budget_s=config.timeout_s * config.max_attempts * 2,
     )
     sessions = session_factory(create_db_engine(settings))
     return SummarizerWorker(config, sessions, EventProducer(settings.kafka), summarizer)
@@ -37,4 +44,5 @@ def run(settings: Settings) -> None:
         [TRANSCRIPT_SEGMENTS, MEETING_EVENTS],
         worker.handle,
         on_tick=worker.tick,
+        **_SLOW_HANDLER,
     ).run()

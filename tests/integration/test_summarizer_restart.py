@@ -1,0 +1,95 @@
+"""`vori summarizer` as a real process: SIGKILLed mid-meeting, restarted, nothing lost."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from tests.conftest import subprocess_env
+from tests.helpers.summarizer import (
+    MEETINGS_DIR,
+    create_meeting_rows,
+    joined_events,
+    load_meeting,
+    proposals,
+    publish,
+    score,
+    segments_of,
+    summaries,
+)
+from vori.db.engine import create_db_engine
+from vori.db.tables import SummarizerMeeting
+from vori.events import MeetingEvent
+from vori.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _start(settings: Settings, group: str) -> subprocess.Popen[bytes]:
+    env = subprocess_env(settings)
+    env.update(
+        {
+            "VORI_SUMMARIZER__LLM": "off",
+            "VORI_SUMMARIZER__GROUP_ID": group,
+            "VORI_SUMMARIZER__REFRESH_WORDS": "60",
+            "VORI_SUMMARIZER__FINAL_GRACE_S": "0.5",
+        }
+    )
+    return subprocess.Popen([sys.executable, "-m", "vori", "summarizer"], cwd=REPO, env=env)
+
+
+def _wait_for_state(
+    settings: Settings, meeting_id: str, condition: Callable[[SummarizerMeeting], bool]
+) -> None:
+    engine = create_db_engine(settings, pool_size=1, max_overflow=0)
+    deadline = time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                state = session.get(SummarizerMeeting, meeting_id)
+                if state is not None and condition(state):
+                    return
+            time.sleep(0.3)
+    finally:
+        engine.dispose()
+    raise AssertionError("the summarizer did not get there in time")
+
+
+def test_killed_summarizer_restarts_and_the_final_summary_has_every_task(
+    settings: Settings, unique: str
+) -> None:
+    meeting = load_meeting(MEETINGS_DIR / "en_marketing_planning.yaml", f"m-kill-{unique}")
+    create_meeting_rows(settings, meeting)
+    segments = segments_of(meeting)
+    group = f"sum-kill-{unique}"
+    publish(settings, [*joined_events(meeting), *segments[:9]])
+    first = _start(settings, group)
+    try:
+        _wait_for_state(settings, meeting.id, lambda state: state.revision >= 1)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(30)
+    before = {i.task_key for p in proposals(settings, meeting.id) for i in p.items}
+
+    publish(settings, [*segments[9:], MeetingEvent(type="ended", meeting_id=meeting.id)])
+    second = _start(settings, group)
+    try:
+        _wait_for_state(
+            settings,
+            meeting.id,
+            lambda state: state.final_published and state.words_summarized == state.words_total,
+        )
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(30) == 0
+    final = [s for s in summaries(settings, meeting.id) if s.kind == "final"][-1]
+    result = score(list(final.action_items), meeting.expected)
+    assert result.recall == 1.0, result.misses
+    assert result.precision == 1.0, result.extras
+    assert before <= {i.task_key for i in final.action_items}, "keys survive the restart"
