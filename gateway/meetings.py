@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from gateway.deps import MeetingDep, PrincipalDep, RuntimeDep, SessionDep
 from gateway.runtime import GatewayRuntime
 from gateway.schemas import MeetingCreate, MeetingOut, MemberAdd, MemberOut
-from vori.auth import new_id
+from vori.auth import may_feed_board, new_id
 from vori.db.tables import Meeting, MeetingMember, User
 from vori.events import MeetingEvent
 
@@ -67,6 +67,8 @@ def create_meeting(
     body: MeetingCreate, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep
 ) -> MeetingOut:
     """Create a meeting; the caller owns it and is its first member."""
+    if body.board_id is not None and not may_feed_board(session, body.board_id, principal.user_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "board not found")
     meeting = Meeting(
         id=new_id("mtg"),
         title=body.title,

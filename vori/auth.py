@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vori.db.tables import Meeting, MeetingMember
+from vori.db.tables import Board, BoardMember, Meeting, MeetingMember
 from vori.settings import GatewaySettings
 
 JWT_ALGORITHM = "HS256"
@@ -100,3 +100,17 @@ def meeting_for_member(session: Session, meeting_id: str, user_id: str) -> Meeti
         .join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
         .where(Meeting.id == meeting_id, MeetingMember.user_id == user_id)
     ).first()
+
+
+def may_feed_board(session: Session, board_id: str, user_id: str) -> bool:
+    """Whether a meeting created by this user may feed (and so open to its members) a board.
+
+    Only the board's owner or an explicit board member may point a meeting at it; anything
+    else would let a leaked board id open the board to strangers.
+    """
+    board = session.get(Board, board_id)
+    if board is None:
+        return False
+    if board.owner_id == user_id:
+        return True
+    return session.get(BoardMember, (board_id, user_id)) is not None

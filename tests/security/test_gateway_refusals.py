@@ -170,3 +170,40 @@ def test_a_refused_socket_disturbs_no_other_client(
         assert _close_of(gateway, existing["id"], "garbage")[0] == 4400
         good.send('{"type": "ping"}')
         assert '"pong"' in str(good.recv(timeout=10))
+
+
+def test_a_meeting_cannot_be_pointed_at_someone_elses_board(
+    client: httpx.Client, settings: Settings
+) -> None:
+    """A leaked board id must not open that board to a stranger's meeting members."""
+    from sqlalchemy.orm import Session
+
+    from vori.auth import new_id
+    from vori.db.engine import create_db_engine
+    from vori.db.tables import Board
+
+    owner = register(client, "Bo")
+    stranger = register(client, "Eve")
+    board_id = new_id("brd")
+    engine = create_db_engine(settings)
+    try:
+        with Session(engine) as session:
+            session.add(Board(id=board_id, name="Bo's team", owner_id=owner.id))
+            session.commit()
+    finally:
+        engine.dispose()
+
+    forged = client.post(
+        "/api/v1/meetings",
+        json={"title": "Sneaky", "language": "en", "board_id": board_id},
+        headers=stranger.headers,
+    )
+    assert forged.status_code == 404
+    assert forged.json()["detail"] == "board not found"
+    missing = client.post(
+        "/api/v1/meetings",
+        json={"title": "Typo", "language": "en", "board_id": "brd_does_not_exist"},
+        headers=owner.headers,
+    )
+    assert missing.status_code == 404
+    assert create_meeting(client, owner, board_id=board_id)["board_id"] == board_id
