@@ -26,6 +26,7 @@ class WordLatency:
     spoken_ms: float
     partial_ms: float | None
     final_ms: float
+    last_of_utterance: bool = False
 
 
 @dataclass
@@ -35,6 +36,11 @@ class PageLatency:
 
     def median_partial_s(self) -> float | None:
         values = [w.partial_ms for w in self.words if w.partial_ms is not None]
+        return statistics.median(values) / 1000 if values else None
+
+    def median_end_to_final_s(self) -> float | None:
+        """From the end of an utterance's last word to its final on screen."""
+        values = [w.final_ms for w in self.words if w.last_of_utterance]
         return statistics.median(values) / 1000 if values else None
 
     def median_final_s(self) -> float | None:
@@ -86,7 +92,8 @@ def page_latency(wire: list[dict[str, Any]]) -> PageLatency:
             finals[segment["id"]] = (float(entry["t"]), segment)
     for segment_id, (arrived, segment) in finals.items():
         shown = partials.get(segment_id, [])
-        for index, word in enumerate(segment.get("words") or []):
+        words = segment.get("words") or []
+        for index, word in enumerate(words):
             spoken = origin + float(word["end"]) * 1000
             first = next((t for t, count in shown if count > index), None)
             result.words.append(
@@ -95,6 +102,7 @@ def page_latency(wire: list[dict[str, Any]]) -> PageLatency:
                     spoken_ms=spoken,
                     partial_ms=None if first is None else first - spoken,
                     final_ms=arrived - spoken,
+                    last_of_utterance=index == len(words) - 1,
                 )
             )
     return result

@@ -207,7 +207,8 @@ def test_a_card_moves_by_keyboard_and_a_stale_edit_gets_a_conflict_message(
     dialog.get_by_role("button", name="Save changes").click()
     expect(dialog.get_by_role("alert")).to_contain_text("Someone else changed this card")
     assert api.json(board_room.ben, "GET", f"/api/v1/cards/{card_id}")["assignee"] == "Mina"
-    # The dialog now shows the newer version; saving again works.
+    # The dialog now shows Mina's version, as the message says; saving again works.
+    expect(dialog.get_by_label("Assignee")).to_have_value("Mina")
     dialog.get_by_label("Assignee").fill("Joon")
     dialog.get_by_role("button", name="Save changes").click()
     expect(dialog.get_by_role("status")).to_have_text("Saved.")

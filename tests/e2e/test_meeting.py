@@ -20,6 +20,7 @@ from typing import Any
 import jiwer
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from whisper_normalizer.english import EnglishTextNormalizer
 
 from tests.e2e.api import Account, Api, wait_for
 from tests.e2e.audio import Recording, best_correlation, fake_microphone, rms_dbfs
@@ -103,10 +104,10 @@ def finals_on_page(page: Page) -> list[dict[str, str]]:
     )
 
 
-def normalised_wer(reference: str, hypothesis: str) -> float:
-    from whisper_normalizer.english import EnglishTextNormalizer
+normalise = EnglishTextNormalizer()
 
-    normalise = EnglishTextNormalizer()
+
+def normalised_wer(reference: str, hypothesis: str) -> float:
     return float(jiwer.wer(normalise(reference), normalise(hypothesis)))
 
 
@@ -148,11 +149,12 @@ def test_both_participants_see_each_others_finals_with_speaker_names(
 
     def both_spoke_and_finished() -> list[dict[str, Any]] | None:
         segments = api.transcript(ana_account, meeting_id)
-        speakers = {s["speaker"] for s in segments}
-        text = " ".join(s["text"] for s in segments).lower()
-        # Both recordings are transcribed to their ends (their last words are there).
-        done = "country" in text and "longer" in text
-        return segments if {"Ana", "Ben"} <= speakers and done else None
+        # Each recording is transcribed to its end: its last word closes that speaker's text.
+        for name, recording in (("Ana", room.ana_audio), ("Ben", room.ben_audio)):
+            said = normalise(" ".join(s["text"] for s in segments if s["speaker"] == name))
+            if normalise(recording.reference).split()[-1] not in said.split()[-3:]:
+                return None
+        return segments
 
     try:
         stored = wait_for(both_spoke_and_finished, 120, "finals of both speakers in the store")
@@ -203,6 +205,7 @@ def _record_latency(room: Room) -> None:
     assert words, "no word timings: the finals carried no words"
     partial = [w.partial_ms / 1000 for w in words if w.partial_ms is not None]
     final = [w.final_ms / 1000 for w in words]
+    end_to_final = [w.final_ms / 1000 for w in words if w.last_of_utterance]
     final_median = statistics.median(final)
     summary: dict[str, object] = {
         "words": len(words),
@@ -210,8 +213,13 @@ def _record_latency(room: Room) -> None:
         "partial_latency_median_s": round(statistics.median(partial), 3) if partial else None,
         "final_latency_median_s": round(final_median, 3),
         "final_latency_max_s": round(max(final), 3),
+        "utterance_end_to_final_median_s": round(statistics.median(end_to_final), 3),
         "per_speaker": {
-            name: {"partial_median_s": p.median_partial_s(), "final_median_s": p.median_final_s()}
+            name: {
+                "partial_median_s": p.median_partial_s(),
+                "final_median_s": p.median_final_s(),
+                "utterance_end_to_final_median_s": p.median_end_to_final_s(),
+            }
             for name, p in pages.items()
         },
     }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import statistics
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +14,9 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.api import Api, expired_token
 from tests.e2e.browser import LAPTOP, PHONE, Browsers, axe_violations, open_page, sign_in
 from tests.e2e.conftest import require_services
-from tests.helpers.stack import Stack
+from tests.helpers.stack import REPO, Stack
+
+RESULTS = REPO / "bench" / "results"
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +186,53 @@ def test_every_page_has_no_serious_accessibility_violation(
 def _settle(page: Page) -> None:
     page.get_by_role("heading", level=1).wait_for()
     page.wait_for_load_state("networkidle")
+
+
+def test_denied_microphone_shows_a_clear_message(
+    browsers: Browsers, stack: Stack, api: Api
+) -> None:
+    account = api.register("Nomic")
+    meeting = api.create_meeting(account, "No microphone")
+    browser = browsers.launch(allow_microphone=False)
+    context, page, errors = open_page(browser, stack.gateway_url, microphone=False)
+    sign_in(page, account.token, f"/meetings/{meeting['id']}")
+    page.get_by_role("button", name="Start microphone").click()
+    expect(page.get_by_role("alert")).to_contain_text("Microphone access was denied")
+    expect(page.get_by_role("button", name="Start microphone")).to_be_enabled()
+    assert errors == []
+    context.close()
+
+
+def test_meeting_page_first_load_time(browser: Browser, stack: Stack, api: Api) -> None:
+    """Cold load of the meeting room from the local gateway: empty cache, signed in."""
+    account = api.register("Timer")
+    meeting = api.create_meeting(account, "Load timing")
+    timings = []
+    for _ in range(3):
+        context, page, errors = open_page(browser, stack.gateway_url)
+        # The token is in place before the first request: nothing is cached yet.
+        context.add_init_script(f"localStorage.setItem('vori.token', {json.dumps(account.token)})")
+        started = time.perf_counter()
+        page.goto(f"/meetings/{meeting['id']}", wait_until="commit")
+        expect(page.get_by_role("heading", name="Load timing")).to_be_visible()
+        expect(page.get_by_role("button", name="Start microphone")).to_be_enabled()
+        ready_s = time.perf_counter() - started
+        navigation = page.evaluate(
+            "JSON.parse(JSON.stringify(performance.getEntriesByType('navigation')[0]))"
+        )
+        transferred = page.evaluate(
+            "performance.getEntriesByType('resource').reduce((n, r) => n + r.transferSize, 0)"
+        )
+        timings.append(
+            {
+                "interactive_s": round(ready_s, 3),
+                "load_event_s": round(navigation["loadEventEnd"] / 1000, 3),
+                "transferred_bytes": int(transferred + navigation["transferSize"]),
+            }
+        )
+        assert errors == []
+        context.close()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "web_first_load.json").write_text(json.dumps(timings, indent=2))
+    print(f"\nmeeting page first load (fresh context each): {json.dumps(timings)}")
+    assert statistics.median(t["interactive_s"] for t in timings) < 10

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from tests.conftest import subprocess_env
 from tests.helpers.ports import free_port
@@ -251,7 +251,15 @@ def commit_end_offsets(kafka: KafkaSettings, group_id: str, topics: Iterable[str
                     TopicPartition(topic, partition), timeout=15
                 )
                 offsets.append(TopicPartition(topic, partition, high))
-        if offsets:
-            consumer.commit(offsets=offsets, asynchronous=False)
+        # Right after the broker starts, the group coordinator may still be loading.
+        deadline = time.monotonic() + 60
+        while offsets:
+            try:
+                consumer.commit(offsets=offsets, asynchronous=False)
+                break
+            except KafkaException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
     finally:
         consumer.close()

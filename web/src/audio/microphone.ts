@@ -53,9 +53,11 @@ export async function openMicrophone(deviceId: string | undefined, callbacks: Ca
       audio: {
         deviceId: deviceId ? { exact: deviceId } : undefined,
         channelCount: 1,
-        echoCancellation: true,
-        noiseSuppression: true,
-        autoGainControl: true,
+        // Raw audio transcribes best: the browser's noise suppression and gain control
+        // smear word onsets, and the app plays nothing back that could echo.
+        echoCancellation: false,
+        noiseSuppression: false,
+        autoGainControl: false,
       },
     });
   } catch (error) {

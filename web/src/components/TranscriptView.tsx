@@ -18,9 +18,11 @@ interface Props {
   transcript: TranscriptState;
   /** A segment to show and highlight (a link to a moment). */
   focusSegment: string | null;
+  /** Member user ids in a fixed order: each gets their own colour. */
+  members: string[];
 }
 
-export function TranscriptView({ transcript, focusSegment }: Props) {
+export function TranscriptView({ transcript, focusSegment, members }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const [following, setFollowing] = useState(true);
   const [query, setQuery] = useState("");
@@ -77,13 +79,13 @@ export function TranscriptView({ transcript, focusSegment }: Props) {
         )}
         <div role="log" aria-live="polite" aria-relevant="additions" aria-label="Final transcript">
           {finals.map((segment) => (
-            <FinalSegment key={segment.id} segment={segment} query={query} highlighted={segment.id === focusSegment} />
+            <FinalSegment key={segment.id} segment={segment} query={query} highlighted={segment.id === focusSegment} members={members} />
           ))}
         </div>
         {!searching && (
           <div className="partials" aria-hidden="true">
             {partials.map((segment) => (
-              <PartialSegment key={segment.stream_id} segment={segment} />
+              <PartialSegment key={segment.stream_id} segment={segment} members={members} />
             ))}
           </div>
         )}
@@ -97,15 +99,20 @@ export function TranscriptView({ transcript, focusSegment }: Props) {
   );
 }
 
-function Speaker({ segment }: { segment: Segment }) {
+function Speaker({ segment, members }: { segment: Segment; members: string[] }) {
   return (
-    <span className="speaker" style={{ color: speakerColour(speakerKey(segment)) }}>
+    <span className="speaker" style={{ color: speakerColour(speakerKey(segment), members) }}>
       {segment.speaker || "Unknown speaker"}
     </span>
   );
 }
 
-function FinalSegment({ segment, query, highlighted }: { segment: Segment; query: string; highlighted: boolean }) {
+interface SegmentProps {
+  segment: Segment;
+  members: string[];
+}
+
+function FinalSegment({ segment, query, highlighted, members }: SegmentProps & { query: string; highlighted: boolean }) {
   return (
     <article
       id={`seg-${segment.id}`}
@@ -113,10 +120,10 @@ function FinalSegment({ segment, query, highlighted }: { segment: Segment; query
       data-segment-id={segment.id}
       data-stream-id={segment.stream_id}
       tabIndex={-1}
-      style={{ borderLeftColor: speakerColour(speakerKey(segment)) }}
+      style={{ borderLeftColor: speakerColour(speakerKey(segment), members) }}
     >
       <header>
-        <Speaker segment={segment} />
+        <Speaker segment={segment} members={members} />
         <time className="meta">{formatTime(segment.meeting_start ?? segment.start)}</time>
       </header>
       <p>
@@ -128,12 +135,12 @@ function FinalSegment({ segment, query, highlighted }: { segment: Segment; query
   );
 }
 
-function PartialSegment({ segment }: { segment: Segment }) {
+function PartialSegment({ segment, members }: SegmentProps) {
   const { stable, provisional } = splitPartial(segment);
   return (
-    <article className="segment segment-partial" data-stream-id={segment.stream_id} style={{ borderLeftColor: speakerColour(speakerKey(segment)) }}>
+    <article className="segment segment-partial" data-stream-id={segment.stream_id} style={{ borderLeftColor: speakerColour(speakerKey(segment), members) }}>
       <header>
-        <Speaker segment={segment} />
+        <Speaker segment={segment} members={members} />
         <span className="meta">speaking…</span>
       </header>
       <p>

@@ -69,6 +69,11 @@ describe("search and colours", () => {
   it("gives a speaker the same colour every time", () => {
     expect(speakerColour("usr_1")).toBe(speakerColour("usr_1"));
   });
+
+  it("never gives two of the first eight members the same colour", () => {
+    const members = Array.from({ length: 8 }, (_, i) => `usr_${i}`);
+    expect(new Set(members.map((m) => speakerColour(m, members))).size).toBe(8);
+  });
 });
 
 describe("loading stored finals", () => {

@@ -103,7 +103,13 @@ export function highlight(text: string, query: string): { text: string; match: b
 /** Colours with at least 4.5:1 contrast on white, one per speaker. */
 const PALETTE = ["#1f5fbf", "#b3261e", "#1b7a3a", "#7e3fa8", "#9a4d00", "#00707a", "#a8285f", "#5a6400"];
 
-export function speakerColour(key: string): string {
+/**
+ * A speaker's colour: the meeting's members take the palette in member order (so the
+ * first eight people never share a colour, and every page agrees); anyone else by hash.
+ */
+export function speakerColour(key: string, members: string[] = []): string {
+  const index = members.indexOf(key);
+  if (index >= 0) return PALETTE[index % PALETTE.length]!;
   let hash = 2166136261;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 16777619);
   return PALETTE[(hash >>> 0) % PALETTE.length]!;

@@ -141,6 +141,7 @@ export function MeetingRoom() {
 
   const data = meeting.data;
   const members = data?.members ?? [];
+  const memberIds = members.map((member) => member.user_id);
   // A meeting without a chosen board gets one with its first task.
   const boardId = data?.board_id ?? Object.values(cards)[0]?.boardId;
   return (
@@ -174,7 +175,7 @@ export function MeetingRoom() {
       <div className="room-grid">
         <div className="room-main">
           {!isEnded && <CapturePanel meetingId={meetingId} config={config.data} disabled={isEnded} onHandle={onHandle} />}
-          <TranscriptView transcript={state} focusSegment={params.get("at")} />
+          <TranscriptView transcript={state} focusSegment={params.get("at")} members={memberIds} />
           <Exports meetingId={meetingId} title={data?.title ?? "meeting"} />
         </div>
         <aside className="room-side" aria-label="Summary and people">
