@@ -4,9 +4,14 @@ For each N it measures ack latency (from sending a frame to the first ack that c
 the ingest process's CPU and RSS, and reports the largest N whose p99 ack latency stays
 under 300 ms. It starts its own Kafka broker and PostgreSQL in a temporary directory and
 the ingest service as a separate process (`python -m vori stream-ingest`); the clients run
-in their own processes. Everything shares this machine's cores: say so when quoting.
+in their own processes (uvloop). Everything shares this machine's cores: each run records
+the machine's load and the clients' CPU, say so when quoting.
 
     .venv/bin/python -m bench.ingest --streams 50 200 500 --seconds 20 --repeats 3
+
+`--variant NAME=DIR[,VAR=VALUE...]` (repeatable) runs the server from another checkout
+(e.g. `git archive` of an older commit) or with other settings; variants are interleaved
+run by run, so that they are compared on the same machine state.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ PHASES = 10  # clients tick in this many phase groups, like unsynchronised micro
 
 @dataclass
 class RunResult:
+    variant: str
     streams: int
     seconds: float
     ack_p50_ms: float
@@ -56,6 +62,10 @@ class RunResult:
     kafka_delivery_p50_ms: float
     kafka_delivery_p99_ms: float
     failed_clients: int
+    client_cpu_pct: float
+    machine_busy_pct: float
+    load_avg_1m: float
+    kafka_messages_per_s: float
 
 
 # -- client worker process ----------------------------------------------------------------
@@ -162,7 +172,10 @@ async def _clients(
 
 
 def _client_process(args: tuple[str, list[str], bytes, float, float]) -> dict[str, Any]:
-    return asyncio.run(_clients(*args))
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(_clients(*args))
 
 
 # -- orchestration ------------------------------------------------------------------------
@@ -214,6 +227,22 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A server to measure: its source tree and extra environment."""
+
+    name: str
+    root: Path
+    env: dict[str, str]
+
+    @classmethod
+    def parse(cls, spec: str) -> Variant:
+        name, _, rest = spec.partition("=")
+        root, *assignments = rest.split(",")
+        env = dict(a.split("=", 1) for a in assignments)
+        return cls(name, Path(root or REPO).resolve(), env)
+
+
 def run_once(
     settings: Any,
     env: dict[str, str],
@@ -221,13 +250,20 @@ def run_once(
     seconds: float,
     client_procs: int,
     profile: Path | None = None,
+    variant: Variant | None = None,
 ) -> RunResult:
     from tests.helpers.ports import free_port
 
+    variant = variant or Variant("current", REPO, {})
     port = free_port()
-    server_env = {**env, "VORI_INGEST__PORT": str(port)}
+    server_env = {
+        **env,
+        **variant.env,
+        "VORI_INGEST__PORT": str(port),
+        "PYTHONPATH": str(variant.root),
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "vori", "stream-ingest"], cwd=REPO, env=server_env
+        [sys.executable, "-m", "vori", "stream-ingest"], cwd=variant.root, env=server_env
     )
     try:
         process = psutil.Process(server.pid)
@@ -246,6 +282,10 @@ def run_once(
             # Sample the server while the clients stream (after opening and warm-up).
             rss: list[int] = []
             cpu_window: tuple[float, float] | None = None
+            clients: list[psutil.Process] = []
+            client_cpu = (0.0, float("nan"))
+            machine = psutil.cpu_times()
+            messages = (0.0, float("nan"))
             opening_deadline = time.monotonic() + 60
             while not pending.ready():
                 health = _get_json(f"http://127.0.0.1:{port}/healthz")
@@ -254,6 +294,10 @@ def run_once(
                     time.sleep(warmup)
                     times = process.cpu_times()
                     cpu_window = (time.monotonic(), times.user + times.system)
+                    clients = psutil.Process().children()
+                    client_cpu = (_cpu_of(clients), 0.0)
+                    machine = psutil.cpu_times()
+                    messages = (_kafka_messages(port), 0.0)
                     if profile is not None:
                         _profile(server.pid, profile, seconds * 0.8)
                 if cpu_window is not None:
@@ -261,13 +305,14 @@ def run_once(
                     times = process.cpu_times()
                     cpu_now = (time.monotonic(), times.user + times.system)
                     if cpu_now[0] - cpu_window[0] >= seconds * 0.8:
+                        client_cpu = (client_cpu[0], _cpu_of(clients))
+                        messages = (messages[0], _kafka_messages(port))
                         break
                 time.sleep(0.5)
-            cpu_pct = (
-                100 * (cpu_now[1] - cpu_window[1]) / (cpu_now[0] - cpu_window[0])
-                if cpu_window is not None
-                else float("nan")
-            )
+            window = cpu_now[0] - cpu_window[0] if cpu_window is not None else float("nan")
+            cpu_pct = 100 * (cpu_now[1] - cpu_window[1]) / window if cpu_window else float("nan")
+            busy_pct = _busy_pct(machine, psutil.cpu_times())
+            load = os.getloadavg()[0]
             outcomes = pending.get(timeout=seconds + 300)
         delivery = _histogram_quantiles(
             _get_text(f"http://127.0.0.1:{port}/metrics"), "vori_ingest_delivery_seconds"
@@ -279,6 +324,7 @@ def run_once(
     late = [x for o in outcomes for x in o["late"]]
     peak_rss = max(rss) if rss else idle_rss
     return RunResult(
+        variant=variant.name,
         streams=streams,
         seconds=seconds,
         ack_p50_ms=1000 * _percentile(latencies, 50),
@@ -294,7 +340,38 @@ def run_once(
         kafka_delivery_p50_ms=1000 * delivery[0],
         kafka_delivery_p99_ms=1000 * delivery[1],
         failed_clients=sum(o["failed"] for o in outcomes),
+        client_cpu_pct=100 * (client_cpu[1] - client_cpu[0]) / window,
+        machine_busy_pct=busy_pct,
+        load_avg_1m=load,
+        kafka_messages_per_s=(messages[1] - messages[0]) / window,
     )
+
+
+def _cpu_of(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _busy_pct(before: Any, after: Any) -> float:
+    """How busy all of the machine's cores were between two psutil.cpu_times() samples."""
+    idle = (after.idle + getattr(after, "iowait", 0)) - (before.idle + getattr(before, "iowait", 0))
+    total = sum(after) - sum(before)
+    return 100 * (1 - idle / total) if total > 0 else float("nan")
+
+
+def _kafka_messages(port: int) -> float:
+    """Audio messages the server has produced so far (its Prometheus counter)."""
+    import re
+
+    text = _get_text(f"http://127.0.0.1:{port}/metrics")
+    found = re.search(r"^vori_ingest_frames_total (\S+)$", text, re.M)
+    return float(found.group(1)) if found else float("nan")
 
 
 def _profile(pid: int, out: Path, seconds: float) -> None:
@@ -403,35 +480,71 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, help="Record the server's stacks with py-spy to this file."
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        type=Variant.parse,
+        help="NAME=DIR[,VAR=VALUE...]: a server source tree and environment (repeatable).",
+    )
     args = parser.parse_args()
+    variants: list[Variant] = args.variant or [Variant("current", REPO, {})]
 
     with tempfile.TemporaryDirectory(prefix="vori-bench-ingest-") as tmp:
         settings, env, engines = _engines(Path(tmp))
         runs: list[RunResult] = []
         try:
-            for _repeat in range(args.repeats):
+            for repeat in range(args.repeats):
                 for streams in args.streams:
-                    result = run_once(
-                        settings, env, streams, args.seconds, args.client_procs, args.profile
-                    )
-                    runs.append(result)
-                    print(
-                        f"  N={streams}: p50 {result.ack_p50_ms:.0f} ms, "
-                        f"p99 {result.ack_p99_ms:.0f} ms, cpu {result.server_cpu_pct:.0f}%, "
-                        f"rss {result.server_rss_mb:.0f} MB, kafka p99 "
-                        f"{result.kafka_delivery_p99_ms:.0f} ms, client lateness p99 "
-                        f"{result.late_send_p99_ms:.0f} ms, failed {result.failed_clients}",
-                        flush=True,
-                    )
+                    for variant in variants:
+                        profile = (
+                            args.profile.with_name(
+                                f"{args.profile.stem}-{variant.name}-{streams}-{repeat}"
+                                f"{args.profile.suffix}"
+                            )
+                            if args.profile
+                            else None
+                        )
+                        result = run_once(
+                            settings,
+                            env,
+                            streams,
+                            args.seconds,
+                            args.client_procs,
+                            profile,
+                            variant,
+                        )
+                        runs.append(result)
+                        print(
+                            f"  {variant.name} N={streams}: p50 {result.ack_p50_ms:.0f} ms, "
+                            f"p99 {result.ack_p99_ms:.0f} ms, cpu {result.server_cpu_pct:.0f}%, "
+                            f"rss {result.server_rss_mb:.0f} MB, kafka p99 "
+                            f"{result.kafka_delivery_p99_ms:.0f} ms, client lateness p99 "
+                            f"{result.late_send_p99_ms:.0f} ms, failed {result.failed_clients}, "
+                            f"clients cpu {result.client_cpu_pct:.0f}%, machine busy "
+                            f"{result.machine_busy_pct:.0f}%, load {result.load_avg_1m:.1f}, "
+                            f"kafka msgs/s {result.kafka_messages_per_s:.0f}",
+                            flush=True,
+                        )
         finally:
             for engine in reversed(engines):
                 engine.stop()
 
-    medians = [_median_of([r for r in runs if r.streams == n]) for n in args.streams]
-    passing = [
-        m.streams for m in medians if m.ack_p99_ms < P99_GOAL_S * 1000 and not m.failed_clients
+    medians = [
+        _median_of([r for r in runs if r.streams == n and r.variant == v.name])
+        for v in variants
+        for n in args.streams
     ]
-    largest = max(passing, default=0)
+    largest = {
+        v.name: max(
+            (
+                m.streams
+                for m in medians
+                if m.variant == v.name and m.ack_p99_ms < P99_GOAL_S * 1000 and not m.failed_clients
+            ),
+            default=0,
+        )
+        for v in variants
+    }
     _print_table(medians, largest, args.repeats)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"ingest-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
@@ -450,6 +563,7 @@ def main() -> None:
                 "repeats": args.repeats,
                 "medians": [asdict(m) for m in medians],
                 "runs": [asdict(r) for r in runs],
+                "variants": {v.name: {"root": str(v.root), "env": v.env} for v in variants},
                 "largest_streams_with_p99_under_300ms": largest,
             },
             indent=2,
@@ -470,20 +584,24 @@ def _median_of(runs: list[RunResult]) -> RunResult:
     )
 
 
-def _print_table(medians: list[RunResult], largest: int, repeats: int) -> None:
-    print(f"\nstream_ingest, one process, 20 ms frames, medians of {repeats} runs")
+def _print_table(medians: list[RunResult], largest: dict[str, int], repeats: int) -> None:
+    print(f"\nstream_ingest, one process, 20 ms client frames, medians of {repeats} runs")
     print(
-        "| streams | ack p50 ms | ack p99 ms | server CPU % | server RSS MB "
-        "| RSS/stream KB | Kafka delivery p99 ms | client lateness p99 ms | failed |"
+        "| server | streams | ack p50 ms | ack p99 ms | server CPU % | Kafka msgs/s "
+        "| server RSS MB | RSS/stream KB | Kafka delivery p99 ms | client lateness p99 ms "
+        "| clients CPU % | machine busy % | load 1m | failed |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for m in medians:
         print(
-            f"| {m.streams} | {m.ack_p50_ms:.0f} | {m.ack_p99_ms:.0f} | {m.server_cpu_pct:.0f} "
-            f"| {m.server_rss_mb:.0f} | {m.rss_per_stream_kb:.0f} "
-            f"| {m.kafka_delivery_p99_ms:.0f} | {m.late_send_p99_ms:.0f} | {m.failed_clients} |"
+            f"| {m.variant} | {m.streams} | {m.ack_p50_ms:.0f} | {m.ack_p99_ms:.0f} "
+            f"| {m.server_cpu_pct:.0f} | {m.kafka_messages_per_s:.0f} | {m.server_rss_mb:.0f} "
+            f"| {m.rss_per_stream_kb:.0f} | {m.kafka_delivery_p99_ms:.0f} "
+            f"| {m.late_send_p99_ms:.0f} | {m.client_cpu_pct:.0f} | {m.machine_busy_pct:.0f} "
+            f"| {m.load_avg_1m:.1f} | {m.failed_clients} |"
         )
-    print(f"largest N with p99 ack latency under 300 ms: {largest}")
+    for name, n in largest.items():
+        print(f"{name}: largest N with p99 ack latency under 300 ms: {n}")
 
 
 if __name__ == "__main__":

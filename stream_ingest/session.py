@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from stream_ingest import metrics
 from stream_ingest.ledger import Chunk, StreamLedger
 from stream_ingest.protocol import (
+    BYTES_PER_SAMPLE,
     SAMPLE_RATE,
     AudioProtocol,
     CloseCode,
@@ -68,6 +69,7 @@ class AudioSession:
         self._progress = asyncio.Event()
         self._closing: asyncio.Future[None] | None = None
         self._releasing = False
+        self._flush_timer: asyncio.TimerHandle | None = None
 
     @property
     def holding(self) -> bool:
@@ -129,6 +131,8 @@ class AudioSession:
             client_position=start.position,
             max_inflight_bytes=self.settings.max_inflight_bytes,
             ack_interval_s=self.settings.ack_interval_ms / 1000,
+            chunk_bytes=SAMPLE_RATE * BYTES_PER_SAMPLE * self.settings.chunk_ms // 1000,
+            max_hold_s=self.settings.chunk_ms / 1000,
         )
         if not self.lease.was_active:
             self.service.sink.announce(self._meeting_event("participant_joined"))
@@ -202,18 +206,41 @@ class AudioSession:
             data = message.get("bytes")
             if data is not None:
                 samples = self.protocol.on_audio(data)
-                self.last_activity = self.loop.time()
-                chunk = ledger.accept(data)
-                if chunk is None or chunk.samples < samples:
-                    dropped = samples - (chunk.samples if chunk else 0)
-                    metrics.deduplicated_samples.inc(dropped)
+                now = self.last_activity = self.loop.time()
+                before = ledger.received
+                chunk = ledger.accept(data, now)
+                if ledger.received - before < samples:
+                    metrics.deduplicated_samples.inc(samples - (ledger.received - before))
                 if chunk is not None:
                     self._produce(chunk)
+                elif self._flush_timer is None and ledger.flush_at is not None:
+                    self._flush_timer = self.loop.call_at(ledger.flush_at, self._flush_due)
                 continue
             if message["type"] == "websocket.disconnect":
                 raise ClientGoneError
             if isinstance(self.protocol.on_text(message.get("text") or ""), StopMessage):
                 return
+
+    def _flush_due(self) -> None:
+        """Timer: produce audio that has waited `chunk_ms` for its chunk to fill up."""
+        self._flush_timer = None
+        ledger = self.ledger
+        if ledger is None or self.failure is not None or self.ended:
+            return
+        flush_at = ledger.flush_at
+        if flush_at is None:
+            return
+        if self.loop.time() >= flush_at:
+            self._flush()
+        else:  # the chunk was cut and a new one started since this timer was set
+            self._flush_timer = self.loop.call_at(flush_at, self._flush_due)
+
+    def _flush(self) -> None:
+        """Produce whatever audio is pending now (stop, dropped connection, timer)."""
+        assert self.ledger is not None
+        chunk = self.ledger.flush()
+        if chunk is not None:
+            self._produce(chunk)
 
     async def _wait_for_room(self) -> None:
         """Back-pressure: leave the socket unread until Kafka has confirmed enough audio."""
@@ -231,6 +258,9 @@ class AudioSession:
     def _produce(self, chunk: Chunk) -> None:
         assert self.lease is not None
         assert self.participant is not None
+        # The chunk's last sample arrived at `received_at`; for a client sending in real
+        # time its first sample was captured the chunk's duration before that.
+        waited = self.loop.time() - chunk.received_at if chunk.pcm else 0.0
         now = datetime.now(UTC)
         frame = AudioFrame.model_construct(
             stream_id=self.lease.stream_id,
@@ -242,7 +272,7 @@ class AudioSession:
             position=chunk.position,
             sample_rate=SAMPLE_RATE,
             # When the frame's first sample was captured, for a client sending in real time.
-            capture_time=now - timedelta(seconds=chunk.samples / SAMPLE_RATE),
+            capture_time=now - timedelta(seconds=waited + chunk.samples / SAMPLE_RATE),
             end_of_stream=not chunk.pcm,
             pcm=chunk.pcm,
         )
@@ -279,10 +309,12 @@ class AudioSession:
             while True:
                 await self._progress.wait()
                 self._progress.clear()
+                if not ledger.ack_pending:
+                    continue
+                wait = ledger.next_ack_at - self.loop.time()
+                if wait > 0:  # acked a moment ago: the next one goes out when the pacing allows
+                    await asyncio.sleep(wait)
                 position = ledger.ack_due(self.loop.time())
-                if position is None:
-                    await asyncio.sleep(ledger.ack_interval_s)
-                    position = ledger.ack_due(self.loop.time())
                 if position is not None:
                     await self._send({"type": "ack", "position": position})
         except (ClientGoneError, RuntimeError):
@@ -293,7 +325,8 @@ class AudioSession:
     async def _finish(self, outcome: Outcome) -> tuple[CloseCode, str]:
         """Write the end-of-stream marker, wait until Kafka has everything, say `stopped`."""
         assert self.ledger is not None
-        self._produce(self.ledger.end_marker())
+        for chunk in self.ledger.finish():
+            self._produce(chunk)
         await self._settle()
         if self.failure is not None:
             raise ProtocolError(CloseCode.INTERNAL_ERROR, self.failure)
@@ -324,6 +357,12 @@ class AudioSession:
             )
             self._forget()
             return
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        if self.failure is None:
+            # Audio received before the connection dropped is kept: the client resumes after it.
+            self._flush()
         await self._settle()
         await asyncio.to_thread(
             self.service.release, self.lease, self.ledger.durable, not self.ended

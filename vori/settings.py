@@ -136,6 +136,12 @@ class IngestSettings(BaseModel):
     flush_interval_s: float = Field(
         1.0, gt=0, le=10, description="How often durable positions are written to PostgreSQL."
     )
+    chunk_ms: int = Field(
+        100,
+        ge=0,
+        le=1000,
+        description="Client frames are coalesced into Kafka messages of about this much audio.",
+    )
 
 
 class ClientSettings(BaseModel):
