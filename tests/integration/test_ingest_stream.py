@@ -152,3 +152,59 @@ def test_health_and_metrics_answer(settings: Settings) -> None:
     assert health.status_code == 200
     assert health.json()["status"] == "ok"
     assert "vori_ingest_open_streams" in metrics.text
+
+
+def test_frames_are_coalesced_and_a_resume_keeps_every_sample_once(
+    settings: Settings, speech_dir: Path
+) -> None:
+    """20 ms frames reach Kafka as ~100 ms messages; audio pending when the connection
+    ends is kept, and a client that re-sends everything from 0 doubles nothing."""
+    pcm = load_pcm(speech_dir / JFK)
+    [erin] = create_meeting(settings, "Erin")
+    frame = 320  # samples: 20 ms
+
+    def frames(start: int, count: int) -> list[bytes]:
+        return [pcm[(start + i * frame) * 2 : (start + (i + 1) * frame) * 2] for i in range(count)]
+
+    async def acked_to(ws: object, position: int) -> None:
+        while True:
+            message = json.loads(await ws.recv())  # type: ignore[attr-defined]
+            if message["type"] == "ack" and message["position"] >= position:
+                assert message["position"] == position
+                return
+
+    async def scenario(url: str) -> None:
+        ws, ready = await open_stream(url, erin.token)
+        for data in frames(0, 7):  # 140 ms: one full chunk and 40 ms left over
+            await ws.send(data)
+        # The 40 ms are produced once they have waited chunk_ms, then acknowledged.
+        await asyncio.wait_for(acked_to(ws, 7 * frame), 10)
+        for data in frames(7 * frame, 3):  # 60 ms pending when the client goes away
+            await ws.send(data)
+        await ws.close()
+
+        # A client that lost its state resumes from sample 0 and re-sends everything.
+        ws, resumed = await open_stream(url, erin.token, stream_id=ready["stream_id"], position=0)
+        assert resumed["position"] == 10 * frame
+        for start in range(0, len(pcm) // 2, frame):
+            await ws.send(pcm[start * 2 : (start + frame) * 2])
+        await ws.send(json.dumps({"type": "stop"}))
+        stopped = json.loads(await ws.recv())
+        while stopped["type"] == "ack":
+            stopped = json.loads(await ws.recv())
+        assert stopped == {"type": "stopped", "position": len(pcm) // 2}
+
+    with running_ingest(settings) as server:
+        asyncio.run(scenario(server.url(erin.meeting_id)))
+
+    frames_ = stream_frames(settings.kafka, stream_id_for(erin.meeting_id, erin.user_id))
+    audio = [f for f in frames_ if not f.end_of_stream]
+    assert samples_of(audio) == pcm
+    assert [f.seq for f in frames_] == list(range(len(frames_)))
+    assert [f.samples for f in audio[:3]] == [1600, 640, 960]
+    # After the resume the client sends 20 ms frames as fast as it can: full 100 ms
+    # messages, except the last one.
+    assert {f.samples for f in audio[3:-1]} == {1600}
+    assert len(audio) <= len(pcm) // 2 // 1600 + 4
+    assert frames_[-1].end_of_stream
+    assert frames_[-1].position == len(pcm) // 2
