@@ -307,15 +307,15 @@ def run_once(
                     times = process.cpu_times()
                     cpu_window = (time.monotonic(), times.user + times.system)
                     machine = psutil.cpu_times()
-                    messages = (_kafka_messages(port), 0.0)
+                    messages = (_kafka_messages(port), float("nan"))
                     if profile is not None:
                         _profile(server.pid, profile, seconds * 0.8)
                 if cpu_window is not None:
                     rss.append(process.memory_info().rss)
                     times = process.cpu_times()
                     cpu_now = (time.monotonic(), times.user + times.system)
+                    messages = (messages[0], _kafka_messages(port))
                     if cpu_now[0] - cpu_window[0] >= seconds * 0.8:
-                        messages = (messages[0], _kafka_messages(port))
                         break
                 time.sleep(0.5)
             window = cpu_now[0] - cpu_window[0] if cpu_window is not None else float("nan")

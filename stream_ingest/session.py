@@ -316,7 +316,7 @@ class AudioSession:
                     await asyncio.sleep(wait)
                 position = ledger.ack_due(self.loop.time())
                 if position is not None:
-                    await self._send({"type": "ack", "position": position})
+                    await self._send_raw(f'{{"type":"ack","position":{position}}}')
         except (ClientGoneError, RuntimeError):
             return  # the socket is gone; the reader notices too
 
@@ -406,8 +406,11 @@ class AudioSession:
         )
 
     async def _send(self, message: dict[str, object]) -> None:
+        await self._send_raw(json.dumps(message))
+
+    async def _send_raw(self, text: str) -> None:
         try:
-            await self.ws.send_text(json.dumps(message))
+            await self.ws.send_text(text)
         except (OSError, RuntimeError, WebSocketDisconnect) as exc:
             raise ClientGoneError from exc
 

@@ -139,7 +139,8 @@ class IngestSettings(BaseModel):
     chunk_ms: int = Field(
         100,
         ge=0,
-        le=1000,
+        # Acks follow deliveries: a chunk over 400 ms would break "an ack every 500 ms".
+        le=400,
         description="Client frames are coalesced into Kafka messages of about this much audio.",
     )
 

@@ -202,9 +202,10 @@ def test_frames_are_coalesced_and_a_resume_keeps_every_sample_once(
     assert samples_of(audio) == pcm
     assert [f.seq for f in frames_] == list(range(len(frames_)))
     assert [f.samples for f in audio[:3]] == [1600, 640, 960]
-    # After the resume the client sends 20 ms frames as fast as it can: full 100 ms
-    # messages, except the last one.
-    assert {f.samples for f in audio[3:-1]} == {1600}
-    assert len(audio) <= len(pcm) // 2 // 1600 + 4
+    # After the resume the client sends 20 ms frames as fast as it can: 100 ms messages
+    # (a client stalled by a loaded machine may leave a few shorter ones to the timer).
+    resumed = audio[3:]
+    assert max(f.samples for f in resumed) == 1600
+    assert sum(f.samples == 1600 for f in resumed) >= 0.8 * len(resumed)
     assert frames_[-1].end_of_stream
     assert frames_[-1].position == len(pcm) // 2
