@@ -18,32 +18,51 @@ interface Props {
   onMove: (card: Card, columnId: string) => void;
 }
 
+interface Fields {
+  title: string;
+  description: string;
+  assignee: string;
+  due: string;
+}
+
+function fieldsOf(card: Card): Fields {
+  return {
+    title: card.title,
+    description: card.description ?? "",
+    assignee: card.assignee ?? "",
+    due: card.due_date ?? "",
+  };
+}
+
 export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const [title, setTitle] = useState(card.title);
-  const [description, setDescription] = useState(card.description ?? "");
-  const [assignee, setAssignee] = useState(card.assignee ?? "");
-  const [due, setDue] = useState(card.due_date ?? "");
+  // The version the person is editing: a save is checked against it, not the newest one.
+  const [base, setBase] = useState<Card>(card);
+  const [form, setForm] = useState<Fields>(() => fieldsOf(card));
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [history, setHistory] = useState<HistoryEntry[] | null>(null);
   const [historyError, setHistoryError] = useState<string | null>(null);
   const conflicted = useRef(false);
+  const dirty = JSON.stringify(form) !== JSON.stringify(fieldsOf(base));
+  const set = (field: keyof Fields) => (value: string) => setForm((f) => ({ ...f, [field]: value }));
 
   useEffect(() => {
     const element = dialog.current;
     if (element && !element.open) element.showModal();
   }, []);
 
-  // After a conflict the board reloads: show the other person's version in the form.
+  // A newer version arrived (live, or reloaded after a conflict). Untouched forms follow
+  // it; a form with the person's edits is kept, and its save will meet the version check.
   useEffect(() => {
-    if (!conflicted.current) return;
-    conflicted.current = false;
-    setTitle(card.title);
-    setDescription(card.description ?? "");
-    setAssignee(card.assignee ?? "");
-    setDue(card.due_date ?? "");
+    if (card.version === base.version) return;
+    if (!dirty || conflicted.current) {
+      if (!conflicted.current) setInfo("Someone else just changed this card; the form shows their version.");
+      conflicted.current = false;
+      setBase(card);
+      setForm(fieldsOf(card));
+    }
   }, [card]);
 
   useEffect(() => {
@@ -56,12 +75,17 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
     setInfo(null);
     setBusy(true);
     try {
-      const saved = await editCard(card, {
-        title: title.trim(),
-        description: description.trim(),
-        assignee: assignee.trim() || null,
-        due_date: due || null,
-      });
+      const saved = await editCard(
+        { ...card, version: base.version },
+        {
+          title: form.title.trim(),
+          description: form.description.trim(),
+          assignee: form.assignee.trim() || null,
+          due_date: form.due || null,
+        },
+      );
+      setBase(saved);
+      setForm(fieldsOf(saved));
       onSaved(saved);
       setInfo("Saved.");
     } catch (reason) {
@@ -70,7 +94,12 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
           "Someone else changed this card while you were editing it, so your change was not saved. " +
             "The card now shows their version: check it and make your change again.",
         );
-        conflicted.current = true;
+        if (card.version !== base.version) {
+          setBase(card);
+          setForm(fieldsOf(card));
+        } else {
+          conflicted.current = true;
+        }
         onConflict();
       } else {
         setError(`Could not save: ${errorText(reason)}`);
@@ -96,20 +125,20 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
       <form onSubmit={save} className="card-form">
         <label>
           Title
-          <input value={title} onChange={(e) => setTitle(e.target.value)} required />
+          <input value={form.title} onChange={(e) => set("title")(e.target.value)} required />
         </label>
         <label>
           Description
-          <textarea value={description} onChange={(e) => setDescription(e.target.value)} rows={3} />
+          <textarea value={form.description} onChange={(e) => set("description")(e.target.value)} rows={3} />
         </label>
         <div className="form-row">
           <label>
             Assignee
-            <input value={assignee} onChange={(e) => setAssignee(e.target.value)} />
+            <input value={form.assignee} onChange={(e) => set("assignee")(e.target.value)} />
           </label>
           <label>
             Due date
-            <input type="date" value={due} onChange={(e) => setDue(e.target.value)} />
+            <input type="date" value={form.due} onChange={(e) => set("due")(e.target.value)} />
           </label>
           <label>
             Column
