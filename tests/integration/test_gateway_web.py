@@ -139,3 +139,20 @@ def test_openapi_documents_the_v1_api(settings: Settings) -> None:
         "/api/v1/config",
     ):
         assert path in paths, path
+
+
+def test_web_bundle_is_sent_compressed_to_browsers_that_accept_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "index.html").write_text("<!doctype html><title>vori</title>")
+    bundle = "export const words = [" + ",".join(f"'w{i}'" for i in range(5000)) + "];"
+    (tmp_path / "assets" / "app-9z.js").write_text(bundle)
+    client = TestClient(create_app(settings_for_gateway(settings, web_dir=tmp_path)))
+
+    compressed = client.get("/assets/app-9z.js", headers={"Accept-Encoding": "gzip"})
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert compressed.text == bundle  # the client decompresses transparently
+    plain = client.get("/assets/app-9z.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.text == bundle
