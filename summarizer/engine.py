@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from summarizer.dates import resolve_due
+from summarizer.dates import find_due, resolve_due
 from summarizer.digest import Digest, digest
-from summarizer.facts import MeetingFacts, Utterance
+from summarizer.facts import MeetingFacts, Member, Utterance
 from summarizer.ledger import Ledger, Task
 from summarizer.llm_client import LlmUnavailableError
 from summarizer.llm_schema import LlmAnswer, LlmTask
@@ -28,6 +28,14 @@ from summarizer.rules import RulesExtractor, is_injection, sentences
 from vori.events import Evidence
 
 log = logging.getLogger(__name__)
+
+# What a line that creates a task sounds like (a liberal net; the rules' moments come first).
+ACTION_CUE = re.compile(
+    r"\b(?:i'll|i will|we'll|can you|could you|would you|please|need to|needs to|have to|"
+    r"has to|should|let's|will|going to|by (?:mon|tues|wednes|thurs|fri)day|action item)\b"
+    r"|게요|겠습니다|주세요|주실|해야|하기로|맡",
+    re.IGNORECASE,
+)
 
 Ask = Callable[[list[dict[str, str]]], LlmAnswer]
 
@@ -160,7 +168,7 @@ def apply_answer(
         shown = [u for u in shown if not is_injection(u.text)]
         if not shown:
             continue  # no evidence the model was shown, or only an injection line
-        if _apply_one(proposed, shown, facts, people, ledger, rules_ledger):
+        if _apply_one(proposed, shown, chunk.candidates, facts, people, ledger, rules_ledger):
             applied += 1
     return applied
 
@@ -168,17 +176,22 @@ def apply_answer(
 def _apply_one(
     proposed: LlmTask,
     shown: list[Utterance],
+    candidates: frozenset[str],
     facts: MeetingFacts,
     people: People,
     ledger: Ledger,
     rules_ledger: Ledger,
 ) -> bool:
     member = people.by_name(proposed.owner)
+    if member is not None and not _owner_grounded(member, shown, people):
+        member = None  # an owner must speak or be named in the lines the model cited
     owner = (member.user_id, member.name) if member else None
     due = _due(proposed.due, facts.date)
+    if due is not None and not _due_grounded(due, proposed.due or "", shown, facts):
+        due = None
     evidence = Evidence(segment_id=shown[0].segment_id, quote=shown[0].text[:300], at=shown[0].at)
     known = ledger.get(proposed.task_key) if proposed.task_key else None
-    if known is None and proposed.task_key is None:
+    if known is None:
         known = ledger.match(proposed.title, [u.segment_id for u in shown])
     if proposed.status == "cancelled":
         if known is None or not _says_cancel(shown, facts):
@@ -188,6 +201,8 @@ def _apply_one(
     if known is not None:
         ledger.update(known, assignee=owner, due=due, status="open", evidence=evidence)
         return True
+    if not any(u.segment_id in candidates or ACTION_CUE.search(u.text) for u in shown):
+        return False  # a new task must come from a moment that sounds like one
     same = rules_ledger.match(proposed.title, [u.segment_id for u in shown])
     task = ledger.add(proposed.title, assignee=owner, due=due, evidence=evidence)
     if same is not None and same.key not in ledger.tasks:
@@ -197,6 +212,26 @@ def _apply_one(
         ledger.tasks[task.key] = task
         ledger.focus(task)
     return True
+
+
+def _owner_grounded(member: Member, shown: list[Utterance], people: People) -> bool:
+    for utterance in shown:
+        if people.speaker(utterance.speaker, utterance.participant_id) == member:
+            return True
+        if any(found == member for _start, _end, found in people.find_in(utterance.text)):
+            return True
+    return False
+
+
+def _due_grounded(due: date, spoken: str, shown: list[Utterance], facts: MeetingFacts) -> bool:
+    for utterance in shown:
+        if spoken and spoken.casefold() in utterance.text.casefold():
+            return True
+        for sentence in sentences(utterance.text):
+            found = find_due(sentence, facts.date, facts.language)
+            if found is not None and found.due == due:
+                return True
+    return False
 
 
 def _says_cancel(shown: list[Utterance], facts: MeetingFacts) -> bool:

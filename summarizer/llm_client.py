@@ -80,7 +80,7 @@ class LlmClient:
             messages=messages,
             response_format=self.response_format(),
             temperature=0,
-            max_tokens=700,
+            max_tokens=900,
         )
         content = completion.choices[0].message.content if completion.choices else None
         if not content:

@@ -76,8 +76,16 @@ def test_valid_answer_becomes_tasks_with_members_dates_and_evidence(
                 },
                 {
                     "task_key": None,
-                    "title": "Order pizza",
+                    "title": "Review the alerting rules",
                     "owner": "Mallory",
+                    "due": "Thursday",
+                    "status": "open",
+                    "lines": [_line(request, "Lena will review")],
+                },
+                {
+                    "task_key": None,
+                    "title": "Order pizza",
+                    "owner": "Tom Becker",
                     "due": "null",
                     "status": "open",
                     "lines": [_line(request, "Works for me")],
@@ -104,7 +112,9 @@ def test_valid_answer_becomes_tasks_with_members_dates_and_evidence(
     assert final.source == "llm"
     assert final.decisions == ["Upgrade moves to next Tuesday"]
     items = {i.title: i for i in final.action_items}
-    assert set(items) == {"Write the rollback runbook", "Order pizza"}, "no evidence, no task"
+    assert set(items) == {"Write the rollback runbook", "Review the alerting rules"}, (
+        "no task without evidence, nor from a line that is not a task moment"
+    )
     runbook = items["Write the rollback runbook"]
     assert (runbook.assignee, runbook.assignee_id, runbook.due_date) == (
         "Priya Shah",
@@ -112,7 +122,9 @@ def test_valid_answer_becomes_tasks_with_members_dates_and_evidence(
         "2025-06-04",
     )
     assert runbook.evidence[0].segment_id == meeting.utterances[4].segment_id
-    assert items["Order pizza"].assignee is None, "owners are restricted to members"
+    alerting = items["Review the alerting rules"]
+    assert alerting.assignee is None, "owners are restricted to members"
+    assert alerting.due_date == "2025-06-05"
     [request] = server.requests
     assert request["response_format"]["type"] == "json_schema"  # type: ignore[index]
     assert request["model"] == "test-model"

@@ -102,3 +102,16 @@ def test_at_most_max_items_changes_are_taken_from_one_answer() -> None:
         FACTS, LINES[:1], Ledger("m1"), {"s1"}
     )
     assert len(outcome.ledger.tasks) == 3
+
+
+def test_owner_and_due_must_be_grounded_in_the_cited_lines() -> None:
+    facts = MeetingFacts(
+        "m1", "en", date(2025, 3, 12), "UTC", (*FACTS.members, Member("c", "Carol Diaz"))
+    )
+    answer = _answer(
+        {"title": "Update the pricing page", "owner": "Carol Diaz", "due": "Monday", "lines": [1]}
+    )
+    outcome = Summarizer(lambda _m: answer).summarize(facts, LINES[:1], Ledger("m1"), {"s1"})
+    [task] = outcome.ledger.tasks.values()
+    assert task.assignee is None, "Carol neither speaks nor is named in the cited line"
+    assert task.due is None, "Monday is not what the line says"
