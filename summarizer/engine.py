@@ -29,6 +29,8 @@ from vori.events import Evidence
 
 log = logging.getLogger(__name__)
 
+FIRST_PERSON = re.compile(r"\b(?:i'll|i will|i can|i'm going to|let me)\b|제가|내가", re.I)
+
 # What a line that creates a task sounds like (a liberal net; the rules' moments come first).
 ACTION_CUE = re.compile(
     r"\b(?:i'll|i will|we'll|can you|could you|would you|please|need to|needs to|have to|"
@@ -204,6 +206,10 @@ def _apply_one(
     if not any(u.segment_id in candidates or ACTION_CUE.search(u.text) for u in shown):
         return False  # a new task must come from a moment that sounds like one
     same = rules_ledger.match(proposed.title, [u.segment_id for u in shown])
+    if same is not None:
+        # The rules read the same moment: let them fill what the model left out.
+        owner = owner or ((same.assignee_id or "", same.assignee) if same.assignee else None)
+        due = due or same.due
     task = ledger.add(proposed.title, assignee=owner, due=due, evidence=evidence)
     if same is not None and same.key not in ledger.tasks:
         # Same moment as the rules found: take the rules' key, so paths and replays agree.
@@ -215,10 +221,13 @@ def _apply_one(
 
 
 def _owner_grounded(member: Member, shown: list[Utterance], people: People) -> bool:
+    """Named in a cited line, or its speaker where no one else is named or they say "I"."""
     for utterance in shown:
-        if people.speaker(utterance.speaker, utterance.participant_id) == member:
+        named = {found for _start, _end, found in people.find_in(utterance.text)}
+        if member in named:
             return True
-        if any(found == member for _start, _end, found in people.find_in(utterance.text)):
+        speaker = people.speaker(utterance.speaker, utterance.participant_id)
+        if speaker == member and (not named - {member} or FIRST_PERSON.search(utterance.text)):
             return True
     return False
 
