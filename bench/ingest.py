@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing
 import os
 import platform
@@ -319,6 +320,10 @@ def run_once(
                         break
                 time.sleep(0.5)
             window = cpu_now[0] - cpu_window[0] if cpu_window is not None else float("nan")
+            if not window >= min(2.0, seconds / 2):
+                # The clients were done before the server had opened every stream: the
+                # window is too short to say anything about the server.
+                window = float("nan")
             cpu_pct = 100 * (cpu_now[1] - cpu_window[1]) / window if cpu_window else float("nan")
             busy_pct = _busy_pct(machine, psutil.cpu_times())
             load = os.getloadavg()[0]
@@ -575,15 +580,21 @@ def main() -> None:
 
 
 def _median_of(runs: list[RunResult]) -> RunResult:
-    fields = asdict(runs[0])
-    return RunResult(
-        **{
-            key: statistics.median(getattr(r, key) for r in runs)
-            if isinstance(value, float)
-            else (max(getattr(r, key) for r in runs) if key == "failed_clients" else value)
-            for key, value in fields.items()
-        }
-    )
+    merged: dict[str, Any] = {}
+    for key, value in asdict(runs[0]).items():
+        if isinstance(value, float):
+            merged[key] = _median([getattr(r, key) for r in runs])
+        elif key == "failed_clients":
+            merged[key] = max(r.failed_clients for r in runs)
+        else:
+            merged[key] = value
+    return RunResult(**merged)
+
+
+def _median(values: list[float]) -> float:
+    """The median of the values that were measured (NaN where none was)."""
+    known = [v for v in values if not math.isnan(v)]
+    return statistics.median(known) if known else float("nan")
 
 
 def _print_table(
