@@ -57,13 +57,15 @@ def test_client_ahead_of_the_durable_position_is_refused() -> None:
 
 def test_in_flight_audio_fills_and_deliveries_free_it() -> None:
     book = ledger(max_inflight=1280)
-    chunks = [book.accept(FRAME), book.accept(FRAME)]
+    first, second = book.accept(FRAME), book.accept(FRAME)
+    assert first is not None
+    assert second is not None
     assert book.full
-    book.delivered(chunks[0], 0, 10)  # type: ignore[arg-type]
+    book.delivered(first, 0, 10)
     assert not book.full
     assert book.durable == DurableMark(320, 1, 0, 10)
     assert not book.settled
-    book.delivered(chunks[1], 0, 11)  # type: ignore[arg-type]
+    book.delivered(second, 0, 11)
     assert book.settled
     assert book.inflight_bytes == 0
 
@@ -104,8 +106,8 @@ def test_unsaved_mark_is_reported_until_saved() -> None:
 CHUNK = 3200  # 100 ms
 
 
-def coalescing(**kw: float) -> StreamLedger:
-    return ledger(chunk_bytes=CHUNK, max_hold=0.1, **kw)
+def coalescing(max_inflight: int = 10_000) -> StreamLedger:
+    return ledger(chunk_bytes=CHUNK, max_hold=0.1, max_inflight=max_inflight)
 
 
 def frames_of(pcm: bytes, size: int) -> list[bytes]:
