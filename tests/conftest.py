@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.ports import free_port
+from tests.helpers.speech_data import find_speech_dir
 from vori.settings import Settings, load_settings
 
-SPEECH_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
+SPEECH_DIR = find_speech_dir()
 NEEDS_ENGINES = ("integration", "e2e", "reliability", "security")
 
 
@@ -96,8 +97,8 @@ def unique() -> str:
 
 @pytest.fixture(scope="session")
 def speech_dir() -> Path:
-    if not SPEECH_DIR.is_dir():
-        pytest.skip(f"shared speech data not found at {SPEECH_DIR}")
+    if SPEECH_DIR is None:
+        pytest.skip("shared speech data not found (../shared/data/speech or VORI_SPEECH_DIR)")
     return SPEECH_DIR
 
 

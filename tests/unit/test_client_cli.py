@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from tests.helpers.speech_data import find_speech_dir
 from vori.cli.client import (
     ClientError,
     LiveView,
@@ -22,7 +23,7 @@ from vori.cli.client import (
 )
 from vori.settings import load_settings
 
-SPEECH = Path(__file__).resolve().parents[3] / "shared" / "data" / "speech"
+SPEECH = find_speech_dir() or Path("/nonexistent")
 
 
 def test_login_is_saved_private_and_the_last_one_is_the_default(tmp_path: Path) -> None:
