@@ -1,14 +1,18 @@
 """Transcriber benchmark: N real-time streams and M meetings through Kafka, vs offline.
 
     .venv/bin/python bench/transcriber.py [--streams 1 4 8 16] [--meetings 1 4 8]
-        [--seconds 45] [--device cpu|cuda] [--bootstrap HOST:PORT]
+        [--seconds 45] [--device cpu|cuda] [--bootstrap HOST:PORT] [--repeats R]
+        [--config NAME:KEY=VALUE,KEY=VALUE ...]
 
 Starts a local Kafka broker (unless --bootstrap), runs `vori transcriber` as a child
 process, produces `audio.frames` in real time from the shared recorded clips (directly,
 as stream_ingest writes them: the ingest service was being built in parallel), reads
 `transcript.segments`, and prints a table (and writes bench/results/transcriber.json):
 WER, end-of-speech -> final latency p50/p95, onset -> first partial, partial churn, CPU,
-RSS per stream, next to offline faster-whisper on the same audio with the same model.
+RSS per stream, next to offline faster-whisper on exactly the same audio with the same
+model (each stream's track; for a meeting, the mix of its four tracks). Several
+`--config`s (transcriber settings, e.g. `w2:DECODE_WORKERS=2,CPU_THREADS=1`) are measured
+side by side, interleaved, `--repeats` times each; the table shows medians.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -27,7 +33,6 @@ from pathlib import Path
 import jiwer
 import numpy as np
 import psutil
-import soundfile as sf
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -162,6 +167,7 @@ def produce_realtime(kafka: KafkaSettings, tracks: list[Track], t0: float) -> No
 @dataclass
 class Result:
     scenario: str
+    config: str
     streams: int
     audio_s: float
     wer: float
@@ -176,6 +182,7 @@ class Result:
     rss_mb: float
     rss_per_stream_mb: float
     finals_missing: int
+    load_avg: float  # the machine's 1-minute load average at the end of the run
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -202,8 +209,8 @@ def churn(segments: list[TranscriptSegment]) -> float:
 
 
 def measure(
-    name: str, tracks: list[Track], env: dict[str, str], kafka: KafkaSettings, offline: dict
-) -> Result:
+    name: str, config: str, tracks: list[Track], env: dict[str, str], kafka: KafkaSettings
+) -> tuple[Result, list[str]]:
     group = env["VORI_TRANSCRIBER__GROUP_ID"] = f"bench-{time.monotonic_ns()}"
     start_group_at_end(kafka, group)
     reader = SegmentReader(kafka)
@@ -253,12 +260,13 @@ def measure(
             first = [at for at, s in mine if s.start_sample <= start + 8000 <= s.end_sample + 8000]
             if first:
                 partial_lat.append(min(first) - (t0 + start / SAMPLE_RATE))
-    return Result(
+    result = Result(
         scenario=name,
+        config=config,
         streams=len(tracks),
         audio_s=round(audio_s, 1),
         wer=round(jiwer.wer([normalise(r) for r in refs], [normalise(h) for h in hyps]), 4),
-        offline_wer=offline["wer"],
+        offline_wer=float("nan"),
         final_p50_s=round(percentile(final_lat, 50), 2),
         final_p95_s=round(percentile(final_lat, 95), 2),
         partial_p50_s=round(percentile(partial_lat, 50), 2),
@@ -269,31 +277,70 @@ def measure(
         rss_mb=round(rss_peak / 2**20),
         rss_per_stream_mb=round((rss_peak - rss_idle) / 2**20 / len(tracks), 1),
         finals_missing=missing,
+        load_avg=round(os.getloadavg()[0], 1),
     )
+    return result, refs
 
 
-def offline_baseline(pool: list[Clip], device: str, compute_type: str, data_dir: Path) -> dict:
-    """faster-whisper transcribe() on the same clips (one file, 1 s pauses), same model."""
-    rng = np.random.default_rng(1)
-    parts = []
-    for clip in pool:
-        parts += [clip.samples(), noise(SAMPLE_RATE, rng)]
-    audio = np.concatenate(parts)
-    path = Path(tempfile.gettempdir()) / "vori-bench-offline.wav"
-    sf.write(path, audio, SAMPLE_RATE)
-    model = WhisperModel(
-        resolve_model("tiny.en", data_dir / "models"), device=device, compute_type=compute_type
-    )
-    started = time.perf_counter()
-    segments, _ = model.transcribe(str(path), language="en", beam_size=5)
-    text = " ".join(s.text for s in segments)
-    seconds = time.perf_counter() - started
-    reference = " ".join(c.text for c in pool)
-    return {
-        "wer": round(jiwer.wer(normalise(reference), normalise(text)), 4),
-        "rtf": round(seconds / (len(audio) / SAMPLE_RATE), 3),
-        "audio_s": round(len(audio) / SAMPLE_RATE, 1),
-    }
+class Offline:
+    """faster-whisper `transcribe()` (beam 5, the same model) on exactly the streamed audio."""
+
+    def __init__(self, device: str, compute_type: str, data_dir: Path) -> None:
+        self.model = WhisperModel(
+            resolve_model("tiny.en", data_dir / "models"), device=device, compute_type=compute_type
+        )
+        self.cache: dict[tuple[str, ...], str] = {}
+        self.seconds = 0.0
+        self.audio_s = 0.0
+
+    def text(self, key: tuple[str, ...], samples: np.ndarray) -> str:
+        if key not in self.cache:
+            started = time.perf_counter()
+            segments, _ = self.model.transcribe(
+                samples.astype(np.float32) / 32768, language="en", beam_size=5
+            )
+            self.cache[key] = " ".join(s.text for s in segments)
+            self.seconds += time.perf_counter() - started
+            self.audio_s += len(samples) / SAMPLE_RATE
+        return self.cache[key]
+
+    def wer(self, name: str, tracks: list[Track], refs: list[str]) -> float:
+        """Offline WER of a scenario: per stream, or per meeting on the mix of its tracks."""
+        if name == "meetings":
+            hyps, meeting_refs = [], []
+            for meeting in dict.fromkeys(t.meeting for t in tracks):
+                mine = [t for t in tracks if t.meeting == meeting]
+                mix = np.sum([t.samples.astype(np.int32) for t in mine], axis=0)
+                spans = sorted((s for t in mine for s in t.spans), key=lambda s: s[1])
+                key = tuple(c for c, _, _ in spans)
+                hyps.append(self.text(key, np.clip(mix, -32768, 32767).astype(np.int16)))
+                meeting_refs.append(" ".join(BY_ID[c].text for c in key))
+            refs = meeting_refs
+        else:
+            hyps = [self.text(tuple(c for c, _, _ in t.spans), t.samples) for t in tracks]
+        return round(jiwer.wer([normalise(r) for r in refs], [normalise(h) for h in hyps]), 4)
+
+
+BY_ID = {c.id: c for c in english_clips()}
+
+
+def median_result(runs: list[Result]) -> Result:
+    """Field-wise median of repeated runs of one scenario and config."""
+    first = runs[0]
+    values = {}
+    for key, value in asdict(first).items():
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            values[key] = round(statistics.median(getattr(r, key) for r in runs), 4)
+        else:
+            values[key] = value
+    return Result(**values)
+
+
+def parse_config(text: str) -> tuple[str, dict[str, str]]:
+    """`w2:DECODE_WORKERS=2` -> ("w2", {"VORI_TRANSCRIBER__DECODE_WORKERS": "2"})."""
+    label, _, body = text.partition(":")
+    pairs = [p.split("=", 1) for p in body.split(",") if p]
+    return label, {f"VORI_TRANSCRIBER__{k.upper()}": v for k, v in pairs}
 
 
 def main() -> None:
@@ -303,6 +350,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=45.0)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--bootstrap", default=None, help="use this Kafka instead of starting one")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--config",
+        nargs="*",
+        default=[],
+        help="NAME:KEY=VALUE,... transcriber settings (VORI_TRANSCRIBER__KEY) per config",
+    )
     args = parser.parse_args()
     compute_type = "int8" if args.device == "cpu" else "float16"
 
@@ -336,55 +390,67 @@ def main() -> None:
         "VORI_LOG_LEVEL": "WARNING",
     }
     pool = english_clips()
+    configs = [parse_config(c) for c in args.config] or [("default", {})]
+    scenarios: list[tuple[str, list[Track]]] = [
+        ("streams", continuous_tracks(n, args.seconds, pool)) for n in args.streams
+    ] + [("meetings", meeting_tracks(m, args.seconds, pool)) for m in args.meetings]
+    offline = Offline(args.device, compute_type, settings.data_dir)
     results: list[Result] = []
+    all_runs: list[Result] = []
     try:
-        offline = offline_baseline(pool[:30], args.device, compute_type, settings.data_dir)
-        print(
-            f"offline faster-whisper tiny.en: WER {offline['wer']} RTF {offline['rtf']}", flush=True
-        )
-        for n in args.streams:
-            results.append(
-                measure(
-                    "streams",
-                    continuous_tracks(n, args.seconds, pool),
-                    env,
-                    settings.kafka,
-                    offline,
-                )
-            )
-            print(asdict(results[-1]), flush=True)
-        for m in args.meetings:
-            results.append(
-                measure(
-                    "meetings", meeting_tracks(m, args.seconds, pool), env, settings.kafka, offline
-                )
-            )
-            print(asdict(results[-1]), flush=True)
+        for name, tracks in scenarios:
+            offline_wer = float("nan")
+            for label, overrides in configs:
+                runs = []
+                for _ in range(args.repeats):
+                    for track in tracks:  # fresh stream ids: every run starts from nothing
+                        suffix = time.monotonic_ns()
+                        track.meeting = f"{track.meeting.split('~')[0]}~{suffix}"
+                        track.stream = f"{track.meeting}:{track.participant}:mic"
+                    result, refs = measure(
+                        name, label, tracks, {**env, **overrides}, settings.kafka
+                    )
+                    if offline_wer != offline_wer:  # NaN: not yet computed for this scenario
+                        offline_wer = offline.wer(name, tracks, refs)
+                    result.offline_wer = offline_wer
+                    runs.append(result)
+                    all_runs.append(result)
+                    print(asdict(result), flush=True)
+                results.append(median_result(runs))
     finally:
         if broker is not None:
             broker.stop()
     header = (
-        "| scenario | streams | WER (offline) | final p50/p95 s | first partial p50/p95 s "
-        "| churn | CPU cores | CPU s per audio s | RSS MB (per stream) | missing |"
+        "| scenario | config | streams | WER (offline, same audio) | final p50/p95 s "
+        "| first partial p50/p95 s | churn | CPU cores | CPU s per audio s "
+        "| RSS MB (per stream) | missing | load avg |"
     )
-    print("\n" + header + "\n|" + "---|" * 10)
+    print(f"\n{args.repeats} run(s) each, medians\n" + header + "\n|" + "---|" * 12)
     for r in results:
         print(
-            f"| {r.scenario} | {r.streams} | {r.wer:.3f} ({r.offline_wer:.3f}) | "
+            f"| {r.scenario} | {r.config} | {r.streams} | {r.wer:.3f} ({r.offline_wer:.3f}) | "
             f"{r.final_p50_s}/{r.final_p95_s} | {r.partial_p50_s}/{r.partial_p95_s} | {r.churn} | "
             f"{r.cpu_cores} | {r.cpu_s_per_audio_s} | {r.rss_mb} ({r.rss_per_stream_mb}) | "
-            f"{r.finals_missing} |"
+            f"{r.finals_missing} | {r.load_avg} |"
         )
-    for scenario in ("streams", "meetings"):
-        ok = [r.streams for r in results if r.scenario == scenario and r.final_p95_s < 3.0]
-        print(f"largest {scenario} load with final p95 < 3 s: {max(ok) if ok else 'none'} streams")
+    for label, _ in configs:
+        for scenario in ("streams", "meetings"):
+            ok = [
+                r.streams
+                for r in results
+                if r.scenario == scenario and r.config == label and r.final_p95_s < 3.0
+            ]
+            print(f"{label}: largest {scenario} load with final p95 < 3 s: {max(ok, default=0)}")
     out = REPO / "bench" / "results" / f"transcriber-{args.device}.json"
+    if len(configs) > 1:
+        out = out.with_name(f"transcriber-{args.device}-configs.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
             {
-                "offline": offline,
-                "runs": [asdict(r) for r in results],
+                "offline": {"rtf": round(offline.seconds / max(offline.audio_s, 1e-9), 3)},
+                "medians": [asdict(r) for r in results],
+                "runs": [asdict(r) for r in all_runs],
                 "device": args.device,
                 "at": datetime.now(UTC).isoformat(),
             },

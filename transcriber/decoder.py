@@ -6,11 +6,17 @@ on them; measured on the shared English clips, the utterance plus 8 s keeps the 
 the padded window at about 2.4 times less compute, provided generation is bounded by the
 audio's duration (a trimmed window without the bound loops). `encoder_margin_s=None`
 keeps the padded 30 s window.
+
+Finals must be identical whenever an utterance is decoded again (a replay after a crash,
+a rebalance), so they are decoded deterministically: beam search at temperature 0. A
+temperature above 0 samples with CTranslate2's random generator, which is seeded once
+per decode thread, not per call (`set_random_seed` does not reach a running thread:
+measured, four calls with the same seed gave four texts), so sampled text cannot be
+replayed; presets that ask for it lose the identical-replay guarantee.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
@@ -29,18 +35,25 @@ log = logging.getLogger(__name__)
 
 HOP = 160  # samples per mel frame
 FULL_WINDOW_FRAMES = 3000
-# ctranslate2's random generator is process-wide: seeding and sampling happen under this lock.
-_SEED_LOCK = threading.Lock()
 
 
 class _WindowedWhisperModel(WhisperModel):  # type: ignore[misc]
-    """WhisperModel whose encoder sees `window_frames` mel frames instead of 3000."""
+    """WhisperModel whose encoder sees the calling thread's `window_frames` mel frames."""
 
-    window_frames: int | None = None
+    _window = threading.local()
+
+    @property
+    def window_frames(self) -> int | None:
+        return getattr(self._window, "frames", None)
+
+    @window_frames.setter
+    def window_frames(self, frames: int | None) -> None:
+        self._window.frames = frames
 
     def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
-        if self.window_frames is not None and features.shape[-1] > self.window_frames:
-            features = np.ascontiguousarray(features[..., : self.window_frames])
+        window = self.window_frames
+        if window is not None and features.shape[-1] > window:
+            features = np.ascontiguousarray(features[..., :window])
         return super().encode(features)
 
 
@@ -53,7 +66,6 @@ class DecodeRequest:
     preset: DecodingPreset
     prompt: str | None = None
     prefix: str | None = None
-    seed_key: str = ""
     full_window: bool = False  # the padded 30 s window, whatever the margin setting
 
 
@@ -73,7 +85,7 @@ class Decoded:
 
 
 class WhisperDecoder:
-    """One loaded faster-whisper model; `decode` is called from one thread at a time."""
+    """One loaded faster-whisper model; `decode` may run in up to `workers` threads at once."""
 
     def __init__(
         self,
@@ -83,16 +95,20 @@ class WhisperDecoder:
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int = 2,
+        workers: int = 1,
         encoder_margin_s: float | None = 8.0,
+        partial_margin_s: float | None = None,
     ) -> None:
         self.name = name
         self.encoder_margin_s = encoder_margin_s
+        self.partial_margin_s = encoder_margin_s if partial_margin_s is None else partial_margin_s
         started = time.perf_counter()
         self.model = _WindowedWhisperModel(
             model_path,
             device=device,
             compute_type=compute_type,
             cpu_threads=cpu_threads,
+            num_workers=workers,
             local_files_only=True,
         )
         log.info("loaded %s from %s in %.1f s", name, model_path, time.perf_counter() - started)
@@ -101,10 +117,10 @@ class WhisperDecoder:
     def multilingual(self) -> bool:
         return bool(self.model.model.is_multilingual)
 
-    def _window(self, samples: int) -> int | None:
-        if self.encoder_margin_s is None:
+    def _window(self, samples: int, margin_s: float | None) -> int | None:
+        if margin_s is None or self.encoder_margin_s is None:
             return None
-        frames = math.ceil(samples / HOP) + round(self.encoder_margin_s * SAMPLE_RATE / HOP)
+        frames = math.ceil(samples / HOP) + round(margin_s * SAMPLE_RATE / HOP)
         return min(FULL_WINDOW_FRAMES, frames + frames % 2)
 
     def decode(self, audio: FloatAudio, request: DecodeRequest) -> Decoded:
@@ -114,32 +130,29 @@ class WhisperDecoder:
         # Speech runs at most ~4 tokens a second; the bound stops loops on trimmed windows.
         max_new_tokens = min(200, int(16 + 10 * duration))
         started = time.perf_counter()
-        self.model.window_frames = None if request.full_window else self._window(len(audio))
+        margin = self.encoder_margin_s if request.final else self.partial_margin_s
+        self.model.window_frames = None if request.full_window else self._window(len(audio), margin)
         temperatures = list(preset.temperatures) if request.final else [0.0]
-        with _SEED_LOCK:
-            # Sampling fallbacks are seeded by the segment, so a replay decodes the same text.
-            seed = int.from_bytes(hashlib.sha256(request.seed_key.encode()).digest()[:4], "big")
-            ctranslate2.set_random_seed(seed)
-            segments, info = self.model.transcribe(
-                audio,
-                language=request.language if self.multilingual else "en",
-                beam_size=preset.beam_size if request.final else preset.partial_beam_size,
-                best_of=preset.best_of,
-                patience=preset.patience if request.final else 1.0,
-                temperature=temperatures,
-                compression_ratio_threshold=preset.compression_ratio_threshold,
-                log_prob_threshold=preset.log_prob_threshold,
-                no_speech_threshold=preset.no_speech_threshold,
-                condition_on_previous_text=False,
-                initial_prompt=request.prompt or None,
-                prefix=request.prefix or None,
-                without_timestamps=not request.final,
-                word_timestamps=request.final,
-                no_repeat_ngram_size=preset.no_repeat_ngram_size,
-                max_new_tokens=max_new_tokens,
-                vad_filter=False,
-            )
-            decoded = list(segments)
+        segments, info = self.model.transcribe(
+            audio,
+            language=request.language if self.multilingual else "en",
+            beam_size=preset.beam_size if request.final else preset.partial_beam_size,
+            best_of=preset.best_of,
+            patience=preset.patience if request.final else 1.0,
+            temperature=temperatures,
+            compression_ratio_threshold=preset.compression_ratio_threshold,
+            log_prob_threshold=preset.log_prob_threshold,
+            no_speech_threshold=preset.no_speech_threshold,
+            condition_on_previous_text=False,
+            initial_prompt=request.prompt or None,
+            prefix=request.prefix or None,
+            without_timestamps=not request.final,
+            word_timestamps=request.final,
+            no_repeat_ngram_size=preset.no_repeat_ngram_size,
+            max_new_tokens=max_new_tokens,
+            vad_filter=False,
+        )
+        decoded = list(segments)
         self.model.window_frames = None
         text = "".join(s.text for s in decoded).strip()
         tokens = sum(max(len(s.tokens), 1) for s in decoded)

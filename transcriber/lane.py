@@ -1,8 +1,10 @@
-"""One loaded model and the thread that decodes for it, fed by a DecodeScheduler.
+"""One loaded model and the threads that decode for it, fed by a DecodeScheduler.
 
-The consumer thread submits jobs and drains results; it never waits for a decode. The
-prompt context of a stream advances here, in decode order, so that final k+1 is always
-decoded with the text of final k whatever the consumer thread is doing.
+The consumer thread submits jobs and drains results; it never waits for a decode. With
+`decode_workers` > 1 several threads share the model (CTranslate2 runs one call per
+worker in parallel); the scheduler gives a stream one final at a time, so its finals
+come back in order. The prompt context of a stream advances here, in decode order, so
+that final k+1 is always decoded with the text of final k.
 """
 
 from __future__ import annotations
@@ -96,13 +98,18 @@ class ModelLane:
             base_interval_s=settings.partial_interval_s,
             max_age_s=settings.partial_max_age_s,
             budget=settings.partial_budget,
+            workers=settings.decode_workers,
         )
         self._cond = threading.Condition()
         self._stop = False
         self.ready = threading.Event()
         self.failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"decode-{name}", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, args=(i,), name=f"decode-{name}-{i}", daemon=True)
+            for i in range(settings.decode_workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     # -- called from the consumer thread -------------------------------------------------
 
@@ -150,15 +157,21 @@ class ModelLane:
     def stop(self) -> None:
         with self._cond:
             self._stop = True
-            self._cond.notify()
-        self._thread.join(30)
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(30)
 
     # -- the decode thread ---------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, index: int) -> None:
         try:
-            self._decoder = self._load()
-            self.ready.set()
+            if index == 0:
+                self._decoder = self._load()
+                self.ready.set()
+            else:
+                self.ready.wait()
+                if self._decoder is None:
+                    return  # the loading thread failed and reported it
             while True:
                 with self._cond:
                     picked = None
@@ -170,7 +183,13 @@ class ModelLane:
                     if self._stop:
                         return
                 assert picked is not None
-                self._decode(picked[1])
+                try:
+                    self._decode(picked[1])
+                finally:
+                    if isinstance(picked[1].job, FinalJob):
+                        with self._cond:
+                            self.scheduler.final_done(picked[0])
+                            self._cond.notify_all()
         except BaseException as exc:  # reported to the consumer thread, which re-raises
             log.exception("decode lane %s failed", self.name)
             self.failure = exc
@@ -219,7 +238,6 @@ class ModelLane:
                     language=decode_language(job.info.language),
                     preset=preset,
                     prompt=context if preset.condition_on_previous_text else None,
-                    seed_key=job.segment_id,
                 ),
             )
             if self._suspicious(decoded, preset) and self._decoder.encoder_margin_s is not None:
@@ -231,7 +249,6 @@ class ModelLane:
                         language=decode_language(job.info.language),
                         preset=preset,
                         prompt=context if preset.condition_on_previous_text else None,
-                        seed_key=job.segment_id,
                         full_window=True,
                     ),
                 )

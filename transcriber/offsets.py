@@ -39,7 +39,8 @@ def encode_checkpoints(
                 cp.segmenter.position,
                 cp.segmenter.open_start,
                 cp.context if limit is None else cp.context[len(cp.context) - limit :][:limit],
-                int(cp.ended),
+                2 if cp.expired else int(cp.ended),
+                cp.last_seen_ms,
             ]
             for stream_id, cp in sorted(checkpoints.items())
         }
@@ -63,10 +64,13 @@ def decode_checkpoints(metadata: str | None) -> dict[str, StreamCheckpoint]:
         raise ValueError(f"unreadable transcriber commit metadata: {exc}") from exc
     if raw.get("v") != METADATA_VERSION:
         raise ValueError(f"transcriber commit metadata version {raw.get('v')!r} is unknown")
-    return {
-        stream_id: StreamCheckpoint(Checkpoint(position, open_start), context, bool(ended))
-        for stream_id, (position, open_start, context, ended) in raw["s"].items()
-    }
+    out: dict[str, StreamCheckpoint] = {}
+    for stream_id, (position, open_start, context, ended, *rest) in raw["s"].items():
+        last_seen = rest[0] if rest else None
+        out[stream_id] = StreamCheckpoint(
+            Checkpoint(position, open_start), context, ended == 1, ended == 2, last_seen
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class _Message:
     offset: int
     stream_id: str | None  # None: dead-lettered, nothing to redo
     end_position: int
+    position: int
 
 
 class PartitionProgress:
@@ -83,20 +88,23 @@ class PartitionProgress:
         self.committed_offset = committed_offset
         self._pending: deque[_Message] = deque()
         self._per_stream: Counter[str] = Counter()
-        self._last_offset = committed_offset - 1
+        self.last_offset = committed_offset - 1
         # Until the messages that existed at assignment are read again, a checkpoint
         # restored from metadata may still be needed for one of them.
         self._caught_up = high_watermark <= committed_offset
 
-    def track(self, offset: int, stream_id: str | None, end_position: int) -> None:
-        """Remember a message read from the partition."""
-        self._pending.append(_Message(offset, stream_id, end_position))
+    def track(
+        self, offset: int, stream_id: str | None, end_position: int, position: int | None = None
+    ) -> None:
+        """Remember a message read from the partition (its samples: [position, end_position))."""
+        start = end_position if position is None else position
+        self._pending.append(_Message(offset, stream_id, end_position, start))
         if stream_id is not None:
             self._per_stream[stream_id] += 1
-        self._last_offset = offset
+        self.last_offset = offset
 
     def caught_up_to(self, high_watermark: int) -> None:
-        if self._last_offset >= high_watermark - 1:
+        if self.last_offset >= high_watermark - 1:
             self._caught_up = True
 
     @property
@@ -114,7 +122,7 @@ class PartitionProgress:
                 self._per_stream[message.stream_id] -= 1
                 if not self._per_stream[message.stream_id]:
                     del self._per_stream[message.stream_id]
-        return self._pending[0].offset if self._pending else self._last_offset + 1
+        return self._pending[0].offset if self._pending else self.last_offset + 1
 
     @staticmethod
     def _done(message: _Message, checkpoints: Mapping[str, StreamCheckpoint]) -> bool:
@@ -123,10 +131,14 @@ class PartitionProgress:
         checkpoint = checkpoints.get(message.stream_id)
         if checkpoint is None:
             return False
-        return checkpoint.ended or message.end_position <= checkpoint.segmenter.needed_from
+        if checkpoint.ended:
+            return True
+        if checkpoint.expired and message.position < checkpoint.segmenter.position:
+            return True  # finalised at expiry (a sub-frame rest was dropped, as on replay)
+        return message.end_position <= checkpoint.segmenter.needed_from
 
     def keeps(self, stream_id: str, checkpoint: StreamCheckpoint) -> bool:
         """Whether a stream's checkpoint must travel with the next commit."""
-        if not checkpoint.ended:
+        if not (checkpoint.ended or checkpoint.expired):
             return True
         return self.has_messages_of(stream_id) or not self._caught_up

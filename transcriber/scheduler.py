@@ -5,7 +5,9 @@ has at most one pending partial: a newer request replaces the older one, and a p
 whose audio is older than `max_age_s` is dropped, not decoded. Under load the cadence of
 partials stretches so that partials take at most `budget` of the decoder's time: with N
 streams speaking and a partial costing c seconds, each stream gets one every N*c/budget
-seconds (never more often than `base_interval_s`).
+seconds (never more often than `base_interval_s`). With several decode workers, a
+stream's finals still run one at a time and in order: a stream with a final in flight
+gets no other final until `final_done`.
 """
 
 from __future__ import annotations
@@ -39,10 +41,12 @@ class DecodeScheduler(Generic[J]):
     base_interval_s: float = 0.6
     max_age_s: float = 3.0
     budget: float = 0.6
+    workers: int = 1
     _finals: deque[tuple[str, J, float]] = field(default_factory=deque)
     _partials: dict[str, _Partial[J]] = field(default_factory=dict)
     _partial_cost_s: float = 0.0
     _speaking: set[str] = field(default_factory=set)
+    _in_flight: set[str] = field(default_factory=set)
     stats: SchedulerStats = field(default_factory=SchedulerStats)
 
     def submit_final(self, stream_id: str, job: J, audio_seconds: float) -> None:
@@ -70,10 +74,11 @@ class DecodeScheduler(Generic[J]):
         for stream_id in stream_ids:
             self._partials.pop(stream_id, None)
             self._speaking.discard(stream_id)
+            self._in_flight.discard(stream_id)
 
     def partial_interval(self) -> float:
         """Seconds of new audio between two partials of one stream, given the load."""
-        demand = len(self._speaking) * self._partial_cost_s / self.budget
+        demand = len(self._speaking) * self._partial_cost_s / (self.budget * self.workers)
         return max(self.base_interval_s, demand)
 
     def observe(self, kind: str, seconds: float) -> None:
@@ -89,9 +94,11 @@ class DecodeScheduler(Generic[J]):
 
     def next_job(self, now: float) -> tuple[str, J] | None:
         """The next job to decode: the oldest final, else the longest-waiting fresh partial."""
-        if self._finals:
-            stream_id, job, _ = self._finals.popleft()
-            return stream_id, job
+        for index, (stream_id, job, _) in enumerate(self._finals):
+            if stream_id not in self._in_flight:
+                del self._finals[index]
+                self._in_flight.add(stream_id)
+                return stream_id, job
         for stream_id in [
             s for s, p in self._partials.items() if now - p.audio_time > self.max_age_s
         ]:
@@ -101,6 +108,10 @@ class DecodeScheduler(Generic[J]):
             return None
         stream_id = min(self._partials, key=lambda s: self._partials[s].requested_at)
         return stream_id, self._partials.pop(stream_id).job
+
+    def final_done(self, stream_id: str) -> None:
+        """A final handed out by `next_job` is decoded: the stream's next one may go."""
+        self._in_flight.discard(stream_id)
 
     @property
     def pending_final_seconds(self) -> float:

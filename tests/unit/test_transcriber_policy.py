@@ -155,3 +155,29 @@ def test_ended_streams_leave_the_metadata_once_their_frames_are_behind_the_commi
     assert progress.commit_point({"a": ended}) == 1
     assert not progress.keeps("a", ended)
     assert progress.keeps("b", cp(0))
+
+
+def test_a_stream_never_has_two_finals_in_flight_but_others_go_ahead() -> None:
+    s: DecodeScheduler[str] = DecodeScheduler(workers=2)
+    s.submit_final("a", "a-1", 3.0)
+    s.submit_final("a", "a-2", 3.0)
+    s.submit_final("b", "b-1", 3.0)
+    assert s.next_job(0.0) == ("a", "a-1")
+    assert s.next_job(0.0) == ("b", "b-1")  # a-2 waits for a-1: finals of a stream stay in order
+    assert s.next_job(0.0) is None
+    s.final_done("a")
+    assert s.next_job(0.0) == ("a", "a-2")
+
+
+def test_expired_and_idle_checkpoints_round_trip_and_leave_the_metadata() -> None:
+    expired = StreamCheckpoint(Checkpoint(3360), "", expired=True, last_seen_ms=1_700_000_000_123)
+    checkpoints = {"m:a:mic": expired, "m:b:mic": cp(480)}
+    assert decode_checkpoints(encode_checkpoints(checkpoints)) == checkpoints
+    progress = PartitionProgress(committed_offset=0, high_watermark=0)
+    progress.track(0, "a", 1600, 0)
+    progress.track(1, "a", 3400, 1600)  # 40 samples past the frame edge were dropped at expiry
+    assert progress.commit_point({"a": expired}) == 2
+    assert not progress.keeps("a", expired)
+    # The stream speaks again: its new frames wait for a newer checkpoint.
+    progress.track(2, "a", 5000, 3400)
+    assert progress.commit_point({"a": expired}) == 2
