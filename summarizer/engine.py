@@ -2,8 +2,9 @@
 
 The rules run over the whole transcript (cheap, deterministic). The LLM sees only the new
 speech, the rules' candidate moments and the current task list, and its answer is
-contained: owners must be members, evidence must be a line it was shown, a cancellation
-must be said in that line, and at most `max_items` changes are taken from one answer.
+contained: a new task must cite a candidate moment it was shown, an owner must be a member
+who speaks or is named there, a date must be the one said there, a cancellation must be
+said in the cited line, and at most `max_items` changes are taken from one answer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal
 from summarizer.dates import find_due, resolve_due
 from summarizer.digest import Digest, digest
 from summarizer.facts import MeetingFacts, Member, Utterance
-from summarizer.ledger import Ledger, Task
+from summarizer.ledger import Ledger, Task, content_words
 from summarizer.llm_client import LlmUnavailableError
 from summarizer.llm_schema import LlmAnswer, LlmTask
 from summarizer.people import People
@@ -31,13 +32,6 @@ log = logging.getLogger(__name__)
 
 FIRST_PERSON = re.compile(r"\b(?:i'll|i will|i can|i'm going to|let me)\b|제가|내가", re.I)
 
-# What a line that creates a task sounds like (a liberal net; the rules' moments come first).
-ACTION_CUE = re.compile(
-    r"\b(?:i'll|i will|we'll|can you|could you|would you|please|need to|needs to|have to|"
-    r"has to|should|let's|will|going to|by (?:mon|tues|wednes|thurs|fri)day|action item)\b"
-    r"|게요|겠습니다|주세요|주실|해야|하기로|맡",
-    re.IGNORECASE,
-)
 
 Ask = Callable[[list[dict[str, str]]], LlmAnswer]
 
@@ -184,6 +178,17 @@ def _apply_one(
     ledger: Ledger,
     rules_ledger: Ledger,
 ) -> bool:
+    known = ledger.get(proposed.task_key) if proposed.task_key else None
+    if known is None:
+        known = ledger.match(proposed.title, [u.segment_id for u in shown])
+    if known is None and proposed.status == "open":
+        # A new task must come from a moment the rules flagged (commitment, request,
+        # assignment) and say what was said there: measured, a 1.5B model otherwise turns
+        # topics into "tasks" and pins them on any line nearby.
+        words = content_words(proposed.title)
+        shown = [u for u in shown if u.segment_id in candidates and words & content_words(u.text)]
+        if not shown:
+            return False
     member = people.by_name(proposed.owner)
     if member is not None and not _owner_grounded(member, shown, people):
         member = None  # an owner must speak or be named in the lines the model cited
@@ -192,9 +197,6 @@ def _apply_one(
     if due is not None and not _due_grounded(due, proposed.due or "", shown, facts):
         due = None
     evidence = Evidence(segment_id=shown[0].segment_id, quote=shown[0].text[:300], at=shown[0].at)
-    known = ledger.get(proposed.task_key) if proposed.task_key else None
-    if known is None:
-        known = ledger.match(proposed.title, [u.segment_id for u in shown])
     if proposed.status == "cancelled":
         if known is None or not _says_cancel(shown, facts):
             return False  # only the meeting, in the lines shown, can drop a task
@@ -203,8 +205,6 @@ def _apply_one(
     if known is not None:
         ledger.update(known, assignee=owner, due=due, status="open", evidence=evidence)
         return True
-    if not any(u.segment_id in candidates or ACTION_CUE.search(u.text) for u in shown):
-        return False  # a new task must come from a moment that sounds like one
     same = rules_ledger.match(proposed.title, [u.segment_id for u in shown])
     if same is not None:
         # The rules read the same moment: let them fill what the model left out.

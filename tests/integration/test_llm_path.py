@@ -27,8 +27,16 @@ from vori.settings import Settings
 
 
 def _llm(settings: Settings, server: ChatServer, **summarizer: object) -> Settings:
+    # Only the final summary unless a test asks for rolling ones: request counts are exact.
     config = settings.summarizer.model_copy(
-        update={"llm": "auto", "model": "test-model", "timeout_s": 5.0, **summarizer}
+        update={
+            "llm": "auto",
+            "model": "test-model",
+            "timeout_s": 5.0,
+            "refresh_words": 100_000,
+            "refresh_interval_s": 3600.0,
+            **summarizer,
+        }
     )
     return settings.model_copy(update={"summarizer": config, "openai_base_url": server.base_url})
 

@@ -24,7 +24,9 @@ from vori.settings import Settings
 
 
 def _rules(settings: Settings, **summarizer: object) -> Settings:
-    config = settings.summarizer.model_copy(update={"llm": "off", **summarizer})
+    # Only final summaries unless a test asks for rolling ones, so counts are exact.
+    quiet = {"refresh_words": 100_000, "refresh_interval_s": 3600.0}
+    config = settings.summarizer.model_copy(update={"llm": "off", **quiet, **summarizer})
     return settings.model_copy(update={"summarizer": config})
 
 
