@@ -8,6 +8,8 @@ removed at the end. Tests under tests/integration, e2e, reliability and security
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +24,22 @@ SPEECH_DIR = find_speech_dir()
 NEEDS_ENGINES = ("integration", "e2e", "reliability", "security")
 
 
+# Fast feedback first, browsers last: Playwright's sync API keeps an event loop running in
+# the main thread for as long as its browser fixtures live, which would break later tests
+# that call asyncio.run().
+RUN_ORDER = ("unit", "integration", "security", "reliability", "e2e")
+
+
+def _run_rank(item: pytest.Item) -> int:
+    parts = Path(str(item.fspath)).parts
+    for rank, folder in enumerate(RUN_ORDER):
+        if folder in parts:
+            return rank
+    return len(RUN_ORDER)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_run_rank)  # stable: the order within a folder stays as collected
     for item in items:
         parts = Path(str(item.fspath)).parts
         for marker in NEEDS_ENGINES:
@@ -33,8 +50,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def engines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("engines")
+def engines_dir() -> Iterator[Path]:
+    """Data of the session's Kafka and PostgreSQL, outside pytest's rotating temp folders.
+
+    pytest keeps only the newest three `pytest-N` folders and deletes older ones when a
+    session starts: a concurrent pytest run must never delete a running server's files.
+    """
+    path = Path(tempfile.mkdtemp(prefix="vori-test-engines-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,9 @@ SERVICES: dict[str, Service] = {
             "gateway",
             "gateway.main:run",
             "REST API, live events WebSocket and the web app",
-            health_url=_http(lambda s: s.gateway.port, "/healthz"),
+            # Readiness, not liveness: "ready" in `vori up` means Kafka, PostgreSQL and the
+            # live consumers answer, so a client that connects then gets live events.
+            health_url=_http(lambda s: s.gateway.port, "/readyz"),
             public_url=_http(lambda s: s.gateway.port, "/"),
         ),
         Service(
@@ -66,7 +68,7 @@ SERVICES: dict[str, Service] = {
             "kanban",
             "kanban.main:run",
             "boards and cards",
-            health_url=_http(lambda s: s.kanban.port, "/healthz"),
+            health_url=_http(lambda s: s.kanban.port, "/readyz"),
         ),
     )
 }

@@ -66,7 +66,7 @@ def _run_once(env: dict[str, str], gateway_port: int) -> tuple[float, list[str]]
         assert "postgres" in names, names
         ready = httpx.get(f"http://127.0.0.1:{gateway_port}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
-        assert ready.json() == {"kafka": "ok", "postgres": "ok"}
+        assert ready.json() == {"kafka": "ok", "postgres": "ok", "consumers": "ok"}
     except BaseException:
         process.kill()
         raise
@@ -94,6 +94,8 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
             "VORI_GATEWAY__PORT": str(gateway_port),
             "VORI_INGEST__PORT": str(free_port()),
             "VORI_KANBAN__PORT": str(free_port()),
+            "VORI_TRANSCRIBER__METRICS_PORT": str(free_port()),
+            "VORI_SUMMARIZER__LOCAL_PORT": str(free_port()),
         }
     )
     env.pop("DATABASE_URL", None)
