@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 import srt
 import webvtt
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tests.helpers.gateway import (
     GatewayServer,
@@ -27,7 +29,8 @@ from tests.helpers.gateway import (
     wait_for,
 )
 from tests.helpers.kafka import read_all
-from vori.db.tables import TranscriptSegmentRow
+from vori.db.engine import create_db_engine
+from vori.db.tables import Board, TranscriptSegmentRow
 from vori.events import (
     MEETING_EVENTS,
     ActionItem,
@@ -219,7 +222,15 @@ def test_summary_has_decisions_action_items_cards_and_minutes(
     gateway: GatewayServer, client: httpx.Client, settings: Settings
 ) -> None:
     owner = register(client, "Ana")
-    meeting = create_meeting(client, owner, board_id="brd_summary")
+    board_id = f"brd_summary_{uuid.uuid4().hex[:8]}"
+    engine = create_db_engine(settings)
+    try:
+        with Session(engine) as session:  # a board the owner may feed (kanban creates these)
+            session.add(Board(id=board_id, name="Ana's board", owner_id=owner.id))
+            session.commit()
+    finally:
+        engine.dispose()
+    meeting = create_meeting(client, owner, board_id=board_id)
     base = f"/api/v1/meetings/{meeting['id']}/summary"
     empty = client.get(base, headers=owner.headers).json()
     assert empty["available"] is False
@@ -246,7 +257,7 @@ def test_summary_has_decisions_action_items_cards_and_minutes(
     )
     card = CardSnapshot(
         id="card_42",
-        board_id="brd_summary",
+        board_id=board_id,
         column="To do",
         title=item.title,
         assignee="Bob",
@@ -257,7 +268,7 @@ def test_summary_has_decisions_action_items_cards_and_minutes(
         settings,
         final,
         older,  # a late rolling summary never replaces the final one
-        KanbanChange(board_id="brd_summary", change="created", card=card, meeting_id=meeting["id"]),
+        KanbanChange(board_id=board_id, change="created", card=card, meeting_id=meeting["id"]),
     )
 
     def summary() -> dict[str, Any]:
