@@ -234,9 +234,13 @@ class TranscriberSettings(BaseModel):
     )
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where CTranslate2 runs.")
     compute_type: str = Field("int8", description="CTranslate2 compute type.")
-    cpu_threads: int = Field(2, ge=1, le=256, description="Threads per decode.")
+    cpu_threads: int = Field(1, ge=1, le=256, description="Threads per decode.")
     decode_workers: int = Field(
-        1, ge=1, le=16, description="Decodes run in parallel on one loaded model."
+        # On 2 cores, two 1-thread decodes at once beat one 2-thread decode (bench/README.md).
+        2,
+        ge=1,
+        le=16,
+        description="Decodes run in parallel on one loaded model (each with `cpu_threads`).",
     )
     group_id: str = Field("vori-transcriber", description="Kafka consumer group of transcribers.")
     metrics_port: int = Field(
