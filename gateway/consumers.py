@@ -129,7 +129,9 @@ class PersistHandler:
             log.debug("ignoring %s of unknown meeting %s", event.topic, meeting_id)
             return []
         if isinstance(event, TranscriptSegment):
-            if store.store_final_segment(session, event):
+            # An empty final withdraws the partials of an utterance that proved not to be
+            # speech: live clients get it (below), the stored transcript has nothing to keep.
+            if event.text.strip() and store.store_final_segment(session, event):
                 metrics.SEGMENTS_STORED.inc()
         elif isinstance(event, MeetingSummary):
             store.store_summary(session, event)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import srt
 import webvtt
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tests.helpers.gateway import (
@@ -186,7 +186,16 @@ def test_final_segments_are_stored_once_and_exported(
     produce(settings, joined(meeting["id"], ana), joined(meeting["id"], bob), first, reply)
     produce(settings, first, first)  # replays change nothing
     produce(settings, segment(meeting["id"], ana, 0.5, "partial", final=False))
-    wait_for(lambda: _stored_segments(gateway, meeting["id"]) == 2, message="two stored finals")
+    # An empty final withdraws an utterance that proved not to be speech: nothing to store.
+    produce(settings, segment(meeting["id"], bob, 9.0, "", with_words=False))
+    marker = segment(meeting["id"], bob, 12.0, "Marker after the empty one.")
+    produce(settings, marker)
+    # Same meeting, same partition: once the marker is stored, the empty final was handled.
+    wait_for(lambda: _stored_segments(gateway, meeting["id"]) == 3, message="three stored finals")
+    with gateway.app.state.gateway.sessions() as session:
+        session.execute(delete(TranscriptSegmentRow).where(TranscriptSegmentRow.id == marker.id))
+        session.commit()
+    assert _stored_segments(gateway, meeting["id"]) == 2
 
     base = f"/api/v1/meetings/{meeting['id']}/transcript"
     data = client.get(base, headers=ana.headers).json()

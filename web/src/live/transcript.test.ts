@@ -16,6 +16,13 @@ describe("transcript state", () => {
     expect(Object.keys(state.partials)).toEqual(["B"]);
   });
 
+  it("lets an empty final withdraw the partials of an utterance that was not speech", () => {
+    let state = applySegment(emptyTranscript, seg("a1", "A", "thank you for", false));
+    state = applySegment(state, seg("a1", "A", "", true));
+    expect(state.finals).toHaveLength(0);
+    expect(state.partials).toEqual({});
+  });
+
   it("shows a replayed final once", () => {
     let state = applySegment(emptyTranscript, seg("a1", "A", "one", true));
     state = applySegment(state, seg("a1", "A", "one", true));

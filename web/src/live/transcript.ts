@@ -46,6 +46,8 @@ export function applySegment(state: TranscriptState, segment: Segment): Transcri
   const partial = partials[segment.stream_id];
   if (partial && (partial.id === segment.id || partial.start < segment.end)) delete partials[segment.stream_id];
   const index = state.finals.findIndex((f) => f.id === segment.id);
+  // An empty final withdraws what its partials showed: the utterance was not speech.
+  if (!segment.text.trim()) return { finals: state.finals.filter((f) => f.id !== segment.id), partials };
   const finals = [...state.finals];
   if (index >= 0) finals[index] = segment;
   else finals.splice(insertionIndex(finals, segment), 0, segment);
