@@ -303,3 +303,21 @@ class StuckClient:
         if close is None:
             return 1006, ""
         return close.code, close.reason
+
+
+def own_board(settings: Settings, owner: Account, name: str = "Team board") -> str:
+    """A board the account owns (kanban creates these; meetings may feed only such boards)."""
+    from sqlalchemy.orm import Session
+
+    from vori.db.engine import create_db_engine
+    from vori.db.tables import Board
+
+    board_id = f"brd_{uuid.uuid4().hex[:16]}"
+    engine = create_db_engine(settings)
+    try:
+        with Session(engine) as session:
+            session.add(Board(id=board_id, name=name, owner_id=owner.id))
+            session.commit()
+    finally:
+        engine.dispose()
+    return board_id

@@ -20,6 +20,7 @@ from tests.helpers.gateway import (
     connect_events,
     create_meeting,
     joined,
+    own_board,
     produce,
     register,
     segment,
@@ -165,11 +166,12 @@ def test_meeting_end_and_board_changes_reach_members(
     gateway: GatewayServer, client: httpx.Client, settings: Settings
 ) -> None:
     owner = register(client)
-    meeting = create_meeting(client, owner, board_id="brd_live_test")
+    board_id = own_board(settings, owner)
+    meeting = create_meeting(client, owner, board_id=board_id)
     events = open_events(gateway, meeting["id"], owner)
     card = CardSnapshot(
         id="card_1",
-        board_id="brd_live_test",
+        board_id=board_id,
         column="To do",
         title="Draft the survey",
         assignee="Ana",
@@ -177,7 +179,7 @@ def test_meeting_end_and_board_changes_reach_members(
         version=3,
     )
     # A person's edit on the board: no meeting id, found through the meeting's board.
-    produce(settings, KanbanChange(board_id="brd_live_test", change="edited", card=card))
+    produce(settings, KanbanChange(board_id=board_id, change="edited", card=card))
     task = events.receive_until(lambda m: m["type"] == "task.upserted")[-1]
     assert task["card"]["id"] == "card_1"
     assert task["change"] == "edited"
