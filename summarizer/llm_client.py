@@ -80,7 +80,8 @@ class LlmClient:
             messages=messages,
             response_format=self.response_format(),
             temperature=0,
-            max_tokens=900,
+            # Korean costs ~2 tokens a character: room for the bounded answer in either.
+            max_tokens=1400,
         )
         content = completion.choices[0].message.content if completion.choices else None
         if not content:

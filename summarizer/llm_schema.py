@@ -43,7 +43,7 @@ def answer_schema(max_items: int) -> dict[str, Any]:
     # Length bounds keep a small local model from rambling (grammar engines enforce them;
     # OpenAI takes them as guidance with strict off); pydantic checks the answer anyway.
     nullable_string = {"type": ["string", "null"], "maxLength": 60}
-    strings = {"type": "array", "items": {"type": "string", "maxLength": 160}, "maxItems": 4}
+    strings = {"type": "array", "items": {"type": "string", "maxLength": 120}, "maxItems": 3}
     task = {
         "type": "object",
         "properties": {
@@ -60,7 +60,7 @@ def answer_schema(max_items: int) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "overview": {"type": "string", "maxLength": 400},
+            "overview": {"type": "string", "maxLength": 300},
             "key_points": strings,
             "decisions": strings,
             "open_questions": strings,
