@@ -174,37 +174,6 @@ class DecodingPreset(BaseModel):
     patience: float = Field(1.5, gt=0, le=10, description="Beam search patience of finals.")
     partial_beam_size: int = Field(1, ge=1, le=20, description="Beam size of partials.")
     condition_on_previous_text: bool = Field(
-        True, description="Prompt each utterance with the stream's previous final text."
-    )
-    no_speech_threshold: float = Field(
-        0.6, ge=0, le=1, description="No-speech probability above which text is dropped."
-    )
-    log_prob_threshold: float = Field(
-        -1.0, description="Average log-probability below which a decode falls back or is dropped."
-    )
-    compression_ratio_threshold: float = Field(
-        2.4, gt=0, description="gzip compression ratio above which text counts as a loop."
-    )
-    no_repeat_ngram_size: int = Field(
-        0, ge=0, le=10, description="Forbid repeating n-grams of this size while decoding (0: off)."
-    )
-
-
-class DecodingPreset(BaseModel):
-    """How one language is decoded (SayIt's published presets are the starting point)."""
-
-    temperatures: list[float] = Field(
-        # Only temperature 0 replays identically: CTranslate2 seeds its sampler once per
-        # thread, so sampled fallbacks differ between a run and its replay after a crash.
-        default_factory=lambda: [0.0],
-        description="Temperature schedule of finals (values above 0 sample on fallback, and "
-        "then a replay after a crash may decode different text).",
-    )
-    beam_size: int = Field(5, ge=1, le=20, description="Beam size of finals.")
-    best_of: int = Field(3, ge=1, le=20, description="Candidates per sampling fallback.")
-    patience: float = Field(1.5, gt=0, le=10, description="Beam search patience of finals.")
-    partial_beam_size: int = Field(1, ge=1, le=20, description="Beam size of partials.")
-    condition_on_previous_text: bool = Field(
         # Measured on 209 s of shared English clips (tiny.en, +8 s window): WER 0.061
         # without, 0.475 with; prompted decodes append "thank you"-style endings that feed
         # back through the prompt. SayIt's presets condition; this one does not by default.
