@@ -201,24 +201,28 @@ def test_a_card_moves_by_keyboard_and_a_stale_edit_gets_a_conflict_message(
     expect(dialog).to_be_visible()
     dialog.get_by_label("Assignee").fill("Joon")
     current = api.json(board_room.ana, "GET", f"/api/v1/cards/{card_id}")
+    # A value the card cannot already have (the speech may have named Mina as the owner):
+    # an edit that changes nothing bumps no version and so conflicts with nothing.
+    rival = "Sora"
+    assert current["assignee"] != rival
     api.json(
         board_room.ana,
         "PATCH",
         f"/api/v1/cards/{card_id}",
-        json={"assignee": "Mina", "version": current["version"]},
+        json={"assignee": rival, "version": current["version"]},
     )
-    expect(dialog.locator(".history")).to_contain_text("Mina", timeout=10_000)
+    expect(dialog.locator(".history")).to_contain_text(rival, timeout=10_000)
     expect(dialog.get_by_label("Assignee")).to_have_value("Joon")
     dialog.get_by_role("button", name="Save changes").click()
     expect(dialog.get_by_role("alert")).to_contain_text("Someone else changed this card")
-    assert api.json(board_room.ben, "GET", f"/api/v1/cards/{card_id}")["assignee"] == "Mina"
-    # The dialog now shows Mina's version, as the message says; saving again works.
-    expect(dialog.get_by_label("Assignee")).to_have_value("Mina")
+    assert api.json(board_room.ben, "GET", f"/api/v1/cards/{card_id}")["assignee"] == rival
+    # The dialog now shows the other person's version, as the message says; saving works.
+    expect(dialog.get_by_label("Assignee")).to_have_value(rival)
     dialog.get_by_label("Assignee").fill("Joon")
     dialog.get_by_role("button", name="Save changes").click()
     expect(dialog.get_by_role("status")).to_have_text("Saved.")
     assert api.json(board_room.ben, "GET", f"/api/v1/cards/{card_id}")["assignee"] == "Joon"
-    expect(dialog.locator(".history")).to_contain_text("Mina")
+    expect(dialog.locator(".history")).to_contain_text(rival)
     assert board_room.ben_board.console_errors == [
         e for e in board_room.ben_board.console_errors if "409" in e
     ]
