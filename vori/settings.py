@@ -320,7 +320,7 @@ class SummarizerSettings(BaseModel):
     json_mode: Literal["json_schema", "json_object"] = Field(
         "json_schema",
         description="How structured output is requested: OpenAI's `json_schema`, or "
-        '`json_object` with a `schema` (servers such as llama-cpp-python).',
+        "`json_object` with a `schema` (servers such as llama-cpp-python).",
     )
     timeout_s: float = Field(90.0, gt=0, le=600, description="Timeout of one LLM request.")
     max_attempts: int = Field(
