@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from confluent_kafka import KafkaException
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
 from gateway.runtime import GatewayRuntime
-from vori.kafka.topics import admin_client
+from vori.probes import database_reachable, kafka_reachable
 from vori.settings import Settings
 
 router = APIRouter(tags=["health"])
@@ -29,7 +27,8 @@ async def readyz(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
     kafka_ok, db_ok = await asyncio.gather(
-        asyncio.to_thread(_kafka_reachable, settings), asyncio.to_thread(_db_reachable, engine)
+        asyncio.to_thread(kafka_reachable, settings.kafka),
+        asyncio.to_thread(database_reachable, engine),
     )
     body = {
         "kafka": "ok" if kafka_ok else "unreachable",
@@ -48,20 +47,3 @@ def _consumers_state(request: Request) -> str:
     if not runtime.consumers.running:
         return "failed"
     return "ok" if runtime.consumers.live_ready.is_set() else "starting"
-
-
-def _kafka_reachable(settings: Settings) -> bool:
-    try:
-        admin_client(settings.kafka, quiet=True).list_topics(timeout=2)
-    except KafkaException:
-        return False
-    return True
-
-
-def _db_reachable(engine: Engine) -> bool:
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        return False
-    return True
