@@ -66,28 +66,55 @@ def rms_dbfs(pcm: bytes) -> float:
     return float(20 * np.log10(max(np.sqrt(np.mean(samples**2)), 1e-6)))
 
 
-def best_correlation(captured: bytes, source: np.ndarray, max_lag_s: float = 4.0) -> float:
-    """Normalised cross-correlation of captured audio with the source, at the best lag.
-
-    The fake microphone starts before capture does, so the two are aligned by search,
-    never by a fixed offset.
-    """
-    got = np.frombuffer(captured, dtype="<i2").astype(np.float64)
-    ref = source.astype(np.float64)
-    n = min(len(got), len(ref))
-    if n < RATE:
-        return 0.0
+def _best_lag(got: np.ndarray, ref: np.ndarray, max_lag: int) -> int:
+    """Lag (in samples) at which the captured audio best matches the source."""
     size = 1 << int(np.ceil(np.log2(len(got) + len(ref))))
     spectrum = np.fft.rfft(got, size) * np.conj(np.fft.rfft(ref, size))
     xcorr = np.fft.irfft(spectrum, size)
-    max_lag = int(max_lag_s * RATE)
     # xcorr[k] = sum(got[n + k] * ref[n]): a negative k means the capture started -k
     # samples into the file (it missed the beginning, as the fake microphone makes it).
     candidates = np.concatenate([xcorr[:max_lag], xcorr[-max_lag:]])
     lags = np.concatenate([np.arange(max_lag), np.arange(-max_lag, 0)])
-    lag = int(lags[int(np.argmax(candidates))])
+    return int(lags[int(np.argmax(candidates))])
+
+
+def best_correlation(
+    captured: bytes,
+    source: np.ndarray,
+    max_lag_s: float = 4.0,
+    window_s: float = 1.0,
+    slack_s: float = 0.3,
+) -> float:
+    """Median normalised correlation of 1 s windows of the capture with the source.
+
+    The fake microphone starts before capture does, so the two are aligned by search,
+    never by a fixed offset. A loaded machine can make Chromium drop or repeat a 10 ms
+    buffer, which shifts everything after it: each window is therefore matched within
+    `slack_s` of the global alignment, and the median ignores the windows a glitch spans.
+    """
+    got = np.frombuffer(captured, dtype="<i2").astype(np.float64)
+    ref = source.astype(np.float64)
+    if min(len(got), len(ref)) < RATE:
+        return 0.0
+    lag = _best_lag(got, ref, int(max_lag_s * RATE))
     a, b = (got[lag:], ref) if lag >= 0 else (got, ref[-lag:])
-    m = min(len(a), len(b))
-    a, b = a[:m], b[:m]
-    denominator = np.sqrt(np.sum(a * a) * np.sum(b * b))
-    return float(np.sum(a * b) / denominator) if denominator else 0.0
+    window, slack = int(window_s * RATE), int(slack_s * RATE)
+    loud = 0.05 * float(np.max(np.abs(b))) if len(b) else 0.0
+    scores = []
+    for start in range(0, min(len(a), len(b)) - window, window):
+        piece = a[start : start + window]
+        if float(np.sqrt(np.mean(piece * piece))) < loud * 0.2:
+            continue  # silence correlates with nothing; speech windows decide
+        lo, hi = max(0, start - slack), min(len(b), start + window + slack)
+        region = b[lo:hi]
+        if len(region) < window:
+            continue
+        size = 1 << int(np.ceil(np.log2(len(region) + window)))
+        dots = np.fft.irfft(np.fft.rfft(region, size) * np.conj(np.fft.rfft(piece, size)), size)
+        dots = dots[: len(region) - window + 1]
+        energy = np.convolve(region * region, np.ones(window), mode="valid")
+        denominator = np.sqrt(energy * float(np.sum(piece * piece)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            normalised = np.where(denominator > 0, dots / denominator, 0.0)
+        scores.append(float(np.max(normalised)))
+    return float(np.median(scores)) if scores else 0.0
