@@ -88,6 +88,11 @@ def browsers(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 @pytest.fixture(scope="session")
 def screenshots_dir() -> Path:
-    path = REPO / "docs" / "screenshots"
+    """Where the e2e run saves its screenshots: `bench/results/screenshots/` (ignored by git).
+
+    A test run must leave the checkout clean; copy a good pair to `docs/screenshots/` by hand
+    when the README's pictures should change.
+    """
+    path = REPO / "bench" / "results" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
