@@ -68,7 +68,16 @@ def _run_once(env: dict[str, str], gateway_port: int) -> tuple[float, list[str]]
         assert ready.status_code == 200, ready.text
         assert ready.json() == {"kafka": "ok", "postgres": "ok", "consumers": "ok"}
     except BaseException:
-        process.kill()
+        # Stop the whole tree, not only `vori up`: its supervised children would outlive it.
+        tree = psutil.Process(process.pid).children(recursive=True)
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        for child in tree:
+            if child.is_running():
+                child.kill()
         raise
     process.send_signal(signal.SIGINT)
     assert process.wait(60) == 130, "Ctrl-C exits with the conventional 128 + SIGINT"
