@@ -1,12 +1,27 @@
-# One image for every vori service; the command picks the service (`vori gateway`, ...).
+# One image for every vori service: ENTRYPOINT is `vori`, so a compose `command` names only
+# the service (`command: ["gateway"]` runs `vori gateway`).
+
+# Stage 1: the web app, built once (`npm ci && npm run build` -> web/dist).
+FROM node:22-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY web/ ./
+RUN npm run build
+
+# Stage 2: the Python services, with the built web app that the gateway serves at /.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-# libsndfile for soundfile, ffmpeg libraries come with PyAV wheels.
+# libsndfile for soundfile (ffmpeg libraries come with the PyAV wheels); curl for healthchecks.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libsndfile1 curl \
  && rm -rf /var/lib/apt/lists/*
-RUN useradd --create-home --uid 10001 vori
+# A non-root user, and its data directory: a named volume mounted at /var/lib/vori starts
+# as a copy of this directory, so it is writable by the user too.
+RUN useradd --create-home --uid 10001 vori \
+ && mkdir -p /var/lib/vori \
+ && chown vori:vori /var/lib/vori
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY vori ./vori
@@ -18,7 +33,9 @@ COPY kanban ./kanban
 COPY analytics_spark ./analytics_spark
 COPY infra ./infra
 RUN pip install .
+COPY --from=web /web/dist ./web/dist
 USER vori
-ENV VORI_HOST=0.0.0.0 VORI_DATA_DIR=/var/lib/vori VORI_KAFKA__EMBEDDED=false
+ENV VORI_HOST=0.0.0.0 VORI_DATA_DIR=/var/lib/vori VORI_KAFKA__EMBEDDED=false \
+    VORI_GATEWAY__WEB_DIR=/app/web/dist
 ENTRYPOINT ["vori"]
 CMD ["--help"]

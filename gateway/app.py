@@ -17,7 +17,7 @@ from gateway import accounts, events_ws, kanban_proxy, meetings, summaries, tran
 from gateway.consumers import GatewayConsumers
 from gateway.health import router as health_router
 from gateway.hub import Hub
-from gateway.runtime import GatewayRuntime, kanban_base_url
+from gateway.runtime import GatewayRuntime, audio_ws_base, kanban_base_url
 from gateway.webapp import web_app_router
 from vori.db.engine import create_db_engine, session_factory
 from vori.kafka.producer import EventProducer
@@ -90,10 +90,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/v1/config", response_model=ClientConfig, tags=["config"])
     async def client_config() -> ClientConfig:
         """Where clients send audio, and in which format."""
-        ingest = settings.ingest
-        base = ingest.public_url or f"ws://{settings.host}:{ingest.port}"
         return ClientConfig(
-            audio_ws_url=base,
+            audio_ws_url=audio_ws_base(settings),
             audio_path_template="/ingest/v1/meetings/{meeting_id}/audio",
             sample_rate=16000,
             encoding="pcm_s16le",

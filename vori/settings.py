@@ -75,7 +75,11 @@ class GatewaySettings(BaseModel):
         description="Secret that signs access tokens. Set it in any shared deployment.",
     )
     jwt_ttl_s: int = Field(8 * 3600, ge=60, description="Lifetime of an access token in seconds.")
-    public_url: str | None = Field(None, description="URL that browsers use to reach the gateway.")
+    public_url: str | None = Field(
+        None,
+        description="URL that browsers use to reach the gateway; behind one TLS proxy "
+        "(https://name) clients also send audio to wss://name unless INGEST__PUBLIC_URL is set.",
+    )
     web_dir: Path = Field(
         Path("web/dist"),
         description="Built web app served at / when its index.html exists (relative to the cwd).",
