@@ -1,0 +1,427 @@
+"""Text tools for minutes: spoken-language cleanup, topic phrases and the reporting voice.
+
+Pure functions over strings, English and Korean. The stop words are function words plus
+the words people say in any meeting and abstracts almost never repeat ("think", "thing",
+"gonna"), chosen on the AMI/ICSI tuning meetings and kept free of topic words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Spoken function and conversation words: never a topic, never the head of a phrase.
+STOP_EN = _words(
+    """
+    a about above across actually after afterwards again against ago ah all almost alone
+    along already alright also although always am among an and another any anybody anyhow
+    anymore anyone anything anyway anywhere are aren't around as ask asked asking at away
+    back bad basically be became because become been before beginning behind being believe
+    below best better between big bit both bring but by call called came can can't cannot
+    certain certainly change check clear come comes coming completely could couldn't course
+    did didn't different do does doesn't doing don't done down during each easy either else
+    end enough especially even ever every everybody everyone everything exactly example fact
+    far few fine first for forget forgot found from front further get gets getting give
+    given gives go goes going gone gonna good got gotta great guess guy guys had hadn't half
+    happen happens happy hard has hasn't have haven't having he he'd he'll he's hear heard
+    hello help her here here's hers herself hey hi him himself his hmm hold hope hopefully
+    how huh i i'd i'll i'm i've idea ideas if important in indeed instead interesting into
+    is isn't it it'd it'll it's its itself just keep kind kinda know knows last later least
+    less let let's like likely little long look looked looking looks lot lots made make
+    makes making many matter may maybe me mean means meant might mind mine minute moment
+    more most mostly much must my myself need needed needs never new next nice no nobody
+    none nor not nothing now obviously of off oh ok okay old on once one ones only onto or
+    other others otherwise ought our ours ourselves out over own part particular perhaps
+    person people place please point points possible possibly pretty probably problem put
+    quite rather re really reason right said same saw say saying says second see seem seemed
+    seems seen self several shall she she'd she'll she's should shouldn't show side similar
+    simply since so some somebody somehow someone something sometimes somewhere soon sorry
+    sort sorta sound sounds start started stuff such suppose supposed sure take taken takes
+    taking talk talked talking tell than thank thanks that that'd that'll that's the their
+    theirs them themselves then there there'd there'll there's these they they'd they'll
+    they're they've thing things think thinking third this those though thought through thus
+    time times to today together told too took totally tried true try trying turn two um
+    under understand unless until up upon us use used uses using usually very wait want
+    wanted wanting wants was wasn't way ways we we'd we'll we're we've well went were
+    weren't what what's whatever when where where's whereas whether which while who who's
+    whole whom whose why will with within without won't wonder wondering word words work
+    would wouldn't yeah yep yes yet you you'd you'll you're you've your yours yourself
+    yourselves zero one two three four five six seven eight nine ten eleven twelve thirteen
+    fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
+    seventy eighty ninety hundred thousand million billion percent cool wow mm mhm hm uh er
+    erm eh ah uh-huh mm-hmm um-hmm wanna dunno gotta cause 'cause 'kay kay yeah-yeah yup
+    nope absolutely definitely exactly anyways somewhat stuff's guess means bunch couple
+    everybody's already else's
+    """
+)
+
+STOP_KO = _words(
+    """
+    것 거 게 수 때 저희 우리 제가 내가 저는 나는 이거 그거 저거 이것 그것 이번
+    오늘 내일 다음 지금 정도 부분 생각 얘기 이야기 같은 그런 이런 저런 어떤 하나
+    좀 더 잘 다 또 너무 진짜 정말 많이 그냥 이제 약간 막 뭐 음 어 그 저 아 네
+    예 응 혹시 일단 근데 그래서 그러면 그럼 그리고 하지만 그러니까 여기 거기 저기
+    분 님 씨 모두 다들 각자 먼저 다시 계속 아마 아직 이미 바로 항상 그렇게 이렇게
+    """
+)
+
+_FILLER_EN = re.compile(
+    r"\b(?:um+|uh+|erm|er|hmm+|mm+|mm-hmm|uh-huh|um-hmm|mhm|ah|eh|huh|oh|ooh|hm)\b[,.]?\s*"
+    r"|\b(?:you know|i mean)\b,?\s*"
+    r"|(?<!\bwhat )(?<!\bthe )(?<!\ba )(?<!\bthis )(?<!\bthat )(?<!\bsome )(?<!\bany )"
+    r"\b(?:sort of|kind of|kinda|sorta)\b\s*",
+    re.IGNORECASE,
+)
+_FILLER_KO = re.compile(r"(?:^|(?<=\s))(?:음+|어+|그|저|아|뭐|막|그냥|이제|약간|좀)[,.]?(?=\s|$)")
+_REPEAT = re.compile(r"\b(\w+(?:'\w+)?(?: \w+)?)(?:,? \1\b)+", re.IGNORECASE)
+_ACRONYM = re.compile(r"\b((?:[A-Za-z]_)+)")
+_FRAGMENT = re.compile(r"(?<![\w'-])(?![aAI]\b)[b-zB-HJ-Z](?![\w'-])\s*|\b\w+-(?=\s|$)\s*")
+# "Like" as a filler: after a function word and before what it introduces.
+_FILLER_LIKE = re.compile(
+    r"\b(have|had|has|of|in|on|just|so|and|but|or|for|with|about|got|keeping|it's|be) "
+    r"like,?(?= )",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(r"[, ]+(?:so|and|but|or|because|then|yeah|you know|right)([.?!]?)$", re.I)
+# A restart: "we were go we were going", "with the late with the RSI" (the words between
+# the repeats are a false start, not "and", "or" or the words that follow the repeat).
+_RESTART = re.compile(
+    r"\b(\w+(?:'\w+)? \w+(?:'\w+)?) (\w+(?:'\w+)?) \1\b(?= (\w+))?", re.IGNORECASE
+)
+_JOINING = _words("and or but than to of with for nor then versus vs")
+_SPOKEN = {"gonna": "going to", "wanna": "want to", "gotta": "have to", "'cause": "because"}
+_SPOKEN_WORD = re.compile(r"(?<![\w'])(?:gonna|wanna|gotta|'cause)\b", re.IGNORECASE)
+# Short lower-case words that are words; any other is taken for a word cut off mid-way.
+_SHORT_WORDS = _words(
+    """
+    a i an am as at be by do go he hi if in is it me my no of oh ok on or so to up us we tv
+    pc cd uk id ad ace act add ads age ago aid aim air all and any app arc are arm art ask
+    ate awe bad bag ban bar bat bay bed bee bet bid big bin bit box boy bug bus but buy bye
+    cab can cap car cat cds cow cry cup cut dad day did die dig dim dip dog dot dry due dvd
+    ear eat egg ego end era eve eye fan far fat fax fed fee few fit fix fly for fox fun fur
+    gap gas get god got gps gum gun guy gym had has hat her hey him hip his hit hot how hub
+    huh ice icy ill ink its jam jar jet job joy key kid kit lab lag lap law lay led leg let
+    lid lie lip lit log lot low mad man map mat max may men met mid mix mom mud mug nap net
+    new nil nod nor not now nut odd off oil old one our out owe own pad pan par pay pen per
+    pet pie pin pit pop pot pro pub put ran rat raw ray red rid rim rip rod row rub rug run
+    sad sat saw say sea see set sew she shy sin sip sir sit six ski sky son spa spy sum sun
+    tab tag tan tap tax tea ten the tie tin tip toe ton too top toy try tub tvs two use van
+    vet via vs war was wax way web wed wet who why win won wow yes yet you zip zoo pcs dvds
+    lcd led leds usb cpu gpu api ui ux os
+    """
+)
+
+
+def _restarted(match: re.Match[str]) -> str:
+    between, after = match[2].lower(), (match[3] or "").lower()
+    if between in _JOINING or between == after:
+        return match[0]
+    return match[1]
+
+
+def is_fluent(text: str) -> bool:
+    """No word in it looks cut off ("wel", "th"): a line fit to quote."""
+    return not any(_cut_off(w) for w in re.findall(r"[\w']+", text))
+
+
+def _cut_off(word: str) -> bool:
+    return (
+        word.isascii()
+        and word.isalpha()
+        and len(word) <= 3
+        and word.lower() not in _SHORT_WORDS
+        and not (len(word) > 1 and word.isupper())
+    )
+
+
+_LEAD_IN = re.compile(
+    r"^(?:(?:so|and|but|well|okay|ok|right|yeah|yes|alright|now|then|anyway|because|or"
+    r"|actually|also|basically|like)\b[,.]?\s*)+"
+    r"|^(?:그래서|그리고|근데|그러면|그럼|네|예|아|음|어)[,.]?\s+",
+    re.IGNORECASE,
+)
+_NOUN_MARKERS = _words(
+    """
+    the a an this that these those our your their my his her its some any each every another
+    other of for with on in about from into by
+    """
+)
+_BACKCHANNEL_KO = re.compile(r"^(?:네|예|응|음|어|아|맞아요|그렇죠|좋아요|알겠습니다)[.!?]?$")
+
+_PARTICLE_KO = re.compile(
+    r"(으로|에서|에게|까지|부터|하고|이랑|랑|을|를|은|는|이|가|에|의|도|로|과|와|만)$"
+)
+_VERB_STEM_KO = re.compile(r"(?:하|되|있|없|같|않)$")
+# A Korean word ending like this is a verb or adjective form, not a noun.
+_VERB_KO = re.compile(
+    r"(?:다|요|죠|고|서|면|데|까|게|지|며|록|려|니|해|함|던|할|될|한|된|하|되|있|없|같|인)$"
+)
+
+
+def clean(text: str) -> str:
+    """Speech as it would be written: no fillers, stutters, cut-off words or lead-in words."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _ACRONYM.sub(lambda m: m.group(1).replace("_", ""), text)
+    text = _FILLER_EN.sub("", text)
+    text = _FILLER_KO.sub("", text)
+    text = _FRAGMENT.sub("", text)
+    # A word cut off and said again: "des design", "rem remote".
+    text = re.sub(r"\b(\w{1,4}) (?=\1\w)", lambda m: "" if _cut_off(m[1]) else m[0], text)
+    text = _SPOKEN_WORD.sub(lambda m: _SPOKEN[m[0].lower()], text)
+    for _ in range(2):
+        text = _REPEAT.sub(r"\1", text)
+        text = _RESTART.sub(_restarted, text)
+    text = _FILLER_LIKE.sub(r"\1", text)
+    text = re.sub(r"(?<=\w) - (?=\w)", "-", text)
+    text = re.sub(r'" ([^"]*?) "', r'"\1"', text)
+    text = re.sub(r"\s+([,.?!])", r"\1", text)
+    text = re.sub(r"[,;]+([.?!])", r"\1", text)
+    text = re.sub(r"([.?!])[,.]+", r"\1", text)
+    text = re.sub(r"\s{2,}", " ", text).strip(" ,;-")
+    text = _LEAD_IN.sub("", text).strip(" ,;-")
+    text = _TRAILING.sub(r"\1", text)
+    return text[:1].upper() + text[1:] if text else ""
+
+
+def is_backchannel(sentence: str, language: str) -> bool:
+    """A sentence that carries no content: "yeah", "okay, sure", "네 맞아요"."""
+    if language == "ko" and _BACKCHANNEL_KO.match(sentence.strip()):
+        return True
+    return len(keys(sentence, language)) < 2
+
+
+def keys(text: str, language: str) -> list[str]:
+    """The content words of a text as comparable keys (lower case, crude stem)."""
+    words = re.findall(r"[\w'-]+", text.casefold())
+    if language == "ko":
+        return [k for w in words if (k := _korean_noun(w))]
+    return [_stem(w) for w in words if w not in STOP_EN and not w[0].isdigit() and len(w) > 1]
+
+
+def phrases(text: str, language: str) -> list[tuple[str, bool]]:
+    """Noun-phrase-like runs of content words (at most three), as said, in lower case, each
+    with whether a determiner or preposition came before it (the mark of a noun phrase)."""
+    found: list[tuple[str, bool]] = []
+    for chunk in re.split(r"[.,;:!?()\"]+", text.casefold()):
+        run: list[str] = []
+        before, marked = "", False
+        for word in chunk.split():
+            word = word.strip("'-")
+            if language == "ko":
+                noun = _korean_noun(word)
+                if noun:
+                    run.append(noun)
+                if not noun or _PARTICLE_KO.search(word):
+                    found.extend(_close(run, True))
+                    run = []
+            elif word and word not in STOP_EN and "'" not in word and not word[0].isdigit():
+                if not run:
+                    marked = before in _NOUN_MARKERS
+                run.append(word)
+            else:
+                found.extend(_close(run, marked))
+                run = []
+            before = word
+        found.extend(_close(run, marked))
+    return found
+
+
+def phrase_key(phrase: str) -> tuple[str, ...]:
+    return tuple(_stem(w) for w in phrase.split())
+
+
+def join(items: list[str], language: str) -> str:
+    """ "a, b and c" ("a, b, c" in Korean, where the particle follows the last item)."""
+    if language == "ko" or len(items) < 2:
+        return ", ".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def josa(word: str, with_final: str, without_final: str) -> str:
+    """The Korean particle form that fits the word's last syllable (이/가, 을/를, 은/는)."""
+    last = word[-1:] if word else ""
+    if "가" <= last <= "힣":
+        return with_final if (ord(last) - 0xAC00) % 28 else without_final
+    return without_final if last.isalpha() and last.isascii() and last not in "lmn" else with_final
+
+
+@dataclass
+class PhraseCounts:
+    """How often each phrase (by key) is said, how often after a determiner, and its spellings."""
+
+    said: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    marked: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    surface: dict[tuple[str, ...], Counter[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, texts: Iterable[str], language: str) -> PhraseCounts:
+        counts = cls()
+        for text in texts:
+            for phrase, marked in phrases(text, language):
+                key = phrase_key(phrase)
+                counts.said[key] += 1
+                counts.marked[key] += marked
+                counts.surface.setdefault(key, Counter())[phrase] += 1
+        return counts
+
+    def spelling(self, key: tuple[str, ...]) -> str:
+        return self.surface[key].most_common(1)[0][0]
+
+
+def _close(run: list[str], marked: bool) -> list[tuple[str, bool]]:
+    # English noun phrases end in their head, so a long run keeps its last three words.
+    return [(" ".join(run[-3:]), marked)] if run else []
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _korean_noun(word: str) -> str:
+    if not word or not ("가" <= word[0] <= "힣" or word.isascii()):
+        return ""
+    stem = _PARTICLE_KO.sub("", word) if len(word) > 2 else word
+    # A word that took a particle is a noun unless its stem is a verb's ("진행하는");
+    # a bare word is a noun unless it ends like a verb form ("보면", "좋아요").
+    verb = _VERB_STEM_KO if stem != word else _VERB_KO
+    if len(stem) < 2 or stem in STOP_KO or verb.search(stem) or stem.isdigit():
+        return ""
+    return stem
+
+
+_PAST = {
+    "think": "thought",
+    "feel": "felt",
+    "believe": "believed",
+    "guess": "guessed",
+    "suppose": "supposed",
+    "reckon": "reckoned",
+    "prefer": "preferred",
+    "like": "liked",
+    "want": "wanted",
+    "agree": "agreed",
+    "disagree": "disagreed",
+    "suggest": "suggested",
+    "propose": "proposed",
+    "recommend": "recommended",
+}
+_OPINION = re.compile(
+    r"^I (?:really |personally |also |still |just |do |would |'d )?(?P<verb>"
+    + "|".join(_PAST)
+    + r"|thought|felt|believed|liked|wanted|suggested)\b(?: that)?,?\s*",
+    re.IGNORECASE,
+)
+_I_DID = re.compile(
+    r"^I(?:'ve| have)? (?P<verb>\w+ed|had|was|did|would|could|can|will|found|made|saw"
+    r"|got|went|chose|took|thought|brought|spoke|told|came|gave|looked|put)\b\s*",
+    re.IGNORECASE,
+)
+_I_CONTRACTED = {"i'll": "will", "i'd": "would", "i've": "has", "i'm": "is"}
+_WE_PROPOSE = re.compile(
+    r"^(?:maybe |perhaps |i think |so )*(?:we (?P<modal>should|could|might|can|ought to)"
+    r"|(?P<lets>let's|let us|why don't we|how about we))\s+",
+    re.IGNORECASE,
+)
+_WE_MUST = re.compile(r"^we (?P<modal>need to|have to|must|have got to|'ve got to)\s+", re.I)
+FIRST_PERSON = re.compile(r"\b(?:I|I'm|I'd|I'll|I've|me|my|mine|myself)\b")
+_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|you've|you'll|you'd|yours)\b", re.I)
+_WE = {
+    "we": "they",
+    "we're": "they're",
+    "we've": "they've",
+    "we'll": "they'll",
+    "we'd": "they'd",
+    "us": "them",
+    "our": "their",
+    "ours": "theirs",
+    "ourselves": "themselves",
+}
+
+
+def reported(text: str, speaker: str, language: str) -> str | None:
+    """A sentence in the minutes' voice: "I think we should use rubber" -> "The Designer
+    thought they should use rubber". None when it cannot be said without guessing (the
+    speaker talks about themselves mid-sentence, or addresses someone)."""
+    text = text.rstrip(" .!")
+    if language == "ko":
+        return f"{speaker}{josa(speaker, '은', '는')} “{text}”라고 말했습니다."
+    if match := _OPINION.match(text):
+        verb = match["verb"].lower()
+        head, rest = f"{speaker} {_PAST.get(verb, verb)}", text[match.end() :]
+    elif match := _WE_PROPOSE.match(text):
+        head, rest = f"{speaker} suggested that", "they " + (match["modal"] or "") + " "
+        rest = rest.replace("  ", " ") + text[match.end() :]
+        if match["lets"]:
+            rest = "they " + text[match.end() :]
+    elif match := _WE_MUST.match(text):
+        head, rest = f"{speaker} said that", f"they {match['modal']} {text[match.end() :]}"
+    elif match := _I_DID.match(text):
+        verb = match["verb"].lower()
+        if "'ve" in match[0].lower() or " have" in match[0].lower():
+            verb = "had" if verb in ("got", "had") else f"had {verb}"
+        head, rest = f"{speaker} {verb}", text[match.end() :]
+    elif (word := text.split(" ", 1)[0].lower()) in _I_CONTRACTED:
+        head, rest = f"{speaker} {_I_CONTRACTED[word]}", text.split(" ", 1)[-1]
+    else:
+        head, rest = f"{speaker} said that", text
+    if FIRST_PERSON.search(rest) or _SECOND_PERSON.search(rest) or not rest:
+        return None
+    rest = re.sub(
+        r"\b(?:we|we're|we've|we'll|we'd|us|our|ours|ourselves)\b", lambda m: _WE[m[0]], rest
+    )
+    rest = re.sub(r"\b(?:We|We're|We've|We'll|We'd|Our)\b", lambda m: _WE[m[0].lower()], rest)
+    if not re.match(r"[A-Z]{2}|[A-Z]\w*[A-Z]", rest):
+        rest = rest[:1].lower() + rest[1:]
+    return f"{head[:1].upper()}{head[1:]} {rest}."
+
+
+_SETTLED = re.compile(
+    r"^(?:(?:so|okay|then|i think|yeah|right|and)[, ]+)*"
+    r"(?:(?P<decided>we(?:'ve| have)? (?:decided|agreed)(?: on| to| that)?)"
+    r"|(?P<will>let's|let us|we'll|we will|we're going to|we are going to|we're|we are)"
+    r" (?P<verb>go with|go for|stick with|stick to|use|have|keep|make|do|drop|put|add|include"
+    r"|get|leave|remove|choose|take|going with|going for|sticking with|using|having))\s+",
+    re.IGNORECASE,
+)
+
+
+def settled(text: str, language: str) -> str | None:
+    """What a decision line settled, as the minutes' clause: "to go with rubber buttons"
+    (after "They decided"), or None when its words do not say it that plainly."""
+    if language == "ko":
+        return None
+    match = _SETTLED.match(text)
+    if match is None:
+        return None
+    rest = text[match.end() :].rstrip(" .!")
+    if FIRST_PERSON.search(rest) or _SECOND_PERSON.search(rest) or len(rest.split()) < 2:
+        return None
+    if re.match(r"(?:to|a look|a go|a think|a chat)\b", rest, re.IGNORECASE):
+        return None
+    rest = re.sub(
+        r"\b(?:we|we're|we've|we'll|we'd|us|our|ours|ourselves)\b", lambda m: _WE[m[0]], rest
+    )
+    if match["decided"]:
+        tail = match["decided"].split()[-1].lower()
+        return f"{tail} {rest}" if tail in ("on", "to", "that") else f"that {rest}"
+    verb = match["verb"].lower()
+    verb = {
+        "going with": "go with",
+        "going for": "go for",
+        "sticking with": "stick with",
+        "using": "use",
+        "having": "have",
+    }.get(verb, verb)
+    return f"to {verb} {rest}"

@@ -1,0 +1,175 @@
+"""The rules summary reads like minutes: who met, what they covered, what they decided."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from summarizer.digest import digest
+from summarizer.facts import Utterance
+from summarizer.ledger import Ledger
+from summarizer.minutes import clean
+
+MEETINGS = Path(__file__).resolve().parents[3] / "shared" / "data" / "meetings"
+
+DESIGN_REVIEW = [
+    ("Project Manager", "Okay, um, let's start. Today we need to settle the buttons and the case."),
+    ("Industrial Designer", "Mm-hmm."),
+    (
+        "Industrial Designer",
+        "Um so I looked at the the rubber buttons and the rubber buttons are cheap to make.",
+    ),
+    ("Marketing", "Yeah."),
+    (
+        "Marketing",
+        "Our survey says users want a curved case that fits the hand and glows in the dark.",
+    ),
+    ("User Interface", "I think we should keep the number of buttons small on the front."),
+    ("Project Manager", "Can you see my screen?"),
+    ("Marketing", "Yes."),
+    ("Industrial Designer", "A curved case in plastic costs more than a flat case in plastic."),
+    ("User Interface", "Should the remote also control the DVD player?"),
+    ("Marketing", "The survey says people lose the remote, so a locator beep would help sales."),
+    ("Project Manager", "So we'll go with the rubber buttons and a curved case."),
+    ("Industrial Designer", "Okay."),
+    ("Project Manager", "Have we decided on the colour of the case?"),
+    ("User Interface", "The menu button should open a simple list on the TV screen."),
+    ("Marketing", "Users between fifteen and thirty five care most about the look of the case."),
+]
+
+KOREAN_REVIEW = [
+    ("김민수", "음 오늘은 앱 출시 일정하고 마케팅 예산을 정리하겠습니다."),
+    ("이지은", "네."),
+    ("이지은", "어 출시 일정은 다음 달 15일로 하죠."),
+    ("박서준", "그 베타 테스트 결과를 보면 결제 화면에서 오류가 많았습니다."),
+    ("김민수", "음 화면 잘 들리시나요?"),
+    ("이지은", "네 들려요."),
+    ("김민수", "마케팅 예산은 오백만 원으로 확정하겠습니다."),
+    ("이지은", "광고 채널은 인스타그램하고 유튜브 중에 어디가 좋을까요?"),
+    ("박서준", "베타 테스트 참가자 의견을 보면 결제 화면이 제일 불편하다고 했습니다."),
+    ("이지은", "출시 일정에 맞춰서 마케팅 예산 집행 계획도 다시 확인해야 합니다."),
+    ("박서준", "네 맞아요."),
+]
+
+# The words minutes may add around what was said: frames, pronouns, reporting verbs.
+CONNECTING = set(
+    re.findall(
+        r"\w+",
+        "the team met to discuss discussed presented said that and they their them theirs "
+        "decided thought suggested liked wanted had speaker participants a participant "
+        "will would is has ",
+    )
+)
+
+
+def _utterances(lines: list[tuple[str, str]]) -> list[Utterance]:
+    return [Utterance(f"s{i}", speaker, float(i), text) for i, (speaker, text) in enumerate(lines)]
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def test_overview_reads_as_minutes_not_a_word_list() -> None:
+    result = digest(_utterances(DESIGN_REVIEW), Ledger("m1"), "en")
+    first = result.overview.split(". ")[0]
+    assert first.startswith("The Project Manager, the Industrial Designer, Marketing and User")
+    assert "met to discuss" in first
+    assert "rubber buttons" in first or "curved case" in first
+    assert "They decided to go with the rubber buttons and a curved case." in result.overview
+    assert not re.search(r"\b(?:um|uh|mm-hmm)\b|\b(\w+) \1\b", result.overview, re.IGNORECASE)
+    assert not re.search(r"\d+ (?:decisions|open questions)", result.overview)
+
+
+def test_overview_says_nothing_the_meeting_did_not() -> None:
+    lines = DESIGN_REVIEW
+    result = digest(_utterances(lines), Ledger("m1"), "en")
+    said = _words(" ".join(text for _speaker, text in lines))
+    named = _words(" ".join(speaker for speaker, _text in lines))
+    assert _words(result.overview) - said - named - CONNECTING == set()
+
+
+def test_decisions_are_what_the_group_settled_not_questions_about_it() -> None:
+    result = digest(_utterances(DESIGN_REVIEW), Ledger("m1"), "en")
+    assert result.decisions == [
+        "Project Manager: We'll go with the rubber buttons and a curved case."
+    ]
+
+
+def test_open_questions_are_about_the_subject_not_the_call() -> None:
+    result = digest(_utterances(DESIGN_REVIEW), Ledger("m1"), "en")
+    assert "User Interface: Should the remote also control the DVD player?" in result.open_questions
+    assert not any("screen?" in q for q in result.open_questions)
+
+
+def test_key_points_are_short_distinct_statements_in_the_third_person() -> None:
+    result = digest(_utterances(DESIGN_REVIEW), Ledger("m1"), "en", max_points=3)
+    assert 0 < len(result.key_points) <= 3
+    assert len(set(result.key_points)) == len(result.key_points)
+    for point in result.key_points:
+        assert len(point.split()) <= 30
+        assert not point.endswith("?")
+        assert not re.match(r"(?:I|We)\b", point.split(": ", 1)[-1]), "minutes speak of people"
+
+
+def test_cleaning_removes_fillers_stutters_and_cut_off_words() -> None:
+    assert clean("Um so des uh design a a new remote control on the T_V_.") == (
+        "Design a new remote control on the TV."
+    )
+    assert clean("We were go we were going with the rubber, you know.") == (
+        "We were going with the rubber."
+    )
+    assert clean("음 어 출시 일정은 다음 달로 하죠.") == "출시 일정은 다음 달로 하죠."
+
+
+def test_korean_meeting_gets_korean_minutes() -> None:
+    result = digest(_utterances(KOREAN_REVIEW), Ledger("m1"), "ko")
+    assert result.overview.startswith("김민수, 이지은, 박서준이 만나 ")
+    assert "출시 일정" in result.overview.split(".")[0]
+    assert "결정 사항: 출시 일정은 다음 달 15일로 하죠" in result.overview
+    assert result.decisions == [
+        "이지은: 출시 일정은 다음 달 15일로 하죠.",
+        "김민수: 마케팅 예산은 오백만 원으로 확정하겠습니다.",
+    ]
+    assert result.open_questions == [
+        "이지은: 광고 채널은 인스타그램하고 유튜브 중에 어디가 좋을까요?"
+    ]
+    assert not re.search(r"(?:^|\s)(?:음|어|그)\s", result.overview)
+
+
+def test_empty_meeting_gives_an_empty_digest() -> None:
+    result = digest([], Ledger("m1"), "en")
+    assert (result.overview, result.key_points, result.decisions) == ("", [], [])
+
+
+def _real(corpus: str, meeting_id: str) -> list[Utterance]:
+    path = MEETINGS / corpus / f"{meeting_id}.json"
+    if not path.is_file():
+        pytest.skip(f"no {path} on this machine")
+    raw = json.loads(path.read_text())
+    return [
+        Utterance(f"{meeting_id}-{t['turn']}", t["speaker"], float(t["turn"]), t["text"])
+        for t in raw["transcript"]
+    ]
+
+
+def test_real_meeting_overview_names_the_floor_holders_and_is_abstract_length() -> None:
+    utterances = _real("ami", "ES2002b")
+    result = digest(utterances, Ledger("ES2002b"), "en")
+    assert 100 <= len(result.overview.split()) <= 220
+    assert re.search(
+        r"\b(?:the Industrial Designer|Marketing|User Interface) presented\b", result.overview
+    )
+    assert result.overview == digest(utterances, Ledger("ES2002b"), "en").overview
+
+
+def test_two_thousand_utterances_summarise_in_well_under_two_seconds() -> None:
+    utterances = _real("icsi", "Bmr018")
+    utterances = (utterances * (2000 // len(utterances) + 1))[:2000]
+    started = time.process_time()
+    digest(utterances, Ledger("Bmr018"), "en")
+    assert time.process_time() - started < 1.0
