@@ -74,10 +74,14 @@ def kafka_broker(engines_dir: Path) -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def postgres_server(engines_dir: Path) -> Iterator[object]:
-    """A real PostgreSQL server for the whole test session."""
+    """A real PostgreSQL server for the whole test session.
+
+    A throwaway server, so it may trade durability for speed (fsync off) and trust
+    loopback connections; `vori up`'s server does neither (tests/unit/test_local_postgres.py).
+    """
     from vori.local.postgres import LocalPostgres
 
-    server = LocalPostgres(engines_dir / "postgres", port=free_port())
+    server = LocalPostgres(engines_dir / "postgres", port=free_port(), durable=False)
     server.start(timeout_s=60)
     yield server
     server.stop()

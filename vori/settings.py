@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,6 +65,11 @@ class PostgresSettings(BaseModel):
     port: int = Field(15432, ge=1, le=65535, description="Port of the local PostgreSQL server.")
     user: str = Field("vori", description="Database role of the local server.")
     database: str = Field("vori", description="Database name on the local server.")
+    password: SecretStr | None = Field(
+        None,
+        description="Password of the local server's role; `vori up` generates one once, keeps "
+        "it in DATA_DIR/secrets/postgres-password and passes it to the services.",
+    )
 
 
 class GatewaySettings(BaseModel):
@@ -429,7 +435,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         pg = self.postgres
-        return f"postgresql+psycopg://{pg.user}@{self.host}:{pg.port}/{pg.database}"
+        login = pg.user
+        if pg.password is not None:
+            # token_urlsafe passwords need no quoting; quote anyway for hand-set ones.
+            login += ":" + quote(pg.password.get_secret_value(), safe="")
+        return f"postgresql+psycopg://{login}@{self.host}:{pg.port}/{pg.database}"
 
     @property
     def uses_local_postgres(self) -> bool:

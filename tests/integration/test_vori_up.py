@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import stat
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import psutil
+import psycopg
+import pytest
 
 from tests.helpers.ports import free_port
 
@@ -53,7 +57,9 @@ def _wait_for(lines: queue.Queue[str], text: str, seen: list[str], timeout_s: fl
     raise AssertionError(f"no {text!r} within {timeout_s} s; output:\n{''.join(seen)}")
 
 
-def _run_once(env: dict[str, str], gateway_port: int) -> tuple[float, list[str]]:
+def _run_once(
+    env: dict[str, str], gateway_port: int, check: Callable[[], None] | None = None
+) -> tuple[float, list[str]]:
     started = time.monotonic()
     process, lines = _start(env)
     seen: list[str] = []
@@ -67,6 +73,8 @@ def _run_once(env: dict[str, str], gateway_port: int) -> tuple[float, list[str]]
         ready = httpx.get(f"http://127.0.0.1:{gateway_port}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
         assert ready.json() == {"kafka": "ok", "postgres": "ok", "consumers": "ok"}
+        if check is not None:
+            check()
     except BaseException:
         # Stop the whole tree, not only `vori up`: its supervised children would outlive it.
         tree = psutil.Process(process.pid).children(recursive=True)
@@ -110,7 +118,21 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
     env.pop("DATABASE_URL", None)
     env.pop("VORI_DATABASE_URL", None)
 
-    first_ready_s, first = _run_once(env, gateway_port)
+    data_dir = Path(env["VORI_DATA_DIR"])
+    pg_port = int(env["VORI_POSTGRES__PORT"])
+
+    def durable_and_password_protected() -> None:
+        password_file = data_dir / "secrets" / "postgres-password"
+        assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+        password = password_file.read_text().strip()
+        conninfo = f"host=127.0.0.1 port={pg_port} user=vori dbname=vori connect_timeout=5"
+        with psycopg.connect(conninfo, password=password) as conn:
+            for name in ("fsync", "full_page_writes", "synchronous_commit"):
+                assert conn.execute(f"SHOW {name}").fetchone() == ("on",), name
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(conninfo).close()
+
+    first_ready_s, first = _run_once(env, gateway_port, durable_and_password_protected)
     output = "".join(first)
     for expected in (
         "kafka ready",

