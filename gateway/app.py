@@ -19,6 +19,7 @@ from gateway.health import router as health_router
 from gateway.hub import Hub
 from gateway.runtime import GatewayRuntime, audio_ws_base, kanban_base_url
 from gateway.webapp import web_app_router
+from vori.auth import require_usable_jwt_secret
 from vori.db.engine import create_db_engine, session_factory
 from vori.kafka.producer import EventProducer
 from vori.settings import Settings
@@ -39,6 +40,7 @@ class ClientConfig(BaseModel):
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the gateway app for the given settings."""
+    require_usable_jwt_secret(settings)  # it mints and verifies tokens
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

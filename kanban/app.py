@@ -24,6 +24,7 @@ from kanban.errors import KanbanError
 from kanban.health import router as health_router
 from kanban.outbox import OutboxRelay
 from kanban.proposals import ProposalApplier
+from vori.auth import require_usable_jwt_secret
 from vori.db.engine import create_db_engine, session_factory
 from vori.kafka import EventProducer
 from vori.settings import Settings
@@ -39,6 +40,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; `run_consumer` overrides `settings.kanban.run_consumer`; `stop_server`
     is how a dead consumer stops the process (default: SIGTERM to itself)."""
+    require_usable_jwt_secret(settings)  # it verifies tokens
     with_consumer = settings.kanban.run_consumer if run_consumer is None else run_consumer
 
     @asynccontextmanager

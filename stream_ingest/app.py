@@ -14,6 +14,7 @@ from starlette.websockets import WebSocket
 
 from stream_ingest.service import IngestService
 from stream_ingest.session import AudioSession
+from vori.auth import require_usable_jwt_secret
 from vori.settings import Settings
 
 AUDIO_PATH = "/ingest/v1/meetings/{meeting_id}/audio"
@@ -21,6 +22,7 @@ AUDIO_PATH = "/ingest/v1/meetings/{meeting_id}/audio"
 
 def create_app(settings: Settings) -> Starlette:
     """Build the ingest app; the producer and database engine live as long as the app."""
+    require_usable_jwt_secret(settings)  # it verifies tokens
     service = IngestService(settings)
 
     @asynccontextmanager

@@ -7,6 +7,7 @@ from one that does not exist (both give None here, 404 or 4404 at the edges).
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vori.db.tables import Board, BoardMember, Meeting, MeetingMember
-from vori.settings import GatewaySettings
+from vori.settings import (
+    MIN_JWT_SECRET_BYTES,
+    PUBLIC_JWT_SECRET,
+    GatewaySettings,
+    Settings,
+    SettingsError,
+)
 
 JWT_ALGORITHM = "HS256"
 JWT_AUDIENCE = "vori"
@@ -41,6 +48,42 @@ class Principal:
 def new_id(prefix: str) -> str:
     """A random, URL-safe identifier with a readable prefix (`usr_...`, `mtg_...`)."""
     return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+def binds_to_loopback(host: str) -> bool:
+    """Whether a server listening on `host` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to anything
+
+
+def jwt_secret_problem(settings: Settings) -> str | None:
+    """Why these settings may not mint or verify tokens (one line), or None if they may.
+
+    The default secret is in the source and a short one can be guessed offline from any
+    token: either lets anyone forge a token for any user, so only loopback may use them.
+    """
+    secret = settings.gateway.jwt_secret.get_secret_value()
+    public = secret == PUBLIC_JWT_SECRET
+    short = len(secret.encode()) < MIN_JWT_SECRET_BYTES
+    if not (public or short) or binds_to_loopback(settings.host):
+        return None
+    what = "is the public default" if public else f"is under {MIN_JWT_SECRET_BYTES} bytes"
+    return (
+        f"VORI_GATEWAY__JWT_SECRET {what} (anyone could forge tokens) and VORI_HOST="
+        f"{settings.host} is not loopback: set it to {MIN_JWT_SECRET_BYTES} bytes or more of "
+        "random data (openssl rand -hex 32), or listen on 127.0.0.1 only"
+    )
+
+
+def require_usable_jwt_secret(settings: Settings) -> None:
+    """Refuse to serve tokens with a forgeable secret beyond loopback (SettingsError)."""
+    problem = jwt_secret_problem(settings)
+    if problem is not None:
+        raise SettingsError(problem)
 
 
 def hash_password(password: str) -> str:

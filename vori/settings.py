@@ -20,6 +20,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "VORI_"
 NESTED_DELIMITER = "__"
+# The default token secret is in the source, so it is public: only loopback may use it.
+PUBLIC_JWT_SECRET = "change-me-in-production-this-is-only-for-local-use"
+MIN_JWT_SECRET_BYTES = 32
 
 
 class KafkaSettings(BaseModel):
@@ -77,8 +80,10 @@ class GatewaySettings(BaseModel):
 
     port: int = Field(8000, ge=1, le=65535, description="Port of the gateway (the web app URL).")
     jwt_secret: SecretStr = Field(
-        SecretStr("change-me-in-production-this-is-only-for-local-use"),
-        description="Secret that signs access tokens. Set it in any shared deployment.",
+        SecretStr(PUBLIC_JWT_SECRET),
+        description=f"Secret that signs access tokens: at least {MIN_JWT_SECRET_BYTES} bytes, "
+        "and not the public default, unless VORI_HOST is loopback (services refuse to start). "
+        "`vori up` generates one once into DATA_DIR/secrets/jwt-secret.",
     )
     jwt_ttl_s: int = Field(8 * 3600, ge=60, description="Lifetime of an access token in seconds.")
     public_url: str | None = Field(

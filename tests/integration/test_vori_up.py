@@ -123,7 +123,8 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
 
     def durable_and_password_protected() -> None:
         password_file = data_dir / "secrets" / "postgres-password"
-        assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+        for secret in (password_file, data_dir / "secrets" / "jwt-secret"):
+            assert stat.S_IMODE(secret.stat().st_mode) == 0o600, secret
         password = password_file.read_text().strip()
         conninfo = f"host=127.0.0.1 port={pg_port} user=vori dbname=vori connect_timeout=5"
         with psycopg.connect(conninfo, password=password) as conn:

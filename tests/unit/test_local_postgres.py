@@ -43,7 +43,7 @@ def test_vori_up_runs_postgres_durably_with_a_password(tmp_path: Path) -> None:
     assert _mode(password_file) == 0o600
     assert _mode(password_file.parent) == 0o700
     assert server.password == password
-    assert env == {"VORI_POSTGRES__PASSWORD": password}  # what the services get
+    assert env["VORI_POSTGRES__PASSWORD"] == password  # what the services get
     assert f"vori:{password}@" in settings.sqlalchemy_url
 
 
@@ -62,7 +62,7 @@ def test_a_configured_password_is_used_and_none_is_generated(
 ) -> None:
     monkeypatch.setenv("VORI_POSTGRES__PASSWORD", "an operator's own password")
     settings, env = with_local_secrets(load_settings(data_dir=tmp_path), tmp_path)
-    assert env == {"VORI_POSTGRES__PASSWORD": "an operator's own password"}
+    assert env["VORI_POSTGRES__PASSWORD"] == "an operator's own password"
     assert not secret_path(tmp_path, "postgres-password").exists()
     assert "vori:an%20operator%27s%20own%20password@" in settings.sqlalchemy_url
 
@@ -70,8 +70,8 @@ def test_a_configured_password_is_used_and_none_is_generated(
 def test_an_external_database_gets_no_local_password(tmp_path: Path) -> None:
     external = load_settings(data_dir=tmp_path, database_url="postgresql://u:p@db/vori")
     settings, env = with_local_secrets(external, tmp_path)
-    assert env == {}
-    assert not (tmp_path / "secrets").exists()
+    assert "VORI_POSTGRES__PASSWORD" not in env
+    assert not secret_path(tmp_path, "postgres-password").exists()
     assert settings.sqlalchemy_url == "postgresql+psycopg://u:p@db/vori"
 
 

@@ -141,7 +141,11 @@ def _service_command(service: Service) -> None:
         if not service.available:
             typer.echo(f"vori: the {service.name} service is not part of this build yet", err=True)
             raise typer.Exit(2)
-        service.load()(settings)
+        try:
+            service.load()(settings)
+        except SettingsError as exc:  # e.g. a forgeable token secret beyond loopback
+            typer.echo(f"vori: {exc}", err=True)
+            raise typer.Exit(2) from None
 
     command.__doc__ = f"Run the {service.name} service: {service.description}."
     app.command(service.name)(command)

@@ -21,13 +21,14 @@ import httpx
 from honcho.manager import Manager
 from pydantic import SecretStr
 
+from vori.auth import jwt_secret_problem
 from vori.db.migrate import upgrade
 from vori.kafka.topics import ensure_topics, wait_for_kafka
 from vori.local.kafka_broker import KafkaBroker, MissingToolError
 from vori.local.postgres import LocalPostgres
 from vori.local.secrets import read_or_create_secret, secret_path
 from vori.services import SERVICES, Service
-from vori.settings import Settings
+from vori.settings import PUBLIC_JWT_SECRET, Settings
 
 log = logging.getLogger("vori.up")
 
@@ -52,6 +53,10 @@ def run_stack(settings: Settings, only: list[str] | None = None) -> int:
         )
         return 2
     settings, secret_env = with_local_secrets(settings, data_dir)
+    problem = jwt_secret_problem(settings)
+    if problem is not None:
+        say(f"cannot start: {problem}")
+        return 2
     try:
         if settings.kafka.embedded:
             broker = KafkaBroker.from_settings(settings.kafka, data_dir / "kafka")
@@ -87,9 +92,16 @@ def run_stack(settings: Settings, only: list[str] | None = None) -> int:
 
 
 def with_local_secrets(settings: Settings, data_dir: Path) -> tuple[Settings, dict[str, str]]:
-    """Settings completed with the secrets kept under `data_dir` (generated on first use),
-    and the variables that hand them to the services."""
+    """Settings completed with the secrets kept under `data_dir` (generated on first use:
+    the token secret unless one other than the public default is set, the local database's
+    password), and the variables that hand them to the services."""
     env: dict[str, str] = {}
+    secret = settings.gateway.jwt_secret
+    if secret.get_secret_value() == PUBLIC_JWT_SECRET:
+        secret = SecretStr(read_or_create_secret(secret_path(data_dir, "jwt-secret")))
+        gateway = settings.gateway.model_copy(update={"jwt_secret": secret})
+        settings = settings.model_copy(update={"gateway": gateway})
+    env["VORI_GATEWAY__JWT_SECRET"] = secret.get_secret_value()
     if settings.uses_local_postgres:
         password = settings.postgres.password
         if password is None:
