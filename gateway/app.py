@@ -18,6 +18,7 @@ from gateway.consumers import GatewayConsumers
 from gateway.health import router as health_router
 from gateway.hub import Hub
 from gateway.runtime import GatewayRuntime, audio_ws_base, kanban_base_url
+from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.webapp import web_app_router
 from vori.auth import require_usable_jwt_secret
 from vori.db.engine import create_db_engine, session_factory
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     # The web bundle is ~370 kB of JavaScript; compressed it is about a third of that.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(SecurityHeadersMiddleware, audio_ws_url=audio_ws_base(settings))
     app.include_router(health_router)
     app.mount("/metrics", make_asgi_app())
 

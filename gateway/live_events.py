@@ -30,6 +30,8 @@ MEETING_ENDED = "meeting.ended"
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
+# An auth frame holds a token of a few hundred bytes; anything far larger is not one.
+MAX_AUTH_BYTES = 16 * 1024
 CLOSE_TOO_SLOW = 4429
 CLOSE_INTERNAL = 1011
 
@@ -169,6 +171,8 @@ def parse_auth_frame(text: str | None) -> AuthFrame:
     """Parse the client's first frame; ProtocolError(4400/4401) if it is not a usable auth."""
     if text is None:
         raise ProtocolError(CLOSE_BAD_MESSAGE, "first frame must be a JSON text auth message")
+    if len(text.encode()) > MAX_AUTH_BYTES:
+        raise ProtocolError(CLOSE_BAD_MESSAGE, f"auth message over {MAX_AUTH_BYTES} bytes")
     try:
         message = json.loads(text)
     except json.JSONDecodeError:

@@ -7,6 +7,11 @@ import uvicorn
 from gateway.app import create_app
 from vori.settings import Settings
 
+# Clients send the events socket an auth frame and pings of a few hundred bytes. A larger
+# frame is cut off by the server (1009 and a reason) before it is read into memory, so an
+# unauthenticated client cannot make the process buffer 16 MiB (uvicorn's default) a socket.
+MAX_WS_MESSAGE_BYTES = 64 * 1024
+
 
 def run(settings: Settings) -> None:
     uvicorn.run(
@@ -15,4 +20,5 @@ def run(settings: Settings) -> None:
         port=settings.gateway.port,
         log_level=settings.log_level.lower(),
         ws="websockets-sansio",
+        ws_max_size=MAX_WS_MESSAGE_BYTES,
     )

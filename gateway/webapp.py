@@ -26,6 +26,9 @@ def web_app_router(web_dir: Path) -> APIRouter:
     async def web_app(path: str) -> FileResponse:
         if path.startswith(RESERVED):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such endpoint: /{path}")
+        if path.endswith(".map"):
+            # Source maps would publish the sources; a stale build may still hold some.
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "source maps are not served")
         root = web_dir.resolve()
         index = root / "index.html"
         if not index.is_file():

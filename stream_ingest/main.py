@@ -9,9 +9,12 @@ import uvicorn
 from stream_ingest.app import create_app
 from vori.settings import Settings
 
-# Frames are at most 200 ms (6,400 bytes); anything up to this size reaches the app and is
-# refused there with 4400 and a reason, larger ones are cut off by the server (1009).
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# Frames are at most 200 ms (6,400 bytes) and control messages at most 16 KiB; anything up
+# to this size reaches the app and is refused there with 4400 and a reason. Larger ones
+# are cut off by the server (1009, "frame with N bytes exceeds limit of 65536 bytes")
+# before they are read into memory, also before authentication: no client makes a
+# process buffer megabytes.
+MAX_MESSAGE_BYTES = 64 * 1024
 
 
 def server_config(settings: Settings) -> uvicorn.Config:

@@ -8,7 +8,9 @@ const gateway = process.env.VORI_GATEWAY_URL ?? "http://127.0.0.1:8000";
 
 export default defineConfig({
   plugins: [react()],
-  build: { outDir: "dist", sourcemap: true, chunkSizeWarningLimit: 400 },
+  // No source maps in the production build: the gateway serves dist/ to anyone, and the
+  // maps would publish the full sources (`npm run dev` has its own for debugging).
+  build: { outDir: "dist", sourcemap: false, chunkSizeWarningLimit: 400 },
   server: {
     proxy: {
       "/api": { target: gateway, ws: true, changeOrigin: true },

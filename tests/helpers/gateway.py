@@ -18,6 +18,7 @@ import httpx
 import uvicorn
 
 from gateway.app import create_app
+from gateway.main import MAX_WS_MESSAGE_BYTES
 from tests.helpers.ports import free_port
 from vori.events import MeetingEvent, TranscriptSegment, Word, segment_id_for
 from vori.kafka.producer import EventProducer
@@ -55,6 +56,7 @@ class GatewayServer:
             port=self.port,
             log_level="warning",
             ws="websockets-sansio",
+            ws_max_size=MAX_WS_MESSAGE_BYTES,  # as `vori gateway` serves it
             lifespan="on",
         )
         self.server = uvicorn.Server(config)
