@@ -37,8 +37,7 @@ _DECISION = re.compile(
     r"|let'?s (?:go with|go for|stick with|use|drop|not do|scrap|cancel|push|move|keep)"
     r"|we'?(?:ll| will) (?:go with|go for|stick with|use|drop|keep)"
     r"|we(?:'re| are) (?:going with|going for|sticking with|going to go with|going to use"
-    r"|going to have|not going to have|not going to use)"
-    r"|so it'?s going to be)\b"
+    r"|going to have|not going to have|not going to use))\b"
     r"|결정|하기로 했|하기로 하죠|확정|합의|취소하죠|취소합시다|안 하기로"
     r"|(?:로|으로) (?:하죠|합시다|가죠)",
     re.IGNORECASE,
@@ -46,7 +45,8 @@ _DECISION = re.compile(
 # Said of a decision not (yet) taken, or of a choice only imagined.
 _NOT_SETTLED = re.compile(
     r"\b(?:haven'?t|not|didn'?t|never|yet to|need to|have to|should|must|to) (?:really )?"
-    r"(?:decide|decided|agree|agreed)\b|\b(?:if|whether|unless|maybe|perhaps|might|would)\b"
+    r"(?:decide|decided|agree|agreed)\b|\b(?:if|whether|unless|maybe|perhaps|might|would"
+    r"|probably|i guess|going to have to)\b"
     r"|아직|안 정해|미정|할까요|할지",
     re.IGNORECASE,
 )
@@ -67,7 +67,8 @@ _PROCEDURAL = re.compile(
     r"\b(?:hear me|see (?:my|the|your) (?:screen|slides?)|my screen|next slide|press|click"
     r"|mouse|cable|plug|microphone on|recording|record(?:ed|er)? on|laptop|projector|minutes"
     r"|agenda|break|lunch|coffee|where were we|anything else|any (?:other )?questions"
-    r"|who'?s next|ready|shall we (?:start|begin)|your (?:name|turn))\b|들리|화면|발표 자료",
+    r"|who'?s next|ready|shall we (?:start|begin)|your (?:name|turn)|what do you mean"
+    r"|anything|anyone|anybody)\b|들리|화면|발표 자료",
     re.IGNORECASE,
 )
 _DELIBERATE = re.compile(
@@ -88,6 +89,8 @@ _UNFINISHED = re.compile(
     r"|[^.?!다요죠까]$",
     re.IGNORECASE,
 )
+# "Slightly", "effectively": words in -ly are adverbs but for a few nouns.
+_ADVERB = re.compile(r"^(?!(?:family|assembly|supply|reply|apply|italy|july|anomaly)$)\w+ly$")
 _ROLE = re.compile(
     r"\b(?:manager|designer|engineer|expert|lead|director|developer|analyst|chair|host"
     r"|facilitator|researcher|officer|architect|coordinator|specialist)$",
@@ -96,8 +99,11 @@ _ROLE = re.compile(
 
 # A speaker holds the floor (a presentation, a report) for at least this many words, the
 # others saying no more than a few words at a time meanwhile.
-_FLOOR_WORDS = 250
+_FLOOR_WORDS = 150
+_FLOOR_SHARE = 0.06
 _INTERJECTION_WORDS = 12
+# A sentence runs on into the same speaker's segment at most this many segments later.
+_RUN_ON_TURNS = 4
 # A phrase is taken for a noun phrase when at least this share of its mentions follow a
 # determiner or preposition ("the battery", "for speech recognition").
 _NOUN_SHARE = 0.3
@@ -154,27 +160,48 @@ def digest(
 
 def _lines(utterances: list[Utterance], language: str) -> list[_Line]:
     lines: list[_Line] = []
-    for utterance in utterances:
-        if is_injection(utterance.text):
-            continue
-        for sentence in sentences(utterance.text):
+    for speaker, said in _turns(utterances):
+        for sentence in sentences(said):
             if _SMALL_TALK.search(sentence):
                 continue
             text = clean(sentence)
             if not text or is_backchannel(text, language):
                 continue
+            whole = not sentence[:1].islower() and not _UNFINISHED.search(text)
             lines.append(
                 _Line(
                     len(lines),
-                    utterance.speaker,
+                    speaker,
                     text,
                     len(text.split()),
                     frozenset(keys(text, language)),
                     bool(_QUESTION.search(text)),
-                    is_fluent(text) and not _UNFINISHED.search(text),
+                    whole and is_fluent(text),
                 )
             )
     return lines
+
+
+def _turns(utterances: list[Utterance]) -> list[tuple[str | None, str]]:
+    """What each speaker said, a sentence that runs over into the speaker's next segment
+    ("we had a long discussion about" / "how easy we want to make it") made whole again."""
+    turns: list[tuple[str | None, str]] = []
+    unfinished: dict[str | None, int] = {}
+    for utterance in utterances:
+        text = utterance.text.strip()
+        if is_injection(text) or not text:
+            continue
+        at = unfinished.get(utterance.speaker)
+        if at is not None and text[:1].islower() and len(turns) - at <= _RUN_ON_TURNS:
+            turns[at] = (utterance.speaker, f"{turns[at][1]} {text}")
+        else:
+            turns.append((utterance.speaker, text))
+            at = len(turns) - 1
+        if text.endswith((".", "?", "!")):
+            unfinished.pop(utterance.speaker, None)
+        else:
+            unfinished[utterance.speaker] = at
+    return turns
 
 
 def _ranked(lines: list[_Line]) -> list[int]:
@@ -272,12 +299,20 @@ def _overview(lines: list[_Line], ranked: list[int], decisions: list[_Line], lan
     closing = _decided(decisions[:2], language)
     concluded = {d.index for d in decisions[:2]}
     words = sum(len(p.split()) for p in [opening, closing, *heads])
+    # Inside a presentation its speaker's statements need no "X said that".
+    presenter = {
+        x.index: section.speaker
+        for section, head in zip(sections, heads, strict=True)
+        if section.speaker and head
+        for x in section.lines
+    }
     told: dict[int, str] = {}
     for index in ranked:
         if words >= _OVERVIEW_WORDS:
             break
         line = lines[index]
-        said = reported(line.text, _name(line.speaker, language), language)
+        attribute = presenter.get(index) != line.speaker
+        said = reported(line.text, _name(line.speaker, language), language, attribute=attribute)
         if (
             said is None
             or index in concluded
@@ -317,7 +352,7 @@ def _pick(local: PhraseCounts, total: PhraseCounts, used: set[str], limit: int) 
     nouns = [
         k
         for k, n in local.said.items()
-        if n >= 2 and total.marked[k] >= _NOUN_SHARE * total.said[k]
+        if n >= 2 and total.marked[k] >= _NOUN_SHARE * total.said[k] and not _ADVERB.search(k[-1])
     ]
     chosen: list[str] = []
     for key in sorted(nouns, key=lambda k: (-weight(k), k)):
@@ -338,6 +373,7 @@ def _sections(lines: list[_Line]) -> list[_Section]:
             turns[-1].append(line)
         else:
             turns.append([line])
+    floor = max(_FLOOR_WORDS, _FLOOR_SHARE * sum(line.words for line in lines))
     sections: list[_Section] = []
     talk: list[_Line] = []
     i = 0
@@ -349,7 +385,7 @@ def _sections(lines: list[_Line]) -> list[_Section]:
         ):
             held += sum(x.words for x in turns[j] if x.speaker == speaker)
             j += 1
-        if held >= _FLOOR_WORDS and speaker is not None:
+        if held >= floor and speaker is not None:
             if talk:
                 sections.append(_Section(None, talk))
                 talk = []
@@ -368,8 +404,9 @@ def _opening(speakers: list[str], topics: list[str], language: str) -> str:
         who = ", ".join(speakers) if 0 < len(speakers) <= 5 else f"참석자 {len(speakers)}명"
         what = join(topics, language) or "여러 안건"
         return f"{who}{josa(who, '이', '가')} 만나 {what}에 대해 논의했습니다."
-    names = [_name(s, language) for s in speakers]
-    who = join(names, language) if 0 < len(names) <= 5 else f"{len(speakers)} participants"
+    names = [n for s in speakers if (n := _name(s, language))]
+    named = 0 < len(names) == len(speakers) <= 5
+    who = join(names, language) if named else f"{len(speakers)} participants"
     return f"{_capital(who)} met to discuss {join(topics, language) or 'several topics'}."
 
 
@@ -381,8 +418,9 @@ def _section_sentence(section: _Section, topics: list[str], language: str) -> st
             return f"{who}{josa(who, '이', '가')} {what}에 대해 발표했습니다."
         return f"이어서 {what}에 대해 논의했습니다."
     if section.speaker:
-        return f"{_capital(_name(section.speaker, language))} presented {what}."
-    return f"The team discussed {what}."
+        who = _name(section.speaker, language) or f"speaker {section.speaker}"
+        return f"{_capital(who)} presented {what}."
+    return f"The group discussed {what}."
 
 
 def _decided(decisions: list[_Line], language: str) -> str:
@@ -399,14 +437,13 @@ def _decided(decisions: list[_Line], language: str) -> str:
     return " ".join(s for s in said if s)
 
 
-def _name(speaker: str | None, language: str) -> str:
-    """How minutes refer to a speaker: "the Project Manager", "Alice Martin"."""
-    if speaker is None:
-        return "한 참석자" if language == "ko" else "a participant"
+def _name(speaker: str | None, language: str) -> str | None:
+    """How minutes refer to a speaker: "the Project Manager", "Alice Martin"; None for a
+    speaker without a name (unknown, or an id such as "me011")."""
+    if speaker is None or re.search(r"\d", speaker):
+        return None
     if language == "ko":
         return speaker
-    if re.search(r"\d", speaker):  # an id, not a name: "me011"
-        return f"speaker {speaker}"
     return f"the {speaker}" if _ROLE.search(speaker) else speaker
 
 

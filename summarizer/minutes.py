@@ -144,7 +144,8 @@ def _cut_off(word: str) -> bool:
 
 _LEAD_IN = re.compile(
     r"^(?:(?:so|and|but|well|okay|ok|right|yeah|yes|alright|now|then|anyway|because|or"
-    r"|actually|also|basically|like)\b[,.]?\s*)+"
+    r"|actually|also|basically|like|hi|hello|hey)\b[,.]?\s*)+"
+    r"(?:(?:everybody|everyone|all|guys|folks)\b[,.]?\s*)?"
     r"|^(?:그래서|그리고|근데|그러면|그럼|네|예|아|음|어)[,.]?\s+",
     re.IGNORECASE,
 )
@@ -174,7 +175,7 @@ def clean(text: str) -> str:
     text = _FILLER_KO.sub("", text)
     text = _FRAGMENT.sub("", text)
     # A word cut off and said again: "des design", "rem remote".
-    text = re.sub(r"\b(\w{1,4}) (?=\1\w)", lambda m: "" if _cut_off(m[1]) else m[0], text)
+    text = re.sub(r"(?<![\w'])(\w{1,4}) (?=\1\w)", lambda m: "" if _cut_off(m[1]) else m[0], text)
     text = _SPOKEN_WORD.sub(lambda m: _SPOKEN[m[0].lower()], text)
     for _ in range(2):
         text = _REPEAT.sub(r"\1", text)
@@ -186,7 +187,8 @@ def clean(text: str) -> str:
     text = re.sub(r"[,;]+([.?!])", r"\1", text)
     text = re.sub(r"([.?!])[,.]+", r"\1", text)
     text = re.sub(r"\s{2,}", " ", text).strip(" ,;-")
-    text = _LEAD_IN.sub("", text).strip(" ,;-")
+    for _ in range(2):
+        text = _LEAD_IN.sub("", text).strip(" ,;-")
     text = _TRAILING.sub(r"\1", text)
     return text[:1].upper() + text[1:] if text else ""
 
@@ -350,41 +352,47 @@ _WE = {
 }
 
 
-def reported(text: str, speaker: str, language: str) -> str | None:
+def reported(
+    text: str, speaker: str | None, language: str, *, attribute: bool = True
+) -> str | None:
     """A sentence in the minutes' voice: "I think we should use rubber" -> "The Designer
-    thought they should use rubber". None when it cannot be said without guessing (the
-    speaker talks about themselves mid-sentence, or addresses someone)."""
+    thought they should use rubber". A plain statement is attributed ("X said that ...")
+    only when `attribute` (not inside X's own presentation) and X has a name. None when it
+    cannot be said without guessing (the speaker talks about themselves mid-sentence, or
+    addresses someone)."""
+    plain = speaker if attribute else None
     text = text.rstrip(" .!")
     if language == "ko":
-        return f"{speaker}{josa(speaker, '은', '는')} “{text}”라고 말했습니다."
+        return f"{speaker}{josa(speaker, '은', '는')} “{text}”라고 말했습니다." if speaker else text
+    who = speaker or "a participant"
     if match := _OPINION.match(text):
         verb = match["verb"].lower()
-        head, rest = f"{speaker} {_PAST.get(verb, verb)}", text[match.end() :]
+        head, rest = f"{who} {_PAST.get(verb, verb)}" if speaker else "", text[match.end() :]
     elif match := _WE_PROPOSE.match(text):
-        head, rest = f"{speaker} suggested that", "they " + (match["modal"] or "") + " "
-        rest = rest.replace("  ", " ") + text[match.end() :]
-        if match["lets"]:
-            rest = "they " + text[match.end() :]
+        head = f"{speaker} suggested that" if speaker else "it was suggested that"
+        rest = f"they {match['modal'] or ''} {text[match.end() :]}".replace("  ", " ")
     elif match := _WE_MUST.match(text):
-        head, rest = f"{speaker} said that", f"they {match['modal']} {text[match.end() :]}"
+        head = f"{plain} said that" if plain else ""
+        rest = f"they {match['modal']} {text[match.end() :]}"
     elif match := _I_DID.match(text):
         verb = match["verb"].lower()
         if "'ve" in match[0].lower() or " have" in match[0].lower():
             verb = "had" if verb in ("got", "had") else f"had {verb}"
-        head, rest = f"{speaker} {verb}", text[match.end() :]
+        head, rest = f"{who} {verb}", text[match.end() :]
     elif (word := text.split(" ", 1)[0].lower()) in _I_CONTRACTED:
-        head, rest = f"{speaker} {_I_CONTRACTED[word]}", text.split(" ", 1)[-1]
+        head, rest = f"{who} {_I_CONTRACTED[word]}", text.split(" ", 1)[-1]
     else:
-        head, rest = f"{speaker} said that", text
+        head, rest = f"{plain} said that" if plain else "", text
     if FIRST_PERSON.search(rest) or _SECOND_PERSON.search(rest) or not rest:
         return None
     rest = re.sub(
         r"\b(?:we|we're|we've|we'll|we'd|us|our|ours|ourselves)\b", lambda m: _WE[m[0]], rest
     )
     rest = re.sub(r"\b(?:We|We're|We've|We'll|We'd|Our)\b", lambda m: _WE[m[0].lower()], rest)
-    if not re.match(r"[A-Z]{2}|[A-Z]\w*[A-Z]", rest):
+    if head and not re.match(r"[A-Z]{2}|[A-Z]\w*[A-Z]", rest):
         rest = rest[:1].lower() + rest[1:]
-    return f"{head[:1].upper()}{head[1:]} {rest}."
+    said = f"{head} {rest}" if head else rest
+    return f"{said[:1].upper()}{said[1:]}."
 
 
 _SETTLED = re.compile(
