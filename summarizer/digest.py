@@ -19,6 +19,7 @@ from summarizer.facts import Utterance
 from summarizer.ledger import Ledger
 from summarizer.minutes import (
     FIRST_PERSON,
+    SECOND_PERSON,
     PhraseCounts,
     clean,
     is_backchannel,
@@ -68,7 +69,7 @@ _PROCEDURAL = re.compile(
     r"|mouse|cable|plug|microphone on|recording|record(?:ed|er)? on|laptop|projector|minutes"
     r"|agenda|break|lunch|coffee|where were we|anything else|any (?:other )?questions"
     r"|who'?s next|ready|shall we (?:start|begin)|your (?:name|turn)|what do you mean"
-    r"|anything|anyone|anybody)\b|들리|화면|발표 자료",
+    r"|anything|anyone|anybody)\b|들리|화면 (?:공유|보이|잘 보)|발표 자료",
     re.IGNORECASE,
 )
 _DELIBERATE = re.compile(
@@ -91,6 +92,14 @@ _UNFINISHED = re.compile(
 )
 # "Slightly", "effectively": words in -ly are adverbs but for a few nouns.
 _ADVERB = re.compile(r"^(?!(?:family|assembly|supply|reply|apply|italy|july|anomaly)$)\w+ly$")
+# Said in any meeting: no topic of its own.
+_GENERIC = frozenset(
+    re.findall(
+        r"\w+",
+        "meeting presentation discussion agenda minute decision decided decide agreed agree idea"
+        " question previous",
+    )
+)
 _ROLE = re.compile(
     r"\b(?:manager|designer|engineer|expert|lead|director|developer|analyst|chair|host"
     r"|facilitator|researcher|officer|architect|coordinator|specialist)$",
@@ -108,7 +117,7 @@ _RUN_ON_TURNS = 4
 # determiner or preposition ("the battery", "for speech recognition").
 _NOUN_SHARE = 0.3
 # Statements quoted in the overview and the key points.
-_MIN_WORDS, _MAX_WORDS, _KEY_POINT_WORDS = 8, 30, 22
+_MIN_WORDS, _MAX_WORDS, _KEY_POINT_WORDS, _MIN_QUESTION_WORDS = 8, 30, 22, 6
 # Abstracts of the tuning meetings run to 170 (AMI) and 150 (ICSI) words (median).
 _OVERVIEW_WORDS = 150
 
@@ -217,15 +226,18 @@ def _ranked(lines: list[_Line]) -> list[int]:
 
 
 def _decisions(lines: list[_Line]) -> list[_Line]:
-    """Lines where the group settles something, in meeting order, none repeating another."""
+    """Lines where the group settles something about its subject, in meeting order, none
+    repeating another."""
+    salient = _salient(lines)
     found: list[_Line] = []
     for line in lines:
         if (
             _DECISION.search(line.text)
             and not _NOT_SETTLED.search(line.text)
+            and not _PROCEDURAL.search(line.text)
             and not line.question
             and line.fluent
-            and len(line.bag) >= 2
+            and line.bag & salient
             and all(_overlap(line.bag, other.bag) < 0.6 for other in found)
         ):
             found.append(line)
@@ -240,14 +252,9 @@ def _open_questions(
     found = [
         line
         for line in lines
-        if ((line.question and _DELIBERATE.search(line.text)) or _OPEN.search(line.text))
-        and (language == "ko" or line.text.endswith("?") or _OPEN.search(line.text))
-        and not FIRST_PERSON.search(line.text)
-        and line.words >= 6
-        and len(line.bag) >= 2
-        and line.fluent
+        if _asks_about_the_subject(line, language)
+        and line.bag & salient
         and line.text not in evidence
-        and not _PROCEDURAL.search(line.text)
         and not any(d.index > line.index and _overlap(line.bag, d.bag) >= 0.5 for d in decisions)
     ]
     found.sort(key=lambda x: (-len(x.bag & salient), x.index))
@@ -258,8 +265,28 @@ def _open_questions(
     return [_attributed(x) for x in sorted(chosen, key=lambda x: x.index)]
 
 
+def _asks_about_the_subject(line: _Line, language: str) -> bool:
+    """A question the group puts to itself about its subject ("should the remote also
+    control the DVD player?"), not one to a person or about the call."""
+    if _OPEN.search(line.text):
+        asked = True
+    elif language == "ko":
+        asked = line.question and bool(_DELIBERATE.search(line.text))
+    else:
+        asked = line.text.endswith("?") and bool(_DELIBERATE.search(line.text))
+        asked = asked and (not SECOND_PERSON.search(line.text) or "you think" in line.text)
+    return (
+        asked
+        and _MIN_QUESTION_WORDS <= line.words <= _MAX_WORDS
+        and line.fluent
+        and not FIRST_PERSON.search(line.text)
+        and not _PROCEDURAL.search(line.text)
+    )
+
+
 def _salient(lines: list[_Line]) -> set[str]:
-    counts = Counter(k for line in lines for k in line.bag)
+    """The meeting's most said content words, less the words of any meeting."""
+    counts = Counter(k for line in lines for k in line.bag if k not in _GENERIC)
     return {k for k, _n in counts.most_common(40)}
 
 
@@ -352,7 +379,10 @@ def _pick(local: PhraseCounts, total: PhraseCounts, used: set[str], limit: int) 
     nouns = [
         k
         for k, n in local.said.items()
-        if n >= 2 and total.marked[k] >= _NOUN_SHARE * total.said[k] and not _ADVERB.search(k[-1])
+        if n >= 2
+        and not (len(k) == 1 and k[0] in _GENERIC)
+        and total.marked[k] >= _NOUN_SHARE * total.said[k]
+        and not _ADVERB.search(k[-1])
     ]
     chosen: list[str] = []
     for key in sorted(nouns, key=lambda k: (-weight(k), k)):

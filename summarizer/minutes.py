@@ -59,7 +59,7 @@ STOP_EN = _words(
     seventy eighty ninety hundred thousand million billion percent cool wow mm mhm hm uh er
     erm eh ah uh-huh mm-hmm um-hmm wanna dunno gotta cause 'cause 'kay kay yeah-yeah yup
     nope absolutely definitely exactly anyways somewhat stuff's guess means bunch couple
-    everybody's already else's
+    everybody's already else's terms non top plus
     """
 )
 
@@ -88,6 +88,11 @@ _FRAGMENT = re.compile(r"(?<![\w'-])(?![aAI]\b)[b-zB-HJ-Z](?![\w'-])\s*|\b\w+-(?
 _FILLER_LIKE = re.compile(
     r"\b(have|had|has|of|in|on|just|so|and|but|or|for|with|about|got|keeping|it's|be) "
     r"like,?(?= )",
+    re.IGNORECASE,
+)
+_VAGUE_TAIL = re.compile(
+    r",? \b(?:or something|or whatever|and stuff|and things|and so on|and so forth|or anything"
+    r"|and everything|and all that)\b(?: like that)?",
     re.IGNORECASE,
 )
 _TRAILING = re.compile(r"[, ]+(?:so|and|but|or|because|then|yeah|you know|right)([.?!]?)$", re.I)
@@ -181,6 +186,9 @@ def clean(text: str) -> str:
         text = _REPEAT.sub(r"\1", text)
         text = _RESTART.sub(_restarted, text)
     text = _FILLER_LIKE.sub(r"\1", text)
+    text = _VAGUE_TAIL.sub("", text)
+    text = re.sub(r",\s*(?:yeah|okay|ok|right|you know|so)\s*,", ",", text, flags=re.IGNORECASE)
+    text = re.sub(r"\b(?:the|a|an) (?=(?:the|a|an) )", "", text, flags=re.IGNORECASE)
     text = re.sub(r"(?<=\w) - (?=\w)", "-", text)
     text = re.sub(r'" ([^"]*?) "', r'"\1"', text)
     text = re.sub(r"\s+([,.?!])", r"\1", text)
@@ -322,7 +330,7 @@ _PAST = {
 _OPINION = re.compile(
     r"^I (?:really |personally |also |still |just |do |would |'d )?(?P<verb>"
     + "|".join(_PAST)
-    + r"|thought|felt|believed|liked|wanted|suggested)\b(?: that)?,?\s*",
+    + r"|thought|felt|believed|liked|wanted|suggested)\b(?: that(?![\w']))?,?\s*",
     re.IGNORECASE,
 )
 _I_DID = re.compile(
@@ -338,7 +346,15 @@ _WE_PROPOSE = re.compile(
 )
 _WE_MUST = re.compile(r"^we (?P<modal>need to|have to|must|have got to|'ve got to)\s+", re.I)
 FIRST_PERSON = re.compile(r"\b(?:I|I'm|I'd|I'll|I've|me|my|mine|myself)\b")
-_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|you've|you'll|you'd|yours)\b", re.I)
+SECOND_PERSON = re.compile(r"\b(?:you|your|you're|you've|you'll|you'd|yours)\b", re.I)
+# A statement that starts with one of these has lost its subject or greets the room:
+# "got a single curved case", "welcome to the kick-off".
+_NO_SUBJECT = re.compile(
+    r"$|(?:got|get|gets|go|goes|went|make|made|have|has|had|need|needs|want|wants|think|know"
+    r"|see|look|put|take|took|use|do|does|did|was|were|is|are|be|can|could|would|should|will"
+    r"|welcome|thank|thanks|let|please|hope|love|mean|guess|good (?:morning|afternoon))\b",
+    re.IGNORECASE,
+)
 _WE = {
     "we": "they",
     "we're": "they're",
@@ -383,7 +399,7 @@ def reported(
         head, rest = f"{who} {_I_CONTRACTED[word]}", text.split(" ", 1)[-1]
     else:
         head, rest = f"{plain} said that" if plain else "", text
-    if FIRST_PERSON.search(rest) or _SECOND_PERSON.search(rest) or not rest:
+    if FIRST_PERSON.search(rest) or SECOND_PERSON.search(rest) or _NO_SUBJECT.match(rest):
         return None
     rest = re.sub(
         r"\b(?:we|we're|we've|we'll|we'd|us|our|ours|ourselves)\b", lambda m: _WE[m[0]], rest
@@ -414,7 +430,7 @@ def settled(text: str, language: str) -> str | None:
     if match is None:
         return None
     rest = text[match.end() :].rstrip(" .!")
-    if FIRST_PERSON.search(rest) or _SECOND_PERSON.search(rest) or len(rest.split()) < 2:
+    if FIRST_PERSON.search(rest) or SECOND_PERSON.search(rest) or len(rest.split()) < 2:
         return None
     if re.match(r"(?:to|a look|a go|a think|a chat)\b", rest, re.IGNORECASE):
         return None
