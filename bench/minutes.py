@@ -1,7 +1,7 @@
 """Benchmark of the rules summary's overview against human abstracts of real meetings.
 
     python bench/minutes.py                          # all four splits
-    python bench/minutes.py --splits ami-val --limit 3 --example ES2004a
+    python bench/minutes.py --splits ami-val --limit 3 --example ES2009b
 
 Runs `summarizer.digest.digest` (the non-LLM summary) over the AMI and ICSI meetings in
 ../shared/data/meetings and scores the overview field alone with ROUGE-1/2/L F1 (stemmed)
@@ -136,7 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--splits", nargs="+", choices=SPLITS, default=list(SPLITS))
     parser.add_argument("--limit", type=int, help="meetings per split (for a quick timing)")
-    parser.add_argument("--example", default="ES2004a", help="meeting whose overview to show")
+    parser.add_argument("--example", default="ES2009b", help="meeting whose overview to show")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "minutes.json")
     args = parser.parse_args()
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)

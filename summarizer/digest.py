@@ -47,7 +47,7 @@ _DECISION = re.compile(
 _NOT_SETTLED = re.compile(
     r"\b(?:haven'?t|not|didn'?t|never|yet to|need to|have to|should|must|to) (?:really )?"
     r"(?:decide|decided|agree|agreed)\b|\b(?:if|whether|unless|maybe|perhaps|might|would"
-    r"|probably|i guess|going to have to)\b"
+    r"|probably|i guess|i reckon|i suppose|going to have to)\b"
     r"|아직|안 정해|미정|할까요|할지",
     re.IGNORECASE,
 )
@@ -60,7 +60,7 @@ _OPEN = re.compile(
 _QUESTION = re.compile(
     r"\?$|^(?:do|does|did|can|could|would|should|shall|is|are|was|were|will|have|has|what"
     r"|why|how|where|when|who|which)\b|, (?:do|does|can|could|would|should|is|are) (?:you|we"
-    r"|i|they|it)\b|(?:까요|나요|니까|어요|을까|ㄹ까)\?*$",
+    r"|i|they|it)\b|(?:까요|나요|을까|는지|ㄴ가요|는가요)\?*$",
     re.IGNORECASE,
 )
 # A question about the meeting itself, not its subject.
@@ -124,6 +124,8 @@ _OVERVIEW_WORDS = 150
 
 @dataclass
 class Digest:
+    """What a summary says besides its tasks; every field is drawn from the transcript."""
+
     overview: str = ""
     key_points: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
@@ -162,7 +164,7 @@ def digest(
     return Digest(
         overview=_overview(lines, ranked, decisions, language),
         key_points=_key_points(lines, ranked, decisions, language, max_points),
-        decisions=[_attributed(line) for line in decisions],
+        decisions=[_attributed(line) for line in decisions[: 2 * max_points]],
         open_questions=_open_questions(lines, decisions, evidence, language, max_points),
     )
 
@@ -318,11 +320,13 @@ def _overview(lines: list[_Line], ranked: list[int], decisions: list[_Line], lan
     used = {k for s in speakers for k in keys(s, language)}
     opening = _opening(speakers, _pick(total, total, used, 4), language)
     sections = _sections(lines)
-    heads = []
+    heads: list[str] = []
     for section in sections:
         local = PhraseCounts.of((line.text for line in section.lines), language)
         topics = _pick(local, total, used, 3)
-        heads.append(_section_sentence(section, topics, language) if topics else "")
+        # One phrase says little of a discussion ("the group discussed laptops").
+        worth = len(topics) >= (1 if section.speaker else 2)
+        heads.append(_section_sentence(section, topics, language, any(heads)) if worth else "")
     closing = _decided(decisions[:2], language)
     concluded = {d.index for d in decisions[:2]}
     words = sum(len(p.split()) for p in [opening, closing, *heads])
@@ -432,25 +436,26 @@ def _sections(lines: list[_Line]) -> list[_Section]:
 def _opening(speakers: list[str], topics: list[str], language: str) -> str:
     if language == "ko":
         who = ", ".join(speakers) if 0 < len(speakers) <= 5 else f"참석자 {len(speakers)}명"
-        what = join(topics, language) or "여러 안건"
-        return f"{who}{josa(who, '이', '가')} 만나 {what}에 대해 논의했습니다."
+        what = f" {join(topics, language)}에 대해" if topics else ""
+        return f"{who}{josa(who, '이', '가')} 만나{what} 논의했습니다."
     names = [n for s in speakers if (n := _name(s, language))]
     named = 0 < len(names) == len(speakers) <= 5
     who = join(names, language) if named else f"{len(speakers)} participants"
-    return f"{_capital(who)} met to discuss {join(topics, language) or 'several topics'}."
+    what = f" to discuss {join(topics, language)}" if topics else ""
+    return f"{_capital(who)} met{what}."
 
 
-def _section_sentence(section: _Section, topics: list[str], language: str) -> str:
+def _section_sentence(section: _Section, topics: list[str], language: str, later: bool) -> str:
     what = join(topics, language)
     if language == "ko":
         if section.speaker:
             who = section.speaker
             return f"{who}{josa(who, '이', '가')} {what}에 대해 발표했습니다."
-        return f"이어서 {what}에 대해 논의했습니다."
+        return f"{'이어서 ' if later else ''}{what}에 대해 논의했습니다."
     if section.speaker:
         who = _name(section.speaker, language) or f"speaker {section.speaker}"
         return f"{_capital(who)} presented {what}."
-    return f"The group discussed {what}."
+    return f"The group {'then ' if later else ''}discussed {what}."
 
 
 def _decided(decisions: list[_Line], language: str) -> str:
