@@ -434,6 +434,10 @@ def _sections(lines: list[_Line]) -> list[_Section]:
 
 
 def _opening(speakers: list[str], topics: list[str], language: str) -> str:
+    if not speakers:  # a transcript without speakers
+        if language == "ko":
+            return f"회의에서 {join(topics, language)}에 대해 논의했습니다." if topics else ""
+        return f"The meeting covered {join(topics, language)}." if topics else ""
     if language == "ko":
         who = ", ".join(speakers) if 0 < len(speakers) <= 5 else f"참석자 {len(speakers)}명"
         what = f" {join(topics, language)}에 대해" if topics else ""

@@ -327,6 +327,7 @@ _PAST = {
     "propose": "proposed",
     "recommend": "recommended",
 }
+_BELIEVED = _words("thought felt believed guessed supposed reckoned")
 _OPINION = re.compile(
     r"^I (?:really |personally |also |still |just |do |would |'d )?(?P<verb>"
     + "|".join(_PAST)
@@ -383,7 +384,10 @@ def reported(
     who = speaker or "a participant"
     if match := _OPINION.match(text):
         verb = match["verb"].lower()
-        head, rest = f"{who} {_PAST.get(verb, verb)}" if speaker else "", text[match.end() :]
+        verb = _PAST.get(verb, verb)
+        # An opinion stays an opinion when nobody can be named: "it was felt that".
+        anonymous = "it was felt that" if verb in _BELIEVED else f"{who} {verb}"
+        head, rest = f"{speaker} {verb}" if speaker else anonymous, text[match.end() :]
     elif match := _WE_PROPOSE.match(text):
         head = f"{speaker} suggested that" if speaker else "it was suggested that"
         rest = f"they {match['modal'] or ''} {text[match.end() :]}".replace("  ", " ")

@@ -62,7 +62,7 @@ CONNECTING = set(
         r"\w+",
         "the team met to discuss discussed presented said that and they their them theirs "
         "decided thought suggested liked wanted had speaker participants a participant "
-        "will would is has ",
+        "will would is has meeting covered it was felt ",
     )
 )
 
@@ -141,6 +141,16 @@ def test_korean_meeting_gets_korean_minutes() -> None:
         "이지은: 광고 채널은 인스타그램하고 유튜브 중에 어디가 좋을까요?"
     ]
     assert not re.search(r"(?:^|\s)(?:음|어|그)\s", result.overview)
+
+
+def test_transcript_without_speakers_still_reads_as_minutes() -> None:
+    lines = [Utterance(f"s{i}", None, float(i), text) for i, (_s, text) in enumerate(DESIGN_REVIEW)]
+    overview = digest(lines, Ledger("m1"), "en").overview
+    assert overview.startswith("The meeting covered ")
+    assert "participants" not in overview
+    assert "They decided to go with the rubber buttons and a curved case." in overview
+    said = _words(" ".join(text for _speaker, text in DESIGN_REVIEW))
+    assert _words(overview) - said - CONNECTING == set()
 
 
 def test_empty_meeting_gives_an_empty_digest() -> None:
