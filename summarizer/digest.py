@@ -4,8 +4,9 @@ The overview reads like minutes: who met and what they covered, then the meeting
 order (who held the floor on what, what the group discussed, the statements that carry
 the most of the meeting's vocabulary, told in the third person) and what was decided.
 Every topic and statement in it was said in the meeting; only the connecting words are
-added. On the AMI and ICSI tuning meetings this scores ROUGE-1 F1 about 0.4 and 0.3
-against the human abstracts (bench/minutes.py).
+added. Against human abstracts (bench/minutes.py, ROUGE-1 F1 of the overview) it scores
+0.42 on the AMI meetings of the QMSum val split and 0.24 on the last third of ICSI, tuned
+on the other meetings.
 """
 
 from __future__ import annotations
