@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol
 
 from summarizer.dates import find_due, resolve_due
 from summarizer.digest import Digest, digest
@@ -25,7 +26,8 @@ from summarizer.llm_client import LlmUnavailableError
 from summarizer.llm_schema import LlmAnswer, LlmTask
 from summarizer.people import People
 from summarizer.prompt import Chunk, chunk_lines, messages
-from summarizer.rules import RulesExtractor, is_injection, sentences
+from summarizer.reading import Thresholds, read_meeting
+from summarizer.rules import Moment, RulesExtractor, is_injection, sentences
 from vori.events import Evidence
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,12 @@ log = logging.getLogger(__name__)
 FIRST_PERSON = re.compile(r"\b(?:i'll|i will|i can|i'm going to|let me)\b|제가|내가", re.I)
 
 
-Ask = Callable[[list[dict[str, str]]], LlmAnswer]
+class Ask(Protocol):
+    """One LLM request: the chat messages, and the seconds it may take at most."""
+
+    def __call__(
+        self, messages: list[dict[str, str]], /, *, timeout_s: float | None = None
+    ) -> LlmAnswer: ...
 
 
 @dataclass
@@ -54,15 +61,19 @@ class Summarizer:
         self,
         ask: Ask | None,
         *,
+        thresholds: Thresholds | None = None,
         max_items: int = 8,
         max_prompt_words: int = 700,
         budget_s: float = 240.0,
+        final_budget_s: float = 20.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ask = ask
+        self.thresholds = thresholds
         self.max_items = max_items
         self.max_prompt_words = max_prompt_words
         self.budget_s = budget_s  # all chunks of one summary; past it the rules take over
+        self.final_budget_s = final_budget_s  # the same for the summary after the meeting
         self.clock = clock
 
     def summarize(
@@ -72,9 +83,12 @@ class Summarizer:
         tasks: Ledger,
         new_ids: set[str],
         previous_overview: str = "",
+        *,
+        final: bool = False,
     ) -> Outcome:
-        """`new_ids`: the segments no summary has seen yet (all the LLM is shown)."""
-        rules_ledger, moments = RulesExtractor(facts).extract(utterances)
+        """`new_ids`: the segments no summary has seen yet (all the LLM is shown); `final`:
+        the meeting has ended, so the LLM gets the final budget and no more."""
+        rules_ledger, moments = read_meeting(facts, utterances, self.thresholds, ended=final)
         before = {t.key: t.to_json() for t in tasks.tasks.values()}
         ledger = Ledger.from_json(facts.meeting_id, tasks.to_json())
         outcome: Outcome
@@ -86,8 +100,9 @@ class Summarizer:
                     new,
                     ledger,
                     rules_ledger,
-                    {m.utterance.segment_id for m in moments},
+                    self._candidates(utterances, moments),
                     previous_overview,
+                    self.final_budget_s if final else self.budget_s,
                 )
                 outcome = Outcome(ledger, summary, "llm")
             except LlmUnavailableError as exc:
@@ -111,14 +126,16 @@ class Summarizer:
         rules_ledger: Ledger,
         candidates: set[str],
         previous_overview: str,
+        budget_s: float,
     ) -> Digest:
         result = Digest(overview=previous_overview)
         started = self.clock()
         for chunk in chunk_lines(new, candidates, self.max_prompt_words):
-            if self.clock() - started > self.budget_s:
-                raise LlmUnavailableError(f"over the {self.budget_s:.0f} s budget of one summary")
+            remaining = budget_s - (self.clock() - started)
+            if remaining <= 0:
+                raise LlmUnavailableError(f"over the {budget_s:.0f} s budget of one summary")
             assert self.ask is not None
-            answer = self.ask(messages(facts, chunk, ledger, result.overview))
+            answer = self.ask(messages(facts, chunk, ledger, result.overview), timeout_s=remaining)
             apply_answer(answer, chunk, facts, ledger, rules_ledger, self.max_items)
             result.overview = answer.overview.strip() or result.overview
             result.key_points = _bounded(result.key_points + answer.key_points, 8)
@@ -126,13 +143,26 @@ class Summarizer:
             result.open_questions = _bounded(result.open_questions + answer.open_questions, 8)
         return result
 
+    def _candidates(self, utterances: list[Utterance], moments: list[Moment]) -> set[str]:
+        """Segments the model may draw a new task from: the moments the rules and the
+        detector found, and segments the detector rates at least a candidate."""
+        found = {m.utterance.segment_id for m in moments}
+        if self.thresholds is not None:
+            found |= {
+                u.segment_id
+                for u in utterances
+                if u.action_score is not None and u.action_score >= self.thresholds.candidate
+            }
+        return found
+
 
 def merge(ledger: Ledger, found: Ledger) -> None:
     """Bring the rules' view of every task into the ledger, keeping keys already given."""
+    # A moment that handed out several tasks is no sign that two of them are one.
+    moments = Counter(e.segment_id for t in found.tasks.values() for e in t.evidence[:1])
     for task in found.tasks.values():
-        existing = ledger.get(task.key) or ledger.match(
-            task.title, [e.segment_id for e in task.evidence]
-        )
+        shared = [e.segment_id for e in task.evidence if moments[e.segment_id] < 2]
+        existing = ledger.get(task.key) or ledger.match(task.title, shared)
         if existing is None:
             ledger.tasks[task.key] = task
             continue

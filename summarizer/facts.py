@@ -35,6 +35,7 @@ class Utterance:
     at: float
     text: str
     participant_id: str | None = None
+    action_score: float | None = None  # the detector's probability; None: not scored
 
     @property
     def words(self) -> int:

@@ -124,7 +124,7 @@ class Task:
             task_key=self.key,
             title=self.title,
             assignee=self.assignee,
-            assignee_id=self.assignee_id,
+            assignee_id=self.assignee_id or None,  # "" for the whole group: no one member
             due_date=self.due.isoformat() if self.due else None,
             status=self.status,
             evidence=list(self.evidence),
@@ -210,9 +210,12 @@ class Ledger:
         assignee: tuple[str, str] | None = None,
         due: date | None = None,
         evidence: Evidence | None = None,
+        one_of_several: bool = False,
     ) -> Task:
-        """Add a task, or update the one it restates; returns the task."""
-        segment_ids = [evidence.segment_id] if evidence else []
+        """Add a task, or update the one it restates; returns the task. `one_of_several`:
+        the moment hands out several tasks ("you the components, you the interface"), so
+        sharing it does not make two tasks one."""
+        segment_ids = [evidence.segment_id] if evidence and not one_of_several else []
         existing = self.match(title, segment_ids)
         if existing is not None:
             changed = replace(existing)

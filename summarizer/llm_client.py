@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import openai
 from pydantic import ValidationError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from summarizer.llm_schema import LlmAnswer, answer_schema
 from vori.settings import Settings
@@ -44,6 +51,7 @@ class LlmClient:
         self.json_mode = config.json_mode
         self.max_attempts = config.max_attempts
         self.max_items = config.max_items
+        self.timeout_s = config.timeout_s
         self.client = openai.OpenAI(
             base_url=base_url, api_key=key, timeout=config.timeout_s, max_retries=0
         )
@@ -58,10 +66,13 @@ class LlmClient:
             "json_schema": {"name": "meeting_update", "schema": schema, "strict": False},
         }
 
-    def ask(self, messages: list[dict[str, str]]) -> LlmAnswer:
-        """A validated answer; retried on timeouts, server errors and invalid answers."""
+    def ask(self, messages: list[dict[str, str]], *, timeout_s: float | None = None) -> LlmAnswer:
+        """A validated answer; retried on timeouts, server errors and invalid answers, all
+        within `timeout_s` when given (a final summary's budget)."""
+        deadline = time.monotonic() + timeout_s if timeout_s is not None else None
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_after_attempt(self.max_attempts)
+            | stop_after_delay(timeout_s if timeout_s is not None else 1e9),
             wait=wait_exponential(multiplier=0.5, max=4),
             retry=retry_if_exception_type((openai.APIError, InvalidAnswerError)),
             reraise=True,
@@ -69,13 +80,19 @@ class LlmClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._ask_once(messages)
+                    left = None if deadline is None else max(0.1, deadline - time.monotonic())
+                    return self._ask_once(messages, left)
         except (openai.APIError, InvalidAnswerError) as exc:
             raise LlmUnavailableError(f"{self.base_url}: {exc}") from exc
         raise LlmUnavailableError("no attempt made")  # pragma: no cover - tenacity always tries
 
-    def _ask_once(self, messages: list[dict[str, str]]) -> LlmAnswer:
-        completion = self.client.chat.completions.create(  # type: ignore[call-overload]
+    def _ask_once(self, messages: list[dict[str, str]], timeout_s: float | None) -> LlmAnswer:
+        client = (
+            self.client
+            if timeout_s is None
+            else self.client.with_options(timeout=min(self.timeout_s, timeout_s))
+        )
+        completion = client.chat.completions.create(  # type: ignore[call-overload]
             model=self.model,
             messages=messages,
             response_format=self.response_format(),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
+from summarizer.detector import ActionDetector, DetectorModel
+from summarizer.embedder import Embedder
 from summarizer.engine import Summarizer
 from summarizer.llm_client import LlmClient, base_url_for
 from summarizer.worker import SummarizerWorker
@@ -25,18 +28,27 @@ def build_worker(settings: Settings) -> SummarizerWorker:
     base_url = base_url_for(settings)
     ask = LlmClient(settings, base_url).ask if base_url else None
     log.info("summarizer: %s", f"LLM at {base_url} ({config.model})" if base_url else "rules only")
+    detector = None
+    if config.detector:
+        model = DetectorModel.load()
+        detector = ActionDetector(model, Embedder(config.detector_threads).embed)
     summarizer = Summarizer(
         ask,
+        thresholds=detector.model.thresholds() if detector else None,
+        final_budget_s=config.final_budget_s,
         max_items=config.max_items,
         max_prompt_words=config.max_prompt_words,
         budget_s=config.timeout_s * config.max_attempts * 2,
     )
     sessions = session_factory(create_db_engine(settings))
-    return SummarizerWorker(config, sessions, EventProducer(settings.kafka), summarizer)
+    return SummarizerWorker(
+        config, sessions, EventProducer(settings.kafka), summarizer, detector=detector
+    )
 
 
 def run(settings: Settings) -> None:
     """Consume final segments and meeting events until SIGTERM."""
+    os.nice(settings.summarizer.nice)  # speech recognition first; summaries can wait a little
     worker = build_worker(settings)
     ConsumerLoop(
         settings.kafka,

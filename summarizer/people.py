@@ -17,10 +17,37 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
+# Words of role titles ("Industrial Designer", "Project Manager") that alone name nobody:
+# in "user interface designer", "designer" is not the industrial designer.
+_ROLE_WORDS = set(
+    [
+        "designer",
+        "manager",
+        "project",
+        "user",
+        "interface",
+        "industrial",
+        "expert",
+        "engineer",
+        "lead",
+        "team",
+        "product",
+        "executive",
+        "director",
+        "head",
+        "developer",
+        "analyst",
+        "owner",
+        "officer",
+        "the",
+    ]
+)
+
+
 def _forms(member: Member) -> list[str]:
     """The ways a member can be named: full name, first name, last name, Korean given name."""
     name = _fold(member.name)
-    parts = name.split()
+    parts = [p for p in name.split() if p not in _ROLE_WORDS]
     forms = [name, *parts]
     if len(parts) == 1 and len(name) == 3 and _is_hangul(name):
         forms.append(name[1:])  # 김민아 -> 민아

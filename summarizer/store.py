@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -131,9 +131,27 @@ def utterances(
     new = {r.id for r in rows if after is None or r.created_at > after}
     newest = max((r.created_at for r in rows), default=after)
     spoken = [
-        Utterance(r.id, r.speaker, r.start, r.text, participant_id=r.participant_id) for r in rows
+        Utterance(
+            r.id,
+            r.speaker,
+            r.start,
+            r.text,
+            participant_id=r.participant_id,
+            action_score=r.action_score,
+        )
+        for r in rows
     ]
     return spoken, new, newest
+
+
+def keep_scores(session: Session, scores: dict[str, float]) -> None:
+    """Store the detector's score of each segment (written once, read by every summary)."""
+    for segment_id, score in scores.items():
+        session.execute(
+            update(SummarizerSegment)
+            .where(SummarizerSegment.id == segment_id)
+            .values(action_score=score)
+        )
 
 
 def meeting_facts(session: Session, state: SummarizerMeeting) -> MeetingFacts:

@@ -12,13 +12,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from summarizer import store
+from summarizer.detector import ActionDetector
 from summarizer.digest import Digest
 from summarizer.engine import Summarizer
+from summarizer.facts import Utterance
 from summarizer.ledger import Ledger
 from vori.db.tables import SummarizerMeeting
 from vori.events import (
@@ -51,11 +54,13 @@ class SummarizerWorker:
         *,
         clock: Callable[[], datetime] = utc_now,
         check_every_s: float = 1.0,
+        detector: ActionDetector | None = None,
     ) -> None:
         self.config = config
         self.sessions = sessions
         self.producer = producer
         self.summarizer = summarizer
+        self.detector = detector
         self.clock = clock
         self.check_every_s = check_every_s
         self._next_check = 0.0
@@ -89,6 +94,27 @@ class SummarizerWorker:
         for meeting_id in due:
             self.summarize(meeting_id)
 
+    def _scored(self, spoken: list[Utterance]) -> list[Utterance]:
+        """Score the segments no summary has scored yet, once: each keeps its score, so the
+        final summary only embeds the tail of the meeting."""
+        assert self.detector is not None
+        todo = [u for u in spoken if u.action_score is None]
+        if not todo:
+            return spoken
+        scores = dict(
+            zip(
+                (u.segment_id for u in todo),
+                self.detector.scores([u.text for u in todo]),
+                strict=True,
+            )
+        )
+        with self.sessions.begin() as session:
+            store.keep_scores(session, scores)
+        return [
+            replace(u, action_score=scores[u.segment_id]) if u.segment_id in scores else u
+            for u in spoken
+        ]
+
     def summarize(self, meeting_id: str) -> MeetingSummary | None:
         """One summary of a meeting: compute, publish, then save the state."""
         with self.sessions() as session:
@@ -97,6 +123,8 @@ class SummarizerWorker:
                 return None
             facts = store.meeting_facts(session, state)
             spoken, new_ids, newest = store.utterances(session, meeting_id, state.summarized_until)
+            if self.detector is not None:
+                spoken = self._scored(spoken)
             previous = dict(state.summary or {})
             ledger = Ledger.from_json(meeting_id, list(state.tasks or []))
             ended = state.ended_at is not None
@@ -106,7 +134,7 @@ class SummarizerWorker:
         started = time.monotonic()
         if new_ids or not previous:
             outcome = self.summarizer.summarize(
-                facts, spoken, ledger, new_ids, str(previous.get("overview", ""))
+                facts, spoken, ledger, new_ids, str(previous.get("overview", "")), final=ended
             )
             ledger, digest, source, changed = (
                 outcome.ledger,

@@ -364,6 +364,22 @@ class SummarizerSettings(BaseModel):
     local_nice: int = Field(
         10, ge=0, le=19, description="Niceness of the local LLM: below speech recognition."
     )
+    detector: bool = Field(
+        True,
+        description="Score each final segment with the trained action-item detector "
+        "(multilingual-e5-small embeddings); off: the rules alone decide what is a task.",
+    )
+    detector_threads: int = Field(1, ge=1, le=16, description="CPU threads of the embedder.")
+    nice: int = Field(
+        5, ge=0, le=19, description="Niceness of the summarizer process: below transcription."
+    )
+    final_budget_s: float = Field(
+        20.0,
+        gt=0,
+        le=600,
+        description="Most seconds the LLM may spend on a final summary; past it the "
+        "detector and rules answer (`source: rules`).",
+    )
 
 
 class KanbanSettings(BaseModel):

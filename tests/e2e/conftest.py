@@ -21,9 +21,12 @@ from vori.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Short meetings: summaries (and the cards they propose) follow a few words of speech
-# within seconds instead of the production 150 words or 60 s; rules, never an LLM.
+# within seconds instead of the production 150 words or 60 s; rules, never an LLM. The
+# speech is two read-out requests, not a meeting: the rules alone decide what is a task
+# (the detector, tuned on real meetings, rightly takes them for in-meeting talk).
 STACK_SETTINGS = {
     "VORI_SUMMARIZER__LLM": "off",
+    "VORI_SUMMARIZER__DETECTOR": "false",
     "VORI_SUMMARIZER__REFRESH_WORDS": "10",
     "VORI_SUMMARIZER__REFRESH_INTERVAL_S": "2",
 }

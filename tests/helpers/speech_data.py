@@ -24,3 +24,19 @@ def find_speech_dir() -> Path | None:
         if (candidate / "MANIFEST.md").is_file():
             return candidate
     return None
+
+
+MEETING_CANDIDATES = (
+    REPO.parent / "shared" / "data" / "meetings",
+    Path("/work/shared/data/meetings"),
+)
+
+
+def find_meetings_dir() -> Path | None:
+    """The real annotated meetings (AMI, ICSI) beside the checkout; `VORI_MEETINGS_DIR`
+    overrides."""
+    override = os.environ.get("VORI_MEETINGS_DIR")
+    for candidate in ([Path(override)] if override else []) + list(MEETING_CANDIDATES):
+        if (candidate / "README.md").is_file() and (candidate / "ami").is_dir():
+            return candidate
+    return None

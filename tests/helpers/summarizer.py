@@ -466,3 +466,33 @@ def caught_up(meeting_id: str, segments: int) -> Callable[[SummarizerWorker], bo
             )
 
     return check
+
+
+def load_real_slice(
+    corpus: str, name: str, first: int, last: int, meeting_id: str
+) -> tuple[AnnotatedMeeting, list[int]]:
+    """Turns `first`..`last` of a real meeting in ../shared/data/meetings as an annotated
+    meeting without expectations (tests assert on it), and the turn number of each line.
+    Members are the meeting's speakers (AMI: its four roles); lines are 3 s apart where
+    the corpus has no timings; empty turns (unintelligible speech) are left out."""
+    from tests.helpers.speech_data import find_meetings_dir
+
+    root = find_meetings_dir()
+    assert root is not None, "the shared meetings data is needed: set VORI_MEETINGS_DIR"
+    data = _json.loads((root / corpus / f"{name}.json").read_text(encoding="utf-8"))
+    members = tuple(Member(member_id(s), s) for s in data["speakers"])
+    facts = MeetingFacts(meeting_id, "en", date(2026, 11, 2), "UTC", members)
+    turns = [
+        (n, t) for n, t in enumerate(data["transcript"]) if first <= n <= last and t["text"].strip()
+    ]
+    utterances = tuple(
+        Utterance(
+            segment_id=segment_id_for(f"{meeting_id}:{member_id(t['speaker'])}:mic", n * 48000),
+            speaker=t["speaker"],
+            participant_id=member_id(t["speaker"]),
+            at=float(t.get("start", n * 3.0)),
+            text=t["text"],
+        )
+        for n, t in turns
+    )
+    return AnnotatedMeeting(meeting_id, facts, utterances, ()), [n for n, _t in turns]

@@ -40,7 +40,15 @@ def local_llm(settings: Settings) -> Iterator[Settings]:
     """The local model served on a free port; settings that point the summarizer at it."""
     port = free_port()
     config = settings.summarizer.model_copy(
-        update={"llm": "local", "local_port": port, "timeout_s": 300.0, "max_attempts": 1}
+        update={
+            "llm": "local",
+            "local_port": port,
+            "timeout_s": 300.0,
+            "max_attempts": 1,
+            # The model itself is under test: no final budget cut, the rules' candidates.
+            "final_budget_s": 400.0,
+            "detector": False,
+        }
     )
     served = settings.model_copy(update={"data_dir": REPO / ".vori", "summarizer": config})
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from tests.helpers.summarizer import (
     MEETINGS_DIR,
@@ -35,6 +36,7 @@ def _llm(settings: Settings, server: ChatServer, **summarizer: object) -> Settin
             "timeout_s": 5.0,
             "refresh_words": 100_000,
             "refresh_interval_s": 3600.0,
+            "detector": False,  # the rules' candidates, as these tests expect
             **summarizer,
         }
     )
@@ -253,3 +255,25 @@ def test_prompt_injection_changes_nothing_beyond_what_was_decided(
     assert all(i.status == "open" for i in items.values())
     assert items["Write the rollback runbook"].assignee == "Priya Shah"
     assert len(server.requests) >= 2
+
+
+def test_a_slow_model_never_delays_the_final_summary_past_its_budget(
+    settings: Settings, unique: str
+) -> None:
+    meeting = _meeting(settings, "en_launch_sync.yaml", f"m-llm-budget-{unique}")
+    server = ChatServer([raw("{}", delay=30.0)])  # a model far slower than the budget
+    publish(settings, [*segments_of(meeting), MeetingEvent(type="ended", meeting_id=meeting.id)])
+    started = time.monotonic()
+    with server.running():
+        run_worker_until(
+            _llm(settings, server, timeout_s=60.0, max_attempts=2, final_budget_s=3.0),
+            f"llm-budget-{unique}",
+            final_published(settings, meeting.id),
+        )
+    elapsed = time.monotonic() - started
+    final = _final(settings, meeting.id)
+    assert final.source == "rules", "the cheaper path answered and says so"
+    assert len(server.requests) == 1, "no retry past the budget"
+    # Joining the consumer group and the 2 s grace take a few seconds of their own.
+    assert elapsed < 3.0 + 15.0, f"final summary after {elapsed:.1f} s"
+    assert score(list(final.action_items), meeting.expected).recall == 1.0

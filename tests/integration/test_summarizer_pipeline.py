@@ -24,8 +24,10 @@ from vori.settings import Settings
 
 
 def _rules(settings: Settings, **summarizer: object) -> Settings:
-    # Only final summaries unless a test asks for rolling ones, so counts are exact.
-    quiet = {"refresh_words": 100_000, "refresh_interval_s": 3600.0}
+    # Only final summaries unless a test asks for rolling ones, so counts are exact. The
+    # rules alone: these meetings are written, not spoken (the detector has its own tests
+    # on real meetings in test_summarizer_real_meeting.py).
+    quiet = {"refresh_words": 100_000, "refresh_interval_s": 3600.0, "detector": False}
     config = settings.summarizer.model_copy(update={"llm": "off", **quiet, **summarizer})
     return settings.model_copy(update={"summarizer": config})
 

@@ -17,6 +17,7 @@ from tests.helpers.summarizer import (
     create_meeting_rows,
     joined_events,
     load_meeting,
+    load_real_slice,
     proposals,
     publish,
     score,
@@ -31,7 +32,7 @@ from vori.settings import Settings
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _start(settings: Settings, group: str) -> subprocess.Popen[bytes]:
+def _start(settings: Settings, group: str, detector: bool = False) -> subprocess.Popen[bytes]:
     env = subprocess_env(settings)
     env.update(
         {
@@ -39,6 +40,7 @@ def _start(settings: Settings, group: str) -> subprocess.Popen[bytes]:
             "VORI_SUMMARIZER__GROUP_ID": group,
             "VORI_SUMMARIZER__REFRESH_WORDS": "60",
             "VORI_SUMMARIZER__FINAL_GRACE_S": "0.5",
+            "VORI_SUMMARIZER__DETECTOR": "true" if detector else "false",
         }
     )
     return subprocess.Popen([sys.executable, "-m", "vori", "summarizer"], cwd=REPO, env=env)
@@ -93,3 +95,57 @@ def test_killed_summarizer_restarts_and_the_final_summary_has_every_task(
     assert result.recall == 1.0, result.misses
     assert result.precision == 1.0, result.extras
     assert before <= {i.task_key for i in final.action_items}, "keys survive the restart"
+
+
+def test_real_meeting_killed_mid_way_ends_with_the_cards_of_a_one_shot_run(
+    settings: Settings, unique: str
+) -> None:
+    # The default path (detector on) over real AMI speech, summarised in rolling windows
+    # by a process that is SIGKILLed half-way, against one summary of the whole meeting.
+    killed, _turns = load_real_slice("ami", "ES2002b", 525, 620, f"m-kill-ami-{unique}")
+    once, _turns = load_real_slice("ami", "ES2002b", 525, 620, f"m-once-ami-{unique}")
+    for meeting in (killed, once):
+        create_meeting_rows(settings, meeting)
+    segments = segments_of(killed)
+    half = len(segments) // 2
+    group = f"sum-kill-ami-{unique}"
+    publish(settings, [*joined_events(killed), *segments[:half]])
+    first = _start(settings, group, detector=True)
+    try:
+        _wait_for_state(settings, killed.id, lambda state: state.revision >= 1)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(30)
+    publish(
+        settings,
+        [
+            *segments[half:],
+            MeetingEvent(type="ended", meeting_id=killed.id),
+            *joined_events(once),
+            *segments_of(once),
+            MeetingEvent(type="ended", meeting_id=once.id),
+        ],
+    )
+    second = _start(settings, group, detector=True)
+    try:
+        for meeting in (killed, once):
+            _wait_for_state(
+                settings,
+                meeting.id,
+                lambda state: state.final_published and state.words_summarized == state.words_total,
+            )
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(30) == 0
+
+    def cards(meeting_id: str) -> list[tuple[str, str | None]]:
+        final = [s for s in summaries(settings, meeting_id) if s.kind == "final"][-1]
+        return sorted((i.title, i.assignee) for i in final.action_items if i.status == "open")
+
+    rolled = [s for s in summaries(settings, killed.id) if s.kind == "rolling"]
+    assert rolled, "the killed run summarised before it died"
+    assert cards(killed.id) == cards(once.id)
+    keys = [i.task_key for p in proposals(settings, killed.id) for i in p.items]
+    final_keys = {i.task_key for i in summaries(settings, killed.id)[-1].action_items}
+    assert set(keys) <= final_keys, "no card proposed mid-way was lost or renamed"
+    assert len(final_keys) == len(cards(killed.id)), "no card twice"

@@ -44,7 +44,7 @@ def test_llm_items_take_the_rules_key_and_must_be_backed_by_their_line() -> None
             {"title": "Made up", "owner": "Alice Martin", "lines": [7]},
         )
     ]
-    outcome = Summarizer(lambda _m: answers.pop(0)).summarize(
+    outcome = Summarizer(lambda _m, **_k: answers.pop(0)).summarize(
         FACTS, LINES[:1], Ledger("m1"), {"s1"}
     )
     rules = Summarizer(None).summarize(FACTS, LINES[:1], Ledger("m1"), {"s1"})
@@ -64,15 +64,15 @@ def test_hostile_answer_cannot_cancel_without_the_meeting_saying_so() -> None:
         {"task_key": key, "title": "the task", "status": "cancelled", "lines": [2]},
         {"title": "Delete all cards", "owner": "Bob Chen", "lines": [2]},
     )
-    outcome = Summarizer(lambda _m: hostile).summarize(FACTS, LINES[:2], first.ledger, {"s2"})
+    outcome = Summarizer(lambda _m, **_k: hostile).summarize(FACTS, LINES[:2], first.ledger, {"s2"})
     assert [(t.key, t.status) for t in outcome.ledger.tasks.values()] == [(key, "open")]
     honest = _answer({"task_key": key, "title": "the task", "status": "cancelled", "lines": [1]})
-    outcome = Summarizer(lambda _m: honest).summarize(FACTS, LINES, first.ledger, {"s3"})
+    outcome = Summarizer(lambda _m, **_k: honest).summarize(FACTS, LINES, first.ledger, {"s3"})
     assert outcome.ledger.tasks[key].status == "cancelled"
 
 
 def test_unavailable_llm_falls_back_to_rules_and_says_why() -> None:
-    def broken(_messages: list[dict[str, str]]) -> LlmAnswer:
+    def broken(_messages: list[dict[str, str]], **_k: object) -> LlmAnswer:
         raise LlmUnavailableError("timed out twice")
 
     outcome = Summarizer(broken).summarize(FACTS, LINES[:1], Ledger("m1"), {"s1"})
@@ -90,7 +90,7 @@ def test_at_most_max_items_changes_are_taken_from_one_answer() -> None:
     many = _answer(
         *({"title": f"Check the {noun}", "lines": [n + 1]} for n, noun in enumerate(nouns))
     )
-    outcome = Summarizer(lambda _m: many, max_items=3).summarize(
+    outcome = Summarizer(lambda _m, **_k: many, max_items=3).summarize(
         FACTS, lines, Ledger("m1"), {u.segment_id for u in lines}
     )
     assert len(outcome.ledger.tasks) == 3
@@ -103,7 +103,7 @@ def test_owner_and_due_must_be_grounded_in_the_cited_lines() -> None:
     answer = _answer(
         {"title": "Update the pricing page", "owner": "Carol Diaz", "due": "Monday", "lines": [1]}
     )
-    outcome = Summarizer(lambda _m: answer).summarize(facts, LINES[:1], Ledger("m1"), {"s1"})
+    outcome = Summarizer(lambda _m, **_k: answer).summarize(facts, LINES[:1], Ledger("m1"), {"s1"})
     [task] = outcome.ledger.tasks.values()
     # Carol neither speaks nor is named in the cited line, and it says Friday, not Monday:
     # the model's owner and date are dropped and the rules' reading of the moment fills in.

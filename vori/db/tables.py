@@ -325,6 +325,8 @@ class SummarizerSegment(Base):
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Probability that the segment states an action item; None until the detector saw it.
+    action_score: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     __table_args__ = (Index("ix_summarizer_segments_meeting_start", "meeting_id", "start"),)
 

@@ -1,0 +1,202 @@
+"""Meeting understanding on real meetings (issue 10): action items, ICSI moments, overview.
+
+    python -m bench.meetings [--split report|tune] [--corpus ami icsi ko] [--no-detector]
+                             [--rolling-words 150] [--limit N]
+
+Each meeting is replayed through the summarizer's engine as the worker runs it: a rolling
+summary every `--rolling-words` new words (0: one summary at the end), then the final one.
+Members are the meeting's speakers (AMI: the four roles, which is how its annotators
+name owners). Detector scores come from the pinned model over e5 embeddings (cached
+under .vori/cache, since embedding 90k utterances takes most of an hour on 2 cores).
+Measures (bench/meeting_metrics.py): AMI action-item precision, recall, owner accuracy
+and items per meeting against gold; ICSI proposal precision and coverage of labelled
+utterances; overview ROUGE-1/2/L F1 against the human abstract; seconds per summary.
+Prints a table and writes bench/results/meetings.json. Tune on `--split tune`, report
+`--split report` (AMI QMSum val; ICSI's hash-chosen third).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.meeting_corpus import EmbeddingCache, Meeting, load  # noqa: E402
+from bench.meeting_metrics import (  # noqa: E402
+    ItemScore,
+    TurnScore,
+    rouge,
+    score_items,
+    score_turns,
+)
+from summarizer.detector import DetectorModel  # noqa: E402
+from summarizer.engine import Summarizer  # noqa: E402
+from summarizer.facts import MeetingFacts, Member, Utterance  # noqa: E402
+from summarizer.ledger import Ledger  # noqa: E402
+
+KO_DIR = REPO / "bench" / "data" / "meetings_ko"
+
+
+def facts_of(meeting: Meeting) -> MeetingFacts:
+    members = tuple(Member(f"u{i}", name) for i, name in enumerate(meeting.speakers))
+    when = date.fromisoformat(meeting.date) if meeting.date else date(2026, 11, 2)
+    return MeetingFacts(meeting.id, meeting.language, when, "UTC", members)
+
+
+def utterances_of(
+    meeting: Meeting, model: DetectorModel | None, cache: EmbeddingCache
+) -> list[Utterance]:
+    ids = {m: f"u{i}" for i, m in enumerate(meeting.speakers)}
+    scores: dict[int, float] = {}
+    if model is not None:
+        scored = [t for t in meeting.turns if len(t.text.split()) >= model.min_words]
+        texts = [t.text for t in scored]
+        if texts:
+            probabilities = model.probabilities(texts, cache.get(texts))
+            scores = {t.index: p for t, p in zip(scored, probabilities, strict=True)}
+    return [
+        Utterance(
+            segment_id=f"{meeting.id}-{t.index}",
+            speaker=t.speaker,
+            at=t.start if t.start is not None else float(t.index),
+            text=t.text,
+            participant_id=ids.get(t.speaker),
+            action_score=scores.get(t.index, 0.0) if model is not None else None,
+        )
+        for t in meeting.turns
+    ]
+
+
+def replay(
+    summarizer: Summarizer, facts: MeetingFacts, spoken: list[Utterance], rolling_words: int
+) -> tuple[Any, float, int]:
+    ledger = Ledger(facts.meeting_id)
+    seen: set[str] = set()
+    overview = ""
+    words = made = 0
+    for index, utterance in enumerate(spoken[:-1]):
+        words += utterance.words
+        if rolling_words and words >= rolling_words:
+            shown = spoken[: index + 1]
+            outcome = summarizer.summarize(
+                facts, shown, ledger, {u.segment_id for u in shown} - seen, overview
+            )
+            ledger, overview = outcome.ledger, outcome.digest.overview
+            seen |= {u.segment_id for u in shown}
+            words, made = 0, made + 1
+    started = time.perf_counter()
+    outcome = summarizer.summarize(
+        facts, spoken, ledger, {u.segment_id for u in spoken} - seen, overview, final=True
+    )
+    return outcome, time.perf_counter() - started, made + 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--split", default="report", choices=["report", "tune"])
+    parser.add_argument("--corpus", nargs="+", default=["ami", "icsi", "ko"])
+    parser.add_argument("--no-detector", action="store_true", help="the rules alone")
+    parser.add_argument("--rolling-words", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=0, help="at most N meetings per corpus")
+    parser.add_argument("--show", action="store_true", help="print every proposed item")
+    parser.add_argument("--threshold", type=float, help="override the model's task threshold")
+    parser.add_argument("--candidate", type=float, help="override its candidate threshold")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "meetings.json")
+    args = parser.parse_args()
+
+    model = None if args.no_detector else DetectorModel.load()
+    cache = EmbeddingCache()
+    thresholds = None
+    if model is not None:
+        thresholds = model.thresholds()
+        thresholds = replace(
+            thresholds,
+            task=args.threshold if args.threshold is not None else thresholds.task,
+            candidate=args.candidate if args.candidate is not None else thresholds.candidate,
+        )
+    summarizer = Summarizer(None, thresholds=thresholds)
+    path = "rules" if model is None else "rules+detector"
+    results: dict[str, Any] = {"path": path, "split": args.split, "corpora": {}}
+    for corpus in args.corpus:
+        source = str(KO_DIR) if corpus == "ko" else corpus
+        if corpus == "ko" and not KO_DIR.is_dir():
+            continue
+        meetings = load(source, args.split if corpus != "ko" else None)
+        if args.limit:
+            meetings = meetings[: args.limit]
+        items, turns = ItemScore(), TurnScore()
+        rouges: list[dict[str, float]] = []
+        final_s: list[float] = []
+        per_meeting = []
+        for meeting in meetings:
+            facts = facts_of(meeting)
+            spoken = utterances_of(meeting, model, cache)
+            outcome, seconds, _made = replay(summarizer, facts, spoken, args.rolling_words)
+            final_s.append(seconds)
+            tasks = outcome.ledger.open_tasks()
+            predicted = [(t.title, t.assignee) for t in tasks]
+            row: dict[str, Any] = {"meeting": meeting.id, "items": len(tasks), "final_s": seconds}
+            if meeting.gold.get("action_items") is not None and corpus != "icsi":
+                scored = score_items(predicted, meeting.gold["action_items"])
+                items.add(scored)
+                row.update(gold=scored.gold, matched=scored.matched)
+            if corpus == "icsi":
+                index = {u.segment_id: i for i, u in enumerate(spoken)}
+                proposed = [index[t.evidence[0].segment_id] for t in tasks if t.evidence]
+                turns.add(score_turns(proposed, meeting.gold.get("action_item_turns", [])))
+            if meeting.gold.get("summary"):
+                rouges.append(rouge(outcome.digest.overview, meeting.gold["summary"]))
+            per_meeting.append(row)
+            if args.show:
+                print(f"--- {meeting.id}: {len(tasks)} items")
+                for t in tasks:
+                    print(f"    [{t.assignee}] {t.title}   <- {t.evidence[0].quote[:90]!r}")
+                for g in meeting.gold.get("action_items", []):
+                    print(f"    GOLD {g.get('owner')} {g.get('text')}")
+        summary: dict[str, Any] = {
+            "meetings": len(meetings),
+            "final_summary_s_median": statistics.median(final_s) if final_s else None,
+            "final_summary_s_max": max(final_s, default=None),
+        }
+        if items.gold:
+            summary.update(
+                precision=items.precision,
+                recall=items.recall,
+                owner_accuracy=items.owner_accuracy,
+                items_per_meeting=items.predicted / max(1, items.meetings),
+                gold_per_meeting=items.gold / max(1, items.meetings),
+            )
+        if turns.labelled:
+            summary.update(
+                icsi_precision=turns.precision,
+                icsi_coverage=turns.coverage,
+                proposals_per_meeting=turns.proposals / max(1, len(meetings)),
+            )
+        if rouges:
+            for name in ("rouge1", "rouge2", "rougeL"):
+                summary[name] = statistics.mean(r[name] for r in rouges)
+        summary["per_meeting"] = per_meeting
+        results["corpora"][corpus] = summary
+        print(f"{corpus} ({args.split}, {path}, {len(meetings)} meetings)")
+        for key, value in summary.items():
+            if key != "per_meeting":
+                print(
+                    f"  {key:24} {value:.3f}" if isinstance(value, float) else f"  {key:24} {value}"
+                )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""Turn a segment the detector flagged into action items: who does what (pure).
+
+A flagged segment is real speech: disfluent, several clauses, sometimes several people
+("Industrial Designer, you're gonna look at the components; marketing, trend watching").
+It is split per member named as a doer; each part becomes a task whose title is the verb
+phrase after its modal ("will", "gonna", "need to", "can you"), and whose owner is the
+member named, the speaker for "I", the whole group for "we"/"everyone", the person
+addressed for "you". Sentences the rules read as a commitment keep the rules' reading.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from summarizer.facts import Member, Utterance
+from summarizer.people import People
+
+EVERYONE_EN = "Everyone"
+EVERYONE_KO = "모두"
+
+_DISFLUENCY = re.compile(
+    r"\b(?:um+|uh+|erm|mm+|hmm+|you know|i mean|sort of|kind of|basically|like,)\s*,?\s*",
+    re.IGNORECASE,
+)
+_MODAL = re.compile(
+    r"\b(?P<agent>i|we|you(?: guys| all)?|everyone|everybody|somebody|someone|they|he|she)?"
+    r"(?:\s+(?:all|both|each|also|just|really|still|then|probably|definitely))*"
+    r"\s*(?:'ll|'d|will|would|shall|(?:'re|are|'m|am|is)\s+(?:going to|gonna)|gonna|going to"
+    r"|need to|needs to|have to|has to|should|must|(?:can|could|would)\s+you(?:\s+please)?"
+    r"|supposed to|want to|'ve got to|got to)\s+(?:also\s+|just\s+|then\s+|all\s+|both\s+)*"
+    r"(?:be\s+)?(?P<rest>[a-z].*)",
+    re.IGNORECASE,
+)
+# Without a modal, a clause still commits when it names a piece of work ("and send them
+# off to IBM"): the title starts at its verb.
+_WORK = re.compile(
+    r"\b(?P<rest>(?:send|email|e-mail|mail|write up|write|prepare|look into|look at|check|find out"
+    r"|research|work on|put together|set up|contact|ask|talk to|schedule|bring|draft|update"
+    r"|review|fix|finish|implement|get back to|circulate|share|fill in|fill out)\b.*)",
+    re.IGNORECASE,
+)
+_NOT_WORK = re.compile(
+    r"^(?:be|say|see|think|know|guess|mean|like|love|have a look at this|hear|talk about"
+    r" this|go through|start|begin|stop|wait|skip|move on|come back)\b",
+    re.IGNORECASE,
+)
+_BOUNDARY = re.compile(
+    r"(?:[.;!?]|\s(?:because|cause|so that)\b)",
+    re.IGNORECASE,
+)
+# A title starts with what is to be done, not with a pronoun, a filler or a modal left over.
+_NOT_A_VERB = re.compile(
+    r"^(?:i|i'll|i'm|you|we|it|it's|that|this|there|they|he|she|what|which|who|how|when|why"
+    r"|have|has|had|do|does|is|are|was|were|will|would|can|could|should|maybe|probably|in|on"
+    r"|at|for|with|the|a|an|and|or|but|if|so|um|uh|yeah|okay|actually|really|just|definitely"
+    r"|been|being|not|more|some|like|kinda|sorta|decide|discuss|figure)$",
+    re.IGNORECASE,
+)
+_DANGLING = set(
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "for",
+        "and",
+        "or",
+        "but",
+        "with",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "that",
+        "this",
+        "is",
+        "was",
+        "it",
+        "i",
+        "we",
+        "you",
+        "so",
+        "um",
+        "uh",
+        "like",
+        "just",
+        "then",
+        "really",
+        "actually",
+        "gonna",
+    ]
+)
+_CONTENT = re.compile(r"\b[a-z]{4,}\b", re.IGNORECASE)
+_GROUP = re.compile(r"^(?:we|everyone|everybody|you guys|you all)$", re.IGNORECASE)
+_PRONOUNS = {"my": "the", "our": "the", "your": "the", "his": "the", "her": "the"}
+MAX_TITLE_WORDS = 20
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One action item read from a flagged segment."""
+
+    title: str
+    owner: Member | None
+    everyone: bool  # the whole group; `owner` is None then
+    sentence: str
+
+
+def clean(text: str) -> str:
+    """Without fillers, stutters ("w we", "the the") and false starts' fragments."""
+    text = _DISFLUENCY.sub("", text)
+    words = text.split()
+    kept: list[str] = []
+    for index, word in enumerate(words):
+        following = words[index + 1].casefold() if index + 1 < len(words) else ""
+        bare = word.casefold().strip(",")
+        if following and (
+            bare == following.strip(",.?!")
+            or (len(bare) <= 3 and following.startswith(bare) and len(following) > len(bare))
+        ):
+            continue  # "I I'll", "w we", "th the"
+        kept.append(word)
+    return re.sub(r"\s+([,.?!])", r"\1", " ".join(kept)).strip(" ,")
+
+
+def title_from(clause: str) -> str | None:
+    """The verb phrase a clause commits to, as a card title; None when it commits to nothing."""
+    match = _MODAL.search(clause) or _WORK.search(clause)
+    if match is None:
+        return None
+    rest = match.group("rest")
+    rest = _BOUNDARY.split(rest)[0]
+    rest = re.sub(r"^(?:to|and|so|then|also|just|please|okay|ok|now),?\s+", "", rest, flags=re.I)
+    if "?" in rest:
+        return None  # a question about the work is not the work
+    words = [_PRONOUNS.get(w.casefold(), w) for w in rest.split()][:MAX_TITLE_WORDS]
+    while words and words[-1].casefold().strip(",.") in _DANGLING:
+        words.pop()
+    if len(words) < 2 or _NOT_WORK.match(" ".join(words)) or _NOT_A_VERB.match(words[0]):
+        return None
+    if len(_CONTENT.findall(" ".join(words[1:]))) < 1:
+        return None
+    text = " ".join(words).strip(" ,.-")
+    return text[:1].upper() + text[1:]
+
+
+class CommitmentReader:
+    """Reads the tasks of a flagged segment, with the members of the meeting."""
+
+    def __init__(self, people: People, language: str = "en") -> None:
+        self.people = people
+        self.everyone_name = EVERYONE_KO if language == "ko" else EVERYONE_EN
+
+    def read(
+        self, utterance: Utterance, before: Utterance | None, after: Utterance | None
+    ) -> list[Proposal]:
+        text = clean(utterance.text)
+        speaker = self.people.speaker(utterance.speaker, utterance.participant_id)
+        named = self.people.find_in(text)
+        doers = {member for _s, _e, member in named}
+        if len(doers) >= 2:
+            parts = self._per_member(text, named, speaker)
+            if parts:
+                return parts
+        proposals = []
+        for sentence in _sentences(text):
+            title = title_from(sentence)
+            if title is None:
+                continue
+            owner, everyone = self._owner(sentence, speaker, before, after)
+            proposals.append(Proposal(title, owner, everyone, sentence))
+        # The strongest clause only: a segment is one moment; the rest is its context.
+        proposals.sort(key=lambda p: (p.owner is None and not p.everyone, -len(p.title)))
+        return proposals[:1]
+
+    def _per_member(
+        self, text: str, named: list[tuple[int, int, Member]], speaker: Member | None
+    ) -> list[Proposal]:
+        # A member named again inside their own part ("you, our user interface") is the
+        # object of the work, not the next doer.
+        doers = [n for i, n in enumerate(named) if i == 0 or n[2] != named[i - 1][2]]
+        starts = [start for start, _end, _m in doers] + [len(text)]
+        proposals = []
+        for (start, end, member), stop in zip(doers, starts[1:], strict=True):
+            part = text[end:stop]
+            title = title_from(part)
+            if title is None or (member == speaker and not re.search(r"\bi\b", part, re.I)):
+                continue
+            proposals.append(Proposal(title, member, False, text[start:stop].strip()))
+        return proposals if len(proposals) >= 2 else []
+
+    def _owner(
+        self,
+        sentence: str,
+        speaker: Member | None,
+        before: Utterance | None,
+        after: Utterance | None,
+    ) -> tuple[Member | None, bool]:
+        named = [m for _s, _e, m in self.people.find_in(sentence)]
+        match = _MODAL.search(sentence)
+        agent = (match.group("agent") or "").casefold() if match else ""
+        if named and agent not in ("i", "we"):
+            return named[0], False
+        if agent == "i":
+            return speaker, False
+        if _GROUP.match(agent) or re.search(
+            r"\b(?:everyone|everybody|all of us|each of us)\b", sentence, re.I
+        ):
+            return None, True
+        if agent.startswith("you") or re.search(r"\b(?:can|could|would) you\b", sentence, re.I):
+            for neighbour in (after, before):
+                if neighbour is None:
+                    continue
+                member = self.people.speaker(neighbour.speaker, neighbour.participant_id)
+                if member is not None and member != speaker:
+                    return member, False
+        return None, False
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]

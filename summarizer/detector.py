@@ -1,0 +1,174 @@
+"""Which final segments carry an action item: a logistic model over sentence embeddings
+and a few cue features, trained on real meetings (ICSI's hand-labelled utterances and AMI's
+action items) by `bench/train_detector.py`, its weights pinned by hash.
+
+Pure: texts and their vectors in, probabilities out. The embedding itself is the
+caller's (`summarizer.embedder`), so the worker computes it once per segment and keeps
+the score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from summarizer.reading import Thresholds
+
+MODEL_PATH = Path(__file__).parent / "models" / "action_detector.json"
+# sha256 of MODEL_PATH as written by bench/train_detector.py (reproducible from the data).
+MODEL_SHA256 = "e4551a04a761dfc2fb6418b679c2bbf6d0cf5e14fa4ecea5d4d6e8af211b5f13"
+
+_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.IGNORECASE))
+    for name, pattern in (
+        (
+            "self",
+            r"\b(?:i'll|i will|i'm going to|i'm gonna|i am going to|let me|i can|i could"
+            r"|i need to|i have to|i should)\b|제가|내가|할게|할께|하겠습니다|드릴게|볼게요",
+        ),
+        (
+            "you",
+            r"\b(?:can you|could you|would you|you'll|you will|you're going to|you're gonna"
+            r"|you need to|you should|you have to|you could|if you could|your job)\b"
+            r"|주세요|주실|주시겠|부탁",
+        ),
+        (
+            "group",
+            r"\b(?:we need to|we should|we'll|we will|we're going to|we're gonna|we have to"
+            r"|we must|let's|everyone|everybody|each of you|all of you)\b"
+            r"|해야|합시다|하죠|다들|모두",
+        ),
+        (
+            "later",
+            r"\b(?:next (?:meeting|week|time|session)|tomorrow|tonight|by (?:monday|tuesday"
+            r"|wednesday|thursday|friday|the end|then)|before the|after the meeting|action items?"
+            r"|follow[- ]up|deadline|due)\b|까지|다음 주|다음 회의|내일|마감",
+        ),
+        (
+            "work",
+            r"\b(?:send|email|e-mail|mail|write|prepare|look into|look at|check|find out|research"
+            r"|work on|put together|set up|contact|ask|talk to|schedule|bring|draft|update|review"
+            r"|fix|finish|implement|get back|circulate|share)\b"
+            r"|보내|정리|확인|준비|작성|공유|검토|연락|수정|올리",
+        ),
+        (
+            "past",
+            r"\b(?:did|already|yesterday|last week|was|were|had)\b|었어요|았어요|했어요|했습니다",
+        ),
+        ("question", r"\?\s*$|까요\??$|나요\??$"),
+        (
+            "agenda",
+            r"\b(?:agenda|today we|this meeting|first of all|next slide|presentation)\b|오늘은",
+        ),
+    )
+)
+FILLERS = re.compile(
+    r"^(?:um+|uh+|mm+|hmm+|mm-hmm|uh-huh|yeah|yes|okay|ok|right|oh|so|and|음|어|네)$"
+)
+CUE_NAMES = (*(name for name, _ in _CUES), "log_words", "filler_share")
+
+Vectors = npt.NDArray[np.float32]
+
+
+def cue_features(text: str) -> npt.NDArray[np.float32]:
+    """Cue phrases of commitment, request, duty, deadline and work (English and Korean)."""
+    words = text.split()
+    fillers = sum(bool(FILLERS.match(w.strip(",.!?").casefold())) for w in words)
+    values = [1.0 if pattern.search(text) else 0.0 for _name, pattern in _CUES]
+    values.append(math.log1p(len(words)) / 4.0)
+    values.append(fillers / len(words) if words else 1.0)
+    return np.asarray(values, dtype=np.float32)
+
+
+def features(texts: Sequence[str], vectors: Vectors) -> Vectors:
+    """The model's input rows: the embedding followed by the cue features."""
+    cues = np.stack([cue_features(t) for t in texts]) if texts else np.zeros((0, len(CUE_NAMES)))
+    return np.hstack([vectors, cues]).astype(np.float32)
+
+
+class DetectorModelError(RuntimeError):
+    """The model file is missing, or not the one whose hash is pinned."""
+
+
+@dataclass(frozen=True)
+class DetectorModel:
+    """Logistic weights and the thresholds chosen on the tuning split."""
+
+    weights: Vectors
+    bias: float
+    threshold: float  # a moment becomes a task on its own at or above this probability
+    candidate_threshold: float  # a rules-flagged moment or an LLM candidate needs this much
+    min_words: int  # shorter segments ("okay, I'll do it" is four) are never scored
+    named_bonus: float = 0.0
+    wrap_up_bonus: float = 0.0
+    wrap_up_from: float = 0.8
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH, sha256: str | None = None) -> DetectorModel:
+        pinned = MODEL_SHA256 if sha256 is None else sha256
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise DetectorModelError(f"cannot read {path}: {exc}") from exc
+        if pinned and hashlib.sha256(raw).hexdigest() != pinned:
+            raise DetectorModelError(f"{path} is not the pinned model (sha256 {pinned[:12]}…)")
+        data = json.loads(raw)
+        return cls(
+            weights=np.asarray(data["weights"], dtype=np.float32),
+            bias=float(data["bias"]),
+            threshold=float(data["threshold"]),
+            candidate_threshold=float(data["candidate_threshold"]),
+            min_words=int(data["min_words"]),
+            named_bonus=float(data.get("named_bonus", 0.0)),
+            wrap_up_bonus=float(data.get("wrap_up_bonus", 0.0)),
+            wrap_up_from=float(data.get("wrap_up_from", 0.8)),
+        )
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            task=self.threshold,
+            candidate=self.candidate_threshold,
+            named_bonus=self.named_bonus,
+            wrap_up_bonus=self.wrap_up_bonus,
+            wrap_up_from=self.wrap_up_from,
+        )
+
+    def probabilities(self, texts: Sequence[str], vectors: Vectors) -> list[float]:
+        if not texts:
+            return []
+        logits = features(texts, vectors) @ self.weights + self.bias
+        probabilities = 1.0 / (1.0 + np.exp(-logits))
+        return [
+            float(p) if len(t.split()) >= self.min_words else 0.0
+            for t, p in zip(texts, probabilities, strict=True)
+        ]
+
+
+Embed = Callable[[Sequence[str]], Vectors]
+
+
+class ActionDetector:
+    """Scores segments: the embedding (the costly part) only for those long enough."""
+
+    def __init__(self, model: DetectorModel, embed: Embed) -> None:
+        self.model = model
+        self.embed = embed
+
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        long_enough = [i for i, t in enumerate(texts) if len(t.split()) >= self.model.min_words]
+        result = [0.0] * len(texts)
+        if long_enough:
+            chosen = [texts[i] for i in long_enough]
+            for i, p in zip(
+                long_enough, self.model.probabilities(chosen, self.embed(chosen)), strict=True
+            ):
+                result[i] = p
+        return result

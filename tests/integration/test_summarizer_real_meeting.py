@@ -1,0 +1,62 @@
+"""Real meeting speech through the summarizer worker (real Kafka and PostgreSQL, the
+trained detector): the commitments people make for after the meeting become cards, the
+instructions carried out during it do not."""
+
+from __future__ import annotations
+
+from tests.helpers.summarizer import (
+    AnnotatedMeeting,
+    create_meeting_rows,
+    final_published,
+    joined_events,
+    load_real_slice,
+    proposals,
+    publish,
+    run_worker_until,
+    segments_of,
+    summaries,
+)
+from vori.events import MeetingEvent
+from vori.settings import Settings
+
+
+def _detector(settings: Settings, **summarizer: object) -> Settings:
+    quiet = {"refresh_words": 100_000, "refresh_interval_s": 3600.0}
+    config = settings.summarizer.model_copy(update={"llm": "off", **quiet, **summarizer})
+    return settings.model_copy(update={"summarizer": config})
+
+
+def test_ami_wrap_up_gives_cards_for_its_commitments_and_none_for_chatter(
+    settings: Settings, unique: str
+) -> None:
+    # AMI ES2002b, the last 96 turns: the project manager hands out the work for the next
+    # meeting in one breath, amid in-meeting talk ("do you wanna start with David",
+    # "you put that into audio", "let's throw it into there").
+    meeting, turns = load_real_slice("ami", "ES2002b", 525, 620, f"m-ami-{unique}")
+    create_meeting_rows(settings, meeting)
+    publish(
+        settings,
+        [
+            *joined_events(meeting),
+            *segments_of(meeting),
+            MeetingEvent(type="ended", meeting_id=meeting.id),
+        ],
+    )
+    run_worker_until(_detector(settings), f"ami-{unique}", final_published(settings, meeting.id))
+
+    [final] = [s for s in summaries(settings, meeting.id) if s.kind == "final"]
+    cards = {i.assignee: i for p in proposals(settings, meeting.id) for i in p.items}
+    assert final.source == "rules"
+    owners = {item.assignee: item.title.casefold() for item in final.action_items}
+    assert "components" in owners.get("Industrial Designer", ""), owners
+    assert "user interface" in owners.get("User Interface", ""), owners
+    assert "trend" in owners.get("Marketing", ""), owners
+    evidence = {turns[_index(meeting, i.evidence[0].segment_id)] for i in final.action_items}
+    chatter = {538, 542, 555, 558, 562, 580, 582, 612, 614}
+    assert not evidence & chatter, f"in-meeting talk became a card: {evidence & chatter}"
+    assert len(final.action_items) <= 4, [i.title for i in final.action_items]
+    assert set(cards) >= {"Industrial Designer", "User Interface", "Marketing"}
+
+
+def _index(meeting: AnnotatedMeeting, segment_id: str) -> int:
+    return next(n for n, u in enumerate(meeting.utterances) if u.segment_id == segment_id)

@@ -1,0 +1,76 @@
+"""Reading who does what from a flagged segment of real, disfluent speech."""
+
+from __future__ import annotations
+
+from summarizer.commitments import CommitmentReader, clean, title_from
+from summarizer.facts import Member, Utterance
+from summarizer.people import People
+
+ROLES = tuple(
+    Member(f"u{i}", name)
+    for i, name in enumerate(
+        ["Project Manager", "Marketing", "User Interface", "Industrial Designer"]
+    )
+)
+READER = CommitmentReader(People(ROLES))
+
+
+def _said(speaker: str, text: str, n: int = 1) -> Utterance:
+    return Utterance(f"s{n}", speaker, float(n), text, participant_id=None)
+
+
+def test_stutters_and_fillers_are_cleaned() -> None:
+    assert clean("Um so I I'll uh send the the w we report") == "so I'll send the we report"
+
+
+def test_title_is_the_verb_phrase_after_the_modal() -> None:
+    assert title_from("so I'll look into the battery options, because it matters") == (
+        "Look into the battery options"
+    )
+    assert title_from("you're gonna be thinking about the components concept") == (
+        "Thinking about the components concept"
+    )
+    assert title_from("I think it's fine") is None
+
+
+def test_one_segment_naming_three_roles_gives_three_owned_tasks() -> None:
+    # AMI ES2002b, the project manager closing the meeting (real transcript).
+    text = (
+        "um for uh our Industrial Designer, you're gonna be thinking about the components "
+        "concept. Um User Interface Designer gonna be thinking about our user interface, "
+        "and marketing you're gonna be thinking about trend watching."
+    )
+    proposals = READER.read(_said("Project Manager", text), None, None)
+    assert [(p.owner.name if p.owner else None) for p in proposals] == [
+        "Industrial Designer",
+        "User Interface",
+        "Marketing",
+    ]
+    assert "components concept" in proposals[0].title
+    assert "trend watching" in proposals[2].title
+
+
+def test_i_is_the_speaker_we_is_everyone_and_you_is_who_answers() -> None:
+    [mine] = READER.read(
+        _said("Marketing", "Okay, I'll send round the survey results."), None, None
+    )
+    assert mine.owner is not None
+    assert mine.owner.name == "Marketing"
+    [ours] = READER.read(
+        _said("Project Manager", "So we all need to fill in the questionnaire."), None, None
+    )
+    assert ours.everyone
+    assert ours.owner is None
+    [yours] = READER.read(
+        _said("Project Manager", "Could you look at the costs of the chips before Friday?"),
+        None,
+        _said("Industrial Designer", "Sure, will do.", 2),
+    )
+    assert yours.owner is not None
+    assert yours.owner.name == "Industrial Designer"
+
+
+def test_role_words_alone_name_nobody() -> None:
+    people = People(ROLES)
+    found = [m.name for _s, _e, m in people.find_in("the user interface designer will")]
+    assert found == ["User Interface"]

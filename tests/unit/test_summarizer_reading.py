@@ -1,0 +1,68 @@
+"""The detector's scores decide which of the rules' moments become tasks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from summarizer.facts import MeetingFacts, Member, Utterance
+from summarizer.reading import Thresholds, read_meeting
+
+FACTS = MeetingFacts(
+    "m1",
+    "en",
+    date(2026, 11, 2),
+    "UTC",
+    (Member("u1", "Project Manager"), Member("u2", "Marketing"), Member("u3", "Mina Park")),
+)
+THRESHOLDS = Thresholds(task=0.8, candidate=0.4)
+
+
+def _line(n: int, speaker: str, text: str, score: float | None) -> Utterance:
+    ids = {m.name: m.user_id for m in FACTS.members}
+    return Utterance(f"s{n}", speaker, float(n), text, ids[speaker], action_score=score)
+
+
+def test_in_meeting_instructions_the_detector_rejects_are_not_tasks() -> None:
+    lines = [
+        _line(1, "Project Manager", "Can you plug this in so we can all see it?", 0.05),
+        _line(2, "Marketing", "I'll have a go at drawing it now.", 0.1),
+        _line(3, "Mina Park", "I'll send the survey results to everyone by Friday.", 0.9),
+    ]
+    ledger, moments = read_meeting(FACTS, lines, THRESHOLDS)
+    assert [t.title for t in ledger.open_tasks()] == ["Send the survey results to everyone"]
+    [task] = ledger.open_tasks()
+    assert task.assignee == "Mina Park"
+    assert task.due == date(2026, 11, 6)
+    assert [m.utterance.segment_id for m in moments] == ["s3"]
+
+
+def test_without_scores_the_rules_alone_decide() -> None:
+    lines = [_line(1, "Project Manager", "Can you plug this in so we can all see it?", None)]
+    ledger, _moments = read_meeting(FACTS, lines, THRESHOLDS)
+    assert len(ledger.open_tasks()) == 1
+
+
+def test_a_confident_detector_finds_what_the_rules_cannot_read() -> None:
+    lines = [
+        _line(
+            1,
+            "Project Manager",
+            "Um so for next time, uh, we all need to fill in the the questionnaire.",
+            0.95,
+        ),
+        _line(2, "Marketing", "Okay.", 0.0),
+    ]
+    ledger, _moments = read_meeting(FACTS, lines, THRESHOLDS)
+    [task] = ledger.open_tasks()
+    assert task.title == "Fill in the questionnaire"
+    assert task.assignee == "Everyone"
+    assert task.to_item().assignee_id is None
+
+
+def test_changes_of_mind_need_no_score() -> None:
+    lines = [
+        _line(1, "Mina Park", "I'll send the survey results by Friday.", 0.9),
+        _line(2, "Project Manager", "Actually let's drop the survey results.", 0.0),
+    ]
+    ledger, _moments = read_meeting(FACTS, lines, THRESHOLDS)
+    assert [t.status for t in ledger.tasks.values()] == ["cancelled"]
