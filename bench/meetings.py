@@ -38,7 +38,8 @@ from bench.meeting_metrics import (  # noqa: E402
     score_items,
     score_turns,
 )
-from summarizer.detector import DetectorModel  # noqa: E402
+from summarizer.detector import ActionDetector, DetectorModel  # noqa: E402
+from summarizer.embedder import Embedder  # noqa: E402
 from summarizer.engine import Summarizer  # noqa: E402
 from summarizer.facts import MeetingFacts, Member, Utterance  # noqa: E402
 from summarizer.ledger import Ledger  # noqa: E402
@@ -76,17 +77,36 @@ def utterances_of(
     ]
 
 
+def _scored(shown: list[Utterance], detector: ActionDetector | None) -> list[Utterance]:
+    """As the worker does: embed and score the segments no summary has scored yet."""
+    if detector is None:
+        return shown
+    todo = [i for i, u in enumerate(shown) if u.action_score is None]
+    scores = detector.scores([shown[i].text for i in todo])
+    for i, score in zip(todo, scores, strict=True):
+        shown[i] = replace(shown[i], action_score=score)
+    return shown
+
+
 def replay(
-    summarizer: Summarizer, facts: MeetingFacts, spoken: list[Utterance], rolling_words: int
+    summarizer: Summarizer,
+    facts: MeetingFacts,
+    spoken: list[Utterance],
+    rolling_words: int,
+    detector: ActionDetector | None = None,
 ) -> tuple[Any, float, int]:
+    """`detector`: score segments live, window by window (the cost the worker pays);
+    without it the scores come precomputed with the utterances."""
     ledger = Ledger(facts.meeting_id)
     seen: set[str] = set()
     overview = ""
     words = made = 0
+    spoken = list(spoken)
     for index, utterance in enumerate(spoken[:-1]):
         words += utterance.words
         if rolling_words and words >= rolling_words:
-            shown = spoken[: index + 1]
+            shown = _scored(spoken[: index + 1], detector)
+            spoken[: index + 1] = shown
             outcome = summarizer.summarize(
                 facts, shown, ledger, {u.segment_id for u in shown} - seen, overview
             )
@@ -94,6 +114,7 @@ def replay(
             seen |= {u.segment_id for u in shown}
             words, made = 0, made + 1
     started = time.perf_counter()
+    spoken = _scored(spoken, detector)
     outcome = summarizer.summarize(
         facts, spoken, ledger, {u.segment_id for u in spoken} - seen, overview, final=True
     )
@@ -109,6 +130,14 @@ def main() -> None:
     parser.add_argument("--no-detector", action="store_true", help="the rules alone")
     parser.add_argument("--rolling-words", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0, help="at most N meetings per corpus")
+    parser.add_argument("--only", nargs="*", help="these meeting ids only")
+    parser.add_argument("--minutes", type=float, default=0, help="cut meetings at N minutes")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="embed and score segments window by window as the worker does (no cache): "
+        "the final summary's time then includes scoring the meeting's tail",
+    )
     parser.add_argument("--show", action="store_true", help="print every proposed item")
     parser.add_argument("--threshold", type=float, help="override the model's task threshold")
     parser.add_argument("--candidate", type=float, help="override its candidate threshold")
@@ -126,6 +155,9 @@ def main() -> None:
             candidate=args.candidate if args.candidate is not None else thresholds.candidate,
         )
     summarizer = Summarizer(None, thresholds=thresholds)
+    live_detector = None
+    if args.live and model is not None:
+        live_detector = ActionDetector(model, Embedder(threads=1).embed)
     path = "rules" if model is None else "rules+detector"
     results: dict[str, Any] = {"path": path, "split": args.split, "corpora": {}}
     for corpus in args.corpus:
@@ -133,6 +165,11 @@ def main() -> None:
         if corpus == "ko" and not KO_DIR.is_dir():
             continue
         meetings = load(source, args.split if corpus != "ko" else None)
+        if args.only:
+            meetings = [m for m in meetings if m.id in args.only]
+        if args.minutes:
+            for m in meetings:  # the first N minutes (corpora with timings)
+                m.turns = [t for t in m.turns if t.start is None or t.start < args.minutes * 60]
         if args.limit:
             meetings = meetings[: args.limit]
         items, turns = ItemScore(), TurnScore()
@@ -141,12 +178,24 @@ def main() -> None:
         per_meeting = []
         for meeting in meetings:
             facts = facts_of(meeting)
-            spoken = utterances_of(meeting, model, cache)
-            outcome, seconds, _made = replay(summarizer, facts, spoken, args.rolling_words)
+            if args.live and model is not None:
+                spoken = [
+                    replace(u, action_score=None) for u in utterances_of(meeting, None, cache)
+                ]
+            else:
+                spoken = utterances_of(meeting, model, cache)
+            outcome, seconds, _made = replay(
+                summarizer, facts, spoken, args.rolling_words, live_detector
+            )
             final_s.append(seconds)
             tasks = outcome.ledger.open_tasks()
             predicted = [(t.title, t.assignee) for t in tasks]
-            row: dict[str, Any] = {"meeting": meeting.id, "items": len(tasks), "final_s": seconds}
+            row: dict[str, Any] = {
+                "meeting": meeting.id,
+                "items": len(tasks),
+                "final_s": seconds,
+                "minutes": round((spoken[-1].at - spoken[0].at) / 60, 1) if spoken else 0,
+            }
             if meeting.gold.get("action_items") is not None and corpus != "icsi":
                 scored = score_items(predicted, meeting.gold["action_items"])
                 items.add(scored)
