@@ -406,6 +406,21 @@ class AnalyticsSettings(BaseModel):
     spark_master: str = Field("local[2]", description="Spark master URL for the analytics jobs.")
 
 
+class UpSettings(BaseModel):
+    """`vori up`, the local supervisor: when a crashed service is restarted and when not."""
+
+    max_crashes: int = Field(
+        5,
+        ge=1,
+        description="`vori up` restarts a crashed service with back-off (1 s, 2 s, 4 s, ...) "
+        "and stops the whole stack when that service crashes this many times within "
+        "CRASH_WINDOW_S.",
+    )
+    crash_window_s: float = Field(
+        60.0, gt=0, description="Seconds over which a service's crashes are counted."
+    )
+
+
 class Settings(BaseSettings):
     """Root of vori's configuration; one nested section per service."""
 
@@ -449,6 +464,7 @@ class Settings(BaseSettings):
     summarizer: SummarizerSettings = Field(default_factory=SummarizerSettings)
     kanban: KanbanSettings = Field(default_factory=KanbanSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    up: UpSettings = Field(default_factory=UpSettings)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -1,16 +1,16 @@
 """`vori up`: the whole local stack in one process tree that Ctrl-C stops completely.
 
 Kafka and PostgreSQL are started first, in order, and checked; topics and migrations are
-applied; then honcho supervises every service (a service that dies stops the stack, as
-a supervisor should, rather than leaving a half-working system). A watcher prints one
-line per service when its health endpoint answers.
+applied; then a supervisor runs every service and restarts one that crashes, with
+back-off, while the others keep running; a service that keeps crashing (VORI_UP__* sets
+how often within how long) stops the stack rather than leave it half-working. A watcher
+prints one line per service when its health endpoint answers, again after a restart.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shlex
 import socket
 import sys
 import threading
@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import httpx
-from honcho.manager import Manager
 from pydantic import SecretStr
 
 from vori.auth import jwt_secret_problem
@@ -26,7 +25,9 @@ from vori.db.migrate import upgrade
 from vori.kafka.topics import ensure_topics, wait_for_kafka
 from vori.local.kafka_broker import KafkaBroker, MissingToolError
 from vori.local.postgres import LocalPostgres
+from vori.local.restarts import RestartPolicy
 from vori.local.secrets import read_or_create_secret, secret_path
+from vori.local.supervisor import Supervisor
 from vori.services import SERVICES, Service
 from vori.settings import PUBLIC_JWT_SECRET, Settings
 
@@ -168,24 +169,51 @@ def _select(only: list[str] | None) -> list[Service]:
 def _supervise(
     settings: Settings, services: list[Service], started: float, secret_env: dict[str, str]
 ) -> int:
-    manager = Manager()
-    # Services read their settings from VORI_* variables like anywhere else; honcho
-    # replaces a child's environment, so the inherited one is passed on with the secrets.
+    policy = RestartPolicy(settings.up.max_crashes, settings.up.crash_window_s)
+    by_name = {s.name: s for s in services}
+    supervisor: Supervisor
+
+    def announce_again(name: str, pid: int, crashed_at: float) -> None:
+        service = by_name.get(name)
+        if service is not None and service.health_url is not None:
+            args = (settings, service, supervisor, pid, crashed_at)
+            threading.Thread(target=_announce_ready_again, args=args, daemon=True).start()
+
+    supervisor = Supervisor(policy, say, on_restart=announce_again)
+    # Services read their settings from VORI_* variables like anywhere else, so the
+    # inherited environment is passed on with the secrets.
     env = {**os.environ, **secret_env}
     for service in services:
-        command = shlex.join([sys.executable, "-m", "vori", service.name])
-        manager.add_process(service.name, command, env=env)
-    if settings.summarizer.llm == "local" and any(s.name == "summarizer" for s in services):
+        supervisor.add(service.name, [sys.executable, "-m", "vori", service.name], env)
+    if settings.summarizer.llm == "local" and "summarizer" in by_name:
         # Installs the model once (hash checked), then serves it below the transcriber's priority.
-        serve = [sys.executable, "-m", "summarizer.local_llm", "serve"]
-        manager.add_process("llm", shlex.join(serve), env=env)
+        supervisor.add("llm", [sys.executable, "-m", "summarizer.local_llm", "serve"], env)
         say(f"local LLM on port {settings.summarizer.local_port}: rules until it is up")
     watcher = threading.Thread(
         target=_announce_ready, args=(settings, services, started), daemon=True
     )
     watcher.start()
-    manager.loop()
-    return int(manager.returncode or 0)
+    return supervisor.run()
+
+
+def _announce_ready_again(
+    settings: Settings, service: Service, supervisor: Supervisor, pid: int, crashed_at: float
+) -> None:
+    """One line when a restarted service answers its health endpoint again."""
+    assert service.health_url is not None
+    url = service.health_url(settings)
+    deadline = time.monotonic() + 120
+    with httpx.Client(timeout=1.0) as client:
+        # Stops watching if this process is gone: its successor has a watcher of its own.
+        while supervisor.pid(service.name) == pid and time.monotonic() < deadline:
+            try:
+                if client.get(url).status_code == 200:
+                    after = time.monotonic() - crashed_at
+                    say(f"{service.name} ready again, {after:.1f} s after it crashed")
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
 
 
 def _announce_ready(settings: Settings, services: list[Service], started: float) -> None:
