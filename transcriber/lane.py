@@ -14,12 +14,20 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
 
 from transcriber.decoder import Decoded, DecodeRequest, WhisperDecoder
+from transcriber.hallucination import (
+    Evidence,
+    GuardThresholds,
+    GuardVerdict,
+    SpeechLevel,
+    assess,
+    audio_evidence,
+)
 from transcriber.metrics import TranscriberMetrics
 from transcriber.pcm import SAMPLE_RATE, to_float
 from transcriber.policy import (
@@ -40,9 +48,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PromptContext:
-    """The previous text of one stream; written only by its lane's thread."""
+    """The previous text of one stream and its usual speech level; written only by its
+    lane's thread. The level is not checkpointed: after a restart it is learnt again."""
 
     text: str
+    speech_level: SpeechLevel = field(default_factory=SpeechLevel)
 
 
 @dataclass(frozen=True)
@@ -281,6 +291,8 @@ class ModelLane:
                 decoded.language,
                 gate_dbfs=self.settings.energy_gate_dbfs,
             )
+            if verdict.keep:
+                verdict = self._guard(job, decoded, verdict, work.context)
             if not verdict.keep:
                 self.metrics.rejected.labels(verdict.reason or "unknown").inc()
             context = next_context(
@@ -296,6 +308,37 @@ class ModelLane:
             # An empty final replaces partials that turned out not to be speech.
             segment = self._segment(job, decoded if text else None, text, started)
         self.results.put(FinalResult(work, segment, context, verdict))
+
+    def _guard(
+        self, job: FinalJob, decoded: Decoded, verdict: Verdict, context: PromptContext
+    ) -> Verdict:
+        """Withdraw a kept final that evidence says nobody spoke (an empty final then)."""
+        guard = self.settings.hallucination_guard
+        if not guard.enabled:
+            return verdict
+        audio = audio_evidence(job.audio, aggressiveness=self.settings.vad_aggressiveness)
+        judged: GuardVerdict = assess(
+            Evidence(
+                text=verdict.text,
+                language=decoded.language,
+                audio=audio,
+                no_speech_prob=decoded.no_speech_prob,
+                avg_logprob=decoded.avg_logprob,
+                stream_speech_dbfs=context.speech_level.dbfs,
+            ),
+            GuardThresholds(**guard.model_dump(exclude={"enabled"})),
+        )
+        if not judged.keep:
+            log.info(
+                "withdrew %r of %s as invented (%s)",
+                verdict.text,
+                job.info.stream_id,
+                ", ".join(judged.votes),
+            )
+            return Verdict(False, "", "invented", usable_as_context=False)
+        if not judged.votes:
+            context.speech_level.observe(audio)  # clearly speech: the stream's usual level
+        return verdict
 
     def _segment(
         self, job: FinalJob, decoded: Decoded | None, text: str, started: datetime

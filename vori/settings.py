@@ -209,6 +209,30 @@ class DecodingPreset(BaseModel):
     )
 
 
+class HallucinationGuardSettings(BaseModel):
+    """When a final is withdrawn as invented text: votes of independent evidence."""
+
+    enabled: bool = Field(True, description="Withdraw finals that evidence says were not spoken.")
+    no_speech_prob: float = Field(
+        0.8, ge=0, le=1, description="No-speech probability from which it votes."
+    )
+    avg_logprob: float = Field(
+        -1.0, le=0, description="Average log-probability at or below which it votes."
+    )
+    voiced_share: float = Field(
+        0.1, ge=0, le=1, description="Share of VAD-voiced frames below which it votes."
+    )
+    snr_db: float = Field(
+        6.0, ge=0, le=60, description="Loud over quiet frames (dB) below which it votes."
+    )
+    below_speech_db: float = Field(
+        15.0, ge=0, le=60, description="Votes when this far (dB) below the stream's speech."
+    )
+    votes_to_withdraw: int = Field(
+        3, ge=2, le=7, description="Votes that withdraw a final (a stock phrase is one)."
+    )
+
+
 class TranscriberSettings(BaseModel):
     """Speech recognition: models and decoding."""
 
@@ -306,6 +330,10 @@ class TranscriberSettings(BaseModel):
     )
     commit_interval_s: float = Field(
         1.0, gt=0, le=60, description="How often progress is committed when no final is due."
+    )
+    hallucination_guard: HallucinationGuardSettings = Field(
+        default_factory=lambda: HallucinationGuardSettings(),
+        description="Withdrawal of text Whisper invents on non-speech.",
     )
     preset_en: DecodingPreset = Field(
         default_factory=lambda: DecodingPreset(),
