@@ -188,7 +188,9 @@ def assess(evidence: Evidence, thresholds: GuardThresholds) -> GuardVerdict:
 
 
 class SpeechLevel:
-    """The usual level of a stream's kept speech: the median of its recent utterances."""
+    """The usual level of a stream's kept speech: the median of its recent utterances.
+    Not fed by the transcriber's lane until the level travels in the commit checkpoint
+    (a replay must decide every final as the first run did)."""
 
     def __init__(self, window: int = 15) -> None:
         self._levels: list[float] = []

@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -24,7 +24,6 @@ from transcriber.hallucination import (
     Evidence,
     GuardThresholds,
     GuardVerdict,
-    SpeechLevel,
     assess,
     audio_evidence,
 )
@@ -48,11 +47,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PromptContext:
-    """The previous text of one stream and its usual speech level; written only by its
-    lane's thread. The level is not checkpointed: after a restart it is learnt again."""
+    """The previous text of one stream; written only by its lane's thread."""
 
     text: str
-    speech_level: SpeechLevel = field(default_factory=SpeechLevel)
 
 
 @dataclass(frozen=True)
@@ -324,7 +321,9 @@ class ModelLane:
                 audio=audio,
                 no_speech_prob=decoded.no_speech_prob,
                 avg_logprob=decoded.avg_logprob,
-                stream_speech_dbfs=context.speech_level.dbfs,
+                # Not the stream's learnt level: it is not in the commit checkpoint, so a
+                # replay after a crash could decide a borderline final differently.
+                stream_speech_dbfs=None,
             ),
             GuardThresholds(**guard.model_dump(exclude={"enabled"})),
         )
@@ -336,8 +335,6 @@ class ModelLane:
                 ", ".join(judged.votes),
             )
             return Verdict(False, "", "invented", usable_as_context=False)
-        if not judged.votes:
-            context.speech_level.observe(audio)  # clearly speech: the stream's usual level
         return verdict
 
     def _segment(
