@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from gateway.auth_limits import HashingBusyError
 from gateway.deps import PrincipalDep, RuntimeDep, SessionDep
 from gateway.passwords import clean_display_name, password_problem
+from gateway.runtime import GatewayRuntime
 from gateway.schemas import RegisterRequest, TokenOut, UserOut
-from vori.auth import Principal, hash_password, issue_token, new_id, verify_password
+from vori.auth import Principal, hash_password, issue_token, new_id
 from vori.db.tables import User
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -29,6 +34,31 @@ def _user_out(user: User) -> UserOut:
     )
 
 
+def _count_attempt(runtime: GatewayRuntime, request: Request, email: str) -> None:
+    """429 with Retry-After when this address or account has made too many attempts."""
+    address = request.client.host if request.client is not None else "unknown"
+    refusal = runtime.auth_attempts.attempt(address, email, time.monotonic())
+    if refusal is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            refusal.reason,
+            headers={"Retry-After": str(refusal.retry_after_s)},
+        )
+
+
+@contextmanager
+def _hashing() -> Iterator[None]:
+    """503 with Retry-After when every password-hashing slot stayed busy."""
+    try:
+        yield
+    except HashingBusyError:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "too many sign-ins at once; try again shortly",
+            headers={"Retry-After": "1"},
+        ) from None
+
+
 def _invalid(field: str, message: str) -> RequestValidationError:
     return RequestValidationError(
         [{"loc": ("body", field), "msg": message, "type": "value_error", "input": None}]
@@ -36,9 +66,12 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 
 
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
-def register(body: RegisterRequest, runtime: RuntimeDep, session: SessionDep) -> UserOut:
-    """Create an account; 409 if the e-mail is taken, 422 for a weak password."""
+def register(
+    body: RegisterRequest, request: Request, runtime: RuntimeDep, session: SessionDep
+) -> UserOut:
+    """Create an account; 409 if the e-mail is taken, 422 for a weak password, 429 if throttled."""
     email = str(body.email).lower()
+    _count_attempt(runtime, request, email)
     name = clean_display_name(body.display_name)
     if name is None:
         raise _invalid("display_name", "display name must be 1-200 printable characters")
@@ -47,12 +80,9 @@ def register(body: RegisterRequest, runtime: RuntimeDep, session: SessionDep) ->
         raise _invalid("password", problem)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "an account with this e-mail already exists")
-    user = User(
-        id=new_id("usr"),
-        email=email,
-        display_name=name,
-        password_hash=hash_password(body.password),
-    )
+    with _hashing():
+        password_hash = runtime.password_work.hash(body.password)
+    user = User(id=new_id("usr"), email=email, display_name=name, password_hash=password_hash)
     session.add(user)
     try:
         session.commit()
@@ -68,14 +98,19 @@ def register(body: RegisterRequest, runtime: RuntimeDep, session: SessionDep) ->
 @router.post("/auth/token", response_model=TokenOut)
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> TokenOut:
-    """OAuth2 password flow: `username` is the e-mail address."""
-    user = session.scalars(select(User).where(User.email == form.username.strip().lower())).first()
-    if user is None:
-        verify_password(_DUMMY_HASH, form.password)
-    if user is None or not verify_password(user.password_hash, form.password):
+    """OAuth2 password flow: `username` is the e-mail address; 429 if throttled."""
+    email = form.username.strip().lower()
+    _count_attempt(runtime, request, email)
+    user = session.scalars(select(User).where(User.email == email)).first()
+    with _hashing():
+        matches = runtime.password_work.verify(
+            _DUMMY_HASH if user is None else user.password_hash, form.password
+        )
+    if user is None or not matches:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "incorrect e-mail or password",

@@ -14,6 +14,8 @@ from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 
 from gateway import accounts, events_ws, kanban_proxy, meetings, summaries, transcripts
+from gateway.auth_limits import AttemptLimiter, PasswordWork
+from gateway.body_limit import BodyLimitMiddleware
 from gateway.consumers import GatewayConsumers
 from gateway.health import router as health_router
 from gateway.hub import Hub
@@ -63,6 +65,12 @@ def create_app(settings: Settings) -> FastAPI:
                 base_url=kanban_base_url(settings), timeout=gateway.kanban_timeout_s
             ),
             loop=loop,
+            auth_attempts=AttemptLimiter(
+                gateway.auth_attempts_per_address,
+                gateway.auth_attempts_per_account,
+                gateway.auth_window_s,
+            ),
+            password_work=PasswordWork(gateway.password_hash_slots, gateway.password_hash_wait_s),
         )
         app.state.settings = settings
         app.state.engine = engine
@@ -85,6 +93,8 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         lifespan=lifespan,
     )
+    # Innermost of the three, so its 413 still gets the security headers.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.gateway.max_body_bytes)
     # The web bundle is ~370 kB of JavaScript; compressed it is about a third of that.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware, audio_ws_url=audio_ws_base(settings))

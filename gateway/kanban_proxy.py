@@ -2,7 +2,9 @@
 
 The web app talks to one URL; the kanban service answers these itself (its own auth,
 versions and 409s). The gateway forwards method, path, query, body and the headers
-that matter, and answers 502/504 with a message when kanban is down or slow.
+that matter, and answers 502/504 with a message when kanban is down or slow. It checks
+the bearer token first (401 as on its own routes), so an anonymous client cannot make it
+read a body or open an upstream request; bodies are capped by `BodyLimitMiddleware`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from gateway.deps import oauth2_scheme
 from gateway.runtime import GatewayRuntime
+from vori.auth import InvalidTokenError, verify_token
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -32,6 +36,13 @@ RESPONSE_HEADERS = ("content-type", "etag", "location", "cache-control", "www-au
 
 async def _forward(request: Request) -> Response:
     runtime: GatewayRuntime = request.app.state.gateway
+    try:
+        verify_token(runtime.settings.gateway, await oauth2_scheme(request))
+    except InvalidTokenError as exc:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    body = await request.body()  # at most GATEWAY__MAX_BODY_BYTES: the middleware cuts it off
     path = request.scope.get("raw_path") or request.url.path.encode()
     target = path.decode("latin-1")
     if request.url.query:
@@ -43,7 +54,7 @@ async def _forward(request: Request) -> Response:
     headers["x-forwarded-host"] = request.headers.get("host", "")
     try:
         upstream = await runtime.kanban.request(
-            request.method, target, content=await request.body(), headers=headers
+            request.method, target, content=body, headers=headers
         )
     except httpx.TimeoutException:
         log.warning("kanban did not answer %s %s in time", request.method, target)

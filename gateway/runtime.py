@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.auth_limits import AttemptLimiter, PasswordWork
 from gateway.consumers import GatewayConsumers
 from gateway.hub import Hub
 from vori.kafka.producer import EventProducer
@@ -25,6 +26,8 @@ class GatewayRuntime:
     consumers: GatewayConsumers
     kanban: httpx.AsyncClient
     loop: asyncio.AbstractEventLoop
+    auth_attempts: AttemptLimiter
+    password_work: PasswordWork
 
 
 def kanban_base_url(settings: Settings) -> str:

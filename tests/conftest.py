@@ -111,6 +111,9 @@ def settings(kafka_broker: object, postgres_server: object, engines_dir: Path) -
             "handler_max_attempts": 3,
             "session_timeout_ms": 6000,
         },
+        # Every test client comes from 127.0.0.1 and registers fresh accounts; the
+        # throttling itself is tested in tests/security/test_auth_throttling.py.
+        gateway={"auth_attempts_per_address": 100_000},
     )
     ensure_topics(loaded.kafka)
     upgrade(loaded)
@@ -140,6 +143,9 @@ def subprocess_env(settings: Settings) -> dict[str, str]:
             "VORI_KAFKA__SESSION_TIMEOUT_MS": str(settings.kafka.session_timeout_ms),
             "VORI_DATABASE_URL": settings.sqlalchemy_url,
             "VORI_DATA_DIR": str(settings.data_dir),
+            "VORI_GATEWAY__AUTH_ATTEMPTS_PER_ADDRESS": str(
+                settings.gateway.auth_attempts_per_address
+            ),
         }
     )
     return env

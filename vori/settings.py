@@ -121,6 +121,35 @@ class GatewaySettings(BaseModel):
         10.0, gt=0, le=600, description="Age of a client's oldest undelivered event that drops it."
     )
     password_min_length: int = Field(8, ge=6, le=128, description="Shortest accepted password.")
+    auth_attempts_per_address: int = Field(
+        30,
+        ge=1,
+        description="Log-in and register attempts one client address (IPv6: its /64) may make "
+        "within AUTH_WINDOW_S; more are refused with 429 before any password hashing.",
+    )
+    auth_attempts_per_account: int = Field(
+        10,
+        ge=1,
+        description="Log-in and register attempts for one e-mail address within AUTH_WINDOW_S.",
+    )
+    auth_window_s: float = Field(
+        60.0, gt=0, le=86_400, description="Sliding window of the attempt limits, in seconds."
+    )
+    password_hash_slots: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Password hashes or checks (argon2, 64 MiB each) running at once per "
+        "process; a request that waits PASSWORD_HASH_WAIT_S for a slot gets 503.",
+    )
+    password_hash_wait_s: float = Field(
+        10.0, gt=0, le=120, description="How long a log-in may wait for a hashing slot."
+    )
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="Largest request body; a bigger one is refused with 413 before it is read.",
+    )
 
 
 class IngestSettings(BaseModel):

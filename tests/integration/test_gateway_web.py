@@ -19,7 +19,14 @@ from starlette.routing import Route
 from gateway.app import create_app
 from tests.helpers.gateway import settings_for_gateway
 from tests.helpers.ports import free_port
+from vori.auth import Principal, issue_token
 from vori.settings import Settings
+
+
+def _bearer(settings: Settings) -> dict[str, str]:
+    """A valid token: the gateway checks it before passing anything on."""
+    token = issue_token(settings.gateway, Principal("usr_web", "web@example.com", "Web"))
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def _echo(request: Request) -> JSONResponse:
@@ -58,12 +65,13 @@ def upstream() -> Iterator[str]:
 
 
 def test_kanban_requests_are_passed_through(settings: Settings, upstream: str) -> None:
+    auth = _bearer(settings)
     with TestClient(create_app(settings_for_gateway(settings, kanban_url=upstream))) as client:
         answer = client.patch(
             "/api/v1/cards/card_1?expand=history",
             content=json.dumps({"column": "Done"}),
             headers={
-                "Authorization": "Bearer abc",
+                **auth,
                 "If-Match": '"6"',
                 "Content-Type": "application/json",
                 "Cookie": "session=secret",
@@ -76,18 +84,18 @@ def test_kanban_requests_are_passed_through(settings: Settings, upstream: str) -
             "path": "/api/v1/cards/card_1",
             "query": "expand=history",
             "body": '{"column": "Done"}',
-            "authorization": "Bearer abc",
+            "authorization": auth["Authorization"],
             "if_match": '"6"',
             "cookie": None,
         }
-        assert client.get("/api/v1/boards").json()["path"] == "/api/v1/boards"
-        conflict = client.patch("/api/v1/cards/card_1", headers={"If-Match": '"stale"'})
+        assert client.get("/api/v1/boards", headers=auth).json()["path"] == "/api/v1/boards"
+        conflict = client.patch("/api/v1/cards/card_1", headers={**auth, "If-Match": '"stale"'})
         assert conflict.status_code == 409
 
 
 def test_kanban_down_answers_502_with_a_message(settings: Settings) -> None:
     with TestClient(create_app(settings_for_gateway(settings))) as client:
-        answer = client.get("/api/v1/boards")
+        answer = client.get("/api/v1/boards", headers=_bearer(settings))
     assert answer.status_code == 502
     assert answer.json()["detail"].startswith("kanban service unavailable")
 
