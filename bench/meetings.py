@@ -38,7 +38,7 @@ from bench.meeting_metrics import (  # noqa: E402
     score_items,
     score_turns,
 )
-from summarizer.detector import ActionDetector, DetectorModel  # noqa: E402
+from summarizer.detector import ActionDetector, DetectorModel, with_scores  # noqa: E402
 from summarizer.embedder import Embedder  # noqa: E402
 from summarizer.engine import Summarizer  # noqa: E402
 from summarizer.facts import MeetingFacts, Member, Utterance  # noqa: E402
@@ -81,11 +81,7 @@ def _scored(shown: list[Utterance], detector: ActionDetector | None) -> list[Utt
     """As the worker does: embed and score the segments no summary has scored yet."""
     if detector is None:
         return shown
-    todo = [i for i, u in enumerate(shown) if u.action_score is None]
-    scores = detector.scores([shown[i].text for i in todo])
-    for i, score in zip(todo, scores, strict=True):
-        shown[i] = replace(shown[i], action_score=score)
-    return shown
+    return with_scores(shown, detector.score_unscored(shown))
 
 
 def replay(
@@ -179,9 +175,7 @@ def main() -> None:
         for meeting in meetings:
             facts = facts_of(meeting)
             if args.live and model is not None:
-                spoken = [
-                    replace(u, action_score=None) for u in utterances_of(meeting, None, cache)
-                ]
+                spoken = utterances_of(meeting, None, cache)  # unscored: scored window by window
             else:
                 spoken = utterances_of(meeting, model, cache)
             outcome, seconds, _made = replay(

@@ -14,12 +14,13 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from summarizer.facts import Utterance
 from summarizer.reading import Thresholds
 
 MODEL_PATH = Path(__file__).parent / "models" / "action_detector.json"
@@ -162,6 +163,13 @@ class ActionDetector:
         self.model = model
         self.embed = embed
 
+    def score_unscored(self, utterances: Sequence[Utterance]) -> dict[str, float]:
+        """Scores of the segments not scored yet, by segment id (each is scored once)."""
+        todo = [u for u in utterances if u.action_score is None]
+        return dict(
+            zip((u.segment_id for u in todo), self.scores([u.text for u in todo]), strict=True)
+        )
+
     def scores(self, texts: Sequence[str]) -> list[float]:
         long_enough = [i for i, t in enumerate(texts) if len(t.split()) >= self.model.min_words]
         result = [0.0] * len(texts)
@@ -172,3 +180,11 @@ class ActionDetector:
             ):
                 result[i] = p
         return result
+
+
+def with_scores(utterances: list[Utterance], scores: dict[str, float]) -> list[Utterance]:
+    """The utterances, those in `scores` carrying their new score."""
+    return [
+        replace(u, action_score=scores[u.segment_id]) if u.segment_id in scores else u
+        for u in utterances
+    ]

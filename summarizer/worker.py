@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from summarizer import store
-from summarizer.detector import ActionDetector
+from summarizer.detector import ActionDetector, with_scores
 from summarizer.digest import Digest
 from summarizer.engine import Summarizer
 from summarizer.facts import Utterance
@@ -98,22 +97,12 @@ class SummarizerWorker:
         """Score the segments no summary has scored yet, once: each keeps its score, so the
         final summary only embeds the tail of the meeting."""
         assert self.detector is not None
-        todo = [u for u in spoken if u.action_score is None]
-        if not todo:
+        scores = self.detector.score_unscored(spoken)
+        if not scores:
             return spoken
-        scores = dict(
-            zip(
-                (u.segment_id for u in todo),
-                self.detector.scores([u.text for u in todo]),
-                strict=True,
-            )
-        )
         with self.sessions.begin() as session:
             store.keep_scores(session, scores)
-        return [
-            replace(u, action_score=scores[u.segment_id]) if u.segment_id in scores else u
-            for u in spoken
-        ]
+        return with_scores(spoken, scores)
 
     def summarize(self, meeting_id: str) -> MeetingSummary | None:
         """One summary of a meeting: compute, publish, then save the state."""
