@@ -352,3 +352,140 @@ class SummarizerMeeting(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     final_published: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# -- analytics: written by the Spark jobs in analytics_spark (migration 0007) -------------
+
+
+class AnalyticsMeeting(Base):
+    """Per-meeting figures of the batch job, on the meeting clock (all streams aligned)."""
+
+    __tablename__ = "analytics_meetings"
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    board_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_s: Mapped[float] = mapped_column(Float)
+    speech_s: Mapped[float] = mapped_column(Float)  # union of everyone's speech
+    silence_share: Mapped[float] = mapped_column(Float)
+    overlap_s: Mapped[float] = mapped_column(Float)  # two or more speaking at once
+    interruptions: Mapped[int] = mapped_column(Integer)
+    questions: Mapped[int] = mapped_column(Integer)
+    decisions: Mapped[int] = mapped_column(Integer)
+    action_items: Mapped[int] = mapped_column(Integer)
+    speakers: Mapped[int] = mapped_column(Integer)
+    words: Mapped[int] = mapped_column(Integer)
+    gini: Mapped[float] = mapped_column(Float)  # of talk time over speakers
+    efficiency: Mapped[float] = mapped_column(Float)  # 0..100, see docs/analytics.md
+    input_fingerprint: Mapped[str] = mapped_column(String(64))  # what the figures came from
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_analytics_meetings_board_started", "board_id", "started_at"),)
+
+
+class AnalyticsSpeaker(Base):
+    """One speaker's figures in one meeting (batch job)."""
+
+    __tablename__ = "analytics_speakers"
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    speaker: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    talk_s: Mapped[float] = mapped_column(Float)
+    talk_share: Mapped[float] = mapped_column(Float)
+    words: Mapped[int] = mapped_column(Integer)
+    wpm: Mapped[float] = mapped_column(Float)
+    turns: Mapped[int] = mapped_column(Integer)
+    longest_monologue_s: Mapped[float] = mapped_column(Float)
+    interruptions_made: Mapped[int] = mapped_column(Integer)
+    interrupted: Mapped[int] = mapped_column(Integer)
+    overlap_s: Mapped[float] = mapped_column(Float)
+    questions: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsBoardWeek(Base):
+    """A board's week: meeting time and the flow of its action items (batch job)."""
+
+    __tablename__ = "analytics_board_weeks"
+    board_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)  # the Monday
+    meetings: Mapped[int] = mapped_column(Integer)
+    meeting_hours: Mapped[float] = mapped_column(Float)
+    items_created: Mapped[int] = mapped_column(Integer)
+    items_completed: Mapped[int] = mapped_column(Integer)
+    items_overdue: Mapped[int] = mapped_column(Integer)  # open past their due date that week
+    median_time_to_done_h: Mapped[float | None] = mapped_column(Float, nullable=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnalyticsPersonWeek(Base):
+    """One person's participation in a board's meetings of a week (batch job)."""
+
+    __tablename__ = "analytics_person_weeks"
+    board_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    person: Mapped[str] = mapped_column(String(200), primary_key=True)  # user id, else name
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    meetings: Mapped[int] = mapped_column(Integer)
+    talk_s: Mapped[float] = mapped_column(Float)
+    talk_share: Mapped[float] = mapped_column(Float)  # mean over the week's meetings
+    words: Mapped[int] = mapped_column(Integer)
+    wpm: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnalyticsTopic(Base):
+    """A recurring topic of a board's meetings (Spark ML over their transcripts)."""
+
+    __tablename__ = "analytics_topics"
+    board_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    topic: Mapped[int] = mapped_column(Integer, primary_key=True)
+    terms: Mapped[list[Any]] = mapped_column(JSON)  # [[term, weight], ...] strongest first
+    meetings: Mapped[int] = mapped_column(Integer)  # meetings where it leads
+    share: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnalyticsKeywordWeek(Base):
+    """A keyword's weight in a board's meetings of a week (TF-IDF), for trends."""
+
+    __tablename__ = "analytics_keyword_weeks"
+    board_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    term: Mapped[str] = mapped_column(String(100), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    meetings: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnalyticsRun(Base):
+    """One run of the batch jobs: what it covered, so the next run reads only what changed."""
+
+    __tablename__ = "analytics_runs"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    board_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    master: Mapped[str] = mapped_column(String(200))
+    watermark: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    meetings: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))  # running | done | failed
+
+
+class AnalyticsLiveSpeaker(Base):
+    """A speaker's running totals in a live meeting (Spark Structured Streaming job)."""
+
+    __tablename__ = "analytics_live_speakers"
+    meeting_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    participant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    speaker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    segments: Mapped[int] = mapped_column(Integer)
+    talk_s: Mapped[float] = mapped_column(Float)
+    words: Mapped[int] = mapped_column(Integer)
+    wpm: Mapped[float] = mapped_column(Float)
+    last_end_s: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
