@@ -458,9 +458,38 @@ class KanbanSettings(BaseModel):
 
 
 class AnalyticsSettings(BaseModel):
-    """Spark analytics jobs."""
+    """Spark analytics jobs: batch (`vori analytics run`) and live (`vori analytics stream`)."""
 
     spark_master: str = Field("local[2]", description="Spark master URL for the analytics jobs.")
+    driver_memory: str = Field("2g", description="spark.driver.memory of the analytics jobs.")
+    shuffle_partitions: int = Field(
+        8, ge=1, le=10000, description="spark.sql.shuffle.partitions (raise it on a cluster)."
+    )
+    postgres_driver: str = Field(
+        "org.postgresql:postgresql:42.7.14",
+        description="Maven coordinates of the JDBC driver Spark reads PostgreSQL with.",
+    )
+    kafka_source: str | None = Field(
+        None,
+        description="Maven coordinates of Spark's Kafka source for the live job; default "
+        "org.apache.spark:spark-sql-kafka-0-10_2.13 at the installed Spark's version.",
+    )
+    ivy_dir: Path | None = Field(
+        None,
+        description="Where Spark keeps the jars it resolves from Maven; default DATA_DIR/ivy.",
+    )
+    jdbc_partitions: int = Field(
+        4, ge=1, le=1024, description="Parallel JDBC reads of the large tables (segments)."
+    )
+    live: bool = Field(True, description="`vori up` runs the live analytics job too.")
+    live_trigger_s: float = Field(
+        2.0, gt=0, le=60, description="Seconds between the live job's micro-batches."
+    )
+    checkpoint_dir: Path | None = Field(
+        None,
+        description="The live job's Spark checkpoints (any Hadoop path on a cluster); "
+        "default DATA_DIR/analytics-checkpoints.",
+    )
 
 
 class UpSettings(BaseModel):
