@@ -29,7 +29,7 @@ FULL_SPEECH_SHARE = 0.75
 
 # A question: a '?' (either width) or a Korean interrogative ending before final punctuation.
 # The same pattern runs in Spark (Java regex) and here (Python re): keep to the common syntax.
-QUESTION_PATTERN = r"[?？]|(까요|까|나요|습니까|ㅂ니까|냐|는지요|을래요)[\s.!。]*$"
+QUESTION_PATTERN = r"[?\uff1f]|(까요|까|나요|습니까|ㅂ니까|냐|는지요|을래요)[\s.!。]*$"
 _QUESTION = re.compile(QUESTION_PATTERN)
 
 
