@@ -302,15 +302,23 @@ def run_worker_until(
         thread.join(30)
 
 
-def final_published(settings: Settings, meeting_id: str) -> Callable[[SummarizerWorker], bool]:
-    """A `done` condition: the meeting's final summary has been published and saved."""
+def final_published(
+    settings: Settings, meeting_id: str, segments: int
+) -> Callable[[SummarizerWorker], bool]:
+    """A `done` condition: the meeting's final summary has been published and saved, and it
+    covers all `segments` published. Counting matters: each stream is its own partition,
+    so a summary can be up to date with what arrived while a stream's last segment is
+    still on its way (a later summary then adds it)."""
     from vori.db.tables import SummarizerMeeting
 
     def check(worker: SummarizerWorker) -> bool:
         with worker.sessions() as session:
             state = session.get(SummarizerMeeting, meeting_id)
             return bool(
-                state and state.final_published and state.words_summarized == state.words_total
+                state
+                and state.final_published
+                and state.segments_total == segments
+                and state.segments_summarized == segments
             )
 
     return check

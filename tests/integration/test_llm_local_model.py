@@ -85,7 +85,10 @@ def test_local_model_turns_a_short_meeting_into_the_expected_tasks(
     events = [*segments_of(meeting)[4:10], MeetingEvent(type="ended", meeting_id=meeting.id)]
     publish(settings, events)
     run_worker_until(
-        local_llm, f"local-{unique}", final_published(settings, meeting.id), timeout_s=420
+        local_llm,
+        f"local-{unique}",
+        final_published(settings, meeting.id, len(events) - 1),
+        timeout_s=420,
     )
     [final] = [s for s in summaries(settings, meeting.id) if s.kind == "final"]
     assert final.source == "llm", "the local model must have answered"

@@ -116,7 +116,9 @@ def test_valid_answer_becomes_tasks_with_members_dates_and_evidence(
     publish(settings, [*segments_of(meeting), MeetingEvent(type="ended", meeting_id=meeting.id)])
     with server.running():
         run_worker_until(
-            _llm(settings, server), f"llm-ok-{unique}", final_published(settings, meeting.id)
+            _llm(settings, server),
+            f"llm-ok-{unique}",
+            final_published(settings, meeting.id, len(segments_of(meeting))),
         )
     final = _final(settings, meeting.id)
     assert final.source == "llm"
@@ -151,7 +153,7 @@ def test_malformed_json_and_schema_violation_are_retried_then_rules_lose_nothing
         run_worker_until(
             _llm(settings, server, json_mode="json_object", max_attempts=2),
             f"llm-bad-{unique}",
-            final_published(settings, meeting.id),
+            final_published(settings, meeting.id, len(segments_of(meeting))),
         )
     assert len(server.requests) == 2, "bounded retries"
     assert server.requests[0]["response_format"]["type"] == "json_object"  # type: ignore[index]
@@ -171,7 +173,7 @@ def test_timeout_is_retried_then_rules_lose_nothing(settings: Settings, unique: 
         run_worker_until(
             _llm(settings, server, timeout_s=1.0, max_attempts=2),
             f"llm-slow-{unique}",
-            final_published(settings, meeting.id),
+            final_published(settings, meeting.id, len(segments_of(meeting))),
         )
     assert len(server.requests) == 2
     final = _final(settings, meeting.id)
@@ -247,7 +249,7 @@ def test_prompt_injection_changes_nothing_beyond_what_was_decided(
         publish(settings, [*joined_events(meeting), *segments[:6]])
         run_worker_until(config, f"llm-evil-{unique}", caught_up(meeting.id, 6))
         publish(settings, [*segments[6:12], MeetingEvent(type="ended", meeting_id=meeting.id)])
-        run_worker_until(config, f"llm-evil-{unique}", final_published(settings, meeting.id))
+        run_worker_until(config, f"llm-evil-{unique}", final_published(settings, meeting.id, 12))
     final = _final(settings, meeting.id)
     assert final.source == "llm"
     items = {i.title: i for i in final.action_items}
@@ -268,7 +270,7 @@ def test_a_slow_model_never_delays_the_final_summary_past_its_budget(
         run_worker_until(
             _llm(settings, server, timeout_s=60.0, max_attempts=2, final_budget_s=3.0),
             f"llm-budget-{unique}",
-            final_published(settings, meeting.id),
+            final_published(settings, meeting.id, len(segments_of(meeting))),
         )
     elapsed = time.monotonic() - started
     final = _final(settings, meeting.id)

@@ -37,7 +37,11 @@ def test_meeting_becomes_final_summary_and_expected_tasks(settings: Settings, un
     create_meeting_rows(settings, meeting)
     publish(settings, segments_of(meeting))
     publish(settings, [MeetingEvent(type="ended", meeting_id=meeting.id)])
-    run_worker_until(_rules(settings), f"sum-{unique}", final_published(settings, meeting.id))
+    run_worker_until(
+        _rules(settings),
+        f"sum-{unique}",
+        final_published(settings, meeting.id, len(segments_of(meeting))),
+    )
 
     [final] = [s for s in summaries(settings, meeting.id) if s.kind == "final"]
     assert final.source == "rules"
@@ -71,7 +75,9 @@ def test_rolling_summaries_then_change_of_mind_updates_the_same_keys(
     assert pricing.due_date == "2025-03-13"
 
     publish(settings, [*segments[12:], MeetingEvent(type="ended", meeting_id=meeting.id)])
-    run_worker_until(config, f"roll-{unique}", final_published(settings, meeting.id))
+    run_worker_until(
+        config, f"roll-{unique}", final_published(settings, meeting.id, len(segments_of(meeting)))
+    )
     latest = {i.task_key: i for p in proposals(settings, meeting.id) for i in p.items}
     assert latest[survey.task_key].status == "cancelled"
     assert latest[pricing.task_key].due_date == "2025-03-14"
@@ -91,7 +97,11 @@ def test_replay_and_restart_propose_identical_keys(settings: Settings, unique: s
     publish(settings, [*segments_of(meeting)[:5]])  # duplicates, as after a producer retry
     publish(settings, [MeetingEvent(type="ended", meeting_id=meeting.id)])
     config = _rules(settings)
-    run_worker_until(config, f"replay-a-{unique}", final_published(settings, meeting.id))
+    run_worker_until(
+        config,
+        f"replay-a-{unique}",
+        final_published(settings, meeting.id, len(segments_of(meeting))),
+    )
     first = [s for s in summaries(settings, meeting.id) if s.kind == "final"][-1]
 
     # Forget everything the summarizer stored and replay the topics with a new group.
@@ -99,7 +109,11 @@ def test_replay_and_restart_propose_identical_keys(settings: Settings, unique: s
     with worker_sessions.begin() as session:
         session.execute(delete(SummarizerSegment).where(SummarizerSegment.meeting_id == meeting.id))
         session.execute(delete(SummarizerMeeting).where(SummarizerMeeting.meeting_id == meeting.id))
-    run_worker_until(config, f"replay-b-{unique}", final_published(settings, meeting.id))
+    run_worker_until(
+        config,
+        f"replay-b-{unique}",
+        final_published(settings, meeting.id, len(segments_of(meeting))),
+    )
     second = [s for s in summaries(settings, meeting.id) if s.kind == "final"][-1]
 
     assert second.revision == first.revision

@@ -42,7 +42,11 @@ def test_ami_wrap_up_gives_cards_for_its_commitments_and_none_for_chatter(
             MeetingEvent(type="ended", meeting_id=meeting.id),
         ],
     )
-    run_worker_until(_detector(settings), f"ami-{unique}", final_published(settings, meeting.id))
+    run_worker_until(
+        _detector(settings),
+        f"ami-{unique}",
+        final_published(settings, meeting.id, len(segments_of(meeting))),
+    )
 
     [final] = [s for s in summaries(settings, meeting.id) if s.kind == "final"]
     cards = {i.assignee: i for p in proposals(settings, meeting.id) for i in p.items}

@@ -63,6 +63,21 @@ def _wait_for_state(
     raise AssertionError("the summarizer did not get there in time")
 
 
+def _wait_for_final(settings: Settings, meeting_id: str, segments: int) -> None:
+    """Until the final summary covers every published segment. Counting them matters: the
+    streams are separate partitions, so the summary can be up to date with what arrived
+    while one stream's last segment is still on its way (then a later summary adds it)."""
+    _wait_for_state(
+        settings,
+        meeting_id,
+        lambda state: (
+            state.final_published
+            and state.segments_total == segments
+            and state.segments_summarized == segments
+        ),
+    )
+
+
 def test_killed_summarizer_restarts_and_the_final_summary_has_every_task(
     settings: Settings, unique: str
 ) -> None:
@@ -82,11 +97,7 @@ def test_killed_summarizer_restarts_and_the_final_summary_has_every_task(
     publish(settings, [*segments[9:], MeetingEvent(type="ended", meeting_id=meeting.id)])
     second = _start(settings, group)
     try:
-        _wait_for_state(
-            settings,
-            meeting.id,
-            lambda state: state.final_published and state.words_summarized == state.words_total,
-        )
+        _wait_for_final(settings, meeting.id, len(segments))
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0
@@ -129,11 +140,7 @@ def test_real_meeting_killed_mid_way_ends_with_the_cards_of_a_one_shot_run(
     second = _start(settings, group, detector=True)
     try:
         for meeting in (killed, once):
-            _wait_for_state(
-                settings,
-                meeting.id,
-                lambda state: state.final_published and state.words_summarized == state.words_total,
-            )
+            _wait_for_final(settings, meeting.id, len(segments))
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0
