@@ -252,7 +252,8 @@ def build_report(rows: ReportInput, scope: ReportScope) -> Report:
     board_name = None
     if scope.board_id is not None:
         board_name = rows.board_names.get(scope.board_id, scope.board_id)
-    has_data = bool(rows.meetings or rows.board_weeks or rows.person_weeks or rows.topics)
+    # Topics describe a board over all time: alone they do not make a report of a period.
+    has_data = bool(rows.meetings or rows.board_weeks or rows.person_weeks or rows.keyword_weeks)
     state: State = "ok" if has_data else ("empty_scope" if rows.has_runs else "no_runs")
 
     names = _names(rows)
