@@ -13,7 +13,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 
-from gateway import accounts, events_ws, kanban_proxy, meetings, summaries, transcripts
+from gateway import accounts, analytics, events_ws, kanban_proxy, meetings, summaries, transcripts
 from gateway.auth_limits import AttemptLimiter, PasswordWork
 from gateway.body_limit import BodyLimitMiddleware
 from gateway.consumers import GatewayConsumers
@@ -120,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
         summaries.router,
         events_ws.router,
         kanban_proxy.router,
+        analytics.router,
     ):
         app.include_router(router)
     # Last: everything no route above claims is the web app.

@@ -1,8 +1,9 @@
-"""Shared authentication: argon2 password hashes, JWT access tokens, meeting membership.
+"""Shared authentication: argon2 password hashes, JWT access tokens, meeting and board access.
 
 The gateway issues tokens; the gateway, stream_ingest and kanban verify them with the
 same secret from settings. A meeting that a user is not a member of is indistinguishable
-from one that does not exist (both give None here, 404 or 4404 at the edges).
+from one that does not exist (both give None here, 404 or 4404 at the edges); the same
+holds for boards, whose visibility rule kanban and the gateway's analytics share.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    CompoundSelect,
+    exists,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
-from vori.db.tables import Board, BoardMember, Meeting, MeetingMember
+from vori.db.tables import Board, BoardMember, Card, Meeting, MeetingMember
 from vori.settings import (
     MIN_JWT_SECRET_BYTES,
     PUBLIC_JWT_SECRET,
@@ -157,3 +166,66 @@ def may_feed_board(session: Session, board_id: str, user_id: str) -> bool:
     if board.owner_id == user_id:
         return True
     return session.get(BoardMember, (board_id, user_id)) is not None
+
+
+def meeting_may_feed(
+    board_id: ColumnExpressionArgument[str | None], owner_id: ColumnExpressionArgument[str]
+) -> ColumnElement[bool]:
+    """A meeting feeds a board only if its owner may work that board: pointing your own
+    meeting at someone else's board id must not open that board to you."""
+    return or_(
+        exists().where(Board.id == board_id, Board.owner_id == owner_id),
+        exists().where(BoardMember.board_id == board_id, BoardMember.user_id == owner_id),
+    )
+
+
+def visible_board_ids(user_id: str) -> CompoundSelect[str]:
+    """Ids of every board the user may see: owned, an explicit member of, or fed by a
+    meeting the user is a member of."""
+    return union(
+        select(Board.id).where(Board.owner_id == user_id),
+        select(BoardMember.board_id).where(BoardMember.user_id == user_id),
+        select(Meeting.board_id)
+        .join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
+        .where(
+            MeetingMember.user_id == user_id,
+            Meeting.board_id.is_not(None),
+            meeting_may_feed(Meeting.board_id, Meeting.owner_id),
+        ),
+    )
+
+
+def board_worked_by(user_id: str) -> CompoundSelect[str]:
+    """Ids of the boards the user works as a whole: owned or an explicit member of."""
+    return union(
+        select(Board.id).where(Board.owner_id == user_id),
+        select(BoardMember.board_id).where(BoardMember.user_id == user_id),
+    )
+
+
+def card_visible_to(user_id: str) -> ColumnElement[bool]:
+    """Cards the user may see: all cards of a board they work (owner, explicit member); on a
+    board they reach only through meetings, the cards of those meetings and no others.
+
+    A meeting without a board feeds its owner's personal board: without this rule, everyone
+    invited to one of the owner's meetings would see and edit the cards of all of them.
+    """
+    return or_(
+        Card.board_id.in_(board_worked_by(user_id)),
+        (
+            Card.meeting_id.in_(
+                select(MeetingMember.meeting_id).where(MeetingMember.user_id == user_id)
+            )
+        )
+        & Card.board_id.in_(visible_board_ids(user_id)),
+    )
+
+
+def board_visible_to(session: Session, board_id: str, user_id: str) -> bool:
+    """Whether the user may see the board (False for a board that does not exist)."""
+    return (
+        session.scalar(
+            select(Board.id).where(Board.id == board_id, Board.id.in_(visible_board_ids(user_id)))
+        )
+        is not None
+    )
