@@ -69,16 +69,11 @@ class _Database:
                 delay = min(delay * 2, 5.0)
 
 
-def _recipients(session: Session, event: LiveEvent) -> list[str]:
-    """Meetings whose clients see an event: its own, plus active meetings of a changed board."""
-    meetings = [event.meeting_id] if event.meeting_id else []
-    if event.board_id is not None:
-        meetings += [
-            meeting
-            for meeting in store.active_meetings_of_board(session, event.board_id)
-            if meeting not in meetings
-        ]
-    return meetings
+def _recipients(event: LiveEvent) -> list[str]:
+    """Meetings whose clients see an event: its own meeting only. A card change reaches the
+    meeting the card came from; a card of no meeting belongs to the board's owner and
+    members, whom a meeting on that board does not make of everyone in it."""
+    return [event.meeting_id] if event.meeting_id else []
 
 
 def _log_all(
@@ -86,7 +81,7 @@ def _log_all(
 ) -> list[event_log.LoggedEvent]:
     logged = []
     for event in events:
-        for meeting_id in _recipients(session, event):
+        for meeting_id in _recipients(event):
             entry = event_log.append(session, meeting_id, event, at)
             if entry is not None:
                 logged.append(entry)

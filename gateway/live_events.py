@@ -41,15 +41,14 @@ class LiveEvent:
     """One event for a meeting's live clients.
 
     `dedup_key` is None for live-only events (partials); durable events are numbered in
-    the meeting's event log once per key. A board-only kanban change has no meeting:
-    its recipients are the active meetings that feed `board_id`.
+    the meeting's event log once per key. A kanban change of a card that came from no
+    meeting has no meeting and no live recipient (see gateway.consumers._recipients).
     """
 
     type: str
     meeting_id: str | None
     payload: dict[str, Any]
     dedup_key: str | None = None
-    board_id: str | None = None
 
     @property
     def durable(self) -> bool:
@@ -117,7 +116,7 @@ def live_events_for(event: Event) -> list[LiveEvent]:
         }
         key = f"task:{card.id}:{card.version}:{event.change}"
         meeting_id = event.meeting_id or card.meeting_id
-        return [LiveEvent(TASK_UPSERTED, meeting_id, payload, key, board_id=event.board_id)]
+        return [LiveEvent(TASK_UPSERTED, meeting_id, payload, key)]
     return []
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, select, tuple_, update
+from sqlalchemy import case, func, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -24,15 +24,6 @@ from vori.events import KanbanChange, MeetingEvent, MeetingSummary, TranscriptSe
 
 def meeting_exists(session: Session, meeting_id: str) -> bool:
     return session.get(Meeting, meeting_id) is not None
-
-
-def active_meetings_of_board(session: Session, board_id: str) -> list[str]:
-    """Meetings not yet ended that feed a board: who sees a board-only card change live."""
-    return list(
-        session.scalars(
-            select(Meeting.id).where(Meeting.board_id == board_id, Meeting.ended_at.is_(None))
-        )
-    )
 
 
 def store_final_segment(session: Session, segment: TranscriptSegment) -> bool:

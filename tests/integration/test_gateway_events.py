@@ -162,14 +162,25 @@ def test_since_replays_exactly_what_a_reconnecting_client_missed(
     assert _latest_seq(gateway, meeting["id"]) == last_seq + 4
 
 
-def test_meeting_end_and_board_changes_reach_members(
+def test_meeting_end_and_its_cards_changes_reach_members_and_no_other_cards_do(
     gateway: GatewayServer, client: httpx.Client, settings: Settings
 ) -> None:
     owner = register(client)
     board_id = own_board(settings, owner)
     meeting = create_meeting(client, owner, board_id=board_id)
     events = open_events(gateway, meeting["id"], owner)
-    card = CardSnapshot(
+    other_meeting = CardSnapshot(
+        id="card_0",
+        board_id=board_id,
+        column="To do",
+        title="Book the venue",
+        version=2,
+        meeting_id="mtg_someone_elses",
+    )
+    board_only = CardSnapshot(
+        id="card_2", board_id=board_id, column="To do", title="Renew the licence", version=1
+    )
+    own = CardSnapshot(
         id="card_1",
         board_id=board_id,
         column="To do",
@@ -177,16 +188,20 @@ def test_meeting_end_and_board_changes_reach_members(
         assignee="Ana",
         task_key="task_abc",
         version=3,
+        meeting_id=meeting["id"],
     )
-    # A person's edit on the board: no meeting id, found through the meeting's board.
-    produce(settings, KanbanChange(board_id=board_id, change="edited", card=card))
-    task = events.receive_until(lambda m: m["type"] == "task.upserted")[-1]
-    assert task["card"]["id"] == "card_1"
-    assert task["change"] == "edited"
+    # Cards of another meeting and of no meeting on the same board are not this meeting's
+    # members' to see; a person's edit of this meeting's card on the board is.
+    produce(settings, KanbanChange(board_id=board_id, change="edited", card=other_meeting))
+    produce(settings, KanbanChange(board_id=board_id, change="edited", card=board_only))
+    produce(settings, KanbanChange(board_id=board_id, change="edited", card=own))
+    tasks = events.receive_until(lambda m: m["type"] == "task.upserted")
+    assert [t["card"]["id"] for t in tasks if t["type"] == "task.upserted"] == ["card_1"]
+    assert tasks[-1]["change"] == "edited"
 
     assert client.post(f"/api/v1/meetings/{meeting['id']}/end", headers=owner.headers).is_success
     ended = events.receive_until(lambda m: m["type"] == "meeting.ended")[-1]
-    assert ended["seq"] == task["seq"] + 1
+    assert ended["seq"] == tasks[-1]["seq"] + 1
     assert ended["ended_at"]
 
 

@@ -1,5 +1,6 @@
-"""Who may see and work a board: owner, explicit members, members of a meeting that feeds
-it. Outsiders get 404 exactly like a board or card that does not exist."""
+"""Who may see and work a board: owner and explicit members all of it, members of a meeting
+that feeds it that meeting's cards only. Outsiders get 404 exactly like a board or card
+that does not exist."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from kanban.proposals import ProposalApplier
 from tests.helpers.kanban import Person, item, kanban_api, make_meeting, make_person, sessions
 from vori.auth import Principal, issue_token
+from vori.db.tables import Card
 from vori.events import TaskProposal, task_key_for
 from vori.settings import GatewaySettings, Settings
 
@@ -89,32 +92,100 @@ def test_outsiders_get_404_exactly_like_a_missing_board_or_card(
     assert (unchanged["title"], unchanged["version"], unchanged["archived"]) == ("Plan", 1, False)
 
 
-def test_meeting_members_see_and_work_the_board_their_meeting_feeds(
-    api: TestClient, world: dict[str, Any]
+def _meeting_card(settings: Settings, meeting_id: str, title: str) -> str:
+    """A card proposed by a meeting (as the summarizer's proposals arrive); its id."""
+    key = task_key_for(meeting_id, title)
+    ProposalApplier(sessions(settings)).apply(
+        TaskProposal(meeting_id=meeting_id, items=[item(key, title)], source="llm"),
+        message_id=f"test:{meeting_id}:{key}",
+    )
+    with sessions(settings)() as session:
+        card_id = session.scalar(select(Card.id).where(Card.task_key == key))
+    assert card_id is not None
+    return card_id
+
+
+def _titles(board: dict[str, Any]) -> list[str]:
+    return sorted(c["title"] for column in board["columns"] for c in column["cards"])
+
+
+def test_meeting_members_see_and_work_their_meetings_cards_and_no_others(
+    api: TestClient, settings: Settings, world: dict[str, Any]
 ) -> None:
-    bea, board, card = world["bea"], world["board"], world["card"]
+    ada, bea, board = world["ada"], world["bea"], world["board"]
+    ours = _meeting_card(settings, world["meeting"], "Send the survey")
     boards = api.get("/api/v1/boards", headers=bea.auth).json()
     shared = [b for b in boards if b["id"] == board["id"]]
     assert shared
-    assert shared[0]["access"] == "meeting"
+    assert (shared[0]["access"], shared[0]["open_cards"]) == ("meeting", 1)
     assert shared[0]["meeting_ids"] == [world["meeting"]]
     narrowed = api.get(
         "/api/v1/boards", params={"meeting_id": world["meeting"]}, headers=bea.auth
     ).json()
     assert [b["id"] for b in narrowed] == [board["id"]]
     moved = api.post(
-        f"/api/v1/cards/{card['id']}/move",
+        f"/api/v1/cards/{ours}/move",
         json={"column_id": board["columns"][1]["id"], "position": 0, "version": 1},
         headers=bea.auth,
     )
     assert moved.status_code == 200, moved.text
-    rename = api.patch(f"/api/v1/boards/{board['id']}", json={"name": "x"}, headers=bea.auth)
-    assert rename.status_code == 403
-    assert "owner" in rename.json()["detail"]
+
+    # The board's own card ("Plan", from no meeting) is Ada's and her board members' only.
+    seen = api.get(f"/api/v1/boards/{board['id']}", headers=bea.auth).json()
+    assert _titles(seen) == ["Send the survey"]
+    assert _titles(api.get(f"/api/v1/boards/{board['id']}", headers=ada.auth).json()) == [
+        "Plan",
+        "Send the survey",
+    ]
+    listed = api.get("/api/v1/cards", params={"board_id": board["id"]}, headers=bea.auth).json()
+    assert [c["title"] for c in listed] == ["Send the survey"]
+    assert api.get(f"/api/v1/cards/{world['card']['id']}", headers=bea.auth).status_code == 404
+    touch = api.patch(
+        f"/api/v1/cards/{world['card']['id']}", json={"title": "x", "version": 1}, headers=bea.auth
+    )
+    assert touch.status_code == 404
+
+    # Cards and columns of the board itself are for those who work the whole board.
+    for method, url, body in [
+        ("post", "/api/v1/cards", {"board_id": board["id"], "title": "spam"}),
+        ("post", f"/api/v1/boards/{board['id']}/columns", {"name": "Loot"}),
+        ("patch", f"/api/v1/boards/{board['id']}", {"name": "x"}),
+    ]:
+        refused = _call(api, method, url, body, bea)
+        assert refused.status_code == 403, (url, refused.text)
+        assert "owner" in refused.json()["detail"]
     theirs = api.get(
         "/api/v1/cards", params={"meeting_id": world["meeting"]}, headers=world["eve"].auth
     )
     assert theirs.json() == []
+
+
+def test_invited_to_one_of_the_owners_meetings_shows_none_of_the_others_cards(
+    api: TestClient, settings: Settings
+) -> None:
+    """Meetings without a board feed their owner's personal board: each guest sees the
+    cards of the meeting they were invited to, not those of the owner's other meetings."""
+    ada, bea, cy = (make_person(settings, n) for n in ("Ada", "Bea", "Cy"))
+    budget = make_meeting(settings, ada, [bea])
+    hiring = make_meeting(settings, ada, [cy])
+    budget_card = _meeting_card(settings, budget, "Cut the travel budget")
+    hiring_card = _meeting_card(settings, hiring, "Reject candidate Dan")
+    [personal] = [b for b in api.get("/api/v1/boards", headers=ada.auth).json() if b["personal"]]
+    assert personal["open_cards"] == 2
+
+    for guest, own, other, title in [
+        (bea, budget_card, hiring_card, "Cut the travel budget"),
+        (cy, hiring_card, budget_card, "Reject candidate Dan"),
+    ]:
+        board = api.get(f"/api/v1/boards/{personal['id']}", headers=guest.auth).json()
+        assert _titles(board) == [title]
+        assert api.get(f"/api/v1/cards/{own}", headers=guest.auth).status_code == 200
+        assert api.get(f"/api/v1/cards/{other}", headers=guest.auth).status_code == 404
+        assert api.get(f"/api/v1/cards/{other}/history", headers=guest.auth).status_code == 404
+        archive = api.post(
+            f"/api/v1/cards/{other}/archive", json={"version": 1}, headers=guest.auth
+        )
+        assert archive.status_code == 404
 
 
 def test_explicit_board_members_until_removed(api: TestClient, world: dict[str, Any]) -> None:
