@@ -1,15 +1,16 @@
-"""Who may see and work a board: its owner, its explicit members, and the members of any
-meeting that feeds it (the rule is `vori.auth.visible_board_ids`, shared with the gateway).
-Everyone else gets 404, exactly like a board that does not exist."""
+"""Who may see and work a board: its owner and its explicit members work all of it; the
+members of a meeting that feeds it see the board and that meeting's cards only (the rules
+are `vori.auth.visible_board_ids` and `card_visible_to`, shared with the gateway).
+Everyone else gets 404, exactly like a board or card that does not exist."""
 
 from __future__ import annotations
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from kanban.errors import NotFoundError
-from vori.auth import visible_board_ids
-from vori.db.tables import Board, Card, Meeting, MeetingMember
+from kanban.errors import ForbiddenError, NotFoundError
+from vori.auth import card_visible_to, visible_board_ids
+from vori.db.tables import Board, BoardMember, Card, Meeting, MeetingMember
 
 
 def board_for_user(session: Session, board_id: str, user_id: str, *, lock: bool = False) -> Board:
@@ -37,9 +38,29 @@ def card_for_user(session: Session, card_id: str, user_id: str, *, lock: bool = 
     except NotFoundError:
         raise NotFoundError(f"card {card_id} not found") from None
     card = session.scalars(
-        select(Card).where(Card.id == card_id).execution_options(populate_existing=True)
-    ).one()
+        select(Card)
+        .where(Card.id == card_id, card_visible_to(user_id))
+        .execution_options(populate_existing=True)
+    ).first()
+    if card is None:  # on a board the user reaches through another meeting only
+        raise NotFoundError(f"card {card_id} not found")
     return card
+
+
+def works_board(session: Session, board: Board, user_id: str) -> bool:
+    """Whether the user works the whole board (owner or explicit member), rather than
+    reaching it only through meetings, which shows them those meetings' cards alone."""
+    return board.owner_id == user_id or session.get(BoardMember, (board.id, user_id)) is not None
+
+
+def require_board_worker(session: Session, board: Board, user_id: str, what: str) -> None:
+    """403 unless the user works the whole board: cards that belong to no meeting, and the
+    columns, are the board's own, not its meetings'."""
+    if not works_board(session, board, user_id):
+        raise ForbiddenError(
+            f"only the board's owner and members can {what}; you see this board through "
+            "a meeting, and only that meeting's cards"
+        )
 
 
 def meeting_ids_feeding(session: Session, board_id: str, user_id: str) -> list[str]:

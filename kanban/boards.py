@@ -8,12 +8,17 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from kanban.access import board_for_user, meeting_board_id, meeting_ids_feeding
+from kanban.access import (
+    board_for_user,
+    meeting_board_id,
+    meeting_ids_feeding,
+    require_board_worker,
+)
 from kanban.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
 from kanban.ordering import place, without
 from kanban.schemas import BoardOut, BoardSummary, CardOut, ColumnOut, MemberOut
 from kanban.views import card_out, column_out
-from vori.auth import Principal, meeting_may_feed, new_id, visible_board_ids
+from vori.auth import Principal, card_visible_to, meeting_may_feed, new_id, visible_board_ids
 from vori.db.tables import Board, BoardColumn, BoardMember, Card, Meeting, User
 
 log = logging.getLogger(__name__)
@@ -121,7 +126,9 @@ class BoardService:
         is_member = session.get(BoardMember, (board.id, user_id)) is not None
         access = "owner" if board.owner_id == user_id else "member" if is_member else "meeting"
         open_cards = session.scalar(
-            select(func.count()).where(Card.board_id == board.id, Card.archived.is_(False))
+            select(func.count()).where(
+                Card.board_id == board.id, Card.archived.is_(False), card_visible_to(user_id)
+            )
         )
         return BoardSummary(
             id=board.id,
@@ -136,15 +143,26 @@ class BoardService:
     def get_board(self, user: Principal, board_id: str, include_archived: bool) -> BoardOut:
         with self.sessions.begin() as session:
             board = board_for_user(session, board_id, user.user_id)
-            return self._board_out(session, board, include_archived)
+            return self._board_out(session, board, user.user_id, include_archived)
 
     @staticmethod
-    def _board_out(session: Session, board: Board, include_archived: bool = False) -> BoardOut:
+    def _board_out(
+        session: Session, board: Board, user_id: str, include_archived: bool = False
+    ) -> BoardOut:
         columns = columns_of(session, board.id)
         names = {column.id: column.name for column in columns}
+        visible = set(
+            session.scalars(
+                select(Card.id).where(Card.board_id == board.id, card_visible_to(user_id))
+            )
+        )
         out: list[ColumnOut] = []
         for column in columns:
-            cards = [card_out(c, column.name) for c in active_cards(session, board.id, column.id)]
+            cards = [
+                card_out(c, column.name)
+                for c in active_cards(session, board.id, column.id)
+                if c.id in visible
+            ]
             out.append(column_out(column, cards))
         archived: list[CardOut] = []
         if include_archived:
@@ -152,7 +170,11 @@ class BoardService:
                 card_out(card, names.get(card.column_id, ""))
                 for card in session.scalars(
                     select(Card)
-                    .where(Card.board_id == board.id, Card.archived.is_(True))
+                    .where(
+                        Card.board_id == board.id,
+                        Card.archived.is_(True),
+                        card_visible_to(user_id),
+                    )
                     .order_by(Card.updated_at.desc(), Card.id)
                 )
             ]
@@ -174,14 +196,14 @@ class BoardService:
             session.flush()
             add_default_columns(session, board.id)
             session.flush()
-            return self._board_out(session, board)
+            return self._board_out(session, board, user.user_id)
 
     def rename_board(self, user: Principal, board_id: str, name: str) -> BoardOut:
         with self.sessions.begin() as session:
             board = self._owned(session, board_id, user, "rename it")
             board.name = name
             session.flush()
-            return self._board_out(session, board)
+            return self._board_out(session, board, user.user_id)
 
     @staticmethod
     def _owned(session: Session, board_id: str, user: Principal, what: str) -> Board:
@@ -240,6 +262,7 @@ class BoardService:
     ) -> BoardOut:
         with self.sessions.begin() as session:
             board = board_for_user(session, board_id, user.user_id, lock=True)
+            require_board_worker(session, board, user.user_id, "change its columns")
             columns = columns_of(session, board.id)
             self._check_name_free(columns, name, None)
             column = BoardColumn(
@@ -250,7 +273,7 @@ class BoardService:
                 [*columns, column], place([c.id for c in columns], column.id, position)
             )
             session.flush()
-            return self._board_out(session, board)
+            return self._board_out(session, board, user.user_id)
 
     def update_column(
         self,
@@ -263,6 +286,7 @@ class BoardService:
     ) -> BoardOut:
         with self.sessions.begin() as session:
             board = board_for_user(session, board_id, user.user_id, lock=True)
+            require_board_worker(session, board, user.user_id, "change its columns")
             columns = columns_of(session, board.id)
             column = self._column(columns, column_id)
             if version is not None and version != column.version:
@@ -278,11 +302,12 @@ class BoardService:
                 self._reposition(columns, place([c.id for c in columns], column.id, position))
             column.version += 1
             session.flush()
-            return self._board_out(session, board)
+            return self._board_out(session, board, user.user_id)
 
     def delete_column(self, user: Principal, board_id: str, column_id: str) -> BoardOut:
         with self.sessions.begin() as session:
             board = board_for_user(session, board_id, user.user_id, lock=True)
+            require_board_worker(session, board, user.user_id, "change its columns")
             columns = columns_of(session, board.id)
             column = self._column(columns, column_id)
             if len(columns) == 1:
@@ -303,7 +328,7 @@ class BoardService:
             session.delete(column)
             self._reposition(remaining, without([c.id for c in columns], column.id))
             session.flush()
-            return self._board_out(session, board)
+            return self._board_out(session, board, user.user_id)
 
     @staticmethod
     def _column(columns: list[BoardColumn], column_id: str) -> BoardColumn:

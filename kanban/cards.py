@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kanban.access import board_for_user, card_for_user, meeting_board_id
+from kanban.access import board_for_user, card_for_user, meeting_board_id, require_board_worker
 from kanban.boards import active_cards, columns_of, renumber
 from kanban.changes import Actor, record_change
 from kanban.errors import ConflictError, InvalidRequestError, NotFoundError
@@ -19,7 +19,7 @@ from kanban.merge import ARCHIVE_FIELD, EDITABLE_FIELDS, MOVE_FIELDS, person_edi
 from kanban.ordering import place, without
 from kanban.schemas import CardOut, HistoryEntryOut
 from kanban.views import card_out, history_out
-from vori.auth import Principal, new_id, visible_board_ids
+from vori.auth import Principal, card_visible_to, new_id
 from vori.db.tables import BoardColumn, Card, CardHistoryRow
 
 
@@ -39,6 +39,7 @@ class CardService:
     ) -> CardOut:
         with self.sessions.begin() as session:
             board = board_for_user(session, board_id, user.user_id, lock=True)
+            require_board_worker(session, board, user.user_id, "add cards to it")
             column = _target_column(session, board.id, column_id)
             siblings = active_cards(session, board.id, column.id)
             card = Card(
@@ -81,7 +82,7 @@ class CardService:
         if board_id is None and meeting_id is None:
             raise InvalidRequestError("send 'board_id' or 'meeting_id'")
         with self.sessions.begin() as session:
-            query = select(Card).where(Card.board_id.in_(visible_board_ids(user.user_id)))
+            query = select(Card).where(card_visible_to(user.user_id))
             if board_id is not None:
                 board_for_user(session, board_id, user.user_id)  # 404 for outsiders
                 query = query.where(Card.board_id == board_id)

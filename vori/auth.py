@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from vori.db.tables import Board, BoardMember, Meeting, MeetingMember
+from vori.db.tables import Board, BoardMember, Card, Meeting, MeetingMember
 from vori.settings import (
     MIN_JWT_SECRET_BYTES,
     PUBLIC_JWT_SECRET,
@@ -192,6 +192,32 @@ def visible_board_ids(user_id: str) -> CompoundSelect[str]:
             Meeting.board_id.is_not(None),
             meeting_may_feed(Meeting.board_id, Meeting.owner_id),
         ),
+    )
+
+
+def board_worked_by(user_id: str) -> CompoundSelect[str]:
+    """Ids of the boards the user works as a whole: owned or an explicit member of."""
+    return union(
+        select(Board.id).where(Board.owner_id == user_id),
+        select(BoardMember.board_id).where(BoardMember.user_id == user_id),
+    )
+
+
+def card_visible_to(user_id: str) -> ColumnElement[bool]:
+    """Cards the user may see: all cards of a board they work (owner, explicit member); on a
+    board they reach only through meetings, the cards of those meetings and no others.
+
+    A meeting without a board feeds its owner's personal board: without this rule, everyone
+    invited to one of the owner's meetings would see and edit the cards of all of them.
+    """
+    return or_(
+        Card.board_id.in_(board_worked_by(user_id)),
+        (
+            Card.meeting_id.in_(
+                select(MeetingMember.meeting_id).where(MeetingMember.user_id == user_id)
+            )
+        )
+        & Card.board_id.in_(visible_board_ids(user_id)),
     )
 
 
