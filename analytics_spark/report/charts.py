@@ -27,15 +27,23 @@ def label(text: str, limit: int = 60) -> str:
 
 
 def _layout(fig: go.Figure, height: int = 380, **extra: Any) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        font={"family": FONT, "size": 13},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        hoverlabel={"font": {"family": FONT}},
-        **extra,
-    )
+    """The report's common look; `extra` adds to or replaces any of it."""
+    layout: dict[str, Any] = {
+        "template": "plotly_white",
+        "font": {"family": FONT, "size": 13},
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        # Stacked charts list their traces bottom-up by default: keep the people's order.
+        "legend": {
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.02,
+            "x": 0,
+            "traceorder": "normal",
+        },
+        "hoverlabel": {"font": {"family": FONT}},
+    }
+    fig.update_layout(**(layout | extra))
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
     return fig
@@ -87,7 +95,9 @@ def meeting_shares(report: Report) -> go.Figure | None:
         return None
     rows = [f"{label(m.title, 40)} · {m.started_at:%d %b}" for m in meetings]
     colour = _colour(report)
-    names = list(dict.fromkeys(name for m in meetings for name, _ in m.shares))
+    present = {name for m in meetings for name, _ in m.shares}
+    # The biggest talker of the scope leftmost in every bar, as in the legend.
+    names = [p.name for p in report.people if p.name in present]
     fig = go.Figure()
     for name in names:
         shares = [dict(m.shares).get(name, 0.0) for m in meetings]

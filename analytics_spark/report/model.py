@@ -25,7 +25,7 @@ from vori.db.tables import (
 # Charts stay readable: the busiest people get their own colour, the rest are "others".
 TOP_PEOPLE = 10
 TOP_KEYWORDS = 12
-SHARE_MEETINGS = 20  # most recent meetings in the per-meeting talk-share chart
+SHARE_MEETINGS = 12  # most recent meetings in the per-meeting talk-share chart
 TABLE_MEETINGS = 500  # rows of the per-meeting table, most recent first
 OTHERS = "others"
 NO_BOARD = "no board"

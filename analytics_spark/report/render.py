@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 import jinja2
@@ -22,8 +22,15 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["pct"] = lambda value: f"{value:.0%}"
     env.filters["num"] = lambda value, digits=0: f"{value:,.{digits}f}"
-    env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "never"
+    env.filters["when"] = _when
     return env
+
+
+def _when(moment: datetime) -> str:
+    """A moment in UTC, to the minute (PostgreSQL answers in the server's time zone)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 @cache
