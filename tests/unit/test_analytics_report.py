@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -318,3 +318,14 @@ def test_weeks_are_mondays_in_order() -> None:
         date(2026, 3, 16),
     )
     assert week_range([]) == ()
+
+
+def test_times_in_the_page_are_utc_whatever_zone_the_database_answered_in() -> None:
+    seoul = timezone(timedelta(hours=9))
+    rows = ReportInput(
+        meetings=[meeting("m1", datetime(2026, 3, 3, 9, 30, tzinfo=seoul))],
+        speakers=[speaker("m1", "Ana", 60.0, 130)],
+        titles={"m1": "Standup"},
+    )
+    page = render_report(build_report(rows, SCOPE))
+    assert "<tr><td>2026-03-03 00:30</td>" in page
