@@ -1,6 +1,6 @@
 // Entry point: the routes of the app.
 
-import { StrictMode } from "react";
+import { type ComponentType, StrictMode, Suspense, lazy } from "react";
 import { createRoot } from "react-dom/client";
 import { Link, RouterProvider, createBrowserRouter } from "react-router";
 
@@ -12,6 +12,22 @@ import { MeetingRoom } from "./pages/MeetingRoom";
 import { MeetingsPage } from "./pages/MeetingsPage";
 import { SummaryPage } from "./pages/SummaryPage";
 import "./styles.css";
+
+// The analytics pages carry the charting library: loaded when first opened, not with the app.
+function deferred(load: () => Promise<ComponentType>) {
+  const Page = lazy(async () => ({ default: await load() }));
+  return (
+    <Suspense
+      fallback={
+        <p className="page" role="status">
+          Loading…
+        </p>
+      }
+    >
+      <Page />
+    </Suspense>
+  );
+}
 
 function NotFound() {
   const heading = usePageTitle("Page not found");
@@ -36,8 +52,16 @@ const router = createBrowserRouter([
       { path: "/", element: <MeetingsPage /> },
       { path: "/meetings/:meetingId", element: <MeetingRoom /> },
       { path: "/meetings/:meetingId/summary", element: <SummaryPage /> },
+      {
+        path: "/meetings/:meetingId/analytics",
+        element: deferred(async () => (await import("./pages/MeetingAnalyticsPage")).MeetingAnalyticsPage),
+      },
       { path: "/boards", element: <BoardsPage /> },
       { path: "/boards/:boardId", element: <BoardPage /> },
+      {
+        path: "/boards/:boardId/analytics",
+        element: deferred(async () => (await import("./pages/BoardAnalyticsPage")).BoardAnalyticsPage),
+      },
       { path: "*", element: <NotFound /> },
     ],
   },

@@ -145,3 +145,125 @@ export interface LiveEvent {
   seq?: number;
   [field: string]: unknown;
 }
+
+// -- analytics (GET /api/v1/analytics/*; the Spark jobs compute them) --------------------
+
+/** pending: not analysed yet; partial: analysed while still running; ready: after it ended. */
+export type AnalysisStatus = "pending" | "partial" | "ready";
+
+export interface MeetingFigures {
+  started_at: string;
+  duration_s: number;
+  speech_s: number;
+  silence_share: number;
+  overlap_s: number;
+  interruptions: number;
+  questions: number;
+  decisions: number;
+  action_items: number;
+  speakers: number;
+  words: number;
+  gini: number;
+  efficiency: number;
+}
+
+export interface SpeakerFigures {
+  participant_id: string;
+  speaker: string;
+  user_id: string | null;
+  talk_s: number;
+  talk_share: number;
+  words: number;
+  wpm: number;
+  turns: number;
+  longest_monologue_s: number;
+  interruptions_made: number;
+  interrupted: number;
+  overlap_s: number;
+  questions: number;
+}
+
+export interface LiveSpeaker {
+  participant_id: string;
+  speaker: string;
+  segments: number;
+  talk_s: number;
+  talk_share: number;
+  words: number;
+  wpm: number;
+  last_end_s: number;
+  updated_at: string;
+}
+
+export interface LiveTotals {
+  active: boolean;
+  updated_at: string | null;
+  talk_s: number;
+  speakers: LiveSpeaker[];
+}
+
+export interface MeetingAnalytics {
+  meeting_id: string;
+  status: AnalysisStatus;
+  computed_at: string | null;
+  figures: MeetingFigures | null;
+  speakers: SpeakerFigures[];
+  live: LiveTotals;
+}
+
+export interface BoardWeek {
+  week: string;
+  meetings: number;
+  meeting_hours: number;
+  items_created: number;
+  items_completed: number;
+  items_overdue: number;
+  median_time_to_done_h: number | null;
+}
+
+export interface PersonWeek {
+  person: string;
+  name: string;
+  week: string;
+  meetings: number;
+  talk_s: number;
+  talk_share: number;
+  words: number;
+  wpm: number;
+}
+
+export interface Topic {
+  topic: number;
+  terms: { term: string; weight: number }[];
+  meetings: number;
+  share: number;
+}
+
+export interface KeywordWeek {
+  week: string;
+  term: string;
+  score: number;
+  meetings: number;
+}
+
+export interface BoardMeeting {
+  meeting_id: string;
+  title: string;
+  started_at: string;
+  duration_s: number;
+  speakers: number;
+  gini: number;
+  efficiency: number;
+}
+
+export interface BoardAnalytics {
+  board_id: string;
+  status: "pending" | "ready";
+  since: string | null;
+  computed_at: string | null;
+  weeks: BoardWeek[];
+  people: PersonWeek[];
+  topics: Topic[];
+  keywords: KeywordWeek[];
+  meetings: BoardMeeting[];
+}

@@ -4,12 +4,14 @@ import { apiRequest, apiText } from "./client";
 import type {
   ActionItem,
   Board,
+  BoardAnalytics,
   Card,
   ClientConfig,
   Column,
   HistoryEntry,
   Language,
   Meeting,
+  MeetingAnalytics,
   Member,
   Segment,
   Summary,
@@ -225,4 +227,15 @@ export async function createCard(boardId: string, columnId: string, title: strin
 export async function cardHistory(id: string): Promise<HistoryEntry[]> {
   const data = await apiRequest<unknown>(`/api/v1/cards/${encodeURIComponent(id)}/history`);
   return list<HistoryEntry>(data, "history", "entries");
+}
+
+/** A meeting's analytics: batch figures (status "pending" until the job ran) and live totals. */
+export async function meetingAnalytics(id: string, signal?: AbortSignal): Promise<MeetingAnalytics> {
+  return apiRequest<MeetingAnalytics>(`/api/v1/analytics/meetings/${encodeURIComponent(id)}`, { signal });
+}
+
+/** A board's weekly analytics from `since` (a look-back like "12w", or all when empty). */
+export async function boardAnalytics(id: string, since: string): Promise<BoardAnalytics> {
+  const query = since ? `?since=${encodeURIComponent(since)}` : "";
+  return apiRequest<BoardAnalytics>(`/api/v1/analytics/boards/${encodeURIComponent(id)}${query}`);
 }

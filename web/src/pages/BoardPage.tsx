@@ -156,7 +156,8 @@ export function BoardPage() {
           {data?.name ?? "Board"}
         </h1>
         <p className="meta">
-          Drag cards between columns, or focus a card and press Alt + arrow keys to move it.
+          Drag cards between columns, or focus a card and press Alt + arrow keys to move it. ·{" "}
+          <Link to={`/boards/${boardId}/analytics`}>Board analytics</Link>
         </p>
       </div>
       <ErrorMessage>{board.error && !data ? board.error : error}</ErrorMessage>

@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 
+import { LiveTalkTime, useMeetingAnalytics } from "../analytics/LiveTalkTime";
 import { errorText } from "../api/client";
 import type { LiveEvent, Segment, Summary } from "../api/types";
 import { clientConfig, endMeeting, getMeeting, normaliseSummary, summary as loadSummary, transcript } from "../api/vori";
@@ -111,6 +112,8 @@ export function MeetingRoom() {
   }, [meetingId]);
 
   const isEnded = ended || !!meeting.data?.ended_at;
+  // Live talk time from the streaming job, polled while the meeting runs.
+  const analytics = useMeetingAnalytics(meeting.data ? meetingId : null, !!meeting.data && !isEnded);
 
   async function end() {
     if (!window.confirm("End this meeting for everyone? Microphones stop and the final summary is written.")) return;
@@ -158,6 +161,7 @@ export function MeetingRoom() {
         </div>
         <div className="room-actions">
           <Link to={`/meetings/${meetingId}/summary`}>Summary page</Link>
+          <Link to={`/meetings/${meetingId}/analytics`}>Analytics</Link>
           {boardId && <Link to={`/boards/${boardId}`}>Board</Link>}
           {!isEnded && (
             <button type="button" className="button-danger" onClick={() => void end()}>
@@ -182,6 +186,14 @@ export function MeetingRoom() {
           <section className="panel" aria-labelledby="summary-heading">
             <h2 id="summary-heading">Summary</h2>
             <SummaryView meetingId={meetingId} summary={summary} cards={cards} boardId={boardId} />
+          </section>
+          <section className="panel" aria-labelledby="talk-heading">
+            <h2 id="talk-heading">Talk time</h2>
+            <LiveTalkTime
+              live={analytics.data?.live}
+              headingId="talk-heading"
+              empty={isEnded ? "No live talk time was counted." : "No speech counted yet."}
+            />
           </section>
           <section className="panel" aria-labelledby="people-heading">
             <h2 id="people-heading">People</h2>

@@ -45,6 +45,8 @@ export function SummaryPage() {
         <p className="meta">
           {data.created_at && `${new Date(data.created_at).toLocaleString()} · `}
           {data.ended_at ? "ended" : "still running"} · <Link to={`/meetings/${meetingId}`}>Open the meeting room</Link>
+          {" · "}
+          <Link to={`/meetings/${meetingId}/analytics`}>Analytics</Link>
           {data.board_id && (
             <>
               {" · "}

@@ -1,0 +1,176 @@
+// Pure shaping of the analytics API's answers into what the charts and tables show:
+// formatted numbers, talk-time bars, and week-by-series grids. No React, no DOM.
+
+import type { BoardWeek, KeywordWeek, LiveTotals, PersonWeek, Topic } from "../api/types";
+
+/** "1 h 05 min", "12 min 30 s", "45 s": a length of time a person reads at a glance. */
+export function formatDuration(seconds: number): string {
+  const total = Math.max(0, Math.round(Number.isFinite(seconds) ? seconds : 0));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const rest = total % 60;
+  if (hours > 0) return `${hours} h ${String(minutes).padStart(2, "0")} min`;
+  if (minutes > 0) return rest > 0 ? `${minutes} min ${rest} s` : `${minutes} min`;
+  return `${rest} s`;
+}
+
+/** A share 0..1 as a whole percentage; below 1 % but above 0 shows as "<1%". */
+export function formatPercent(share: number): string {
+  if (!Number.isFinite(share) || share <= 0) return "0%";
+  if (share < 0.005) return "<1%";
+  return `${Math.round(share * 100)}%`;
+}
+
+/** A number with at most `digits` decimals, in the reader's locale. */
+export function formatNumber(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "–";
+  return value.toLocaleString(undefined, { maximumFractionDigits: digits });
+}
+
+/** "Nov 16" for the Monday of a week (ISO date, read as a calendar day, not UTC midnight). */
+export function weekLabel(isoDate: string): string {
+  const [year, month, day] = isoDate.split("-").map(Number);
+  if (!year || !month || !day) return isoDate;
+  return new Date(year, month - 1, day).toLocaleDateString(undefined, { month: "short", day: "numeric" });
+}
+
+export interface TalkBar {
+  id: string;
+  name: string;
+  seconds: number;
+  /** 0..100, for the bar's width. */
+  percent: number;
+  label: string;
+}
+
+/** One bar per person from the live totals, most talk time first, with a readable label. */
+export function liveBars(live: LiveTotals | null | undefined): TalkBar[] {
+  if (!live) return [];
+  const total = live.speakers.reduce((sum, s) => sum + Math.max(0, s.talk_s), 0);
+  return [...live.speakers]
+    .sort((a, b) => b.talk_s - a.talk_s || a.speaker.localeCompare(b.speaker))
+    .map((s) => {
+      const share = total > 0 ? Math.max(0, s.talk_s) / total : 0;
+      return {
+        id: s.participant_id,
+        name: s.speaker,
+        seconds: s.talk_s,
+        percent: Math.round(share * 1000) / 10,
+        label: `${formatDuration(s.talk_s)} · ${formatPercent(share)}${s.wpm > 0 ? ` · ${Math.round(s.wpm)} wpm` : ""}`,
+      };
+    });
+}
+
+export interface Series {
+  name: string;
+  values: (number | null)[];
+}
+
+export interface Grid {
+  /** ISO dates of the weeks, oldest first. */
+  weeks: string[];
+  series: Series[];
+}
+
+function weeksOf(rows: { week: string }[]): string[] {
+  return [...new Set(rows.map((row) => row.week))].sort();
+}
+
+/** Each person's mean talk share per week; a week they were not in a meeting is null (a gap). */
+export function participationGrid(people: PersonWeek[]): Grid {
+  const weeks = weeksOf(people);
+  const index = new Map(weeks.map((week, i) => [week, i]));
+  const byPerson = new Map<string, Series>();
+  for (const row of people) {
+    let series = byPerson.get(row.person);
+    if (!series) {
+      series = { name: row.name, values: weeks.map(() => null) };
+      byPerson.set(row.person, series);
+    }
+    series.values[index.get(row.week)!] = row.talk_share;
+  }
+  // Two guests may share a name; a suffix keeps their legends apart.
+  const series = [...byPerson.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const seen = new Map<string, number>();
+  for (const s of series) {
+    const count = (seen.get(s.name) ?? 0) + 1;
+    seen.set(s.name, count);
+    if (count > 1) s.name = `${s.name} (${count})`;
+  }
+  return { weeks, series };
+}
+
+/** The `limit` terms with the highest total score, each a series over every week (0 if absent). */
+export function keywordTrends(keywords: KeywordWeek[], limit = 5): Grid {
+  const weeks = weeksOf(keywords);
+  const index = new Map(weeks.map((week, i) => [week, i]));
+  const totals = new Map<string, number>();
+  for (const row of keywords) totals.set(row.term, (totals.get(row.term) ?? 0) + row.score);
+  const top = [...totals.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, limit)
+    .map(([term]) => term);
+  const series = top.map((term): Series => ({ name: term, values: weeks.map(() => 0) }));
+  const byTerm = new Map(series.map((s) => [s.name, s]));
+  for (const row of keywords) {
+    const target = byTerm.get(row.term);
+    if (target) target.values[index.get(row.week)!] = row.score;
+  }
+  return { weeks, series };
+}
+
+/** The board's weeks as series for the action-item chart: created, completed, overdue. */
+export function actionItemGrid(weeks: BoardWeek[]): Grid {
+  const sorted = [...weeks].sort((a, b) => a.week.localeCompare(b.week));
+  return {
+    weeks: sorted.map((w) => w.week),
+    series: [
+      { name: "Created", values: sorted.map((w) => w.items_created) },
+      { name: "Completed", values: sorted.map((w) => w.items_completed) },
+      { name: "Overdue", values: sorted.map((w) => w.items_overdue) },
+    ],
+  };
+}
+
+/** A topic's strongest terms as one line, e.g. "release, beta, notes". */
+export function topicLabel(topic: Topic, terms = 4): string {
+  return topic.terms
+    .slice(0, terms)
+    .map((t) => t.term)
+    .join(", ");
+}
+
+/** Totals over a board's weeks, for the headline of its page. */
+export function boardTotals(weeks: BoardWeek[]): {
+  meetings: number;
+  hours: number;
+  created: number;
+  completed: number;
+  overdueNow: number;
+} {
+  const latest = [...weeks].sort((a, b) => b.week.localeCompare(a.week))[0];
+  return {
+    meetings: weeks.reduce((n, w) => n + w.meetings, 0),
+    hours: weeks.reduce((n, w) => n + w.meeting_hours, 0),
+    created: weeks.reduce((n, w) => n + w.items_created, 0),
+    completed: weeks.reduce((n, w) => n + w.items_completed, 0),
+    overdueNow: latest?.items_overdue ?? 0,
+  };
+}
+
+/** Look-backs the board page offers; the API takes any `Nd`/`Nw` or an ISO date. */
+export const SINCE_CHOICES: { value: string; label: string }[] = [
+  { value: "30d", label: "Last 30 days" },
+  { value: "12w", label: "Last 12 weeks" },
+  { value: "26w", label: "Last 6 months" },
+  { value: "52w", label: "Last year" },
+  { value: "all", label: "Everything" },
+];
+export const DEFAULT_SINCE = "12w";
+
+/** The API's `since` for a choice of the page ("all" means no bound). */
+export function sinceParam(choice: string | null): string {
+  const known = SINCE_CHOICES.some((c) => c.value === choice);
+  const value = known && choice ? choice : DEFAULT_SINCE;
+  return value === "all" ? "" : value;
+}
