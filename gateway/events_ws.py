@@ -28,6 +28,7 @@ from gateway.live_events import (
     DeliveryCursor,
     ProtocolError,
     frame,
+    is_ping,
     parse_auth_frame,
 )
 from gateway.runtime import GatewayRuntime
@@ -102,16 +103,14 @@ class _Connection:
             await self.replay(item.seq)
 
     async def read_client(self) -> None:
-        """Answer pings and notice the client leaving; other frames are ignored."""
+        """Answer pings and notice the client leaving; other JSON objects are ignored,
+        a frame that is not one ends the connection (ProtocolError)."""
         while True:
             message = await self.websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            text = message.get("text")
-            if text and '"ping"' in text:
-                with contextlib.suppress(json.JSONDecodeError):
-                    if json.loads(text).get("type") == "ping":
-                        await self.send({"type": "pong", "seq": self.cursor.last_seq})
+            if is_ping(message.get("text")):
+                await self.send({"type": "pong", "seq": self.cursor.last_seq})
 
 
 @router.websocket("/api/v1/meetings/{meeting_id}/events")
@@ -178,6 +177,10 @@ async def _serve(
             return
         for task in done:
             failure = task.exception()
+            if isinstance(failure, ProtocolError):
+                await _cancel(tasks)
+                await _close(websocket, failure.code, failure.reason)
+                return
             if failure is not None and not isinstance(failure, WebSocketDisconnect | OSError):
                 raise failure
     except (WebSocketDisconnect, OSError):

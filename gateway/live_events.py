@@ -5,7 +5,6 @@ Pure functions and small classes: no sockets, no database, no clock reads.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from vori.events import (
     MeetingSummary,
     TranscriptSegment,
 )
+from vori.wire_json import MalformedJSONError, parse_json_object
 
 PARTIAL = "transcript.partial"
 FINAL = "transcript.final"
@@ -173,10 +173,10 @@ def parse_auth_frame(text: str | None) -> AuthFrame:
     if len(text.encode()) > MAX_AUTH_BYTES:
         raise ProtocolError(CLOSE_BAD_MESSAGE, f"auth message over {MAX_AUTH_BYTES} bytes")
     try:
-        message = json.loads(text)
-    except json.JSONDecodeError:
-        raise ProtocolError(CLOSE_BAD_MESSAGE, "first frame is not valid JSON") from None
-    if not isinstance(message, dict) or message.get("type") != "auth":
+        message = parse_json_object(text)
+    except MalformedJSONError as exc:
+        raise ProtocolError(CLOSE_BAD_MESSAGE, f"first frame: {exc.reason}") from None
+    if message.get("type") != "auth":
         raise ProtocolError(CLOSE_BAD_MESSAGE, 'first frame must be {"type": "auth", ...}')
     token = message.get("token")
     if not token:
@@ -187,6 +187,23 @@ def parse_auth_frame(text: str | None) -> AuthFrame:
     if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
         raise ProtocolError(CLOSE_BAD_MESSAGE, "since must be a non-negative integer")
     return AuthFrame(token=token, since=since)
+
+
+def is_ping(text: str | None) -> bool:
+    """Whether a client frame after `auth` is a ping; other JSON objects are ignored.
+
+    ProtocolError(4400) for a text frame that is not a JSON object (deep nesting, huge
+    numbers, an array or a number, over 16 KiB): a client that sends those is broken.
+    """
+    if text is None:
+        return False  # binary frames mean nothing here
+    if len(text.encode()) > MAX_AUTH_BYTES:
+        raise ProtocolError(CLOSE_BAD_MESSAGE, f"message over {MAX_AUTH_BYTES} bytes")
+    try:
+        message = parse_json_object(text)
+    except MalformedJSONError as exc:
+        raise ProtocolError(CLOSE_BAD_MESSAGE, exc.reason) from None
+    return message.get("type") == "ping"
 
 
 class DeliveryCursor:

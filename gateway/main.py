@@ -6,6 +6,7 @@ import uvicorn
 
 from gateway.app import create_app
 from vori.settings import Settings
+from vori.ws_server import WebSocketProtocol
 
 # Clients send the events socket an auth frame and pings of a few hundred bytes. A larger
 # frame is cut off by the server (1009 and a reason) before it is read into memory, so an
@@ -19,6 +20,6 @@ def run(settings: Settings) -> None:
         host=settings.host,
         port=settings.gateway.port,
         log_level=settings.log_level.lower(),
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         ws_max_size=MAX_WS_MESSAGE_BYTES,
     )

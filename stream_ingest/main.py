@@ -8,6 +8,7 @@ import uvicorn
 
 from stream_ingest.app import create_app
 from vori.settings import Settings
+from vori.ws_server import WebSocketProtocol
 
 # Frames are at most 200 ms (6,400 bytes) and control messages at most 16 KiB; anything up
 # to this size reaches the app and is refused there with 4400 and a reason. Larger ones
@@ -24,7 +25,7 @@ def server_config(settings: Settings) -> uvicorn.Config:
         host=settings.host,
         port=settings.ingest.port,
         log_level=settings.log_level.lower(),
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         ws_max_size=MAX_MESSAGE_BYTES,
         # PCM barely compresses; per-message deflate only burns CPU on both ends.
         ws_per_message_deflate=False,

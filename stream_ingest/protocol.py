@@ -7,9 +7,10 @@ the contract in docs/protocol.md prescribes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import Enum, IntEnum
+
+from vori.wire_json import MalformedJSONError, parse_json_object
 
 SAMPLE_RATE = 16000
 BYTES_PER_SAMPLE = 2
@@ -91,11 +92,9 @@ class AudioProtocol:
         if len(text.encode()) > MAX_TEXT_BYTES:
             raise ProtocolError(CloseCode.BAD_MESSAGE, f"text message over {MAX_TEXT_BYTES} bytes")
         try:
-            message = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ProtocolError(CloseCode.BAD_MESSAGE, f"malformed JSON: {exc.msg}") from None
-        if not isinstance(message, dict):
-            raise ProtocolError(CloseCode.BAD_MESSAGE, "a control message must be a JSON object")
+            message = parse_json_object(text)
+        except MalformedJSONError as exc:
+            raise ProtocolError(CloseCode.BAD_MESSAGE, exc.reason) from None
         kind = message.get("type")
         if kind == "start":
             if self.phase is not Phase.AWAITING_START:

@@ -23,6 +23,7 @@ from tests.helpers.ports import free_port
 from vori.events import MeetingEvent, TranscriptSegment, Word, segment_id_for
 from vori.kafka.producer import EventProducer
 from vori.settings import Settings
+from vori.ws_server import WebSocketProtocol
 
 
 def settings_for_gateway(settings: Settings, **gateway: Any) -> Settings:
@@ -55,7 +56,7 @@ class GatewayServer:
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
-            ws="websockets-sansio",
+            ws=WebSocketProtocol,
             ws_max_size=MAX_WS_MESSAGE_BYTES,  # as `vori gateway` serves it
             lifespan="on",
         )

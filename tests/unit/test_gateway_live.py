@@ -76,7 +76,9 @@ def test_lifecycle_summary_and_card_changes_become_live_events() -> None:
     ("text", "code", "reason"),
     [
         (None, 4400, "first frame must be a JSON text auth message"),
-        ("{oops", 4400, "first frame is not valid JSON"),
+        ("{oops", 4400, "first frame: malformed JSON: Expecting property name"),
+        ("[]", 4400, "first frame: a control message must be a JSON object, not an array"),
+        ("[" * 5000 + "]" * 5000, 4400, "first frame: malformed JSON: nested deeper than 32"),
         ('{"type": "hello"}', 4400, 'first frame must be {"type": "auth", ...}'),
         ('{"type": "auth"}', 4401, "missing token"),
         ('{"type": "auth", "token": 5}', 4401, "token must be a string"),
