@@ -13,9 +13,10 @@ RUN npm run build
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-# libsndfile for soundfile (ffmpeg libraries come with the PyAV wheels); curl for healthchecks.
+# libsndfile for soundfile (ffmpeg libraries come with the PyAV wheels); curl for healthchecks;
+# a Java runtime for the Spark analytics jobs.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsndfile1 curl \
+ && apt-get install -y --no-install-recommends libsndfile1 curl openjdk-17-jre-headless \
  && rm -rf /var/lib/apt/lists/*
 # A non-root user, and its data directory: a named volume mounted at /var/lib/vori starts
 # as a copy of this directory, so it is writable by the user too.

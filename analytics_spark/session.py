@@ -19,8 +19,19 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
+# Jars Spark's own distribution ships: left out of what `spark.jars.packages` resolves (the
+# Kafka source depends on them), so nothing is downloaded twice or put on the classpath twice.
+SHIPPED_WITH_SPARK = (
+    "at.yawk.lz4:lz4-java",
+    "org.xerial.snappy:snappy-java",
+    "org.slf4j:slf4j-api",
+    "org.apache.hadoop:hadoop-client-api",
+    "org.apache.hadoop:hadoop-client-runtime",
+)
+
+
 def kafka_source_package(settings: Settings) -> str:
-    """Spark's Kafka source at the version of the installed Spark (they must match)."""
+    """The Kafka source's Maven coordinates: the setting, or the installed Spark's version."""
     if settings.analytics.kafka_source:
         return settings.analytics.kafka_source
     import pyspark
@@ -29,7 +40,11 @@ def kafka_source_package(settings: Settings) -> str:
 
 
 def spark_session(
-    settings: Settings, app_name: str, *, packages: Sequence[str] = ()
+    settings: Settings,
+    app_name: str,
+    *,
+    packages: Sequence[str] = (),
+    excludes: Sequence[str] = (),
 ) -> SparkSession:
     """A session for one job; on a local master the driver binds to loopback only."""
     from pyspark.sql import SparkSession
@@ -47,6 +62,8 @@ def spark_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
+    if excludes:
+        builder = builder.config("spark.jars.excludes", ",".join(excludes))
     if analytics.spark_master.startswith("local"):
         builder = builder.config("spark.driver.host", "127.0.0.1").config(
             "spark.driver.bindAddress", "127.0.0.1"

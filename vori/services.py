@@ -23,6 +23,8 @@ class Service:
     description: str
     health_url: Callable[[Settings], str] | None = None
     public_url: Callable[[Settings], str] | None = None
+    # Whether `vori up` starts it (unless named with --only); always, when not given.
+    enabled: Callable[[Settings], bool] | None = None
 
     def load(self) -> Callable[[Settings], None]:
         module_name, _, function = self.entry_point.partition(":")
@@ -69,6 +71,12 @@ SERVICES: dict[str, Service] = {
             "kanban.main:run",
             "boards and cards",
             health_url=_http(lambda s: s.kanban.port, "/readyz"),
+        ),
+        Service(
+            "analytics-live",
+            "analytics_spark.live:run",
+            "live talk time and words per minute (Spark Structured Streaming)",
+            enabled=lambda s: s.analytics.live,
         ),
     )
 }

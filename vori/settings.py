@@ -470,8 +470,10 @@ class AnalyticsSettings(BaseModel):
         description="Maven coordinates of the JDBC driver Spark reads PostgreSQL with.",
     )
     kafka_source: str | None = Field(
-        None,
-        description="Maven coordinates of Spark's Kafka source for the live job; default "
+        # Spark 4.3's own source is not on Maven Central; 4.2's runs on 4.3 (tested by
+        # tests/integration/test_analytics_live.py), 4.0's does not (NoClassDefFoundError).
+        "org.apache.spark:spark-sql-kafka-0-10_2.13:4.2.0",
+        description="Maven coordinates of Spark's Kafka source for the live job; empty: "
         "org.apache.spark:spark-sql-kafka-0-10_2.13 at the installed Spark's version.",
     )
     ivy_dir: Path | None = Field(
@@ -485,10 +487,16 @@ class AnalyticsSettings(BaseModel):
     live_trigger_s: float = Field(
         2.0, gt=0, le=60, description="Seconds between the live job's micro-batches."
     )
-    checkpoint_dir: Path | None = Field(
+    checkpoint_dir: str | None = Field(
         None,
-        description="The live job's Spark checkpoints (any Hadoop path on a cluster); "
-        "default DATA_DIR/analytics-checkpoints.",
+        description="The live job's Spark checkpoints (a local folder, or any Hadoop URI "
+        "such as hdfs://... or s3a://... on a cluster); default DATA_DIR/analytics-checkpoints.",
+    )
+    live_dedupe_window_s: int = Field(
+        6 * 3600,
+        ge=60,
+        description="The live job counts a replayed segment id once when it comes again "
+        "within this many seconds of the first copy (the state it keeps for that).",
     )
 
 

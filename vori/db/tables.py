@@ -481,7 +481,8 @@ class AnalyticsLiveSpeaker(Base):
 
     __tablename__ = "analytics_live_speakers"
     meeting_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    participant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # The participant, or the stream of a segment without one.
+    participant_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     speaker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     segments: Mapped[int] = mapped_column(Integer)
     talk_s: Mapped[float] = mapped_column(Float)

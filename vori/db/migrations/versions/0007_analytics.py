@@ -126,7 +126,8 @@ def upgrade() -> None:
     op.create_table(
         "analytics_live_speakers",
         sa.Column("meeting_id", sa.String(40), primary_key=True),
-        sa.Column("participant_id", sa.String(40), primary_key=True),
+        # The participant, or the stream of a segment without one (meeting:participant:mic).
+        sa.Column("participant_id", sa.String(200), primary_key=True),
         sa.Column("speaker", sa.String(200), nullable=True),
         sa.Column("segments", sa.Integer(), nullable=False),
         sa.Column("talk_s", sa.Float(), nullable=False),

@@ -1,0 +1,217 @@
+"""The live job: per-speaker talk time and words per minute of running meetings.
+
+A Spark Structured Streaming query over `transcript.segments` (Spark's Kafka source,
+resolved from Maven like the JDBC driver) that keeps, per meeting and speaker, the
+final segments, seconds talked, words, and the end of the last segment, and writes the
+changed speakers' totals to `analytics_live_speakers` after every micro-batch.
+
+Exactly once, by construction:
+
+- **Offsets and state in the checkpoint.** Spark logs each micro-batch's offset range
+  before running it and the batch id after the sink returns; the de-duplication and
+  aggregation state is versioned per batch beside it. A process killed anywhere restarts
+  from the checkpoint and re-runs the unfinished batch over the same offsets and the
+  same state, so it computes the same totals.
+- **Absolute totals, upserted.** The query runs in update mode: each batch emits the
+  full totals of the speakers it changed, never increments, and `upsert_totals` writes
+  them in one transaction. Running a batch twice writes the same rows twice.
+- **Replayed segments counted once.** Segment ids are deterministic (a transcriber that
+  restarts re-publishes the same ids), so the query drops a final segment whose id it
+  has already counted within `live_dedupe_window_s` of the first copy's arrival (state
+  older than that is evicted by the watermark on the Kafka timestamp).
+
+Only final segments with text count; partials are revisions of what a final repeats, and
+an empty final is an utterance withdrawn as non-speech (the gateway keeps neither).
+Words are whitespace-separated tokens of the text (Korean: eojeol).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from analytics_spark.live_totals import SpeakerTotals, upsert_totals
+from analytics_spark.session import SHIPPED_WITH_SPARK, kafka_source_package, spark_session
+from vori.db.engine import create_db_engine
+from vori.events import TRANSCRIPT_SEGMENTS
+from vori.settings import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.streaming.query import StreamingQuery
+    from pyspark.sql.types import StructType
+
+log = logging.getLogger("analytics_spark.live")
+
+QUERY_NAME = "analytics-live"
+# The fields of vori.events.TranscriptSegment the job reads (tests check they exist there).
+SEGMENT_FIELDS: dict[str, str] = {
+    "id": "string",
+    "meeting_id": "string",
+    "stream_id": "string",
+    "participant_id": "string",
+    "speaker": "string",
+    "final": "boolean",
+    "start": "double",
+    "end": "double",
+    "text": "string",
+}
+
+
+def segment_schema() -> StructType:
+    """The Spark schema of the JSON segments, limited to the fields the job reads."""
+    from pyspark.sql.types import StructType, _parse_datatype_string
+
+    schema = StructType()
+    for name, kind in SEGMENT_FIELDS.items():
+        schema = schema.add(name, _parse_datatype_string(kind))
+    return schema
+
+
+def checkpoint_location(settings: Settings) -> str:
+    """Where the query's checkpoint lives: a Hadoop URI as given, a local path made absolute."""
+    configured = settings.analytics.checkpoint_dir
+    if configured and "://" in configured:
+        return f"{configured.rstrip('/')}/{QUERY_NAME}"
+    base = Path(configured) if configured else settings.data_dir / "analytics-checkpoints"
+    return str((base / QUERY_NAME).resolve())
+
+
+def final_segments(raw: DataFrame, dedupe_window_s: int) -> DataFrame:
+    """Kafka records to final segments with text, each id once within the window."""
+    from pyspark.sql import functions as fn
+
+    parsed = raw.select(
+        fn.from_json(fn.col("value").cast("string"), segment_schema()).alias("s"),
+        fn.col("timestamp").alias("arrived_at"),
+    )
+    segment = fn.col("s")
+    text = fn.trim(segment["text"])
+    return (
+        parsed.where(segment["final"] & (fn.length(text) > 0))
+        .select(
+            segment["id"].alias("id"),
+            segment["meeting_id"].alias("meeting_id"),
+            # A stream is one microphone: without a participant it still is one speaker.
+            fn.coalesce(segment["participant_id"], segment["stream_id"]).alias("participant_id"),
+            segment["speaker"].alias("speaker"),
+            fn.greatest(segment["end"] - segment["start"], fn.lit(0.0)).alias("talk_s"),
+            fn.size(fn.split(text, r"\s+")).alias("words"),
+            segment["end"].alias("end"),
+            "arrived_at",
+        )
+        .where(fn.col("id").isNotNull() & fn.col("meeting_id").isNotNull())
+        .withWatermark("arrived_at", f"{dedupe_window_s} seconds")
+        .dropDuplicatesWithinWatermark(["id"])
+    )
+
+
+def speaker_totals(segments: DataFrame) -> DataFrame:
+    """Running totals per meeting and speaker (in update mode: the changed ones)."""
+    from pyspark.sql import functions as fn
+
+    return segments.groupBy("meeting_id", "participant_id").agg(
+        fn.max("speaker").alias("speaker"),
+        fn.count(fn.lit(1)).alias("segments"),
+        fn.sum("talk_s").alias("talk_s"),
+        fn.sum("words").alias("words"),
+        fn.max("end").alias("last_end_s"),
+    )
+
+
+class TotalsWriter:
+    """The query's sink: each micro-batch's changed totals in one upsert, one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        totals = [
+            SpeakerTotals(
+                meeting_id=row["meeting_id"],
+                participant_id=row["participant_id"],
+                speaker=row["speaker"],
+                segments=int(row["segments"]),
+                talk_s=float(row["talk_s"]),
+                words=int(row["words"]),
+                last_end_s=float(row["last_end_s"]),
+            )
+            for row in batch.collect()  # one row per speaker who spoke in this batch
+        ]
+        if not totals:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(upsert_totals(totals, datetime.now(UTC)))
+        log.debug("batch %d: totals of %d speakers written", batch_id, len(totals))
+
+
+def start_query(spark: SparkSession, settings: Settings, writer: TotalsWriter) -> StreamingQuery:
+    """Start the streaming query: Kafka in, totals out through `writer`, checkpointed."""
+    analytics = settings.analytics
+    raw = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)
+        .option("kafka.client.id", f"{settings.kafka.client_id}-analytics-live")
+        .option("subscribe", TRANSCRIPT_SEGMENTS)
+        # First start: everything still in the topic, so meetings under way are complete.
+        .option("startingOffsets", "earliest")
+        # Segments aged out of retention while the job was down are gone; the batch jobs
+        # over PostgreSQL are the record, so the live figures carry on without them.
+        .option("failOnDataLoss", "false")
+        .load()
+    )
+    totals = speaker_totals(final_segments(raw, analytics.live_dedupe_window_s))
+    return (
+        totals.writeStream.queryName(QUERY_NAME)
+        .outputMode("update")
+        .foreachBatch(writer)
+        .option("checkpointLocation", checkpoint_location(settings))
+        .trigger(processingTime=f"{analytics.live_trigger_s} seconds")
+        .start()
+    )
+
+
+def run(settings: Settings) -> None:
+    """Run the live job until SIGTERM or SIGINT (`vori analytics stream`, `vori up`)."""
+    stop: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.append(signum)
+
+    # py4j logs every call back into Python (each micro-batch) at INFO.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    engine = create_db_engine(settings, pool_size=1, max_overflow=0)
+    spark = spark_session(
+        settings,
+        QUERY_NAME,
+        packages=[kafka_source_package(settings)],
+        excludes=SHIPPED_WITH_SPARK,
+    )
+    try:
+        query = start_query(spark, settings, TotalsWriter(engine))
+        log.info(
+            "live analytics: %s -> analytics_live_speakers every %g s (checkpoint %s)",
+            TRANSCRIPT_SEGMENTS,
+            settings.analytics.live_trigger_s,
+            checkpoint_location(settings),
+        )
+        # Short waits so that a signal is noticed between them.
+        while not stop and query.isActive:
+            query.awaitTermination(1)
+        if stop:
+            log.info("%s received: stopping the live job", signal.Signals(stop[0]).name)
+            query.stop()
+        elif query.exception() is not None:
+            raise RuntimeError(f"the live analytics query failed: {query.exception()}")
+    finally:
+        spark.stop()
+        engine.dispose()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
