@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -54,3 +57,59 @@ def test_packaged_model_loads_in_faster_whisper(tmp_path: Path) -> None:
 
     model = WhisperModel(resolve_model("tiny.en", tmp_path), device="cpu", compute_type="int8")
     assert not model.model.is_multilingual
+
+
+def _tampered_copy(tmp_path: Path, name: str, offset: int) -> Path:
+    """A copy of the packaged tiny.en with one byte of `name` flipped (size unchanged)."""
+    source = whisper_models._tiny_en_dir()
+    copy = tmp_path / "tampered-tiny.en"
+    shutil.copytree(source, copy)
+    with (copy / name).open("r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ 0x01]))
+    return copy
+
+
+@pytest.mark.parametrize(("name", "offset"), [("model.bin", 40_000_000), ("tokenizer.json", 1_000)])
+def test_the_default_model_is_refused_at_load_when_tampered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, offset: int
+) -> None:
+    tampered = _tampered_copy(tmp_path, name, offset)
+    monkeypatch.setattr(whisper_models, "_tiny_en_dir", lambda: tampered)
+    with pytest.raises(ModelUnavailableError, match=rf"tiny.en: .*{name} has sha256 [0-9a-f]+"):
+        resolve_model("tiny.en", tmp_path / "cache")
+
+
+def test_a_verified_model_is_hashed_once_until_its_files_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = whisper_models._tiny_en_dir()
+    copy = tmp_path / "tiny.en"
+    shutil.copytree(source, copy)
+    monkeypatch.setattr(whisper_models, "_tiny_en_dir", lambda: copy)
+    hashed: list[str] = []
+    real_sha256 = whisper_models.sha256_of
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return real_sha256(path)
+
+    monkeypatch.setattr(whisper_models, "sha256_of", counting)
+    cache = tmp_path / "cache"
+    started = time.perf_counter()
+    assert resolve_model("tiny.en", cache) == str(copy)
+    first_s = time.perf_counter() - started
+    assert sorted(hashed) == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
+    started = time.perf_counter()
+    assert resolve_model("tiny.en", cache) == str(copy)
+    again_s = time.perf_counter() - started
+    assert len(hashed) == 4, "an untouched model is not hashed again"
+    assert again_s < first_s / 5
+    # Rewriting a file, even with the same bytes and mtime, changes its ctime: re-checked.
+    stat = (copy / "model.bin").stat()
+    (copy / "model.bin").write_bytes((copy / "model.bin").read_bytes())
+    os.utime(copy / "model.bin", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert resolve_model("tiny.en", cache) == str(copy)
+    assert len(hashed) == 8
