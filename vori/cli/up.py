@@ -75,7 +75,7 @@ def run_stack(settings: Settings, only: list[str] | None = None) -> int:
             say(f"postgresql ready at {where} (pid {postgres.process.pid})")  # type: ignore[union-attr]
         upgrade(settings)
         say("database schema up to date")
-        services = _select(only)
+        services = _select(only, settings)
         return _supervise(settings, services, started, secret_env)
     except MissingToolError as exc:
         say(str(exc))
@@ -157,8 +157,17 @@ def _in_use(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def _select(only: list[str] | None) -> list[Service]:
-    wanted = [SERVICES[name] for name in only] if only else list(SERVICES.values())
+def _select(only: list[str] | None, settings: Settings) -> list[Service]:
+    """The services to run: those named, or every one its settings leave switched on."""
+    if only:
+        wanted = [SERVICES[name] for name in only]
+    else:
+        wanted = []
+        for service in SERVICES.values():
+            if service.enabled is None or service.enabled(settings):
+                wanted.append(service)
+            else:
+                say(f"{service.name}: switched off in the settings, not started")
     available = [service for service in wanted if service.available]
     for service in wanted:
         if not service.available:
