@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 
 from gateway import accounts, analytics, events_ws, kanban_proxy, meetings, summaries, transcripts
@@ -25,6 +24,7 @@ from gateway.webapp import web_app_router
 from vori.auth import require_usable_jwt_secret
 from vori.db.engine import create_db_engine, session_factory
 from vori.kafka.producer import EventProducer
+from vori.metrics import MetricsMiddleware, metrics_endpoint
 from vori.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -98,8 +98,9 @@ def create_app(settings: Settings) -> FastAPI:
     # The web bundle is ~370 kB of JavaScript; compressed it is about a third of that.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware, audio_ws_url=audio_ws_base(settings))
+    app.add_middleware(MetricsMiddleware)  # outermost: it also counts the 413s and 500s
     app.include_router(health_router)
-    app.mount("/metrics", make_asgi_app())
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     @app.get("/api/v1/config", response_model=ClientConfig, tags=["config"])
     async def client_config() -> ClientConfig:

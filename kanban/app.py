@@ -13,7 +13,6 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
 
 from kanban.api.boards import router as boards_router
 from kanban.api.cards import router as cards_router
@@ -27,6 +26,7 @@ from kanban.proposals import ProposalApplier
 from vori.auth import require_usable_jwt_secret
 from vori.db.engine import create_db_engine, session_factory
 from vori.kafka import EventProducer
+from vori.metrics import MetricsMiddleware, metrics_endpoint
 from vori.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,10 +89,11 @@ def create_app(
         description="Boards, columns and cards that meetings propose and people work.",
         lifespan=lifespan,
     )
+    app.add_middleware(MetricsMiddleware)
     app.include_router(health_router)
     app.include_router(boards_router)
     app.include_router(cards_router)
-    app.mount("/metrics", make_asgi_app())
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     @app.exception_handler(KanbanError)
     async def kanban_error(_request: Request, exc: KanbanError) -> JSONResponse:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from stream_ingest.service import IngestService
 from stream_ingest.session import AudioSession
 from vori.auth import require_usable_jwt_secret
+from vori.metrics import MetricsMiddleware, metrics_endpoint
 from vori.settings import Settings
 
 AUDIO_PATH = "/ingest/v1/meetings/{meeting_id}/audio"
@@ -39,16 +39,14 @@ def create_app(settings: Settings) -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "open_streams": len(service.sessions)})
 
-    async def metrics(_request: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
     app = Starlette(
         routes=[
             WebSocketRoute(AUDIO_PATH, audio),
             Route("/healthz", healthz),
-            Route("/metrics", metrics),
+            Route("/metrics", metrics_endpoint),
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(MetricsMiddleware)
     app.state.service = service
     return app

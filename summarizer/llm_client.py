@@ -18,6 +18,7 @@ from tenacity import (
 )
 
 from summarizer.llm_schema import LlmAnswer, answer_schema
+from summarizer.metrics import LLM_REQUESTS
 from vori.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,19 @@ class LlmClient:
         raise LlmUnavailableError("no attempt made")  # pragma: no cover - tenacity always tries
 
     def _ask_once(self, messages: list[dict[str, str]], timeout_s: float | None) -> LlmAnswer:
+        started = time.monotonic()
+        outcome = "error"
+        try:
+            answer = self._request(messages, timeout_s)
+            outcome = "ok"
+            return answer
+        except InvalidAnswerError:
+            outcome = "invalid"
+            raise
+        finally:
+            LLM_REQUESTS.labels(outcome).observe(time.monotonic() - started)
+
+    def _request(self, messages: list[dict[str, str]], timeout_s: float | None) -> LlmAnswer:
         client = (
             self.client
             if timeout_s is None

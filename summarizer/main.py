@@ -14,6 +14,7 @@ from summarizer.worker import SummarizerWorker
 from vori.db.engine import create_db_engine, session_factory
 from vori.events import MEETING_EVENTS, TRANSCRIPT_SEGMENTS
 from vori.kafka import ConsumerLoop, EventProducer
+from vori.metrics import serve_metrics
 from vori.settings import Settings
 
 log = logging.getLogger("summarizer")
@@ -49,6 +50,9 @@ def build_worker(settings: Settings) -> SummarizerWorker:
 def run(settings: Settings) -> None:
     """Consume final segments and meeting events until SIGTERM."""
     os.nice(settings.summarizer.nice)  # speech recognition first; summaries can wait a little
+    if settings.summarizer.metrics_port:
+        port = serve_metrics(settings.host, settings.summarizer.metrics_port)
+        log.info("summarizer metrics on http://%s:%d/metrics", settings.host, port)
     worker = build_worker(settings)
     ConsumerLoop(
         settings.kafka,

@@ -13,10 +13,11 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from summarizer import store
+from summarizer import metrics, store
 from summarizer.detector import ActionDetector, with_scores
 from summarizer.digest import Digest
 from summarizer.engine import Summarizer
@@ -121,6 +122,7 @@ class SummarizerWorker:
             segments_seen = state.segments_total
             revision = state.revision + 1
         started = time.monotonic()
+        kind: Literal["rolling", "final"] = "final" if ended else "rolling"
         if new_ids or not previous:
             outcome = self.summarizer.summarize(
                 facts, spoken, ledger, new_ids, str(previous.get("overview", "")), final=ended
@@ -131,6 +133,8 @@ class SummarizerWorker:
                 outcome.source,
                 outcome.changed,
             )
+            if outcome.llm_error is not None:
+                metrics.LLM_FALLBACKS.labels(kind).inc()
         else:  # ended with nothing new: the last summary becomes the final one
             digest = Digest(
                 overview=str(previous.get("overview", "")),
@@ -141,7 +145,7 @@ class SummarizerWorker:
             source, changed = previous.get("source", "rules"), []
         summary = MeetingSummary(
             meeting_id=meeting_id,
-            kind="final" if ended else "rolling",
+            kind=kind,
             revision=revision,
             language=facts.language,
             overview=digest.overview,
@@ -178,6 +182,8 @@ class SummarizerWorker:
             state.summarized_until = newest
             state.updated_at = self.clock()
             state.final_published = ended
+        metrics.SUMMARIES.labels(kind, source).inc()
+        metrics.SUMMARY_SECONDS.labels(kind).observe(time.monotonic() - started)
         log.info(
             "meeting %s: %s summary r%d from %s, %d items (%d changed) in %.1f s",
             meeting_id,

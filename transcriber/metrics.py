@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+from vori.metrics import serve_metrics
 
 _LATENCY_BUCKETS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 30.0)
 
@@ -63,6 +65,7 @@ class TranscriberMetrics:
             "vori_transcriber_commits_total", "Transactions committed.", registry=r
         )
 
-    def serve(self, port: int, host: str) -> None:
-        """Serve /metrics on host:port in a background thread."""
-        start_http_server(port, addr=host, registry=self.registry)
+    def serve(self, port: int, host: str) -> int:
+        """Serve /metrics on host:port in a background thread: these metrics and the
+        process-wide ones (the consumer loop's lag); returns the bound port."""
+        return serve_metrics(host, port, self.registry, REGISTRY)

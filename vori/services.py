@@ -16,13 +16,15 @@ from vori.settings import Settings
 
 @dataclass(frozen=True)
 class Service:
-    """A vori service: its CLI name, entry point and (for HTTP services) health URL."""
+    """A vori service: its CLI name, entry point, (for HTTP services) health URL and the
+    URL Prometheus scrapes."""
 
     name: str
     entry_point: str  # "module:function", the function takes the Settings
     description: str
     health_url: Callable[[Settings], str] | None = None
     public_url: Callable[[Settings], str] | None = None
+    metrics_url: Callable[[Settings], str] | None = None
     # Whether `vori up` starts it (unless named with --only); always, when not given.
     enabled: Callable[[Settings], bool] | None = None
 
@@ -57,20 +59,33 @@ SERVICES: dict[str, Service] = {
             # live consumers answer, so a client that connects then gets live events.
             health_url=_http(lambda s: s.gateway.port, "/readyz"),
             public_url=_http(lambda s: s.gateway.port, "/"),
+            metrics_url=_http(lambda s: s.gateway.port, "/metrics"),
         ),
         Service(
             "stream-ingest",
             "stream_ingest.main:run",
             "audio WebSocket into Kafka",
             health_url=_http(lambda s: s.ingest.port, "/healthz"),
+            metrics_url=_http(lambda s: s.ingest.port, "/metrics"),
         ),
-        Service("transcriber", "transcriber.main:run", "VAD-gated streaming faster-whisper"),
-        Service("summarizer", "summarizer.main:run", "rolling summaries and action items"),
+        Service(
+            "transcriber",
+            "transcriber.main:run",
+            "VAD-gated streaming faster-whisper",
+            metrics_url=_http(lambda s: s.transcriber.metrics_port, "/metrics"),
+        ),
+        Service(
+            "summarizer",
+            "summarizer.main:run",
+            "rolling summaries and action items",
+            metrics_url=_http(lambda s: s.summarizer.metrics_port, "/metrics"),
+        ),
         Service(
             "kanban",
             "kanban.main:run",
             "boards and cards",
             health_url=_http(lambda s: s.kanban.port, "/readyz"),
+            metrics_url=_http(lambda s: s.kanban.port, "/metrics"),
         ),
         Service(
             "analytics-live",

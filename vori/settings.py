@@ -414,6 +414,9 @@ class SummarizerSettings(BaseModel):
         700, ge=50, description="Most words of new speech in one LLM request (longer: chunks)."
     )
     group_id: str = Field("summarizer", description="Kafka consumer group of the summarizer.")
+    metrics_port: int = Field(
+        9465, ge=0, le=65535, description="Port of the Prometheus /metrics endpoint (0: none)."
+    )
     local_port: int = Field(
         8090, ge=1, le=65535, description="Port of the local LLM server (`--llm local`)."
     )

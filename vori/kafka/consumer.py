@@ -17,9 +17,11 @@ committed offsets so the worker can commit a computed offset per partition.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
@@ -42,10 +44,14 @@ from vori.events import (
     dead_letter_topic,
     decode,
 )
+from vori.kafka import metrics
 from vori.kafka.producer import EventProducer
 from vori.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
+
+# How often the loop refreshes its lag gauges; each refresh reads only local state.
+LAG_INTERVAL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,7 @@ class ConsumerLoop:
         self.consumer = Consumer(consumer_config(kafka, group_id, **consumer_overrides))
         self.dead_letters = EventProducer(kafka)
         self._stop = threading.Event()
+        self._lag_due = 0.0
 
     def stop(self) -> None:
         """Ask the loop to finish the message in hand and return."""
@@ -149,6 +156,7 @@ class ConsumerLoop:
                 message = self.consumer.poll(self.poll_timeout_s)
                 if message is not None:
                     self._process(message)
+                self._measure_lag()
                 if self.on_tick is not None:
                     self.on_tick()
         except _StopRequestedError:
@@ -169,6 +177,10 @@ class ConsumerLoop:
             self.consumer.incremental_assign(partitions)
 
     def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for partition in partitions:
+            labels = (self.group_id, partition.topic, str(partition.partition))
+            with contextlib.suppress(KeyError):  # never measured
+                metrics.CONSUMER_LAG.remove(*labels)
         if self.on_revoke is not None and partitions:
             self.on_revoke(partitions)
 
@@ -198,6 +210,29 @@ class ConsumerLoop:
         """What a transactional producer needs to commit this group's offsets."""
         return self.consumer.consumer_group_metadata()
 
+    def _measure_lag(self) -> None:
+        """Set the lag gauge of each assigned partition from cached watermarks (no broker
+        round trip); a partition not read from yet has no position and is skipped."""
+        now = time.monotonic()
+        if now < self._lag_due:
+            return
+        self._lag_due = now + LAG_INTERVAL_S
+        assigned = self.consumer.assignment()
+        if not assigned:
+            return
+        for position in self.consumer.position(assigned):
+            if position.offset < 0:
+                continue
+            try:
+                watermarks = self.consumer.get_watermark_offsets(position, cached=True)
+            except KafkaException:
+                continue  # no fetch response for it yet
+            if watermarks is None or watermarks[1] < 0:
+                continue
+            metrics.CONSUMER_LAG.labels(self.group_id, position.topic, str(position.partition)).set(
+                max(0, watermarks[1] - position.offset)
+            )
+
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current message", signal.Signals(signum).name)
         self.stop()
@@ -218,16 +253,24 @@ class ConsumerLoop:
             key=_text(message.key()),
             timestamp_ms=message.timestamp()[1] if message.timestamp()[0] else None,
         )
+        started = time.perf_counter()
         try:
             event = decode(context.topic, message.value(), message.headers())
         except DecodeError as exc:
             self._dead_letter(message, context, f"undecodable: {exc}", attempts=0)
+            handled = False
         else:
-            self._handle_with_retries(message, event, context)
+            handled = self._handle_with_retries(message, event, context)
+            metrics.HANDLER_SECONDS.labels(self.group_id, context.topic).observe(
+                time.perf_counter() - started
+            )
+        outcome = "handled" if handled else "dead_lettered"
+        metrics.MESSAGES.labels(self.group_id, context.topic, outcome).inc()
         if not self.manual_commit:
             self.consumer.store_offsets(message)
 
-    def _handle_with_retries(self, message: Message, event: Event, context: MessageContext) -> None:
+    def _handle_with_retries(self, message: Message, event: Event, context: MessageContext) -> bool:
+        """True once the handler succeeded; False if the message went to the dead letters."""
         attempts = 0
         retrying = Retrying(
             stop=stop_after_attempt(self.kafka.handler_max_attempts),
@@ -245,6 +288,7 @@ class ConsumerLoop:
                     self.handler(event, context)
         except PoisonMessageError as exc:
             self._dead_letter(message, context, f"poison: {exc}", attempts)
+            return False
         except RetryError as exc:
             failure = exc.last_attempt.exception()
             log.error(
@@ -257,6 +301,8 @@ class ConsumerLoop:
                 failure,
             )
             self._dead_letter(message, context, f"failed: {failure!r}", attempts)
+            return False
+        return True
 
     def _sleep_unless_stopping(self, seconds: float) -> None:
         if self._stop.wait(seconds):
