@@ -18,6 +18,7 @@ import psutil
 import psycopg
 import pytest
 
+from tests.helpers.monitoring import exposition_series, unexported_by_endpoints
 from tests.helpers.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -112,6 +113,7 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
             "VORI_INGEST__PORT": str(free_port()),
             "VORI_KANBAN__PORT": str(free_port()),
             "VORI_TRANSCRIBER__METRICS_PORT": str(free_port()),
+            "VORI_SUMMARIZER__METRICS_PORT": str(free_port()),
             "VORI_SUMMARIZER__LOCAL_PORT": str(free_port()),
         }
     )
@@ -133,7 +135,23 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
         with pytest.raises(psycopg.OperationalError, match="password"):
             psycopg.connect(conninfo).close()
 
-    first_ready_s, first = _run_once(env, gateway_port, durable_and_password_protected)
+    metrics_ports = {
+        "gateway": gateway_port,
+        "stream-ingest": int(env["VORI_INGEST__PORT"]),
+        "kanban": int(env["VORI_KANBAN__PORT"]),
+        "transcriber": int(env["VORI_TRANSCRIBER__METRICS_PORT"]),
+        "summarizer": int(env["VORI_SUMMARIZER__METRICS_PORT"]),
+    }
+
+    def every_metric_of_the_dashboards_and_alerts_is_scraped() -> None:
+        scraped = {name: _scrape(port) for name, port in metrics_ports.items()}
+        assert unexported_by_endpoints(scraped) == []
+
+    def checks() -> None:
+        durable_and_password_protected()
+        every_metric_of_the_dashboards_and_alerts_is_scraped()
+
+    first_ready_s, first = _run_once(env, gateway_port, checks)
     output = "".join(first)
     for expected in (
         "kafka ready",
@@ -150,6 +168,21 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
     second_ready_s, second = _run_once(env, gateway_port)
     assert "topics ready (0 created)" in "".join(second)
     print(f"\nvori up ready: first {first_ready_s:.1f} s, second {second_ready_s:.1f} s")
+
+
+def _scrape(port: int, timeout_s: float = 60.0) -> dict[str, set[str]]:
+    """The series a service's /metrics declares; the workers serve theirs a little after
+    `vori up` reports ready (the transcriber once Kafka answers it)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+            answer.raise_for_status()
+            return exposition_series(answer.text)
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def test_vori_up_refuses_to_start_when_a_port_is_taken(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ def _stack_env(data_dir: Path) -> dict[str, str]:
             "VORI_INGEST__PORT": str(free_port()),
             "VORI_KANBAN__PORT": str(free_port()),
             "VORI_TRANSCRIBER__METRICS_PORT": str(free_port()),
+            "VORI_SUMMARIZER__METRICS_PORT": str(free_port()),
             "VORI_SUMMARIZER__LOCAL_PORT": str(free_port()),
         }
     )

@@ -42,6 +42,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "VORI_INGEST__PORT": str(free_port()),
             "VORI_KANBAN__PORT": str(free_port()),
             "VORI_TRANSCRIBER__METRICS_PORT": str(free_port()),
+            "VORI_SUMMARIZER__METRICS_PORT": str(free_port()),
         }
     )
     env.update(extra)

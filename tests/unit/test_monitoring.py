@@ -46,6 +46,7 @@ from tests.helpers.monitoring import (
     problems_of,
     read_yaml,
     registry_series,
+    unexported_by_endpoints,
 )
 from transcriber.metrics import TranscriberMetrics
 from vori.services import SERVICES
@@ -195,6 +196,20 @@ def test_the_name_check_catches_a_misspelt_metric_and_label() -> None:
     ]
     with pytest.raises(ValueError, match="unclosed left parenthesis"):
         parse("histogram_quantile(0.95, sum by (le) (vori_http_request_duration_seconds_bucket)")
+
+
+def test_the_scrape_check_wants_each_service_metric_from_its_own_service() -> None:
+    # What test_vori_up checks on the real endpoints, here on the code's registries.
+    series = exported_series()
+    everything = dict.fromkeys(
+        ("gateway", "stream-ingest", "kanban", "transcriber", "summarizer"), series
+    )
+    assert unexported_by_endpoints(everything) == []
+    without_transcriber = {**everything, "transcriber": {}}
+    missing = unexported_by_endpoints(without_transcriber)
+    assert missing
+    assert all("on the transcriber endpoint" in line for line in missing)
+    assert any("vori_transcriber_final_latency_seconds_bucket" in line for line in missing)
 
 
 def test_grafana_provisions_the_dashboards_against_the_provisioned_datasource() -> None:
