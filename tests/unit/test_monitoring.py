@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -180,6 +182,33 @@ def test_every_metric_and_label_that_alerts_and_dashboards_name_is_exported() ->
         for problem in problems_of(expr, series)
     ]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="Debian's prometheus package")
+def test_promtool_accepts_the_config_the_rules_and_the_rules_unit_tests(tmp_path: Path) -> None:
+    # The config names the rules where compose mounts them; point it at the repository's.
+    config = read_yaml(PROMETHEUS / "prometheus.yml")
+    config["rule_files"] = [str(PROMETHEUS / "alerts.yml")]
+    checked = tmp_path / "prometheus.yml"
+    checked.write_text(json.dumps(config))  # JSON is YAML
+    for args in (
+        ["check", "config", str(checked)],
+        ["check", "rules", str(PROMETHEUS / "alerts.yml")],
+        # Each alert fires on its failure and not on a healthy system (alerts.test.yml).
+        ["test", "rules", str(PROMETHEUS / "alerts.test.yml")],
+    ):
+        result = subprocess.run(
+            ["promtool", *args], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert result.returncode == 0, f"promtool {' '.join(args)}:\n{result.stdout}{result.stderr}"
+    tested = read_yaml(PROMETHEUS / "alerts.test.yml")["tests"]
+    fired = {
+        case["alertname"]
+        for test in tested
+        for case in test["alert_rule_test"]
+        if case.get("exp_alerts")
+    }
+    assert fired == {rule["alert"] for rule in alert_rules()}, "every alert has a firing test"
 
 
 def test_the_name_check_catches_a_misspelt_metric_and_label() -> None:
