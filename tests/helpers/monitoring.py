@@ -196,5 +196,6 @@ def unexported_by_endpoints(scraped: dict[str, Series]) -> list[str]:
             owner = next((s for p, s in OWNER_PREFIXES.items() if name.startswith(p)), None)
             exported = scraped.get(owner, {}) if owner else everything
             if name not in exported:
-                missing.append(f"{where}: {name} is not on the {owner or 'any'} endpoint")
+                endpoint = f"the {owner} endpoint" if owner else "any endpoint"
+                missing.append(f"{where}: {name} is not on {endpoint}")
     return missing

@@ -63,6 +63,8 @@ def test_a_gateway_request_is_counted_under_its_route_template(gateway: GatewayS
     assert not [route for route in routes if meeting["id"] in route or "no-such" in route]
     not_found = {"method": "GET", "route": MEETING_ROUTE, "status": "404"}
     assert _value(after.text, "vori_http_requests_total", **not_found) >= 1
+    # The gateway's database pool (summed over the engines alive in this process).
+    assert _value(after.text, "vori_db_pool_size") >= 5  # pool_size of create_db_engine
 
 
 def test_the_gateway_reports_its_consumer_groups(gateway: GatewayServer) -> None:

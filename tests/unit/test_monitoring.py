@@ -27,6 +27,7 @@ import gateway.metrics
 import kanban.metrics
 import stream_ingest.metrics
 import summarizer.metrics
+import vori.db.metrics
 import vori.kafka.metrics
 import vori.metrics
 from tests.helpers.compose import (
@@ -73,6 +74,7 @@ METRIC_MODULES = (
     kanban.metrics,
     stream_ingest.metrics,
     summarizer.metrics,
+    vori.db.metrics,
     vori.kafka.metrics,
     vori.metrics,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from vori.db.metrics import POOLS
 from vori.settings import Settings
 
 
@@ -12,7 +13,9 @@ def create_db_engine(settings: Settings, **kwargs: object) -> Engine:
     """An engine for the configured database (external DATABASE_URL or the local server)."""
     options: dict[str, object] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
     options.update(kwargs)
-    return create_engine(settings.sqlalchemy_url, **options)
+    engine = create_engine(settings.sqlalchemy_url, **options)
+    POOLS.watch(engine)  # its pool on /metrics
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
