@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from prometheus_client import REGISTRY
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient
@@ -30,6 +31,7 @@ import summarizer.metrics
 import vori.db.metrics
 import vori.kafka.metrics
 import vori.metrics
+from gateway.body_limit import BodyLimitMiddleware
 from tests.helpers.compose import (
     REPO,
     builds_from_this_repo,
@@ -298,7 +300,9 @@ def _sample(name: str, labels: dict[str, str]) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def _app() -> Starlette:
+def _app(*inner: Middleware) -> Starlette:
+    """A small app behind the metrics middleware (outermost) and `inner` middleware."""
+
     async def item(_request: Any) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
@@ -310,15 +314,14 @@ def _app() -> Starlette:
         await websocket.send_text(await websocket.receive_text())
         await websocket.close()
 
-    app = Starlette(
+    return Starlette(
         routes=[
             Route("/items/{item_id}", item),
             Route("/broken", broken),
             WebSocketRoute("/ws/{room}", echo),
-        ]
+        ],
+        middleware=[Middleware(vori.metrics.MetricsMiddleware), *inner],
     )
-    app.add_middleware(vori.metrics.MetricsMiddleware)
-    return app
 
 
 def test_requests_are_counted_by_route_template_not_raw_path() -> None:
@@ -387,3 +390,12 @@ def test_each_http_service_answers_at_exactly_the_scraped_path(
     assert answer.headers["content-type"].startswith("text/plain")
     assert "# TYPE vori_http_requests_total counter" in answer.text
     assert "vori_kafka_consumer_lag" in answer.text
+
+
+def test_a_request_refused_before_routing_still_gets_its_route_template() -> None:
+    app = _app(Middleware(BodyLimitMiddleware, max_bytes=1024))
+    labels = {"method": "POST", "route": "/items/{item_id}", "status": "413"}
+    before = _sample("vori_http_requests_total", labels)
+    with TestClient(app) as client:
+        assert client.post("/items/7", content=b"x" * 4096).status_code == 413
+    assert _sample("vori_http_requests_total", labels) == before + 1
