@@ -145,6 +145,7 @@ def _pages(stack: Stack, api: Api) -> tuple[str, list[tuple[str, str]]]:
         ("meetings", "/"),
         ("meeting room", f"/meetings/{meeting['id']}"),
         ("summary", f"/meetings/{meeting['id']}/summary"),
+        ("meeting analytics (pending)", f"/meetings/{meeting['id']}/analytics"),
     ]
     if "kanban" in stack.processes and meeting.get("board_id"):
         board_id = meeting["board_id"]
@@ -155,6 +156,7 @@ def _pages(stack: Stack, api: Api) -> tuple[str, list[tuple[str, str]]]:
             ("boards", "/boards"),
             ("board", f"/boards/{board_id}"),
             ("card details", f"/boards/{board_id}?card={card['id']}"),
+            ("board analytics (pending)", f"/boards/{board_id}/analytics"),
         ]
     return owner.token, pages
 

@@ -52,6 +52,8 @@ interface BarProps extends ChartProps {
   horizontal?: boolean;
   stacked?: boolean;
   max?: number;
+  /** Counts: ticks at whole numbers only. */
+  whole?: boolean;
 }
 
 function tooltipLabel(format: Format) {
@@ -61,13 +63,13 @@ function tooltipLabel(format: Format) {
   };
 }
 
-export function BarChart({ horizontal = false, stacked = false, max, ...props }: BarProps) {
+export function BarChart({ horizontal = false, stacked = false, max, whole = false, ...props }: BarProps) {
   const label = tooltipLabel(props.format);
   const valueAxis = {
     beginAtZero: true,
     stacked,
     max,
-    ticks: { callback: (value: string | number) => props.format(Number(value)) },
+    ticks: { precision: whole ? 0 : undefined, callback: (value: string | number) => props.format(Number(value)) },
   };
   const options: ChartOptions<"bar"> = {
     indexAxis: horizontal ? "y" : "x",

@@ -4,14 +4,18 @@ import type { KeywordWeek, LiveTotals, PersonWeek } from "../api/types";
 import {
   actionItemGrid,
   boardTotals,
+  boardWeekRange,
+  fillWeeks,
   formatDuration,
   formatPercent,
   keywordTrends,
   liveBars,
+  mondayOf,
   participationGrid,
   sinceParam,
   topicLabel,
   weekLabel,
+  weekRange,
 } from "./shape";
 
 function live(speakers: [string, string, number, number][]): LiveTotals {
@@ -154,5 +158,43 @@ describe("topics and look-backs", () => {
     expect(sinceParam("all")).toBe("");
     expect(sinceParam(null)).toBe("12w");
     expect(sinceParam("1000000w")).toBe("12w"); // not offered: the default
+  });
+});
+
+describe("week ranges", () => {
+  it("finds the Monday of any day, in UTC", () => {
+    expect(mondayOf("2026-11-30")).toBe("2026-11-30"); // a Monday
+    expect(mondayOf("2026-12-06")).toBe("2026-11-30"); // the Sunday after
+    expect(mondayOf("2026-01-01")).toBe("2025-12-29"); // across a year
+  });
+
+  it("lists every Monday between two days, both weeks included", () => {
+    expect(weekRange("2026-11-12", "2026-11-30")).toEqual(["2026-11-09", "2026-11-16", "2026-11-23", "2026-11-30"]);
+    expect(weekRange("2026-11-30", "2026-11-09")).toEqual([]);
+    expect(weekRange("1990-01-01", "2026-11-30")).toHaveLength(520); // capped
+  });
+
+  it("spans a board's charts from since (or its first week) to this week", () => {
+    const rows = [{ week: "2026-11-09" }, { week: "2026-11-16" }];
+    expect(boardWeekRange(rows, null, "2026-12-02")).toEqual(["2026-11-09", "2026-11-16", "2026-11-23", "2026-11-30"]);
+    expect(boardWeekRange(rows, "2026-11-02", "2026-11-17")).toEqual(["2026-11-02", "2026-11-09", "2026-11-16"]);
+    expect(boardWeekRange([], null, "2026-11-17")).toEqual([]);
+  });
+
+  it("fills a week without figures with no meetings and no item flow", () => {
+    const week = { week: "2026-11-09", meetings: 2, meeting_hours: 1, items_created: 1, items_completed: 0, items_overdue: 1, median_time_to_done_h: null };
+    const filled = fillWeeks([week], ["2026-11-02", "2026-11-09", "2026-11-16"]);
+    expect(filled.map((w) => [w.week, w.meetings, w.items_overdue])).toEqual([
+      ["2026-11-02", 0, 0],
+      ["2026-11-09", 2, 1],
+      ["2026-11-16", 0, 0],
+    ]);
+  });
+
+  it("gives people and keywords a value or a gap on every week of the range", () => {
+    const range = ["2026-11-02", "2026-11-09"];
+    expect(participationGrid([person("u1", "Ana", "2026-11-09", 0.5)], range).series).toEqual([{ name: "Ana", values: [null, 0.5] }]);
+    const trend = keywordTrends([{ week: "2026-11-09", term: "beta", score: 0.3, meetings: 1 }], 5, range);
+    expect(trend).toEqual({ weeks: range, series: [{ name: "beta", values: [0, 0.3] }] });
   });
 });

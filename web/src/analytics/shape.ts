@@ -72,13 +72,70 @@ export interface Grid {
   series: Series[];
 }
 
-function weeksOf(rows: { week: string }[]): string[] {
-  return [...new Set(rows.map((row) => row.week))].sort();
+function weeksOf(rows: { week: string }[], range?: string[]): string[] {
+  return [...new Set([...(range ?? []), ...rows.map((row) => row.week)])].sort();
+}
+
+const DAY_MS = 86_400_000;
+// A range of weeks is drawn one bar or point per week: ten years at most.
+const MAX_WEEKS = 520;
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function utcMs(isoDate: string): number {
+  const [year, month, day] = isoDate.split("-").map(Number);
+  return Date.UTC(year ?? 1970, (month ?? 1) - 1, day ?? 1);
+}
+
+/** The Monday (ISO date) of the week an ISO date falls in; weeks are UTC, as in the API. */
+export function mondayOf(isoDate: string): string {
+  const ms = utcMs(isoDate);
+  const weekday = (new Date(ms).getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
+  return isoDay(ms - weekday * DAY_MS);
+}
+
+/** Every Monday from the week of `from` to the week of `to`, both included. */
+export function weekRange(from: string, to: string): string[] {
+  const weeks: string[] = [];
+  const end = utcMs(mondayOf(to));
+  for (let ms = utcMs(mondayOf(from)); ms <= end && weeks.length < MAX_WEEKS; ms += 7 * DAY_MS) {
+    weeks.push(isoDay(ms));
+  }
+  return weeks;
+}
+
+/** The weeks a board's charts span: from `since` (else the first week with figures) to the
+ * later of this week and the last week with figures; no figures and no `since`: none. */
+export function boardWeekRange(weeks: { week: string }[], since: string | null, today: string): string[] {
+  const known = weeksOf(weeks);
+  const first = since ?? known[0];
+  if (!first) return [];
+  const last = known[known.length - 1];
+  return weekRange(first, last && last > today ? last : today);
+}
+
+/** One row per week of `range`: a week without figures had no meetings and no item flow. */
+export function fillWeeks(weeks: BoardWeek[], range: string[]): BoardWeek[] {
+  const byWeek = new Map(weeks.map((w) => [w.week, w]));
+  return weeksOf(weeks, range).map(
+    (week) =>
+      byWeek.get(week) ?? {
+        week,
+        meetings: 0,
+        meeting_hours: 0,
+        items_created: 0,
+        items_completed: 0,
+        items_overdue: 0,
+        median_time_to_done_h: null,
+      },
+  );
 }
 
 /** Each person's mean talk share per week; a week they were not in a meeting is null (a gap). */
-export function participationGrid(people: PersonWeek[]): Grid {
-  const weeks = weeksOf(people);
+export function participationGrid(people: PersonWeek[], range?: string[]): Grid {
+  const weeks = weeksOf(people, range);
   const index = new Map(weeks.map((week, i) => [week, i]));
   const byPerson = new Map<string, Series>();
   for (const row of people) {
@@ -101,8 +158,8 @@ export function participationGrid(people: PersonWeek[]): Grid {
 }
 
 /** The `limit` terms with the highest total score, each a series over every week (0 if absent). */
-export function keywordTrends(keywords: KeywordWeek[], limit = 5): Grid {
-  const weeks = weeksOf(keywords);
+export function keywordTrends(keywords: KeywordWeek[], limit = 5, range?: string[]): Grid {
+  const weeks = weeksOf(keywords, range);
   const index = new Map(weeks.map((week, i) => [week, i]));
   const totals = new Map<string, number>();
   for (const row of keywords) totals.set(row.term, (totals.get(row.term) ?? 0) + row.score);

@@ -8,6 +8,8 @@ import {
   SINCE_CHOICES,
   actionItemGrid,
   boardTotals,
+  boardWeekRange,
+  fillWeeks,
   formatDuration,
   formatNumber,
   formatPercent,
@@ -43,16 +45,14 @@ export function BoardAnalyticsPage() {
         {data?.computed_at && ` · analysed at ${new Date(data.computed_at).toLocaleString()}`}
       </p>
       <div className="panel-head analytics-controls">
-        <label>
-          Period
-          <select value={choice} onChange={(event) => setParams({ since: event.target.value })}>
-            {SINCE_CHOICES.map((c) => (
-              <option key={c.value} value={c.value}>
-                {c.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <label htmlFor="analytics-since">Period</label>
+        <select id="analytics-since" value={choice} onChange={(event) => setParams({ since: event.target.value })}>
+          {SINCE_CHOICES.map((c) => (
+            <option key={c.value} value={c.value}>
+              {c.label}
+            </option>
+          ))}
+        </select>
       </div>
       {/* The board's name comes from kanban; the figures do not need it. */}
       <ErrorMessage>{analytics.error}</ErrorMessage>
@@ -73,12 +73,14 @@ export function BoardAnalyticsPage() {
 }
 
 function BoardFigures({ data }: { data: BoardAnalytics }) {
-  const weeks = [...data.weeks].sort((a, b) => a.week.localeCompare(b.week));
+  // Every week of the period gets its bar or point: a week without figures had no meetings.
+  const range = boardWeekRange([...data.weeks, ...data.people, ...data.keywords], data.since, new Date().toISOString().slice(0, 10));
+  const weeks = fillWeeks(data.weeks, range);
   const labels = weeks.map((w) => weekLabel(w.week));
   const totals = boardTotals(weeks);
   const flow = actionItemGrid(weeks);
-  const people = participationGrid(data.people);
-  const trends = keywordTrends(data.keywords, 5);
+  const people = participationGrid(data.people, range);
+  const trends = keywordTrends(data.keywords, 5, range);
   const busiest = [...weeks].sort((a, b) => b.meeting_hours - a.meeting_hours)[0];
   const lastDone = [...weeks].reverse().find((w) => w.median_time_to_done_h !== null);
   const hours = (value: number) => `${formatNumber(value, 1)} h`;
@@ -94,7 +96,7 @@ function BoardFigures({ data }: { data: BoardAnalytics }) {
             <Stat name="Meeting time" value={hours(totals.hours)} />
             <Stat name="Action items created" value={count(totals.created)} />
             <Stat name="Action items completed" value={count(totals.completed)} />
-            <Stat name="Overdue now" value={count(totals.overdueNow)} note="in the latest week" />
+            <Stat name="Overdue now" value={count(totals.overdueNow)} note="open past their due date this week" />
           </dl>
         </section>
       )}
@@ -117,6 +119,7 @@ function BoardFigures({ data }: { data: BoardAnalytics }) {
             labelHeading="Week of"
             series={flow.series}
             format={count}
+            whole
           />
           <LineChart
             title="Median time to done"

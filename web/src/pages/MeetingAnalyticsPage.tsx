@@ -149,6 +149,7 @@ function SpeakerCharts({ speakers }: { speakers: SpeakerFigures[] }) {
         ]}
         format={(value) => formatNumber(value, 0)}
         horizontal
+        whole
       />
       <h3 id="speaker-table-heading">Every figure per speaker</h3>
       <div className="table-scroll" role="region" aria-labelledby="speaker-table-heading" tabIndex={0}>
