@@ -137,6 +137,31 @@ def test_prometheus_discovers_every_replica_of_every_service_through_dns(
     assert scraped >= {"gateway", "stream-ingest", "kanban", "transcriber", "summarizer"}
 
 
+def test_the_local_prometheus_config_scrapes_what_vori_up_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for variable in known_env_vars():
+        monkeypatch.delenv(variable, raising=False)
+    settings = load_settings()  # the defaults `vori up` runs with
+    local = read_yaml(PROMETHEUS / "local.yml")
+    deployed = read_yaml(PROMETHEUS / "prometheus.yml")
+    targets = {
+        job["job_name"]: [t for c in job["static_configs"] for t in c["targets"]]
+        for job in local["scrape_configs"]
+    }
+    wanted = {
+        name: service.metrics_url(settings)
+        for name, service in SERVICES.items()
+        if service.metrics_url is not None
+    }
+    assert set(targets) == set(wanted)
+    for name, url in wanted.items():
+        assert targets[name] == [urlsplit(url).netloc], name
+    assert set(targets) <= {job["job_name"] for job in deployed["scrape_configs"]}
+    assert (PROMETHEUS / local["rule_files"][0]).resolve() == PROMETHEUS / "alerts.yml"
+
+
 def test_prometheus_loads_the_alert_rules_that_compose_mounts() -> None:
     compose = load_compose(OPERATOR_ENV)
     mounts = {
@@ -197,6 +222,7 @@ def test_promtool_accepts_the_config_the_rules_and_the_rules_unit_tests(tmp_path
     checked.write_text(json.dumps(config))  # JSON is YAML
     for args in (
         ["check", "config", str(checked)],
+        ["check", "config", str(PROMETHEUS / "local.yml")],
         ["check", "rules", str(PROMETHEUS / "alerts.yml")],
         # Each alert fires on its failure and not on a healthy system (alerts.test.yml).
         ["test", "rules", str(PROMETHEUS / "alerts.test.yml")],
