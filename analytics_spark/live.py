@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -154,6 +155,12 @@ class TotalsWriter:
 def start_query(spark: SparkSession, settings: Settings, writer: TotalsWriter) -> StreamingQuery:
     """Start the streaming query: Kafka in, totals out through `writer`, checkpointed."""
     analytics = settings.analytics
+    # Few state partitions: a micro-batch runs a task per partition for each of its two
+    # stateful steps, and a live meeting's batches are small. (A restarted query keeps
+    # the number its checkpoint was started with.)
+    spark.conf.set("spark.sql.shuffle.partitions", str(analytics.live_partitions))
+    # No extra batches only to move the watermark on: state expires with the next data.
+    spark.conf.set("spark.sql.streaming.noDataMicroBatches.enabled", "false")
     raw = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)
@@ -175,6 +182,15 @@ def start_query(spark: SparkSession, settings: Settings, writer: TotalsWriter) -
         .trigger(processingTime=f"{analytics.live_trigger_s} seconds")
         .start()
     )
+
+
+def _stop_between_batches(query: StreamingQuery, wait_s: float = 3.0) -> None:
+    """Stop the query, after its running micro-batch if that ends soon (a batch cut short
+    is only run again on the next start, but Spark logs the interruption at length)."""
+    deadline = time.monotonic() + wait_s
+    while query.isActive and query.status["isTriggerActive"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    query.stop()
 
 
 def run(settings: Settings) -> None:
@@ -207,7 +223,7 @@ def run(settings: Settings) -> None:
             query.awaitTermination(1)
         if stop:
             log.info("%s received: stopping the live job", signal.Signals(stop[0]).name)
-            query.stop()
+            _stop_between_batches(query)
         elif query.exception() is not None:
             raise RuntimeError(f"the live analytics query failed: {query.exception()}")
     finally:

@@ -487,13 +487,22 @@ class AnalyticsSettings(BaseModel):
         4, ge=1, le=1024, description="Parallel JDBC reads of the large tables (segments)."
     )
     live: bool = Field(True, description="`vori up` runs the live analytics job too.")
+    # 1 s: median 2.2 s, p95 4.4 s from a segment to its totals on a busy 2-core machine
+    # (2 s: 2.4 s, 5.7 s); an idle trigger only asks Kafka for its end offsets.
     live_trigger_s: float = Field(
-        2.0, gt=0, le=60, description="Seconds between the live job's micro-batches."
+        1.0, gt=0, le=60, description="Seconds between the live job's micro-batches."
     )
     checkpoint_dir: str | None = Field(
         None,
         description="The live job's Spark checkpoints (a local folder, or any Hadoop URI "
         "such as hdfs://... or s3a://... on a cluster); default DATA_DIR/analytics-checkpoints.",
+    )
+    live_partitions: int = Field(
+        2,
+        ge=1,
+        le=10000,
+        description="State partitions of the live job, fixed by its first start (more on a "
+        "cluster; each costs a task per micro-batch).",
     )
     live_dedupe_window_s: int = Field(
         6 * 3600,

@@ -85,7 +85,6 @@ def _start(settings: Settings, checkpoint: Path) -> subprocess.Popen[bytes]:
         {
             "VORI_ANALYTICS__CHECKPOINT_DIR": str(checkpoint),
             "VORI_ANALYTICS__LIVE_TRIGGER_S": "0.5",
-            "VORI_ANALYTICS__SHUFFLE_PARTITIONS": "2",
             "VORI_ANALYTICS__DRIVER_MEMORY": "1g",
         }
     )
