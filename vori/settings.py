@@ -486,6 +486,18 @@ class AnalyticsSettings(BaseModel):
     jdbc_partitions: int = Field(
         4, ge=1, le=1024, description="Parallel JDBC reads of the large tables (segments)."
     )
+    topics: int = Field(
+        8, ge=2, le=200, description="Topics (clusters) per batch run; fewer with few meetings."
+    )
+    topic_iterations: int = Field(
+        20, ge=1, le=500, description="Iterations of the batch run's topic clustering."
+    )
+    vocabulary: int = Field(
+        5000, ge=100, le=262144, description="Terms kept for topics and keywords (most frequent)."
+    )
+    keywords_per_week: int = Field(
+        20, ge=1, le=1000, description="Keywords stored per board and week (highest TF-IDF)."
+    )
     live: bool = Field(True, description="`vori up` runs the live analytics job too.")
     # 1 s: median 2.2 s, p95 4.4 s from a segment to its totals on a busy 2-core machine
     # (2 s: 2.4 s, 5.7 s); an idle trigger only asks Kafka for its end offsets.
