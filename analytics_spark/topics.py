@@ -107,7 +107,9 @@ def topics_and_keywords(
     counted = vectorizer.transform(docs)
     tfidf = IDF(inputCol="counts", outputCol="tfidf").fit(counted)
     # A meeting made only of words every meeting uses has a zero TF-IDF vector: no topic.
-    weighted = tfidf.transform(counted).where(fn.array_max(vector_to_array("tfidf")) > 0).cache()
+    weighted = (
+        tfidf.transform(counted).where(fn.array_max(vector_to_array(fn.col("tfidf"))) > 0).cache()
+    )
     if weighted.count() < 2:
         docs.unpersist()
         return [], []

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from vori.cli.analytics import analytics_app
 from vori.cli.client import register as register_client_commands
 from vori.logs import configure_logging
 from vori.services import SERVICES, Service
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(analytics_app, name="analytics")
 
 
 def load() -> Settings:

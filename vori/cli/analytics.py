@@ -1,0 +1,88 @@
+"""`vori analytics ...`: the Spark analytics jobs from the command line.
+
+The group lives in its own module (registered in vori/cli/main.py); each command imports
+`analytics_spark` inside itself, so `vori --help` never loads Spark.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+
+analytics_app = typer.Typer(help="Spark analytics over the stored meetings.", no_args_is_help=True)
+
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$")
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """`30d`, `12h`, `2w` back from now, or an ISO date/time (UTC unless it says otherwise)."""
+    match = _SPAN.match(value)
+    if match:
+        return now - float(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r}: use 30d, 12h, 2w or a date like 2026-11-01") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@analytics_app.command("run")
+def run(
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only meetings since then: 30d, 12h, 2w or a date (default: all)."),
+    ] = None,
+    board: Annotated[str | None, typer.Option(help="Only this board's meetings.")] = None,
+    master: Annotated[
+        str | None,
+        typer.Option(help="Spark master URL (default VORI_ANALYTICS__SPARK_MASTER)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Recompute every meeting, changed or not.")
+    ] = False,
+) -> None:
+    """Run the batch jobs: per-meeting figures, weekly board and person figures, topics."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from analytics_spark.batch import run_batch
+    from vori.cli.main import load
+
+    settings = load()
+    if master:
+        analytics = settings.analytics.model_copy(update={"spark_master": master})
+        settings = settings.model_copy(update={"analytics": analytics})
+    if settings.analytics.spark_master.startswith("local"):
+        # Local executors run this interpreter, as spark-submit would arrange.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    start = parse_since(since, datetime.now(UTC)) if since else None
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+        report = run_batch(
+            settings,
+            since=start,
+            board=board,
+            force=force,
+            progress=lambda step: progress.update(task, description=step),
+        )
+    table = Table(title=f"analytics run {report.run_id}")
+    table.add_column("")
+    table.add_column("", justify="right")
+    table.add_row("meetings in scope", str(report.meetings_in_scope))
+    table.add_row("meetings recomputed", str(report.meetings_computed))
+    table.add_row("segments read", str(report.segments))
+    table.add_row("boards refreshed", str(report.boards))
+    table.add_row("topics", str(report.topics))
+    for phase, seconds in report.timings.items():
+        table.add_row(f"{phase} (s)", f"{seconds:.1f}")
+    Console().print(table)
