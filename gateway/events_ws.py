@@ -91,8 +91,10 @@ class _Connection:
             metrics.FANOUT_LATENCY.observe(time.monotonic() - item.received)
 
     async def deliver(self, item: Delivery) -> None:
-        if item.seq is None:
-            await self.send_partial(item.at, item.payload)
+        if item.seq is None:  # live only: a partial, or a member's removal
+            await self.send(
+                frame(item.type, self.meeting_id, self.cursor.last_seq, item.at, item.payload)
+            )
             return
         plan = self.cursor.plan(item.seq)
         if plan == "send":
@@ -141,14 +143,18 @@ async def meeting_events(websocket: WebSocket, meeting_id: str) -> None:
     except ProtocolError as exc:
         await _close(websocket, exc.code, exc.reason)
         return
-    await _serve(websocket, runtime, meeting_id, auth.since)
+    await _serve(websocket, runtime, meeting_id, principal.user_id, auth.since)
 
 
 async def _serve(
-    websocket: WebSocket, runtime: GatewayRuntime, meeting_id: str, since: int | None
+    websocket: WebSocket,
+    runtime: GatewayRuntime,
+    meeting_id: str,
+    user_id: str,
+    since: int | None,
 ) -> None:
     # Subscribe before reading the log, so nothing falls between the replay and live.
-    subscriber = runtime.hub.subscribe(meeting_id)
+    subscriber = runtime.hub.subscribe(meeting_id, user_id)
     metrics.CONNECTED_CLIENTS.inc()
     tasks: list[asyncio.Task[None]] = []
     try:
@@ -163,8 +169,13 @@ async def _serve(
             asyncio.create_task(connection.pump()),
             asyncio.create_task(connection.read_client()),
             asyncio.create_task(_wait(subscriber.overflowed)),
+            asyncio.create_task(_wait(subscriber.revoked)),
         ]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if subscriber.revoked.is_set():
+            await _cancel(tasks)
+            await _close(websocket, CLOSE_NOT_FOUND, "you are no longer a member of this meeting")
+            return
         if subscriber.overflowed.is_set():
             metrics.SLOW_CLIENTS_DROPPED.inc()
             log.info(

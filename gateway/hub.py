@@ -2,7 +2,8 @@
 
 Kafka consumer threads hand events over with `publish_threadsafe`; everything else runs
 on the event loop. Each client has a bounded queue: one that falls behind is marked
-overflowed (and then closed by its connection) instead of slowing the others.
+overflowed (and then closed by its connection) instead of slowing the others. A client
+whose person was removed from the meeting is revoked (and closed) the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.live_events import MEMBER_REMOVED
 from gateway.partials import LivePartials
 
 
@@ -38,8 +40,12 @@ class Subscriber:
         max_queue: int,
         max_lag_s: float,
         clock: Callable[[], float] = time.monotonic,
+        user_id: str | None = None,
     ) -> None:
         self.meeting_id = meeting_id
+        self.user_id = user_id
+        # Set when the person lost access to the meeting: their connection closes.
+        self.revoked = asyncio.Event()
         self.max_queue = max_queue
         self.max_lag_s = max_lag_s
         self.clock = clock
@@ -71,6 +77,11 @@ class Subscriber:
     def __len__(self) -> int:
         return len(self._items)
 
+    def revoke(self) -> None:
+        """The person is no longer a member: nothing more reaches them."""
+        self._items.clear()
+        self.revoked.set()
+
     def _overflow(self, reason: str) -> bool:
         self.overflow_reason = reason
         self._items.clear()
@@ -90,8 +101,8 @@ class Hub:
         self.partials = LivePartials()
         self._subscribers: dict[str, set[Subscriber]] = {}
 
-    def subscribe(self, meeting_id: str) -> Subscriber:
-        subscriber = Subscriber(meeting_id, self.max_queue, self.max_lag_s)
+    def subscribe(self, meeting_id: str, user_id: str | None = None) -> Subscriber:
+        subscriber = Subscriber(meeting_id, self.max_queue, self.max_lag_s, user_id=user_id)
         self._subscribers.setdefault(meeting_id, set()).add(subscriber)
         return subscriber
 
@@ -116,8 +127,12 @@ class Hub:
         """Offer an event to every subscriber of its meeting (on the event loop)."""
         if not self.partials.observe(item.type, item.meeting_id, item.payload):
             return
+        removed = item.payload.get("user_id") if item.type == MEMBER_REMOVED else None
         for subscriber in list(self._subscribers.get(item.meeting_id, ())):
-            if not subscriber.offer(item):
+            if removed is not None and subscriber.user_id == removed:
+                subscriber.revoke()
+                self.unsubscribe(subscriber)
+            elif not subscriber.offer(item):
                 # Overflowed: it gets nothing more; its connection closes it with the reason.
                 self.unsubscribe(subscriber)
 

@@ -25,6 +25,8 @@ TASK_UPSERTED = "task.upserted"
 PARTICIPANT_JOINED = "participant.joined"
 PARTICIPANT_LEFT = "participant.left"
 MEETING_ENDED = "meeting.ended"
+# Live only: its payload's user_id lost access; the hub closes that person's connections.
+MEMBER_REMOVED = "member.removed"
 
 # Close codes of the events WebSocket (docs/protocol.md).
 CLOSE_BAD_MESSAGE = 4400
@@ -137,6 +139,8 @@ def _lifecycle(event: MeetingEvent) -> list[LiveEvent]:
         }
         key = f"{event.type}:{who}:{event.at.isoformat()}"[:200]
         return [LiveEvent(kind, event.meeting_id, payload, dedup_key=key)]
+    if event.type == "member_removed" and event.participant_id:
+        return [LiveEvent(MEMBER_REMOVED, event.meeting_id, {"user_id": event.participant_id})]
     return []  # `started` is for workers; clients learn of a meeting over REST
 
 

@@ -1,4 +1,4 @@
-"""Meetings: create, list mine, get, add members by e-mail, end; lifecycle to `meeting.events`."""
+"""Meetings: create, list mine, get, add and remove members, end; lifecycle to `meeting.events`."""
 
 from __future__ import annotations
 
@@ -149,6 +149,42 @@ def add_member(
     return MemberOut(
         user_id=user.id, email=user.email, display_name=user.display_name, role=member.role
     )
+
+
+@router.delete(
+    "/{meeting_id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        403: {"description": "Only the owner removes others."},
+        404: {"description": "No such member."},
+        409: {"description": "The owner cannot leave their own meeting."},
+    },
+)
+def remove_member(
+    user_id: str,
+    meeting: MeetingDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> Response:
+    """Remove a member (the owner), or leave (a member removing themselves). They get 404
+    for the meeting from then on, and their live connections to it are closed."""
+    if user_id != principal.user_id and meeting.owner_id != principal.user_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
+    if user_id == meeting.owner_id:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "the owner cannot leave their own meeting; end it instead"
+        )
+    member = session.get(MeetingMember, (meeting.id, user_id))
+    if member is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} is not a member")
+    session.delete(member)
+    session.commit()
+    # Every gateway (this one included) closes the person's event streams on this event.
+    _publish(
+        runtime, MeetingEvent(type="member_removed", meeting_id=meeting.id, participant_id=user_id)
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{meeting_id}/end", response_model=MeetingOut)

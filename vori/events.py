@@ -142,7 +142,11 @@ class TranscriptSegment(Event):
 
 # -- meeting.events ---------------------------------------------------------------------
 
-MeetingEventType = Literal["started", "participant_joined", "participant_left", "ended"]
+# `member_removed`: a person lost access (removed by the owner, or left); participant_id is
+# their user id, and every gateway closes their live connections to the meeting.
+MeetingEventType = Literal[
+    "started", "participant_joined", "participant_left", "member_removed", "ended"
+]
 
 
 class MeetingEvent(Event):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -68,8 +69,11 @@ def test_lifecycle_summary_and_card_changes_become_live_events() -> None:
     assert updated.dedup_key.startswith("summary:final:2:")
     card = CardSnapshot(id="c", board_id="b", column="To do", title="t", version=4)
     [task] = live_events_for(KanbanChange(board_id="b", change="moved", card=card))
-    assert (task.type, task.meeting_id, task.board_id) == ("task.upserted", None, "b")
+    assert (task.type, task.meeting_id) == ("task.upserted", None), "a card of no meeting"
     assert task.dedup_key == "task:c:4:moved"
+    removed = MeetingEvent(type="member_removed", meeting_id="m", participant_id="u1", at=AT)
+    [gone] = live_events_for(removed)
+    assert (gone.type, gone.payload, gone.durable) == ("member.removed", {"user_id": "u1"}, False)
 
 
 @pytest.mark.parametrize(
@@ -167,5 +171,27 @@ def test_hub_fans_out_per_meeting_and_drops_only_the_slow_subscriber() -> None:
         assert hub.subscriber_count("m") == 1
         assert len(other) == 0
         assert (await fast.next()).seq == 4
+
+    asyncio.run(scenario())
+
+
+def test_hub_revokes_only_the_removed_persons_subscribers_and_tells_the_others() -> None:
+    async def scenario() -> None:
+        hub = Hub(asyncio.get_running_loop(), max_queue=10, max_lag_s=60)
+        bea, bea_again = hub.subscribe("m", "u_bea"), hub.subscribe("m", "u_bea")
+        cy = hub.subscribe("m", "u_cy")
+        elsewhere = hub.subscribe("x", "u_bea")
+        hub.dispatch(_delivery(1, received=time.monotonic()))
+        hub.dispatch(Delivery("m", "member.removed", AT.isoformat(), {"user_id": "u_bea"}))
+        assert bea.revoked.is_set()
+        assert bea_again.revoked.is_set()
+        assert len(bea) == 0, "nothing more reaches a removed member"
+        assert not cy.revoked.is_set()
+        assert not elsewhere.revoked.is_set()
+        assert hub.subscriber_count("m") == 1
+        assert [(await cy.next()).type, (await cy.next()).type] == [
+            "summary.updated",
+            "member.removed",
+        ]
 
     asyncio.run(scenario())
