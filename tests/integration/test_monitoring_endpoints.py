@@ -67,7 +67,7 @@ def test_a_gateway_request_is_counted_under_its_route_template(gateway: GatewayS
     assert _value(after.text, "vori_db_pool_size") >= 5  # pool_size of create_db_engine
 
 
-def test_the_gateway_reports_its_consumer_groups(gateway: GatewayServer) -> None:
+def test_the_gateway_reports_its_producer_and_consumer_groups(gateway: GatewayServer) -> None:
     group = gateway.settings.gateway.persist_group  # the fixture names its own groups
     last: list[str] = [""]
     with httpx.Client(base_url=gateway.url, timeout=15) as client:
@@ -77,7 +77,12 @@ def test_the_gateway_reports_its_consumer_groups(gateway: GatewayServer) -> None
             last[0] = text = client.get("/metrics").text
             handled = _value(text, "vori_kafka_messages_total", group=group, topic=MEETING_EVENTS)
             lag = _samples(text, "vori_kafka_consumer_lag")
-            return handled >= 1 and any(labels["group"] == group for labels, _ in lag)
+            produced = _value(text, "vori_kafka_produce_seconds_count", topic=MEETING_EVENTS)
+            return (
+                handled >= 1
+                and produced >= 1
+                and any(labels["group"] == group for labels, _ in lag)
+            )
 
         # The lag gauges are refreshed every 5 s by the consumer loop.
         try:

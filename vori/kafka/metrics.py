@@ -20,3 +20,14 @@ HANDLER_SECONDS = Histogram(
     ["group", "topic"],
     buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0),
 )
+PRODUCE_SECONDS = Histogram(
+    "vori_kafka_produce_seconds",
+    "From producing an event to Kafka's delivery report (acks=all), by topic.",
+    ["topic"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0),
+)
+PRODUCE_ERRORS = Counter(
+    "vori_kafka_produce_errors_total",
+    "Delivery reports with an error, by topic (the event was not written).",
+    ["topic"],
+)

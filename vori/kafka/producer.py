@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
 from vori.events import Event, encode
+from vori.kafka import metrics
 from vori.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -55,14 +57,24 @@ class EventProducer:
     ) -> None:
         """Queue an event on its topic (or `topic`); `on_delivery` runs from `poll`/`flush`."""
         message = encode(event)
+        destination = topic or message.topic
+        reported = on_delivery or _log_failed_delivery
+        produced_at = time.monotonic()
+
+        def delivered(err: KafkaError | None, msg: Message) -> None:
+            metrics.PRODUCE_SECONDS.labels(destination).observe(time.monotonic() - produced_at)
+            if err is not None:
+                metrics.PRODUCE_ERRORS.labels(destination).inc()
+            reported(err, msg)
+
         while True:
             try:
                 self.producer.produce(
-                    topic or message.topic,
+                    destination,
                     key=message.key,
                     value=message.value,
                     headers=list(message.headers),
-                    on_delivery=on_delivery or _log_failed_delivery,
+                    on_delivery=delivered,
                 )
                 break
             except BufferError:
