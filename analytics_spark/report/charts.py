@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from analytics_spark.report.model import OTHERS, OTHERS_COLOUR, PALETTE, TOP_PEOPLE, Report
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans KR', sans-serif"
+MAX_POINTS = 2000
 FLOW_COLOURS = {"created": "#0072B2", "completed": "#009E73", "overdue": "#D55E00"}
 
 
@@ -124,13 +125,16 @@ def pace(report: Report) -> go.Figure | None:
     people = [p for p in report.people[:TOP_PEOPLE] if p.wpm_per_meeting]
     if not people:
         return None
+    # Every meeting's point while they are few; past that, SVG points slow the page down
+    # (10k meetings: 17 s to draw in Chromium), and the box says enough.
+    points = "all" if sum(len(p.wpm_per_meeting) for p in people) <= MAX_POINTS else "outliers"
     fig = go.Figure()
     for person in people:
         fig.add_trace(
             go.Box(
                 y=list(person.wpm_per_meeting),
                 name=label(person.name),
-                boxpoints="all",
+                boxpoints=points,
                 jitter=0.4,
                 pointpos=0,
                 marker={"color": person.colour, "size": 6},
@@ -211,7 +215,7 @@ def meeting_time(report: Report) -> go.Figure | None:
 
 def efficiency(report: Report) -> go.Figure | None:
     """Every meeting: efficiency over time, sized by length, coloured by balance (Gini)."""
-    meetings = report.meetings
+    meetings = report.meetings[:MAX_POINTS]  # newest first; the weekly chart has them all
     if not meetings:
         return None
     fig = go.Figure(
@@ -237,6 +241,16 @@ def efficiency(report: Report) -> go.Figure | None:
             ),
         )
     )
+    if len(report.meetings) > len(meetings):
+        fig.add_annotation(
+            text=f"the {len(meetings):,} most recent of {len(report.meetings):,} meetings",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1.06,
+            showarrow=False,
+            xanchor="left",
+        )
     return _layout(fig, yaxis={"title": "efficiency (0-100)", "range": [0, 105]})
 
 

@@ -208,8 +208,17 @@ class Report:
     time_to_done: tuple[TimeToDone, ...]
     topics: tuple[Topic, ...]
     keywords: KeywordTrends
-    meetings: tuple[MeetingLine, ...]
-    meetings_left_out: int  # older meetings beyond TABLE_MEETINGS
+    meetings: tuple[MeetingLine, ...]  # newest first
+
+    @property
+    def table_meetings(self) -> tuple[MeetingLine, ...]:
+        """The rows of the per-meeting table: the most recent TABLE_MEETINGS."""
+        return self.meetings[:TABLE_MEETINGS]
+
+    @property
+    def meetings_left_out(self) -> int:
+        """Older meetings that count in the charts but have no row in the table."""
+        return max(0, len(self.meetings) - TABLE_MEETINGS)
 
     @property
     def colours(self) -> dict[str, str]:
@@ -272,8 +281,7 @@ def build_report(rows: ReportInput, scope: ReportScope) -> Report:
         time_to_done=_time_to_done(rows.board_weeks, rows.board_names),
         topics=_topics(rows.topics, rows.board_names),
         keywords=_keywords(rows.keyword_weeks),
-        meetings=tuple(_meeting_lines(rows)[:TABLE_MEETINGS]),
-        meetings_left_out=max(0, len(rows.meetings) - TABLE_MEETINGS),
+        meetings=tuple(_meeting_lines(rows)),
     )
 
 

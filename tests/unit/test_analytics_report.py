@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from analytics_spark.report.charts import MAX_POINTS, figures
 from analytics_spark.report.load import since_cutoff
 from analytics_spark.report.model import (
     OTHERS,
+    TABLE_MEETINGS,
     TOP_PEOPLE,
     ReportInput,
     ReportScope,
@@ -20,6 +22,7 @@ from analytics_spark.report.model import (
     week_range,
 )
 from analytics_spark.report.render import render_report
+from tests.helpers.analytics_rows import board_rows
 from vori.db.tables import (
     AnalyticsBoardWeek,
     AnalyticsKeywordWeek,
@@ -329,3 +332,19 @@ def test_times_in_the_page_are_utc_whatever_zone_the_database_answered_in() -> N
     )
     page = render_report(build_report(rows, SCOPE))
     assert "<tr><td>2026-03-03 00:30</td>" in page
+
+
+def test_a_big_scope_keeps_the_page_light_and_says_what_it_left_out() -> None:
+    rows = board_rows("b1", NOW, meetings=2100, weeks=52)
+    report = build_report(rows.report_input("Platform"), SCOPE)
+    assert len(report.meetings) == 2100
+    assert len(report.table_meetings) == TABLE_MEETINGS
+    assert report.meetings_left_out == 2100 - TABLE_MEETINGS
+    drawn = figures(report)
+    assert len(drawn["efficiency"]["data"][0]["x"]) == MAX_POINTS
+    assert "2,000 most recent of 2,100" in json.dumps(drawn["efficiency"]["layout"])
+    assert {trace["boxpoints"] for trace in drawn["pace"]["data"]} == {"outliers"}
+    assert sum(w.meetings for w in report.meeting_weeks) == 2100  # the weekly chart has all
+    page = render_report(report)
+    assert len(re.findall(r"<tr><td>\d{4}-", page)) == TABLE_MEETINGS
+    assert f"{2100 - TABLE_MEETINGS} older ones" in page
