@@ -425,3 +425,17 @@ def test_a_request_refused_before_routing_still_gets_its_route_template() -> Non
     with TestClient(app) as client:
         assert client.post("/items/7", content=b"x" * 4096).status_code == 413
     assert _sample("vori_http_requests_total", labels) == before + 1
+
+
+def test_vori_up_names_a_taken_summarizer_metrics_port_before_starting() -> None:
+    import socket
+
+    from vori.cli.up import _busy_ports
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = load_settings(summarizer={"metrics_port": port})
+        assert ("summarizer metrics", port) in _busy_ports(settings)
+    assert ("summarizer metrics", port) not in _busy_ports(settings)

@@ -146,6 +146,8 @@ def _busy_ports(settings: Settings) -> list[tuple[str, int]]:
     ]
     if settings.transcriber.metrics_port:
         wanted.append(("transcriber metrics", settings.transcriber.metrics_port))
+    if settings.summarizer.metrics_port:
+        wanted.append(("summarizer metrics", settings.summarizer.metrics_port))
     if settings.summarizer.llm == "local":
         wanted.append(("local LLM", settings.summarizer.local_port))
     return [(what, port) for what, port in wanted if _in_use(settings.host, port)]
