@@ -33,7 +33,7 @@ from gateway.schemas import (
     TermWeightOut,
     TopicOut,
 )
-from vori.auth import board_visible_to
+from vori.auth import board_visible_to, works_board
 from vori.db.tables import (
     AnalyticsBoardWeek,
     AnalyticsKeywordWeek,
@@ -50,6 +50,9 @@ from vori.db.tables import (
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 BOARD_NOT_FOUND = "board not found"
+BOARD_WORKERS_ONLY = (
+    "board analytics are for the board's owner and members; you see this board through a meeting"
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such meeting or board, or the caller may not see it."}
 }
@@ -282,6 +285,9 @@ def get_board_analytics(
     """
     if not board_visible_to(session, board_id, principal.user_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, BOARD_NOT_FOUND)
+    if not works_board(session, board_id, principal.user_id):
+        # Figures across all the board's meetings: not for a guest of one of them.
+        raise HTTPException(status.HTTP_403_FORBIDDEN, BOARD_WORKERS_ONLY)
     try:
         week = parse_since(since, datetime.now(UTC).date())
     except ValueError as exc:

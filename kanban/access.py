@@ -9,8 +9,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from kanban.errors import ForbiddenError, NotFoundError
-from vori.auth import card_visible_to, visible_board_ids
-from vori.db.tables import Board, BoardMember, Card, Meeting, MeetingMember
+from vori.auth import card_visible_to, visible_board_ids, works_board
+from vori.db.tables import Board, Card, Meeting, MeetingMember
 
 
 def board_for_user(session: Session, board_id: str, user_id: str, *, lock: bool = False) -> Board:
@@ -47,16 +47,10 @@ def card_for_user(session: Session, card_id: str, user_id: str, *, lock: bool = 
     return card
 
 
-def works_board(session: Session, board: Board, user_id: str) -> bool:
-    """Whether the user works the whole board (owner or explicit member), rather than
-    reaching it only through meetings, which shows them those meetings' cards alone."""
-    return board.owner_id == user_id or session.get(BoardMember, (board.id, user_id)) is not None
-
-
 def require_board_worker(session: Session, board: Board, user_id: str, what: str) -> None:
     """403 unless the user works the whole board: cards that belong to no meeting, and the
     columns, are the board's own, not its meetings'."""
-    if not works_board(session, board, user_id):
+    if not works_board(session, board.id, user_id):
         raise ForbiddenError(
             f"only the board's owner and members can {what}; you see this board through "
             "a meeting, and only that meeting's cards"

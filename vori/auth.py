@@ -203,6 +203,17 @@ def board_worked_by(user_id: str) -> CompoundSelect[str]:
     )
 
 
+def works_board(session: Session, board_id: str, user_id: str) -> bool:
+    """Whether the user works the whole board (owner or explicit member), rather than
+    reaching it only through meetings, which shows them those meetings' cards alone."""
+    return (
+        session.scalar(
+            select(Board.id).where(Board.id == board_id, Board.id.in_(board_worked_by(user_id)))
+        )
+        is not None
+    )
+
+
 def card_visible_to(user_id: str) -> ColumnElement[bool]:
     """Cards the user may see: all cards of a board they work (owner, explicit member); on a
     board they reach only through meetings, the cards of those meetings and no others.

@@ -149,7 +149,14 @@ def test_board_analytics_shows_weeks_people_topics_and_keywords(
                 )
             )
 
-    # A member of a meeting that feeds the board sees the board, and only their meetings.
+    # A guest of one meeting on the board sees its cards, not figures across the board.
+    guest = _get(client, member, f"/api/v1/analytics/boards/{board_id}")
+    assert guest.status_code == 403, guest.text
+    assert "owner and members" in guest.json()["detail"]
+
+    # Added to the board, they see the board's figures, and of its meetings only theirs.
+    with analytics_session(settings) as session:
+        session.add(BoardMember(board_id=board_id, user_id=member.id))
     answer = _get(client, member, f"/api/v1/analytics/boards/{board_id}")
     assert answer.status_code == 200, answer.text
     data = answer.json()
