@@ -204,30 +204,67 @@ def run(settings: Settings) -> None:
     logging.getLogger("py4j").setLevel(logging.WARNING)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     engine = create_db_engine(settings, pool_size=1, max_overflow=0)
-    spark = spark_session(
-        settings,
-        QUERY_NAME,
-        packages=[kafka_source_package(settings)],
-        excludes=SHIPPED_WITH_SPARK,
-    )
     try:
-        query = start_query(spark, settings, TotalsWriter(engine))
-        log.info(
-            "live analytics: %s -> analytics_live_speakers every %g s (checkpoint %s)",
-            TRANSCRIPT_SEGMENTS,
-            settings.analytics.live_trigger_s,
-            checkpoint_location(settings),
-        )
-        # Short waits so that a signal is noticed between them.
-        while not stop and query.isActive:
-            query.awaitTermination(1)
-        if stop:
-            log.info("%s received: stopping the live job", signal.Signals(stop[0]).name)
-            _stop_between_batches(query)
-        elif query.exception() is not None:
-            raise RuntimeError(f"the live analytics query failed: {query.exception()}")
+        spark = _start_spark(settings, stop)
+        if spark is None:
+            return
+        try:
+            _run_query(spark, settings, TotalsWriter(engine), stop)
+        finally:
+            spark.stop()
     finally:
-        spark.stop()
         engine.dispose()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _start_spark(settings: Settings, stop: list[int]) -> SparkSession | None:
+    """Spark with the Kafka source, or None if stopped first. While Spark cannot start (no
+    Java, Maven unreachable for the jars) the job waits and tries again rather than exit:
+    `vori up` stops the whole stack when a service keeps crashing, and the live figures
+    are the part of it that can wait."""
+    from pyspark.errors import PySparkRuntimeError
+
+    delay_s = 10.0
+    while not stop:
+        try:
+            return spark_session(
+                settings,
+                QUERY_NAME,
+                packages=[kafka_source_package(settings)],
+                excludes=SHIPPED_WITH_SPARK,
+            )
+        except PySparkRuntimeError as exc:
+            log.error("Spark did not start (%s); the live job tries again in %.0f s", exc, delay_s)
+            deadline = time.monotonic() + delay_s
+            while not stop and time.monotonic() < deadline:
+                time.sleep(0.2)
+            delay_s = min(delay_s * 2, 300.0)
+    return None
+
+
+def _run_query(
+    spark: SparkSession, settings: Settings, writer: TotalsWriter, stop: list[int]
+) -> None:
+    query = start_query(spark, settings, writer)
+    log.info(
+        "live analytics: %s -> analytics_live_speakers every %g s (checkpoint %s)",
+        TRANSCRIPT_SEGMENTS,
+        settings.analytics.live_trigger_s,
+        checkpoint_location(settings),
+    )
+    # Short waits so that a signal is noticed between them; a failed query raises here.
+    while not stop and query.isActive:
+        query.awaitTermination(1)
+    if stop:
+        log.info("%s received: stopping the live job", signal.Signals(stop[0]).name)
+        _stop_between_batches(query)
+
+
+if __name__ == "__main__":  # `spark-submit analytics_spark/live.py` on a cluster
+    from vori.logs import configure_logging
+    from vori.settings import load_settings
+
+    loaded = load_settings()
+    configure_logging(loaded.log_level)
+    run(loaded)

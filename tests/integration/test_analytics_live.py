@@ -79,7 +79,7 @@ EXPECTED: Totals = {
 }
 
 
-def _start(settings: Settings, checkpoint: Path) -> subprocess.Popen[bytes]:
+def _start(settings: Settings, checkpoint: Path, *command: str) -> subprocess.Popen[bytes]:
     env = subprocess_env(settings)
     env.update(
         {
@@ -88,7 +88,7 @@ def _start(settings: Settings, checkpoint: Path) -> subprocess.Popen[bytes]:
             "VORI_ANALYTICS__DRIVER_MEMORY": "1g",
         }
     )
-    return subprocess.Popen([sys.executable, "-m", "vori", "analytics-live"], cwd=REPO, env=env)
+    return subprocess.Popen([sys.executable, "-m", "vori", *command], cwd=REPO, env=env)
 
 
 def _totals(settings: Settings, meeting_id: str) -> Totals:
@@ -140,7 +140,7 @@ def test_live_job_killed_and_restarted_counts_like_an_uninterrupted_run(
     checkpoint = tmp_path / "checkpoints"
     publish(settings, _first_half(killed))
 
-    first = _start(settings, checkpoint)
+    first = _start(settings, checkpoint, "analytics-live")  # as `vori up` runs it
     children = []
     try:
         half = _wait_for(
@@ -161,7 +161,7 @@ def test_live_job_killed_and_restarted_counts_like_an_uninterrupted_run(
     assert replayed is not None, "the first run committed no batch"
 
     publish(settings, [*_second_half(killed), *_first_half(once), *_second_half(once)])
-    second = _start(settings, checkpoint)
+    second = _start(settings, checkpoint, "analytics", "stream")
     try:
         for meeting in (killed, once):
             _wait_for(settings, meeting, lambda t: t == EXPECTED, second)

@@ -86,3 +86,21 @@ def run(
     for phase, seconds in report.timings.items():
         table.add_row(f"{phase} (s)", f"{seconds:.1f}")
     Console().print(table)
+
+
+@analytics_app.command("stream")
+def stream(
+    master: Annotated[
+        str | None,
+        typer.Option(help="Spark master URL (default VORI_ANALYTICS__SPARK_MASTER)."),
+    ] = None,
+) -> None:
+    """Run the live job: per-speaker talk time and WPM of running meetings, until Ctrl-C."""
+    from analytics_spark.live import run as run_live
+    from vori.cli.main import load
+
+    settings = load()
+    if master:
+        analytics = settings.analytics.model_copy(update={"spark_master": master})
+        settings = settings.model_copy(update={"analytics": analytics})
+    run_live(settings)
