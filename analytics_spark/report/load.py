@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import Engine, exists, func, select
@@ -23,22 +21,6 @@ from vori.db.tables import (
 )
 
 Weekly = TypeVar("Weekly", AnalyticsBoardWeek, AnalyticsPersonWeek, AnalyticsKeywordWeek)
-_SPAN = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
-_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-
-
-def since_cutoff(text: str, now: datetime) -> datetime:
-    """`30d`, `12w`, `48h` before `now`, or an ISO date/time (UTC unless it says otherwise)."""
-    span = _SPAN.match(text.lower())
-    if span:
-        return now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))})
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(
-            f"--since {text!r}: give a span like 30d, 12w, 48h or a date like 2026-01-31"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def board_exists(engine: Engine, board_id: str) -> bool:
@@ -96,9 +78,8 @@ def load_report_input(engine: Engine, scope: ReportScope) -> ReportInput:
         board_ids |= {row.board_id for row in board_weeks} | {row.board_id for row in topics}
         if board is not None:
             board_ids.add(board)
-        board_names = dict(
-            session.execute(select(Board.id, Board.name).where(Board.id.in_(board_ids))).tuples()
-        )
+        names = session.execute(select(Board.id, Board.name).where(Board.id.in_(board_ids)))
+        board_names = {board_id: name for board_id, name in names}
         last_run_at = session.scalar(
             select(func.max(AnalyticsRun.finished_at)).where(AnalyticsRun.status == "done")
         )

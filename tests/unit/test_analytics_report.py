@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from analytics_spark.report.charts import MAX_POINTS, figures
-from analytics_spark.report.load import since_cutoff
 from analytics_spark.report.model import (
     OTHERS,
     TABLE_MEETINGS,
@@ -302,15 +301,6 @@ def test_page_is_self_contained() -> None:
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']?https?:", page)
     assert 'id="chart-talk-share"' in page
     assert "Plotly.newPlot" in page
-
-
-def test_since_spans_and_dates() -> None:
-    assert since_cutoff("30d", NOW) == NOW - timedelta(days=30)
-    assert since_cutoff("2w", NOW) == NOW - timedelta(weeks=2)
-    assert since_cutoff("48h", NOW) == NOW - timedelta(hours=48)
-    assert since_cutoff("2026-01-31", NOW) == datetime(2026, 1, 31, tzinfo=UTC)
-    with pytest.raises(ValueError, match="30d"):
-        since_cutoff("last month", NOW)
 
 
 def test_weeks_are_mondays_in_order() -> None:

@@ -10,6 +10,7 @@ import os
 import re
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -104,3 +105,41 @@ def stream(
         analytics = settings.analytics.model_copy(update={"spark_master": master})
         settings = settings.model_copy(update={"analytics": analytics})
     run_live(settings)
+
+
+@analytics_app.command("report")
+def report(
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("report.html"),
+    board: Annotated[str | None, typer.Option(help="Only this board (its id).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only meetings since then: 30d, 12h, 2w or a date (default: all)."),
+    ] = None,
+) -> None:
+    """Write the analytics as one self-contained HTML file with charts (opens offline)."""
+    from sqlalchemy.exc import OperationalError
+
+    from analytics_spark.report import ReportScope, write_report
+    from analytics_spark.report.load import board_exists
+    from vori.cli.main import load
+    from vori.db.engine import create_db_engine
+
+    settings = load()
+    now = datetime.now(UTC)
+    scope = ReportScope(now, board, parse_since(since, now) if since else None)
+    engine = create_db_engine(settings)
+    try:
+        if board is not None and not board_exists(engine, board):
+            typer.echo(f"vori: no board {board!r}", err=True)
+            raise typer.Exit(1)
+        written = write_report(engine, scope, out)
+    except OperationalError as exc:
+        typer.echo(f"vori: cannot read the database ({exc.orig}); is it running?", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    size = out.stat().st_size / 1e6
+    typer.echo(
+        f"wrote {out} ({size:.1f} MB): {written.totals.meetings} meetings, "
+        f"{len(written.people)} people, {len(written.topics)} topics"
+    )
