@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analytics_spark.live_totals import SpeakerTotals, upsert_totals
 from tests.conftest import subprocess_env
 from tests.helpers.summarizer import publish
 from vori.db.engine import create_db_engine
 from vori.db.tables import AnalyticsLiveSpeaker
-from vori.events import TranscriptSegment
+from vori.events import TranscriptSegment, utc_now
 from vori.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -182,3 +183,28 @@ def test_live_job_killed_and_restarted_counts_like_an_uninterrupted_run(
     assert _totals(settings, once) == expected
     print(f"totals in PostgreSQL {delay_s:.2f} s after publishing; batch {replayed} ran twice")
     assert delay_s < 15, "the live totals lag far behind (bench/analytics_live.py measures it)"
+
+
+def test_totals_written_twice_stay_the_same_and_never_go_back(
+    settings: Settings, unique: str
+) -> None:
+    meeting = f"m-live-upsert-{unique}"
+    engine = create_db_engine(settings, pool_size=1, max_overflow=0)
+
+    def write(*totals: SpeakerTotals) -> None:
+        with engine.begin() as connection:
+            connection.execute(upsert_totals(totals, utc_now()))
+
+    try:
+        three = SpeakerTotals(meeting, "ana", "Ana", 3, 13.0, 19, 26.0)
+        write(three, SpeakerTotals(meeting, "ben", "Ben", 1, 4.0, 4, 8.5))
+        write(three)  # a micro-batch run again after a crash
+        assert _totals(settings, meeting)["ana"] == (3, 13.0, 19, 87.69, 26.0)
+        write(SpeakerTotals(meeting, "ana", "Ana", 2, 7.0, 12, 13.0))  # a stale writer
+        write(SpeakerTotals(meeting, "ben", "Ben", 2, 5.5, 5, 15.5))
+        assert _totals(settings, meeting) == {
+            "ana": (3, 13.0, 19, 87.69, 26.0),
+            "ben": (2, 5.5, 5, 54.55, 15.5),
+        }
+    finally:
+        engine.dispose()
