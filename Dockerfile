@@ -24,6 +24,10 @@ RUN useradd --create-home --uid 10001 vori \
  && mkdir -p /var/lib/vori \
  && chown vori:vori /var/lib/vori
 WORKDIR /app
+# The locked, hash-checked dependencies first (a layer that survives code changes), then
+# vori itself without resolving anything again.
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY vori ./vori
 COPY gateway ./gateway
@@ -33,7 +37,7 @@ COPY summarizer ./summarizer
 COPY kanban ./kanban
 COPY analytics_spark ./analytics_spark
 COPY infra ./infra
-RUN pip install .
+RUN pip install --no-deps .
 COPY --from=web /web/dist ./web/dist
 USER vori
 ENV VORI_HOST=0.0.0.0 VORI_DATA_DIR=/var/lib/vori VORI_KAFKA__EMBEDDED=false \
