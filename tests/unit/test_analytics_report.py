@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from analytics_spark.report.charts import MAX_POINTS, figures
 from analytics_spark.report.model import (
@@ -22,6 +24,8 @@ from analytics_spark.report.model import (
 )
 from analytics_spark.report.render import render_report
 from tests.helpers.analytics_rows import board_rows
+from tests.helpers.ports import free_port
+from vori.cli.main import app
 from vori.db.tables import (
     AnalyticsBoardWeek,
     AnalyticsKeywordWeek,
@@ -338,3 +342,15 @@ def test_a_big_scope_keeps_the_page_light_and_says_what_it_left_out() -> None:
     page = render_report(report)
     assert len(re.findall(r"<tr><td>\d{4}-", page)) == TABLE_MEETINGS
     assert f"{2100 - TABLE_MEETINGS} older ones" in page
+
+
+def test_the_command_without_a_database_says_how_to_get_one(tmp_path: Path) -> None:
+    url = f"postgresql://vori@127.0.0.1:{free_port()}/vori"  # nothing listens there
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        app, ["analytics", "report", "--out", str(out)], env={"VORI_DATABASE_URL": url}
+    )
+    assert result.exit_code == 1
+    assert "cannot read the database" in result.output
+    assert "vori up" in result.output
+    assert not out.exists()

@@ -134,7 +134,12 @@ def report(
             raise typer.Exit(1)
         written = write_report(engine, scope, out)
     except OperationalError as exc:
-        typer.echo(f"vori: cannot read the database ({exc.orig}); is it running?", err=True)
+        reason = str(exc.orig).splitlines()[0]
+        typer.echo(
+            f"vori: cannot read the database: {reason}. Start it with `vori up`,"
+            " or point VORI_DATABASE_URL at yours.",
+            err=True,
+        )
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
