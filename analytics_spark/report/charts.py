@@ -313,7 +313,7 @@ def time_to_done(report: Report) -> go.Figure | None:
 
 
 def topics(report: Report) -> go.Figure | None:
-    """Recurring topics by their share of the meetings, named by their strongest terms."""
+    """Recurring topics by the share of a board's meetings they lead, named by their terms."""
     found = list(reversed(report.topics[:15]))
     if not found:
         return None
@@ -329,7 +329,7 @@ def topics(report: Report) -> go.Figure | None:
                 [t.meetings, label(", ".join(term for term, _ in t.terms[:8]), 120)] for t in found
             ],
             hovertemplate=(
-                "share %{x:.0%} · leads %{customdata[0]} meetings<br>%{customdata[1]}"
+                "leads %{customdata[0]} meetings (%{x:.0%} of the board's)<br>%{customdata[1]}"
                 "<extra></extra>"
             ),
         )
