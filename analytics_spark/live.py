@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("analytics_spark.live")
 
 QUERY_NAME = "analytics-live"
+ROCKSDB_STATE_STORE = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 # The fields of vori.events.TranscriptSegment the job reads (tests check they exist there).
 SEGMENT_FIELDS: dict[str, str] = {
     "id": "string",
@@ -161,6 +162,11 @@ def start_query(spark: SparkSession, settings: Settings, writer: TotalsWriter) -
     spark.conf.set("spark.sql.shuffle.partitions", str(analytics.live_partitions))
     # No extra batches only to move the watermark on: state expires with the next data.
     spark.conf.set("spark.sql.streaming.noDataMicroBatches.enabled", "false")
+    # State on local disk in RocksDB, not in the driver's heap: the per-speaker totals of
+    # every meeting ever seen stay (a meeting may resume), so they must not cost memory.
+    # Changelog checkpointing uploads only the changes of each batch.
+    spark.conf.set("spark.sql.streaming.stateStore.providerClass", ROCKSDB_STATE_STORE)
+    spark.conf.set("spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled", "true")
     raw = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)
