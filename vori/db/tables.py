@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -82,7 +83,21 @@ class TranscriptSegmentRow(Base):
     model: Mapped[str | None] = mapped_column(String(120), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    __table_args__ = (Index("ix_transcript_segments_meeting_start", "meeting_id", "start"),)
+    __table_args__ = (
+        Index("ix_transcript_segments_meeting_start", "meeting_id", "start"),
+        # Search (migration 0008): English words with stemming, and Hangul syllable bigrams
+        # (the function is the migration's; see gateway/search_terms.py).
+        Index(
+            "ix_transcript_segments_text_fts",
+            func.to_tsvector(literal_column("'english'::regconfig"), text),
+            postgresql_using="gin",
+        ),
+        Index(
+            "ix_transcript_segments_text_bigrams",
+            func.vori_hangul_bigrams(text),
+            postgresql_using="gin",
+        ),
+    )
 
 
 class MeetingEventRow(Base):
