@@ -6,6 +6,7 @@ need nothing but this package (shipped with `addPyFile`, or `--py-files` on a cl
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from analytics_spark.metrics import Attendee, MeetingFigures, Segment, meeting_metrics
@@ -27,3 +28,22 @@ def figures_of(row: Any) -> tuple[str, MeetingFigures]:
         decisions=int(row.decisions),
         action_items=int(row.action_items),
     )
+
+
+def top_terms(
+    row: Any, *, idf: list[float], vocab: list[str], keep: int
+) -> list[tuple[str, date, str, float, int]]:
+    """A board-week's strongest keywords: (board, week, term, mean TF-IDF, meetings using it).
+
+    `row.s` holds the sums of the week's count vectors and per-term numbers of meetings.
+    """
+    sums, used = row.s["sum"].toArray(), row.s["numNonZeros"].toArray()
+    scored = [
+        (float(count) * idf[i] / row.held, i)
+        for i, count in enumerate(sums)
+        if count > 0 and idf[i] > 0
+    ]
+    scored.sort(key=lambda pair: (-pair[0], vocab[pair[1]]))
+    return [
+        (row.board_id, row.week, vocab[i], float(score), int(used[i])) for score, i in scored[:keep]
+    ]

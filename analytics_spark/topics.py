@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
+from analytics_spark.grouped import top_terms
 from analytics_spark.meetings import PlannedMeeting
 from analytics_spark.sources import read_by_meeting
+from analytics_spark.weeks import week
 from vori.settings import Settings
 
 TOKEN_PATTERN = "[\\uac00-\\ud7a3]+|[a-z][a-z']+"
@@ -80,6 +83,7 @@ def topics_and_keywords(
     from pyspark.ml.clustering import KMeans
     from pyspark.ml.feature import IDF, CountVectorizer
     from pyspark.ml.functions import vector_to_array
+    from pyspark.ml.stat import Summarizer
     from pyspark.sql import Window
     from pyspark.sql import functions as fn
 
@@ -108,14 +112,19 @@ def topics_and_keywords(
     tfidf = IDF(inputCol="counts", outputCol="tfidf").fit(counted)
     # A meeting made only of words every meeting uses has a zero TF-IDF vector: no topic.
     weighted = (
-        tfidf.transform(counted).where(fn.array_max(vector_to_array(fn.col("tfidf"))) > 0).cache()
+        tfidf.transform(counted)
+        .select("board_id", "meeting_id", "started_at", "counts", "tfidf")
+        .where(fn.array_max(vector_to_array(fn.col("tfidf"))) > 0)
+        .cache()
     )
-    if weighted.count() < 2:
-        docs.unpersist()
+    n_weighted = weighted.count()
+    docs.unpersist()
+    if n_weighted < 2:
+        weighted.unpersist()
         return [], []
     # Spherical k-means (cosine) over TF-IDF: words every meeting uses weigh little, so the
     # clusters follow what a meeting is about; LDA on raw counts merged small topics here.
-    k = max(2, min(analytics.topics, weighted.count() // 2))
+    k = max(2, min(analytics.topics, n_weighted // 2))
     kmeans = KMeans(
         k=k,
         maxIter=analytics.topic_iterations,
@@ -147,40 +156,31 @@ def topics_and_keywords(
         }
         for r in leading.collect()
     ]
-    weights = spark.createDataFrame(
-        [(term, float(w)) for term, w in zip(vocab, tfidf.idf.toArray(), strict=True)],
-        "term string, idf double",
+    # Keywords: per board and week, sums of the meetings' count vectors and the number of
+    # meetings using each term (Summarizer, on the JVM); the top terms are picked per week
+    # on the executors, so no row per token is ever made.
+    weekly = weighted.groupBy("board_id", week("started_at").alias("week")).agg(
+        Summarizer.metrics("sum", "numNonZeros").summary(fn.col("counts")).alias("s"),
+        fn.count("*").alias("held"),
     )
-    week = fn.to_date(fn.date_trunc("week", "started_at"))
-    per_meeting = (
-        docs.select("board_id", "meeting_id", week.alias("week"), fn.explode("terms").alias("term"))
-        .groupBy("board_id", "week", "meeting_id", "term")
-        .agg(fn.count("*").alias("tf"))
-        .join(fn.broadcast(weights), "term")
+    pick = partial(
+        top_terms,
+        idf=[float(w) for w in tfidf.idf.toArray()],
+        vocab=list(vocab),
+        keep=analytics.keywords_per_week,
     )
-    in_week = docs.groupBy("board_id", week.alias("week")).agg(fn.count("*").alias("held"))
-    ranked = Window.partitionBy("board_id", "week").orderBy(fn.desc("score"), "term")
-    keywords = (
-        per_meeting.groupBy("board_id", "week", "term")
-        .agg(fn.sum(fn.col("tf") * fn.col("idf")).alias("tfidf"), fn.count("*").alias("meetings"))
-        .join(in_week, ["board_id", "week"])
-        .withColumn("score", fn.col("tfidf") / fn.col("held"))
-        .withColumn("rank", fn.row_number().over(ranked))
-        .where(fn.col("rank") <= analytics.keywords_per_week)
-    )
-    if from_week is not None:
-        keywords = keywords.where(fn.col("week") >= fn.lit(from_week))
+    keywords = weekly.rdd.flatMap(pick)
     keyword_rows = [
         {
-            "board_id": r.board_id,
-            "week": r.week,
-            "term": r.term[:100],
-            "score": round(float(r.score), 4),
-            "meetings": int(r.meetings),
+            "board_id": board_id,
+            "week": week_of,
+            "term": term[:100],
+            "score": round(score, 4),
+            "meetings": meetings,
             "computed_at": now,
         }
-        for r in keywords.collect()
+        for board_id, week_of, term, score, meetings in keywords.collect()
+        if from_week is None or week_of >= from_week
     ]
-    docs.unpersist()
     weighted.unpersist()
     return topic_rows, keyword_rows

@@ -6,6 +6,8 @@ own board, and runs the job for that board only.
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -66,6 +68,8 @@ def pg_settings(postgres_server: Any, engines_dir: Path) -> Settings:
 def spark(pg_settings: Settings) -> Iterator[Any]:
     from analytics_spark.session import spark_session
 
+    # Executors run this interpreter (numpy for ML vectors), as `vori analytics run` does.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = spark_session(pg_settings, "vori-analytics-tests")
     yield session
     session.stop()
