@@ -1,28 +1,39 @@
-"""Meetings: create, list mine, get, add and remove members, end; lifecycle to `meeting.events`."""
+"""Meetings: create, list mine, get, rename, delete, add and remove members, end; lifecycle
+to `meeting.events`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.deps import MeetingDep, PrincipalDep, RuntimeDep, SessionDep
+from gateway.meeting_erase import erase_meeting
+from gateway.meeting_query import (
+    BadCursorError,
+    MeetingFilter,
+    Position,
+    StatusFilter,
+    decode_cursor,
+    encode_cursor,
+)
 from gateway.runtime import GatewayRuntime
-from gateway.schemas import MeetingCreate, MeetingOut, MemberAdd, MemberOut
+from gateway.schemas import MeetingCreate, MeetingOut, MeetingRename, MemberAdd, MemberOut
 from vori.auth import may_feed_board, new_id
 from vori.db.tables import Meeting, MeetingMember, User
-from vori.events import MeetingEvent
+from vori.events import MeetingEvent, utc_now
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/meetings", tags=["meetings"])
 
 OWNER = "owner"
 ONLY_OWNER = "only the meeting's owner can do this"
+NEXT_CURSOR = "X-Next-Cursor"
 
 
 def _members(session: Session, meeting_ids: Sequence[str]) -> dict[str, list[MemberOut]]:
@@ -91,24 +102,49 @@ def create_meeting(
     return _meeting_out(meeting, _members(session, [meeting.id])[meeting.id])
 
 
-@router.get("", response_model=list[MeetingOut])
+@router.get(
+    "",
+    response_model=list[MeetingOut],
+    responses={
+        200: {
+            "description": "Newest first. `X-Next-Cursor` is set when more meetings follow.",
+            "headers": {"X-Next-Cursor": {"schema": {"type": "string"}}},
+        },
+        400: {"description": "A cursor this gateway did not hand out."},
+    },
+)
 def list_meetings(
     principal: PrincipalDep,
     session: SessionDep,
-    status_filter: Annotated[Literal["active", "ended"] | None, Query(alias="status")] = None,
+    response: Response,
+    q: Annotated[str | None, Query(max_length=300, description="Words in the title.")] = None,
+    board_id: Annotated[str | None, Query(max_length=40)] = None,
+    status_filter: Annotated[StatusFilter | None, Query(alias="status")] = None,
+    after: Annotated[datetime | None, Query(description="Created at or after.")] = None,
+    before: Annotated[datetime | None, Query(description="Created before.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[MeetingOut]:
-    """The caller's meetings, newest first."""
-    query = (
-        select(Meeting)
-        .join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
-        .where(MeetingMember.user_id == principal.user_id)
+    """The caller's meetings, newest first, filtered and paged by cursor."""
+    try:
+        start = decode_cursor(cursor) if cursor else None
+    except BadCursorError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+    wanted = MeetingFilter(
+        user_id=principal.user_id,
+        q=q,
+        board_id=board_id,
+        status=status_filter,
+        after=after,
+        before=before,
+        start=start,
     )
-    if status_filter == "active":
-        query = query.where(Meeting.ended_at.is_(None))
-    elif status_filter == "ended":
-        query = query.where(Meeting.ended_at.is_not(None))
-    meetings = list(session.scalars(query.order_by(Meeting.created_at.desc()).limit(limit)))
+    # One row more than asked tells whether another page follows.
+    meetings = list(session.scalars(wanted.query(limit + 1)))
+    if len(meetings) > limit:
+        meetings = meetings[:limit]
+        last = meetings[-1]
+        response.headers[NEXT_CURSOR] = encode_cursor(Position(last.created_at, last.id))
     members = _members(session, [meeting.id for meeting in meetings])
     return [_meeting_out(meeting, members[meeting.id]) for meeting in meetings]
 
@@ -117,6 +153,56 @@ def list_meetings(
 def get_meeting(meeting: MeetingDep, session: SessionDep) -> MeetingOut:
     """One meeting the caller is a member of; 404 otherwise."""
     return _meeting_out(meeting, _members(session, [meeting.id])[meeting.id])
+
+
+@router.patch(
+    "/{meeting_id}",
+    response_model=MeetingOut,
+    responses={403: {"description": "Only the owner renames."}},
+)
+def rename_meeting(
+    body: MeetingRename, meeting: MeetingDep, principal: PrincipalDep, session: SessionDep
+) -> MeetingOut:
+    """Rename a meeting (the owner only)."""
+    if meeting.owner_id != principal.user_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
+    meeting.title = body.title
+    session.commit()
+    return _meeting_out(meeting, _members(session, [meeting.id])[meeting.id])
+
+
+@router.delete(
+    "/{meeting_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: {"description": "Only the owner deletes."}},
+)
+def delete_meeting(
+    meeting: MeetingDep, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    """Delete a meeting with its transcript, summary and event log (the owner only). Its
+    cards stay on their board as board cards, their evidence quotes with them."""
+    if meeting.owner_id != principal.user_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
+    if meeting.ended_at is None:
+        # Workers stop taking audio and summarising before the rows go.
+        _publish(
+            runtime,
+            MeetingEvent(
+                type="ended", meeting_id=meeting.id, language=meeting.language, at=utc_now()
+            ),
+        )
+    meeting_id = meeting.id  # the row is gone after the commit
+    member_ids = [member.user_id for member in _members(session, [meeting_id])[meeting_id]]
+    erase_meeting(session, meeting_id)
+    session.commit()
+    log.info("meeting %s deleted by its owner %s", meeting_id, principal.user_id)
+    # Every gateway closes everyone's event streams of the meeting (4404), as on a removal.
+    for user_id in member_ids:
+        _publish(
+            runtime,
+            MeetingEvent(type="member_removed", meeting_id=meeting_id, participant_id=user_id),
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

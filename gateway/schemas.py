@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 Language = Literal["en", "ko", "auto"]
 
@@ -30,19 +30,21 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="Seconds until the token expires.")
 
 
+def _meeting_title(value: str) -> str:
+    """Runs of white space become one space; a blank title is refused."""
+    title = " ".join(value.split())
+    if not title:
+        raise ValueError("title must not be blank")
+    return title
+
+
 class MeetingCreate(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     language: Language = "en"
     board_id: str | None = Field(None, min_length=1, max_length=40)
     time_zone: str = Field("UTC", max_length=64, description="IANA time zone, e.g. Asia/Seoul.")
 
-    @field_validator("title")
-    @classmethod
-    def _title(cls, value: str) -> str:
-        title = " ".join(value.split())
-        if not title:
-            raise ValueError("title must not be blank")
-        return title
+    _title = field_validator("title")(_meeting_title)
 
     @field_validator("time_zone")
     @classmethod
@@ -52,6 +54,15 @@ class MeetingCreate(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
         return value
+
+
+class MeetingRename(BaseModel):
+    """`PATCH /api/v1/meetings/{id}`: the meeting's new title (the owner only)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=300)
+
+    _title = field_validator("title")(_meeting_title)
 
 
 class MemberAdd(BaseModel):
