@@ -165,19 +165,37 @@ class World:
     values: dict[str, str]
     secret_settings: Settings
 
-    def fill(self, text: str) -> str:
-        """`text` with each `{name}` replaced by the victim's value of that name."""
+    @property
+    def missing(self) -> dict[str, str]:
+        """The same names with ids that exist nowhere."""
+        return {
+            name: value if "@" in value else f"{value.split('_')[0]}_doesnotexist0000"
+            for name, value in self.values.items()
+        }
+
+    def fill(self, text: str, values: dict[str, str] | None = None) -> str:
+        """`text` with each `{name}` replaced by the victim's (or the given) value of it."""
+        chosen = self.values if values is None else values
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
-            assert name in self.values, f"no value for path parameter {name!r}: add one"
-            return self.values[name]
+            assert name in chosen, f"no value for path parameter {name!r}: add one"
+            return chosen[name]
 
         return re.sub(r"{(\w+)}", value, text)
 
-    def fill_body(self, endpoint: Endpoint) -> dict[str, Any] | None:
+    def fill_body(
+        self, endpoint: Endpoint, values: dict[str, str] | None = None
+    ) -> dict[str, Any] | None:
         body = BODIES.get((endpoint.method, endpoint.path))
-        return None if body is None else json.loads(self.fill(json.dumps(body)))
+        return None if body is None else json.loads(self.fill(json.dumps(body), values))
+
+    def anonymised(self, answer: httpx.Response) -> tuple[int, str]:
+        """Status and body with every victim's and made-up id replaced by `<id>`."""
+        text = answer.text
+        for value in [*self.values.values(), *self.missing.values()]:
+            text = text.replace(value, "<id>")
+        return answer.status_code, text
 
 
 @pytest.fixture(scope="module")
@@ -259,11 +277,13 @@ def test_every_public_route_exists(settings: Settings) -> None:
     assert served >= PUBLIC, PUBLIC - served
 
 
-def _request(world: World, endpoint: Endpoint, token: str | None) -> httpx.Response:
+def _request(
+    world: World, endpoint: Endpoint, token: str | None, values: dict[str, str] | None = None
+) -> httpx.Response:
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    url = world.fill(endpoint.path + QUERIES.get((endpoint.method, endpoint.path), ""))
+    url = world.fill(endpoint.path + QUERIES.get((endpoint.method, endpoint.path), ""), values)
     return world.client.request(
-        endpoint.method, url, json=world.fill_body(endpoint), headers=headers
+        endpoint.method, url, json=world.fill_body(endpoint, values), headers=headers
     )
 
 
@@ -297,16 +317,21 @@ def test_the_kanban_pass_through_refuses_bad_tokens_for_every_method(world: Worl
     assert not wrong, wrong
 
 
-def test_a_stranger_gets_404_for_every_route_that_names_someone_elses_resource(
+def test_a_stranger_gets_the_404_of_a_missing_resource_on_every_route_naming_one(
     world: World, settings: Settings
 ) -> None:
-    wrong = {}
+    wrong: dict[str, object] = {}
     for endpoint in protected_endpoints(settings):
         if not endpoint.names_a_resource:
             continue
         answer = _request(world, endpoint, world.stranger.token)
-        if answer.status_code != 404:
+        if answer.status_code != 404:  # a 422: add a valid body to BODIES
             wrong[str(endpoint)] = (answer.status_code, answer.text[:200])
+            continue
+        # Exactly the answer for something that does not exist, message included.
+        nowhere = _request(world, endpoint, world.stranger.token, world.missing)
+        if world.anonymised(answer) != world.anonymised(nowhere):
+            wrong[str(endpoint)] = (world.anonymised(answer), world.anonymised(nowhere))
     assert not wrong, wrong
     # Nothing the stranger sent changed the victim's things.
     meeting = _ok(
