@@ -99,6 +99,7 @@ def meeting_shares(report: Report) -> go.Figure | None:
     present = {name for m in meetings for name, _ in m.shares}
     # The biggest talker of the scope leftmost in every bar, as in the legend.
     names = [p.name for p in report.people if p.name in present]
+    names += [OTHERS] if OTHERS in present else []
     fig = go.Figure()
     for name in names:
         shares = [dict(m.shares).get(name, 0.0) for m in meetings]
@@ -257,8 +258,8 @@ def efficiency(report: Report) -> go.Figure | None:
 def action_flow(report: Report) -> go.Figure | None:
     """Action items created and completed per week, and those open past their due date."""
     flow = report.flow
-    if not flow:
-        return None
+    if not any(w.created or w.completed or w.overdue for w in flow):
+        return None  # boards without cards: a flat line at zero says nothing
     x = [w.week.isoformat() for w in flow]
     fig = go.Figure()
     for name, values in (
@@ -342,18 +343,24 @@ def topics(report: Report) -> go.Figure | None:
 
 
 def keyword_trends(report: Report) -> go.Figure | None:
-    """The strongest keywords' TF-IDF weight per week: a heat map, strongest term on top."""
+    """The strongest keywords per week, each row scaled to its own peak week: when a term
+    rises and fades shows even for terms far weaker than the strongest one."""
     trends = report.keywords
     if not trends.terms or not trends.weeks:
         return None
+    rows = list(reversed(trends.scores))
+    peaks = [max(row) or 1.0 for row in rows]
     fig = go.Figure(
         go.Heatmap(
             x=[week.isoformat() for week in trends.weeks],
             y=[label(term, 30) for term in reversed(trends.terms)],
-            z=[list(row) for row in reversed(trends.scores)],
+            z=[[score / peak for score in row] for row, peak in zip(rows, peaks, strict=True)],
+            customdata=[list(row) for row in rows],
+            zmin=0,
+            zmax=1,
             colorscale="Blues",
-            colorbar={"title": {"text": "TF-IDF"}, "thickness": 12},
-            hovertemplate="%{y}: %{z:.2f}<extra>week of %{x}</extra>",
+            colorbar={"title": {"text": "of its peak"}, "thickness": 12, "tickformat": ".0%"},
+            hovertemplate="%{y}: TF-IDF %{customdata:.2f}<extra>week of %{x}</extra>",
             xgap=2,
             ygap=2,
         )

@@ -274,7 +274,7 @@ def build_report(rows: ReportInput, scope: ReportScope) -> Report:
         last_run_at=rows.last_run_at,
         totals=_totals(rows, len(people)),
         people=people,
-        meeting_shares=_meeting_shares(rows, names),
+        meeting_shares=_meeting_shares(rows, names, people),
         meeting_weeks=_meeting_weeks(rows.meetings),
         participation=_participation(rows.person_weeks, names),
         flow=_flow(rows.board_weeks),
@@ -348,7 +348,11 @@ def _people(rows: ReportInput, names: Mapping[str, str]) -> tuple[Person, ...]:
     return tuple(people)
 
 
-def _meeting_shares(rows: ReportInput, names: Mapping[str, str]) -> tuple[MeetingShares, ...]:
+def _meeting_shares(
+    rows: ReportInput, names: Mapping[str, str], people: Sequence[Person]
+) -> tuple[MeetingShares, ...]:
+    """Recent meetings' talk shares; people outside the scope's top ten are "others"."""
+    named = {person.name for person in people[:TOP_PEOPLE]}
     by_meeting: dict[str, list[AnalyticsSpeaker]] = defaultdict(list)
     for speaker in rows.speakers:
         by_meeting[speaker.meeting_id].append(speaker)
@@ -361,13 +365,16 @@ def _meeting_shares(rows: ReportInput, names: Mapping[str, str]) -> tuple[Meetin
             continue
         shares: dict[str, float] = defaultdict(float)
         for s in speakers:
-            shares[names[person_key(s)]] += s.talk_s / total
+            name = names[person_key(s)]
+            shares[name if name in named else OTHERS] += s.talk_s / total
         result.append(
             MeetingShares(
                 meeting_id=meeting.meeting_id,
                 title=rows.titles.get(meeting.meeting_id, meeting.meeting_id),
                 started_at=meeting.started_at,
-                shares=tuple(sorted(shares.items(), key=lambda item: (-item[1], item[0]))),
+                shares=tuple(
+                    sorted(shares.items(), key=lambda item: (item[0] == OTHERS, -item[1], item[0]))
+                ),
             )
         )
     return tuple(result)
@@ -456,7 +463,18 @@ def _keywords(keyword_weeks: Sequence[AnalyticsKeywordWeek]) -> KeywordTrends:
     score: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
     for row in keyword_weeks:
         score[row.term][monday(row.week)] += row.score
-    terms = sorted(score, key=lambda term: (-sum(score[term].values()), term))[:TOP_KEYWORDS]
+    # Rank by how much each term leads its weeks (score / the week's strongest, summed):
+    # a term strong week after week ranks above a one-week spike of a bigger number
+    # (raw scores grow with the week's meetings and one long meeting can dwarf the rest).
+    strongest: dict[date, float] = defaultdict(float)
+    for by_week in score.values():
+        for week, value in by_week.items():
+            strongest[week] = max(strongest[week], value)
+
+    def lead(term: str) -> float:
+        return sum(v / strongest[w] for w, v in score[term].items() if strongest[w] > 0)
+
+    terms = sorted(score, key=lambda term: (-lead(term), term))[:TOP_KEYWORDS]
     return KeywordTrends(
         weeks=weeks,
         terms=tuple(terms),

@@ -354,3 +354,48 @@ def test_the_command_without_a_database_says_how_to_get_one(tmp_path: Path) -> N
     assert "cannot read the database" in result.output
     assert "vori up" in result.output
     assert not out.exists()
+
+
+def test_a_meetings_shares_fold_people_past_the_top_into_others_last() -> None:
+    crowd = [speaker("m1", f"P{n:02}", 100.0 + n, 200) for n in range(TOP_PEOPLE + 2)]
+    rows = ReportInput(meetings=[meeting("m1", NOW)], speakers=crowd)
+    (shares,) = build_report(rows, SCOPE).meeting_shares
+    assert len(shares.shares) == TOP_PEOPLE + 1
+    others, others_share = shares.shares[-1]
+    assert others == OTHERS
+    assert others_share == pytest.approx(201.0 / sum(s.talk_s for s in crowd))  # P00 and P01
+    assert sum(share for _, share in shares.shares) == pytest.approx(1.0)
+
+
+def test_charts_without_signal_are_left_out_and_keyword_rows_scale_to_their_peak() -> None:
+    rows = sample()
+    for week in rows.board_weeks:
+        week.items_created = week.items_completed = week.items_overdue = 0
+    drawn = figures(build_report(rows, SCOPE))
+    assert "action-flow" not in drawn  # boards without cards: no flat line at zero
+    heat = drawn["keyword-trends"]["data"][0]
+    assert heat["y"] == ["launch", "budget"]  # strongest on top
+    assert heat["z"] == [[1.0, 0.0], [0.0, 1.0]]
+    assert heat["customdata"] == [[0.3, 0.0], [0.0, 0.9]]
+
+
+def test_a_term_that_leads_week_after_week_ranks_above_a_one_week_spike() -> None:
+    def keyword(term: str, week: date, score: float) -> AnalyticsKeywordWeek:
+        return AnalyticsKeywordWeek(
+            board_id="b1", week=week, term=term, score=score, meetings=1, computed_at=NOW
+        )
+
+    w1, w2, w3 = date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)
+    rows = ReportInput(
+        keyword_weeks=[
+            keyword("spike", w1, 10.0),
+            keyword("steady", w1, 1.0),
+            keyword("steady", w2, 1.0),
+            keyword("steady", w3, 1.0),
+            keyword("minor", w2, 0.5),
+        ],
+        has_runs=True,
+    )
+    trends = build_report(rows, SCOPE).keywords
+    assert trends.terms == ("steady", "spike", "minor")
+    assert trends.scores[1] == (10.0, 0.0, 0.0)  # the raw scores stay as stored
