@@ -9,12 +9,13 @@ Exactly once, by construction:
 
 - **Offsets and state in the checkpoint.** Spark logs each micro-batch's offset range
   before running it and the batch id after the sink returns; the de-duplication and
-  aggregation state is versioned per batch beside it. A process killed anywhere restarts
-  from the checkpoint and re-runs the unfinished batch over the same offsets and the
-  same state, so it computes the same totals.
+  aggregation state (RocksDB, changelog checkpointing) is versioned per batch beside it.
+  A process killed anywhere restarts from the checkpoint and re-runs the unfinished
+  batch over the same offsets and the same state, so it computes the same totals.
 - **Absolute totals, upserted.** The query runs in update mode: each batch emits the
   full totals of the speakers it changed, never increments, and `upsert_totals` writes
-  them in one transaction. Running a batch twice writes the same rows twice.
+  them in one transaction. Running a batch twice writes the same rows twice, and a row
+  never goes back to fewer segments (a stale writer cannot undo newer totals).
 - **Replayed segments counted once.** Segment ids are deterministic (a transcriber that
   restarts re-publishes the same ids), so the query drops a final segment whose id it
   has already counted within `live_dedupe_window_s` of the first copy's arrival (state
@@ -68,11 +69,16 @@ SEGMENT_FIELDS: dict[str, str] = {
 
 def segment_schema() -> StructType:
     """The Spark schema of the JSON segments, limited to the fields the job reads."""
-    from pyspark.sql.types import StructType, _parse_datatype_string
+    from pyspark.sql.types import BooleanType, DataType, DoubleType, StringType, StructType
 
+    types: dict[str, DataType] = {
+        "string": StringType(),
+        "boolean": BooleanType(),
+        "double": DoubleType(),
+    }
     schema = StructType()
     for name, kind in SEGMENT_FIELDS.items():
-        schema = schema.add(name, _parse_datatype_string(kind))
+        schema = schema.add(name, types[kind])
     return schema
 
 

@@ -12,7 +12,7 @@ import pyspark
 import pytest
 from sqlalchemy.dialects import postgresql
 
-from analytics_spark.live import SEGMENT_FIELDS, checkpoint_location
+from analytics_spark.live import SEGMENT_FIELDS, checkpoint_location, segment_schema
 from analytics_spark.live_totals import SpeakerTotals, upsert_totals, words_per_minute
 from analytics_spark.session import kafka_source_package
 from vori.cli.up import _select
@@ -101,3 +101,9 @@ def test_vori_up_starts_the_live_job_unless_switched_off(tmp_path: Path) -> None
     assert "analytics-live" not in names
     assert "gateway" in names
     assert [s.name for s in _select(["analytics-live"], off)] == ["analytics-live"]
+
+
+def test_the_spark_schema_names_the_fields_the_job_reads() -> None:
+    schema = segment_schema()
+    assert schema.fieldNames() == list(SEGMENT_FIELDS)
+    assert {f.name: f.dataType.simpleString() for f in schema.fields} == SEGMENT_FIELDS
