@@ -109,7 +109,7 @@ def _wait_for(
     meeting_id: str,
     done: Callable[[Totals], bool],
     process: subprocess.Popen[bytes],
-    timeout_s: float = 90,
+    timeout_s: float = 150,  # a Spark start on a busy 2-core machine: 25-70 s seen
 ) -> Totals:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -133,7 +133,7 @@ def _uncommit_last_batch(checkpoint: Path) -> int | None:
     return last
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(480)
 def test_live_job_killed_and_restarted_counts_like_an_uninterrupted_run(
     settings: Settings, unique: str, tmp_path: Path
 ) -> None:
