@@ -204,7 +204,10 @@ def main() -> None:
     parser.add_argument("--board", default=None)
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
+    from vori.logs import configure_logging
+
     settings = load_settings()
+    configure_logging(settings.log_level)
     since = datetime.now(UTC) - timedelta(days=args.since_days) if args.since_days else None
     report = run_batch(settings, since=since, board=args.board, force=args.force)
     log.info("analytics run %s: %s", report.run_id, report)
