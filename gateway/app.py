@@ -12,7 +12,17 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from pydantic import BaseModel
 
-from gateway import accounts, analytics, events_ws, kanban_proxy, meetings, summaries, transcripts
+from gateway import (
+    accounts,
+    analytics,
+    events_ws,
+    imports,
+    kanban_proxy,
+    meetings,
+    search,
+    summaries,
+    transcripts,
+)
 from gateway.auth_limits import AttemptLimiter, PasswordWork
 from gateway.body_limit import BodyLimitMiddleware
 from gateway.consumers import GatewayConsumers
@@ -118,6 +128,8 @@ def create_app(settings: Settings) -> FastAPI:
         accounts.router,
         meetings.router,
         transcripts.router,
+        imports.router,
+        search.router,
         summaries.router,
         events_ws.router,
         kanban_proxy.router,
