@@ -36,11 +36,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, String
 
 from analytics_spark.live_totals import SpeakerTotals, upsert_totals
 from analytics_spark.session import SHIPPED_WITH_SPARK, kafka_source_package, spark_session
 from vori.db.engine import create_db_engine
+from vori.db.tables import AnalyticsLiveSpeaker
 from vori.events import TRANSCRIPT_SEGMENTS
 from vori.settings import Settings
 
@@ -114,10 +115,26 @@ def final_segments(raw: DataFrame, dedupe_window_s: int) -> DataFrame:
             segment["end"].alias("end"),
             "arrived_at",
         )
-        .where(fn.col("id").isNotNull() & fn.col("meeting_id").isNotNull())
+        # What the table cannot hold would fail every replay of its batch: left out.
+        .where(
+            fn.col("id").isNotNull()
+            & fn.col("end").isNotNull()
+            & fn.col("talk_s").isNotNull()
+            & fn.length("meeting_id").between(1, _width("meeting_id"))
+            & fn.length("participant_id").between(1, _width("participant_id"))
+        )
+        .withColumn("speaker", fn.substring("speaker", 1, _width("speaker")))
         .withWatermark("arrived_at", f"{dedupe_window_s} seconds")
         .dropDuplicatesWithinWatermark(["id"])
     )
+
+
+def _width(column: str) -> int:
+    """How many characters a string column of `analytics_live_speakers` holds."""
+    kind = AnalyticsLiveSpeaker.__table__.c[column].type
+    assert isinstance(kind, String)
+    assert kind.length is not None
+    return kind.length
 
 
 def speaker_totals(segments: DataFrame) -> DataFrame:

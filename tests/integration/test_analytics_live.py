@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from confluent_kafka import Producer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ from tests.conftest import subprocess_env
 from tests.helpers.summarizer import publish
 from vori.db.engine import create_db_engine
 from vori.db.tables import AnalyticsLiveSpeaker
-from vori.events import TranscriptSegment, utc_now
+from vori.events import TRANSCRIPT_SEGMENTS, TranscriptSegment, utc_now
 from vori.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,6 +141,11 @@ def test_live_job_killed_and_restarted_counts_like_an_uninterrupted_run(
     killed, once = f"m-live-kill-{unique}", f"m-live-once-{unique}"
     checkpoint = tmp_path / "checkpoints"
     publish(settings, _first_half(killed))
+    # What the job must skip without failing: not JSON, and a meeting id the table cannot hold.
+    producer = Producer({"bootstrap.servers": settings.kafka.bootstrap_servers})
+    producer.produce(TRANSCRIPT_SEGMENTS, key=killed.encode(), value=b"{not json")
+    producer.flush(10)
+    publish(settings, [_segment("m" * 41, "ana", 1, 0.0, 1.0, "too long an id")])
 
     first = _start(settings, checkpoint, "analytics-live")  # as `vori up` runs it
     children = []
