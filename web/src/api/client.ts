@@ -36,6 +36,12 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
   return (type.includes("json") ? await response.json() : await response.text()) as T;
 }
 
+/** A JSON answer with its headers (paging cursors travel in headers). */
+export async function apiPage<T>(path: string): Promise<{ data: T; headers: Headers }> {
+  const response = await send(path, {});
+  return { data: (await response.json()) as T, headers: response.headers };
+}
+
 /** The raw body of a download (exports), as text, with the same error handling. */
 export async function apiText(path: string): Promise<string> {
   const response = await send(path, {});

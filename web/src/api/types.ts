@@ -85,6 +85,7 @@ export interface Column {
   id: string;
   name: string;
   position?: number;
+  version?: number;
 }
 
 export interface Card {
@@ -110,6 +111,35 @@ export interface Board {
   name: string;
   columns: Column[];
   cards: Card[];
+  owner_id?: string;
+  personal?: boolean;
+}
+
+/** How the caller reaches a board: its owner, an explicit member, or through a meeting. */
+export type BoardAccess = "owner" | "member" | "meeting";
+
+export interface BoardMember {
+  user_id: string;
+  display_name: string;
+  email: string;
+}
+
+export type MeetingStatus = "active" | "ended";
+
+/** What the meeting list narrows to (GET /api/v1/meetings); empty fields are not sent. */
+export interface MeetingFilter {
+  q?: string;
+  board_id?: string;
+  status?: MeetingStatus | "";
+  /** Calendar days (YYYY-MM-DD) in the browser's time zone, both included. */
+  from?: string;
+  to?: string;
+}
+
+/** One page of the meeting list; `next` is the cursor of the following page, if any. */
+export interface MeetingPage {
+  meetings: Meeting[];
+  next: string | null;
 }
 
 export interface HistoryActor {

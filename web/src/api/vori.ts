@@ -1,10 +1,13 @@
 // The REST calls the app makes, one function each, with light normalisation of the answers.
 
-import { apiRequest, apiText } from "./client";
+import { meetingQuery } from "../meetings/query";
+import { apiPage, apiRequest, apiText } from "./client";
 import type {
   ActionItem,
   Board,
+  BoardAccess,
   BoardAnalytics,
+  BoardMember,
   Card,
   ClientConfig,
   Column,
@@ -12,6 +15,8 @@ import type {
   Language,
   Meeting,
   MeetingAnalytics,
+  MeetingFilter,
+  MeetingPage,
   Member,
   Segment,
   Summary,
@@ -77,6 +82,28 @@ function normaliseMeeting(data: Json): Meeting {
 export async function listMeetings(): Promise<Meeting[]> {
   const data = await apiRequest<unknown>("/api/v1/meetings");
   return list<Json>(data, "meetings").map(normaliseMeeting);
+}
+
+/** One page of the caller's meetings, newest first, narrowed by `filter`. */
+export async function findMeetings(filter: MeetingFilter, cursor: string | null = null): Promise<MeetingPage> {
+  const { data, headers } = await apiPage<unknown>(`/api/v1/meetings?${meetingQuery(filter, cursor)}`);
+  return { meetings: list<Json>(data, "meetings").map(normaliseMeeting), next: headers.get("X-Next-Cursor") };
+}
+
+const meetingPath = (id: string) => `/api/v1/meetings/${encodeURIComponent(id)}`;
+
+export async function renameMeeting(id: string, title: string): Promise<Meeting> {
+  return normaliseMeeting(await apiRequest<Json>(meetingPath(id), { method: "PATCH", body: { title } }));
+}
+
+/** Delete a meeting with its transcript and summary (owner only); its cards stay on the board. */
+export async function deleteMeeting(id: string): Promise<void> {
+  await apiRequest(meetingPath(id), { method: "DELETE" });
+}
+
+/** The owner removes a member; a member passes their own id to leave. */
+export async function removeMeetingMember(id: string, userId: string): Promise<void> {
+  await apiRequest(`${meetingPath(id)}/members/${encodeURIComponent(userId)}`, { method: "DELETE" });
 }
 
 export async function createMeeting(title: string, language: Language, boardId?: string): Promise<Meeting> {
@@ -160,14 +187,26 @@ export function normaliseCard(data: Json): Card {
 
 function normaliseBoard(data: Json): Board {
   const columns = list<Json>(data.columns).map(
-    (c): Column => ({ id: String(c.id), name: String(c.name ?? c.title ?? c.id), position: Number(c.position ?? 0) }),
+    (c): Column => ({
+      id: String(c.id),
+      name: String(c.name ?? c.title ?? c.id),
+      position: Number(c.position ?? 0),
+      version: typeof c.version === "number" ? c.version : undefined,
+    }),
   );
   columns.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
   const nested = list<Json>(data.columns).flatMap((c) =>
     list<Json>(c.cards).map((card) => ({ ...card, column_id: card.column_id ?? c.id })),
   );
   const cards = [...list<Json>(data.cards), ...nested].map(normaliseCard).filter((card) => !card.archived);
-  return { id: String(data.id), name: String(data.name ?? data.title ?? "Board"), columns, cards };
+  return {
+    id: String(data.id),
+    name: String(data.name ?? data.title ?? "Board"),
+    columns,
+    cards,
+    owner_id: data.owner_id === undefined ? undefined : String(data.owner_id),
+    personal: data.personal === undefined ? undefined : Boolean(data.personal),
+  };
 }
 
 export interface BoardInfo {
@@ -175,6 +214,8 @@ export interface BoardInfo {
   name: string;
   meetingIds: string[];
   openCards?: number;
+  access?: BoardAccess;
+  personal?: boolean;
 }
 
 export async function listBoards(): Promise<BoardInfo[]> {
@@ -184,7 +225,55 @@ export async function listBoards(): Promise<BoardInfo[]> {
     name: String(b.name ?? b.title ?? b.id),
     meetingIds: list<string>(b.meeting_ids),
     openCards: typeof b.open_cards === "number" ? b.open_cards : undefined,
+    access: b.access as BoardAccess | undefined,
+    personal: b.personal === undefined ? undefined : Boolean(b.personal),
   }));
+}
+
+const boardPath = (id: string) => `/api/v1/boards/${encodeURIComponent(id)}`;
+
+/** A team board the caller owns, with the default columns. */
+export async function createBoard(name: string): Promise<Board> {
+  return normaliseBoard(await apiRequest<Json>("/api/v1/boards", { method: "POST", body: { name } }));
+}
+
+export async function renameBoard(id: string, name: string): Promise<Board> {
+  return normaliseBoard(await apiRequest<Json>(boardPath(id), { method: "PATCH", body: { name } }));
+}
+
+export async function boardMembers(id: string): Promise<BoardMember[]> {
+  return list<BoardMember>(await apiRequest<unknown>(`${boardPath(id)}/members`), "members");
+}
+
+export async function addBoardMember(id: string, email: string): Promise<BoardMember> {
+  return apiRequest<BoardMember>(`${boardPath(id)}/members`, { method: "POST", body: { email } });
+}
+
+export async function removeBoardMember(id: string, userId: string): Promise<void> {
+  await apiRequest(`${boardPath(id)}/members/${encodeURIComponent(userId)}`, { method: "DELETE" });
+}
+
+export async function addColumn(boardId: string, name: string): Promise<Board> {
+  return normaliseBoard(await apiRequest<Json>(`${boardPath(boardId)}/columns`, { method: "POST", body: { name } }));
+}
+
+/** Rename a column or move it to `position` (0-based), against the version last seen. */
+export async function updateColumn(
+  boardId: string,
+  column: Column,
+  change: { name?: string; position?: number },
+): Promise<Board> {
+  const body: Json = { ...change };
+  if (column.version !== undefined) body.version = column.version;
+  return normaliseBoard(
+    await apiRequest<Json>(`${boardPath(boardId)}/columns/${encodeURIComponent(column.id)}`, { method: "PATCH", body }),
+  );
+}
+
+export async function deleteColumn(boardId: string, columnId: string): Promise<Board> {
+  return normaliseBoard(
+    await apiRequest<Json>(`${boardPath(boardId)}/columns/${encodeURIComponent(columnId)}`, { method: "DELETE" }),
+  );
 }
 
 export async function getBoard(id: string): Promise<Board> {

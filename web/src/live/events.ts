@@ -3,7 +3,17 @@
 
 import type { LiveEvent } from "../api/types";
 
-export type EventsState = "connecting" | "live" | "reconnecting" | "closed" | "failed";
+/** `gone`: the server closed with 4404 (no such meeting, or the caller was removed from it);
+ * the socket does not reconnect. */
+export type EventsState = "connecting" | "live" | "reconnecting" | "closed" | "failed" | "gone";
+
+export const REMOVED_MESSAGE = "You are no longer a member of this meeting.";
+export const NOT_FOUND_MESSAGE = "This meeting does not exist, or you are not a member.";
+
+/** What to tell the person when the server closes the events socket with 4404. */
+export function goneMessage(reason: string): string {
+  return /no longer a member/i.test(reason) ? REMOVED_MESSAGE : NOT_FOUND_MESSAGE;
+}
 
 export interface EventsOptions {
   meetingId: string;
@@ -87,7 +97,7 @@ export class EventsSocket {
         return;
       }
       if (event.code === 4404) {
-        this.options.onState("failed", "This meeting does not exist, or you are not a member.");
+        this.options.onState("gone", goneMessage(event.reason));
         return;
       }
       this.attempts += 1;

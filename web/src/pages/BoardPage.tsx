@@ -1,35 +1,84 @@
-// A kanban board: columns of cards, drag and drop, keyboard moves, live updates from the
-// meetings that feed it, and card details.
+// Boards: the list (with a new team board), and a kanban board: columns of cards, drag and
+// drop, keyboard moves, live updates from the meetings that feed it, card details, and the
+// board's settings (name, members, columns) for its owner and members.
 
 import { type DragEvent, type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 
 import { ApiError, errorText } from "../api/client";
 import type { Card, LiveEvent } from "../api/types";
-import { createCard, getBoard, listBoards, moveCard } from "../api/vori";
+import { type BoardInfo, createBoard, createCard, getBoard, listBoards, moveCard } from "../api/vori";
+import { BoardSettings } from "../board/BoardSettings";
 import { CardDetails } from "../board/CardDetails";
 import { type KeyMove, applyMove, cardsIn, keyboardTarget } from "../board/moves";
+import { myUserId } from "../components/MeetingAdmin";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
 import { useLoad, usePageTitle } from "../hooks";
 import { useMeetingEvents } from "../live/useMeetingEvents";
 
 const POLL_MS = 15000;
 
+const LIST_TEXT = {
+  newBoard: "New team board",
+  name: "Board name",
+  create: "Create board",
+  empty: "No boards yet. Create a team board above, or one appears with your first meeting.",
+  access: { owner: "you own it", member: "member", meeting: "through a meeting" } as Record<string, string>,
+  personal: "personal",
+};
+
+function accessNote(board: BoardInfo): string {
+  const notes = [board.personal ? LIST_TEXT.personal : "", board.access ? LIST_TEXT.access[board.access] : ""];
+  return notes.filter(Boolean).join(", ");
+}
+
 export function BoardsPage() {
   const heading = usePageTitle("Boards");
+  const navigate = useNavigate();
   const boards = useLoad(listBoards, []);
+  const [name, setName] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function create(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const board = await createBoard(name.trim());
+      navigate(`/boards/${board.id}`);
+    } catch (reason) {
+      setError(errorText(reason));
+      setBusy(false);
+    }
+  }
+
   return (
     <div className="page page-narrow">
       <h1 ref={heading} tabIndex={-1}>
         Boards
       </h1>
+      <section aria-labelledby="new-board" className="panel">
+        <h2 id="new-board">{LIST_TEXT.newBoard}</h2>
+        <form className="form-row" onSubmit={create}>
+          <label>
+            {LIST_TEXT.name}
+            <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
+          </label>
+          <button type="submit" className="button-primary" disabled={busy || !name.trim()}>
+            {LIST_TEXT.create}
+          </button>
+        </form>
+        <ErrorMessage>{error}</ErrorMessage>
+      </section>
       <ErrorMessage>{boards.error}</ErrorMessage>
       {boards.loading && !boards.data && <p role="status">Loading boards…</p>}
-      {boards.data?.length === 0 && <p>No boards yet. A board appears with your first meeting.</p>}
+      {boards.data?.length === 0 && <p>{LIST_TEXT.empty}</p>}
       <ul className="board-list">
         {boards.data?.map((board) => (
           <li key={board.id}>
             <Link to={`/boards/${board.id}`}>{board.name}</Link>
+            {accessNote(board) && <span className="meta"> · {accessNote(board)}</span>}
           </li>
         ))}
       </ul>
@@ -49,6 +98,7 @@ export function BoardPage() {
   const [announcement, setAnnouncement] = useState("");
   const reloadTimer = useRef<number | undefined>(undefined);
   const openCardId = params.get("card");
+  const [managing, setManaging] = useState(false);
 
   const { reload, setData } = board;
   const scheduleReload = useCallback(() => {
@@ -145,6 +195,10 @@ export function BoardPage() {
 
   const data = board.data;
   const openCard = data?.cards.find((c) => c.id === openCardId) ?? null;
+  const access = boards.data?.find((b) => b.id === boardId)?.access;
+  const owner = !!data?.owner_id && data.owner_id === myUserId();
+  // The owner and explicit members work the columns; people from a meeting do not (403).
+  const mayManage = owner || access === "member";
 
   return (
     <div className="page board-page">
@@ -159,7 +213,17 @@ export function BoardPage() {
           Drag cards between columns, or focus a card and press Alt + arrow keys to move it. ·{" "}
           <Link to={`/boards/${boardId}/analytics`}>Board analytics</Link>
         </p>
+        {mayManage && (
+          <button type="button" aria-expanded={managing} onClick={() => setManaging((v) => !v)}>
+            Board settings
+          </button>
+        )}
       </div>
+      {mayManage && managing && data && (
+        <div id="board-settings">
+          <BoardSettings board={data} owner={owner} onBoard={(changed) => setData(changed)} />
+        </div>
+      )}
       <ErrorMessage>{board.error && !data ? board.error : error}</ErrorMessage>
       <InfoMessage>{message}</InfoMessage>
       <p className="visually-hidden" aria-live="polite">

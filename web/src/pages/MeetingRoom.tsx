@@ -1,16 +1,17 @@
 // The meeting room: your microphone, everyone's live transcript, the rolling summary and
-// action items, participants, exports, and ending the meeting.
+// action items, participants, exports, and ending, renaming or deleting the meeting.
 
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 
 import { LiveTalkTime, useMeetingAnalytics } from "../analytics/LiveTalkTime";
-import { errorText } from "../api/client";
+import { ApiError, errorText } from "../api/client";
 import type { LiveEvent, Segment, Summary } from "../api/types";
 import { clientConfig, endMeeting, getMeeting, normaliseSummary, summary as loadSummary, transcript } from "../api/vori";
 import { type CaptureHandle, CapturePanel } from "../components/CapturePanel";
 import { Exports } from "../components/Exports";
 import { InviteForm } from "../components/InviteForm";
+import { MeetingOwnerActions, MeetingPeople } from "../components/MeetingAdmin";
 import { ErrorMessage } from "../components/Notice";
 import { type CardLink, SummaryView } from "../components/SummaryView";
 import { TranscriptView } from "../components/TranscriptView";
@@ -28,7 +29,8 @@ export function MeetingRoom() {
   const { meetingId = "" } = useParams();
   const [params] = useSearchParams();
   const navigate = useNavigate();
-  const meeting = useLoad(() => getMeeting(meetingId), [meetingId]);
+  // null: no such meeting, or not one of the caller's (the server answers both with 404).
+  const meeting = useLoad(() => getMeeting(meetingId).catch(notFoundAsNull), [meetingId]);
   const config = useLoad(clientConfig, []);
   const heading = usePageTitle(meeting.data?.title ?? "Meeting");
   const [state, dispatch] = useReducer(reduce, emptyTranscript);
@@ -94,7 +96,13 @@ export function MeetingRoom() {
         break;
     }
   }, [refreshSummary]);
-  const live = useMeetingEvents(meetingId, onEvent);
+  const live = useMeetingEvents(meeting.data === null ? null : meetingId, onEvent);
+  const gone = live.state === "gone";
+
+  useEffect(() => {
+    // Removed from the meeting (or it was deleted): the microphone stops with the access.
+    if (gone) void capture.current?.stop();
+  }, [gone]);
 
   useEffect(() => {
     let cancelled = false;
@@ -126,6 +134,22 @@ export function MeetingRoom() {
     } catch (reason) {
       setEndError(`Could not end the meeting: ${errorText(reason)}`);
     }
+  }
+
+  if (meeting.data === null || gone) {
+    return (
+      <div className="page page-narrow">
+        <h1 ref={heading} tabIndex={-1}>
+          {gone ? TEXT.goneHeading : TEXT.notFoundHeading}
+        </h1>
+        <p role={gone ? "alert" : undefined} className={gone ? "banner banner-warning" : undefined}>
+          {gone ? live.message : TEXT.notFound}
+        </p>
+        <p>
+          <Link to="/">{TEXT.back}</Link>
+        </p>
+      </div>
+    );
   }
 
   if (meeting.error) {
@@ -168,6 +192,14 @@ export function MeetingRoom() {
               End meeting
             </button>
           )}
+          {data && (
+            <MeetingOwnerActions
+              key={data.title}
+              meeting={data}
+              onRenamed={(renamed) => meeting.setData(renamed)}
+              onDeleted={() => navigate("/", { replace: true })}
+            />
+          )}
         </div>
       </div>
       {live.message && live.state !== "live" && (
@@ -197,14 +229,14 @@ export function MeetingRoom() {
           </section>
           <section className="panel" aria-labelledby="people-heading">
             <h2 id="people-heading">People</h2>
-            <ul className="people">
-              {members.map((member) => (
-                <li key={member.user_id}>
-                  {member.display_name}
-                  {online[member.user_id] !== undefined && <span className="badge">in the call</span>}
-                </li>
-              ))}
-            </ul>
+            {data && (
+              <MeetingPeople
+                meeting={data}
+                online={online}
+                onChanged={meeting.reload}
+                onLeft={() => navigate("/", { replace: true })}
+              />
+            )}
             {!isEnded && <InviteForm meetingId={meetingId} onInvited={meeting.reload} />}
           </section>
         </aside>
@@ -213,8 +245,25 @@ export function MeetingRoom() {
   );
 }
 
+const TEXT = {
+  notFoundHeading: "Meeting not found",
+  notFound: "This meeting does not exist, or you are not a member of it.",
+  goneHeading: "No longer a member",
+  back: "Back to your meetings",
+};
+
+function notFoundAsNull(reason: unknown): null {
+  if (reason instanceof ApiError && reason.kind === "not_found") return null;
+  throw reason;
+}
+
 function LiveBadge({ state }: { state: string }) {
-  const text = state === "live" ? "Live updates on" : state === "failed" ? "Live updates stopped" : "Connecting live updates…";
+  const text =
+    state === "live"
+      ? "Live updates on"
+      : state === "failed" || state === "gone"
+        ? "Live updates stopped"
+        : "Connecting live updates…";
   return (
     <span className={`live-badge live-${state}`} data-state={state}>
       {text}

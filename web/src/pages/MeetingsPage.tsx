@@ -1,14 +1,16 @@
-// The meetings I belong to: create one, invite people, open one.
+// The meetings I belong to: create one (on one of my boards), find one by title, board,
+// status or date, page through them, invite people, open one.
 
-import { type FormEvent, useState } from "react";
-import { Link, useNavigate } from "react-router";
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
 
 import { errorText } from "../api/client";
-import type { Language, Meeting } from "../api/types";
-import { createMeeting, listBoards, listMeetings } from "../api/vori";
+import type { Language, Meeting, MeetingFilter, MeetingStatus } from "../api/types";
+import { type BoardInfo, createMeeting, findMeetings, listBoards } from "../api/vori";
 import { InviteForm } from "../components/InviteForm";
 import { ErrorMessage } from "../components/Notice";
 import { useLoad, usePageTitle } from "../hooks";
+import { isFiltered } from "../meetings/query";
 
 const LANGUAGES: { value: Language; label: string }[] = [
   { value: "en", label: "English" },
@@ -16,10 +18,50 @@ const LANGUAGES: { value: Language; label: string }[] = [
   { value: "auto", label: "Detect automatically" },
 ];
 
+const TEXT = {
+  find: "Find meetings",
+  search: "Search titles",
+  board: "Board",
+  anyBoard: "Any board",
+  status: "Status",
+  anyStatus: "Any",
+  active: "Open",
+  ended: "Ended",
+  from: "From",
+  to: "To",
+  apply: "Search",
+  clear: "Clear filters",
+  loading: "Loading meetings…",
+  more: "Show more meetings",
+  loadingMore: "Loading more…",
+  none: "No meetings yet. Start one above, or ask to be invited.",
+  noneFound: "No meetings match these filters.",
+  shown: (count: number, more: boolean) => `${count} meeting${count === 1 ? "" : "s"} shown${more ? ", more below" : ""}.`,
+};
+
+const FILTER_KEYS = ["q", "board_id", "status", "from", "to"] as const;
+
+function filterOf(params: URLSearchParams): MeetingFilter {
+  const status = params.get("status");
+  return {
+    q: params.get("q") ?? "",
+    board_id: params.get("board_id") ?? "",
+    status: status === "active" || status === "ended" ? status : "",
+    from: params.get("from") ?? "",
+    to: params.get("to") ?? "",
+  };
+}
+
+/** Boards a new meeting may feed: the caller's own and those they were made a member of. */
+function feedable(boards: BoardInfo[]): BoardInfo[] {
+  return boards.filter((b) => !b.personal && b.access !== "meeting");
+}
+
 export function MeetingsPage() {
   const heading = usePageTitle("Meetings");
   const navigate = useNavigate();
-  const meetings = useLoad(listMeetings, []);
+  const [params, setParams] = useSearchParams();
+  const filter = filterOf(params);
   const boards = useLoad(() => listBoards().catch(() => []), []);
   const [boardId, setBoardId] = useState("");
   const [title, setTitle] = useState("");
@@ -40,7 +82,14 @@ export function MeetingsPage() {
     }
   }
 
-  const sorted = [...(meetings.data ?? [])].sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""));
+  function applyFilter(next: MeetingFilter) {
+    const query = new URLSearchParams();
+    for (const key of FILTER_KEYS) {
+      const value = (next[key] ?? "").trim();
+      if (value) query.set(key, value);
+    }
+    setParams(query, { replace: true });
+  }
 
   return (
     <div className="page page-narrow">
@@ -68,7 +117,7 @@ export function MeetingsPage() {
             Tasks go to
             <select value={boardId} onChange={(e) => setBoardId(e.target.value)}>
               <option value="">My personal board</option>
-              {(boards.data ?? []).map((b) => (
+              {feedable(boards.data ?? []).map((b) => (
                 <option key={b.id} value={b.id}>
                   {b.name}
                 </option>
@@ -83,20 +132,142 @@ export function MeetingsPage() {
       </section>
       <section aria-labelledby="my-meetings">
         <h2 id="my-meetings">Your meetings</h2>
-        <ErrorMessage>{meetings.error}</ErrorMessage>
-        {meetings.loading && !meetings.data && <p role="status">Loading meetings…</p>}
-        {meetings.data && sorted.length === 0 && <p>No meetings yet. Start one above, or ask to be invited.</p>}
-        <ul className="meeting-list">
-          {sorted.map((meeting) => (
-            <MeetingRow key={meeting.id} meeting={meeting} />
-          ))}
-        </ul>
+        <MeetingFilters
+          key={params.toString()}
+          filter={filter}
+          boards={boards.data ?? []}
+          onApply={applyFilter}
+        />
+        <MeetingList filter={filter} boards={boards.data ?? []} />
       </section>
     </div>
   );
 }
 
-function MeetingRow({ meeting }: { meeting: Meeting }) {
+function MeetingFilters({
+  filter,
+  boards,
+  onApply,
+}: {
+  filter: MeetingFilter;
+  boards: BoardInfo[];
+  onApply: (filter: MeetingFilter) => void;
+}) {
+  const [draft, setDraft] = useState(filter);
+  const set = (change: Partial<MeetingFilter>) => setDraft((current) => ({ ...current, ...change }));
+  // A choice from a list applies at once; typed text and dates apply with the button.
+  const choose = (change: Partial<MeetingFilter>) => onApply({ ...draft, ...change });
+  return (
+    <form
+      role="search"
+      aria-label={TEXT.find}
+      className="form-row meeting-filters"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onApply(draft);
+      }}
+    >
+      <label>
+        {TEXT.search}
+        <input type="search" value={draft.q} onChange={(e) => set({ q: e.target.value })} maxLength={300} />
+      </label>
+      <label>
+        {TEXT.board}
+        <select value={draft.board_id} onChange={(e) => choose({ board_id: e.target.value })}>
+          <option value="">{TEXT.anyBoard}</option>
+          {boards.map((b) => (
+            <option key={b.id} value={b.id}>
+              {b.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {TEXT.status}
+        <select value={draft.status} onChange={(e) => choose({ status: e.target.value as MeetingStatus | "" })}>
+          <option value="">{TEXT.anyStatus}</option>
+          <option value="active">{TEXT.active}</option>
+          <option value="ended">{TEXT.ended}</option>
+        </select>
+      </label>
+      <label>
+        {TEXT.from}
+        <input type="date" value={draft.from} max={draft.to || undefined} onChange={(e) => set({ from: e.target.value })} />
+      </label>
+      <label>
+        {TEXT.to}
+        <input type="date" value={draft.to} min={draft.from || undefined} onChange={(e) => set({ to: e.target.value })} />
+      </label>
+      <button type="submit">{TEXT.apply}</button>
+      {isFiltered(filter) && (
+        <button type="button" className="button-quiet" onClick={() => onApply({})}>
+          {TEXT.clear}
+        </button>
+      )}
+    </form>
+  );
+}
+
+function MeetingList({ filter, boards }: { filter: MeetingFilter; boards: BoardInfo[] }) {
+  const [meetings, setMeetings] = useState<Meeting[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const key = JSON.stringify(filter);
+
+  const load = useCallback(
+    async (cursor: string | null, signal: { cancelled: boolean }) => {
+      setLoading(true);
+      setError(null);
+      try {
+        const page = await findMeetings(JSON.parse(key) as MeetingFilter, cursor);
+        if (signal.cancelled) return;
+        setMeetings((current) => (cursor && current ? [...current, ...page.meetings] : page.meetings));
+        setNext(page.next);
+      } catch (reason) {
+        if (!signal.cancelled) setError(errorText(reason));
+      } finally {
+        if (!signal.cancelled) setLoading(false);
+      }
+    },
+    [key],
+  );
+
+  useEffect(() => {
+    const signal = { cancelled: false };
+    setMeetings(null);
+    void load(null, signal);
+    return () => {
+      signal.cancelled = true;
+    };
+  }, [load]);
+
+  const boardNames = new Map(boards.map((b) => [b.id, b.name]));
+  return (
+    <>
+      <ErrorMessage>{error}</ErrorMessage>
+      {loading && !meetings && <p role="status">{TEXT.loading}</p>}
+      {meetings && meetings.length === 0 && <p>{isFiltered(filter) ? TEXT.noneFound : TEXT.none}</p>}
+      {meetings && meetings.length > 0 && (
+        <p className="visually-hidden" role="status">
+          {TEXT.shown(meetings.length, !!next)}
+        </p>
+      )}
+      <ul className="meeting-list">
+        {(meetings ?? []).map((meeting) => (
+          <MeetingRow key={meeting.id} meeting={meeting} boardName={boardNames.get(meeting.board_id ?? "")} />
+        ))}
+      </ul>
+      {next && (
+        <button type="button" onClick={() => void load(next, { cancelled: false })} disabled={loading}>
+          {loading ? TEXT.loadingMore : TEXT.more}
+        </button>
+      )}
+    </>
+  );
+}
+
+function MeetingRow({ meeting, boardName }: { meeting: Meeting; boardName?: string }) {
   const [inviting, setInviting] = useState(false);
   const ended = !!meeting.ended_at;
   return (
@@ -113,7 +284,11 @@ function MeetingRow({ meeting }: { meeting: Meeting }) {
       </div>
       <div className="meeting-row-actions">
         {ended && <Link to={`/meetings/${meeting.id}/summary`}>Summary</Link>}
-        {meeting.board_id && <Link to={`/boards/${meeting.board_id}`}>Board</Link>}
+        {meeting.board_id && (
+          <Link to={`/boards/${meeting.board_id}`}>
+            Board<span className="visually-hidden">: {boardName ?? meeting.title}</span>
+          </Link>
+        )}
         {!ended && (
           <button
             type="button"

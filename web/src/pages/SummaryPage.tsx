@@ -1,11 +1,12 @@
 // A meeting's minutes: overview, decisions, action items and open questions, with exports.
 
 import { useCallback, useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 
 import type { LiveEvent, Summary } from "../api/types";
 import { getMeeting, normaliseSummary, summary as loadSummary } from "../api/vori";
 import { Exports } from "../components/Exports";
+import { MeetingOwnerActions } from "../components/MeetingAdmin";
 import { ErrorMessage } from "../components/Notice";
 import { type CardLink, SummaryView } from "../components/SummaryView";
 import { useLoad, usePageTitle } from "../hooks";
@@ -13,6 +14,7 @@ import { useMeetingEvents } from "../live/useMeetingEvents";
 
 export function SummaryPage() {
   const { meetingId = "" } = useParams();
+  const navigate = useNavigate();
   const meeting = useLoad(() => getMeeting(meetingId), [meetingId]);
   const stored = useLoad(() => loadSummary(meetingId), [meetingId]);
   const [live, setLive] = useState<Summary | null>(null);
@@ -31,7 +33,7 @@ export function SummaryPage() {
       }
     }
   }, []);
-  useMeetingEvents(meeting.data ? meetingId : null, onEvent);
+  const events = useMeetingEvents(meeting.data ? meetingId : null, onEvent);
 
   const summary = live ?? stored.data ?? null;
   const data = meeting.data;
@@ -40,7 +42,7 @@ export function SummaryPage() {
       <h1 ref={heading} tabIndex={-1}>
         {title}
       </h1>
-      <ErrorMessage>{meeting.error ?? stored.error}</ErrorMessage>
+      <ErrorMessage>{events.state === "gone" ? events.message : (meeting.error ?? stored.error)}</ErrorMessage>
       {data && (
         <p className="meta">
           {data.created_at && `${new Date(data.created_at).toLocaleString()} · `}
@@ -54,6 +56,14 @@ export function SummaryPage() {
             </>
           )}
         </p>
+      )}
+      {data && (
+        <MeetingOwnerActions
+          key={data.title}
+          meeting={data}
+          onRenamed={(renamed) => meeting.setData(renamed)}
+          onDeleted={() => navigate("/", { replace: true })}
+        />
       )}
       {stored.loading && !summary ? (
         <p role="status">Loading the summary…</p>

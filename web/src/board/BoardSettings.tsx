@@ -1,0 +1,320 @@
+// Managing a board: its owner renames it and adds or removes its members (by e-mail); the
+// owner and members add, rename, reorder and delete its columns. Boards cannot be archived
+// yet: the kanban API has no such call.
+
+import { type FormEvent, useId, useState } from "react";
+
+import { errorText } from "../api/client";
+import type { Board, Column } from "../api/types";
+import {
+  addBoardMember,
+  addColumn,
+  boardMembers,
+  deleteColumn,
+  removeBoardMember,
+  renameBoard,
+  updateColumn,
+} from "../api/vori";
+import { ErrorMessage, InfoMessage } from "../components/Notice";
+import { useLoad } from "../hooks";
+import { columnMove } from "./columns";
+
+const TEXT = {
+  heading: "Board settings",
+  name: "Board name",
+  saveName: "Rename board",
+  renamed: (name: string) => `The board is now called “${name}”.`,
+  members: "Members",
+  membersHelp: "Members work the whole board. People in a meeting that feeds it see only that meeting's cards.",
+  ownerYou: "You (owner)",
+  noMembers: "No members yet.",
+  loadingMembers: "Loading members…",
+  memberEmail: "Add a member by e-mail",
+  add: "Add member",
+  added: (email: string) => `${email} is now a member of this board.`,
+  remove: "Remove",
+  removeLabel: (name: string) => `Remove ${name} from this board`,
+  confirmRemove: (name: string) => `Remove ${name} from this board?`,
+  columns: "Columns",
+  columnName: (name: string) => `Name of the column ${name}`,
+  renameColumn: "Rename",
+  renameColumnLabel: (name: string) => `Rename the column ${name}`,
+  // Shown "Move left"; read as "Move the column To do left".
+  move: "Move",
+  theColumn: (name: string) => ` the column ${name}`,
+  left: " left",
+  right: " right",
+  deleteColumn: "Delete",
+  deleteColumnLabel: (name: string) => `Delete the column ${name}`,
+  confirmDeleteColumn: (name: string) => `Delete the column “${name}”? It must hold no cards.`,
+  newColumn: "New column",
+  addColumn: "Add column",
+  columnAdded: (name: string) => `Added the column “${name}”.`,
+  columnMoved: (name: string, position: number) => `Moved the column “${name}” to position ${position}.`,
+  columnDeleted: (name: string) => `Deleted the column “${name}”.`,
+  save: "Save",
+  cancel: "Cancel",
+};
+
+interface Props {
+  board: Board;
+  /** The caller owns the board (rename, members) or is a member (columns only). */
+  owner: boolean;
+  onBoard: (board: Board) => void;
+}
+
+export function BoardSettings({ board, owner, onBoard }: Props) {
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function run(action: () => Promise<string | null>) {
+    setError(null);
+    setMessage(null);
+    try {
+      setMessage(await action());
+    } catch (reason) {
+      setError(errorText(reason));
+    }
+  }
+
+  return (
+    <section className="panel board-settings" aria-labelledby="board-settings-heading">
+      <h2 id="board-settings-heading">{TEXT.heading}</h2>
+      <ErrorMessage>{error}</ErrorMessage>
+      <InfoMessage>{message}</InfoMessage>
+      {owner && <BoardName board={board} run={run} onBoard={onBoard} />}
+      {owner && <BoardMembers boardId={board.id} run={run} />}
+      <BoardColumns board={board} run={run} onBoard={onBoard} />
+    </section>
+  );
+}
+
+type Run = (action: () => Promise<string | null>) => Promise<void>;
+
+function BoardName({ board, run, onBoard }: { board: Board; run: Run; onBoard: (board: Board) => void }) {
+  const id = useId();
+  const [name, setName] = useState(board.name);
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(event: FormEvent) => {
+        event.preventDefault();
+        void run(async () => {
+          const renamed = await renameBoard(board.id, name.trim());
+          onBoard(renamed);
+          return TEXT.renamed(renamed.name);
+        });
+      }}
+    >
+      <label htmlFor={`${id}-name`}>{TEXT.name}</label>
+      <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
+      <button type="submit" disabled={!name.trim() || name.trim() === board.name}>
+        {TEXT.saveName}
+      </button>
+    </form>
+  );
+}
+
+function BoardMembers({ boardId, run }: { boardId: string; run: Run }) {
+  const id = useId();
+  const members = useLoad(() => boardMembers(boardId), [boardId]);
+  const [email, setEmail] = useState("");
+  return (
+    <section aria-labelledby={`${id}-members`}>
+      <h3 id={`${id}-members`}>{TEXT.members}</h3>
+      <p className="meta">{TEXT.membersHelp}</p>
+      <ErrorMessage>{members.error}</ErrorMessage>
+      {members.loading && !members.data && <p role="status">{TEXT.loadingMembers}</p>}
+      <ul className="people">
+        <li>{TEXT.ownerYou}</li>
+        {(members.data ?? []).map((member) => (
+          <li key={member.user_id}>
+            <span>
+              {member.display_name} <span className="meta">{member.email}</span>
+            </span>
+            <button
+              type="button"
+              className="button-small"
+              aria-label={TEXT.removeLabel(member.display_name)}
+              onClick={() => {
+                if (!window.confirm(TEXT.confirmRemove(member.display_name))) return;
+                void run(async () => {
+                  await removeBoardMember(boardId, member.user_id);
+                  members.reload();
+                  return null;
+                });
+              }}
+            >
+              {TEXT.remove}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {members.data?.length === 0 && <p className="meta">{TEXT.noMembers}</p>}
+      <form
+        className="inline-form"
+        onSubmit={(event: FormEvent) => {
+          event.preventDefault();
+          const address = email.trim().toLowerCase();
+          void run(async () => {
+            await addBoardMember(boardId, address);
+            setEmail("");
+            members.reload();
+            return TEXT.added(address);
+          });
+        }}
+      >
+        <label htmlFor={`${id}-email`}>{TEXT.memberEmail}</label>
+        <input
+          id={`${id}-email`}
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          placeholder="name@example.com"
+          required
+        />
+        <button type="submit">{TEXT.add}</button>
+      </form>
+    </section>
+  );
+}
+
+function BoardColumns({ board, run, onBoard }: { board: Board; run: Run; onBoard: (board: Board) => void }) {
+  const id = useId();
+  const [name, setName] = useState("");
+  const [editing, setEditing] = useState<string | null>(null);
+  const columns = board.columns;
+
+  function move(column: Column, step: -1 | 1) {
+    const target = columnMove(columns, column.id, step);
+    if (target === null) return;
+    void run(async () => {
+      onBoard(await updateColumn(board.id, column, { position: target }));
+      window.setTimeout(() => document.getElementById(`column-move-${column.id}-${step}`)?.focus(), 0);
+      return TEXT.columnMoved(column.name, target + 1);
+    });
+  }
+
+  return (
+    <section aria-labelledby={`${id}-columns`}>
+      <h3 id={`${id}-columns`}>{TEXT.columns}</h3>
+      <ol className="column-settings">
+        {columns.map((column, index) => (
+          <li key={column.id}>
+            {editing === column.id ? (
+              <ColumnRename
+                column={column}
+                onCancel={() => setEditing(null)}
+                onSave={(newName) =>
+                  void run(async () => {
+                    onBoard(await updateColumn(board.id, column, { name: newName }));
+                    setEditing(null);
+                    return null;
+                  })
+                }
+              />
+            ) : (
+              <>
+                <span className="column-settings-name">{column.name}</span>
+                <button
+                  type="button"
+                  className="button-small"
+                  aria-label={TEXT.renameColumnLabel(column.name)}
+                  onClick={() => setEditing(column.id)}
+                >
+                  {TEXT.renameColumn}
+                </button>
+              </>
+            )}
+            <button
+              type="button"
+              id={`column-move-${column.id}--1`}
+              className="button-small"
+              disabled={index === 0}
+              onClick={() => move(column, -1)}
+            >
+              {TEXT.move}
+              <span className="visually-hidden">{TEXT.theColumn(column.name)}</span>
+              {TEXT.left}
+            </button>
+            <button
+              type="button"
+              id={`column-move-${column.id}-1`}
+              className="button-small"
+              disabled={index === columns.length - 1}
+              onClick={() => move(column, 1)}
+            >
+              {TEXT.move}
+              <span className="visually-hidden">{TEXT.theColumn(column.name)}</span>
+              {TEXT.right}
+            </button>
+            <button
+              type="button"
+              className="button-small"
+              aria-label={TEXT.deleteColumnLabel(column.name)}
+              disabled={columns.length === 1}
+              onClick={() => {
+                if (!window.confirm(TEXT.confirmDeleteColumn(column.name))) return;
+                void run(async () => {
+                  onBoard(await deleteColumn(board.id, column.id));
+                  return TEXT.columnDeleted(column.name);
+                });
+              }}
+            >
+              {TEXT.deleteColumn}
+            </button>
+          </li>
+        ))}
+      </ol>
+      <form
+        className="inline-form"
+        onSubmit={(event: FormEvent) => {
+          event.preventDefault();
+          const added = name.trim();
+          void run(async () => {
+            onBoard(await addColumn(board.id, added));
+            setName("");
+            return TEXT.columnAdded(added);
+          });
+        }}
+      >
+        <label htmlFor={`${id}-new-column`}>{TEXT.newColumn}</label>
+        <input id={`${id}-new-column`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
+        <button type="submit">{TEXT.addColumn}</button>
+      </form>
+    </section>
+  );
+}
+
+function ColumnRename({
+  column,
+  onSave,
+  onCancel,
+}: {
+  column: Column;
+  onSave: (name: string) => void;
+  onCancel: () => void;
+}) {
+  const id = useId();
+  const [name, setName] = useState(column.name);
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(event: FormEvent) => {
+        event.preventDefault();
+        onSave(name.trim());
+      }}
+    >
+      <label htmlFor={`${id}-name`} className="visually-hidden">
+        {TEXT.columnName(column.name)}
+      </label>
+      <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoFocus />
+      <button type="submit" className="button-small" disabled={!name.trim()}>
+        {TEXT.save}
+      </button>
+      <button type="button" className="button-small" onClick={onCancel}>
+        {TEXT.cancel}
+      </button>
+    </form>
+  );
+}
