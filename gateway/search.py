@@ -200,19 +200,24 @@ def _queries(terms: _Terms, user_id: str, take: int) -> list[Select[Any]]:
         .limit(take)
     )
 
-    # A summary's overview, key points and decisions are each a document of their own.
+    # The index finds the summaries that match as a whole; then their overview, key points
+    # and decisions are matched and ranked each as a document of its own.
+    matching = select(MeetingSummaryRow.meeting_id).where(
+        MeetingSummaryRow.meeting_id.in_(mine),
+        terms.matches(MeetingSummaryRow.search_document()),
+    )
     parts = union_all(
         select(
             MeetingSummaryRow.meeting_id,
             literal("overview", String).label("field"),
             MeetingSummaryRow.overview.label("doc"),
-        ).where(MeetingSummaryRow.meeting_id.in_(mine)),
+        ).where(MeetingSummaryRow.meeting_id.in_(matching)),
         *(
             select(
                 MeetingSummaryRow.meeting_id,
                 literal(name, String).label("field"),
                 func.json_array_elements_text(column).label("doc"),
-            ).where(MeetingSummaryRow.meeting_id.in_(mine))
+            ).where(MeetingSummaryRow.meeting_id.in_(matching))
             for name, column in (
                 ("key_point", MeetingSummaryRow.key_points),
                 ("decision", MeetingSummaryRow.decisions),
@@ -231,9 +236,12 @@ def _queries(terms: _Terms, user_id: str, take: int) -> list[Select[Any]]:
         .limit(take)
     )
 
-    card_doc = Card.title + literal(" \u2014 ") + Card.description
+    card_doc = Card.search_document()  # as the card indexes spell it
     card_score = terms.score(card_doc, "card")
-    shown = case((Card.description == "", Card.title), else_=card_doc)
+    shown = case(
+        (Card.description == "", Card.title),
+        else_=Card.title + literal(" \u2014 ") + Card.description,
+    )
     cards = (
         select(
             *_columns(

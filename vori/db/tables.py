@@ -25,7 +25,15 @@ from sqlalchemy import (
     func,
     literal_column,
 )
+
+# Imported before func.to_tsvector() is built: it registers the function's PostgreSQL types.
+from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+# The text search configuration of the search indexes (migration 0008), spelled inline so
+# that a query's expression is the index's.
+ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig", REGCONFIG)
 
 
 class Base(DeclarativeBase):
@@ -89,7 +97,7 @@ class TranscriptSegmentRow(Base):
         # (the function is the migration's; see gateway/search_terms.py).
         Index(
             "ix_transcript_segments_text_fts",
-            func.to_tsvector(literal_column("'english'::regconfig"), text),
+            func.to_tsvector(ENGLISH, text),
             postgresql_using="gin",
         ),
         Index(
@@ -221,7 +229,23 @@ class Card(Base):
     __table_args__ = (
         UniqueConstraint("board_id", "task_key", name="uq_cards_board_task_key"),
         Index("ix_cards_board_column_position", "board_id", "column_id", "position"),
+        # Search (migration 0008), over `search_document()`.
+        Index(
+            "ix_cards_text_fts",
+            func.to_tsvector(ENGLISH, func.vori_card_text(title, description)),
+            postgresql_using="gin",
+        ),
+        Index(
+            "ix_cards_text_bigrams",
+            func.vori_hangul_bigrams(func.vori_card_text(title, description)),
+            postgresql_using="gin",
+        ),
     )
+
+    @classmethod
+    def search_document(cls) -> ColumnElement[str]:
+        """The text search matches a card by, as its indexes spell it."""
+        return func.vori_card_text(cls.title, cls.description)
 
 
 class CardHistoryRow(Base):
@@ -289,6 +313,25 @@ class MeetingSummaryRow(Base):
     action_items: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        # Search (migration 0008), over `search_document()`.
+        Index(
+            "ix_meeting_summaries_text_fts",
+            func.to_tsvector(ENGLISH, func.vori_summary_text(overview, key_points, decisions)),
+            postgresql_using="gin",
+        ),
+        Index(
+            "ix_meeting_summaries_text_bigrams",
+            func.vori_hangul_bigrams(func.vori_summary_text(overview, key_points, decisions)),
+            postgresql_using="gin",
+        ),
+    )
+
+    @classmethod
+    def search_document(cls) -> ColumnElement[str]:
+        """Overview, key points and decisions in one text, as the search indexes spell it."""
+        return func.vori_summary_text(cls.overview, cls.key_points, cls.decisions)
 
 
 class MeetingTaskCard(Base):

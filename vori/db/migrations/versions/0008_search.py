@@ -1,4 +1,4 @@
-"""search: full-text and Hangul-bigram indexes over transcript segments
+"""search: full-text and Hangul-bigram indexes over segments, summaries and cards
 
 English (and every space-delimited word) through `to_tsvector('english', text)`, with
 stemming. Korean attaches particles to words ("예산을", "예산에서"), so a word index misses
@@ -7,8 +7,12 @@ PostgreSQL is initialised with (`show_trgm('회의에서')` is empty), so Korean
 Hangul syllable bigrams instead: "예산을" → {예산, 산을}; a query's bigrams narrow the rows
 and an ILIKE on the text confirms the substring.
 
+Summaries and cards are indexed too: computing their text vectors at query time cost
+100-350 ms per search over 1,000 meetings (bench/search.py), the index a few.
+
 Revision ID: 0008
 Revises: 0007
+Depends on: 0002, 0004
 """
 
 from collections.abc import Sequence
@@ -18,7 +22,8 @@ from alembic import op
 revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+# meeting_summaries (0002) and cards (0004) are created on branches of their own.
+depends_on: str | Sequence[str] | None = ("0002", "0004")
 
 # Immutable, so it may index; gateway/search_terms.py `hangul_bigrams` mirrors it exactly.
 BIGRAMS_FUNCTION = """
@@ -33,20 +38,55 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$
 """
 
+# A summary's searchable text: overview, key points and decisions in one string.
+SUMMARY_TEXT_FUNCTION = """
+CREATE OR REPLACE FUNCTION vori_summary_text(overview text, key_points json, decisions json)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT concat_ws(' ', overview,
+    (SELECT string_agg(value, ' ') FROM json_array_elements_text(key_points) AS value),
+    (SELECT string_agg(value, ' ') FROM json_array_elements_text(decisions) AS value))
+$$
+"""
+
+# A card's: its title and description (the title's type as the column's, so the index
+# expression needs no cast and reads back as written).
+CARD_TEXT_FUNCTION = """
+CREATE OR REPLACE FUNCTION vori_card_text(title character varying, description text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT concat_ws(' ', title, description)
+$$
+"""
+
+# (index, table, indexed text): each text gets an English and a Hangul-bigram index.
+DOCUMENTS = (
+    ("transcript_segments_text", "transcript_segments", "text"),
+    (
+        "meeting_summaries_text",
+        "meeting_summaries",
+        "vori_summary_text(overview, key_points, decisions)",
+    ),
+    ("cards_text", "cards", "vori_card_text(title, description)"),
+)
+
 
 def upgrade() -> None:
     op.execute(BIGRAMS_FUNCTION)
-    op.execute(
-        "CREATE INDEX ix_transcript_segments_text_fts ON transcript_segments "
-        "USING gin (to_tsvector('english'::regconfig, text))"
-    )
-    op.execute(
-        "CREATE INDEX ix_transcript_segments_text_bigrams ON transcript_segments "
-        "USING gin (vori_hangul_bigrams(text))"
-    )
+    op.execute(SUMMARY_TEXT_FUNCTION)
+    op.execute(CARD_TEXT_FUNCTION)
+    for name, table, document in DOCUMENTS:
+        op.execute(
+            f"CREATE INDEX ix_{name}_fts ON {table} "
+            f"USING gin (to_tsvector('english'::regconfig, {document}))"
+        )
+        op.execute(
+            f"CREATE INDEX ix_{name}_bigrams ON {table} USING gin (vori_hangul_bigrams({document}))"
+        )
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX IF EXISTS ix_transcript_segments_text_bigrams")
-    op.execute("DROP INDEX IF EXISTS ix_transcript_segments_text_fts")
+    for name, _table, _document in DOCUMENTS:
+        op.execute(f"DROP INDEX IF EXISTS ix_{name}_bigrams")
+        op.execute(f"DROP INDEX IF EXISTS ix_{name}_fts")
+    op.execute("DROP FUNCTION IF EXISTS vori_card_text(character varying, text)")
+    op.execute("DROP FUNCTION IF EXISTS vori_summary_text(text, json, json)")
     op.execute("DROP FUNCTION IF EXISTS vori_hangul_bigrams(text)")
