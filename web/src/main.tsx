@@ -10,6 +10,7 @@ import { AuthPage } from "./pages/AuthPage";
 import { BoardPage, BoardsPage } from "./pages/BoardPage";
 import { MeetingRoom } from "./pages/MeetingRoom";
 import { MeetingsPage } from "./pages/MeetingsPage";
+import { SearchPage } from "./pages/SearchPage";
 import { SummaryPage } from "./pages/SummaryPage";
 import "./styles.css";
 
@@ -56,6 +57,7 @@ const router = createBrowserRouter([
         path: "/meetings/:meetingId/analytics",
         element: deferred(async () => (await import("./pages/MeetingAnalyticsPage")).MeetingAnalyticsPage),
       },
+      { path: "/search", element: <SearchPage /> },
       { path: "/boards", element: <BoardsPage /> },
       { path: "/boards/:boardId", element: <BoardPage /> },
       {

@@ -1,6 +1,6 @@
 // The frame of every signed-in page: skip link, header with navigation, main landmark.
 
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { Link, NavLink, Navigate, Outlet, useLocation, useNavigate } from "react-router";
 
 import { EXPIRED_NOTICE, decodeClaims, endSession, isExpired } from "../api/session";
@@ -48,6 +48,7 @@ export function Layout() {
           </NavLink>
           <NavLink to="/boards">Boards</NavLink>
         </nav>
+        <SearchBox />
         <div className="account">
           <span className="account-name" title={claims.email}>
             {claims.name || claims.email}
@@ -73,5 +74,30 @@ export function Layout() {
         <Outlet />
       </main>
     </>
+  );
+}
+
+/** One search over every meeting the user is in; results on /search?q=. */
+function SearchBox() {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const current = location.pathname === "/search" ? (new URLSearchParams(location.search).get("q") ?? "") : "";
+  const [query, setQuery] = useState(current);
+  useEffect(() => setQuery(current), [current]);
+  return (
+    <form
+      role="search"
+      className="search app-search"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const q = query.trim();
+        if (q) navigate(`/search?q=${encodeURIComponent(q)}`);
+      }}
+    >
+      <label>
+        <span className="visually-hidden">Search all meetings</span>
+        <input type="search" placeholder="Search meetings" maxLength={200} value={query} onChange={(e) => setQuery(e.target.value)} />
+      </label>
+    </form>
   );
 }

@@ -14,6 +14,7 @@ import { InviteForm } from "../components/InviteForm";
 import { MeetingOwnerActions, MeetingPeople } from "../components/MeetingAdmin";
 import { ErrorMessage } from "../components/Notice";
 import { type CardLink, SummaryView } from "../components/SummaryView";
+import { TranscriptImport } from "../components/TranscriptImport";
 import { TranscriptView } from "../components/TranscriptView";
 import { useLoad, usePageTitle } from "../hooks";
 import { type TranscriptState, applySegment, emptyTranscript, loadFinals, segmentOf } from "../live/transcript";
@@ -213,6 +214,7 @@ export function MeetingRoom() {
           {!isEnded && <CapturePanel meetingId={meetingId} config={config.data} disabled={isEnded} onHandle={onHandle} />}
           <TranscriptView transcript={state} focusSegment={params.get("at")} members={memberIds} />
           <Exports meetingId={meetingId} title={data?.title ?? "meeting"} />
+          {data?.owner_id && <TranscriptImport meetingId={meetingId} ownerId={data.owner_id} onImported={meeting.reload} />}
         </div>
         <aside className="room-side" aria-label="Summary and people">
           <section className="panel" aria-labelledby="summary-heading">
