@@ -71,6 +71,12 @@ def like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
+def word_phrase_regex(words: tuple[str, ...]) -> str:
+    """A PostgreSQL regex (for `~*`) of the words in a row as whole words: `\\mit\\s+was\\M`."""
+    escaped = [re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", word) for word in words]
+    return r"\m" + r"\s+".join(escaped) + r"\M"
+
+
 def _stem(word: str) -> str:
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:

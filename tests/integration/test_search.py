@@ -182,6 +182,13 @@ def test_nothing_from_meetings_the_user_is_not_in(client: httpx.Client, world: W
     assert client.get("/api/v1/search", params={"q": "launch"}).status_code == 401
 
 
+def test_stop_words_alone_match_as_whole_words(client: httpx.Client, world: World) -> None:
+    hits = _search(client, world.ana, "before")["hits"]  # an English stop word
+    assert [(h["kind"], h["start"]) for h in hits] == [("segment", 12.0)]
+    assert _marked(hits[0]) == ["before"]
+    assert _search(client, world.ana, "efor")["hits"] == []  # inside a word: no
+
+
 def test_pages_follow_one_another(client: httpx.Client, world: World) -> None:
     everything = _search(client, world.ana, "launch checklist", limit=50)["hits"]
     first = _search(client, world.ana, "launch checklist", limit=2)

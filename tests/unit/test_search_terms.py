@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from gateway.search_terms import hangul_bigrams, like_pattern, parse_query, snippet
+from gateway.search_terms import (
+    hangul_bigrams,
+    like_pattern,
+    parse_query,
+    snippet,
+    word_phrase_regex,
+)
 
 
 def _marked(text: str, spans: list[tuple[int, int]]) -> list[str]:
@@ -57,3 +63,8 @@ def test_a_long_text_is_cut_around_the_first_match_with_offsets_kept() -> None:
     assert found.text.endswith("\u2026")
     assert len(found.text) <= 82
     assert _marked(found.text, found.highlights) == ["launch checklist"]
+
+
+def test_stop_word_phrases_become_a_whole_word_regex_with_specials_escaped() -> None:
+    assert word_phrase_regex(("it", "was")) == r"\mit\s+was\M"
+    assert word_phrase_regex(("a.b", "(c)")) == r"\ma\.b\s+\(c\)\M"
