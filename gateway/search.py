@@ -111,6 +111,9 @@ class _Terms:
             if self.english:
                 conditions.append(func.to_tsvector(ENGLISH, doc).op("@@")(self.tsquery))
             else:  # only stop words ("it was"): the phrase, as whole words
+                # The ILIKE first: several times cheaper than the regex, it leaves it few rows.
+                phrase = like_pattern(" ".join(self.query.words))
+                conditions.append(doc.ilike(phrase, escape="\\"))
                 conditions.append(doc.op("~*")(word_phrase_regex(self.query.words)))
         if self.query.bigrams:
             conditions.append(func.vori_hangul_bigrams(doc).op("@@")(self.bigram_query))
