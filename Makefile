@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+VORI_UP_ARGS ?=
 
 .PHONY: run test test-unit lint check bench docs clean web llm
 
@@ -32,7 +33,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP) $(WEB_BUILD)
-	$(PY) -m vori up
+	$(PY) -m vori up $(VORI_UP_ARGS)
 
 test: $(STAMP) $(WEB_BUILD)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -537,6 +537,12 @@ class UpSettings(BaseModel):
     crash_window_s: float = Field(
         60.0, gt=0, description="Seconds over which a service's crashes are counted."
     )
+    prometheus_port: int = Field(
+        9090,
+        ge=1,
+        le=65535,
+        description="Port of the local Prometheus that `vori up --monitoring` starts.",
+    )
 
 
 class Settings(BaseSettings):

@@ -50,13 +50,21 @@ def up(
             " (same as VORI_SUMMARIZER__LLM).",
         ),
     ] = None,
+    monitoring: Annotated[
+        bool,
+        typer.Option(
+            "--monitoring",
+            help="Also start a local Prometheus (Debian's `prometheus`, where installed) "
+            "scraping every service, with the deployment's alert rules.",
+        ),
+    ] = False,
 ) -> None:
     """Start Kafka, PostgreSQL and every service; Ctrl-C stops them all."""
     from vori.cli.up import run_stack
 
     if llm is not None:
         os.environ["VORI_SUMMARIZER__LLM"] = llm  # the services started below read it too
-    raise typer.Exit(run_stack(load(), only))
+    raise typer.Exit(run_stack(load(), only, monitoring=monitoring))
 
 
 @app.command()

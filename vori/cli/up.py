@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -24,6 +25,7 @@ from vori.auth import jwt_secret_problem
 from vori.db.migrate import upgrade
 from vori.kafka.topics import ensure_topics, wait_for_kafka
 from vori.local.kafka_broker import KafkaBroker, MissingToolError
+from vori.local.monitoring import prometheus_command, write_prometheus_config
 from vori.local.postgres import LocalPostgres
 from vori.local.restarts import RestartPolicy
 from vori.local.secrets import read_or_create_secret, secret_path
@@ -39,13 +41,15 @@ def say(line: str) -> None:
     print(f"vori | {line}", flush=True)
 
 
-def run_stack(settings: Settings, only: list[str] | None = None) -> int:
+def run_stack(
+    settings: Settings, only: list[str] | None = None, *, monitoring: bool = False
+) -> int:
     """Run everything until Ctrl-C or SIGTERM; returns the exit code."""
     data_dir = settings.data_dir.resolve()
     broker: KafkaBroker | None = None
     postgres: LocalPostgres | None = None
     started = time.monotonic()
-    busy = _busy_ports(settings)
+    busy = _busy_ports(settings, monitoring)
     if busy:
         say(
             "cannot start: "
@@ -76,7 +80,7 @@ def run_stack(settings: Settings, only: list[str] | None = None) -> int:
         upgrade(settings)
         say("database schema up to date")
         services = _select(only, settings)
-        return _supervise(settings, services, started, secret_env)
+        return _supervise(settings, services, started, secret_env, monitoring)
     except MissingToolError as exc:
         say(str(exc))
         return 2
@@ -131,7 +135,7 @@ def local_postgres(settings: Settings, data_dir: Path) -> LocalPostgres:
     )
 
 
-def _busy_ports(settings: Settings) -> list[tuple[str, int]]:
+def _busy_ports(settings: Settings, monitoring: bool = False) -> list[tuple[str, int]]:
     """Ports this stack would listen on that something else already holds."""
     wanted: list[tuple[str, int]] = []
     if settings.kafka.embedded:
@@ -150,6 +154,8 @@ def _busy_ports(settings: Settings) -> list[tuple[str, int]]:
         wanted.append(("summarizer metrics", settings.summarizer.metrics_port))
     if settings.summarizer.llm == "local":
         wanted.append(("local LLM", settings.summarizer.local_port))
+    if monitoring:
+        wanted.append(("prometheus", settings.up.prometheus_port))
     return [(what, port) for what, port in wanted if _in_use(settings.host, port)]
 
 
@@ -178,7 +184,11 @@ def _select(only: list[str] | None, settings: Settings) -> list[Service]:
 
 
 def _supervise(
-    settings: Settings, services: list[Service], started: float, secret_env: dict[str, str]
+    settings: Settings,
+    services: list[Service],
+    started: float,
+    secret_env: dict[str, str],
+    monitoring: bool = False,
 ) -> int:
     policy = RestartPolicy(settings.up.max_crashes, settings.up.crash_window_s)
     by_name = {s.name: s for s in services}
@@ -200,11 +210,29 @@ def _supervise(
         # Installs the model once (hash checked), then serves it below the transcriber's priority.
         supervisor.add("llm", [sys.executable, "-m", "summarizer.local_llm", "serve"], env)
         say(f"local LLM on port {settings.summarizer.local_port}: rules until it is up")
+    if monitoring:
+        _add_prometheus(settings, services, supervisor, env)
     watcher = threading.Thread(
         target=_announce_ready, args=(settings, services, started), daemon=True
     )
     watcher.start()
     return supervisor.run()
+
+
+def _add_prometheus(
+    settings: Settings, services: list[Service], supervisor: Supervisor, env: dict[str, str]
+) -> None:
+    """A local Prometheus over the services' metrics, where the binary is installed."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        say("monitoring: `prometheus` is not installed (Debian: apt-get install prometheus)")
+        return
+    folder = settings.data_dir.resolve() / "prometheus"
+    config = write_prometheus_config(settings, services, folder)
+    port = settings.up.prometheus_port
+    argv = prometheus_command(binary, config, folder / "data", settings.host, port)
+    supervisor.add("prometheus", argv, env)
+    say(f"prometheus at http://{settings.host}:{port} (config {config})")
 
 
 def _announce_ready_again(
