@@ -143,6 +143,7 @@ def _pages(stack: Stack, api: Api) -> tuple[str, list[tuple[str, str]]]:
     meeting = api.create_meeting(owner, "Accessibility review")
     pages = [
         ("meetings", "/"),
+        ("meetings, filtered to none", "/?q=nothing-like-this&status=ended&from=2026-01-01"),
         ("meeting room", f"/meetings/{meeting['id']}"),
         ("summary", f"/meetings/{meeting['id']}/summary"),
         ("meeting analytics (pending)", f"/meetings/{meeting['id']}/analytics"),
@@ -158,6 +159,9 @@ def _pages(stack: Stack, api: Api) -> tuple[str, list[tuple[str, str]]]:
             ("card details", f"/boards/{board_id}?card={card['id']}"),
             ("board analytics (pending)", f"/boards/{board_id}/analytics"),
         ]
+    if "kanban" in stack.processes:
+        team = api.json(owner, "POST", "/api/v1/boards", json={"name": "Review team"})
+        pages += [("boards, with a team board", "/boards"), ("team board", f"/boards/{team['id']}")]
     return owner.token, pages
 
 

@@ -18,6 +18,7 @@ import { TranscriptImport } from "../components/TranscriptImport";
 import { TranscriptView } from "../components/TranscriptView";
 import { useLoad, usePageTitle } from "../hooks";
 import { type TranscriptState, applySegment, emptyTranscript, loadFinals, segmentOf } from "../live/transcript";
+import { REMOVED_MESSAGE } from "../live/events";
 import { useMeetingEvents } from "../live/useMeetingEvents";
 
 type Action = { type: "segment"; segment: Segment } | { type: "stored"; segments: Segment[] };
@@ -137,14 +138,16 @@ export function MeetingRoom() {
     }
   }
 
+  // A 404 for the meeting, or a 4404 from the events socket, whichever comes first.
+  const removed = gone && live.message === REMOVED_MESSAGE;
   if (meeting.data === null || gone) {
     return (
       <div className="page page-narrow">
         <h1 ref={heading} tabIndex={-1}>
-          {gone ? TEXT.goneHeading : TEXT.notFoundHeading}
+          {removed ? TEXT.goneHeading : TEXT.notFoundHeading}
         </h1>
-        <p role={gone ? "alert" : undefined} className={gone ? "banner banner-warning" : undefined}>
-          {gone ? live.message : TEXT.notFound}
+        <p role={removed ? "alert" : undefined} className={removed ? "banner banner-warning" : undefined}>
+          {removed ? REMOVED_MESSAGE : TEXT.notFound}
         </p>
         <p>
           <Link to="/">{TEXT.back}</Link>

@@ -20,7 +20,7 @@ const LANGUAGES: { value: Language; label: string }[] = [
 
 const TEXT = {
   find: "Find meetings",
-  search: "Search titles",
+  search: "Search your meetings",
   board: "Board",
   anyBoard: "Any board",
   status: "Status",
