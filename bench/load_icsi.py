@@ -30,6 +30,7 @@ from vori.db.engine import create_db_engine
 from vori.db.tables import (
     AnalyticsMeeting,
     AnalyticsSpeaker,
+    AnalyticsTopic,
     Board,
     BoardColumn,
     Meeting,
@@ -153,6 +154,11 @@ def analyse(settings: Settings) -> dict[str, Any]:
                 AnalyticsSpeaker.meeting_id.like("icsi-%"), AnalyticsSpeaker.talk_s > 60
             )
         ).all()
+        topics = conn.execute(
+            select(AnalyticsTopic.meetings, AnalyticsTopic.terms)
+            .where(AnalyticsTopic.board_id == BOARD)
+            .order_by(AnalyticsTopic.meetings.desc())
+        ).all()
     engine.dispose()
     median = statistics.median
     return {
@@ -166,6 +172,7 @@ def analyse(settings: Settings) -> dict[str, Any]:
         "median_gini": round(median(m.gini for m in meetings), 3),
         "median_efficiency": round(median(m.efficiency for m in meetings), 1),
         "median_speaker_wpm": round(median(s.wpm for s in speakers), 1),
+        "topics": [f"{t.meetings} meetings: " + " ".join(term for term, _ in t.terms[:8]) for t in topics],  # noqa: E501
     }  # fmt: skip
 
 
