@@ -76,14 +76,12 @@ def run(
             force=force,
             progress=lambda step: progress.update(task, description=step),
         )
-    table = Table(title=f"analytics run {report.run_id}")
-    table.add_column("")
-    table.add_column("", justify="right")
+    table = Table(title=f"analytics run {report.run_id}", show_header=False)
     table.add_row("meetings in scope", str(report.meetings_in_scope))
     table.add_row("meetings recomputed", str(report.meetings_computed))
     table.add_row("segments read", str(report.segments))
     table.add_row("boards refreshed", str(report.boards))
-    table.add_row("topics", str(report.topics))
+    table.add_row("topics written", str(report.topics))
     for phase, seconds in report.timings.items():
         table.add_row(f"{phase} (s)", f"{seconds:.1f}")
     Console().print(table)
