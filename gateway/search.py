@@ -121,6 +121,17 @@ class _Terms:
         conditions += [doc.ilike(like_pattern(t), escape="\\") for t in self.query.hangul_terms]
         return and_(true(), *conditions)
 
+    @property
+    def stop_words_only(self) -> bool:
+        """A query of English stop words alone ("to do"): no index holds them."""
+        return bool(self.query.words) and not self.english and not self.query.hangul_terms
+
+    def candidates(self, query: Select[Any], *order: Any) -> Select[Any]:
+        """The rows worth ranking: the best by the cheap score; for stop words alone the
+        first found, as every row is scanned for them and all are equally plain (ordering
+        them scanned all 60,000 segments: 200 ms, against the few needed for a page)."""
+        return query if self.stop_words_only else query.order_by(*order)
+
     def phrase_bonus(self, doc: Text) -> ColumnElement[Any]:
         return case(
             (doc.ilike(like_pattern(self.query.phrase), escape="\\"), PHRASE_BONUS), else_=0.0
@@ -194,12 +205,11 @@ def _queries(terms: _Terms, user_id: str, take: int) -> list[Select[Any]]:
     seg = TranscriptSegmentRow
     # A common word matches thousands of segments, and ranking recomputes each one's text
     # vector (p95 150 ms over 1,000 meetings): the cheap score picks the candidates first.
-    candidates = (
-        select(seg.id)
-        .where(seg.meeting_id.in_(mine), terms.matches(seg.text))
-        .order_by(terms.cheap_score(seg.text).desc(), seg.start)
-        .limit(max(take, SEGMENT_CANDIDATES))
-    )
+    candidates = terms.candidates(
+        select(seg.id).where(seg.meeting_id.in_(mine), terms.matches(seg.text)),
+        terms.cheap_score(seg.text).desc(),
+        seg.start,
+    ).limit(max(take, SEGMENT_CANDIDATES))
     segment_score = terms.score(seg.text, "segment")
     offset_s = func.greatest(
         0.0, func.extract("epoch", MeetingStream.first_joined_at - Meeting.created_at)
@@ -231,9 +241,13 @@ def _queries(terms: _Terms, user_id: str, take: int) -> list[Select[Any]]:
     # document of its own (all of them: 50-100 ms for a common word over 1,000 meetings).
     summary_doc = MeetingSummaryRow.search_document()
     matching = (
-        select(MeetingSummaryRow.meeting_id)
-        .where(MeetingSummaryRow.meeting_id.in_(mine), terms.matches(summary_doc))
-        .order_by(terms.cheap_score(summary_doc).desc(), MeetingSummaryRow.meeting_id)
+        terms.candidates(
+            select(MeetingSummaryRow.meeting_id).where(
+                MeetingSummaryRow.meeting_id.in_(mine), terms.matches(summary_doc)
+            ),
+            terms.cheap_score(summary_doc).desc(),
+            MeetingSummaryRow.meeting_id,
+        )
         .limit(max(take, SUMMARY_CANDIDATES))
         .cte("matching_summaries")  # once, not once per kind of part
     )
@@ -273,21 +287,19 @@ def _queries(terms: _Terms, user_id: str, take: int) -> list[Select[Any]]:
         (Card.description == "", Card.title),
         else_=Card.title + literal(" \u2014 ") + Card.description,
     )
-    cards = (
+    cards = terms.candidates(
         select(
             *_columns(
                 "card", Card.meeting_id, shown, card_score, ref=Card.id, board_id=Card.board_id
             )
-        )
-        .where(
+        ).where(
             Card.meeting_id.in_(mine),  # a shared board's cards of others' meetings stay out
             card_visible_to(user_id),
             Card.archived.is_(False),
             terms.matches(card_doc),
-        )
-        .order_by(card_score.desc())
-        .limit(take)
-    )
+        ),
+        card_score.desc(),
+    ).limit(take)
     return [titles, segments, summaries, cards]
 
 
