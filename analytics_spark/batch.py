@@ -119,7 +119,7 @@ def run_batch(
     run_id = start_run(engine, now, board, since, settings.analytics.spark_master)
     report.run_id = run_id
     try:
-        previous = last_watermark(engine)
+        previous = last_watermark(engine, board)
         watermark = {**input_watermark(engine), "week": monday(now.date()).isoformat()}
         progress("finding changed meetings")
         with report.phase("plan"):

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from analytics_spark.meetings import PlannedMeeting
 from analytics_spark.metrics import MeetingFigures
@@ -119,12 +120,19 @@ def replace_board_rows(
             conn.execute(insert(table), list(chunk))
 
 
-def last_watermark(engine: Engine) -> dict[str, Any]:
-    """The watermark of the newest finished run (empty before the first)."""
+def last_watermark(engine: Engine, board: str | None) -> dict[str, Any]:
+    """The watermark of the newest finished run that covered `board` (all boards: None).
+
+    A run of one board says nothing about the others, so a run of all boards only
+    continues from another run of all boards.
+    """
+    covering: ColumnElement[bool] = AnalyticsRun.board_id.is_(None)
+    if board is not None:
+        covering = or_(covering, AnalyticsRun.board_id == board)
     with engine.connect() as conn:
         value = conn.scalar(
             select(AnalyticsRun.watermark)
-            .where(AnalyticsRun.status == "done")
+            .where(AnalyticsRun.status == "done", covering)
             .order_by(AnalyticsRun.id.desc())
             .limit(1)
         )

@@ -271,10 +271,10 @@ def words(n: int) -> str:
     return " ".join(["word"] * n)
 
 
-def run(settings: Settings, spark: Any, world: World) -> Any:
+def run(settings: Settings, spark: Any, world: World, *, force: bool = False) -> Any:
     from analytics_spark.batch import run_batch
 
-    return run_batch(settings, board=world.board, spark=spark, now=NOW)
+    return run_batch(settings, board=world.board, spark=spark, now=NOW, force=force)
 
 
 def test_hand_made_meeting_gives_the_hand_computed_rows(
@@ -351,7 +351,10 @@ def test_rerun_writes_the_same_rows_and_recomputes_only_the_changed_meeting(
 
     again = run(pg_settings, spark, world)
 
-    assert again.meetings_computed == 0
+    assert (again.meetings_computed, again.boards) == (0, 0)
+    assert [world.rows(t, *t.__table__.primary_key.columns) for t in tables] == before
+    forced = run(pg_settings, spark, world, force=True)  # recomputed: still the same rows
+    assert forced.meetings_computed == 2
     assert [world.rows(t, *t.__table__.primary_key.columns) for t in tables] == before
 
     world.add_segments(second, [(bob, 45, 60, words(20))])
@@ -366,6 +369,16 @@ def test_rerun_writes_the_same_rows_and_recomputes_only_the_changed_meeting(
     assert (old_rows[second]["words"], old_rows[second]["duration_s"]) == (80, 40.0)
     [week] = world.rows(AnalyticsBoardWeek)
     assert week["meeting_hours"] == pytest.approx((50 + 60) / 3600, abs=1e-4)
+    assert week["items_completed"] == 0
+
+    # A card done since the last run: no meeting changed, but the board's weeks follow.
+    world.card("done", MONDAY + timedelta(days=1), done=MONDAY + timedelta(days=1, hours=6))
+    fourth = run(pg_settings, spark, world)
+
+    assert (fourth.meetings_computed, fourth.boards) == (0, 1)
+    [week] = world.rows(AnalyticsBoardWeek)
+    assert (week["items_created"], week["items_completed"]) == (1, 1)
+    assert week["median_time_to_done_h"] == 6.0
 
 
 PLANTED = {
