@@ -45,7 +45,7 @@ class ClientGoneError(Exception):
     """The client closed the socket or the connection dropped."""
 
 
-Outcome = Literal["stopped", "idle"]
+Outcome = Literal["stopped", "idle", "revoked"]
 
 
 class AudioSession:
@@ -70,6 +70,8 @@ class AudioSession:
         self._closing: asyncio.Future[None] | None = None
         self._releasing = False
         self._flush_timer: asyncio.TimerHandle | None = None
+        # Why the stream ends early: its person left the meeting, or the meeting ended.
+        self.revoked: ProtocolError | None = None
 
     @property
     def holding(self) -> bool:
@@ -179,20 +181,50 @@ class AudioSession:
     # -- streaming ----------------------------------------------------------------------
 
     async def _stream(self) -> Outcome:
-        """Read audio until `stop` or until the client has been idle too long."""
+        """Read audio until `stop`, until the client has been idle too long, or until its
+        person may no longer speak in the meeting (removed from it, or it ended)."""
         acks = asyncio.create_task(self._send_acks())
+        access = asyncio.create_task(self._watch_access())
+        reader = asyncio.create_task(self._read_until_stop())
         idle = self.settings.idle_timeout_s
         try:
             while True:
-                try:
-                    async with asyncio.timeout_at(self.last_activity + idle):
-                        await self._read_until_stop()
-                        return "stopped"
-                except TimeoutError:
-                    if not self.paused and self.loop.time() - self.last_activity >= idle:
-                        return "idle"
+                # While reads are paused by back-pressure the client is not idle: look again
+                # in a second rather than spin on a deadline in the past.
+                wait = max(
+                    1.0 if self.paused else 0.0, self.last_activity + idle - self.loop.time()
+                )
+                done, _ = await asyncio.wait(
+                    {reader, access}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+                )
+                if reader in done:
+                    reader.result()  # ProtocolError or ClientGoneError end the session
+                    return "stopped"
+                if access in done:
+                    self.revoked = access.result()
+                    return "revoked"
+                if not self.paused and self.loop.time() - self.last_activity >= idle:
+                    return "idle"
         finally:
-            acks.cancel()
+            for task in (acks, access, reader):
+                task.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+    async def _watch_access(self) -> ProtocolError:
+        """Check every ACCESS_CHECK_S that the person is still a member of a running meeting;
+        the reason the stream must end once not (membership is checked at `start` only)."""
+        assert self.participant is not None
+        user_id = self.participant.user_id
+        while True:
+            await asyncio.sleep(self.settings.access_check_s)
+            try:
+                await asyncio.to_thread(self.service.find_participant, self.meeting_id, user_id)
+            except ProtocolError as exc:
+                if exc.code == CloseCode.NOT_FOUND:
+                    return ProtocolError(exc.code, "you are no longer a member of this meeting")
+                return exc
+            except Exception as exc:  # a database hiccup is no reason to cut anyone off
+                log.warning("stream %s: access check failed: %s", self.stream_id, exc)
 
     async def _read_until_stop(self) -> None:
         assert self.ledger is not None
@@ -336,6 +368,12 @@ class AudioSession:
             idle = self.settings.idle_timeout_s
             await self._send({"type": "stopped", "position": position, "reason": "idle"})
             return CloseCode.NORMAL, f"idle for {idle:g} s"
+        if outcome == "revoked":
+            assert self.revoked is not None
+            # What was said while allowed is kept (ended and durable above); no more.
+            reason = self.revoked.reason
+            await self._send({"type": "stopped", "position": position, "reason": reason})
+            return self.revoked.code, reason
         await self._send({"type": "stopped", "position": position})
         return CloseCode.NORMAL, "stopped"
 

@@ -171,6 +171,13 @@ class IngestSettings(BaseModel):
     start_timeout_s: float = Field(
         5.0, gt=0, description="A connection without a start message this long is closed (4401)."
     )
+    access_check_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="How often an open stream checks that its person is still a member of a "
+        "running meeting; a removed member's or an ended meeting's stream is ended (4404/4409).",
+    )
     max_streams: int = Field(
         1000, ge=1, description="Open streams per ingest process; more are refused with 4429."
     )
