@@ -13,6 +13,10 @@ frames = Counter("vori_ingest_frames_total", "Audio frames produced to audio.fra
 deduplicated_samples = Counter(
     "vori_ingest_deduplicated_samples_total", "Re-sent samples dropped because already durable."
 )
+paced_seconds = Counter(
+    "vori_ingest_paced_seconds_total",
+    "Seconds streams were read more slowly for sending faster than MAX_SPEED x real time.",
+)
 paused_reads = Counter(
     "vori_ingest_backpressure_pauses_total", "Times a stream stopped reading its socket."
 )

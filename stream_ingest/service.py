@@ -62,6 +62,9 @@ class IngestService:
     def find_participant(self, meeting_id: str, user_id: str) -> Participant:
         return store.find_participant(self.engine, meeting_id, user_id)
 
+    def other_open_streams(self, user_id: str, stream_id: str) -> int:
+        return store.other_open_streams(self.engine, user_id, stream_id)
+
     def acquire(self, stream_id: str, participant: Participant, owner: str) -> Lease:
         return store.acquire(
             self.engine, stream_id, participant, owner, self.settings.ingest.lease_ttl_s

@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from stream_ingest import metrics
 from stream_ingest.ledger import Chunk, StreamLedger
+from stream_ingest.pacing import Pacer
 from stream_ingest.protocol import (
     BYTES_PER_SAMPLE,
     SAMPLE_RATE,
@@ -72,6 +73,7 @@ class AudioSession:
         self._flush_timer: asyncio.TimerHandle | None = None
         # Why the stream ends early: its person left the meeting, or the meeting ended.
         self.revoked: ProtocolError | None = None
+        self.pacer = Pacer(SAMPLE_RATE, SAMPLE_RATE, self.loop.time())  # set at `ready`
 
     @property
     def holding(self) -> bool:
@@ -121,6 +123,15 @@ class AudioSession:
                 CloseCode.OVER_LIMIT,
                 f"this ingest process is at its {self.settings.max_streams} streams",
             )
+        limit = self.settings.max_streams_per_user
+        others = await asyncio.to_thread(
+            self.service.other_open_streams, participant.user_id, stream_id
+        )
+        if others >= limit:
+            raise ProtocolError(
+                CloseCode.OVER_LIMIT,
+                f"you have {others} other streams open; at most {limit} at once",
+            )
         self.participant = participant
         self.lease = await self._acquire(stream_id, participant)
         self.service.sessions[stream_id] = self
@@ -138,6 +149,11 @@ class AudioSession:
         )
         if not self.lease.was_active:
             self.service.sink.announce(self._meeting_event("participant_joined"))
+        self.pacer = Pacer(
+            SAMPLE_RATE * self.settings.max_speed,
+            SAMPLE_RATE * self.settings.burst_s,
+            self.loop.time(),
+        )
         await self._send({"type": "ready", "stream_id": stream_id, "position": mark.position})
         self.protocol.ready()
         log.info(
@@ -247,6 +263,12 @@ class AudioSession:
                     self._produce(chunk)
                 elif self._flush_timer is None and ledger.flush_at is not None:
                     self._flush_timer = self.loop.call_at(ledger.flush_at, self._flush_due)
+                # New audio only: a re-send of what is durable costs the transcriber nothing.
+                wait = self.pacer.delay(ledger.received - before, now)
+                if wait > 0:
+                    metrics.paced_seconds.inc(wait)
+                    await asyncio.sleep(wait)
+                    self.last_activity = self.loop.time()
                 continue
             if message["type"] == "websocket.disconnect":
                 raise ClientGoneError

@@ -63,6 +63,21 @@ def find_participant(engine: Engine, meeting_id: str, user_id: str) -> Participa
         return Participant(meeting.id, user.id, user.display_name, meeting.language)
 
 
+def other_open_streams(engine: Engine, user_id: str, stream_id: str) -> int:
+    """The person's streams open (not ended) in any meeting, other than this one."""
+    with engine.begin() as conn:
+        count = conn.scalar(
+            select(func.count())
+            .select_from(_streams)
+            .where(
+                _streams.c.participant_id == user_id,
+                _streams.c.active.is_(True),
+                _streams.c.stream_id != stream_id,
+            )
+        )
+    return int(count or 0)
+
+
 def acquire(
     engine: Engine, stream_id: str, participant: Participant, owner: str, ttl_s: float
 ) -> Lease:

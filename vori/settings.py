@@ -181,6 +181,24 @@ class IngestSettings(BaseModel):
     max_streams: int = Field(
         1000, ge=1, description="Open streams per ingest process; more are refused with 4429."
     )
+    max_streams_per_user: int = Field(
+        4,
+        ge=1,
+        description="Streams one person may have open at once (one per meeting, across "
+        "meetings and ingest processes); more are refused with 4429.",
+    )
+    max_speed: float = Field(
+        4.0,
+        ge=1.0,
+        description="A stream is read no faster than this many times real time once it has "
+        "sent BURST_S ahead (an unpaced upload cannot flood the transcriber).",
+    )
+    burst_s: float = Field(
+        120.0,
+        ge=1.0,
+        description="Seconds of audio a stream may send ahead of MAX_SPEED x real time (a "
+        "reconnect's re-send, a file streamed fast).",
+    )
     lease_ttl_s: float = Field(
         15.0, ge=2, description="A stream lease not renewed this long may be taken over."
     )
