@@ -363,14 +363,17 @@ class AudioSession:
             while True:
                 await self._progress.wait()
                 self._progress.clear()
-                if not ledger.ack_pending:
-                    continue
-                wait = ledger.next_ack_at - self.loop.time()
-                if wait > 0:  # acked a moment ago: the next one goes out when the pacing allows
-                    await asyncio.sleep(wait)
-                position = ledger.ack_due(self.loop.time())
-                if position is not None:
-                    await self._send_raw(f'{{"type":"ack","position":{position}}}')
+                while ledger.ack_pending:
+                    wait = ledger.next_ack_at - self.loop.time()
+                    if wait > 0:  # acked a moment ago: the next one goes when the pacing allows
+                        # asyncio may wake a timer up to its clock resolution early: look
+                        # again rather than drop the ack until the next delivery (which, for
+                        # a stream's last audio, never comes).
+                        await asyncio.sleep(wait)
+                        continue
+                    position = ledger.ack_due(self.loop.time())
+                    if position is not None:
+                        await self._send_raw(f'{{"type":"ack","position":{position}}}')
         except (ClientGoneError, RuntimeError):
             return  # the socket is gone; the reader notices too
 

@@ -179,10 +179,8 @@ def test_frames_are_coalesced_and_a_resume_keeps_every_sample_once(
         ws, ready = await open_stream(url, erin.token)
         for data in frames(0, 7):  # 140 ms: one full chunk and 40 ms left over
             await ws.send(data)
-        # The 40 ms are produced once they have waited chunk_ms, then acknowledged. A fresh
-        # ingest's producer first gets its idempotence id from the broker, which on a busy
-        # machine took over 10 s once (CI): the bound is for a hang, not for speed.
-        await asyncio.wait_for(acked_to(ws, 7 * frame), 60)
+        # The 40 ms are produced once they have waited chunk_ms, then acknowledged.
+        await asyncio.wait_for(acked_to(ws, 7 * frame), 10)
         for data in frames(7 * frame, 3):  # 60 ms pending when the client goes away
             await ws.send(data)
         await ws.close()
