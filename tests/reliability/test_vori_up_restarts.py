@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -60,6 +61,27 @@ def _service_pids(up_pid: int) -> dict[str, int]:
     return pids
 
 
+def _restarted_pid(seen: list[str], name: str) -> int:
+    """The pid the supervisor said it restarted `name` with."""
+    for line in reversed(seen):
+        found = re.search(rf"{name} restarted \(pid (\d+)\)", line)
+        if found:
+            return int(found.group(1))
+    raise AssertionError(f"no restart of {name} in:\n{''.join(seen)}")
+
+
+def _services_running(up_pid: int, timeout_s: float, seen: list[str]) -> dict[str, int]:
+    """Every service's pid once all are found; a fresh process may take a moment to show."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pids = _service_pids(up_pid)
+        if set(pids) == set(SERVICES) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert set(pids) == set(SERVICES), f"running: {pids}; output:\n{''.join(seen)}"
+    return pids
+
+
 def _ready_after(url: str, since: float, timeout_s: float) -> float:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -79,8 +101,7 @@ def test_a_killed_service_is_restarted_and_the_others_keep_running(tmp_path: Pat
     seen: list[str] = []
     try:
         _wait_for(lines, READY, seen, timeout_s=240)
-        before = _service_pids(process.pid)
-        assert set(before) == set(SERVICES), before
+        before = _services_running(process.pid, 10, seen)
 
         killed_at = time.monotonic()
         os.kill(before["kanban"], signal.SIGKILL)
@@ -94,7 +115,9 @@ def test_a_killed_service_is_restarted_and_the_others_keep_running(tmp_path: Pat
         _wait_for(lines, "summarizer restarted (pid", seen, timeout_s=10)
         summarizer_back_s = time.monotonic() - killed_at
 
-        after = _service_pids(process.pid)
+        after = _services_running(process.pid, 10, seen)
+        assert after["summarizer"] == _restarted_pid(seen, "summarizer")
+        assert after["kanban"] == _restarted_pid(seen, "kanban")
         for name in ("kanban", "summarizer"):
             assert after[name] != before[name], f"{name} was not restarted"
             assert psutil.Process(after[name]).is_running()
