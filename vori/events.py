@@ -144,8 +144,17 @@ class TranscriptSegment(Event):
 
 # `member_removed`: a person lost access (removed by the owner, or left); participant_id is
 # their user id, and every gateway closes their live connections to the meeting.
+# `segment_corrected`: a member fixed a final segment's text; `segment` is the segment as
+# corrected (version `correction_version`), `original_text` what was transcribed.
+# `speaker_renamed`: a member named the speaker of `stream_id`: `participant_name`.
 MeetingEventType = Literal[
-    "started", "participant_joined", "participant_left", "member_removed", "ended"
+    "started",
+    "participant_joined",
+    "participant_left",
+    "member_removed",
+    "ended",
+    "segment_corrected",
+    "speaker_renamed",
 ]
 
 
@@ -160,6 +169,10 @@ class MeetingEvent(Event):
     stream_id: str | None = None
     language: str | None = None
     at: datetime = Field(default_factory=utc_now)
+    segment: TranscriptSegment | None = None
+    original_text: str | None = None
+    correction_version: int | None = Field(None, ge=1)
+    editor: str | None = Field(None, description="Display name of who made the correction.")
 
     def key(self) -> str:
         return self.meeting_id

@@ -108,6 +108,44 @@ class TranscriptSegmentRow(Base):
     )
 
 
+class TranscriptCorrection(Base):
+    """A member's correction of a final segment's text, every version kept (the newest wins).
+
+    The gateway is its one writer; the segment itself stays as transcribed, so a replay of
+    the segment (an upsert that changes nothing) can never undo a correction.
+    """
+
+    __tablename__ = "transcript_corrections"
+    segment_id: Mapped[str] = mapped_column(
+        ForeignKey("transcript_segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    edited_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    edited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_transcript_corrections_meeting", "meeting_id"),)
+
+
+class SpeakerLabel(Base):
+    """A meeting's own name for the speaker of one stream, set by a member (gateway-written)."""
+
+    __tablename__ = "speaker_labels"
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    stream_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    edited_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    edited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class MeetingEventRow(Base):
     """Every event shown to a meeting's live clients, numbered per meeting for `since` replay."""
 
@@ -410,6 +448,9 @@ class SummarizerMeeting(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     final_published: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Corrections applied to the stored segments since the last summary: each
+    # {"segment_id", "before", "after"}; the next summary carries them into its tasks.
+    pending_corrections: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 # -- analytics: written by the Spark jobs in analytics_spark (migration 0007) -------------
