@@ -25,6 +25,7 @@ MEETING_EVENTS = "meeting.events"
 MEETING_SUMMARIES = "meeting.summaries"
 TASKS_PROPOSED = "tasks.proposed"
 KANBAN_CHANGES = "kanban.changes"
+TRANSCRIBER_LOAD = "transcriber.load"
 DEAD_LETTER_SUFFIX = ".dlq"
 
 
@@ -278,6 +279,39 @@ class KanbanChange(Event):
         return self.board_id
 
 
+# -- transcriber.load -------------------------------------------------------------------
+
+
+class MeetingLag(BaseModel):
+    """How far behind the audio one meeting's transcript is (0: caught up again)."""
+
+    meeting_id: str
+    lag_s: float = Field(ge=0, description="Seconds the meeting's transcript is behind.")
+    streams_behind: int = Field(0, ge=0, description="Its streams that are behind.")
+
+
+class TranscriberLoad(Event):
+    """A transcriber process's periodic load report (docs/overload.md).
+
+    Ingest refuses new streams while a fresh report says `over_capacity`; the gateway
+    tells each listed meeting's participants that their transcript is behind.
+    """
+
+    topic: ClassVar[str] = TRANSCRIBER_LOAD
+    instance: str = Field(description="The reporting transcriber process.")
+    level: Literal["normal", "shedding", "degraded", "over_capacity"]
+    lag_s: float = Field(ge=0, description="The lag of its furthest-behind stream.")
+    over_capacity: bool = False
+    streams: int = Field(0, ge=0, description="Streams with state in the process.")
+    meetings: list[MeetingLag] = Field(
+        default_factory=list, description="Lagging meetings, and those that just caught up."
+    )
+    at: datetime = Field(default_factory=utc_now)
+
+    def key(self) -> str:
+        return self.instance
+
+
 # -- dead letters -----------------------------------------------------------------------
 
 
@@ -311,6 +345,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MeetingSummary,
         TaskProposal,
         KanbanChange,
+        TranscriberLoad,
     )
 }
 TOPICS: tuple[str, ...] = tuple(EVENT_TYPES)

@@ -1,0 +1,95 @@
+"""The overload policy: levels with hysteresis over the lag, lagging meetings, stream lag."""
+
+from __future__ import annotations
+
+import pytest
+
+from transcriber.overload import Level, MeetingStatus, OverloadPolicy, StreamLag, stream_lag
+from vori.settings import OverloadSettings
+
+
+def _policy() -> OverloadPolicy:
+    return OverloadPolicy(
+        OverloadSettings(
+            shed_partials_s=1.0, degrade_s=2.0, refuse_s=4.0, lagging_s=2.0, recover_ratio=0.5
+        )
+    )
+
+
+def _lags(*values: float, meeting: str = "m1") -> list[StreamLag]:
+    return [StreamLag(f"{meeting}:u{i}:mic", meeting, v) for i, v in enumerate(values)]
+
+
+def test_levels_step_up_with_the_furthest_behind_stream() -> None:
+    policy = _policy()
+    assert policy.update(_lags(0.2, 0.5)).level is Level.NORMAL
+    decision = policy.update(_lags(0.2, 1.1))
+    assert decision.level is Level.SHEDDING and decision.shed_partials and not decision.degraded
+    decision = policy.update(_lags(2.5, 0.0))
+    assert decision.degraded and not decision.over_capacity
+    decision = policy.update(_lags(4.0))
+    assert decision.over_capacity and decision.lag_s == 4.0 and decision.changed
+
+
+def test_a_jump_goes_straight_to_the_level_it_reaches() -> None:
+    assert _policy().update(_lags(9.0)).level is Level.OVER_CAPACITY
+
+
+def test_levels_are_left_only_below_the_recovery_share_of_their_threshold() -> None:
+    policy = _policy()
+    policy.update(_lags(5.0))
+    held = policy.update(_lags(2.1))  # below refuse_s (4) but above half of it
+    assert held.over_capacity and not held.changed
+    down = policy.update(_lags(1.9))  # below 2.0: over capacity left, degraded held (>= 1.0)
+    assert down.level is Level.DEGRADED and down.changed
+    assert policy.update(_lags(0.9)).level is Level.SHEDDING
+    assert policy.update(_lags(0.4)).level is Level.NORMAL
+
+
+def test_rising_again_below_a_threshold_does_not_reenter_it() -> None:
+    policy = _policy()
+    policy.update(_lags(1.5))
+    assert policy.update(_lags(1.9)).level is Level.SHEDDING  # degrade_s is 2.0
+
+
+def test_no_streams_means_normal() -> None:
+    policy = _policy()
+    policy.update(_lags(6.0))
+    decision = policy.update([])
+    assert decision.level is Level.NORMAL and decision.lag_s == 0.0
+
+
+def test_lagging_meetings_are_listed_with_their_worst_lag_then_cleared_once() -> None:
+    policy = _policy()
+    lags = _lags(3.04, 1.2, 0.1, meeting="a") + _lags(0.3, meeting="b")
+    assert policy.update(lags).meetings == [MeetingStatus("a", 3.0, 2)]
+    assert policy.lagging_meetings == 1
+    # Still above half of lagging_s: still lagging.
+    assert policy.update(_lags(1.5, meeting="a")).meetings == [MeetingStatus("a", 1.5, 1)]
+    caught_up = policy.update(_lags(0.4, meeting="a"))
+    assert caught_up.meetings == [MeetingStatus("a", 0.0, 0)]
+    assert policy.update(_lags(0.4, meeting="a")).meetings == []
+    assert policy.lagging_meetings == 0
+
+
+def test_a_lagging_meeting_whose_streams_left_is_cleared() -> None:
+    policy = _policy()
+    policy.update(_lags(3.0, meeting="a"))
+    assert policy.update(_lags(0.1, meeting="b")).meetings == [MeetingStatus("a", 0.0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("waiting", "read", "unread", "expected"),
+    [
+        (None, None, False, 0.0),
+        (97.0, None, False, 3.0),  # an utterance waits for its final
+        (None, 95.0, False, 0.0),  # silent but caught up: not behind
+        (None, 95.0, True, 5.0),  # frames wait unread in Kafka
+        (98.0, 95.0, True, 5.0),
+        (101.0, None, False, 0.0),  # clocks a little apart never give a negative lag
+    ],
+)
+def test_stream_lag(
+    waiting: float | None, read: float | None, unread: bool, expected: float
+) -> None:
+    assert stream_lag(100.0, waiting, read, unread) == pytest.approx(expected)

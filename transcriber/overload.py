@@ -1,0 +1,151 @@
+"""What a transcriber does when it falls behind live audio (pure: lags in, decisions out).
+
+A stream's *lag* is how far behind the audio its transcript is: the age of its oldest
+utterance still waiting for its final, or, while frames wait unread in Kafka, the age of
+the newest frame read. The process's lag is its furthest-behind stream's. As it grows
+the policy steps through four levels, each entered at its threshold and left once the
+lag is below `recover_ratio` times it (so that one slow decode does not flap them):
+
+- normal;
+- shedding: no partials are decoded (they are disposable; finals are not);
+- degraded: finals use a cheaper preset (greedy search on a shorter encoder window,
+  about 30 % less decode time on tiny.en);
+- over capacity: the load report says so and ingest refuses *new* streams, so that the
+  streams already admitted keep a bounded latency. Resumed streams are always admitted.
+
+No level ever drops audio: every utterance still gets its final, in order, later.
+A meeting whose furthest-behind stream lags by `lagging_s` or more is *lagging*; its
+participants are told by how much, and once more (lag 0) when it has caught up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from vori.settings import OverloadSettings
+
+
+class Level(IntEnum):
+    """How far the transcriber has stepped back from its normal service."""
+
+    NORMAL = 0
+    SHEDDING = 1
+    DEGRADED = 2
+    OVER_CAPACITY = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class StreamLag:
+    """How far behind one stream's transcript is."""
+
+    stream_id: str
+    meeting_id: str
+    lag_s: float
+
+
+@dataclass(frozen=True)
+class MeetingStatus:
+    """A meeting to tell about: lagging (lag > 0), or caught up again (lag 0)."""
+
+    meeting_id: str
+    lag_s: float
+    streams_behind: int
+
+
+@dataclass(frozen=True)
+class LoadDecision:
+    """What the worker applies until the next decision, and what it reports."""
+
+    level: Level
+    lag_s: float
+    meetings: list[MeetingStatus]
+    changed: bool  # the level differs from the previous decision's
+
+    @property
+    def shed_partials(self) -> bool:
+        return self.level >= Level.SHEDDING
+
+    @property
+    def degraded(self) -> bool:
+        return self.level >= Level.DEGRADED
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.level >= Level.OVER_CAPACITY
+
+
+def stream_lag(
+    now: float, oldest_waiting_final: float | None, newest_read: float | None, unread: bool
+) -> float:
+    """Seconds a stream is behind, from wall-clock instants (epoch seconds).
+
+    `oldest_waiting_final`: when the last sample of its oldest undecoded utterance was
+    captured; `newest_read`: when its newest frame read was; `unread`: frames of its
+    partition wait in Kafka.
+    """
+    lag = 0.0
+    if oldest_waiting_final is not None:
+        lag = max(lag, now - oldest_waiting_final)
+    if unread and newest_read is not None:
+        lag = max(lag, now - newest_read)
+    return max(lag, 0.0)
+
+
+@dataclass
+class OverloadPolicy:
+    """Levels with hysteresis over the process's lag, and the meetings that lag."""
+
+    settings: OverloadSettings
+    level: Level = Level.NORMAL
+    _lagging: set[str] = field(default_factory=set)
+
+    def _threshold(self, level: Level) -> float:
+        s = self.settings
+        return {
+            Level.SHEDDING: s.shed_partials_s,
+            Level.DEGRADED: s.degrade_s,
+            Level.OVER_CAPACITY: s.refuse_s,
+        }[level]
+
+    def update(self, lags: list[StreamLag]) -> LoadDecision:
+        """Decide from the lag of every stream the process holds."""
+        lag = max((s.lag_s for s in lags), default=0.0)
+        previous = self.level
+        level = Level.NORMAL
+        for candidate in (Level.SHEDDING, Level.DEGRADED, Level.OVER_CAPACITY):
+            threshold = self._threshold(candidate)
+            held = candidate <= previous and lag >= threshold * self.settings.recover_ratio
+            if lag >= threshold or held:
+                level = candidate
+        self.level = level
+        return LoadDecision(level, lag, self._meetings(lags), changed=level != previous)
+
+    def _meetings(self, lags: list[StreamLag]) -> list[MeetingStatus]:
+        worst: dict[str, float] = {}
+        behind: dict[str, int] = {}
+        floor = self.settings.lagging_s * self.settings.recover_ratio
+        for s in lags:
+            worst[s.meeting_id] = max(worst.get(s.meeting_id, 0.0), s.lag_s)
+            if s.lag_s >= floor:
+                behind[s.meeting_id] = behind.get(s.meeting_id, 0) + 1
+        out: list[MeetingStatus] = []
+        lagging: set[str] = set()
+        for meeting_id, lag in sorted(worst.items()):
+            enter = lag >= self.settings.lagging_s
+            stay = meeting_id in self._lagging and lag >= floor
+            if enter or stay:
+                lagging.add(meeting_id)
+                out.append(MeetingStatus(meeting_id, round(lag, 1), behind.get(meeting_id, 0)))
+        # Caught up (or gone from this process): said once, so banners clear at once.
+        out.extend(MeetingStatus(m, 0.0, 0) for m in sorted(self._lagging - lagging))
+        self._lagging = lagging
+        return out
+
+    @property
+    def lagging_meetings(self) -> int:
+        return len(self._lagging)
