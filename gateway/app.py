@@ -8,13 +8,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 
 from gateway import (
     accounts,
     analytics,
+    corrections,
     events_ws,
     imports,
     kanban_proxy,
@@ -33,6 +36,7 @@ from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.webapp import web_app_router
 from vori.auth import require_usable_jwt_secret
 from vori.db.engine import create_db_engine, session_factory
+from vori.db.errors import data_error_response
 from vori.kafka.producer import EventProducer
 from vori.metrics import MetricsMiddleware, metrics_endpoint
 from vori.settings import Settings
@@ -112,6 +116,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health_router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
+    @app.exception_handler(DataError)
+    async def refused_value(request: Request, exc: DataError) -> JSONResponse:
+        """A NUL character or an out-of-range number: the client's error, not ours."""
+        return data_error_response(request, exc)
+
     @app.get("/api/v1/config", response_model=ClientConfig, tags=["config"])
     async def client_config() -> ClientConfig:
         """Where clients send audio, and in which format."""
@@ -128,6 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
         accounts.router,
         meetings.router,
         transcripts.router,
+        corrections.router,
         imports.router,
         search.router,
         summaries.router,

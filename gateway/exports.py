@@ -36,6 +36,9 @@ class TranscriptLine:
     words: list[dict[str, Any]] = field(default_factory=list)
     language: str | None = None
     confidence: float | None = None
+    # Set when a member corrected the text: what was transcribed, and the correction's version.
+    original_text: str | None = None
+    correction_version: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,9 @@ class TranscriptLine:
             "language": self.language,
             "confidence": self.confidence,
             "final": True,
+            "edited": self.original_text is not None,
+            "original_text": self.original_text,
+            "correction_version": self.correction_version,
         }
 
 

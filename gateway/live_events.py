@@ -25,6 +25,9 @@ TASK_UPSERTED = "task.upserted"
 PARTICIPANT_JOINED = "participant.joined"
 PARTICIPANT_LEFT = "participant.left"
 MEETING_ENDED = "meeting.ended"
+# A member corrected a final segment's text, or named a stream's speaker.
+TRANSCRIPT_CORRECTED = "transcript.corrected"
+SPEAKER_RENAMED = "speaker.renamed"
 # Live only: its payload's user_id lost access; the hub closes that person's connections.
 MEMBER_REMOVED = "member.removed"
 
@@ -139,6 +142,28 @@ def _lifecycle(event: MeetingEvent) -> list[LiveEvent]:
         }
         key = f"{event.type}:{who}:{event.at.isoformat()}"[:200]
         return [LiveEvent(kind, event.meeting_id, payload, dedup_key=key)]
+    if event.type == "segment_corrected" and event.segment is not None:
+        payload = {
+            "segment": {
+                **segment_payload(event.segment),
+                "words": [],  # the timings were the transcribed words'
+                "edited": True,
+                "original_text": event.original_text,
+                "correction_version": event.correction_version,
+            },
+            "editor": event.editor,
+        }
+        key = f"corrected:{event.segment.id}:{event.correction_version}"
+        return [LiveEvent(TRANSCRIPT_CORRECTED, event.meeting_id, payload, dedup_key=key)]
+    if event.type == "speaker_renamed" and event.stream_id and event.participant_name:
+        payload = {
+            "stream_id": event.stream_id,
+            "speaker": event.participant_name,
+            "version": event.correction_version,
+            "editor": event.editor,
+        }
+        key = f"speaker:{event.stream_id}:{event.correction_version}"[:200]
+        return [LiveEvent(SPEAKER_RENAMED, event.meeting_id, payload, dedup_key=key)]
     if event.type == "member_removed" and event.participant_id:
         return [LiveEvent(MEMBER_REMOVED, event.meeting_id, {"user_id": event.participant_id})]
     return []  # `started` is for workers; clients learn of a meeting over REST

@@ -103,6 +103,9 @@ class SegmentOut(BaseModel):
     language: str | None
     confidence: float | None
     final: bool = True
+    edited: bool = Field(False, description="A member corrected the text.")
+    original_text: str | None = Field(None, description="The transcribed text, when corrected.")
+    correction_version: int = 0
 
 
 class TranscriptOut(BaseModel):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import exports
+from gateway.corrections import latest_corrections, speaker_labels
 from gateway.deps import MeetingDep, SessionDep
 from gateway.exports import TranscriptLine
 from gateway.schemas import SegmentOut, TranscriptOut
@@ -26,7 +27,8 @@ MEDIA_TYPES = {
 
 
 def transcript_lines(session: Session, meeting: Meeting) -> list[TranscriptLine]:
-    """The meeting's final segments on the meeting clock, speakers named."""
+    """The meeting's final segments on the meeting clock, speakers named, as members corrected
+    them (the newest correction's text, a stream's speaker label)."""
     segments = list(
         session.scalars(
             select(TranscriptSegmentRow).where(TranscriptSegmentRow.meeting_id == meeting.id)
@@ -45,14 +47,18 @@ def transcript_lines(session: Session, meeting: Meeting) -> list[TranscriptLine]
             select(User.id, User.display_name).where(User.id.in_(participant_ids))
         )
     }
+    corrections = latest_corrections(session, meeting.id)
+    labels = speaker_labels(session, meeting.id)
     lines = []
     for segment in segments:
         stream = streams.get(segment.stream_id)
         offset = 0.0
         if stream is not None:
             offset = max(0.0, (stream.first_joined_at - meeting.created_at).total_seconds())
+        correction = corrections.get(segment.id)
         speaker = (
-            segment.speaker
+            labels.get(segment.stream_id)
+            or segment.speaker
             or (stream.participant_name if stream else None)
             or names.get(segment.participant_id or "")
             or exports.UNKNOWN_SPEAKER
@@ -67,10 +73,13 @@ def transcript_lines(session: Session, meeting: Meeting) -> list[TranscriptLine]
                 end=segment.end,
                 meeting_start=round(offset + segment.start, 3),
                 meeting_end=round(offset + segment.end, 3),
-                text=segment.text,
-                words=list(segment.words or []),
+                text=correction.text if correction else segment.text,
+                # Word timings belong to the transcribed words, not to a corrected text.
+                words=[] if correction else list(segment.words or []),
                 language=segment.language,
                 confidence=segment.confidence,
+                original_text=segment.text if correction else None,
+                correction_version=correction.version if correction else 0,
             )
         )
     return exports.place_on_meeting_clock(lines)

@@ -3,7 +3,8 @@
 The rules: a field a person set is never overwritten by a proposal (the proposed value is
 recorded as declined, once per distinct value); a cancellation archives the card unless
 a person has touched it; a proposal that says nothing about a field (no assignee, no due
-date) leaves it as it is; evidence only accumulates.
+date) leaves it as it is; evidence accumulates, except that a new quote of a line already
+cited replaces the old one (the meeting's members corrected that line).
 """
 
 from __future__ import annotations
@@ -145,11 +146,10 @@ class ProposalMerger:
             after[name] = proposed
             memory.pop(name, None)
 
-        new_evidence = _new_evidence(card.evidence, task.evidence)
-        if new_evidence:
-            combined = [*card.evidence, *new_evidence][-MAX_EVIDENCE:]
+        combined = _merged_evidence(card.evidence, task.evidence)
+        if combined != [dict(e) for e in card.evidence]:
             before["evidence"] = list(card.evidence)
-            after["evidence"] = combined
+            after["evidence"] = combined[-MAX_EVIDENCE:]
 
         self._merge_status(card, task, before, after, declined, memory)
         return Merge(
@@ -200,17 +200,24 @@ class ProposalMerger:
         memory.pop("status", None)
 
 
-def _new_evidence(
+def _merged_evidence(
     existing: Sequence[Mapping[str, Any]], proposed: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
-    seen = {(e.get("segment_id"), e.get("quote")) for e in existing}
-    fresh: list[dict[str, Any]] = []
+    """The card's evidence with the proposal's: a quote of a line the card already cites
+    takes that line's place (a correction); any other new quote is added at the end."""
+    merged = [dict(e) for e in existing]
     for item in proposed:
-        key = (item.get("segment_id"), item.get("quote"))
-        if key not in seen:
-            seen.add(key)
-            fresh.append(dict(item))
-    return fresh
+        key = (item.get("meeting_id"), item.get("segment_id"))
+        same_line = [
+            n for n, e in enumerate(merged) if (e.get("meeting_id"), e.get("segment_id")) == key
+        ]
+        if any(merged[n].get("quote") == item.get("quote") for n in same_line):
+            continue
+        if same_line and item.get("segment_id"):
+            merged[same_line[0]] = dict(item)
+        else:
+            merged.append(dict(item))
+    return merged
 
 
 def _change_kind(after: Mapping[str, Any], declined: Mapping[str, Any]) -> ChangeKind | None:

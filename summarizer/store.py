@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,43 @@ def record_event(session: Session, event: MeetingEvent, now: datetime) -> None:
         state.ended_at = now  # when we learnt it: the final summary waits a grace period
 
 
+def record_correction(session: Session, event: MeetingEvent, now: datetime) -> None:
+    """Apply a member's correction to the stored segment (stored now if it had not arrived:
+    the transcriber's copy, arriving later, then changes nothing) and note it for the next
+    summary. A speaker rename renames the stream's segments."""
+    state = _state(session, event.meeting_id, now)
+    segment = event.segment
+    if event.type == "segment_corrected" and segment is not None:
+        before = session.scalar(
+            select(SummarizerSegment.text).where(SummarizerSegment.id == segment.id)
+        )
+        if before is None:
+            record_segment(session, segment, now)
+            before = event.original_text or ""
+        if before == segment.text:
+            return
+        session.execute(
+            update(SummarizerSegment)
+            .where(SummarizerSegment.id == segment.id)
+            .values(text=segment.text)
+        )
+        state.words_total += count_words(segment.text) - count_words(before)
+        note = {"segment_id": segment.id, "before": before, "after": segment.text}
+    elif event.type == "speaker_renamed" and event.stream_id and event.participant_name:
+        session.execute(
+            update(SummarizerSegment)
+            .where(
+                SummarizerSegment.meeting_id == event.meeting_id,
+                SummarizerSegment.stream_id == event.stream_id,
+            )
+            .values(speaker=event.participant_name)
+        )
+        note = {"stream_id": event.stream_id, "speaker": event.participant_name}
+    else:
+        return
+    state.pending_corrections = [*(state.pending_corrections or []), note]
+
+
 def _state(session: Session, meeting_id: str, now: datetime) -> SummarizerMeeting:
     session.execute(
         insert(SummarizerMeeting)
@@ -69,6 +106,7 @@ def _state(session: Session, meeting_id: str, now: datetime) -> SummarizerMeetin
             summary={},
             final_published=False,
             updated_at=now,
+            pending_corrections=[],
         )
         .on_conflict_do_nothing(index_elements=["meeting_id"])
     )
@@ -88,8 +126,8 @@ def due_meetings(
     refresh_interval_s: float,
     final_grace_s: float = 0.0,
 ) -> list[str]:
-    """Meetings that need a summary: enough new words, new words gone stale, or ended
-    (a grace period after the end lets the last final segments arrive first)."""
+    """Meetings that need a summary: enough new words, new words gone stale, ended (a grace
+    period after the end lets the last final segments arrive first), or corrected."""
     stale = now - timedelta(seconds=refresh_interval_s)
     ended = now - timedelta(seconds=final_grace_s)
     new_words = SummarizerMeeting.words_total - SummarizerMeeting.words_summarized
@@ -101,6 +139,7 @@ def due_meetings(
                 (new_words > 0) & (SummarizerMeeting.updated_at <= stale),
                 (SummarizerMeeting.ended_at <= ended) & ~SummarizerMeeting.final_published,
                 (SummarizerMeeting.ended_at <= ended) & (new_words > 0),
+                func.json_array_length(SummarizerMeeting.pending_corrections) > 0,
             )
         )
         .order_by(SummarizerMeeting.updated_at)

@@ -18,6 +18,7 @@ from typing import Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from summarizer import metrics, store
+from summarizer.corrections import Correction, apply_corrections
 from summarizer.detector import ActionDetector, with_scores
 from summarizer.digest import Digest
 from summarizer.engine import Summarizer
@@ -73,6 +74,9 @@ class SummarizerWorker:
                 if event.final and event.text.strip():
                     store.record_segment(session, event, now)
             elif isinstance(event, MeetingEvent):
+                if event.type in ("segment_corrected", "speaker_renamed"):
+                    store.record_correction(session, event, now)
+                    return
                 store.record_event(session, event, now)
                 if event.type == "ended":
                     # Check again once the grace period for trailing segments is over.
@@ -117,13 +121,17 @@ class SummarizerWorker:
                 spoken = self._scored(spoken)
             previous = dict(state.summary or {})
             ledger = Ledger.from_json(meeting_id, list(state.tasks or []))
+            pending = list(state.pending_corrections or [])
+            corrections = [c for c in map(Correction.from_json, pending) if c is not None]
+            corrected = apply_corrections(ledger, corrections)
+            new_ids |= {c.segment_id for c in corrections}
             ended = state.ended_at is not None
             words_seen = state.words_total
             segments_seen = state.segments_total
             revision = state.revision + 1
         started = time.monotonic()
         kind: Literal["rolling", "final"] = "final" if ended else "rolling"
-        if new_ids or not previous:
+        if new_ids or not previous or pending:
             outcome = self.summarizer.summarize(
                 facts, spoken, ledger, new_ids, str(previous.get("overview", "")), final=ended
             )
@@ -155,7 +163,13 @@ class SummarizerWorker:
             action_items=ledger.items(),
             source=source,
         )
-        proposals = ledger.items() if ended else [t.to_item() for t in changed]
+        # Tasks a correction changed are proposed again with the corrected words.
+        changed_keys = {t.key for t in changed} | (corrected & set(ledger.tasks))
+        proposals = (
+            ledger.items()
+            if ended
+            else [t.to_item() for t in ledger.tasks.values() if t.key in changed_keys]
+        )
         self.producer.publish(summary)
         if proposals:
             self.producer.publish(
@@ -182,6 +196,8 @@ class SummarizerWorker:
             state.summarized_until = newest
             state.updated_at = self.clock()
             state.final_published = ended
+            # Corrections noted while this summary ran wait for the next one.
+            state.pending_corrections = list(state.pending_corrections or [])[len(pending) :]
         metrics.SUMMARIES.labels(kind, source).inc()
         metrics.SUMMARY_SECONDS.labels(kind).observe(time.monotonic() - started)
         log.info(

@@ -178,3 +178,13 @@ def test_person_edit_marks_every_sent_field_as_theirs() -> None:
 def test_person_edit_refuses_fields_that_are_not_editable() -> None:
     with pytest.raises(ValueError, match="not editable: version"):
         person_edit({}, {"version": 3}, frozenset())
+
+
+def test_a_corrected_quote_of_a_cited_line_replaces_the_old_quote() -> None:
+    cited = card().evidence[0]
+    corrected = {**cited, "quote": "the corrected words"}
+    merge = merger.merge(card(), task(evidence=(corrected,)))
+    assert merge.change == "edited"
+    assert merge.after["evidence"] == [corrected]
+    again = merger.merge(card(evidence=[corrected]), task(evidence=(corrected,)))
+    assert again.change is None
