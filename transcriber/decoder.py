@@ -67,6 +67,7 @@ class DecodeRequest:
     prompt: str | None = None
     prefix: str | None = None
     full_window: bool = False  # the padded 30 s window, whatever the margin setting
+    margin_s: float | None = None  # this encoder margin instead of the decoder's (overload)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ class WhisperDecoder:
         max_new_tokens = min(200, int(16 + 10 * duration))
         started = time.perf_counter()
         margin = self.encoder_margin_s if request.final else self.partial_margin_s
+        if request.margin_s is not None:
+            margin = request.margin_s
         self.model.window_frames = None if request.full_window else self._window(len(audio), margin)
         temperatures = list(preset.temperatures) if request.final else [0.0]
         segments, info = self.model.transcribe(

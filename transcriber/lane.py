@@ -111,6 +111,7 @@ class ModelLane:
         )
         self._cond = threading.Condition()
         self._stop = False
+        self.degraded = False  # behind live audio: finals use the cheaper preset
         self.ready = threading.Event()
         self.failure: BaseException | None = None
         self._threads = [
@@ -146,6 +147,16 @@ class ModelLane:
     def partial_interval(self) -> float:
         with self._cond:
             return self.scheduler.partial_interval()
+
+    def overload(self, *, shed_partials: bool, degraded: bool) -> None:
+        """Apply the overload policy's decision (docs/overload.md)."""
+        with self._cond:
+            self.scheduler.shed(shed_partials)
+            self.degraded = degraded
+
+    def shed_partials(self) -> int:
+        with self._cond:
+            return self.scheduler.stats.partials_shed
 
     def forget(self, stream_ids: set[str]) -> None:
         with self._cond:
@@ -256,6 +267,19 @@ class ModelLane:
         context = work.context.text
         decoded: Decoded | None = None
         verdict: Verdict | None = None
+        margin: float | None = None
+        if self.degraded:
+            # Greedy on a shorter window: ~30 % less time on tiny.en (docs/overload.md). The
+            # guards below still judge it; a suspicious decode is redone the exact way.
+            overload = self.settings.overload
+            preset = preset.model_copy(
+                update={
+                    "beam_size": overload.degraded_beam_size,
+                    "patience": 1.0,
+                    "temperatures": [0.0],
+                }
+            )
+            margin = overload.degraded_encoder_margin_s
         if not job.retract_only and job.audio_dbfs >= self.settings.energy_gate_dbfs:
             decoded = self._decoder.decode(
                 to_float(job.audio),
@@ -264,6 +288,7 @@ class ModelLane:
                     language=decode_language(job.info.language),
                     preset=preset,
                     prompt=context if preset.condition_on_previous_text else None,
+                    margin_s=margin,
                 ),
             )
             if self._suspicious(decoded, preset) and self._decoder.encoder_margin_s is not None:

@@ -61,6 +61,27 @@ class TranscriberMetrics:
             ["reason"],
             registry=r,
         )
+        self.lag_seconds = Gauge(
+            "vori_transcriber_lag_seconds",
+            "How far behind the audio the furthest-behind stream's transcript is.",
+            registry=r,
+        )
+        self.overload_level = Gauge(
+            "vori_transcriber_overload_level",
+            "Overload policy level: 0 normal, 1 shedding partials, 2 cheaper finals, "
+            "3 over capacity (ingest refuses new streams).",
+            registry=r,
+        )
+        self.meetings_lagging = Gauge(
+            "vori_transcriber_meetings_lagging",
+            "Meetings whose transcript is behind by LAGGING_S or more.",
+            registry=r,
+        )
+        self.partials_shed = Counter(
+            "vori_transcriber_partials_shed_total",
+            "Partials not decoded because the transcriber was behind.",
+            registry=r,
+        )
         self.commits = Counter(
             "vori_transcriber_commits_total", "Transactions committed.", registry=r
         )

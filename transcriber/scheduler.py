@@ -7,7 +7,8 @@ partials stretches so that partials take at most `budget` of the decoder's time:
 streams speaking and a partial costing c seconds, each stream gets one every N*c/budget
 seconds (never more often than `base_interval_s`). With several decode workers, a
 stream's finals still run one at a time and in order: a stream with a final in flight
-gets no other final until `final_done`.
+gets no other final until `final_done`. While shedding (the transcriber is behind live
+audio, docs/overload.md) no partial is queued at all.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class _Partial(Generic[J]):
 @dataclass
 class SchedulerStats:
     partials_dropped: int = 0
+    partials_shed: int = 0  # not decoded because the transcriber is behind
     partials_replaced: int = 0
     finals_done: int = 0
     partials_done: int = 0
@@ -42,6 +44,7 @@ class DecodeScheduler(Generic[J]):
     max_age_s: float = 3.0
     budget: float = 0.6
     workers: int = 1
+    shed_partials: bool = False  # behind live audio: decode finals only
     _finals: deque[tuple[str, J, float]] = field(default_factory=deque)
     _partials: dict[str, _Partial[J]] = field(default_factory=dict)
     _partial_cost_s: float = 0.0
@@ -57,6 +60,9 @@ class DecodeScheduler(Generic[J]):
 
     def submit_partial(self, stream_id: str, job: J, *, now: float, audio_time: float) -> None:
         """Queue a partial, replacing the stream's older pending one."""
+        if self.shed_partials:
+            self.stats.partials_shed += 1
+            return
         if stream_id in self._partials:
             self.stats.partials_replaced += 1
         self._partials[stream_id] = _Partial(job, now, audio_time)
@@ -75,6 +81,13 @@ class DecodeScheduler(Generic[J]):
             self._partials.pop(stream_id, None)
             self._speaking.discard(stream_id)
             self._in_flight.discard(stream_id)
+
+    def shed(self, on: bool) -> None:
+        """Stop (or resume) decoding partials; pending ones are dropped at once."""
+        self.shed_partials = on
+        if on and self._partials:
+            self.stats.partials_shed += len(self._partials)
+            self._partials.clear()
 
     def partial_interval(self) -> float:
         """Seconds of new audio between two partials of one stream, given the load."""

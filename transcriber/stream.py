@@ -141,6 +141,8 @@ class StreamTranscriber:
         self._queued: deque[_Queued] = deque()
         self._finals_submitted = 0
         self._finals_done = 0
+        # (seq, capture time of its last sample) of every final not yet decoded: the lag.
+        self._waiting: deque[tuple[int, datetime | None]] = deque()
         self._contexts: dict[int, str] = {0: resume.context}
         self._times: deque[_FrameTime] = deque()
         self._min_partial_samples = round(min_partial_speech_s * SAMPLE_RATE)
@@ -169,6 +171,12 @@ class StreamTranscriber:
     @property
     def unfinished_finals(self) -> int:
         return self._finals_submitted - self._finals_done
+
+    @property
+    def oldest_waiting_final(self) -> datetime | None:
+        """When the last sample of the oldest utterance still waiting for its final was
+        captured (received, if the client gave no capture time); None if none waits."""
+        return self._waiting[0][1] if self._waiting else None
 
     def feed(
         self,
@@ -271,6 +279,10 @@ class StreamTranscriber:
             return None
         audio = self._slice(start, end)
         self._finals_submitted += 1
+        timing = self._timing(end)
+        self._waiting.append(
+            (self._finals_submitted, timing.audio_end_capture_time or timing.audio_end_received_at)
+        )
         return FinalJob(
             info=self.info,
             segment_id=segment_id_for(self.info.stream_id, start),
@@ -282,7 +294,7 @@ class StreamTranscriber:
             seq=self._finals_submitted,
             retract_only=retract_only,
             had_partials=had_partials,
-            timing=self._timing(end),
+            timing=timing,
         )
 
     def _slice(self, start: int, end: int) -> Samples:
@@ -359,6 +371,8 @@ class StreamTranscriber:
             raise ValueError(f"final {seq} of {self.info.stream_id} done out of order")
         self._finals_done = seq
         self._contexts[seq] = context_after
+        while self._waiting and self._waiting[0][0] <= seq:
+            self._waiting.popleft()
 
     def advance(self) -> StreamCheckpoint:
         """Move the durable checkpoint past every checkpoint whose finals are all decoded."""

@@ -28,13 +28,16 @@ from transcriber.decoder import WhisperDecoder
 from transcriber.lane import FinalResult, ModelLane, PartialResult, PromptContext, Result, Work
 from transcriber.metrics import TranscriberMetrics
 from transcriber.offsets import PartitionProgress, decode_checkpoints, encode_checkpoints
+from transcriber.overload import LoadDecision, OverloadPolicy, StreamLag, stream_lag
 from transcriber.segmenter import SegmenterConfig
 from transcriber.stream import StreamCheckpoint, StreamInfo, StreamTranscriber
 from vori.events import (
     AUDIO_FRAMES,
     AudioFrame,
     Event,
+    MeetingLag,
     SegmentTiming,
+    TranscriberLoad,
     TranscriptSegment,
     encode,
 )
@@ -90,6 +93,11 @@ class TranscriberWorker:
         self._last_commit = time.monotonic()
         self._dirty = False
         self._dropped_reported = 0
+        self._shed_reported = 0
+        self.instance = uuid.uuid4().hex[:12]
+        self.policy = OverloadPolicy(settings.transcriber.overload)
+        self.decision: LoadDecision | None = None
+        self._report_due = 0.0
         self.loop = ConsumerLoop(
             settings.kafka,
             settings.transcriber.group_id,
@@ -231,6 +239,8 @@ class TranscriberWorker:
         for job in stream.feed(event, received, timestamp_ms=stamp, replayed=replayed):
             lane.submit_final(Work(context.partition, stream, state.contexts[event.stream_id], job))
         lane.speaking(event.stream_id, stream.speaking)
+        if self.decision is not None and self.decision.shed_partials:
+            return  # behind live audio: finals only (docs/overload.md)
         partial = stream.partial_job(lane.partial_interval())
         if partial is not None:
             lane.submit_partial(
@@ -288,6 +298,7 @@ class TranscriberWorker:
         if self.outbox or due:
             self.commit()
         self._flow_control()
+        self._overload()
         self.partial_producer.poll(0)
 
     def _expire_by_wall_clock(self) -> None:
@@ -474,3 +485,67 @@ class TranscriberWorker:
         if dropped > self._dropped_reported:
             self.metrics.partials_dropped.inc(dropped - self._dropped_reported)
             self._dropped_reported = dropped
+
+    # -- overload (docs/overload.md) -----------------------------------------------------
+
+    def _lags(self, now: float) -> list[StreamLag]:
+        lags: list[StreamLag] = []
+        for partition, state in self.partitions.items():
+            try:
+                _low, high = self.loop.consumer.get_watermark_offsets(
+                    TopicPartition(AUDIO_FRAMES, partition), cached=True
+                )
+            except KafkaException:
+                high = -1
+            unread = high >= 0 and state.progress.last_offset + 1 < high
+            for stream_id, stream in state.streams.items():
+                if stream.ended and not stream.unfinished_finals:
+                    continue
+                waiting = stream.oldest_waiting_final
+                seen = stream.last_seen_ms
+                lag = stream_lag(
+                    now,
+                    waiting.timestamp() if waiting is not None else None,
+                    seen / 1000 if seen is not None else None,
+                    unread,
+                )
+                lags.append(StreamLag(stream_id, stream.info.meeting_id, lag))
+        return lags
+
+    def _overload(self) -> None:
+        """Decide the overload level, apply it, and publish the load report when due."""
+        now = time.time()
+        if self.decision is not None and now < self._report_due:
+            return
+        overload = self.settings.transcriber.overload
+        decision = self.policy.update(self._lags(now))
+        self.decision = decision
+        for lane in self.lanes.values():
+            lane.overload(shed_partials=decision.shed_partials, degraded=decision.degraded)
+        if decision.changed:
+            log.warning(
+                "transcript %.1f s behind: overload level %s", decision.lag_s, decision.level.label
+            )
+        self.metrics.lag_seconds.set(decision.lag_s)
+        self.metrics.overload_level.set(int(decision.level))
+        self.metrics.meetings_lagging.set(self.policy.lagging_meetings)
+        shed = sum(lane.shed_partials() for lane in self.lanes.values())
+        if shed > self._shed_reported:
+            self.metrics.partials_shed.inc(shed - self._shed_reported)
+            self._shed_reported = shed
+        self.partial_producer.publish(
+            TranscriberLoad(
+                instance=self.instance,
+                level=decision.level.label,
+                lag_s=round(decision.lag_s, 2),
+                over_capacity=decision.over_capacity,
+                streams=sum(len(s.streams) for s in self.partitions.values()),
+                meetings=[
+                    MeetingLag(
+                        meeting_id=m.meeting_id, lag_s=m.lag_s, streams_behind=m.streams_behind
+                    )
+                    for m in decision.meetings
+                ],
+            )
+        )
+        self._report_due = now + overload.report_interval_s

@@ -54,6 +54,7 @@ def test_every_topic_has_a_model_and_a_version() -> None:
         "meeting.summaries",
         "tasks.proposed",
         "kanban.changes",
+        "transcriber.load",
     }
     for topic, model in EVENT_TYPES.items():
         assert model.topic == topic

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from transcriber.overload import Level, MeetingStatus, OverloadPolicy, StreamLag, stream_lag
+from transcriber.scheduler import DecodeScheduler
 from vori.settings import OverloadSettings
 
 
@@ -24,11 +25,16 @@ def test_levels_step_up_with_the_furthest_behind_stream() -> None:
     policy = _policy()
     assert policy.update(_lags(0.2, 0.5)).level is Level.NORMAL
     decision = policy.update(_lags(0.2, 1.1))
-    assert decision.level is Level.SHEDDING and decision.shed_partials and not decision.degraded
+    assert decision.level is Level.SHEDDING
+    assert decision.shed_partials
+    assert not decision.degraded
     decision = policy.update(_lags(2.5, 0.0))
-    assert decision.degraded and not decision.over_capacity
+    assert decision.degraded
+    assert not decision.over_capacity
     decision = policy.update(_lags(4.0))
-    assert decision.over_capacity and decision.lag_s == 4.0 and decision.changed
+    assert decision.over_capacity
+    assert decision.lag_s == 4.0
+    assert decision.changed
 
 
 def test_a_jump_goes_straight_to_the_level_it_reaches() -> None:
@@ -39,9 +45,11 @@ def test_levels_are_left_only_below_the_recovery_share_of_their_threshold() -> N
     policy = _policy()
     policy.update(_lags(5.0))
     held = policy.update(_lags(2.1))  # below refuse_s (4) but above half of it
-    assert held.over_capacity and not held.changed
+    assert held.over_capacity
+    assert not held.changed
     down = policy.update(_lags(1.9))  # below 2.0: over capacity left, degraded held (>= 1.0)
-    assert down.level is Level.DEGRADED and down.changed
+    assert down.level is Level.DEGRADED
+    assert down.changed
     assert policy.update(_lags(0.9)).level is Level.SHEDDING
     assert policy.update(_lags(0.4)).level is Level.NORMAL
 
@@ -56,7 +64,8 @@ def test_no_streams_means_normal() -> None:
     policy = _policy()
     policy.update(_lags(6.0))
     decision = policy.update([])
-    assert decision.level is Level.NORMAL and decision.lag_s == 0.0
+    assert decision.level is Level.NORMAL
+    assert decision.lag_s == 0.0
 
 
 def test_lagging_meetings_are_listed_with_their_worst_lag_then_cleared_once() -> None:
@@ -93,3 +102,17 @@ def test_stream_lag(
     waiting: float | None, read: float | None, unread: bool, expected: float
 ) -> None:
     assert stream_lag(100.0, waiting, read, unread) == pytest.approx(expected)
+
+
+def test_a_shedding_scheduler_decodes_finals_only_and_counts_what_it_shed() -> None:
+    scheduler: DecodeScheduler[str] = DecodeScheduler()
+    scheduler.submit_partial("a", "partial a", now=0.0, audio_time=0.0)
+    scheduler.shed(True)
+    scheduler.submit_partial("b", "partial b", now=0.0, audio_time=0.0)
+    scheduler.submit_final("a", "final a", 1.0)
+    assert scheduler.next_job(0.1) == ("a", "final a")
+    assert scheduler.next_job(0.1) is None
+    assert scheduler.stats.partials_shed == 2
+    scheduler.shed(False)
+    scheduler.submit_partial("b", "partial b", now=0.2, audio_time=0.2)
+    assert scheduler.next_job(0.3) == ("b", "partial b")
