@@ -88,6 +88,12 @@ SERVICES: dict[str, Service] = {
             metrics_url=_http(lambda s: s.kanban.port, "/metrics"),
         ),
         Service(
+            "archiver",
+            "stream_ingest.archive.main:run",
+            "each stream's audio into the recordings store, kept for its retention",
+            metrics_url=_http(lambda s: s.recordings.metrics_port, "/metrics"),
+        ),
+        Service(
             "analytics-live",
             "analytics_spark.live:run",
             "live talk time and words per minute (Spark Structured Streaming)",

@@ -60,6 +60,24 @@ class KafkaSettings(BaseModel):
         0.2, gt=0, le=60, description="First retry back-off; it doubles per attempt."
     )
     retry_backoff_max_s: float = Field(5.0, gt=0, le=600, description="Longest retry back-off.")
+    retention_ms: dict[str, int] = Field(
+        # Audio only has to outlive the archiver's and the transcriber's lag (docs/recordings.md);
+        # the other topics are small and replayable state for their consumers.
+        default_factory=lambda: {
+            "audio.frames": 3 * 86_400_000,
+            "transcript.segments": 30 * 86_400_000,
+            "meeting.events": 30 * 86_400_000,
+            "meeting.summaries": 30 * 86_400_000,
+            "tasks.proposed": 30 * 86_400_000,
+            "kanban.changes": 30 * 86_400_000,
+        },
+        description="retention.ms per topic, as JSON, set when vori creates or checks its topics "
+        "(-1: forever); a topic not listed, dead-letter topics included, keeps "
+        "DEFAULT_RETENTION_MS.",
+    )
+    default_retention_ms: int = Field(
+        30 * 86_400_000, ge=-1, description="retention.ms of a topic not in RETENTION_MS."
+    )
 
 
 class PostgresSettings(BaseModel):
@@ -602,6 +620,53 @@ class AnalyticsSettings(BaseModel):
     )
 
 
+class RecordingsSettings(BaseModel):
+    """The archiver: where each stream's audio is kept, in which chunks, and for how long."""
+
+    store: Literal["local", "s3"] = Field(
+        "local",
+        description="`local`: a directory (DIR); `s3`: an S3-compatible bucket such as MinIO "
+        "(needs the `s3` extra: pip install 'vori[s3]').",
+    )
+    dir: Path | None = Field(
+        None, description="Directory of the local store; default DATA_DIR/recordings."
+    )
+    chunk_s: int = Field(
+        30,
+        ge=5,
+        le=600,
+        description="Seconds of audio per stored FLAC chunk (a last one is shorter).",
+    )
+    retention_days: int = Field(
+        0,
+        ge=0,
+        description="Days a meeting's audio is kept after the meeting ended (or, for one never "
+        "ended, after its last chunk was written); 0 keeps it until the meeting is deleted. A "
+        "meeting's own setting (PUT /api/v1/meetings/{id}/recordings/retention) wins.",
+    )
+    sweep_interval_s: float = Field(
+        3600.0, gt=0, description="How often the archiver removes expired and orphaned audio."
+    )
+    idle_flush_s: float = Field(
+        60.0,
+        gt=0,
+        description="A stream without audio for this long has its open chunk written (it is "
+        "rewritten whole if the stream goes on).",
+    )
+    group_id: str = Field("archiver", description="Kafka consumer group of the archiver.")
+    metrics_port: int = Field(
+        9466, ge=0, le=65535, description="Port of the archiver's Prometheus /metrics (0: none)."
+    )
+    s3_endpoint: str | None = Field(
+        None, description="host:port of the S3-compatible server (store `s3`)."
+    )
+    s3_bucket: str = Field("vori-recordings", description="Bucket of the recordings (created).")
+    s3_access_key: SecretStr | None = Field(None, description="S3 access key.")
+    s3_secret_key: SecretStr | None = Field(None, description="S3 secret key.")
+    s3_region: str | None = Field(None, description="S3 region, where the server wants one.")
+    s3_secure: bool = Field(True, description="Talk to the S3 endpoint over TLS.")
+
+
 class UpSettings(BaseModel):
     """`vori up`, the local supervisor: when a crashed service is restarted and when not."""
 
@@ -666,6 +731,7 @@ class Settings(BaseSettings):
     summarizer: SummarizerSettings = Field(default_factory=SummarizerSettings)
     kanban: KanbanSettings = Field(default_factory=KanbanSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    recordings: RecordingsSettings = Field(default_factory=RecordingsSettings)
     up: UpSettings = Field(default_factory=UpSettings)
 
     @property

@@ -59,6 +59,8 @@ class Meeting(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Days the archiver keeps this meeting's audio (0: forever); NULL: the global setting.
+    recording_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class MeetingMember(Base):

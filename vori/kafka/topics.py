@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+)
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from vori.events import TOPICS, dead_letter_topic
@@ -64,13 +71,26 @@ def wanted_topics(kafka: KafkaSettings) -> dict[str, int]:
     return wanted
 
 
+def retention_ms(kafka: KafkaSettings, topic: str) -> int:
+    """The retention.ms vori gives a topic (never the broker's default)."""
+    return kafka.retention_ms.get(topic, kafka.default_retention_ms)
+
+
 def ensure_topics(kafka: KafkaSettings, timeout_s: float = 30.0) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
+    """Create the topics that do not exist yet, each with its retention, and set the
+    retention of existing ones where it differs; returns the names created."""
     admin = admin_client(kafka)
     existing = set(admin.list_topics(timeout=timeout_s).topics)
+    wanted = wanted_topics(kafka)
+    _align_retention(admin, [name for name in wanted if name in existing], kafka, timeout_s)
     missing = [
-        NewTopic(name, num_partitions=partitions, replication_factor=kafka.replication_factor)
-        for name, partitions in wanted_topics(kafka).items()
+        NewTopic(
+            name,
+            num_partitions=partitions,
+            replication_factor=kafka.replication_factor,
+            config={"retention.ms": str(retention_ms(kafka, name))},
+        )
+        for name, partitions in wanted.items()
         if name not in existing
     ]
     if not missing:
@@ -86,3 +106,28 @@ def ensure_topics(kafka: KafkaSettings, timeout_s: float = 30.0) -> list[str]:
             raise
     log.info("created topics: %s", ", ".join(sorted(created)))
     return created
+
+
+def _align_retention(
+    admin: AdminClient, topics: list[str], kafka: KafkaSettings, timeout_s: float
+) -> None:
+    """Set retention.ms of existing topics whose value differs from the settings."""
+    if not topics:
+        return
+    resources = [ConfigResource(ResourceType.TOPIC, name) for name in topics]
+    changes: list[ConfigResource] = []
+    for resource, future in admin.describe_configs(resources, request_timeout=timeout_s).items():
+        current = future.result(timeout=timeout_s).get("retention.ms")
+        wanted = str(retention_ms(kafka, resource.name))
+        if current is None or current.value != wanted:
+            entry = ConfigEntry("retention.ms", wanted, incremental_operation=AlterConfigOpType.SET)
+            changes.append(
+                ConfigResource(ResourceType.TOPIC, resource.name, incremental_configs=[entry])
+            )
+    if not changes:
+        return
+    for resource, future in admin.incremental_alter_configs(
+        changes, request_timeout=timeout_s
+    ).items():
+        future.result(timeout=timeout_s)
+        log.info("set retention.ms of %s to %s", resource.name, retention_ms(kafka, resource.name))

@@ -1,0 +1,317 @@
+"""The archiver's Kafka shell: frames in, FLAC chunks into the store, offsets committed
+only below audio that is durable there.
+
+The shared ConsumerLoop reads `audio.frames` and `meeting.events` in manual-commit mode.
+Each audio partition has a ChunkAssembler; a chunk it hands out is encoded and put into
+the store, and a partition's committed offset never passes the first message whose audio
+is in a chunk not yet stored. After a restart the first frame of each stream reloads the
+stored part of its open chunk, so the chunks written are the same as without the crash.
+
+Meetings: the archiver is the one writer of the store, so it also deletes. A meeting
+deleted through the gateway (its `member_removed`/`ended` events, and the row gone from
+PostgreSQL) loses its audio at once; a sweep every SWEEP_INTERVAL_S removes audio past
+its retention and audio of meetings that no longer exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from confluent_kafka import TopicPartition
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from stream_ingest.archive.chunker import Chunk, ChunkAssembler
+from vori.db.tables import Meeting
+from vori.events import (
+    AUDIO_FRAMES,
+    MEETING_EVENTS,
+    AudioFrame,
+    Event,
+    MeetingEvent,
+)
+from vori.kafka import ConsumerLoop, MessageContext, PoisonMessageError
+from vori.objectstore import ObjectStore
+from vori.recordings import (
+    CONTENT_TYPE,
+    SAMPLE_RATE,
+    BadRecordingKeyError,
+    chunk_key,
+    chunk_start,
+    decode_flac,
+    encode_flac,
+    is_expired,
+    meeting_prefix,
+    parse_chunk_key,
+    retention_days,
+)
+from vori.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# How long a meeting found in PostgreSQL is trusted to still exist without asking again.
+MEETING_CHECK_S = 30.0
+IDLE_CHECK_S = 1.0
+
+
+@dataclass
+class _Partition:
+    assembler: ChunkAssembler
+    next_offset: int | None = None  # one past the last message handled
+    committed: int | None = None
+    outbox: list[Chunk] = field(default_factory=list)  # handed out, not yet stored
+
+
+@dataclass(frozen=True)
+class _MeetingRow:
+    exists: bool
+    ended_at: datetime | None
+    retention_days: int | None
+
+
+class Archiver:
+    """Keeps every stream's audio in the recordings store."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ObjectStore,
+        sessions: sessionmaker[Session],
+    ) -> None:
+        self.settings = settings
+        self.recordings = settings.recordings
+        self.store = store
+        self.sessions = sessions
+        self.clock = time.monotonic
+        self.chunk_samples = self.recordings.chunk_s * SAMPLE_RATE
+        self.partitions: dict[int, _Partition] = {}
+        self.event_offsets: dict[int, int] = {}
+        self.events_committed: dict[int, int] = {}
+        self._meetings: dict[str, tuple[float, bool]] = {}  # id -> (checked at, keep audio)
+        self._last_commit = 0.0
+        self._last_idle = 0.0
+        self._next_sweep = 0.0
+        self.loop = ConsumerLoop(
+            settings.kafka,
+            self.recordings.group_id,
+            [AUDIO_FRAMES, MEETING_EVENTS],
+            self.handle,
+            on_tick=self.tick,
+            manual_commit=True,
+            on_assign=self.assigned,
+            on_revoke=self.revoked,
+            on_dead_letter=self.dead_lettered,
+        )
+
+    def run(self) -> None:
+        """Consume until SIGTERM; what is stored is committed on the way out."""
+        try:
+            self.loop.run()
+        finally:
+            log.info("archiver stopped")
+
+    # -- partitions ---------------------------------------------------------------------
+
+    def assigned(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            if tp.topic == AUDIO_FRAMES:
+                self.partitions[tp.partition] = _Partition(ChunkAssembler(self.chunk_samples))
+
+    def revoked(self, partitions: list[TopicPartition]) -> None:
+        """Store what can be stored and commit it; the next owner re-reads the rest."""
+        for tp in partitions:
+            if tp.topic == AUDIO_FRAMES and tp.partition in self.partitions:
+                self._write_outbox(self.partitions[tp.partition])
+        self.commit()
+        for tp in partitions:
+            if tp.topic == AUDIO_FRAMES:
+                self.partitions.pop(tp.partition, None)
+            else:
+                self.event_offsets.pop(tp.partition, None)
+                self.events_committed.pop(tp.partition, None)
+
+    def dead_lettered(self, context: MessageContext) -> None:
+        self._mark_done(context)
+
+    def _partition(self, number: int) -> _Partition:
+        state = self.partitions.get(number)
+        if state is None:
+            state = self.partitions[number] = _Partition(ChunkAssembler(self.chunk_samples))
+        return state
+
+    def _mark_done(self, context: MessageContext) -> None:
+        if context.topic == AUDIO_FRAMES:
+            self._partition(context.partition).next_offset = context.offset + 1
+        else:
+            self.event_offsets[context.partition] = context.offset + 1
+
+    # -- messages -----------------------------------------------------------------------
+
+    def handle(self, event: Event, context: MessageContext) -> None:
+        if isinstance(event, AudioFrame):
+            self._frame(event, context)
+        elif isinstance(event, MeetingEvent):
+            self._meeting_event(event)
+        self._mark_done(context)
+
+    def _frame(self, frame: AudioFrame, context: MessageContext) -> None:
+        state = self._partition(context.partition)
+        self._write_outbox(state)  # anything a failed attempt left
+        if not self._keeps_audio(frame.meeting_id):
+            return
+        now = self.clock()
+        assembler = state.assembler
+        if not assembler.knows(frame.stream_id):
+            start = chunk_start(frame.position, self.chunk_samples)
+            try:
+                key = chunk_key(frame.meeting_id, frame.stream_id, start)
+            except BadRecordingKeyError as exc:
+                raise PoisonMessageError(str(exc)) from exc
+            stored = self.store.read(key)
+            pcm = decode_flac(stored) if stored else b""
+            assembler.resume(frame.meeting_id, frame.stream_id, start, pcm, now)
+        state.outbox.extend(assembler.add(frame, context.offset, now))
+        self._write_outbox(state)
+
+    def _write_outbox(self, state: _Partition) -> None:
+        while state.outbox:
+            chunk = state.outbox[0]
+            if self._keeps_audio(chunk.meeting_id):
+                key = chunk_key(chunk.meeting_id, chunk.stream_id, chunk.start_sample)
+                self.store.put(key, encode_flac(chunk.pcm), CONTENT_TYPE)
+                log.debug("stored %s (%d samples)", key, chunk.samples)
+            state.outbox.pop(0)
+
+    def _meeting_event(self, event: MeetingEvent) -> None:
+        # The gateway deletes the row, then announces it to every member (and ends a
+        # running meeting first): the event is the cue, PostgreSQL says whether it is gone.
+        if event.type not in ("member_removed", "ended"):
+            return
+        self._meetings.pop(event.meeting_id, None)
+        row = self._meeting_row(event.meeting_id)
+        if not row.exists:
+            self.delete_meeting_audio(event.meeting_id, "the meeting was deleted")
+
+    # -- meetings and retention ---------------------------------------------------------
+
+    def _meeting_row(self, meeting_id: str) -> _MeetingRow:
+        with self.sessions() as session:
+            found = session.execute(
+                select(Meeting.ended_at, Meeting.recording_retention_days).where(
+                    Meeting.id == meeting_id
+                )
+            ).first()
+        if found is None:
+            return _MeetingRow(False, None, None)
+        return _MeetingRow(True, found.ended_at, found.recording_retention_days)
+
+    def _keeps_audio(self, meeting_id: str) -> bool:
+        """Whether a meeting's audio is to be kept: it exists and is within retention."""
+        now = self.clock()
+        cached = self._meetings.get(meeting_id)
+        if cached is not None and (not cached[1] or now - cached[0] < MEETING_CHECK_S):
+            return cached[1]
+        row = self._meeting_row(meeting_id)
+        keep = row.exists and not is_expired(
+            datetime.now(UTC),
+            retention_days(self.recordings.retention_days, row.retention_days),
+            row.ended_at,
+            datetime.now(UTC),
+        )
+        self._meetings[meeting_id] = (now, keep)
+        return keep
+
+    def delete_meeting_audio(self, meeting_id: str, reason: str) -> int:
+        """Remove every object of a meeting and forget its open chunks; how many went."""
+        for state in self.partitions.values():
+            state.assembler.forget_meeting(meeting_id)
+            state.outbox = [c for c in state.outbox if c.meeting_id != meeting_id]
+        try:
+            prefix = meeting_prefix(meeting_id)
+        except BadRecordingKeyError:
+            return 0
+        keys = [info.key for info in self.store.list_objects(prefix)]
+        self.store.delete(keys)
+        self._meetings[meeting_id] = (self.clock(), False)
+        if keys:
+            log.info("meeting %s: deleted %d audio chunks (%s)", meeting_id, len(keys), reason)
+        return len(keys)
+
+    def sweep(self) -> int:
+        """Delete the audio of meetings past retention or gone; how many meetings."""
+        newest: dict[str, datetime] = {}
+        for info in self.store.list_objects(""):
+            ref = parse_chunk_key(info.key)
+            if ref is None:
+                continue
+            seen = newest.get(ref.meeting_id)
+            newest[ref.meeting_id] = info.modified if seen is None else max(seen, info.modified)
+        if not newest:
+            return 0
+        with self.sessions() as session:
+            rows = {
+                row.id: row
+                for row in session.execute(
+                    select(Meeting.id, Meeting.ended_at, Meeting.recording_retention_days).where(
+                        Meeting.id.in_(list(newest))
+                    )
+                )
+            }
+        now = datetime.now(UTC)
+        removed = 0
+        for meeting_id, last_written in newest.items():
+            row = rows.get(meeting_id)
+            if row is None:
+                reason = "the meeting no longer exists"
+            else:
+                days = retention_days(self.recordings.retention_days, row.recording_retention_days)
+                if not is_expired(now, days, row.ended_at, last_written):
+                    continue
+                reason = f"past its retention of {days} days"
+            self.delete_meeting_audio(meeting_id, reason)
+            removed += 1
+        return removed
+
+    # -- periodic work ------------------------------------------------------------------
+
+    def tick(self) -> None:
+        now = self.clock()
+        if now - self._last_idle >= IDLE_CHECK_S:
+            self._last_idle = now
+            for state in self.partitions.values():
+                state.outbox.extend(state.assembler.idle(now, self.recordings.idle_flush_s))
+                self._write_outbox(state)
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.recordings.sweep_interval_s
+            self.sweep()
+        if now - self._last_commit >= self.settings.kafka.commit_interval_ms / 1000:
+            self._last_commit = now
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit, per partition, the first offset whose audio is not yet stored."""
+        offsets: list[TopicPartition] = []
+        for number, state in self.partitions.items():
+            if state.next_offset is None:
+                continue
+            pending = [c.first_offset for c in state.outbox if c.first_offset is not None]
+            held = state.assembler.pending_offset()
+            if held is not None:
+                pending.append(held)
+            offset = min([state.next_offset, *pending])
+            if offset != state.committed:
+                offsets.append(TopicPartition(AUDIO_FRAMES, number, offset))
+        for number, offset in self.event_offsets.items():
+            if offset != self.events_committed.get(number):
+                offsets.append(TopicPartition(MEETING_EVENTS, number, offset))
+        if not offsets:
+            return
+        self.loop.consumer.commit(offsets=offsets, asynchronous=False)
+        for tp in offsets:
+            if tp.topic == AUDIO_FRAMES and tp.partition in self.partitions:
+                self.partitions[tp.partition].committed = tp.offset
+            elif tp.topic == MEETING_EVENTS:
+                self.events_committed[tp.partition] = tp.offset
