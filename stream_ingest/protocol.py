@@ -30,6 +30,7 @@ class CloseCode(IntEnum):
 
     NORMAL = 1000
     INTERNAL_ERROR = 1011
+    TRY_AGAIN_LATER = 1013  # a new stream while the transcribers are over capacity
     BAD_MESSAGE = 4400
     BAD_TOKEN = 4401
     NOT_FOUND = 4404

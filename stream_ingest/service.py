@@ -12,6 +12,7 @@ import socket
 import uuid
 
 from stream_ingest import store
+from stream_ingest.admission import LoadWatcher
 from stream_ingest.ledger import DurableMark
 from stream_ingest.recovery import recover_mark
 from stream_ingest.session import AudioSession
@@ -35,6 +36,7 @@ class IngestService:
         self.engine = create_db_engine(settings, pool_size=10, max_overflow=20)
         self.sink = AudioSink(settings.kafka)
         self.sessions: dict[str, AudioSession] = {}
+        self.load = LoadWatcher(settings)
         # Lease owners are "<instance>/<n>": one prefix renews every lease of this process.
         self.instance = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._connections = itertools.count(1)
@@ -44,6 +46,7 @@ class IngestService:
         return f"{self.instance}/{next(self._connections)}"
 
     async def start(self) -> None:
+        self.load.start()
         self._tasks = [
             asyncio.create_task(self.sink.serve_deliveries(), name="deliveries"),
             asyncio.create_task(self._keep_positions(), name="positions"),
@@ -53,6 +56,7 @@ class IngestService:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.to_thread(self.load.stop)
         await asyncio.to_thread(self.sink.flush, 10)
         await asyncio.to_thread(self._save_positions)
         self.engine.dispose()

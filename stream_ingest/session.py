@@ -123,6 +123,11 @@ class AudioSession:
                 CloseCode.OVER_LIMIT,
                 f"this ingest process is at its {self.settings.max_streams} streams",
             )
+        if start.stream_id is None:
+            # Only new streams wait; one that resumes is always taken (docs/overload.md).
+            refusal = self.service.load.refusal()
+            if refusal is not None:
+                raise ProtocolError(CloseCode.TRY_AGAIN_LATER, refusal)
         limit = self.settings.max_streams_per_user
         others = await asyncio.to_thread(
             self.service.other_open_streams, participant.user_id, stream_id
