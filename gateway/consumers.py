@@ -30,6 +30,7 @@ from vori.events import (
     KANBAN_CHANGES,
     MEETING_EVENTS,
     MEETING_SUMMARIES,
+    TRANSCRIBER_LOAD,
     TRANSCRIPT_SEGMENTS,
     Event,
     KanbanChange,
@@ -187,7 +188,8 @@ class GatewayConsumers:
         self.live = ConsumerLoop(
             settings.kafka,
             f"{gateway.live_group_prefix}-{self.instance_id}",
-            TOPICS,
+            # Load reports are live only: which meetings lag now (docs/overload.md).
+            (*TOPICS, TRANSCRIBER_LOAD),
             LiveHandler(database, publish),
             on_tick=self._check_live_ready,
             poll_timeout_s=0.1,

@@ -14,6 +14,7 @@ from vori.events import (
     KanbanChange,
     MeetingEvent,
     MeetingSummary,
+    TranscriberLoad,
     TranscriptSegment,
 )
 from vori.wire_json import MalformedJSONError, parse_json_object
@@ -30,6 +31,9 @@ TRANSCRIPT_CORRECTED = "transcript.corrected"
 SPEAKER_RENAMED = "speaker.renamed"
 # Live only: its payload's user_id lost access; the hub closes that person's connections.
 MEMBER_REMOVED = "member.removed"
+# Live only: the meeting's transcript is `lag_s` seconds behind its audio (0: caught up);
+# sent about every second while it lags (docs/overload.md).
+TRANSCRIPT_LAG = "transcript.lag"
 
 # Close codes of the events WebSocket (docs/protocol.md).
 CLOSE_BAD_MESSAGE = 4400
@@ -111,6 +115,19 @@ def live_events_for(event: Event) -> list[LiveEvent]:
         key = f"summary:{event.kind}:{event.revision}:{event.created_at.isoformat()}"
         return [
             LiveEvent(SUMMARY_UPDATED, event.meeting_id, {"summary": summary_payload(event)}, key)
+        ]
+    if isinstance(event, TranscriberLoad):
+        return [
+            LiveEvent(
+                TRANSCRIPT_LAG,
+                meeting.meeting_id,
+                {
+                    "lagging": meeting.lag_s > 0,
+                    "lag_s": meeting.lag_s,
+                    "streams_behind": meeting.streams_behind,
+                },
+            )
+            for meeting in event.meetings
         ]
     if isinstance(event, KanbanChange):
         card = event.card
