@@ -11,6 +11,7 @@ import { clientConfig, endMeeting, getMeeting, normaliseSummary, summary as load
 import { type CaptureHandle, CapturePanel } from "../components/CapturePanel";
 import { Exports } from "../components/Exports";
 import { InviteForm } from "../components/InviteForm";
+import { LagBanner, useTranscriptLag } from "../components/LagBanner";
 import { MeetingOwnerActions, MeetingPeople } from "../components/MeetingAdmin";
 import { ErrorMessage } from "../components/Notice";
 import { type CardLink, SummaryView } from "../components/SummaryView";
@@ -58,8 +59,12 @@ export function MeetingRoom() {
     capture.current = handle;
   }, []);
 
+  const [lag, onLag] = useTranscriptLag();
   const onEvent = useCallback((event: LiveEvent) => {
     switch (event.type) {
+      case "transcript.lag":
+        onLag(event);
+        break;
       case "transcript.partial":
       case "transcript.final": {
         const segment = segmentOf(event);
@@ -97,7 +102,7 @@ export function MeetingRoom() {
         setEnded(true);
         break;
     }
-  }, [refreshSummary]);
+  }, [refreshSummary, onLag]);
   const live = useMeetingEvents(meeting.data === null ? null : meetingId, onEvent);
   const gone = live.state === "gone";
 
@@ -211,6 +216,7 @@ export function MeetingRoom() {
           {live.message}
         </p>
       )}
+      {!isEnded && <LagBanner lag={lag} />}
       <ErrorMessage>{endError ?? loadError ?? config.error}</ErrorMessage>
       <div className="room-grid">
         <div className="room-main">
