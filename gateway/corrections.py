@@ -100,13 +100,12 @@ def latest_corrections(session: Session, meeting_id: str) -> dict[str, Transcrip
 
 def speaker_labels(session: Session, meeting_id: str) -> dict[str, str]:
     """Stream id -> the speaker name members gave it."""
-    return dict(
-        session.execute(
-            select(SpeakerLabel.stream_id, SpeakerLabel.label).where(
-                SpeakerLabel.meeting_id == meeting_id
-            )
-        ).tuples()
+    rows = session.execute(
+        select(SpeakerLabel.stream_id, SpeakerLabel.label).where(
+            SpeakerLabel.meeting_id == meeting_id
+        )
     )
+    return {stream_id: label for stream_id, label in rows}
 
 
 def _segment(
@@ -162,7 +161,7 @@ def _history(session: Session, row: TranscriptSegmentRow) -> SegmentHistoryOut:
         .outerjoin(User, User.id == TranscriptCorrection.edited_by)
         .where(TranscriptCorrection.segment_id == row.id)
         .order_by(TranscriptCorrection.version)
-    ).tuples():
+    ):
         versions.append(
             CorrectionOut(
                 segment_id=row.id,
