@@ -28,6 +28,9 @@ WORKDIR /app
 # vori itself without resolving anything again.
 COPY requirements.lock ./
 RUN pip install --require-hashes --no-deps -r requirements.lock
+# The `s3` extra (recordings in MinIO or any S3-compatible store), locked against the above.
+COPY infra/recordings/s3-requirements.lock ./
+RUN pip install --require-hashes --no-deps -r s3-requirements.lock
 COPY pyproject.toml README.md ./
 COPY vori ./vori
 COPY gateway ./gateway
