@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from kanban.api.boards import router as boards_router
 from kanban.api.cards import router as cards_router
@@ -25,6 +26,7 @@ from kanban.outbox import OutboxRelay
 from kanban.proposals import ProposalApplier
 from vori.auth import require_usable_jwt_secret
 from vori.db.engine import create_db_engine, session_factory
+from vori.db.errors import data_error_response
 from vori.kafka import EventProducer
 from vori.metrics import MetricsMiddleware, metrics_endpoint
 from vori.settings import Settings
@@ -98,6 +100,11 @@ def create_app(
     @app.exception_handler(KanbanError)
     async def kanban_error(_request: Request, exc: KanbanError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, **exc.extra}, status_code=exc.status)
+
+    @app.exception_handler(DataError)
+    async def refused_value(request: Request, exc: DataError) -> JSONResponse:
+        """A NUL character or an out-of-range number: the client's error, not ours."""
+        return data_error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
