@@ -50,6 +50,18 @@ export interface Segment {
   /** Seconds since the meeting was created (stream times are per stream). */
   meeting_start?: number | null;
   meeting_end?: number | null;
+  /** A member corrected the text; `original_text` is what was transcribed. */
+  edited?: boolean;
+  original_text?: string | null;
+  correction_version?: number;
+}
+
+/** Every version of a segment's text (PATCH or GET .../segments/{id}/corrections). */
+export interface SegmentHistory {
+  segment_id: string;
+  original_text: string;
+  text: string;
+  versions: { version: number; text: string; edited_by: string | null; edited_at: string | null }[];
 }
 
 export interface Evidence {

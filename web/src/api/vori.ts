@@ -19,6 +19,7 @@ import type {
   MeetingPage,
   Member,
   Segment,
+  SegmentHistory,
   Summary,
   User,
 } from "./types";
@@ -130,6 +131,17 @@ export async function endMeeting(id: string): Promise<void> {
 export async function transcript(id: string): Promise<Segment[]> {
   const data = await apiRequest<unknown>(`/api/v1/meetings/${encodeURIComponent(id)}/transcript?format=json`);
   return list<Segment>(data, "segments").map((segment) => ({ ...segment, final: segment.final ?? true }));
+}
+
+/** Correct a final segment's text (a member of the meeting); every version is kept. */
+export async function correctSegment(meetingId: string, segmentId: string, text: string): Promise<SegmentHistory> {
+  const path = `${meetingPath(meetingId)}/segments/${encodeURIComponent(segmentId)}`;
+  return apiRequest<SegmentHistory>(path, { method: "PATCH", body: { text } });
+}
+
+/** Name the speaker of one of the meeting's streams. */
+export async function renameSpeaker(meetingId: string, streamId: string, label: string): Promise<void> {
+  await apiRequest(`${meetingPath(meetingId)}/speakers`, { method: "PUT", body: { stream_id: streamId, label } });
 }
 
 export type ExportFormat = "txt" | "srt" | "vtt" | "md";

@@ -1,9 +1,10 @@
 // The live transcript: finals in speakers' colours, provisional partials, search,
 // auto-scroll that stops when the reader scrolls up, and a "jump to live" button.
 
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { type FormEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 
 import type { Segment } from "../api/types";
+import { correctSegment, renameSpeaker } from "../api/vori";
 import {
   type TranscriptState,
   formatTime,
@@ -20,9 +21,21 @@ interface Props {
   focusSegment: string | null;
   /** Member user ids in a fixed order: each gets their own colour. */
   members: string[];
+  /** With a meeting id, each final line can be corrected and each speaker renamed. */
+  meetingId?: string;
+  onCorrected?: (segment: Segment) => void;
+  onSpeakerRenamed?: (streamId: string, speaker: string) => void;
 }
 
-export function TranscriptView({ transcript, focusSegment, members }: Props) {
+interface Editing {
+  meetingId: string;
+  onCorrected: (segment: Segment) => void;
+  onSpeakerRenamed: (streamId: string, speaker: string) => void;
+}
+
+export function TranscriptView({ transcript, focusSegment, members, meetingId, onCorrected, onSpeakerRenamed }: Props) {
+  const editing: Editing | null =
+    meetingId && onCorrected && onSpeakerRenamed ? { meetingId, onCorrected, onSpeakerRenamed } : null;
   const scroller = useRef<HTMLDivElement>(null);
   const [following, setFollowing] = useState(true);
   const [query, setQuery] = useState("");
@@ -79,7 +92,14 @@ export function TranscriptView({ transcript, focusSegment, members }: Props) {
         )}
         <div role="log" aria-live="polite" aria-relevant="additions" aria-label="Final transcript">
           {finals.map((segment) => (
-            <FinalSegment key={segment.id} segment={segment} query={query} highlighted={segment.id === focusSegment} members={members} />
+            <FinalSegment
+              key={segment.id}
+              segment={segment}
+              query={query}
+              highlighted={segment.id === focusSegment}
+              members={members}
+              editing={editing}
+            />
           ))}
         </div>
         {!searching && (
@@ -112,11 +132,64 @@ interface SegmentProps {
   members: string[];
 }
 
-function FinalSegment({ segment, query, highlighted, members }: SegmentProps & { query: string; highlighted: boolean }) {
+function FinalSegment({
+  segment,
+  query,
+  highlighted,
+  members,
+  editing,
+}: SegmentProps & { query: string; highlighted: boolean; editing: Editing | null }) {
+  const [mode, setMode] = useState<"read" | "text" | "speaker">("read");
+  const [draft, setDraft] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+
+  function open(next: "text" | "speaker") {
+    setDraft(next === "text" ? segment.text.trim() : segment.speaker ?? "");
+    setError(null);
+    setMode(next);
+  }
+
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    if (!editing) return;
+    const value = draft.trim();
+    if (!value) {
+      setError(mode === "text" ? "The line cannot be empty." : "The name cannot be empty.");
+      return;
+    }
+    setSaving(true);
+    setError(null);
+    try {
+      if (mode === "text") {
+        const history = await correctSegment(editing.meetingId, segment.id, value);
+        const latest = history.versions[history.versions.length - 1];
+        if (latest && latest.version > 0) {
+          editing.onCorrected({
+            ...segment,
+            text: history.text,
+            edited: true,
+            original_text: history.original_text,
+            correction_version: latest.version,
+          });
+        }
+      } else {
+        await renameSpeaker(editing.meetingId, segment.stream_id, value);
+        editing.onSpeakerRenamed(segment.stream_id, value);
+      }
+      setMode("read");
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  const label = mode === "text" ? "Corrected line" : "Speaker name";
   return (
     <article
       id={`seg-${segment.id}`}
-      className={`segment segment-final${highlighted ? " segment-highlighted" : ""}`}
+      className={`segment segment-final${highlighted ? " segment-highlighted" : ""}${segment.edited ? " segment-edited" : ""}`}
       data-segment-id={segment.id}
       data-stream-id={segment.stream_id}
       tabIndex={-1}
@@ -125,12 +198,67 @@ function FinalSegment({ segment, query, highlighted, members }: SegmentProps & {
       <header>
         <Speaker segment={segment} members={members} />
         <time className="meta">{formatTime(segment.meeting_start ?? segment.start)}</time>
-      </header>
-      <p>
-        {highlight(segment.text.trim(), query).map((part, i) =>
-          part.match ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>,
+        {segment.edited && (
+          <span className="meta edited-mark" title={`Transcribed as: ${segment.original_text ?? ""}`}>
+            edited
+          </span>
         )}
-      </p>
+        {editing && mode === "read" && (
+          <span className="segment-actions">
+            <button
+              type="button"
+              className="button-quiet button-small"
+              onClick={() => open("text")}
+              aria-label={`Edit line at ${formatTime(segment.meeting_start ?? segment.start)}`}
+            >
+              Edit
+            </button>
+            <button
+              type="button"
+              className="button-quiet button-small"
+              onClick={() => open("speaker")}
+              aria-label={`Rename speaker ${segment.speaker || "Unknown speaker"}`}
+            >
+              Rename speaker
+            </button>
+          </span>
+        )}
+      </header>
+      {mode === "read" ? (
+        <p>
+          {highlight(segment.text.trim(), query).map((part, i) =>
+            part.match ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>,
+          )}
+        </p>
+      ) : (
+        <form className="segment-edit" onSubmit={save}>
+          <label>
+            <span className="visually-hidden">{label}</span>
+            {mode === "text" ? (
+              <textarea value={draft} onChange={(e) => setDraft(e.target.value)} rows={2} maxLength={5000} autoFocus />
+            ) : (
+              <input value={draft} onChange={(e) => setDraft(e.target.value)} maxLength={200} autoFocus />
+            )}
+          </label>
+          <button type="submit" className="button-primary button-small" disabled={saving}>
+            {saving ? "Saving…" : "Save"}
+          </button>
+          <button type="button" className="button-small" onClick={() => setMode("read")} disabled={saving}>
+            Cancel
+          </button>
+          {error && (
+            <p className="notice notice-error" role="alert">
+              {error}
+            </p>
+          )}
+        </form>
+      )}
+      {segment.edited && segment.original_text && mode === "read" && (
+        <details className="original-text">
+          <summary>Original</summary>
+          <p className="meta">{segment.original_text}</p>
+        </details>
+      )}
     </article>
   );
 }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 
 import type { Segment } from "../api/types";
-import { applySegment, emptyTranscript, highlight, segmentOf, splitPartial, speakerColour } from "./transcript";
+import {
+  applyCorrection,
+  applySegment,
+  applySpeaker,
+  emptyTranscript,
+  highlight,
+  segmentOf,
+  splitPartial,
+  speakerColour,
+} from "./transcript";
 
 function seg(id: string, stream: string, text: string, final: boolean, extra: Partial<Segment> = {}): Segment {
   return { id, stream_id: stream, text, final, start: 0, end: 1, ...extra };
@@ -90,5 +99,29 @@ describe("loading stored finals", () => {
     state = applySegment(state, seg("old1", "B", "earlier", true));
     state = loadFinals(state, [seg("old0", "A", "first", true), seg("old1", "B", "earlier", true)]);
     expect(state.finals.map((f) => f.id)).toEqual(["old0", "old1", "live2"]);
+  });
+});
+
+describe("corrections", () => {
+  it("shows the newest correction, keeps the original, and ignores an older one", () => {
+    let state = applySegment(emptyTranscript, seg("a1", "A", "Jon sends it", true));
+    state = applyCorrection(state, seg("a1", "A", "John sends it", true, { correction_version: 2, original_text: "Jon sends it" }));
+    state = applyCorrection(state, seg("a1", "A", "Jonn sends it", true, { correction_version: 1 }));
+    expect(state.finals[0]).toMatchObject({ text: "John sends it", edited: true, original_text: "Jon sends it" });
+  });
+
+  it("never lets a replay of the transcribed final undo a correction", () => {
+    let state = applySegment(emptyTranscript, seg("a1", "A", "Jon sends it", true));
+    state = applyCorrection(state, seg("a1", "A", "John sends it", true, { correction_version: 1 }));
+    state = applySegment(state, seg("a1", "A", "Jon sends it", true));
+    expect(state.finals[0]!.text).toBe("John sends it");
+  });
+
+  it("renames a stream's speaker on its lines and on lines still to come", () => {
+    let state = applySegment(emptyTranscript, seg("a1", "A", "one", true, { speaker: "Ana" }));
+    state = applySegment(state, seg("b1", "B", "two", true, { speaker: "Ben" }));
+    state = applySpeaker(state, "A", "Ana Kim");
+    state = applySegment(state, seg("a2", "A", "three", true, { speaker: "Ana", start: 2, end: 3 }));
+    expect(state.finals.map((f) => f.speaker)).toEqual(["Ana Kim", "Ben", "Ana Kim"]);
   });
 });

@@ -7,6 +7,8 @@ export interface TranscriptState {
   finals: Segment[];
   /** The newest partial of each stream, until its final replaces it. */
   partials: Record<string, Segment>;
+  /** Speaker names members gave streams live (stored ones come with the segments). */
+  speakers?: Record<string, string>;
 }
 
 export const emptyTranscript: TranscriptState = { finals: [], partials: {} };
@@ -31,10 +33,12 @@ export function loadFinals(state: TranscriptState, segments: Segment[]): Transcr
     const partial = partials[segment.stream_id];
     if (partial && partial.id === segment.id) delete partials[segment.stream_id];
   }
-  return { finals: [...stored, ...state.finals.filter((f) => !ids.has(f.id))], partials };
+  return { ...state, finals: [...stored, ...state.finals.filter((f) => !ids.has(f.id))], partials };
 }
 
-export function applySegment(state: TranscriptState, segment: Segment): TranscriptState {
+export function applySegment(state: TranscriptState, incoming: Segment): TranscriptState {
+  const label = state.speakers?.[incoming.stream_id];
+  const segment = label ? { ...incoming, speaker: label } : incoming;
   if (!segment.final) {
     const current = state.partials[segment.stream_id];
     // A late partial of an utterance already final, or an older revision, changes nothing.
@@ -47,11 +51,38 @@ export function applySegment(state: TranscriptState, segment: Segment): Transcri
   if (partial && (partial.id === segment.id || partial.start < segment.end)) delete partials[segment.stream_id];
   const index = state.finals.findIndex((f) => f.id === segment.id);
   // An empty final withdraws what its partials showed: the utterance was not speech.
-  if (!segment.text.trim()) return { finals: state.finals.filter((f) => f.id !== segment.id), partials };
+  if (!segment.text.trim()) return { ...state, finals: state.finals.filter((f) => f.id !== segment.id), partials };
   const finals = [...state.finals];
+  const known = index >= 0 ? finals[index]! : null;
+  // A replay of the transcribed final never undoes a member's correction.
+  if (known?.edited && !segment.edited) return { ...state, partials };
   if (index >= 0) finals[index] = segment;
   else finals.splice(insertionIndex(finals, segment), 0, segment);
-  return { finals, partials };
+  return { ...state, finals, partials };
+}
+
+/** A member corrected a final's text: the newest version wins, the original stays with it. */
+export function applyCorrection(state: TranscriptState, corrected: Segment): TranscriptState {
+  const index = state.finals.findIndex((f) => f.id === corrected.id);
+  if (index < 0) return state;
+  const known = state.finals[index]!;
+  if ((known.correction_version ?? 0) > (corrected.correction_version ?? 0)) return state;
+  const finals = [...state.finals];
+  finals[index] = {
+    ...known,
+    text: corrected.text,
+    edited: true,
+    original_text: corrected.original_text ?? known.original_text ?? known.text,
+    correction_version: corrected.correction_version,
+    words: [],
+  };
+  return { ...state, finals };
+}
+
+/** A member named a stream's speaker: every line of it, and those still to come. */
+export function applySpeaker(state: TranscriptState, streamId: string, speaker: string): TranscriptState {
+  const finals = state.finals.map((f) => (f.stream_id === streamId ? { ...f, speaker } : f));
+  return { ...state, finals, speakers: { ...state.speakers, [streamId]: speaker } };
 }
 
 /** Finals are kept in meeting order; one that arrives late (another speaker's longer

@@ -18,14 +18,35 @@ import { type CardLink, SummaryView } from "../components/SummaryView";
 import { TranscriptImport } from "../components/TranscriptImport";
 import { TranscriptView } from "../components/TranscriptView";
 import { useLoad, usePageTitle } from "../hooks";
-import { type TranscriptState, applySegment, emptyTranscript, loadFinals, segmentOf } from "../live/transcript";
+import {
+  type TranscriptState,
+  applyCorrection,
+  applySegment,
+  applySpeaker,
+  emptyTranscript,
+  loadFinals,
+  segmentOf,
+} from "../live/transcript";
 import { REMOVED_MESSAGE } from "../live/events";
 import { useMeetingEvents } from "../live/useMeetingEvents";
 
-type Action = { type: "segment"; segment: Segment } | { type: "stored"; segments: Segment[] };
+type Action =
+  | { type: "segment"; segment: Segment }
+  | { type: "stored"; segments: Segment[] }
+  | { type: "corrected"; segment: Segment }
+  | { type: "speaker"; streamId: string; speaker: string };
 
 function reduce(state: TranscriptState, action: Action): TranscriptState {
-  return action.type === "segment" ? applySegment(state, action.segment) : loadFinals(state, action.segments);
+  switch (action.type) {
+    case "segment":
+      return applySegment(state, action.segment);
+    case "corrected":
+      return applyCorrection(state, action.segment);
+    case "speaker":
+      return applySpeaker(state, action.streamId, action.speaker);
+    default:
+      return loadFinals(state, action.segments);
+  }
 }
 
 export function MeetingRoom() {
@@ -59,6 +80,11 @@ export function MeetingRoom() {
     capture.current = handle;
   }, []);
 
+  const onCorrected = useCallback((segment: Segment) => dispatch({ type: "corrected", segment }), []);
+  const onSpeakerRenamed = useCallback(
+    (streamId: string, speaker: string) => dispatch({ type: "speaker", streamId, speaker }),
+    [],
+  );
   const [lag, onLag] = useTranscriptLag();
   const onEvent = useCallback((event: LiveEvent) => {
     switch (event.type) {
@@ -71,6 +97,16 @@ export function MeetingRoom() {
         if (segment) dispatch({ type: "segment", segment });
         break;
       }
+      case "transcript.corrected": {
+        const segment = segmentOf(event);
+        if (segment) dispatch({ type: "corrected", segment });
+        break;
+      }
+      case "speaker.renamed":
+        if (typeof event.stream_id === "string" && typeof event.speaker === "string") {
+          dispatch({ type: "speaker", streamId: event.stream_id, speaker: event.speaker });
+        }
+        break;
       case "summary.updated":
         setSummary(normaliseSummary((event.summary ?? event) as Record<string, unknown>));
         refreshSummary();
@@ -221,7 +257,14 @@ export function MeetingRoom() {
       <div className="room-grid">
         <div className="room-main">
           {!isEnded && <CapturePanel meetingId={meetingId} config={config.data} disabled={isEnded} onHandle={onHandle} />}
-          <TranscriptView transcript={state} focusSegment={params.get("at")} members={memberIds} />
+          <TranscriptView
+            transcript={state}
+            focusSegment={params.get("at")}
+            members={memberIds}
+            meetingId={meetingId}
+            onCorrected={onCorrected}
+            onSpeakerRenamed={onSpeakerRenamed}
+          />
           <Exports meetingId={meetingId} title={data?.title ?? "meeting"} />
           {data?.owner_id && <TranscriptImport meetingId={meetingId} ownerId={data.owner_id} onImported={meeting.reload} />}
         </div>
