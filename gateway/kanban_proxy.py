@@ -1,4 +1,4 @@
-"""`/api/v1/boards*` and `/api/v1/cards*` passed through to the kanban service.
+"""`/api/v1/boards*`, `/api/v1/cards*` and `/api/v1/me/tasks` passed through to kanban.
 
 The web app talks to one URL; the kanban service answers these itself (its own auth,
 versions and 409s). The gateway forwards method, path, query, body and the headers
@@ -71,6 +71,6 @@ async def _forward(request: Request) -> Response:
     return Response(upstream.content, status_code=upstream.status_code, headers=kept)
 
 
-for prefix in ("/api/v1/boards", "/api/v1/cards"):
+for prefix in ("/api/v1/boards", "/api/v1/cards", "/api/v1/me/tasks"):
     router.add_api_route(prefix, _forward, methods=METHODS)
     router.add_api_route(prefix + "/{rest:path}", _forward, methods=METHODS)

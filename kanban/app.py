@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError
 
 from kanban.api.boards import router as boards_router
 from kanban.api.cards import router as cards_router
+from kanban.api.tasks import router as tasks_router
 from kanban.boards import BoardService
 from kanban.cards import CardService
 from kanban.consumer import ConsumerThread, ProposalHandler, proposal_loop
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(boards_router)
     app.include_router(cards_router)
+    app.include_router(tasks_router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     @app.exception_handler(KanbanError)

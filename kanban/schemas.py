@@ -144,6 +144,19 @@ class CardOut(BaseModel):
     updated_at: datetime
 
 
+class MyTaskOut(CardOut):
+    """A card assigned to the caller, with its board's name and whether it is late."""
+
+    board_name: str
+    overdue: bool = Field(description="Its due date has passed (before `today`).")
+
+
+class MyTasksOut(BaseModel):
+    today: date = Field(description="The date overdue was judged against.")
+    overdue: int = Field(description="How many of the tasks are overdue.")
+    tasks: list[MyTaskOut] = Field(description="By due date, undated last.")
+
+
 class ColumnOut(BaseModel):
     id: str
     name: str
