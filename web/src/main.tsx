@@ -10,6 +10,7 @@ import { AuthPage } from "./pages/AuthPage";
 import { BoardPage, BoardsPage } from "./pages/BoardPage";
 import { MeetingRoom } from "./pages/MeetingRoom";
 import { MeetingsPage } from "./pages/MeetingsPage";
+import { MyTasksPage } from "./pages/MyTasksPage";
 import { SearchPage } from "./pages/SearchPage";
 import { SummaryPage } from "./pages/SummaryPage";
 import "./styles.css";
@@ -58,6 +59,7 @@ const router = createBrowserRouter([
         element: deferred(async () => (await import("./pages/MeetingAnalyticsPage")).MeetingAnalyticsPage),
       },
       { path: "/search", element: <SearchPage /> },
+      { path: "/tasks", element: <MyTasksPage /> },
       { path: "/boards", element: <BoardsPage /> },
       { path: "/boards/:boardId", element: <BoardPage /> },
       {

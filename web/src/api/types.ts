@@ -118,6 +118,25 @@ export interface Card {
   updated_at?: string;
 }
 
+/** A card assigned to the signed-in person (GET /api/v1/me/tasks). */
+export interface MyTask {
+  id: string;
+  board_id: string;
+  board_name: string;
+  column: string;
+  title: string;
+  assignee?: string | null;
+  due_date?: string | null;
+  meeting_id?: string | null;
+  overdue: boolean;
+}
+
+export interface MyTasks {
+  today: string;
+  overdue: number;
+  tasks: MyTask[];
+}
+
 export interface Board {
   id: string;
   name: string;

@@ -18,6 +18,7 @@ import type {
   MeetingFilter,
   MeetingPage,
   Member,
+  MyTasks,
   Segment,
   SegmentHistory,
   Summary,
@@ -323,6 +324,11 @@ export async function createCard(boardId: string, columnId: string, title: strin
     body: { board_id: boardId, column_id: columnId, title },
   });
   return normaliseCard(data);
+}
+
+/** Open cards assigned to me on every board I can see, by due date; `today` is my local date. */
+export async function myTasks(today: string): Promise<MyTasks> {
+  return apiRequest<MyTasks>(`/api/v1/me/tasks?today=${encodeURIComponent(today)}`);
 }
 
 export async function cardHistory(id: string): Promise<HistoryEntry[]> {

@@ -47,6 +47,7 @@ export function Layout() {
             Meetings
           </NavLink>
           <NavLink to="/boards">Boards</NavLink>
+          <NavLink to="/tasks">My tasks</NavLink>
         </nav>
         <SearchBox />
         <div className="account">
