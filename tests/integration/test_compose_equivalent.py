@@ -11,7 +11,7 @@ The engines are the session's real Kafka broker and PostgreSQL server standing f
 streams real Korean speech over the audio WebSocket that `/api/v1/config` names, ends the
 meeting, and reads the transcript, the summary and the board through the gateway.
 
-Left out, with the reason:
+Left out, with the reason (tests/helpers/compose_meeting.py EXCLUDED):
 - proxy (Caddy): it finds its upstreams by DNS (`dynamic a stream-ingest 8001`), which
   needs the compose network's resolver, and binds 80/443. Its routing is read from the
   Caddyfile instead (`/ingest/*` to stream-ingest, the rest to the gateway) and checked
@@ -32,58 +32,37 @@ alone then turn the spoken requests into cards, as in tests/e2e/test_board.py.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+import httpx
 import jiwer
 import pytest
-import websockets
 
 from tests.e2e.api import Account, Api, wait_for
-from tests.e2e.audio import Recording, fake_microphone
+from tests.e2e.audio import fake_microphone
+from tests.helpers.compose_meeting import RULES_ONLY, Microphone, audio_url, stream
+from tests.helpers.compose_meeting import compose_stack as compose_stack_for
 from tests.helpers.compose_stack import ComposeStack
 from vori.settings import Settings
 
-# What an operator's .env holds (see .env.example).
-OPERATOR_ENV = {
-    "VORI_DOMAIN": "vori.example.com",
-    "VORI_TLS": "internal",
-    "VORI_JWT_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
-    "POSTGRES_PASSWORD": uuid.uuid4().hex,
-    "GRAFANA_ADMIN_PASSWORD": uuid.uuid4().hex,
-}
-EXCLUDED = {
-    "proxy": "DNS-discovered upstreams and ports 80/443; its routes are read from the Caddyfile",
-    "prometheus": "monitoring, not on the meeting's path",
-    "grafana": "monitoring, not on the meeting's path",
-    "analytics-live": "a Spark JVM is more than this machine spares in the test's time",
-}
-OPERATOR_OVERRIDE: dict[str, Any] = {
-    "services": {"summarizer": {"environment": {"VORI_SUMMARIZER__DETECTOR": "false"}}}
-}
 # "Please tell me how to get there by subway", "I think I left my phone; could you look
 # for it?": two requests the rules turn into tasks (tests/e2e/test_board.py).
 KOREAN = ["ko/naver/wav_003.wav", "ko/naver/wav_067.wav"]
-FRAME_S = 0.1
-RATE = 16000
 
 
 @pytest.fixture(scope="module")
 def compose_stack(
     settings: Settings, kafka_broker: Any, postgres_server: Any, tmp_path_factory: Any
 ) -> Iterator[ComposeStack]:
-    stack = ComposeStack(
-        workdir=tmp_path_factory.mktemp("compose"),
-        operator_env=OPERATOR_ENV,
-        engines={"kafka": kafka_broker.port, "postgres": postgres_server.port},
-        excluded=EXCLUDED,
-        kafka=settings.kafka,
+    stack = compose_stack_for(
+        tmp_path_factory.mktemp("compose"),
+        settings.kafka,
+        kafka_broker.port,
+        postgres_server.port,
     )
     try:
         stack.start()
@@ -93,28 +72,6 @@ def compose_stack(
         raise
     finally:
         stack.stop()
-
-
-async def _stream(url: str, token: str, recording: Recording) -> dict[str, Any]:
-    """A microphone's stream: start, real-time 100 ms frames, stop; returns `stopped`."""
-    pcm = recording.samples.astype("<i2").tobytes()
-    step = int(FRAME_S * RATE) * 2
-    async with websockets.connect(url, max_size=2**20) as ws:
-        start = {"type": "start", "token": token, "sample_rate": RATE}
-        await ws.send(json.dumps({**start, "encoding": "pcm_s16le", "channels": 1}))
-        ready = json.loads(await asyncio.wait_for(ws.recv(), 30))
-        assert ready["type"] == "ready", ready
-        assert ready["position"] == 0
-        began = time.monotonic()
-        for index, offset in enumerate(range(0, len(pcm), step)):
-            await ws.send(pcm[offset : offset + step])
-            await asyncio.sleep(max(0.0, began + (index + 1) * FRAME_S - time.monotonic()))
-        await ws.send(json.dumps({"type": "stop"}))
-        while True:
-            message = await asyncio.wait_for(ws.recv(), 60)
-            if isinstance(message, str) and json.loads(message)["type"] == "stopped":
-                stopped: dict[str, Any] = json.loads(message)
-                return stopped
 
 
 def _korean_chars(text: str) -> str:
@@ -131,13 +88,18 @@ def test_every_service_comes_up_as_the_compose_file_has_it(compose_stack: Compos
     for name, service in compose_stack.services.items():
         assert service.one_shot or service.alive(), name
         assert service.ready_s is not None, name
+    # The image's built web app, served by the gateway where the proxy sends `/`.
+    page = httpx.get(compose_stack.entry_route("/") + "/", timeout=20)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<div id="root">' in page.text
 
 
 def test_a_meeting_through_the_compose_services_gives_transcript_summary_and_cards(
     compose_stack: ComposeStack, speech_dir: Path, tmp_path: Path
 ) -> None:
     stack = compose_stack
-    assert stack.reconfigure(OPERATOR_OVERRIDE) == ["summarizer"]
+    assert stack.reconfigure(RULES_ONLY) == ["summarizer"]
     recreated_s = stack.services["summarizer"].ready_s
     print(f"\n  summarizer recreated by the override: ready in {recreated_s:.1f} s")
     api = Api(stack.entry_route("/api/v1/meetings"))
@@ -160,14 +122,10 @@ def _run_meeting(stack: ComposeStack, api: Api, speech_dir: Path, tmp_path: Path
     board_id = api.json(mina, "POST", "/api/v1/boards", json={"name": "Store team"})["id"]
     meeting = api.create_meeting(mina, "Store visit planning", language="ko", board_id=board_id)
 
-    config = api.json(mina, "GET", "/api/v1/config")
-    public = f"{config['audio_ws_url']}{config['audio_path_template']}"
-    public = public.format(meeting_id=meeting["id"])
-    assert public.startswith("wss://vori.example.com/ingest/"), public  # through the proxy
-    path = urlsplit(public).path
-    url = stack.entry_route(path).replace("http://", "ws://") + path
-    stopped = asyncio.run(_stream(url, mina.token, recording))
-    assert stopped["position"] == len(recording.samples)
+    mic = Microphone(mina, recording.samples)
+    asyncio.run(stream(audio_url(api, stack, mina, meeting["id"]), mic))
+    assert mic.stopped_position == len(recording.samples)
+    assert mic.reconnects == 0, mic.closes
     stopped_at = time.monotonic()
     ended = api.json(mina, "POST", f"/api/v1/meetings/{meeting['id']}/end")
     assert ended["status"] == "ended"
