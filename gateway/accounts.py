@@ -1,4 +1,7 @@
-"""Accounts: register, log in (OAuth2 password flow), who am I."""
+"""Accounts: register, log in (OAuth2 password flow), refresh and log out, who am I.
+
+Log-in and register also set the browser's refresh cookie (gateway/auth_sessions.py);
+API clients ignore it and use the bearer token of `/auth/token` as before."""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Cookie, Depends, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from gateway import auth_sessions
 from gateway.auth_limits import HashingBusyError
 from gateway.deps import PrincipalDep, RuntimeDep, SessionDep
 from gateway.passwords import clean_display_name, password_problem
@@ -20,6 +25,7 @@ from gateway.runtime import GatewayRuntime
 from gateway.schemas import RegisterRequest, TokenOut, UserOut
 from vori.auth import Principal, hash_password, issue_token, new_id
 from vori.db.tables import User
+from vori.settings import GatewaySettings
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -67,9 +73,14 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
 def register(
-    body: RegisterRequest, request: Request, runtime: RuntimeDep, session: SessionDep
+    body: RegisterRequest,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    session: SessionDep,
 ) -> UserOut:
-    """Create an account; 409 if the e-mail is taken, 422 for a weak password, 429 if throttled."""
+    """Create an account and sign it in (the refresh cookie; `/auth/refresh` gives the access
+    token); 409 if the e-mail is taken, 422 for a weak password, 429 if throttled."""
     email = str(body.email).lower()
     _count_attempt(runtime, request, email)
     name = clean_display_name(body.display_name)
@@ -92,6 +103,9 @@ def register(
             status.HTTP_409_CONFLICT, "an account with this e-mail already exists"
         ) from None
     session.refresh(user)
+    refresh = auth_sessions.start(session, runtime.settings.gateway, user.id)
+    session.commit()
+    auth_sessions.set_cookie(response, request, runtime.settings.gateway, refresh)
     return _user_out(user)
 
 
@@ -99,10 +113,12 @@ def register(
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
+    response: Response,
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> TokenOut:
-    """OAuth2 password flow: `username` is the e-mail address; 429 if throttled."""
+    """OAuth2 password flow: `username` is the e-mail address; 429 if throttled. Also sets
+    the browser's refresh cookie."""
     email = form.username.strip().lower()
     _count_attempt(runtime, request, email)
     user = session.scalars(select(User).where(User.email == email)).first()
@@ -117,8 +133,65 @@ def token(
             headers={"WWW-Authenticate": "Bearer"},
         )
     gateway = runtime.settings.gateway
+    refresh = auth_sessions.start(session, gateway, user.id)
+    session.commit()
+    auth_sessions.set_cookie(response, request, gateway, refresh)
+    return _access(gateway, user)
+
+
+def _access(gateway: GatewaySettings, user: User) -> TokenOut:
     access = issue_token(gateway, Principal(user.id, user.email, user.display_name))
     return TokenOut(access_token=access, expires_in=gateway.jwt_ttl_s)
+
+
+RefreshCookie = Annotated[
+    str | None,
+    Cookie(alias=auth_sessions.COOKIE, description="The refresh cookie that log-in set."),
+]
+
+
+@router.post(
+    "/auth/refresh",
+    response_model=TokenOut,
+    responses={401: {"description": "No refresh cookie, or an ended or expired sign-in."}},
+)
+def refresh(
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    vori_refresh: RefreshCookie = None,
+) -> TokenOut | JSONResponse:
+    """A new access token from the refresh cookie, which is rotated; a cookie used before
+    ends its whole sign-in (401)."""
+    gateway = runtime.settings.gateway
+    try:
+        renewal = auth_sessions.rotate(session, gateway, vori_refresh)
+    except auth_sessions.RefreshRefusedError as exc:
+        session.commit()  # a detected reuse has revoked the family
+        refusal = JSONResponse(
+            {"detail": str(exc)},
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+        auth_sessions.clear_cookie(refusal, request, gateway)
+        return refusal
+    session.commit()
+    auth_sessions.set_cookie(response, request, gateway, renewal.token)
+    return _access(gateway, renewal.user)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(
+    request: Request, runtime: RuntimeDep, session: SessionDep, vori_refresh: RefreshCookie = None
+) -> Response:
+    """End this browser's sign-in: its refresh cookie is revoked and cleared. Access tokens
+    already issued run out by themselves (they are short-lived)."""
+    auth_sessions.revoke(session, vori_refresh)
+    session.commit()
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    auth_sessions.clear_cookie(response, request, runtime.settings.gateway)
+    return response
 
 
 @router.get("/me", response_model=UserOut)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.deps import MeetingDep, PrincipalDep, RuntimeDep, SessionDep
@@ -73,13 +73,28 @@ def _publish(runtime: GatewayRuntime, event: MeetingEvent) -> None:
         log.warning("meeting %s: %s not yet confirmed by Kafka", event.meeting_id, event.type)
 
 
+def _check_meeting_cap(session: Session, user_id: str, cap: int) -> None:
+    """403 when the user already owns `cap` meetings. The user's row is locked first, so
+    concurrent creations by one person are counted one after the other."""
+    session.scalar(select(User.id).where(User.id == user_id).with_for_update())
+    owned = session.scalar(select(func.count()).where(Meeting.owner_id == user_id)) or 0
+    if owned >= cap:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"you own {owned} meetings, the most one person may have here ({cap}); "
+            "erase meetings you no longer need to create more",
+        )
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MeetingOut)
 def create_meeting(
     body: MeetingCreate, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep
 ) -> MeetingOut:
-    """Create a meeting; the caller owns it and is its first member."""
+    """Create a meeting; the caller owns it and is its first member. 403 beyond
+    VORI_GATEWAY__MAX_MEETINGS_PER_USER meetings owned."""
     if body.board_id is not None and not may_feed_board(session, body.board_id, principal.user_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "board not found")
+    _check_meeting_cap(session, principal.user_id, runtime.settings.gateway.max_meetings_per_user)
     meeting = Meeting(
         id=new_id("mtg"),
         title=body.title,

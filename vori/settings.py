@@ -103,7 +103,24 @@ class GatewaySettings(BaseModel):
         "and not the public default, unless VORI_HOST is loopback (services refuse to start). "
         "`vori up` generates one once into DATA_DIR/secrets/jwt-secret.",
     )
-    jwt_ttl_s: int = Field(8 * 3600, ge=60, description="Lifetime of an access token in seconds.")
+    jwt_ttl_s: int = Field(
+        900,
+        ge=60,
+        description="Lifetime of an access token in seconds: short, since a stolen one cannot "
+        "be revoked; browsers renew theirs from the refresh cookie (POST /api/v1/auth/refresh).",
+    )
+    refresh_ttl_s: int = Field(
+        14 * 86400,
+        ge=300,
+        description="Lifetime of a sign-in: the httpOnly refresh cookie, renewed (rotated) at "
+        "each use, expires after this long unused; log-out revokes it.",
+    )
+    max_meetings_per_user: int = Field(
+        1000,
+        ge=1,
+        description="Meetings one person may own; creating more is refused with 403 (erase "
+        "old ones first).",
+    )
     public_url: str | None = Field(
         None,
         description="URL that browsers use to reach the gateway; behind one TLS proxy "

@@ -43,8 +43,8 @@ from vori.auth import Principal, issue_token
 from vori.settings import Settings
 
 # Routes anyone may call, by path: the probes, the metrics scrape (internal network
-# only, docs/security.md), the API docs, sign-up and log-in, the client config and the
-# web app's files.
+# only, docs/security.md), the API docs, sign-up, log-in, refresh and log-out, the client
+# config and the web app's files.
 PUBLIC = {
     "/healthz",
     "/readyz",
@@ -55,6 +55,8 @@ PUBLIC = {
     "/redoc",
     "/api/v1/auth/register",
     "/api/v1/auth/token",
+    "/api/v1/auth/refresh",  # the refresh cookie is its credential (test_refresh_sessions.py)
+    "/api/v1/auth/logout",
     "/api/v1/config",
     "/{path:path}",
 }

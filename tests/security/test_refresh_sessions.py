@@ -1,0 +1,140 @@
+"""Browser sign-ins: the refresh cookie that log-in and register set, its rotation at each
+`POST /api/v1/auth/refresh`, reuse of a rotated or revoked cookie refused (and the whole
+sign-in ended), log-out; bearer tokens of API clients unchanged. Also the cap of meetings
+one person may own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.helpers.gateway import GatewayServer, create_meeting, register, serve_gateway
+from vori.settings import Settings
+
+COOKIE = "vori_refresh"
+PASSWORD = "correct horse battery"
+CAP = 3
+
+
+@pytest.fixture(scope="module")
+def gateway(settings: Settings) -> Iterator[GatewayServer]:
+    yield from serve_gateway(settings, max_meetings_per_user=CAP)
+
+
+def _browser(gateway: GatewayServer) -> httpx.Client:
+    return httpx.Client(base_url=gateway.url, timeout=30)
+
+
+def _sign_in(client: httpx.Client, email: str) -> httpx.Response:
+    answer = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def _refresh(client: httpx.Client, cookie: str | None = None) -> httpx.Response:
+    if cookie is not None:
+        client.cookies.clear()
+        client.cookies.set(COOKIE, cookie, path="/api/v1/auth")
+    return client.post("/api/v1/auth/refresh")
+
+
+def test_log_in_sets_an_httponly_strict_cookie_scoped_to_the_auth_path(
+    gateway: GatewayServer,
+) -> None:
+    with _browser(gateway) as client:
+        account = register(client, "Cookie")
+        answer = _sign_in(client, account.email)
+    header = answer.headers["set-cookie"]
+    parts = {p.strip().split("=")[0].lower() for p in header.split(";")}
+    assert header.startswith(f"{COOKIE}=")
+    assert {"httponly", "path", "max-age"} <= parts, header
+    assert "samesite=strict" in header.lower(), header
+    assert "path=/api/v1/auth" in header.lower(), header
+    assert "secure" not in parts  # plain http here; over https (or an https public URL) it is
+    assert answer.json()["expires_in"] == gateway.settings.gateway.jwt_ttl_s
+
+
+def test_refresh_gives_a_working_access_token_and_rotates_the_cookie(
+    gateway: GatewayServer,
+) -> None:
+    with _browser(gateway) as client:
+        account = register(client, "Rotate")
+        _sign_in(client, account.email)
+        first = client.cookies[COOKIE]
+        answer = _refresh(client)
+        assert answer.status_code == 200, answer.text
+        second = client.cookies[COOKIE]
+        assert second != first
+        token = answer.json()["access_token"]
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200
+        assert me.json()["email"] == account.email
+        # The new cookie works once more; the old one is refused and ends the whole sign-in.
+        assert _refresh(client).status_code == 200
+        third = client.cookies[COOKIE]
+        reused = _refresh(client, first)
+        assert reused.status_code == 401, reused.text
+        assert "used twice" in reused.json()["detail"]
+        assert _refresh(client, third).status_code == 401  # the family was revoked
+        # A fresh log-in is a new sign-in that works; the account's bearer token too.
+        _sign_in(client, account.email)
+        assert _refresh(client).status_code == 200
+        assert client.get("/api/v1/me", headers=account.headers).status_code == 200
+
+
+def test_register_signs_the_browser_in(gateway: GatewayServer) -> None:
+    with _browser(gateway) as client:
+        email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+        body = {"email": email, "password": PASSWORD, "display_name": "New"}
+        assert client.post("/api/v1/auth/register", json=body).status_code == 201
+        answer = _refresh(client)
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["access_token"]
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.json()["email"] == email
+
+
+def test_log_out_revokes_the_cookie(gateway: GatewayServer) -> None:
+    with _browser(gateway) as client:
+        account = register(client, "Leave")
+        _sign_in(client, account.email)
+        cookie = client.cookies[COOKIE]
+        out = client.post("/api/v1/auth/logout")
+        assert out.status_code == 204
+        assert COOKIE not in client.cookies  # cleared in the browser
+        again = _refresh(client, cookie)  # and dead on the server for whoever kept a copy
+        assert again.status_code == 401
+        assert "sign in again" in again.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("cookie", "reason"),
+    [(None, "no refresh cookie"), ("forged-value", "unknown refresh token")],
+)
+def test_refresh_without_a_valid_cookie_is_refused(
+    gateway: GatewayServer, cookie: str | None, reason: str
+) -> None:
+    with _browser(gateway) as client:
+        answer = _refresh(client, cookie)
+    assert answer.status_code == 401
+    assert reason in answer.json()["detail"]
+
+
+def test_a_person_may_own_at_most_the_cap_of_meetings(gateway: GatewayServer) -> None:
+    with _browser(gateway) as client:
+        owner = register(client, "Busy")
+        for _ in range(CAP):
+            create_meeting(client, owner)
+        body = {"title": "One too many", "language": "en"}
+        refused = client.post("/api/v1/meetings", json=body, headers=owner.headers)
+        assert refused.status_code == 403, refused.text
+        assert f"the most one person may have here ({CAP})" in refused.json()["detail"]
+        # Erasing one makes room again; someone else is not affected by this person's count.
+        meetings = client.get("/api/v1/meetings", headers=owner.headers).json()
+        erased = client.delete(f"/api/v1/meetings/{meetings[0]['id']}", headers=owner.headers)
+        assert erased.status_code == 204, erased.text
+        create_meeting(client, owner)
+        create_meeting(client, register(client, "Other"))
