@@ -43,9 +43,18 @@ OPERATOR_ENV = {
     "VORI_JWT_SECRET": "0123456789abcdef" * 4,
     "POSTGRES_PASSWORD": "fedcba9876543210" * 2,
     "GRAFANA_ADMIN_PASSWORD": "a-grafana-password-from-env",
+    "MINIO_ROOT_PASSWORD": "a-minio-password-from-env",
 }
 # Services that must never be reachable from outside the Docker host.
-INTERNAL_ONLY = ("kafka", "postgres", "prometheus", "grafana", "kanban", "stream-ingest")
+INTERNAL_ONLY = (
+    "kafka",
+    "postgres",
+    "prometheus",
+    "grafana",
+    "kanban",
+    "stream-ingest",
+    "minio",
+)
 SECRET_KEY = re.compile(r"PASSWORD|SECRET|API_KEY")
 
 

@@ -63,6 +63,7 @@ OPERATOR_ENV = {
     "VORI_JWT_SECRET": "0123456789abcdef" * 4,
     "POSTGRES_PASSWORD": "fedcba9876543210" * 2,
     "GRAFANA_ADMIN_PASSWORD": "a-grafana-password-from-env",
+    "MINIO_ROOT_PASSWORD": "a-minio-password-from-env",
 }
 # Long-running containers that export no Prometheus metrics yet, and why.
 NOT_SCRAPED = {
