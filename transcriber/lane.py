@@ -154,6 +154,10 @@ class ModelLane:
             self.scheduler.shed(shed_partials)
             self.degraded = degraded
 
+    def expected_final_wait(self) -> float:
+        with self._cond:
+            return self.scheduler.expected_final_wait
+
     def shed_partials(self) -> int:
         with self._cond:
             return self.scheduler.stats.partials_shed
@@ -303,7 +307,7 @@ class ModelLane:
                         full_window=True,
                     ),
                 )
-            self._observe("final", decoded)
+            self._observe("final", decoded, len(job.audio) / SAMPLE_RATE)
             self.metrics.real_time_factor.labels(self.name).observe(
                 decoded.seconds / max(len(job.audio) / SAMPLE_RATE, 0.01)
             )
@@ -407,10 +411,10 @@ class ModelLane:
             ),
         )
 
-    def _observe(self, kind: str, decoded: Decoded) -> None:
+    def _observe(self, kind: str, decoded: Decoded, audio_seconds: float = 0.0) -> None:
         self.metrics.decode_seconds.labels(kind, self.name).observe(decoded.seconds)
         with self._cond:
-            self.scheduler.observe(kind, decoded.seconds)
+            self.scheduler.observe(kind, decoded.seconds, audio_seconds)
 
     @staticmethod
     def _suspicious(decoded: Decoded, preset: DecodingPreset) -> bool:

@@ -4,7 +4,9 @@ A stream's *lag* is how far behind the audio its transcript is: the age of its o
 utterance still waiting for its final, or, while frames wait unread in Kafka, the age of
 the newest frame read. The process's lag is its furthest-behind stream's. As it grows
 the policy steps through four levels, each entered at its threshold and left once the
-lag is below `recover_ratio` times it (so that one slow decode does not flap them):
+lag is below `recover_ratio` times it (so that one slow decode does not flap them). The
+lag that counts is also at least the expected wait of the finals queued now, so the
+policy reacts when the queue grows, not only once its oldest entry has aged:
 
 - normal;
 - shedding: no partials are decoded (they are disposable; finals are not);
@@ -112,9 +114,10 @@ class OverloadPolicy:
             Level.OVER_CAPACITY: s.refuse_s,
         }[level]
 
-    def update(self, lags: list[StreamLag]) -> LoadDecision:
-        """Decide from the lag of every stream the process holds."""
-        lag = max((s.lag_s for s in lags), default=0.0)
+    def update(self, lags: list[StreamLag], queue_wait_s: float = 0.0) -> LoadDecision:
+        """Decide from the lag of every stream the process holds and from how long an
+        utterance closing now would wait for its decode (the lag it is about to have)."""
+        lag = max(max((s.lag_s for s in lags), default=0.0), queue_wait_s)
         previous = self.level
         level = Level.NORMAL
         for candidate in (Level.SHEDDING, Level.DEGRADED, Level.OVER_CAPACITY):

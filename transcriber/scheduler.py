@@ -48,6 +48,7 @@ class DecodeScheduler(Generic[J]):
     _finals: deque[tuple[str, J, float]] = field(default_factory=deque)
     _partials: dict[str, _Partial[J]] = field(default_factory=dict)
     _partial_cost_s: float = 0.0
+    _final_rate: float = 0.0  # decode seconds per second of final audio
     _speaking: set[str] = field(default_factory=set)
     _in_flight: set[str] = field(default_factory=set)
     stats: SchedulerStats = field(default_factory=SchedulerStats)
@@ -94,8 +95,14 @@ class DecodeScheduler(Generic[J]):
         demand = len(self._speaking) * self._partial_cost_s / (self.budget * self.workers)
         return max(self.base_interval_s, demand)
 
-    def observe(self, kind: str, seconds: float) -> None:
-        """Learn what a decode costs (exponential moving average of partial decodes)."""
+    def observe(self, kind: str, seconds: float, audio_seconds: float = 0.0) -> None:
+        """Learn what a decode costs (moving averages: a partial's time, a final's per
+        second of audio)."""
+        if kind == "final" and audio_seconds > 0:
+            rate = seconds / audio_seconds
+            self._final_rate = (
+                rate if self._final_rate == 0.0 else 0.8 * self._final_rate + 0.2 * rate
+            )
         if kind == "partial":
             self.stats.partials_done += 1
             if self._partial_cost_s == 0.0:
@@ -130,6 +137,12 @@ class DecodeScheduler(Generic[J]):
     def pending_final_seconds(self) -> float:
         """Audio waiting for its final decode."""
         return sum(seconds for _, _, seconds in self._finals)
+
+    @property
+    def expected_final_wait(self) -> float:
+        """Seconds until the finals queued now are all decoded, at the recent pace: what an
+        utterance closing now waits, before its lag has had time to show."""
+        return self.pending_final_seconds * self._final_rate / self.workers
 
     @property
     def depth(self) -> int:

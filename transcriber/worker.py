@@ -518,7 +518,8 @@ class TranscriberWorker:
         if self.decision is not None and now < self._report_due:
             return
         overload = self.settings.transcriber.overload
-        decision = self.policy.update(self._lags(now))
+        wait = max((lane.expected_final_wait() for lane in self.lanes.values()), default=0.0)
+        decision = self.policy.update(self._lags(now), wait)
         self.decision = decision
         for lane in self.lanes.values():
             lane.overload(shed_partials=decision.shed_partials, degraded=decision.degraded)

@@ -116,3 +116,18 @@ def test_a_shedding_scheduler_decodes_finals_only_and_counts_what_it_shed() -> N
     scheduler.shed(False)
     scheduler.submit_partial("b", "partial b", now=0.2, audio_time=0.2)
     assert scheduler.next_job(0.3) == ("b", "partial b")
+
+
+def test_a_growing_queue_raises_the_level_before_its_oldest_final_has_aged() -> None:
+    policy = _policy()
+    assert policy.update(_lags(0.5), queue_wait_s=4.5).over_capacity
+    # Meetings are told what their streams see, not what the queue predicts.
+    assert policy.update(_lags(0.5), queue_wait_s=4.5).meetings == []
+
+
+def test_the_expected_wait_is_the_queued_audio_at_the_recent_pace_per_worker() -> None:
+    scheduler: DecodeScheduler[str] = DecodeScheduler(workers=2)
+    scheduler.observe("final", 0.5, audio_seconds=5.0)  # 0.1 s per second of audio
+    for stream in ("a", "b", "c"):
+        scheduler.submit_final(stream, f"final {stream}", 10.0)
+    assert scheduler.expected_final_wait == pytest.approx(30 * 0.1 / 2)
