@@ -28,6 +28,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
@@ -47,6 +48,8 @@ from vori.db.tables import (
     MeetingMember,
     MeetingStream,
     MeetingSummaryRow,
+    SpeakerLabel,
+    TranscriptCorrection,
     TranscriptSegmentRow,
 )
 
@@ -205,8 +208,14 @@ def _queries(terms: _Terms, user_id: str, take: int) -> list[Select[Any]]:
     seg = TranscriptSegmentRow
     # A common word matches thousands of segments, and ranking recomputes each one's text
     # vector (p95 150 ms over 1,000 meetings): the cheap score picks the candidates first.
+    # A corrected segment is found by its newest correction, not by what was transcribed.
+    corrected_ids = select(TranscriptCorrection.segment_id).where(
+        TranscriptCorrection.meeting_id.in_(mine)
+    )
     candidates = terms.candidates(
-        select(seg.id).where(seg.meeting_id.in_(mine), terms.matches(seg.text)),
+        select(seg.id).where(
+            seg.meeting_id.in_(mine), terms.matches(seg.text), seg.id.not_in(corrected_ids)
+        ),
         terms.cheap_score(seg.text).desc(),
         seg.start,
     ).limit(max(take, SEGMENT_CANDIDATES))
@@ -214,25 +223,54 @@ def _queries(terms: _Terms, user_id: str, take: int) -> list[Select[Any]]:
     offset_s = func.greatest(
         0.0, func.extract("epoch", MeetingStream.first_joined_at - Meeting.created_at)
     )
-    segments = (
-        select(
-            *_columns(
-                "segment",
-                seg.meeting_id,
-                seg.text,
-                segment_score,
-                ref=seg.id,
-                stream_id=seg.stream_id,
-                speaker=func.coalesce(seg.speaker, MeetingStream.participant_name),
-                start=seg.start,
-                end=seg.end,
-                meeting_start=func.coalesce(offset_s, 0.0) + seg.start,
+
+    def segment_hits(doc: Any, score: Any) -> Select[Any]:
+        return (
+            select(
+                *_columns(
+                    "segment",
+                    seg.meeting_id,
+                    doc,
+                    score,
+                    ref=seg.id,
+                    stream_id=seg.stream_id,
+                    speaker=func.coalesce(
+                        SpeakerLabel.label, seg.speaker, MeetingStream.participant_name
+                    ),
+                    start=seg.start,
+                    end=seg.end,
+                    meeting_start=func.coalesce(offset_s, 0.0) + seg.start,
+                )
+            )
+            .join(Meeting, Meeting.id == seg.meeting_id)
+            .outerjoin(MeetingStream, MeetingStream.stream_id == seg.stream_id)
+            .outerjoin(
+                SpeakerLabel,
+                (SpeakerLabel.meeting_id == seg.meeting_id)
+                & (SpeakerLabel.stream_id == seg.stream_id),
             )
         )
-        .join(Meeting, Meeting.id == seg.meeting_id)
-        .outerjoin(MeetingStream, MeetingStream.stream_id == seg.stream_id)
+
+    segments = (
+        segment_hits(seg.text, segment_score)
         .where(seg.id.in_(candidates))
         .order_by(segment_score.desc(), seg.start)
+        .limit(take)
+    )
+    # Corrections are few (people type them): matched without an index of their own.
+    latest = (
+        select(TranscriptCorrection.segment_id, TranscriptCorrection.text)
+        .where(TranscriptCorrection.meeting_id.in_(mine))
+        .ext(distinct_on(TranscriptCorrection.segment_id))
+        .order_by(TranscriptCorrection.segment_id, TranscriptCorrection.version.desc())
+        .subquery("corrected_text")
+    )
+    corrected_score = terms.score(latest.c.text, "segment")
+    corrected = (
+        segment_hits(latest.c.text, corrected_score)
+        .join(latest, latest.c.segment_id == seg.id)
+        .where(terms.matches(latest.c.text))
+        .order_by(corrected_score.desc(), seg.start)
         .limit(take)
     )
 
@@ -300,7 +338,7 @@ def _queries(terms: _Terms, user_id: str, take: int) -> list[Select[Any]]:
         ),
         card_score.desc(),
     ).limit(take)
-    return [titles, segments, summaries, cards]
+    return [titles, segments, corrected, summaries, cards]
 
 
 def search(session: Session, user_id: str, raw: str, limit: int, offset: int) -> SearchOut:

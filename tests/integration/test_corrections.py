@@ -107,6 +107,19 @@ def test_member_corrects_a_line_others_see_it_live_exports_use_it_and_a_replay_k
         assert "John will send" in body, (fmt, body)
         assert "Jon will" not in body, (fmt, body)
 
+    # Search finds the line by its corrected words, and no longer by the misheard ones.
+    def segment_hits(query: str) -> list[dict[str, Any]]:
+        found = client.get("/api/v1/search", params={"q": query}, headers=member.headers)
+        assert found.status_code == 200, found.text
+        return [
+            h for h in found.json()["hits"] if h["meeting_id"] == mid and h["kind"] == "segment"
+        ]
+
+    [hit] = segment_hits("John budget")
+    assert hit["segment_id"] == wrong.id
+    assert "John will send" in hit["snippet"]
+    assert segment_hits("Jon") == []
+
     # A replay of the transcriber's segment (same id) never undoes the correction; a new
     # segment after it on the same partition shows the replay has been consumed.
     later = segment(mid, owner, 5.0, "Anything else?")
