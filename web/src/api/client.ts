@@ -48,6 +48,12 @@ export async function apiText(path: string): Promise<string> {
   return response.text();
 }
 
+/** A binary body (a recording's audio) as a Blob, with the same error handling. */
+export async function apiBlob(path: string, signal?: AbortSignal): Promise<Blob> {
+  const response = await send(path, { headers: { Accept: "*/*" }, signal });
+  return response.blob();
+}
+
 async function send(path: string, options: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
   const token = getToken();

@@ -14,6 +14,7 @@ import {
   speakerKey,
   splitPartial,
 } from "../live/transcript";
+import type { SegmentPlayback } from "../playback/usePlayback";
 
 interface Props {
   transcript: TranscriptState;
@@ -25,6 +26,8 @@ interface Props {
   meetingId?: string;
   onCorrected?: (segment: Segment) => void;
   onSpeakerRenamed?: (streamId: string, speaker: string) => void;
+  /** Where the recording is kept: a play control per line, and the playing line marked. */
+  playback?: SegmentPlayback;
 }
 
 interface Editing {
@@ -33,7 +36,15 @@ interface Editing {
   onSpeakerRenamed: (streamId: string, speaker: string) => void;
 }
 
-export function TranscriptView({ transcript, focusSegment, members, meetingId, onCorrected, onSpeakerRenamed }: Props) {
+export function TranscriptView({
+  transcript,
+  focusSegment,
+  members,
+  meetingId,
+  onCorrected,
+  onSpeakerRenamed,
+  playback,
+}: Props) {
   const editing: Editing | null =
     meetingId && onCorrected && onSpeakerRenamed ? { meetingId, onCorrected, onSpeakerRenamed } : null;
   const scroller = useRef<HTMLDivElement>(null);
@@ -99,6 +110,7 @@ export function TranscriptView({ transcript, focusSegment, members, meetingId, o
               highlighted={segment.id === focusSegment}
               members={members}
               editing={editing}
+              playback={playback}
             />
           ))}
         </div>
@@ -138,7 +150,13 @@ function FinalSegment({
   highlighted,
   members,
   editing,
-}: SegmentProps & { query: string; highlighted: boolean; editing: Editing | null }) {
+  playback,
+}: SegmentProps & {
+  query: string;
+  highlighted: boolean;
+  editing: Editing | null;
+  playback?: SegmentPlayback;
+}) {
   const [mode, setMode] = useState<"read" | "text" | "speaker">("read");
   const [draft, setDraft] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -189,7 +207,8 @@ function FinalSegment({
   return (
     <article
       id={`seg-${segment.id}`}
-      className={`segment segment-final${highlighted ? " segment-highlighted" : ""}${segment.edited ? " segment-edited" : ""}`}
+      className={`segment segment-final${highlighted ? " segment-highlighted" : ""}${segment.edited ? " segment-edited" : ""}${playback?.playingId === segment.id ? " segment-playing" : ""}`}
+      aria-current={playback?.playingId === segment.id ? "true" : undefined}
       data-segment-id={segment.id}
       data-stream-id={segment.stream_id}
       tabIndex={-1}
@@ -202,6 +221,16 @@ function FinalSegment({
           <span className="meta edited-mark" title={`Transcribed as: ${segment.original_text ?? ""}`}>
             edited
           </span>
+        )}
+        {playback?.canPlay(segment) && mode === "read" && (
+          <button
+            type="button"
+            className="button-quiet button-small play-segment"
+            onClick={() => playback.play(segment)}
+            aria-label={`Play from ${formatTime(segment.meeting_start ?? segment.start)}`}
+          >
+            ▶ Play
+          </button>
         )}
         {editing && mode === "read" && (
           <span className="segment-actions">

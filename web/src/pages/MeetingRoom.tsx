@@ -14,6 +14,7 @@ import { InviteForm } from "../components/InviteForm";
 import { LagBanner, useTranscriptLag } from "../components/LagBanner";
 import { MeetingOwnerActions, MeetingPeople } from "../components/MeetingAdmin";
 import { ErrorMessage } from "../components/Notice";
+import { Player } from "../components/Player";
 import { type CardLink, SummaryView } from "../components/SummaryView";
 import { TranscriptImport } from "../components/TranscriptImport";
 import { TranscriptView } from "../components/TranscriptView";
@@ -29,6 +30,7 @@ import {
 } from "../live/transcript";
 import { REMOVED_MESSAGE } from "../live/events";
 import { useMeetingEvents } from "../live/useMeetingEvents";
+import { usePlayback } from "../playback/usePlayback";
 
 type Action =
   | { type: "segment"; segment: Segment }
@@ -58,6 +60,7 @@ export function MeetingRoom() {
   const config = useLoad(clientConfig, []);
   const heading = usePageTitle(meeting.data?.title ?? "Meeting");
   const [state, dispatch] = useReducer(reduce, emptyTranscript);
+  const playback = usePlayback(meetingId, state.finals);
   const [summary, setSummary] = useState<Summary | null>(null);
   const [cards, setCards] = useState<Record<string, CardLink>>({});
   const [online, setOnline] = useState<Record<string, string>>({});
@@ -257,6 +260,7 @@ export function MeetingRoom() {
       <div className="room-grid">
         <div className="room-main">
           {!isEnded && <CapturePanel meetingId={meetingId} config={config.data} disabled={isEnded} onHandle={onHandle} />}
+          <Player playback={playback} />
           <TranscriptView
             transcript={state}
             focusSegment={params.get("at")}
@@ -264,6 +268,7 @@ export function MeetingRoom() {
             meetingId={meetingId}
             onCorrected={onCorrected}
             onSpeakerRenamed={onSpeakerRenamed}
+            playback={playback}
           />
           <Exports meetingId={meetingId} title={data?.title ?? "meeting"} />
           {data?.owner_id && <TranscriptImport meetingId={meetingId} ownerId={data.owner_id} onImported={meeting.reload} />}
