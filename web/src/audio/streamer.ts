@@ -171,7 +171,9 @@ export class AudioStreamer {
     this.message =
       event.code === 4409
         ? "This microphone stream is still open elsewhere; waiting for it to close…"
-        : `Connection to the audio server lost; reconnecting (attempt ${this.attempts}). No audio is lost.`;
+        : event.code === 1013
+          ? `Transcription is at capacity (${reason}); your microphone joins as soon as there is room. What you say meanwhile is kept.`
+          : `Connection to the audio server lost; reconnecting (attempt ${this.attempts}). No audio is lost.`;
     this.report();
     this.retryTimer = window.setTimeout(() => this.connect(), wait);
   }
