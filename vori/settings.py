@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "VORI_"
@@ -369,6 +376,14 @@ class OverloadSettings(BaseModel):
         description="Ingest ignores a load report older than this (a transcriber that died "
         "while over capacity closes no doors for long).",
     )
+
+    @model_validator(mode="after")
+    def _levels_ascend(self) -> OverloadSettings:
+        if not self.shed_partials_s <= self.degrade_s <= self.refuse_s:
+            raise ValueError(
+                "overload thresholds must ascend: SHED_PARTIALS_S <= DEGRADE_S <= REFUSE_S"
+            )
+        return self
 
 
 class TranscriberSettings(BaseModel):

@@ -131,3 +131,8 @@ def test_the_expected_wait_is_the_queued_audio_at_the_recent_pace_per_worker() -
     for stream in ("a", "b", "c"):
         scheduler.submit_final(stream, f"final {stream}", 10.0)
     assert scheduler.expected_final_wait == pytest.approx(30 * 0.1 / 2)
+
+
+def test_thresholds_that_do_not_ascend_are_refused_with_a_reason() -> None:
+    with pytest.raises(ValueError, match="must ascend"):
+        OverloadSettings(shed_partials_s=2.0, degrade_s=1.0)
