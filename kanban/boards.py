@@ -107,16 +107,39 @@ def renumber(cards: list[Card], order: list[str]) -> None:
             by_id[card_id].position = position
 
 
+class Unset:
+    """A field the request did not send (null is a value: "no limit")."""
+
+
+UNSET = Unset()
+
+
+def check_wip_limit(session: Session, column: BoardColumn, adding: int = 1) -> None:
+    """409 when `adding` more cards would take a column past its WIP limit."""
+    if column.wip_limit is None:
+        return
+    held = len(active_cards(session, column.board_id, column.id))
+    if held + adding > column.wip_limit:
+        raise ConflictError(
+            f"column {column.name!r} is at its WIP limit of {column.wip_limit} "
+            f"({held} card(s)); finish or move one first, or raise the limit"
+        )
+
+
 class BoardService:
     """Board-level operations for a signed-in person."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
-    def list_boards(self, user: Principal, meeting_id: str | None = None) -> list[BoardSummary]:
+    def list_boards(
+        self, user: Principal, meeting_id: str | None = None, include_archived: bool = False
+    ) -> list[BoardSummary]:
         with self.sessions.begin() as session:
             personal_board(session, user.user_id)
             query = select(Board).where(Board.id.in_(visible_board_ids(user.user_id)))
+            if not include_archived:
+                query = query.where(Board.archived.is_(False))
             if meeting_id is not None:
                 query = query.where(Board.id.in_(meeting_board_id(meeting_id, user.user_id)))
             boards = list(session.scalars(query.order_by(Board.created_at, Board.id)))
@@ -138,6 +161,7 @@ class BoardService:
             access=access,
             meeting_ids=meeting_ids_feeding(session, board.id, user_id),
             open_cards=open_cards or 0,
+            archived=board.archived,
         )
 
     def get_board(self, user: Principal, board_id: str, include_archived: bool) -> BoardOut:
@@ -183,6 +207,7 @@ class BoardService:
             name=board.name,
             owner_id=board.owner_id,
             personal=board.personal_owner_id is not None,
+            archived=board.archived,
             columns=out,
             archived_cards=archived,
         )
@@ -198,10 +223,21 @@ class BoardService:
             session.flush()
             return self._board_out(session, board, user.user_id)
 
-    def rename_board(self, user: Principal, board_id: str, name: str) -> BoardOut:
+    def rename_board(
+        self, user: Principal, board_id: str, name: str | None, archived: bool | None = None
+    ) -> BoardOut:
         with self.sessions.begin() as session:
-            board = self._owned(session, board_id, user, "rename it")
-            board.name = name
+            what = "rename it" if archived is None else "archive or restore it"
+            board = self._owned(session, board_id, user, what)
+            if name is not None:
+                board.name = name
+            if archived is not None:
+                if archived and board.personal_owner_id is not None:
+                    raise ConflictError(
+                        "a personal board cannot be archived: meetings without a board "
+                        "send their tasks to it"
+                    )
+                board.archived = archived
             session.flush()
             return self._board_out(session, board, user.user_id)
 
@@ -258,7 +294,12 @@ class BoardService:
     # -- columns ------------------------------------------------------------------------
 
     def add_column(
-        self, user: Principal, board_id: str, name: str, position: int | None
+        self,
+        user: Principal,
+        board_id: str,
+        name: str,
+        position: int | None,
+        wip_limit: int | None = None,
     ) -> BoardOut:
         with self.sessions.begin() as session:
             board = board_for_user(session, board_id, user.user_id, lock=True)
@@ -266,7 +307,11 @@ class BoardService:
             columns = columns_of(session, board.id)
             self._check_name_free(columns, name, None)
             column = BoardColumn(
-                id=new_id("col"), board_id=board.id, name=name, position=len(columns)
+                id=new_id("col"),
+                board_id=board.id,
+                name=name,
+                position=len(columns),
+                wip_limit=wip_limit,
             )
             session.add(column)
             self._reposition(
@@ -283,6 +328,7 @@ class BoardService:
         name: str | None,
         position: int | None,
         version: int | None,
+        wip_limit: int | Unset | None = UNSET,
     ) -> BoardOut:
         with self.sessions.begin() as session:
             board = board_for_user(session, board_id, user.user_id, lock=True)
@@ -300,6 +346,8 @@ class BoardService:
                 column.name = name
             if position is not None:
                 self._reposition(columns, place([c.id for c in columns], column.id, position))
+            if not isinstance(wip_limit, Unset):
+                column.wip_limit = wip_limit  # lowering it below the cards held is allowed
             column.version += 1
             session.flush()
             return self._board_out(session, board, user.user_id)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kanban.access import board_for_user, card_for_user, meeting_board_id, require_board_worker
-from kanban.boards import active_cards, columns_of, renumber
+from kanban.boards import active_cards, check_wip_limit, columns_of, renumber
 from kanban.changes import Actor, record_change
 from kanban.errors import ConflictError, InvalidRequestError, NotFoundError
 from kanban.merge import ARCHIVE_FIELD, EDITABLE_FIELDS, MOVE_FIELDS, person_edit
@@ -41,6 +41,7 @@ class CardService:
             board = board_for_user(session, board_id, user.user_id, lock=True)
             require_board_worker(session, board, user.user_id, "add cards to it")
             column = _target_column(session, board.id, column_id)
+            check_wip_limit(session, column)
             siblings = active_cards(session, board.id, column.id)
             card = Card(
                 id=new_id("card"),
@@ -134,6 +135,7 @@ class CardService:
             target = _target_column(session, card.board_id, column_id)
             before = {"column_id": source.id, "column": source.name, "position": card.position}
             if target.id != source.id:
+                check_wip_limit(session, target)
                 left = active_cards(session, card.board_id, source.id)
                 renumber(left, without([c.id for c in left], card.id))
             siblings = [c for c in active_cards(session, card.board_id, target.id) if c is not card]

@@ -2,8 +2,9 @@
 
 Cards name their assignee as text (what a meeting heard, or what a person typed), so a
 card is a person's when its assignee is their display name or e-mail address, compared
-without case or surrounding spaces. Open: not archived and not in a column whose name
-says done. Visibility is `vori.auth.card_visible_to`, as on the boards themselves.
+without case or surrounding spaces. Open: not archived, on a board not archived, and not
+in a column whose name says done. Visibility is `vori.auth.card_visible_to`, as on the
+boards themselves.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class MyTasks:
                 .where(
                     card_visible_to(user.user_id),
                     Card.archived.is_(False),
+                    Board.archived.is_(False),
                     func.lower(func.trim(Card.assignee)).in_(sorted(names)),
                     func.lower(func.trim(BoardColumn.name)).not_in(DONE_COLUMNS),
                 )

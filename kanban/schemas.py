@@ -31,7 +31,18 @@ class BoardCreate(Request):
 
 
 class BoardRename(Request):
-    name: Name
+    """Rename and/or archive (or restore) a board."""
+
+    name: Name | None = None
+    archived: bool | None = Field(
+        None, description="Archive the board (left out of lists and My tasks) or restore it."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> BoardRename:
+        if self.name is None and self.archived is None:
+            raise ValueError("nothing to change: send 'name' and/or 'archived'")
+        return self
 
 
 class BoardMemberAdd(Request):
@@ -45,20 +56,25 @@ class BoardMemberAdd(Request):
         return self
 
 
+WipLimit = Annotated[int, Field(ge=1, le=999, description="At most this many cards in the column.")]
+
+
 class ColumnCreate(Request):
     name: ColumnName
     position: Position | None = None
+    wip_limit: WipLimit | None = None
 
 
 class ColumnUpdate(Request):
     name: ColumnName | None = None
     position: Position | None = None
+    wip_limit: WipLimit | None = Field(None, description="null removes the limit.")
     version: Version | None = None
 
     @model_validator(mode="after")
     def _something(self) -> ColumnUpdate:
-        if self.name is None and self.position is None:
-            raise ValueError("nothing to change: send 'name' and/or 'position'")
+        if self.name is None and self.position is None and "wip_limit" not in self.model_fields_set:
+            raise ValueError("nothing to change: send 'name', 'position' and/or 'wip_limit'")
         return self
 
 
@@ -162,6 +178,7 @@ class ColumnOut(BaseModel):
     name: str
     position: int
     version: int
+    wip_limit: int | None = Field(None, description="At most this many cards; null: no limit.")
     cards: list[CardOut] = Field(default_factory=list)
 
 
@@ -173,6 +190,7 @@ class BoardSummary(BaseModel):
     access: Literal["owner", "member", "meeting"]
     meeting_ids: list[str] = Field(description="Meetings (of yours) that feed this board.")
     open_cards: int
+    archived: bool = False
 
 
 class BoardOut(BaseModel):
@@ -180,6 +198,7 @@ class BoardOut(BaseModel):
     name: str
     owner_id: str
     personal: bool
+    archived: bool = False
     columns: list[ColumnOut]
     archived_cards: list[CardOut] = Field(
         default_factory=list, description="Only with ?include_archived=true."

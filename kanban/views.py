@@ -36,6 +36,7 @@ def column_out(column: BoardColumn, cards: list[CardOut]) -> ColumnOut:
         name=column.name,
         position=column.position,
         version=column.version,
+        wip_limit=column.wip_limit,
         cards=cards,
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from kanban.api.deps import boards, current_user
-from kanban.boards import BoardService
+from kanban.boards import UNSET, BoardService
 from kanban.preconditions import expected_version
 from kanban.schemas import (
     BoardCreate,
@@ -36,10 +36,11 @@ def list_boards(
     user: User,
     service: Boards,
     meeting_id: Annotated[str | None, Query(max_length=40)] = None,
+    include_archived: bool = False,
 ) -> list[BoardSummary]:
     """Boards you can see (your personal board is created on first use); `meeting_id`
-    narrows the list to the board that meeting feeds."""
-    return service.list_boards(user, meeting_id)
+    narrows the list to the board that meeting feeds; archived boards only on request."""
+    return service.list_boards(user, meeting_id, include_archived)
 
 
 @router.post("", response_model=BoardOut, status_code=201)
@@ -58,8 +59,8 @@ def get_board(
 
 @router.patch("/{board_id}", response_model=BoardOut, responses={403: {"model": ErrorOut}})
 def rename_board(board_id: str, body: BoardRename, user: User, service: Boards) -> BoardOut:
-    """Rename a board (its owner only)."""
-    return service.rename_board(user, board_id, body.name)
+    """Rename, archive or restore a board (its owner only; a personal board stays)."""
+    return service.rename_board(user, board_id, body.name, body.archived)
 
 
 @router.get("/{board_id}/members", response_model=list[MemberOut])
@@ -93,8 +94,8 @@ def remove_member(board_id: str, member_id: str, user: User, service: Boards) ->
     responses={409: {"model": ErrorOut}},
 )
 def add_column(board_id: str, body: ColumnCreate, user: User, service: Boards) -> BoardOut:
-    """Add a column at `position` (default: last)."""
-    return service.add_column(user, board_id, body.name, body.position)
+    """Add a column at `position` (default: last), with an optional WIP limit."""
+    return service.add_column(user, board_id, body.name, body.position, body.wip_limit)
 
 
 @router.patch(
@@ -108,11 +109,15 @@ def update_column(
     service: Boards,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> BoardOut:
-    """Rename and/or reorder a column; a version (If-Match or `version`) is checked if sent."""
+    """Rename, reorder or limit a column (`wip_limit`: null removes the limit); a version
+    (If-Match or `version`) is checked if sent."""
     version = None
     if if_match is not None or body.version is not None:
         version = expected_version(if_match, body.version)
-    return service.update_column(user, board_id, column_id, body.name, body.position, version)
+    wip_limit = body.wip_limit if "wip_limit" in body.model_fields_set else UNSET
+    return service.update_column(
+        user, board_id, column_id, body.name, body.position, version, wip_limit
+    )
 
 
 @router.delete(

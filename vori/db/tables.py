@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     literal_column,
 )
@@ -226,6 +227,8 @@ class Board(Base):
         ForeignKey("users.id"), unique=True, nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # An archived board is kept, read as before, and left out of lists and My tasks.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class BoardMember(Base):
@@ -250,6 +253,8 @@ class BoardColumn(Base):
     name: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # At most this many cards (None: no limit): people cannot move or add one more.
+    wip_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (UniqueConstraint("board_id", "name", name="uq_board_columns_name"),)
