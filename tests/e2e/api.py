@@ -6,15 +6,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import SecretStr
-
-from tests.helpers.stack import JWT_SECRET
-from vori.auth import Principal, issue_token
-from vori.settings import GatewaySettings
 
 PASSWORD = "correct-horse-battery-staple"
 T = TypeVar("T")
@@ -84,13 +78,6 @@ class Api:
 
     def close(self) -> None:
         self.http.close()
-
-
-def expired_token(account: Account) -> str:
-    """A token for `account`, signed with the stack's secret, that expired an hour ago."""
-    gateway = GatewaySettings(jwt_secret=SecretStr(JWT_SECRET), jwt_ttl_s=60)
-    principal = Principal(user_id=account.user_id, email=account.email, name=account.name)
-    return issue_token(gateway, principal, now=datetime.now(UTC) - timedelta(hours=1))
 
 
 def wait_for(check: Callable[[], T | None], timeout_s: float, what: str, every_s: float = 0.5) -> T:

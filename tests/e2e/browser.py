@@ -22,6 +22,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.e2e.api import Account
 from tests.helpers.stack import REPO
 
 AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
@@ -156,10 +157,13 @@ def open_page(
     return context, page, errors
 
 
-def sign_in(page: Page, token: str, path: str = "/") -> None:
-    """Store the session's token the way the app does after sign-in, then open `path`."""
-    page.goto("/login")
-    page.evaluate("token => localStorage.setItem('vori.token', token)", token)
+def sign_in(page: Page, account: Account, path: str = "/") -> None:
+    """Log in as the app does, so this browser context holds the refresh cookie (the token
+    lives in the page's memory only), then open `path`: the page signs in from the cookie."""
+    answer = page.context.request.post(
+        "/api/v1/auth/token", form={"username": account.email, "password": account.password}
+    )
+    assert answer.ok, answer.text()
     page.goto(path)
 
 

@@ -108,7 +108,7 @@ def test_meeting_analytics_page_shows_charts_and_figures(
     screenshots_dir: Path,
 ) -> None:
     context, page, errors = open_page(browser, stack.gateway_url, viewport=viewport)
-    sign_in(page, seeded.guest.token, f"/meetings/{seeded.meeting_id}")
+    sign_in(page, seeded.guest, f"/meetings/{seeded.meeting_id}")
     page.get_by_role("link", name="Analytics").click()
     expect(page.get_by_role("heading", name="Analytics of Design review", level=1)).to_be_visible()
     # Analysed while it still runs: the page says the figures are partial.
@@ -156,7 +156,7 @@ def test_board_analytics_page_shows_weeks_people_and_topics(
     screenshots_dir: Path,
 ) -> None:
     context, page, errors = open_page(browser, stack.gateway_url, viewport=viewport)
-    sign_in(page, seeded.owner.token, f"/boards/{seeded.board_id}")
+    sign_in(page, seeded.owner, f"/boards/{seeded.board_id}")
     page.get_by_role("link", name="Board analytics").click()
     expect(page.get_by_role("heading", name="Analytics of Design team", level=1)).to_be_visible()
     for chart in (
@@ -191,7 +191,7 @@ def test_meeting_room_shows_live_talk_time_as_it_changes(
     browser: Browser, stack: Stack, seeded: Seeded, screenshots_dir: Path
 ) -> None:
     context, page, errors = open_page(browser, stack.gateway_url)
-    sign_in(page, seeded.owner.token, f"/meetings/{seeded.meeting_id}")
+    sign_in(page, seeded.owner, f"/meetings/{seeded.meeting_id}")
     bars = page.get_by_role("list", name="Talk time")
     expect(bars.get_by_role("listitem").first).to_contain_text("Mina")
     expect(bars.get_by_role("listitem").last).to_contain_text("30 s · 25%")

@@ -49,7 +49,7 @@ def api(stack: Stack) -> Iterator[Api]:
 
 def _participant(browser: Browser, stack: Stack, account: Account, path: str) -> Participant:
     context, page, errors = open_page(browser, stack.gateway_url)
-    sign_in(page, account.token, path)
+    sign_in(page, account, path)
     return Participant(
         account.name,
         account.email,

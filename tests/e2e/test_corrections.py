@@ -75,8 +75,8 @@ def test_a_member_corrects_a_line_others_see_it_live_and_my_tasks_lists_theirs(
 
     ada_context, ada_page, ada_errors = open_page(browser, stack.gateway_url)
     bea_context, bea_page, bea_errors = open_page(browser, stack.gateway_url)
-    sign_in(ada_page, ada.token, f"/meetings/{meeting_id}")
-    sign_in(bea_page, bea.token, f"/meetings/{meeting_id}")
+    sign_in(ada_page, ada, f"/meetings/{meeting_id}")
+    sign_in(bea_page, bea, f"/meetings/{meeting_id}")
     for page in (ada_page, bea_page):
         expect(page.locator(".live-badge")).to_have_attribute("data-state", "live")
         expect(page.locator(".segment-final")).to_contain_text(HEARD)

@@ -75,7 +75,7 @@ def ben_browser(browsers: Browsers, recordings: dict[str, Recording]) -> Browser
 
 def join(browser: Browser, stack: Stack, account: Account, path: str) -> Participant:
     context, page, errors = open_page(browser, stack.gateway_url)
-    sign_in(page, account.token, path)
+    sign_in(page, account, path)
     return Participant(
         account.name,
         account.email,

@@ -8,10 +8,11 @@ import statistics
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.api import Api, expired_token
+from tests.e2e.api import Account, Api
 from tests.e2e.browser import LAPTOP, PHONE, Browsers, axe_violations, open_page, sign_in
 from tests.e2e.conftest import require_services
 from tests.helpers.stack import REPO, Stack
@@ -66,7 +67,7 @@ def test_register_and_sign_in_show_clear_errors(browser: Browser, stack: Stack, 
 def test_create_invite_and_open_a_meeting(browser: Browser, stack: Stack, api: Api) -> None:
     owner, guest = api.register("Owner"), api.register("Guest")
     context, page, errors = open_page(browser, stack.gateway_url)
-    sign_in(page, owner.token)
+    sign_in(page, owner)
     page.get_by_label("Title").fill("Weekly sync")
     page.get_by_label("Language").select_option("en")
     page.get_by_role("button", name="Create meeting").click()
@@ -85,7 +86,7 @@ def test_create_invite_and_open_a_meeting(browser: Browser, stack: Stack, api: A
 
     # The guest sees it in their list and opens it.
     guest_context, guest_page, guest_errors = open_page(browser, stack.gateway_url)
-    sign_in(guest_page, guest.token)
+    sign_in(guest_page, guest)
     guest_page.get_by_role("link", name="Weekly sync").click()
     expect(guest_page).to_have_url(re.compile(f"/meetings/{meeting_id}$"))
     expect(guest_page.locator(".people")).to_contain_text("Owner")
@@ -96,27 +97,29 @@ def test_create_invite_and_open_a_meeting(browser: Browser, stack: Stack, api: A
     guest_context.close()
 
 
-def test_expired_session_shows_a_clear_message(browser: Browser, stack: Stack, api: Api) -> None:
+def test_ended_session_shows_a_clear_message(browser: Browser, stack: Stack, api: Api) -> None:
     account = api.register("Late")
-    meeting = api.create_meeting(account, "Expired session check")
+    meeting = api.create_meeting(account, "Ended session check")
     context, page, errors = open_page(browser, stack.gateway_url)
-    sign_in(page, expired_token(account), f"/meetings/{meeting['id']}")
-    expect(page).to_have_url(re.compile("/login"))
-    expect(page.get_by_role("status")).to_have_text(
-        "Your session has expired. Please sign in again."
-    )
+    sign_in(page, account, f"/meetings/{meeting['id']}")
+    expect(page.get_by_role("heading", name="Ended session check")).to_be_visible()
 
-    # A token the server rejects (here: signed by another deployment) ends the session too.
-    forged = account.token.rsplit(".", 1)[0] + ".c2lnbmF0dXJlLW9mLWFub3RoZXItc2VydmVy"
-    sign_in(page, forged, f"/meetings/{meeting['id']}")
+    # The sign-in is ended elsewhere (log-out with a copy of this browser's cookie): the next
+    # load finds its cookie refused and says so.
+    cookie = next(c for c in context.cookies() if c["name"] == "vori_refresh")
+    ended = httpx.post(
+        f"{stack.gateway_url}/api/v1/auth/logout", cookies={"vori_refresh": cookie["value"]}
+    )
+    assert ended.status_code == 204
+    page.reload()
     expect(page).to_have_url(re.compile("/login"))
-    expect(page.get_by_role("status")).to_contain_text("Please sign in again")
+    expect(page.get_by_role("status")).to_have_text("Your session has ended. Please sign in again.")
 
     # Signing in again returns to the page that was asked for.
     page.get_by_label("E-mail").fill(account.email)
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Expired session check")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ended session check")).to_be_visible()
     assert [e for e in errors if "401" not in e] == []
     context.close()
 
@@ -124,7 +127,7 @@ def test_expired_session_shows_a_clear_message(browser: Browser, stack: Stack, a
 def test_unreachable_server_shows_a_clear_message(browser: Browser, stack: Stack, api: Api) -> None:
     account = api.register("Offline")
     context, page, _errors = open_page(browser, stack.gateway_url)
-    sign_in(page, account.token)
+    sign_in(page, account)
     expect(page.get_by_role("heading", name="Meetings", level=1)).to_be_visible()
     stack.stop_service("gateway")
     try:
@@ -138,7 +141,7 @@ def test_unreachable_server_shows_a_clear_message(browser: Browser, stack: Stack
     context.close()
 
 
-def _pages(stack: Stack, api: Api) -> tuple[str, list[tuple[str, str]]]:
+def _pages(stack: Stack, api: Api) -> tuple[Account, list[tuple[str, str]]]:
     owner = api.register("Axe")
     meeting = api.create_meeting(owner, "Accessibility review")
     pages = [
@@ -162,21 +165,21 @@ def _pages(stack: Stack, api: Api) -> tuple[str, list[tuple[str, str]]]:
     if "kanban" in stack.processes:
         team = api.json(owner, "POST", "/api/v1/boards", json={"name": "Review team"})
         pages += [("boards, with a team board", "/boards"), ("team board", f"/boards/{team['id']}")]
-    return owner.token, pages
+    return owner, pages
 
 
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
 def test_every_page_has_no_serious_accessibility_violation(
     browser: Browser, stack: Stack, api: Api, viewport: dict[str, int]
 ) -> None:
-    token, pages = _pages(stack, api)
+    owner, pages = _pages(stack, api)
     context, page, errors = open_page(browser, stack.gateway_url, viewport=viewport)
     found: dict[str, list[str]] = {}
     for name, path in [("sign in", "/login"), ("register", "/register")]:
         page.goto(path)
         page.get_by_role("heading", level=1).wait_for()
         found[name] = axe_violations(page)
-    sign_in(page, token)
+    sign_in(page, owner)
     for name, path in pages:
         page.goto(path)
         _settle(page)
@@ -201,7 +204,7 @@ def test_denied_microphone_shows_a_clear_message(
     meeting = api.create_meeting(account, "No microphone")
     browser = browsers.launch(allow_microphone=False)
     context, page, errors = open_page(browser, stack.gateway_url, microphone=False)
-    sign_in(page, account.token, f"/meetings/{meeting['id']}")
+    sign_in(page, account, f"/meetings/{meeting['id']}")
     page.get_by_role("button", name="Start microphone").click()
     expect(page.get_by_role("alert")).to_contain_text("Microphone access was denied")
     expect(page.get_by_role("button", name="Start microphone")).to_be_enabled()
@@ -216,8 +219,11 @@ def test_meeting_page_first_load_time(browser: Browser, stack: Stack, api: Api) 
     timings = []
     for _ in range(3):
         context, page, errors = open_page(browser, stack.gateway_url)
-        # The token is in place before the first request: nothing is cached yet.
-        context.add_init_script(f"localStorage.setItem('vori.token', {json.dumps(account.token)})")
+        # Signed in (the refresh cookie) before the first page request: nothing is cached yet.
+        answer = context.request.post(
+            "/api/v1/auth/token", form={"username": account.email, "password": account.password}
+        )
+        assert answer.ok, answer.text()
         started = time.perf_counter()
         page.goto(f"/meetings/{meeting['id']}", wait_until="commit")
         expect(page.get_by_role("heading", name="Load timing")).to_be_visible()

@@ -62,7 +62,7 @@ def test_reload_and_audio_server_restart_lose_no_audio(
     account = api.register("Rita")
     meeting = api.create_meeting(account, "Resume check")
     context, page, errors = open_page(browsers.launch(recording.path), stack.gateway_url)
-    sign_in(page, account.token, f"/meetings/{meeting['id']}")
+    sign_in(page, account, f"/meetings/{meeting['id']}")
     status = page.locator(".capture-status")
 
     page.get_by_role("button", name="Start microphone").click()

@@ -109,7 +109,7 @@ def _open(browser: Browser, stack: Stack, owner: Account, path: str) -> Page:
     # The CSP bypassed: the escaping alone must stop the payloads.
     context = browser.new_context(base_url=stack.gateway_url, bypass_csp=True)
     page = context.new_page()
-    sign_in(page, owner.token, path)
+    sign_in(page, owner, path)
     return page
 
 

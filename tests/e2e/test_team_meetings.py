@@ -63,7 +63,7 @@ def test_a_team_board_its_meeting_and_its_people(
     bea_context, bea_page, bea_errors = open_page(browser, stack.gateway_url)
 
     # Ada makes a team board and gives it a column, placed with buttons.
-    sign_in(ada_page, ada.token, "/boards")
+    sign_in(ada_page, ada, "/boards")
     ada_page.get_by_label("Board name").fill("Launch team")
     ada_page.get_by_role("button", name="Create board").click()
     expect(ada_page.get_by_role("heading", name="Launch team", level=1)).to_be_visible()
@@ -106,7 +106,7 @@ def test_a_team_board_its_meeting_and_its_people(
         30,
         "the proposed card on the board",
     )
-    sign_in(bea_page, bea.token, f"/boards/{board_id}")
+    sign_in(bea_page, bea, f"/boards/{board_id}")
     expect(bea_page.locator(f"[data-card-id='{card['id']}']")).to_contain_text(CARD_TITLE)
     expect(bea_page.get_by_role("button", name="Board settings")).to_have_count(0)
 

@@ -4,6 +4,7 @@ import { type ComponentType, StrictMode, Suspense, lazy } from "react";
 import { createRoot } from "react-dom/client";
 import { Link, RouterProvider, createBrowserRouter } from "react-router";
 
+import { restoreSession } from "./api/session";
 import { Layout } from "./components/Layout";
 import { usePageTitle } from "./hooks";
 import { AuthPage } from "./pages/AuthPage";
@@ -71,8 +72,12 @@ const router = createBrowserRouter([
   },
 ]);
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <RouterProvider router={router} />
-  </StrictMode>,
+// A reload keeps the person signed in: the refresh cookie is traded for an access token
+// before the first page decides whether to show the sign-in form.
+void restoreSession().finally(() =>
+  createRoot(document.getElementById("root")!).render(
+    <StrictMode>
+      <RouterProvider router={router} />
+    </StrictMode>,
+  ),
 );

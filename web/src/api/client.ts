@@ -1,7 +1,8 @@
 // One fetch wrapper for the gateway's REST API: bearer token, JSON, and errors turned into
-// ApiError values with a message a person can read.
+// ApiError values with a message a person can read. A 401 first renews the access token
+// from the refresh cookie and tries once more; only then does the session end.
 
-import { EXPIRED_NOTICE, endSession, getToken } from "./session";
+import { EXPIRED_NOTICE, endSession, getToken, refreshSession } from "./session";
 
 export type ApiErrorKind = "network" | "unauthorized" | "not_found" | "conflict" | "invalid" | "server";
 
@@ -54,7 +55,7 @@ export async function apiBlob(path: string, signal?: AbortSignal): Promise<Blob>
   return response.blob();
 }
 
-async function send(path: string, options: RequestOptions): Promise<Response> {
+async function send(path: string, options: RequestOptions, renewed = false): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
   const token = getToken();
   if (token && !options.anonymous) headers.Authorization = `Bearer ${token}`;
@@ -73,6 +74,10 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
     throw new ApiError("network", UNREACHABLE);
   }
   if (response.ok) return response;
+  if (response.status === 401 && token && !options.anonymous && !renewed) {
+    const fresh = await refreshSession();
+    if (fresh) return send(path, options, true);
+  }
   const message = await errorMessage(response);
   if (response.status === 401) {
     if (!options.anonymous) {

@@ -4,7 +4,7 @@ import { type FormEvent, useState } from "react";
 import { Link, Navigate, useSearchParams } from "react-router";
 
 import { ApiError, errorText } from "../api/client";
-import { decodeClaims, isExpired, setToken, takeNotice } from "../api/session";
+import { decodeClaims, isExpired, refreshSession, setToken, takeNotice } from "../api/session";
 import { register, signIn } from "../api/vori";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
 import { usePageTitle, useToken } from "../hooks";
@@ -35,8 +35,13 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
     }
     setBusy(true);
     try {
-      if (registering) await register(email.trim(), password, name.trim() || email.trim());
-      setToken(await signIn(email.trim(), password));
+      if (registering) {
+        // Registering signs this browser in (the refresh cookie); no second password check.
+        await register(email.trim(), password, name.trim() || email.trim());
+        if (!(await refreshSession())) setToken(await signIn(email.trim(), password));
+      } else {
+        setToken(await signIn(email.trim(), password));
+      }
     } catch (reason) {
       setError(describe(reason, registering));
     } finally {
