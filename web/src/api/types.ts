@@ -98,6 +98,8 @@ export interface Column {
   name: string;
   position?: number;
   version?: number;
+  /** At most this many cards (people cannot add one more); null: no limit. */
+  wip_limit?: number | null;
 }
 
 export interface Card {
@@ -144,6 +146,8 @@ export interface Board {
   cards: Card[];
   owner_id?: string;
   personal?: boolean;
+  /** Archived: kept and readable, left out of the board list and My tasks. */
+  archived?: boolean;
 }
 
 /** How the caller reaches a board: its owner, an explicit member, or through a meeting. */

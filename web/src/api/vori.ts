@@ -205,6 +205,7 @@ function normaliseBoard(data: Json): Board {
       name: String(c.name ?? c.title ?? c.id),
       position: Number(c.position ?? 0),
       version: typeof c.version === "number" ? c.version : undefined,
+      wip_limit: typeof c.wip_limit === "number" ? c.wip_limit : null,
     }),
   );
   columns.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
@@ -219,6 +220,7 @@ function normaliseBoard(data: Json): Board {
     cards,
     owner_id: data.owner_id === undefined ? undefined : String(data.owner_id),
     personal: data.personal === undefined ? undefined : Boolean(data.personal),
+    archived: Boolean(data.archived),
   };
 }
 
@@ -254,6 +256,11 @@ export async function renameBoard(id: string, name: string): Promise<Board> {
   return normaliseBoard(await apiRequest<Json>(boardPath(id), { method: "PATCH", body: { name } }));
 }
 
+/** Archive a board (it leaves the board list and My tasks) or restore it; its owner only. */
+export async function setBoardArchived(id: string, archived: boolean): Promise<Board> {
+  return normaliseBoard(await apiRequest<Json>(boardPath(id), { method: "PATCH", body: { archived } }));
+}
+
 export async function boardMembers(id: string): Promise<BoardMember[]> {
   return list<BoardMember>(await apiRequest<unknown>(`${boardPath(id)}/members`), "members");
 }
@@ -274,7 +281,7 @@ export async function addColumn(boardId: string, name: string): Promise<Board> {
 export async function updateColumn(
   boardId: string,
   column: Column,
-  change: { name?: string; position?: number },
+  change: { name?: string; position?: number; wip_limit?: number | null },
 ): Promise<Board> {
   const body: Json = { ...change };
   if (column.version !== undefined) body.version = column.version;

@@ -1,6 +1,6 @@
-// Managing a board: its owner renames it and adds or removes its members (by e-mail); the
-// owner and members add, rename, reorder and delete its columns. Boards cannot be archived
-// yet: the kanban API has no such call.
+// Managing a board: its owner renames, archives or restores it and adds or removes its
+// members (by e-mail); the owner and members add, rename, reorder, limit (WIP) and delete
+// its columns.
 
 import { type FormEvent, useId, useState } from "react";
 
@@ -13,6 +13,7 @@ import {
   deleteColumn,
   removeBoardMember,
   renameBoard,
+  setBoardArchived,
   updateColumn,
 } from "../api/vori";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
@@ -54,6 +55,19 @@ const TEXT = {
   columnDeleted: (name: string) => `Deleted the column “${name}”.`,
   save: "Save",
   cancel: "Cancel",
+  wipLimit: (name: string) => `WIP limit of the column ${name}`,
+  wipHelp: "Empty: no limit.",
+  setLimit: "Set limit",
+  // Shown "Set limit"; read as "Set limit of the column In progress".
+  theColumnLimit: (name: string) => ` of the column ${name}`,
+  limitSet: (name: string, limit: number | null) =>
+    limit === null ? `The column “${name}” has no WIP limit now.` : `The column “${name}” holds at most ${limit} cards now.`,
+  archive: "Archive board",
+  restore: "Restore board",
+  archiveHelp: "An archived board is kept and can be read, but leaves the board list and My tasks.",
+  confirmArchive: (name: string) => `Archive the board “${name}”?`,
+  archived: (name: string) => `The board “${name}” is archived.`,
+  restored: (name: string) => `The board “${name}” is restored.`,
 };
 
 interface Props {
@@ -83,6 +97,7 @@ export function BoardSettings({ board, owner, onBoard }: Props) {
       <ErrorMessage>{error}</ErrorMessage>
       <InfoMessage>{message}</InfoMessage>
       {owner && <BoardName board={board} run={run} onBoard={onBoard} />}
+      {owner && !board.personal && <BoardArchive board={board} run={run} onBoard={onBoard} />}
       {owner && <BoardMembers boardId={board.id} run={run} />}
       <BoardColumns board={board} run={run} onBoard={onBoard} />
     </section>
@@ -110,6 +125,66 @@ function BoardName({ board, run, onBoard }: { board: Board; run: Run; onBoard: (
       <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
       <button type="submit" disabled={!name.trim() || name.trim() === board.name}>
         {TEXT.saveName}
+      </button>
+    </form>
+  );
+}
+
+function BoardArchive({ board, run, onBoard }: { board: Board; run: Run; onBoard: (board: Board) => void }) {
+  const archived = !!board.archived;
+  return (
+    <p className="inline-form">
+      <button
+        type="button"
+        onClick={() => {
+          if (!archived && !window.confirm(TEXT.confirmArchive(board.name))) return;
+          void run(async () => {
+            const changed = await setBoardArchived(board.id, !archived);
+            onBoard(changed);
+            return changed.archived ? TEXT.archived(changed.name) : TEXT.restored(changed.name);
+          });
+        }}
+      >
+        {archived ? TEXT.restore : TEXT.archive}
+      </button>
+      <span className="meta">{TEXT.archiveHelp}</span>
+    </p>
+  );
+}
+
+function WipLimit({ board, column, run, onBoard }: { board: Board; column: Column; run: Run; onBoard: (board: Board) => void }) {
+  const id = useId();
+  const [limit, setLimit] = useState(column.wip_limit ? String(column.wip_limit) : "");
+  const value = limit.trim() === "" ? null : Number(limit);
+  const valid = value === null || (Number.isInteger(value) && value >= 1 && value <= 999);
+  return (
+    <form
+      className="inline-form wip-form"
+      onSubmit={(event: FormEvent) => {
+        event.preventDefault();
+        void run(async () => {
+          onBoard(await updateColumn(board.id, column, { wip_limit: value }));
+          return TEXT.limitSet(column.name, value);
+        });
+      }}
+    >
+      <label htmlFor={`${id}-wip`} className="visually-hidden">
+        {TEXT.wipLimit(column.name)}
+      </label>
+      <input
+        id={`${id}-wip`}
+        type="number"
+        min={1}
+        max={999}
+        inputMode="numeric"
+        placeholder="WIP"
+        title={TEXT.wipHelp}
+        value={limit}
+        onChange={(e) => setLimit(e.target.value)}
+      />
+      <button type="submit" className="button-small" disabled={!valid || value === (column.wip_limit ?? null)}>
+        {TEXT.setLimit}
+        <span className="visually-hidden">{TEXT.theColumnLimit(column.name)}</span>
       </button>
     </form>
   );
@@ -263,6 +338,7 @@ function BoardColumns({ board, run, onBoard }: { board: Board; run: Run; onBoard
             >
               {TEXT.deleteColumn}
             </button>
+            <WipLimit key={`${column.id}-${column.wip_limit ?? ""}`} board={board} column={column} run={run} onBoard={onBoard} />
           </li>
         ))}
       </ol>

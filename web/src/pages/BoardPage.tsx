@@ -148,6 +148,10 @@ export function BoardPage() {
       setError(null);
       setData(applyMove(current, card.id, columnId, position));
       const column = current.columns.find((c) => c.id === columnId);
+      if (column?.wip_limit && card.column_id !== columnId && cardsIn(current, columnId).length >= column.wip_limit) {
+        setError(`“${column.name}” is at its WIP limit of ${column.wip_limit}: finish or move a card out of it first.`);
+        return;
+      }
       setAnnouncement(`Moved “${card.title}” to ${column?.name ?? "another column"}, position ${position + 1}.`);
       try {
         const saved = await moveCard(card, columnId, position);
@@ -155,7 +159,9 @@ export function BoardPage() {
         scheduleReload();
       } catch (reason) {
         setError(
-          reason instanceof ApiError && reason.kind === "conflict"
+          reason instanceof ApiError && reason.kind === "conflict" && /WIP limit/.test(reason.message)
+            ? reason.message
+            : reason instanceof ApiError && reason.kind === "conflict"
             ? `“${card.title}” was changed by someone else a moment ago, so your move was not applied. The board now shows the latest state; move it again if you still want to.`
             : `Could not move “${card.title}”: ${errorText(reason)}`,
         );
@@ -219,6 +225,11 @@ export function BoardPage() {
           </button>
         )}
       </div>
+      {data?.archived && (
+        <p className="notice notice-info" role="status">
+          This board is archived: it is kept as it was, and left out of your boards and My tasks.
+        </p>
+      )}
       {mayManage && managing && data && (
         <div id="board-settings">
           <BoardSettings board={data} owner={owner} onBoard={(changed) => setData(changed)} />
@@ -250,7 +261,7 @@ export function BoardPage() {
                 onDrop={(e) => onDrop(e, column.id)}
               >
                 <h2 id={`column-${column.id}`}>
-                  {column.name} <span className="count">({cards.length})</span>
+                  {column.name} <ColumnCount held={cards.length} limit={column.wip_limit ?? null} />
                 </h2>
                 <ol className="cards">
                   {cards.map((card) => (
@@ -394,5 +405,18 @@ function AddCard({
       </button>
       <ErrorMessage>{error}</ErrorMessage>
     </form>
+  );
+}
+
+/** A column's card count, with its WIP limit when it has one (at or over it is marked). */
+function ColumnCount({ held, limit }: { held: number; limit: number | null }) {
+  if (limit === null) return <span className="count">({held})</span>;
+  const state = held > limit ? "over" : held === limit ? "at" : "under";
+  const note = state === "over" ? ", over its WIP limit" : state === "at" ? ", at its WIP limit" : "";
+  return (
+    <span className={`count wip-${state}`}>
+      ({held}/{limit}
+      <span className="visually-hidden"> cards allowed{note}</span>)
+    </span>
   );
 }
