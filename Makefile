@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 VORI_UP_ARGS ?=
 
-.PHONY: run test test-unit lint check bench docs clean web llm
+.PHONY: run test test-unit test-reliability lint check bench docs clean web llm
 
 # The web app: `npm ci` when the lockfile changes, a build when a source changes.
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json web/tsconfig.json web/vite.config.ts
@@ -40,6 +40,10 @@ test: $(STAMP) $(WEB_BUILD)
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+# The fault suite alone: services killed mid-meeting, outages, overload (tests/reliability).
+test-reliability: $(STAMP) $(WEB_BUILD)
+	$(PY) -m pytest tests/reliability $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

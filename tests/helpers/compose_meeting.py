@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,25 +23,30 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.api import Account, Api
+from tests.helpers.compose import COMPOSE_FILE, required_variables
 from tests.helpers.compose_stack import ComposeStack
 from vori.settings import KafkaSettings
 
 RATE = 16000
 FRAME_S = 0.1
-# What an operator's .env holds (see .env.example).
-OPERATOR_ENV = {
-    "VORI_DOMAIN": "vori.example.com",
-    "VORI_TLS": "internal",
-    "VORI_JWT_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
-    "POSTGRES_PASSWORD": uuid.uuid4().hex,
-    "GRAFANA_ADMIN_PASSWORD": uuid.uuid4().hex,
-}
+DOMAIN = "vori.example.com"
+
+
+def operator_env() -> dict[str, str]:
+    """What an operator's .env holds (.env.example): the domain, Caddy's own CA, and a
+    fresh secret for every other variable the compose file requires."""
+    given = {"VORI_DOMAIN": DOMAIN, "VORI_TLS": "internal"}
+    required = required_variables(COMPOSE_FILE.read_text())
+    return {name: given.get(name) or secrets.token_hex(32) for name in sorted(required)}
+
+
 # The services of docker-compose.yml that do not run as processes here, and why.
 EXCLUDED = {
     "proxy": "DNS-discovered upstreams and ports 80/443; its routes are read from the Caddyfile",
     "prometheus": "monitoring, not on the meeting's path",
     "grafana": "monitoring, not on the meeting's path",
     "analytics-live": "a Spark JVM is more than this machine spares in the test's time",
+    "minio": "no MinIO server on this machine (recordings have their own tests)",
 }
 # The operator's override for meetings of read-out requests rather than commitments: the
 # rules alone decide what is a task (the detector's threshold is tuned on real meetings).
@@ -54,9 +59,9 @@ def compose_stack(
     """The compose file's vori services against the session's broker and database server."""
     return ComposeStack(
         workdir=workdir,
-        operator_env=OPERATOR_ENV,
+        operator_env=operator_env(),
         engines={"kafka": kafka_port, "postgres": postgres_port},
-        excluded=EXCLUDED,
+        excluded={k: v for k, v in EXCLUDED.items()},
         kafka=kafka,
     )
 
@@ -77,7 +82,7 @@ def audio_url(api: Api, stack: ComposeStack, account: Account, meeting_id: str) 
     config = api.json(account, "GET", "/api/v1/config")
     public = f"{config['audio_ws_url']}{config['audio_path_template']}"
     path = urlsplit(public.format(meeting_id=meeting_id)).path
-    assert public.startswith(f"wss://{OPERATOR_ENV['VORI_DOMAIN']}/"), public  # the proxy
+    assert public.startswith(f"wss://{DOMAIN}/"), public  # the proxy
     return stack.entry_route(path).replace("http://", "ws://") + path
 
 

@@ -157,7 +157,7 @@ class ComposeStack:
     workdir: Path
     operator_env: Mapping[str, str]
     engines: Mapping[str, int]
-    excluded: Mapping[str, str]
+    excluded: dict[str, str]
     kafka: KafkaSettings
     overrides: tuple[Mapping[str, Any], ...] = ()
     services: dict[str, ComposeService] = field(default_factory=dict)
@@ -168,19 +168,33 @@ class ComposeStack:
         self.image = read_dockerfile()
         all_services: dict[str, Any] = self.project["services"]
         self.hosts = set(all_services)
+        missing = set(self.engines) - set(all_services)
+        if missing:
+            raise ComposeError(f"engines that are not services of the compose file: {missing}")
+        self.excluded = self._with_dependents(dict(self.excluded), all_services)
         for name, spec in all_services.items():
             if name in self.engines:
                 for port in _container_ports(spec) or self._referenced_ports(name):
                     self.ports[(name, port)] = self.engines[name]
-            elif name not in self.excluded:
-                for port in _container_ports(spec):
+            else:  # an excluded service's ports lead nowhere, as a stopped container's do
+                for port in _container_ports(spec) or self._referenced_ports(name):
                     self.ports[(name, port)] = free_port()
-        unknown = set(self.engines) | set(self.excluded)
-        unknown -= set(all_services)
-        if unknown:
-            raise ComposeError(f"not services of the compose file: {sorted(unknown)}")
         self.app_dir, self.site = self._install_image()
         self.services = self._resolve_all(self.project)
+
+    def _with_dependents(
+        self, excluded: dict[str, str], all_services: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """The excluded services and, transitively, every service that depends on one."""
+        changed = True
+        while changed:
+            changed = False
+            for name, spec in all_services.items():
+                needs = [dep for dep in _dependencies(spec) if dep in excluded]
+                if name not in excluded and needs:
+                    excluded[name] = f"depends on {', '.join(needs)}, which does not run here"
+                    changed = True
+        return excluded
 
     def _resolve_all(self, project: Mapping[str, Any]) -> dict[str, ComposeService]:
         all_services: Mapping[str, Any] = project["services"]

@@ -20,6 +20,8 @@ Left out, with the reason (tests/helpers/compose_meeting.py EXCLUDED):
   test_monitoring_endpoints.py scrapes the services).
 - analytics-live: a Spark JVM with `local[2]` needs more than this 2-core machine can
   spare within the test's time; tests/integration/test_analytics_live.py runs it.
+- minio: no MinIO server on this machine; and with it every service that depends on a
+  left-out one (the archiver needs MinIO), found from `depends_on`.
 
 The stack first comes up exactly as the compose file has it. For the meeting, the operator
 then applies one override (`docker compose -f docker-compose.yml -f override.yml up -d`,
@@ -79,7 +81,8 @@ def _korean_chars(text: str) -> str:
 
 
 def test_every_service_comes_up_as_the_compose_file_has_it(compose_stack: ComposeStack) -> None:
-    print("\ncompose-equivalent start -> ready (s):")
+    print("\nleft out:", ", ".join(f"{n} ({why})" for n, why in compose_stack.excluded.items()))
+    print("compose-equivalent start -> ready (s):")
     for name, service in compose_stack.services.items():
         print(f"  {name:<15} {service.ready_s:6.1f}")
     assert set(compose_stack.services) >= {

@@ -1,0 +1,257 @@
+"""The whole stack under faults: a meeting during which a service is SIGKILLed and restarted
+ends exactly as the same meeting ends on a quiet stack.
+
+Every vori service runs as the process its compose container runs (tests/helpers/
+compose_stack.py; operator overrides: rules-only summaries, and no cheaper decoding under
+lag, see FULL_DECODING), against the session's real
+Kafka and PostgreSQL. The scripted meeting: three participants stream real Korean speech
+at once in real time, one of them stating two requests that become cards; each client
+resumes its stream after a dropped socket, as the web app does. In each faulted run one
+service is SIGKILLed at a random moment of the meeting (the seed is printed) and started
+again with the same command, as `restart: unless-stopped` does. The end state: the stored
+final segments (speaker, start, end, text; ids derived from stream and start sample, none
+twice), the final summary's action items and the board's cards, against a clean run.
+
+Issue #13 lists the whole matrix (summarizer, kanban, gateway kills, a broker outage,
+PostgreSQL restarts, socket drops, transcribers joining and leaving); this is its first
+slice: the transcriber and the ingest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.api import Account, Api, wait_for
+from tests.e2e.audio import fake_microphone
+from tests.helpers.compose_meeting import (
+    RULES_ONLY,
+    Microphone,
+    audio_url,
+    compose_stack,
+    stream_all,
+)
+from tests.helpers.compose_stack import ComposeStack
+from vori.events import segment_id_for
+from vori.settings import Settings
+
+RATE = 16000
+# Mina states two requests (cards); Joon and Hana ask questions about the menu and hours.
+SCRIPT = {
+    "Mina": (["ko/naver/wav_003.wav", "ko/naver/wav_067.wav"], 0.5),
+    "Joon": (["ko/naver/wav_005.wav", "ko/naver/wav_009.wav"], 1.5),
+    "Hana": (["ko/naver/wav_025.wav", "ko/naver/wav_035.wav"], 2.5),
+}
+SETTLE_S = 120  # the longest wait for the end state after the meeting ends
+QUIET_S = 5.0  # an end state unchanged this long is settled
+# Exact text is compared, so finals are never decoded with the cheaper preset that a
+# lagging transcriber switches to (the overload policy, tests/reliability/test_overload.py):
+# a restart's backlog would otherwise change words, as designed. The thresholds must
+# ascend, so all three are set out of reach.
+FULL_DECODING = {
+    "services": {
+        "transcriber": {
+            "environment": {
+                f"VORI_TRANSCRIBER__OVERLOAD__{name}": "600"
+                for name in ("SHED_PARTIALS_S", "DEGRADE_S", "REFUSE_S")
+            }
+        }
+    }
+}
+
+
+@dataclass(frozen=True)
+class EndState:
+    """What a meeting leaves behind, free of its own ids (meeting, users, board)."""
+
+    segments: list[tuple[str, float, float, str]]  # speaker, start, end, text
+    action_items: list[str]
+    cards: list[tuple[str, str]]  # title, column
+
+    def diff(self, other: EndState) -> str:
+        lines = []
+        for name in ("segments", "action_items", "cards"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine != theirs:
+                lines.append(f"{name}: missing {sorted(set(theirs) - set(mine))}")
+                lines.append(f"{name}: extra {sorted(set(mine) - set(theirs))}")
+                lines.append(f"{name}: {len(mine)} against {len(theirs)}")
+        return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def stack(
+    settings: Settings, kafka_broker: Any, postgres_server: Any, tmp_path_factory: Any
+) -> Iterator[ComposeStack]:
+    running = compose_stack(
+        tmp_path_factory.mktemp("faults"), settings.kafka, kafka_broker.port, postgres_server.port
+    )
+    try:
+        running.start()
+        running.reconfigure(RULES_ONLY, FULL_DECODING)
+        yield running
+    except Exception:
+        print(running.tail())
+        raise
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def api(stack: ComposeStack) -> Iterator[Api]:
+    client = Api(stack.entry_route("/api/v1/meetings"))
+    yield client
+    client.close()
+
+
+@dataclass
+class Meeting:
+    id: str
+    board_id: str
+    owner: Account
+    mics: list[Microphone]
+    last_words_s: dict[str, float]  # speaker -> where their last clip starts
+
+    @property
+    def duration_s(self) -> float:
+        return max(len(mic.samples) for mic in self.mics) / RATE
+
+
+def _prepare(api: Api, speech_dir: Path, workdir: Path) -> Meeting:
+    accounts = {name: api.register(name) for name in SCRIPT}
+    owner = accounts["Mina"]
+    board_id = api.json(owner, "POST", "/api/v1/boards", json={"name": "Store team"})["id"]
+    meeting = api.create_meeting(owner, "Store visit planning", language="ko", board_id=board_id)
+    mics = []
+    last_words_s = {}
+    for name, (clips, lead_s) in SCRIPT.items():
+        if accounts[name] is not owner:
+            api.invite(owner, meeting["id"], accounts[name])
+        recording = fake_microphone(
+            [speech_dir / clip for clip in clips], workdir / f"{name}.wav", lead_s=lead_s
+        )
+        mics.append(Microphone(accounts[name], recording.samples))
+        last_words_s[name] = recording.clips[-1].offset_s
+    return Meeting(meeting["id"], board_id, owner, mics, last_words_s)
+
+
+def _end_state(api: Api, meeting: Meeting) -> EndState | None:
+    """The meeting's end state once every speaker's last words are transcribed and a final
+    summary exists; None before."""
+    summary = api.json(meeting.owner, "GET", f"/api/v1/meetings/{meeting.id}/summary")
+    if summary.get("kind") != "final":
+        return None
+    segments = api.transcript(meeting.owner, meeting.id)
+    for speaker, last_s in meeting.last_words_s.items():
+        if not any(s["speaker"] == speaker and s["end"] > last_s + 0.5 for s in segments):
+            return None
+    ids = [s["id"] for s in segments]
+    assert len(ids) == len(set(ids)), "a segment stored twice"
+    for segment in segments:
+        assert segment["final"]
+        start_sample = round(segment["start"] * RATE)
+        assert segment["id"] == segment_id_for(segment["stream_id"], start_sample), segment
+    board = api.board(meeting.owner, meeting.board_id)
+    cards = [
+        (card["title"], column["name"])
+        for column in board["columns"]
+        for card in column["cards"]
+        if card["meeting_id"] == meeting.id
+    ]
+    return EndState(
+        segments=sorted(
+            (s["speaker"], round(s["start"], 2), round(s["end"], 2), s["text"]) for s in segments
+        ),
+        action_items=sorted(item["title"] for item in summary["action_items"]),
+        cards=sorted(cards),
+    )
+
+
+def _run(
+    stack: ComposeStack,
+    api: Api,
+    speech_dir: Path,
+    workdir: Path,
+    expected: EndState | None = None,
+    fault: str | None = None,
+    seed: int = 0,
+) -> EndState:
+    meeting = _prepare(api, speech_dir, workdir)
+    url = audio_url(api, stack, meeting.owner, meeting.id)
+    injected: list[str] = []
+
+    def inject() -> None:
+        assert fault is not None
+        at_s = random.Random(seed).uniform(1.0, meeting.duration_s - 1.0)
+        time.sleep(at_s)
+        stack.kill(fault)
+        ready_s = stack.restart(fault)
+        injected.append(f"{fault} SIGKILLed at {at_s:.1f} s, ready again in {ready_s:.1f} s")
+
+    faults = threading.Thread(target=inject, daemon=True) if fault else None
+    if faults is not None:
+        faults.start()
+    asyncio.run(stream_all(url, meeting.mics))
+    if faults is not None:
+        faults.join(120)
+        assert injected, "the fault was not injected"
+        print(f"\n  seed {seed}: {injected[0]}")
+    for mic in meeting.mics:
+        assert mic.stopped_position == len(mic.samples), mic.closes
+    api.json(meeting.owner, "POST", f"/api/v1/meetings/{meeting.id}/end")
+    ended = time.monotonic()
+    if expected is None:
+        state = _settled(api, meeting)
+    else:
+        try:
+            wait_for(
+                lambda: _end_state(api, meeting) == expected, SETTLE_S, "the clean run's end state"
+            )
+        except AssertionError:
+            got = _end_state(api, meeting)
+            print(stack.tail())
+            raise AssertionError(got.diff(expected) if got else "not ended") from None
+        time.sleep(QUIET_S)  # a late duplicate or change would show now
+        state = _end_state(api, meeting)
+        assert state == expected, state.diff(expected) if state else "not ended"
+    print(f"  meeting end -> end state {time.monotonic() - ended:.1f} s")
+    return state
+
+
+def _settled(api: Api, meeting: Meeting) -> EndState:
+    """The end state once it has not changed for QUIET_S (late finals update the summary)."""
+    deadline = time.monotonic() + SETTLE_S
+    last: EndState | None = None
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        state = _end_state(api, meeting)
+        if state != last:
+            last, since = state, time.monotonic()
+        elif state is not None and time.monotonic() - since >= QUIET_S:
+            return state
+        time.sleep(0.5)
+    raise AssertionError(f"the clean run did not settle in {SETTLE_S} s: {last}")
+
+
+@pytest.fixture(scope="module")
+def clean(stack: ComposeStack, api: Api, speech_dir: Path, tmp_path_factory: Any) -> EndState:
+    state = _run(stack, api, speech_dir, tmp_path_factory.mktemp("clean"))
+    assert len({speaker for speaker, *_ in state.segments}) == 3, state.segments
+    assert state.cards, "the spoken requests made cards"
+    return state
+
+
+@pytest.mark.parametrize("service", ["transcriber", "stream-ingest"])
+def test_a_service_killed_mid_meeting_changes_nothing_in_the_end(
+    service: str, stack: ComposeStack, api: Api, clean: EndState, speech_dir: Path, tmp_path: Path
+) -> None:
+    seed = random.randrange(1_000_000)
+    _run(stack, api, speech_dir, tmp_path, expected=clean, fault=service, seed=seed)
