@@ -131,7 +131,11 @@ class SummarizerWorker:
             revision = state.revision + 1
         started = time.monotonic()
         kind: Literal["rolling", "final"] = "final" if ended else "rolling"
-        if new_ids or not previous or pending:
+        # A rename alone changes no words: the rules re-read the transcript with the new
+        # names; the LLM's digest stays as it was (re-reading a whole speaker's lines is not
+        # worth a rename).
+        rules_reread = bool(pending) and not corrections and self.summarizer.ask is None
+        if new_ids or not previous or rules_reread:
             outcome = self.summarizer.summarize(
                 facts, spoken, ledger, new_ids, str(previous.get("overview", "")), final=ended
             )

@@ -245,3 +245,27 @@ def test_summary_and_tasks_use_the_corrected_line_and_a_replay_does_not_undo_it(
     keys = {i.task_key for i in before if "prizing" in i.title}
     last = proposals(settings, meeting.id)[-1]
     assert any(i.task_key in keys and "pricing page" in i.title for i in last.items), last
+
+    # A speaker rename renames the stream's stored lines and makes one more summary.
+    renamed = MeetingEvent(
+        type="speaker_renamed",
+        meeting_id=meeting.id,
+        stream_id=lines[8].stream_id,
+        participant_name="Bob C.",
+        correction_version=1,
+    )
+    publish(settings, [renamed])
+
+    def renamed_and_summarised(worker: SummarizerWorker) -> bool:
+        with worker.sessions() as session:
+            state = session.get(SummarizerMeeting, meeting.id)
+            stored = session.get(SummarizerSegment, lines[8].id)
+            return bool(
+                state
+                and stored
+                and stored.speaker == "Bob C."
+                and not state.pending_corrections
+                and state.revision > latest.revision
+            )
+
+    run_worker_until(config, group, renamed_and_summarised, 60)
