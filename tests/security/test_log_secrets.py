@@ -4,7 +4,8 @@ The gateway, ingest and kanban run as processes (`python -m vori <service>`, INF
 uvicorn's access log as deployed); a client registers, logs in (once with a wrong
 password), creates a meeting and a board, opens the events socket and the audio socket
 with its token, and also calls with the token in the query string, where careless
-clients put it and where an access log prints it. Then every log line is grepped.
+clients put it and where an access log prints it; it refreshes with the browser's refresh
+cookie, replays an old one and logs out. Then every log line is grepped.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 PASSWORD = "a very private passphrase 7731"
 WRONG_PASSWORD = "not-the-passphrase-0042"
 FRAME = b"\x00\x01" * 320
+REFRESH_COOKIES: list[str] = []  # the values the session below saw, for the grep
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +61,16 @@ def _session(stack: Stack) -> None:
             client.get(f"/api/v1/boards?{query}", headers=who.headers)
         bad = who.token[:-4] + "AAAA"
         client.get("/api/v1/me", headers={"Authorization": f"Bearer {bad}"})
+        # The browser's refresh cookie: rotated, one replayed (refused), then logged out.
+        REFRESH_COOKIES.append(client.cookies["vori_refresh"])
+        assert client.post("/api/v1/auth/refresh").status_code == 200
+        REFRESH_COOKIES.append(client.cookies["vori_refresh"])
+        replay = httpx.post(
+            f"{stack.gateway_url}/api/v1/auth/refresh",
+            cookies={"vori_refresh": REFRESH_COOKIES[0]},
+        )
+        assert replay.status_code == 401
+        client.post("/api/v1/auth/logout")
     events = stack.gateway_url.replace("http", "ws", 1) + f"/api/v1/meetings/{meeting['id']}/events"
     audio = stack.ingest_url.replace("http", "ws", 1) + f"/ingest/v1/meetings/{meeting['id']}/audio"
     asyncio.run(_sockets(events, audio, who.token))
@@ -93,6 +105,14 @@ def test_logs_hold_no_token(logs: str) -> None:
 def test_logs_hold_no_password(logs: str) -> None:
     for secret in (PASSWORD, WRONG_PASSWORD, PASSWORD.replace(" ", "+"), "passphrase"):
         assert secret not in logs
+
+
+def test_logs_hold_no_refresh_cookie(logs: str) -> None:
+    assert "/api/v1/auth/refresh" in logs
+    assert len(REFRESH_COOKIES) == 2
+    for value in REFRESH_COOKIES:
+        assert value not in logs
+        assert value[:16] not in logs
 
 
 def test_logs_hold_no_jwt_secret(logs: str) -> None:
