@@ -24,6 +24,7 @@ from confluent_kafka import TopicPartition
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from stream_ingest.archive import metrics
 from stream_ingest.archive.chunker import Chunk, ChunkAssembler
 from vori.db.tables import Meeting
 from vori.events import (
@@ -181,7 +182,11 @@ class Archiver:
             chunk = state.outbox[0]
             if self._keeps_audio(chunk.meeting_id):
                 key = chunk_key(chunk.meeting_id, chunk.stream_id, chunk.start_sample)
-                self.store.put(key, encode_flac(chunk.pcm), CONTENT_TYPE)
+                data = encode_flac(chunk.pcm)
+                self.store.put(key, data, CONTENT_TYPE)
+                metrics.CHUNKS_WRITTEN.inc()
+                metrics.BYTES_WRITTEN.inc(len(data))
+                metrics.SAMPLES_WRITTEN.inc(chunk.samples)
                 log.debug("stored %s (%d samples)", key, chunk.samples)
             state.outbox.pop(0)
 
@@ -193,7 +198,7 @@ class Archiver:
         self._meetings.pop(event.meeting_id, None)
         row = self._meeting_row(event.meeting_id)
         if not row.exists:
-            self.delete_meeting_audio(event.meeting_id, "the meeting was deleted")
+            self.delete_meeting_audio(event.meeting_id, "deleted")
 
     # -- meetings and retention ---------------------------------------------------------
 
@@ -225,7 +230,8 @@ class Archiver:
         return keep
 
     def delete_meeting_audio(self, meeting_id: str, reason: str) -> int:
-        """Remove every object of a meeting and forget its open chunks; how many went."""
+        """Remove every object of a meeting and forget its open chunks; how many went.
+        ``reason``: deleted, expired or orphaned (gone from PostgreSQL, seen by a sweep)."""
         for state in self.partitions.values():
             state.assembler.forget_meeting(meeting_id)
             state.outbox = [c for c in state.outbox if c.meeting_id != meeting_id]
@@ -237,6 +243,7 @@ class Archiver:
         self.store.delete(keys)
         self._meetings[meeting_id] = (self.clock(), False)
         if keys:
+            metrics.MEETINGS_DELETED.labels(reason).inc()
             log.info("meeting %s: deleted %d audio chunks (%s)", meeting_id, len(keys), reason)
         return len(keys)
 
@@ -265,12 +272,12 @@ class Archiver:
         for meeting_id, last_written in newest.items():
             row = rows.get(meeting_id)
             if row is None:
-                reason = "the meeting no longer exists"
+                reason = "orphaned"
             else:
                 days = retention_days(self.recordings.retention_days, row.recording_retention_days)
                 if not is_expired(now, days, row.ended_at, last_written):
                     continue
-                reason = f"past its retention of {days} days"
+                reason = "expired"
             self.delete_meeting_audio(meeting_id, reason)
             removed += 1
         return removed
