@@ -4,9 +4,11 @@ A stream's *lag* is how far behind the audio its transcript is: the age of its o
 utterance still waiting for its final, or, while frames wait unread in Kafka, the age of
 the newest frame read. The process's lag is its furthest-behind stream's. As it grows
 the policy steps through four levels, each entered at its threshold and left once the
-lag is below `recover_ratio` times it (so that one slow decode does not flap them). The
-lag that counts is also at least the expected wait of the finals queued now, so the
-policy reacts when the queue grows, not only once its oldest entry has aged:
+lag is below `recover_ratio` times it (so that one slow decode does not flap them).
+Admission also closes when the expected wait of the finals queued now reaches
+`refuse_s`: it reacts when the queue grows, not only once its oldest entry has aged.
+Shedding and cheaper finals cost every stream quality now, so only lag that streams
+already have triggers them (a burst of audio is not degraded before anyone waits):
 
 - normal;
 - shedding: no partials are decoded (they are disposable; finals are not);
@@ -22,7 +24,7 @@ participants are told by how much, and once more (lag 0) when it has caught up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 from vori.settings import OverloadSettings
@@ -66,7 +68,8 @@ class LoadDecision:
     level: Level
     lag_s: float
     meetings: list[MeetingStatus]
-    changed: bool  # the level differs from the previous decision's
+    changed: bool  # the reported level differs from the previous decision's
+    queue_full: bool = False  # the queued finals' expected wait alone closes admission
 
     @property
     def shed_partials(self) -> bool:
@@ -78,7 +81,12 @@ class LoadDecision:
 
     @property
     def over_capacity(self) -> bool:
-        return self.level >= Level.OVER_CAPACITY
+        return self.level >= Level.OVER_CAPACITY or self.queue_full
+
+    @property
+    def reported(self) -> Level:
+        """The level in reports and metrics: over capacity whenever admission is closed."""
+        return Level.OVER_CAPACITY if self.over_capacity else self.level
 
 
 def stream_lag(
@@ -104,6 +112,7 @@ class OverloadPolicy:
 
     settings: OverloadSettings
     level: Level = Level.NORMAL
+    queue_full: bool = False
     _lagging: set[str] = field(default_factory=set)
 
     def _threshold(self, level: Level) -> float:
@@ -117,7 +126,12 @@ class OverloadPolicy:
     def update(self, lags: list[StreamLag], queue_wait_s: float = 0.0) -> LoadDecision:
         """Decide from the lag of every stream the process holds and from how long an
         utterance closing now would wait for its decode (the lag it is about to have)."""
-        lag = max(max((s.lag_s for s in lags), default=0.0), queue_wait_s)
+        lag = max((s.lag_s for s in lags), default=0.0)
+        refuse = self.settings.refuse_s
+        previous_full = self.queue_full
+        self.queue_full = queue_wait_s >= refuse or (
+            self.queue_full and queue_wait_s >= refuse * self.settings.recover_ratio
+        )
         previous = self.level
         level = Level.NORMAL
         for candidate in (Level.SHEDDING, Level.DEGRADED, Level.OVER_CAPACITY):
@@ -125,8 +139,12 @@ class OverloadPolicy:
             held = candidate <= previous and lag >= threshold * self.settings.recover_ratio
             if lag >= threshold or held:
                 level = candidate
+        was = Level.OVER_CAPACITY if previous_full else previous
         self.level = level
-        return LoadDecision(level, lag, self._meetings(lags), changed=level != previous)
+        decision = LoadDecision(
+            level, max(lag, queue_wait_s), self._meetings(lags), False, self.queue_full
+        )
+        return replace(decision, changed=decision.reported != was)
 
     def _meetings(self, lags: list[StreamLag]) -> list[MeetingStatus]:
         worst: dict[str, float] = {}

@@ -525,10 +525,12 @@ class TranscriberWorker:
             lane.overload(shed_partials=decision.shed_partials, degraded=decision.degraded)
         if decision.changed:
             log.warning(
-                "transcript %.1f s behind: overload level %s", decision.lag_s, decision.level.label
+                "transcript %.1f s behind: overload level %s",
+                decision.lag_s,
+                decision.reported.label,
             )
         self.metrics.lag_seconds.set(decision.lag_s)
-        self.metrics.overload_level.set(int(decision.level))
+        self.metrics.overload_level.set(int(decision.reported))
         self.metrics.meetings_lagging.set(self.policy.lagging_meetings)
         shed = sum(lane.shed_partials() for lane in self.lanes.values())
         if shed > self._shed_reported:
@@ -537,7 +539,7 @@ class TranscriberWorker:
         self.partial_producer.publish(
             TranscriberLoad(
                 instance=self.instance,
-                level=decision.level.label,
+                level=decision.reported.label,
                 lag_s=round(decision.lag_s, 2),
                 over_capacity=decision.over_capacity,
                 streams=sum(len(s.streams) for s in self.partitions.values()),

@@ -118,11 +118,16 @@ def test_a_shedding_scheduler_decodes_finals_only_and_counts_what_it_shed() -> N
     assert scheduler.next_job(0.3) == ("b", "partial b")
 
 
-def test_a_growing_queue_raises_the_level_before_its_oldest_final_has_aged() -> None:
+def test_a_growing_queue_closes_admission_before_its_oldest_final_has_aged() -> None:
     policy = _policy()
-    assert policy.update(_lags(0.5), queue_wait_s=4.5).over_capacity
-    # Meetings are told what their streams see, not what the queue predicts.
-    assert policy.update(_lags(0.5), queue_wait_s=4.5).meetings == []
+    decision = policy.update(_lags(0.5), queue_wait_s=4.5)
+    assert decision.over_capacity
+    assert decision.lag_s == 4.5
+    # Quality is not given up before anyone waits, and meetings hear what they see.
+    assert not decision.shed_partials
+    assert decision.meetings == []
+    assert policy.update(_lags(0.5), queue_wait_s=2.5).over_capacity  # above half of 4
+    assert not policy.update(_lags(0.5), queue_wait_s=1.5).over_capacity
 
 
 def test_the_expected_wait_is_the_queued_audio_at_the_recent_pace_per_worker() -> None:
@@ -136,3 +141,12 @@ def test_the_expected_wait_is_the_queued_audio_at_the_recent_pace_per_worker() -
 def test_thresholds_that_do_not_ascend_are_refused_with_a_reason() -> None:
     with pytest.raises(ValueError, match="must ascend"):
         OverloadSettings(shed_partials_s=2.0, degrade_s=1.0)
+
+
+def test_a_full_queue_is_reported_as_over_capacity_and_as_a_change() -> None:
+    policy = _policy()
+    decision = policy.update(_lags(1.2), queue_wait_s=5.0)
+    assert decision.level is Level.SHEDDING
+    assert decision.reported is Level.OVER_CAPACITY
+    assert decision.changed
+    assert not policy.update(_lags(1.2), queue_wait_s=5.0).changed
