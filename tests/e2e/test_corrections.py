@@ -25,6 +25,7 @@ from vori.settings import Settings
 
 HEARD = "Jon will send the budget draft by Friday."
 FIXED = "John will send the budget draft by Friday."
+FIXED_AGAIN = "John will send the budget draft by Thursday."
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +97,17 @@ def test_a_member_corrects_a_line_others_see_it_live_and_my_tasks_lists_theirs(
     expect(line.locator("p").first).to_have_text(FIXED)
     expect(line.locator(".edited-mark")).to_have_attribute("title", f"Transcribed as: {HEARD}")
 
-    # Bea sees the correction live, with the original under "Original".
+    # Bea sees the correction live; Ada corrects once more; under "Original" Bea finds what
+    # was transcribed and the earlier correction.
     bea_line = bea_page.locator(".segment-final")
     expect(bea_line.locator("p").first).to_have_text(FIXED)
+    ada_page.get_by_role("button", name="Edit line at 0:01").click()
+    ada_page.get_by_label("Corrected line").fill(FIXED_AGAIN)
+    ada_page.get_by_role("button", name="Save", exact=True).click()
+    expect(bea_line.locator("p").first).to_have_text(FIXED_AGAIN)
     bea_line.get_by_text("Original").click()
     expect(bea_line.locator(".original-text")).to_contain_text(HEARD)
+    expect(bea_line.locator(".correction-history")).to_have_text(f"Ada: {FIXED}")
 
     # Ada renames her speaker label; Bea's page follows.
     ada_page.get_by_role("button", name="Rename speaker Ada").click()
@@ -111,7 +118,7 @@ def test_a_member_corrects_a_line_others_see_it_live_and_my_tasks_lists_theirs(
 
     # A reload shows what was stored: the correction and the label.
     bea_page.reload()
-    expect(bea_page.locator(".segment-final p").first).to_have_text(FIXED)
+    expect(bea_page.locator(".segment-final p").first).to_have_text(FIXED_AGAIN)
     expect(bea_page.locator(".segment-final .speaker")).to_have_text("Ada Lovelace")
 
     # The meeting proposes two tasks for Bea: one overdue, one due next week.

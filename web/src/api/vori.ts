@@ -140,6 +140,11 @@ export async function correctSegment(meetingId: string, segmentId: string, text:
   return apiRequest<SegmentHistory>(path, { method: "PATCH", body: { text } });
 }
 
+/** Every version of a segment's text, the transcribed one first. */
+export async function segmentHistory(meetingId: string, segmentId: string): Promise<SegmentHistory> {
+  return apiRequest<SegmentHistory>(`${meetingPath(meetingId)}/segments/${encodeURIComponent(segmentId)}/corrections`);
+}
+
 /** Name the speaker of one of the meeting's streams. */
 export async function renameSpeaker(meetingId: string, streamId: string, label: string): Promise<void> {
   await apiRequest(`${meetingPath(meetingId)}/speakers`, { method: "PUT", body: { stream_id: streamId, label } });

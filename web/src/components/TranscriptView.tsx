@@ -3,8 +3,8 @@
 
 import { type FormEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 
-import type { Segment } from "../api/types";
-import { correctSegment, renameSpeaker } from "../api/vori";
+import type { Segment, SegmentHistory } from "../api/types";
+import { correctSegment, renameSpeaker, segmentHistory } from "../api/vori";
 import {
   type TranscriptState,
   formatTime,
@@ -161,6 +161,7 @@ function FinalSegment({
   const [draft, setDraft] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const [history, setHistory] = useState<SegmentHistory | null>(null);
 
   function open(next: "text" | "speaker") {
     setDraft(next === "text" ? segment.text.trim() : segment.speaker ?? "");
@@ -283,9 +284,24 @@ function FinalSegment({
         </form>
       )}
       {segment.edited && segment.original_text && mode === "read" && (
-        <details className="original-text">
+        <details
+          className="original-text"
+          onToggle={(event) => {
+            if (!(event.currentTarget as HTMLDetailsElement).open || !editing) return;
+            segmentHistory(editing.meetingId, segment.id).then(setHistory, () => setHistory(null));
+          }}
+        >
           <summary>Original</summary>
           <p className="meta">{segment.original_text}</p>
+          {history && history.versions.length > 2 && (
+            <ol className="meta correction-history" aria-label="Earlier corrections">
+              {history.versions.slice(1, -1).map((version) => (
+                <li key={version.version}>
+                  {version.edited_by ?? "Someone"}: {version.text}
+                </li>
+              ))}
+            </ol>
+          )}
         </details>
       )}
     </article>
