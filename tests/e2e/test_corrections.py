@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.api import Api, wait_for
-from tests.e2e.browser import Browsers, axe_violations, open_page, sign_in
+from tests.e2e.browser import PHONE, Browsers, axe_violations, open_page, sign_in
 from tests.e2e.conftest import require_services
 from tests.helpers.gateway import produce
 from tests.helpers.kanban import item, publish
@@ -163,7 +163,21 @@ def test_a_member_corrects_a_line_others_see_it_live_and_my_tasks_lists_theirs(
     expect(bea_page.get_by_role("status")).to_contain_text("1 overdue")
     _no_axe_violations(bea_page, "my tasks")
 
+    # The same pages at phone width: My tasks, and a line being corrected.
+    phone_context, phone, phone_errors = open_page(
+        browser, stack.gateway_url, viewport=PHONE, microphone=False
+    )
+    sign_in(phone, bea, "/tasks")
+    expect(phone.locator(".my-task")).to_have_count(2)
+    _no_axe_violations(phone, "my tasks, phone")
+    phone.goto(f"/meetings/{meeting_id}")
+    phone.get_by_role("button", name="Edit line at 0:01").click()
+    expect(phone.get_by_label("Corrected line")).to_have_value(FIXED_AGAIN)
+    _no_axe_violations(phone, "correcting a line, phone")
+
     assert ada_errors == [], ada_errors
     assert bea_errors == [], bea_errors
+    assert phone_errors == [], phone_errors
     ada_context.close()
     bea_context.close()
+    phone_context.close()
