@@ -83,7 +83,7 @@ def load_project(
     return project
 
 
-def _container_ports(spec: Mapping[str, Any]) -> set[int]:
+def container_ports(spec: Mapping[str, Any]) -> set[int]:
     """Ports a service's container listens on, as its compose entry declares them."""
     ports = {int(str(port).split("/")[0]) for port in spec.get("expose", [])}
     for port in spec.get("ports", []):
@@ -174,10 +174,10 @@ class ComposeStack:
         self.excluded = self._with_dependents(dict(self.excluded), all_services)
         for name, spec in all_services.items():
             if name in self.engines:
-                for port in _container_ports(spec) or self._referenced_ports(name):
+                for port in container_ports(spec) or self._referenced_ports(name):
                     self.ports[(name, port)] = self.engines[name]
             else:  # an excluded service's ports lead nowhere, as a stopped container's do
-                for port in _container_ports(spec) or self._referenced_ports(name):
+                for port in container_ports(spec) or self._referenced_ports(name):
                     self.ports[(name, port)] = free_port()
         self.app_dir, self.site = self._install_image()
         self.services = self._resolve_all(self.project)
@@ -282,7 +282,7 @@ class ComposeStack:
         env: dict[str, str] = {}
         for key, value in effective_environment(spec, self.image).items():
             env[key] = self.map_paths(name, self.map_hosts(value), spec)
-        for port in _container_ports(spec):
+        for port in container_ports(spec):
             env[port_setting(port)] = str(self.ports[(name, port)])
         home = self._container_root(name) / "home"
         home.mkdir(parents=True, exist_ok=True)

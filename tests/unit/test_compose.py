@@ -32,6 +32,7 @@ from tests.helpers.compose import (
     read_dockerfile,
     required_variables,
 )
+from tests.helpers.compose_stack import container_ports
 from vori.cli.main import app
 from vori.services import SERVICES
 from vori.settings import known_env_vars, load_settings
@@ -385,3 +386,28 @@ def test_caddy_routes_ingest_and_the_rest_to_the_right_services() -> None:
     assert by_path["/metrics*"] == {"handler": "static_response", "status_code": 404}
     catch_all = [h for path, h in by_path.items() if path == "*" and "dynamic_upstreams" in h]
     assert [h["dynamic_upstreams"]["name"] for h in catch_all] == ["gateway"]
+
+
+def test_every_address_of_a_vori_service_is_a_port_it_declares() -> None:
+    # `http://kanban:8002` in an environment must reach a port the kanban container
+    # declares (`expose`): a wrong name or port there only shows once deployed.
+    compose = _compose()
+    vori = _vori_services(compose)
+    image = read_dockerfile()
+    seen = 0
+    for name, spec in vori.items():
+        for variable, value in effective_environment(spec, image).items():
+            for host, port in re.findall(r"(?<![\w.-])([a-z][\w-]*):(\d+)\b", value):
+                if host in vori:
+                    declared = container_ports(vori[host])
+                    assert int(port) in declared, f"{name}: {variable} names {host}:{port}"
+                    seen += 1
+    assert seen, "the services name each other somewhere (the gateway names kanban)"
+
+
+def test_the_proxy_upstreams_are_declared_ports() -> None:
+    compose = _compose()
+    upstreams = re.findall(r"dynamic a (\S+) (\d+)", (REPO / "infra/caddy/Caddyfile").read_text())
+    assert {host for host, _ in upstreams} == {"gateway", "stream-ingest"}
+    for host, port in upstreams:
+        assert int(port) in container_ports(compose["services"][host]), f"{host}:{port}"
