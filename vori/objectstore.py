@@ -34,6 +34,29 @@ class ObjectStoreError(RuntimeError):
     """The store cannot be used (missing client library, bad configuration)."""
 
 
+class ObjectStoreUnavailableError(ObjectStoreError):
+    """A store operation failed for now (disk full, server unreachable): try again later."""
+
+
+@contextlib.contextmanager
+def _local_errors(action: str, key: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise ObjectStoreUnavailableError(f"{action} {key!r}: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _s3_errors(action: str, key: str) -> Iterator[None]:
+    from minio.error import MinioException
+    from urllib3.exceptions import HTTPError
+
+    try:
+        yield
+    except (MinioException, HTTPError, OSError) as exc:
+        raise ObjectStoreUnavailableError(f"{action} {key!r}: {exc}") from exc
+
+
 class ObjectStore(Protocol):
     """What the archiver writes and the gateway reads."""
 
@@ -68,7 +91,10 @@ class LocalObjectStore:
         return path
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        path = self._path(key)
+        with _local_errors("put", key):
+            self._put(self._path(key), data)
+
+    def _put(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         try:
@@ -89,12 +115,14 @@ class LocalObjectStore:
             os.close(directory)
 
     def read(self, key: str, start: int = 0, length: int | None = None) -> bytes | None:
-        try:
-            with self._path(key).open("rb") as source:
-                source.seek(start)
-                return source.read() if length is None else source.read(length)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            return None
+        path = self._path(key)
+        with _local_errors("read", key):
+            try:
+                with path.open("rb") as source:
+                    source.seek(start)
+                    return source.read() if length is None else source.read(length)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                return None
 
     def stat(self, key: str) -> ObjectInfo | None:
         try:
@@ -104,7 +132,8 @@ class LocalObjectStore:
         return ObjectInfo(key, status.st_size, datetime.fromtimestamp(status.st_mtime, UTC))
 
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
-        return sorted(self._walk(prefix), key=lambda info: info.key)
+        with _local_errors("list", prefix):
+            return sorted(self._walk(prefix), key=lambda info: info.key)
 
     def _walk(self, prefix: str) -> Iterator[ObjectInfo]:
         # Start at the deepest directory the prefix names whole.
@@ -127,7 +156,7 @@ class LocalObjectStore:
     def delete(self, keys: list[str]) -> None:
         for key in keys:
             path = self._path(key)
-            with contextlib.suppress(FileNotFoundError):
+            with _local_errors("delete", key), contextlib.suppress(FileNotFoundError):
                 path.unlink()
             # Drop directories the deletion emptied, up to the root.
             parent = path.parent
@@ -169,57 +198,63 @@ class S3ObjectStore:
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist (the archiver does, once at start)."""
-        if not self.client.bucket_exists(self.bucket):
-            self.client.make_bucket(self.bucket)
+        with _s3_errors("create bucket", self.bucket):
+            if not self.client.bucket_exists(self.bucket):
+                self.client.make_bucket(self.bucket)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         # A single PUT: S3 makes the object visible whole, and only after it is stored.
-        self.client.put_object(
-            self.bucket, key, io.BytesIO(data), len(data), content_type=content_type
-        )
+        with _s3_errors("put", key):
+            self.client.put_object(
+                self.bucket, key, io.BytesIO(data), len(data), content_type=content_type
+            )
 
     def read(self, key: str, start: int = 0, length: int | None = None) -> bytes | None:
         from minio.error import S3Error
 
-        try:
-            response = self.client.get_object(
-                self.bucket, key, offset=start, length=length if length is not None else 0
-            )
-        except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject", "InvalidRange"):
-                return None
-            raise
-        try:
-            return response.read()
-        finally:
-            response.close()
-            response.release_conn()
+        with _s3_errors("read", key):
+            try:
+                response = self.client.get_object(
+                    self.bucket, key, offset=start, length=length if length is not None else 0
+                )
+            except S3Error as exc:
+                if exc.code in ("NoSuchKey", "NoSuchObject", "InvalidRange"):
+                    return None
+                raise
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
 
     def stat(self, key: str) -> ObjectInfo | None:
         from minio.error import S3Error
 
-        try:
-            found = self.client.stat_object(self.bucket, key)
-        except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
-                return None
-            raise
+        with _s3_errors("stat", key):
+            try:
+                found = self.client.stat_object(self.bucket, key)
+            except S3Error as exc:
+                if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+                    return None
+                raise
         return ObjectInfo(key, found.size or 0, found.last_modified or datetime.now(UTC))
 
     def list_objects(self, prefix: str) -> list[ObjectInfo]:
-        found = self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
-        return sorted(
-            (
-                ObjectInfo(item.object_name or "", item.size or 0, item.last_modified or _EPOCH)
-                for item in found
-                if item.object_name and not item.is_dir
-            ),
-            key=lambda info: info.key,
-        )
+        with _s3_errors("list", prefix):
+            found = self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            return sorted(
+                (
+                    ObjectInfo(item.object_name or "", item.size or 0, item.last_modified or _EPOCH)
+                    for item in found
+                    if item.object_name and not item.is_dir
+                ),
+                key=lambda info: info.key,
+            )
 
     def delete(self, keys: list[str]) -> None:
         for key in keys:
-            self.client.remove_object(self.bucket, key)
+            with _s3_errors("delete", key):
+                self.client.remove_object(self.bucket, key)
 
 
 _EPOCH = datetime.fromtimestamp(0, UTC)

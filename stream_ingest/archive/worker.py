@@ -35,7 +35,7 @@ from vori.events import (
     MeetingEvent,
 )
 from vori.kafka import ConsumerLoop, MessageContext, PoisonMessageError
-from vori.objectstore import ObjectStore
+from vori.objectstore import ObjectStore, ObjectStoreUnavailableError
 from vori.recordings import (
     CONTENT_TYPE,
     SAMPLE_RATE,
@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 # How long a meeting found in PostgreSQL is trusted to still exist without asking again.
 MEETING_CHECK_S = 30.0
 IDLE_CHECK_S = 1.0
+# A store that fails is tried again after this, doubling up to the maximum.
+STORE_RETRY_S = 0.5
+STORE_RETRY_MAX_S = 30.0
 
 
 @dataclass
@@ -64,6 +67,9 @@ class _Partition:
     next_offset: int | None = None  # one past the last message handled
     committed: int | None = None
     outbox: list[Chunk] = field(default_factory=list)  # handed out, not yet stored
+    blocked_at: int | None = None  # offset to read again once the store answers
+    retry_at: float = 0.0
+    backoff_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,10 @@ class Archiver:
         """Store what can be stored and commit it; the next owner re-reads the rest."""
         for tp in partitions:
             if tp.topic == AUDIO_FRAMES and tp.partition in self.partitions:
-                self._write_outbox(self.partitions[tp.partition])
+                try:
+                    self._write_outbox(self.partitions[tp.partition])
+                except ObjectStoreUnavailableError as exc:
+                    log.warning("chunks of %s[%d] not stored: %s", tp.topic, tp.partition, exc)
         self.commit()
         for tp in partitions:
             if tp.topic == AUDIO_FRAMES:
@@ -153,10 +162,52 @@ class Archiver:
 
     def handle(self, event: Event, context: MessageContext) -> None:
         if isinstance(event, AudioFrame):
-            self._frame(event, context)
+            if self._partition(context.partition).blocked_at is not None:
+                return  # fetched before the pause: it is read again from blocked_at
+            try:
+                self._frame(event, context)
+            except ObjectStoreUnavailableError as exc:
+                # Not a bad message: the store is away. Read it again once the store
+                # answers, and take nothing from this partition before.
+                self._block(context, exc)
+                return
         elif isinstance(event, MeetingEvent):
             self._meeting_event(event)
         self._mark_done(context)
+
+    def _block(self, context: MessageContext, error: ObjectStoreUnavailableError) -> None:
+        state = self._partition(context.partition)
+        tp = TopicPartition(AUDIO_FRAMES, context.partition, context.offset)
+        self.loop.pause([tp])
+        self.loop.consumer.seek(tp)
+        state.blocked_at = context.offset
+        state.backoff_s = min(STORE_RETRY_MAX_S, max(STORE_RETRY_S, state.backoff_s * 2))
+        state.retry_at = self.clock() + state.backoff_s
+        log.warning(
+            "recordings store failing (%s): %s[%d] waits at offset %d, next try in %.1f s",
+            error,
+            AUDIO_FRAMES,
+            context.partition,
+            context.offset,
+            state.backoff_s,
+        )
+
+    def _unblock(self, now: float) -> None:
+        """Resume partitions whose store writes succeed again."""
+        for number, state in self.partitions.items():
+            if state.blocked_at is None or now < state.retry_at:
+                continue
+            try:
+                self._write_outbox(state)
+            except ObjectStoreUnavailableError as exc:
+                state.backoff_s = min(STORE_RETRY_MAX_S, state.backoff_s * 2)
+                state.retry_at = now + state.backoff_s
+                log.warning("recordings store still failing: %s", exc)
+                continue
+            log.info("recordings store answers again: %s[%d] goes on", AUDIO_FRAMES, number)
+            self.loop.resume([TopicPartition(AUDIO_FRAMES, number, state.blocked_at)])
+            state.blocked_at = None
+            state.backoff_s = 0.0
 
     def _frame(self, frame: AudioFrame, context: MessageContext) -> None:
         state = self._partition(context.partition)
@@ -286,14 +337,22 @@ class Archiver:
 
     def tick(self) -> None:
         now = self.clock()
+        self._unblock(now)
         if now - self._last_idle >= IDLE_CHECK_S:
             self._last_idle = now
             for state in self.partitions.values():
                 state.outbox.extend(state.assembler.idle(now, self.recordings.idle_flush_s))
-                self._write_outbox(state)
+                if state.blocked_at is None:
+                    try:
+                        self._write_outbox(state)
+                    except ObjectStoreUnavailableError as exc:
+                        log.warning("recordings store failing: %s", exc)
         if now >= self._next_sweep:
             self._next_sweep = now + self.recordings.sweep_interval_s
-            self.sweep()
+            try:
+                self.sweep()
+            except ObjectStoreUnavailableError as exc:
+                log.warning("retention sweep skipped, the store is failing: %s", exc)
         if now - self._last_commit >= self.settings.kafka.commit_interval_ms / 1000:
             self._last_commit = now
             self.commit()

@@ -28,10 +28,11 @@ from tests.helpers.gateway import (
 )
 from tests.helpers.gateway import create_meeting as create_meeting_api
 from tests.helpers.ingest import create_meeting, load_pcm, running_ingest
+from tests.helpers.stack import commit_end_offsets
 from vori.cli.client import AudioUplink
 from vori.db.engine import create_db_engine, session_factory
 from vori.db.tables import Meeting
-from vori.events import stream_id_for
+from vori.events import AUDIO_FRAMES, MEETING_EVENTS, stream_id_for
 from vori.objectstore import LocalObjectStore
 from vori.recordings import decode_flac, parse_chunk_key, stream_prefix
 from vori.settings import Settings
@@ -45,6 +46,7 @@ class ArchiverProcess:
     """`vori archiver` in a child process with its own store directory and group."""
 
     def __init__(self, settings: Settings, folder: Path, group: str, sweep_s: float) -> None:
+        """Group `group` reads from where it committed (see `from_now`)."""
         env = subprocess_env(settings)
         env.update(
             {
@@ -80,6 +82,13 @@ class ArchiverProcess:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def from_now(settings: Settings, *groups: str) -> None:
+    """Make new archiver groups start at the current end of their topics: they read only
+    what a test streams next, not every earlier test's audio."""
+    for group in groups:
+        commit_end_offsets(settings.kafka, group, (AUDIO_FRAMES, MEETING_EVENTS))
 
 
 def stream(url: str, token: str, pcm: bytes, speed: float) -> None:
@@ -136,7 +145,11 @@ def test_archived_speech_decodes_to_the_streamed_samples_across_a_sigkill_and_a_
     stream_id = stream_id_for(alice.meeting_id, alice.user_id)
     folder = tmp_path / "recordings"
     store = LocalObjectStore(folder)
-    first = ArchiverProcess(settings, folder, f"test-archiver-{unique}", sweep_s=3600)
+    group, replay_group = f"test-archiver-{unique}", f"test-archiver-replay-{unique}"
+    # The replay group is placed before the stream's first message now: reading from
+    # there later replays the whole stream from its offset 0.
+    from_now(settings, group, replay_group)
+    first = ArchiverProcess(settings, folder, group, sweep_s=3600)
     archivers = [first]
     try:
         # Real time: the archiver is killed once the first chunk is stored, mid-stream.
@@ -148,20 +161,16 @@ def test_archived_speech_decodes_to_the_streamed_samples_across_a_sigkill_and_a_
                 message="the first chunk",
             )
             first.kill()
-            archivers.append(
-                ArchiverProcess(settings, folder, f"test-archiver-{unique}", sweep_s=3600)
-            )
+            archivers.append(ArchiverProcess(settings, folder, group, sweep_s=3600))
             sent.result(120)
         chunks = wait_archived(store, alice.meeting_id, stream_id, pcm, archivers)
         assert samples(chunks) == pcm  # FLAC is lossless: every sample, none twice
         assert sorted(chunks) == [0, CHUNK_S * 16000, 2 * CHUNK_S * 16000]
 
-        # A new group replays audio.frames from offset 0 into another store.
+        # A new group replays the stream from its first message into another store.
         replay_folder = tmp_path / "replay"
         replay_store = LocalObjectStore(replay_folder)
-        archivers.append(
-            ArchiverProcess(settings, replay_folder, f"test-archiver-replay-{unique}", 3600)
-        )
+        archivers.append(ArchiverProcess(settings, replay_folder, replay_group, 3600))
         replayed = wait_archived(replay_store, alice.meeting_id, stream_id, pcm, archivers)
         assert replayed == chunks  # the same objects, byte for byte
     finally:
@@ -189,7 +198,9 @@ def test_members_play_recordings_outsiders_get_404_and_deletion_and_retention_re
     expiring = create_meeting_api(client, owner, title="expiring")["id"]
     deleted = create_meeting_api(client, owner, title="deleted")["id"]
     add_member(client, owner, expiring, member)
-    archivers = [ArchiverProcess(settings, folder, f"test-archiver-{unique}", sweep_s=3600)]
+    group = f"test-archiver-{unique}"
+    from_now(settings, group)
+    archivers = [ArchiverProcess(settings, folder, group, sweep_s=3600)]
     try:
         with running_ingest(settings) as ingest:
             for meeting_id in (kept, expiring, deleted):
@@ -257,7 +268,7 @@ def test_members_play_recordings_outsiders_get_404_and_deletion_and_retention_re
         finally:
             engine.dispose()
         archivers[0].stop()  # a restart sweeps at once
-        archivers.append(ArchiverProcess(settings, folder, f"test-archiver-{unique}", 3600))
+        archivers.append(ArchiverProcess(settings, folder, group, 3600))
         wait_for(
             lambda: not store.list_objects(f"{expiring}/"), timeout=60, message="expired audio"
         )
@@ -269,3 +280,36 @@ def test_members_play_recordings_outsiders_get_404_and_deletion_and_retention_re
         for archiver in archivers:
             archiver.stop()
         client.close()
+
+
+def test_a_failing_store_holds_the_audio_back_and_loses_none_of_it(
+    settings: Settings, speech_dir: Path, tmp_path: Path, unique: str
+) -> None:
+    """Writes that fail (here: a file where the meeting's directory must go) pause the
+    partition; once the store works again every sample is stored, nothing dead-lettered."""
+    pcm = load_pcm(speech_dir / JFK)
+    [alice] = create_meeting(settings, "Alice")
+    stream_id = stream_id_for(alice.meeting_id, alice.user_id)
+    folder = tmp_path / "recordings"
+    store = LocalObjectStore(folder)
+    blocker = folder / alice.meeting_id
+    blocker.write_bytes(b"not a directory")
+    group = f"test-archiver-{unique}"
+    from_now(settings, group)
+    archiver = ArchiverProcess(settings, folder, group, sweep_s=3600)
+    try:
+        with running_ingest(settings) as ingest:
+            stream(ingest.url(alice.meeting_id), alice.token, pcm, speed=0)
+        wait_for(
+            lambda: "recordings store failing" in archiver.output(),
+            timeout=90,
+            message=f"a failed write:\n{archiver.output()}",
+        )
+        assert blocker.is_file()
+        blocker.unlink()
+        chunks = wait_archived(store, alice.meeting_id, stream_id, pcm, [archiver])
+        assert samples(chunks) == pcm
+        assert "dead-lettered" not in archiver.output()
+        assert "answers again" in archiver.output()
+    finally:
+        archiver.stop()
