@@ -33,10 +33,13 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.helpers.compose import (
     COMPOSE_FILE,
@@ -103,6 +106,36 @@ def port_setting(container_port: int) -> str:
             f"container port {container_port}: no single setting defaults to it ({found})"
         )
     return found[0]
+
+
+def lock_drift(lock: Path = REPO / "requirements.lock") -> list[str]:
+    """Where this virtualenv differs from what the image installs (`requirements.lock`)
+    in what vori needs at run time, transitively: it stands for the image's site-packages."""
+    pinned = {
+        canonicalize_name(name): version
+        for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s\\;]+)", lock.read_text(), re.M)
+    }
+    drift: list[str] = []
+    seen: set[str] = set()
+    todo = ["vori"]
+    while todo:
+        for text in metadata.requires(todo.pop()) or []:
+            requirement = Requirement(text)
+            if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            name = canonicalize_name(requirement.name)
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                installed = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                drift.append(f"{name}: not installed")
+                continue
+            if pinned.get(name) != installed:
+                drift.append(f"{name}: {installed} here, {pinned.get(name)} in the lock")
+            todo.append(name)
+    return drift
 
 
 def _dependencies(spec: Mapping[str, Any]) -> dict[str, str]:

@@ -48,7 +48,7 @@ from tests.e2e.api import Account, Api, wait_for
 from tests.e2e.audio import fake_microphone
 from tests.helpers.compose_meeting import RULES_ONLY, Microphone, audio_url, stream
 from tests.helpers.compose_meeting import compose_stack as compose_stack_for
-from tests.helpers.compose_stack import ComposeStack
+from tests.helpers.compose_stack import ComposeStack, lock_drift
 from vori.settings import Settings
 
 # "Please tell me how to get there by subway", "I think I left my phone; could you look
@@ -81,6 +81,8 @@ def _korean_chars(text: str) -> str:
 
 
 def test_every_service_comes_up_as_the_compose_file_has_it(compose_stack: ComposeStack) -> None:
+    # The processes import vori's dependencies from this virtualenv, the image from the lock.
+    assert lock_drift() == [], "the test virtualenv is not what the image installs"
     print("\nleft out:", ", ".join(f"{n} ({why})" for n, why in compose_stack.excluded.items()))
     print("compose-equivalent start -> ready (s):")
     for name, service in compose_stack.services.items():
