@@ -348,8 +348,9 @@ class OverloadSettings(BaseModel):
         3.0,
         gt=0,
         le=600,
-        description="Lag from which the transcriber reports itself over capacity and ingest "
-        "refuses new streams (1013); resumed streams are always admitted.",
+        description="Lag, or expected wait of the queued finals, from which the transcriber "
+        "reports itself over capacity and ingest refuses new streams (1013); resumed streams "
+        "are always admitted.",
     )
     lagging_s: float = Field(
         2.0, gt=0, le=600, description="A meeting whose transcript is this far behind is lagging."
