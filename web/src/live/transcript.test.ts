@@ -7,6 +7,7 @@ import {
   applySpeaker,
   emptyTranscript,
   highlight,
+  loadFinals,
   segmentOf,
   splitPartial,
   speakerColour,
@@ -115,6 +116,12 @@ describe("corrections", () => {
     state = applyCorrection(state, seg("a1", "A", "John sends it", true, { correction_version: 1 }));
     state = applySegment(state, seg("a1", "A", "Jon sends it", true));
     expect(state.finals[0]!.text).toBe("John sends it");
+  });
+
+  it("shows live finals of a stream under the label the stored transcript gave it", () => {
+    let state = loadFinals(emptyTranscript, [seg("a1", "A", "one", true, { speaker: "Ana (chair)" })]);
+    state = applySegment(state, seg("a2", "A", "two", true, { speaker: "Ana", start: 2, end: 3 }));
+    expect(state.finals.map((f) => f.speaker)).toEqual(["Ana (chair)", "Ana (chair)"]);
   });
 
   it("renames a stream's speaker on its lines and on lines still to come", () => {

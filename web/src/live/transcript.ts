@@ -33,7 +33,16 @@ export function loadFinals(state: TranscriptState, segments: Segment[]): Transcr
     const partial = partials[segment.stream_id];
     if (partial && partial.id === segment.id) delete partials[segment.stream_id];
   }
-  return { ...state, finals: [...stored, ...state.finals.filter((f) => !ids.has(f.id))], partials };
+  // The stored transcript names each stream's speaker as the meeting labelled it: live finals
+  // of those streams (which carry the transcribed name) show the same; live renames win.
+  const labels: Record<string, string> = {};
+  for (const segment of stored) if (segment.speaker) labels[segment.stream_id] = segment.speaker;
+  return {
+    ...state,
+    finals: [...stored, ...state.finals.filter((f) => !ids.has(f.id))],
+    partials,
+    speakers: { ...labels, ...state.speakers },
+  };
 }
 
 export function applySegment(state: TranscriptState, incoming: Segment): TranscriptState {
