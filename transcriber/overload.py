@@ -1,14 +1,15 @@
 """What a transcriber does when it falls behind live audio (pure: lags in, decisions out).
 
 A stream's *lag* is how far behind the audio its transcript is: the age of its oldest
-utterance still waiting for its final, or, while frames wait unread in Kafka, the age of
-the newest frame read. The process's lag is its furthest-behind stream's. As it grows
-the policy steps through four levels, each entered at its threshold and left once the
-lag is below `recover_ratio` times it (so that one slow decode does not flap them).
-Admission also closes when the expected wait of the finals queued now reaches
-`refuse_s`: it reacts when the queue grows, not only once its oldest entry has aged.
-Shedding and cheaper finals cost every stream quality now, so only lag that streams
-already have triggers them (a burst of audio is not degraded before anyone waits):
+utterance still waiting for its final, or, while frames of its partition wait unread in
+Kafka, the age of the newest frame read from that partition. The process's lag is its
+furthest-behind stream's. As it grows the policy steps through four levels, each
+entered at its threshold and left once the lag is below `recover_ratio` times it (so
+that one slow decode does not flap them). Admission also closes when the expected wait
+of the finals queued now reaches `refuse_s`: it reacts when the queue grows, not only
+once its oldest entry has aged. Shedding and cheaper finals cost every stream quality
+now, so only lag that streams already have triggers them (a burst of audio is not
+degraded before anyone waits):
 
 - normal;
 - shedding: no partials are decoded (they are disposable; finals are not);
@@ -95,8 +96,8 @@ def stream_lag(
     """Seconds a stream is behind, from wall-clock instants (epoch seconds).
 
     `oldest_waiting_final`: when the last sample of its oldest undecoded utterance was
-    captured; `newest_read`: when its newest frame read was; `unread`: frames of its
-    partition wait in Kafka.
+    captured; `newest_read`: the Kafka time of the newest frame read from its partition;
+    `unread`: frames of that partition wait in Kafka.
     """
     lag = 0.0
     if oldest_waiting_final is not None:

@@ -498,16 +498,15 @@ class TranscriberWorker:
             except KafkaException:
                 high = -1
             unread = high >= 0 and state.progress.last_offset + 1 < high
+            # How far reading is behind is the partition's, not a stream's: a stream whose
+            # client went quiet is not behind because its partition has frames to read.
+            read = state.clock_ms / 1000 if state.clock_ms else None
             for stream_id, stream in state.streams.items():
                 if stream.ended and not stream.unfinished_finals:
                     continue
                 waiting = stream.oldest_waiting_final
-                seen = stream.last_seen_ms
                 lag = stream_lag(
-                    now,
-                    waiting.timestamp() if waiting is not None else None,
-                    seen / 1000 if seen is not None else None,
-                    unread,
+                    now, waiting.timestamp() if waiting is not None else None, read, unread
                 )
                 lags.append(StreamLag(stream_id, stream.info.meeting_id, lag))
         return lags
