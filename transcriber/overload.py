@@ -69,7 +69,7 @@ class LoadDecision:
     level: Level
     lag_s: float
     meetings: list[MeetingStatus]
-    changed: bool  # the reported level differs from the previous decision's
+    changed: bool  # the level or the reported level differs from the previous decision's
     queue_full: bool = False  # the queued finals' expected wait alone closes admission
 
     @property
@@ -145,7 +145,7 @@ class OverloadPolicy:
         decision = LoadDecision(
             level, max(lag, queue_wait_s), self._meetings(lags), False, self.queue_full
         )
-        return replace(decision, changed=decision.reported != was)
+        return replace(decision, changed=decision.reported != was or level != previous)
 
     def _meetings(self, lags: list[StreamLag]) -> list[MeetingStatus]:
         worst: dict[str, float] = {}

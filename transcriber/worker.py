@@ -524,9 +524,12 @@ class TranscriberWorker:
             lane.overload(shed_partials=decision.shed_partials, degraded=decision.degraded)
         if decision.changed:
             log.warning(
-                "transcript %.1f s behind: overload level %s",
+                "transcript %.1f s behind: overload level %s (partials %s, finals %s, %s)",
                 decision.lag_s,
                 decision.reported.label,
+                "shed" if decision.shed_partials else "decoded",
+                "cheaper" if decision.degraded else "full",
+                "new streams refused" if decision.over_capacity else "admitting",
             )
         self.metrics.lag_seconds.set(decision.lag_s)
         self.metrics.overload_level.set(int(decision.reported))
