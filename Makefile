@@ -41,9 +41,9 @@ test: $(STAMP) $(WEB_BUILD)
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-# The fault suite alone: services killed mid-meeting, outages, overload (tests/reliability).
+# The fault suite alone, its full matrix: every worker killed mid-meeting, outages, overload.
 test-reliability: $(STAMP) $(WEB_BUILD)
-	$(PY) -m pytest tests/reliability $(PYTEST_ARGS)
+	VORI_FAULTS=full $(PY) -m pytest tests/reliability $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
