@@ -154,6 +154,21 @@ def test_a_member_plays_a_line_and_the_transcript_follows_the_audio(
     assert max(abs(s) for s in source) > 0.01  # speech, not silence
 
     assert axe_violations(page) == [], "meeting page with the player open"
+
+    # The side panel says what is kept; only the owner may change for how long.
+    summary = page.get_by_test_id("recording-summary")
+    expect(summary).to_contain_text("0:11 of audio from 1 microphone")
+    expect(summary).to_contain_text("kept until the meeting is deleted")
+    expect(page.get_by_label("Keep the audio")).to_have_count(0)
+    _owner_context, owner_page, owner_errors = open_page(browser, archiving.gateway_url)
+    sign_in(owner_page, ada, f"/meetings/{meeting_id}")
+    owner_page.get_by_label("Keep the audio").select_option(label="30 days after the meeting ends")
+    expect(owner_page.get_by_test_id("recording-summary")).to_contain_text(
+        "kept 30 days after the meeting ends"
+    )
+    listing = api.json(bea, "GET", f"/api/v1/meetings/{meeting_id}/recordings")
+    assert listing["meeting_retention_days"] == 30
+    assert owner_errors == []
     page.get_by_role("button", name="Close player").click()
     expect(audio).to_have_count(0)
     assert errors == []

@@ -30,6 +30,7 @@ import {
 } from "../live/transcript";
 import { REMOVED_MESSAGE } from "../live/events";
 import { useMeetingEvents } from "../live/useMeetingEvents";
+import { RecordingRetention } from "../playback/RecordingRetention";
 import { usePlayback } from "../playback/usePlayback";
 
 type Action =
@@ -286,6 +287,7 @@ export function MeetingRoom() {
               empty={isEnded ? "No live talk time was counted." : "No speech counted yet."}
             />
           </section>
+          {data?.owner_id && <RecordingRetention meetingId={meetingId} ownerId={data.owner_id} playback={playback} />}
           <section className="panel" aria-labelledby="people-heading">
             <h2 id="people-heading">People</h2>
             {data && (

@@ -30,6 +30,8 @@ export interface Playback extends SegmentPlayback {
   request: PlayRequest | null;
   setPosition: (streamId: string, at: number) => void;
   stop: () => void;
+  /** Read the listing again (after a change of retention, say). */
+  reload: () => Promise<Recordings | null>;
 }
 
 export function usePlayback(meetingId: string, finals: Segment[]): Playback {
@@ -91,5 +93,5 @@ export function usePlayback(meetingId: string, finals: Segment[]): Playback {
     document.getElementById(`seg-${playingId}`)?.scrollIntoView({ block: "nearest" });
   }, [playingId]);
 
-  return { recordings, error, request, playingId, canPlay, play, setPosition, stop };
+  return { recordings, error, request, playingId, canPlay, play, setPosition, stop, reload: refresh };
 }
