@@ -36,8 +36,8 @@ LINE_START = 6.0  # seconds of stream time of the line the member plays
 @pytest.fixture(scope="module")
 def archiving(stack: Stack) -> Iterator[Stack]:
     require_services(stack, "gateway", "stream-ingest")
-    # The stack names every `*_GROUP_ID` alike; the archiver needs a group of its own,
-    # starting at the current end of its topics.
+    # The archiver starts after the stack, in a group of its own that begins at the
+    # current end of its topics (no earlier test's audio to archive).
     group = f"e2e-{stack.suffix}-archiver"
     stack.env["VORI_RECORDINGS__GROUP_ID"] = group
     commit_end_offsets(stack.settings.kafka, group, (AUDIO_FRAMES, MEETING_EVENTS))

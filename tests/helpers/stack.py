@@ -88,7 +88,10 @@ class Stack:
         self.groups: list[str] = []
         for name in sorted(names):
             if name.endswith(("_GROUP", "_GROUP_ID", "_CONSUMER_GROUP")):
-                env[name] = f"e2e-{self.suffix}-{name.split('__')[-1].lower()}"
+                # The whole name: several services call theirs GROUP_ID, and two services
+                # in one group would split a topic's partitions between them.
+                service_group = name.removeprefix("VORI_").lower().replace("__", "-")
+                env[name] = f"e2e-{self.suffix}-{service_group}"
                 self.groups.append(env[name])
             elif name.endswith("_GROUP_PREFIX"):
                 env[name] = f"e2e-{self.suffix}-live"
