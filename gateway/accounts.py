@@ -153,7 +153,10 @@ RefreshCookie = Annotated[
 @router.post(
     "/auth/refresh",
     response_model=TokenOut,
-    responses={401: {"description": "No refresh cookie, or an ended or expired sign-in."}},
+    responses={
+        204: {"description": "No refresh cookie: this browser is not signed in."},
+        401: {"description": "An unknown, ended or expired sign-in."},
+    },
 )
 def refresh(
     request: Request,
@@ -161,10 +164,13 @@ def refresh(
     runtime: RuntimeDep,
     session: SessionDep,
     vori_refresh: RefreshCookie = None,
-) -> TokenOut | JSONResponse:
+) -> TokenOut | Response:
     """A new access token from the refresh cookie, which is rotated; a cookie used before
-    ends its whole sign-in (401)."""
+    ends its whole sign-in (401). Without a cookie, 204: nothing to refresh (a visitor who
+    has not signed in, which the web app asks on every load)."""
     gateway = runtime.settings.gateway
+    if not vori_refresh:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
     try:
         renewal = auth_sessions.rotate(session, gateway, vori_refresh)
     except auth_sessions.RefreshRefusedError as exc:

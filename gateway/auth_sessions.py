@@ -8,7 +8,10 @@ stored only as a SHA-256 hash (it is 256 random bits, so a slow hash adds nothin
 
 Each use rotates it: the token is marked used and a successor of the same family issued.
 A used or revoked token presented again means two holders (a copy was stolen, or it was
-replayed): the whole family is revoked, so the thief's copy dies with the owner's.
+replayed): the whole family is revoked, so the thief's copy dies with the owner's. The one
+exception is a used token presented again within REFRESH_REUSE_GRACE_S of its use: a reload
+that aborted the request whose answer carried the successor leaves the browser with the
+old cookie, and ending the sign-in for that would sign people out for clicking twice.
 """
 
 from __future__ import annotations
@@ -83,7 +86,10 @@ def rotate(session: Session, gateway: GatewaySettings, token: str | None) -> Ren
     ).first()
     if row is None:
         raise RefreshRefusedError("not signed in: unknown refresh token")
-    if row.used_at is not None or row.revoked_at is not None:
+    raced = row.used_at is not None and now - row.used_at <= timedelta(
+        seconds=gateway.refresh_reuse_grace_s
+    )
+    if row.revoked_at is not None or (row.used_at is not None and not raced):
         revoke_family(session, row.family_id, now)
         raise RefreshRefusedError(
             "this sign-in was ended (signed out, or its refresh token was used twice); "
@@ -94,7 +100,8 @@ def rotate(session: Session, gateway: GatewaySettings, token: str | None) -> Ren
     user = session.get(User, row.user_id)
     if user is None:
         raise RefreshRefusedError("the account of this sign-in no longer exists")
-    row.used_at = now
+    if row.used_at is None:
+        row.used_at = now
     return Renewal(user, _issue(session, gateway, row.user_id, row.family_id, now))
 
 

@@ -122,6 +122,14 @@ class GatewaySettings(BaseModel):
         description="Lifetime of a sign-in: the httpOnly refresh cookie, renewed (rotated) at "
         "each use, expires after this long unused; log-out revokes it.",
     )
+    refresh_reuse_grace_s: float = Field(
+        10.0,
+        ge=0,
+        le=300,
+        description="A used refresh cookie presented again within this many seconds of its "
+        "use still renews (a reload that cut off the answer carrying its successor); later "
+        "it ends the whole sign-in as a replay.",
+    )
     max_meetings_per_user: int = Field(
         1000,
         ge=1,

@@ -5,7 +5,7 @@ uvicorn's access log as deployed); a client registers, logs in (once with a wron
 password), creates a meeting and a board, opens the events socket and the audio socket
 with its token, and also calls with the token in the query string, where careless
 clients put it and where an access log prints it; it refreshes with the browser's refresh
-cookie, replays an old one and logs out. Then every log line is grepped.
+cookie, logs out and replays an old one. Then every log line is grepped.
 """
 
 from __future__ import annotations
@@ -61,16 +61,16 @@ def _session(stack: Stack) -> None:
             client.get(f"/api/v1/boards?{query}", headers=who.headers)
         bad = who.token[:-4] + "AAAA"
         client.get("/api/v1/me", headers={"Authorization": f"Bearer {bad}"})
-        # The browser's refresh cookie: rotated, one replayed (refused), then logged out.
+        # The browser's refresh cookie: rotated, logged out, then an old one replayed (refused).
         REFRESH_COOKIES.append(client.cookies["vori_refresh"])
         assert client.post("/api/v1/auth/refresh").status_code == 200
         REFRESH_COOKIES.append(client.cookies["vori_refresh"])
+        client.post("/api/v1/auth/logout")
         replay = httpx.post(
             f"{stack.gateway_url}/api/v1/auth/refresh",
             cookies={"vori_refresh": REFRESH_COOKIES[0]},
         )
         assert replay.status_code == 401
-        client.post("/api/v1/auth/logout")
     events = stack.gateway_url.replace("http", "ws", 1) + f"/api/v1/meetings/{meeting['id']}/events"
     audio = stack.ingest_url.replace("http", "ws", 1) + f"/ingest/v1/meetings/{meeting['id']}/audio"
     asyncio.run(_sockets(events, audio, who.token))

@@ -90,18 +90,13 @@ async function renew(): Promise<Outcome> {
     } catch {
       return { kind: "unreachable" };
     }
+    if (response.status === 204) return { kind: "none" }; // no cookie: not signed in
     if (response.ok) {
       const body = (await response.json()) as { access_token?: unknown };
       if (typeof body.access_token === "string") return { kind: "renewed", token: body.access_token };
       return { kind: "unreachable" };
     }
-    if (response.status !== 401) return { kind: "unreachable" };
-    const detail = await response
-      .json()
-      .then((body: { detail?: unknown }) => String(body.detail ?? ""))
-      .catch(() => "");
-    // No cookie at all is someone who has not signed in, not a session that ended.
-    return { kind: /no refresh cookie/.test(detail) ? "none" : "ended" };
+    return { kind: response.status === 401 ? "ended" : "unreachable" };
   };
   // Each cookie works once: two tabs renewing at the same moment with the same cookie would
   // end the sign-in, so tabs take turns (the second then sends the first one's new cookie).
