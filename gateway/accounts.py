@@ -103,9 +103,10 @@ def register(
             status.HTTP_409_CONFLICT, "an account with this e-mail already exists"
         ) from None
     session.refresh(user)
-    refresh = auth_sessions.start(session, runtime.settings.gateway, user.id)
-    session.commit()
-    auth_sessions.set_cookie(response, request, runtime.settings.gateway, refresh)
+    if auth_sessions.browser_may_sign_in(request):
+        refresh = auth_sessions.start(session, runtime.settings.gateway, user.id)
+        session.commit()
+        auth_sessions.set_cookie(response, request, runtime.settings.gateway, refresh)
     return _user_out(user)
 
 
@@ -133,9 +134,10 @@ def token(
             headers={"WWW-Authenticate": "Bearer"},
         )
     gateway = runtime.settings.gateway
-    refresh = auth_sessions.start(session, gateway, user.id)
-    session.commit()
-    auth_sessions.set_cookie(response, request, gateway, refresh)
+    if auth_sessions.browser_may_sign_in(request):
+        refresh = auth_sessions.start(session, gateway, user.id)
+        session.commit()
+        auth_sessions.set_cookie(response, request, gateway, refresh)
     return _access(gateway, user)
 
 

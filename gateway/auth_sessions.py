@@ -124,6 +124,16 @@ def revoke_family(session: Session, family_id: str, now: datetime) -> None:
     )
 
 
+def browser_may_sign_in(request: Request) -> bool:
+    """Whether a log-in or register request may start a browser sign-in (the cookie).
+
+    Not when the browser says another site sent it (`Sec-Fetch-Site: cross-site`): a form
+    on a hostile page must not sign the victim's browser into the attacker's account (login
+    CSRF). API clients send no such header and get their bearer token as always.
+    """
+    return request.headers.get("sec-fetch-site", "same-origin") != "cross-site"
+
+
 def set_cookie(response: Response, request: Request, gateway: GatewaySettings, token: str) -> None:
     """The refresh cookie: httpOnly, SameSite=Strict, the auth path only, Secure over https."""
     response.set_cookie(

@@ -135,3 +135,29 @@ def test_refresh_without_a_cookie_answers_204_and_with_a_forged_one_401(
         forged = _refresh(client, "forged-value")
     assert forged.status_code == 401
     assert "unknown refresh token" in forged.json()["detail"]
+
+
+def test_a_log_in_sent_by_another_site_sets_no_cookie(gateway: GatewayServer) -> None:
+    """Login CSRF: a hostile page's form must not sign the browser into another account."""
+    with _browser(gateway) as client:
+        account = register(client, "Csrf")
+        client.cookies.clear()
+        answer = client.post(
+            "/api/v1/auth/token",
+            data={"username": account.email, "password": PASSWORD},
+            headers={"Sec-Fetch-Site": "cross-site"},
+        )
+        assert answer.status_code == 200  # the token still (useless to the other site)
+        assert "set-cookie" not in answer.headers
+        body = {"email": f"x-{account.email}", "password": PASSWORD, "display_name": "X"}
+        created = client.post(
+            "/api/v1/auth/register", json=body, headers={"Sec-Fetch-Site": "cross-site"}
+        )
+        assert created.status_code == 201, created.text
+        assert "set-cookie" not in created.headers
+        same = client.post(
+            "/api/v1/auth/token",
+            data={"username": account.email, "password": PASSWORD},
+            headers={"Sec-Fetch-Site": "same-origin"},
+        )
+        assert "set-cookie" in same.headers
