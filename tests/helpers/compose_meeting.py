@@ -72,6 +72,7 @@ class Microphone:
 
     account: Account
     samples: np.ndarray  # int16 mono 16 kHz
+    drop_every_s: float | None = None  # a flaky network: the connection is cut this often
     reconnects: int = 0
     stopped_position: int | None = None
     closes: list[str] = field(default_factory=list)
@@ -105,7 +106,10 @@ async def stream(url: str, mic: Microphone, give_up_s: float = 90) -> None:
                 assert ready["type"] == "ready", ready
                 stream_id = ready["stream_id"]
                 offset = ready["position"] * 2
+                connected = time.monotonic()
                 while offset < len(pcm):
+                    if mic.drop_every_s and time.monotonic() - connected > mic.drop_every_s:
+                        ws.transport.abort()  # the network drops: no close, no `stop`
                     # A microphone has captured up to now; send what it has, in real time.
                     captured = int((time.monotonic() - began) / FRAME_S + 1) * step
                     if offset >= captured:

@@ -188,8 +188,11 @@ def _run(
     expected: EndState | None = None,
     fault: str | None = None,
     seed: int = 0,
+    drop_every_s: float | None = None,
 ) -> EndState:
     meeting = _prepare(api, speech_dir, workdir)
+    for mic in meeting.mics:
+        mic.drop_every_s = drop_every_s
     url = audio_url(api, stack, meeting.owner, meeting.id)
     injected: list[str] = []
 
@@ -211,6 +214,9 @@ def _run(
         print(f"\n  seed {seed}: {injected[0]}")
     for mic in meeting.mics:
         assert mic.stopped_position == len(mic.samples), mic.closes
+        if drop_every_s is not None:  # a cut every drop_every_s, and a moment to come back
+            duration_s = len(mic.samples) / RATE
+            assert mic.reconnects >= max(1, int(duration_s // (drop_every_s + 1))), mic.closes
     api.json(meeting.owner, "POST", f"/api/v1/meetings/{meeting.id}/end")
     ended = time.monotonic()
     if expected is None:
@@ -263,3 +269,11 @@ def test_a_service_killed_mid_meeting_changes_nothing_in_the_end(
         pytest.skip("the full matrix: make test-reliability (VORI_FAULTS=full)")
     seed = random.randrange(1_000_000)
     _run(stack, api, speech_dir, tmp_path, expected=clean, fault=service, seed=seed)
+
+
+def test_clients_dropping_their_sockets_every_few_seconds_change_nothing(
+    stack: ComposeStack, api: Api, clean: EndState, speech_dir: Path, tmp_path: Path
+) -> None:
+    if os.environ.get("VORI_FAULTS") != "full":
+        pytest.skip("the full matrix: make test-reliability (VORI_FAULTS=full)")
+    _run(stack, api, speech_dir, tmp_path, expected=clean, drop_every_s=3.0)
