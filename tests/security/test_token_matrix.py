@@ -34,12 +34,14 @@ from pydantic import SecretStr
 from starlette.routing import BaseRoute, WebSocketRoute
 
 from gateway.app import create_app as create_gateway_app
+from gateway.kanban_proxy import KANBAN_PREFIXES
 from gateway.kanban_proxy import METHODS as PROXY_METHODS
 from kanban.app import create_app as create_kanban_app
 from tests.helpers.gateway import Account, create_meeting, register
 from tests.helpers.ingest import START, expect_close
 from tests.helpers.stack import JWT_SECRET, Stack
 from vori.auth import Principal, issue_token
+from vori.events import segment_id_for, stream_id_for
 from vori.settings import Settings
 
 # Routes anyone may call, by path: the probes, the metrics scrape (internal network
@@ -61,7 +63,7 @@ PUBLIC = {
     "/{path:path}",
 }
 # Kanban routes behind these gateway pass-through routes are listed one by one.
-PROXY_PREFIXES = ("/api/v1/boards", "/api/v1/cards")
+PROXY_PREFIXES = KANBAN_PREFIXES
 INGEST_PATH = "/ingest/v1/meetings/{meeting_id}/audio"
 
 # A body that passes validation, so the stranger's request reaches the access check.
@@ -82,6 +84,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/api/v1/cards/{card_id}/archive"): {"version": 1},
     ("POST", "/api/v1/cards/{card_id}/restore"): {"version": 1},
+    ("PATCH", "/api/v1/meetings/{meeting_id}/segments/{segment_id}"): {"text": "Edited"},
+    ("PUT", "/api/v1/meetings/{meeting_id}/speakers"): {
+        "stream_id": "{stream_id}",
+        "label": "Someone",
+    },
+    ("PUT", "/api/v1/meetings/{meeting_id}/recordings/retention"): {"days": 1},
 }
 # Routes that name no resource in their path but take one in the query.
 QUERIES: dict[tuple[str, str], str] = {("GET", "/api/v1/cards"): "?board_id={board_id}"}
@@ -170,10 +178,7 @@ class World:
     @property
     def missing(self) -> dict[str, str]:
         """The same names with ids that exist nowhere."""
-        return {
-            name: value if "@" in value else f"{value.split('_')[0]}_doesnotexist0000"
-            for name, value in self.values.items()
-        }
+        return {name: _missing(value) for name, value in self.values.items()}
 
     def fill(self, text: str, values: dict[str, str] | None = None) -> str:
         """`text` with each `{name}` replaced by the victim's (or the given) value of it."""
@@ -222,6 +227,7 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                     headers=victim.headers,
                 )
             )
+            stream_id = stream_id_for(meeting["id"], victim.id)
             values = {
                 "meeting_id": meeting["id"],
                 "board_id": board["id"],
@@ -230,6 +236,9 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 "user_id": victim.id,
                 "member_id": victim.id,
                 "stranger_email": stranger.email,
+                "stream_id": stream_id,
+                "segment_id": segment_id_for(stream_id, 0),
+                "start_sample": "0",
             }
             secret_settings = settings.model_copy(
                 update={
@@ -241,6 +250,14 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
             yield World(stack, client, victim, stranger, values, secret_settings)
     finally:
         stack.stop()
+
+
+def _missing(value: str) -> str:
+    if "@" in value:
+        return value
+    if value.isdigit():
+        return "987654321"
+    return f"{value.split('_')[0]}_doesnotexist0000"
 
 
 def _ok(answer: httpx.Response) -> dict[str, Any]:
