@@ -4,9 +4,12 @@ import { type ComponentType, StrictMode, Suspense, lazy } from "react";
 import { createRoot } from "react-dom/client";
 import { Link, RouterProvider, createBrowserRouter } from "react-router";
 
+import { useTranslation } from "react-i18next";
+
 import { restoreSession } from "./api/session";
 import { Layout } from "./components/Layout";
 import { usePageTitle } from "./hooks";
+import "./i18n";
 import { AuthPage } from "./pages/AuthPage";
 import { BoardPage, BoardsPage } from "./pages/BoardPage";
 import { MeetingRoom } from "./pages/MeetingRoom";
@@ -22,9 +25,7 @@ function deferred(load: () => Promise<ComponentType>) {
   return (
     <Suspense
       fallback={
-        <p className="page" role="status">
-          Loading…
-        </p>
+        <Loading />
       }
     >
       <Page />
@@ -32,15 +33,25 @@ function deferred(load: () => Promise<ComponentType>) {
   );
 }
 
+function Loading() {
+  const { t } = useTranslation();
+  return (
+    <p className="page" role="status">
+      {t("common.loading")}
+    </p>
+  );
+}
+
 function NotFound() {
-  const heading = usePageTitle("Page not found");
+  const { t } = useTranslation();
+  const heading = usePageTitle(t("notFound.title"));
   return (
     <div className="page page-narrow">
       <h1 ref={heading} tabIndex={-1}>
-        Page not found
+        {t("notFound.title")}
       </h1>
       <p>
-        There is nothing at this address. <Link to="/">Go to your meetings</Link>.
+        {t("notFound.body")} <Link to="/">{t("notFound.back")}</Link>
       </p>
     </div>
   );

@@ -1,12 +1,15 @@
 // The frame of every signed-in page: skip link, header with navigation, main landmark.
 
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, NavLink, Navigate, Outlet, useLocation, useNavigate } from "react-router";
 
 import { EXPIRED_NOTICE, decodeClaims, endSession, isExpired } from "../api/session";
 import { useOnline, useToken } from "../hooks";
+import { LANGUAGES, type UiLanguage, chooseLanguage } from "../i18n";
 
 export function Layout() {
+  const { t } = useTranslation();
   const token = useToken();
   const location = useLocation();
   const navigate = useNavigate();
@@ -35,21 +38,22 @@ export function Layout() {
   return (
     <>
       <a className="skip-link" href="#main">
-        Skip to main content
+        {t("common.skip")}
       </a>
       <header className="app-header">
-        <Link to="/" className="brand" aria-label="vori home">
+        <Link to="/" className="brand" aria-label={t("layout.home")}>
           <img src="/favicon.svg" alt="" width="24" height="24" />
           vori
         </Link>
-        <nav aria-label="Main">
+        <nav aria-label={t("layout.mainNav")}>
           <NavLink to="/" end>
-            Meetings
+            {t("layout.meetings")}
           </NavLink>
-          <NavLink to="/boards">Boards</NavLink>
-          <NavLink to="/tasks">My tasks</NavLink>
+          <NavLink to="/boards">{t("layout.boards")}</NavLink>
+          <NavLink to="/tasks">{t("layout.tasks")}</NavLink>
         </nav>
         <SearchBox />
+        <LanguageSwitch />
         <div className="account">
           <span className="account-name" title={claims.email}>
             {claims.name || claims.email}
@@ -62,13 +66,13 @@ export function Layout() {
               navigate("/login");
             }}
           >
-            Sign out
+            {t("layout.signOut")}
           </button>
         </div>
       </header>
       {!online && (
         <p className="banner banner-warning" role="alert">
-          You are offline. Cannot reach the vori server; changes wait until the connection is back.
+          {t("layout.offline")}
         </p>
       )}
       <main id="main" tabIndex={-1}>
@@ -80,6 +84,7 @@ export function Layout() {
 
 /** One search over every meeting the user is in; results on /search?q=. */
 function SearchBox() {
+  const { t } = useTranslation();
   const navigate = useNavigate();
   const location = useLocation();
   const current = location.pathname === "/search" ? (new URLSearchParams(location.search).get("q") ?? "") : "";
@@ -96,9 +101,29 @@ function SearchBox() {
       }}
     >
       <label>
-        <span className="visually-hidden">Search all meetings</span>
-        <input type="search" placeholder="Search meetings" maxLength={200} value={query} onChange={(e) => setQuery(e.target.value)} />
+        <span className="visually-hidden">{t("layout.searchLabel")}</span>
+        <input type="search" placeholder={t("layout.searchPlaceholder")} maxLength={200} value={query} onChange={(e) => setQuery(e.target.value)} />
       </label>
     </form>
+  );
+}
+
+// Each language named in itself, so that a reader lost in the other one finds theirs.
+const LANGUAGE_NAMES: Record<UiLanguage, string> = { en: "English", ko: "한국어" };
+
+/** The interface language; the choice is remembered in this browser. */
+export function LanguageSwitch() {
+  const { t, i18n } = useTranslation();
+  return (
+    <label className="language-switch">
+      <span className="visually-hidden">{t("layout.language")}</span>
+      <select value={i18n.resolvedLanguage} onChange={(e) => chooseLanguage(e.target.value as UiLanguage)}>
+        {LANGUAGES.map((language) => (
+          <option key={language} value={language} lang={language}>
+            {LANGUAGE_NAMES[language]}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

@@ -1,17 +1,21 @@
 // Sign in and register, with the server's reason shown next to the form.
 
 import { type FormEvent, useState } from "react";
+import type { TFunction } from "i18next";
+import { useTranslation } from "react-i18next";
 import { Link, Navigate, useSearchParams } from "react-router";
 
 import { ApiError, errorText } from "../api/client";
 import { decodeClaims, isExpired, refreshSession, setToken, takeNotice } from "../api/session";
 import { register, signIn } from "../api/vori";
+import { LanguageSwitch } from "../components/Layout";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
 import { usePageTitle, useToken } from "../hooks";
 
 export function AuthPage({ mode }: { mode: "login" | "register" }) {
+  const { t } = useTranslation();
   const registering = mode === "register";
-  const heading = usePageTitle(registering ? "Create an account" : "Sign in");
+  const heading = usePageTitle(registering ? t("auth.register") : t("auth.signIn"));
   const [params] = useSearchParams();
   const token = useToken();
   const [notice] = useState(() => takeNotice());
@@ -28,7 +32,7 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
-    const problem = checkForm(registering, name, email, password);
+    const problem = checkForm(t, registering, name, email, password);
     if (problem) {
       setError(problem);
       return;
@@ -43,7 +47,7 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
         setToken(await signIn(email.trim(), password));
       }
     } catch (reason) {
-      setError(describe(reason, registering));
+      setError(describe(t, reason, registering));
     } finally {
       setBusy(false);
     }
@@ -56,19 +60,20 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
           <img src="/favicon.svg" alt="" width="32" height="32" />
           vori
         </p>
+        <LanguageSwitch />
         <h1 ref={heading} tabIndex={-1}>
-          {registering ? "Create an account" : "Sign in"}
+          {registering ? t("auth.register") : t("auth.signIn")}
         </h1>
         <InfoMessage>{notice}</InfoMessage>
         <form onSubmit={submit} aria-describedby={error ? "auth-error" : undefined} noValidate>
           {registering && (
             <label>
-              Your name
+              {t("auth.name")}
               <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" required />
             </label>
           )}
           <label>
-            E-mail
+            {t("auth.email")}
             <input
               type="email"
               value={email}
@@ -78,7 +83,7 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
             />
           </label>
           <label>
-            Password
+            {t("auth.password")}
             <input
               type="password"
               value={password}
@@ -90,17 +95,17 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
           </label>
           <ErrorMessage id="auth-error">{error}</ErrorMessage>
           <button type="submit" className="button-primary" disabled={busy}>
-            {busy ? "Please wait…" : registering ? "Create account" : "Sign in"}
+            {busy ? t("auth.wait") : registering ? t("auth.createAccount") : t("auth.signIn")}
           </button>
         </form>
         <p>
           {registering ? (
             <>
-              Already have an account? <Link to={`/login?next=${encodeURIComponent(next)}`}>Sign in</Link>
+              {t("auth.haveAccount")} <Link to={`/login?next=${encodeURIComponent(next)}`}>{t("auth.signIn")}</Link>
             </>
           ) : (
             <>
-              New here? <Link to={`/register?next=${encodeURIComponent(next)}`}>Create an account</Link>
+              {t("auth.newHere")} <Link to={`/register?next=${encodeURIComponent(next)}`}>{t("auth.register")}</Link>
             </>
           )}
         </p>
@@ -110,19 +115,19 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
 }
 
 /** The same rules the server applies, said before the round trip. */
-function checkForm(registering: boolean, name: string, email: string, password: string): string | null {
-  if (registering && !name.trim()) return "Enter your name: the others see it next to what you say.";
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email.trim())) return "Enter your e-mail address, like name@example.com.";
-  if (!password) return "Enter your password.";
-  if (registering && password.length < 8) return "The password needs at least 8 characters.";
+function checkForm(t: TFunction, registering: boolean, name: string, email: string, password: string): string | null {
+  if (registering && !name.trim()) return t("auth.needName");
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email.trim())) return t("auth.needEmail");
+  if (!password) return t("auth.needPassword");
+  if (registering && password.length < 8) return t("auth.shortPassword");
   return null;
 }
 
-function describe(reason: unknown, registering: boolean): string {
+function describe(t: TFunction, reason: unknown, registering: boolean): string {
   if (reason instanceof ApiError) {
-    if (reason.kind === "unauthorized") return "Wrong e-mail or password.";
-    if (reason.status === 409) return "An account with this e-mail already exists. Sign in instead.";
-    if (reason.kind === "invalid" && registering) return `Cannot create the account: ${reason.message}`;
+    if (reason.kind === "unauthorized") return t("auth.wrong");
+    if (reason.status === 409) return t("auth.exists");
+    if (reason.kind === "invalid" && registering) return t("auth.cannotCreate", { reason: reason.message });
   }
   return errorText(reason);
 }

@@ -2,6 +2,7 @@
 // status or date, page through them, invite people, open one.
 
 import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
 
 import { errorText } from "../api/client";
@@ -10,34 +11,14 @@ import { type BoardInfo, createMeeting, findMeetings, listBoards } from "../api/
 import { InviteForm } from "../components/InviteForm";
 import { ErrorMessage } from "../components/Notice";
 import { useLoad, usePageTitle } from "../hooks";
+import { useFormat } from "../i18n/format";
 import { isFiltered } from "../meetings/query";
 
 const LANGUAGES: { value: Language; label: string }[] = [
-  { value: "en", label: "English" },
-  { value: "ko", label: "Korean (한국어)" },
-  { value: "auto", label: "Detect automatically" },
+  { value: "en", label: "meetings.langEn" },
+  { value: "ko", label: "meetings.langKo" },
+  { value: "auto", label: "meetings.langAuto" },
 ];
-
-const TEXT = {
-  find: "Find meetings",
-  search: "Search your meetings",
-  board: "Board",
-  anyBoard: "Any board",
-  status: "Status",
-  anyStatus: "Any",
-  active: "Open",
-  ended: "Ended",
-  from: "From",
-  to: "To",
-  apply: "Search",
-  clear: "Clear filters",
-  loading: "Loading meetings…",
-  more: "Show more meetings",
-  loadingMore: "Loading more…",
-  none: "No meetings yet. Start one above, or ask to be invited.",
-  noneFound: "No meetings match these filters.",
-  shown: (count: number, more: boolean) => `${count} meeting${count === 1 ? "" : "s"} shown${more ? ", more below" : ""}.`,
-};
 
 const FILTER_KEYS = ["q", "board_id", "status", "from", "to"] as const;
 
@@ -58,7 +39,8 @@ function feedable(boards: BoardInfo[]): BoardInfo[] {
 }
 
 export function MeetingsPage() {
-  const heading = usePageTitle("Meetings");
+  const { t } = useTranslation();
+  const heading = usePageTitle(t("meetings.title"));
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
   const filter = filterOf(params);
@@ -94,29 +76,29 @@ export function MeetingsPage() {
   return (
     <div className="page page-narrow">
       <h1 ref={heading} tabIndex={-1}>
-        Meetings
+        {t("meetings.title")}
       </h1>
       <section aria-labelledby="new-meeting" className="panel">
-        <h2 id="new-meeting">Start a meeting</h2>
+        <h2 id="new-meeting">{t("meetings.start")}</h2>
         <form className="form-row" onSubmit={create}>
           <label>
-            Title
+            {t("meetings.meetingTitle")}
             <input value={title} onChange={(e) => setTitle(e.target.value)} required maxLength={300} />
           </label>
           <label>
-            Language
+            {t("meetings.language")}
             <select value={language} onChange={(e) => setLanguage(e.target.value as Language)}>
               {LANGUAGES.map((l) => (
                 <option key={l.value} value={l.value}>
-                  {l.label}
+                  {t(l.label)}
                 </option>
               ))}
             </select>
           </label>
           <label>
-            Tasks go to
+            {t("meetings.tasksTo")}
             <select value={boardId} onChange={(e) => setBoardId(e.target.value)}>
-              <option value="">My personal board</option>
+              <option value="">{t("meetings.personalBoard")}</option>
               {feedable(boards.data ?? []).map((b) => (
                 <option key={b.id} value={b.id}>
                   {b.name}
@@ -125,13 +107,13 @@ export function MeetingsPage() {
             </select>
           </label>
           <button type="submit" className="button-primary" disabled={busy}>
-            Create meeting
+            {t("meetings.create")}
           </button>
         </form>
         <ErrorMessage>{error}</ErrorMessage>
       </section>
       <section aria-labelledby="my-meetings">
-        <h2 id="my-meetings">Your meetings</h2>
+        <h2 id="my-meetings">{t("meetings.yours")}</h2>
         <MeetingFilters
           key={params.toString()}
           filter={filter}
@@ -153,6 +135,7 @@ function MeetingFilters({
   boards: BoardInfo[];
   onApply: (filter: MeetingFilter) => void;
 }) {
+  const { t } = useTranslation();
   const [draft, setDraft] = useState(filter);
   const set = (change: Partial<MeetingFilter>) => setDraft((current) => ({ ...current, ...change }));
   // A choice from a list applies at once; typed text and dates apply with the button.
@@ -160,7 +143,7 @@ function MeetingFilters({
   return (
     <form
       role="search"
-      aria-label={TEXT.find}
+      aria-label={t("meetings.find")}
       className="form-row meeting-filters"
       onSubmit={(event) => {
         event.preventDefault();
@@ -168,13 +151,13 @@ function MeetingFilters({
       }}
     >
       <label>
-        {TEXT.search}
+        {t("meetings.search")}
         <input type="search" value={draft.q} onChange={(e) => set({ q: e.target.value })} maxLength={300} />
       </label>
       <label>
-        {TEXT.board}
+        {t("meetings.board")}
         <select value={draft.board_id} onChange={(e) => choose({ board_id: e.target.value })}>
-          <option value="">{TEXT.anyBoard}</option>
+          <option value="">{t("meetings.anyBoard")}</option>
           {boards.map((b) => (
             <option key={b.id} value={b.id}>
               {b.name}
@@ -183,25 +166,25 @@ function MeetingFilters({
         </select>
       </label>
       <label>
-        {TEXT.status}
+        {t("meetings.status")}
         <select value={draft.status} onChange={(e) => choose({ status: e.target.value as MeetingStatus | "" })}>
-          <option value="">{TEXT.anyStatus}</option>
-          <option value="active">{TEXT.active}</option>
-          <option value="ended">{TEXT.ended}</option>
+          <option value="">{t("meetings.anyStatus")}</option>
+          <option value="active">{t("meetings.active")}</option>
+          <option value="ended">{t("meetings.ended")}</option>
         </select>
       </label>
       <label>
-        {TEXT.from}
+        {t("meetings.from")}
         <input type="date" value={draft.from} max={draft.to || undefined} onChange={(e) => set({ from: e.target.value })} />
       </label>
       <label>
-        {TEXT.to}
+        {t("meetings.to")}
         <input type="date" value={draft.to} min={draft.from || undefined} onChange={(e) => set({ to: e.target.value })} />
       </label>
-      <button type="submit">{TEXT.apply}</button>
+      <button type="submit">{t("meetings.apply")}</button>
       {isFiltered(filter) && (
         <button type="button" className="button-quiet" onClick={() => onApply({})}>
-          {TEXT.clear}
+          {t("meetings.clear")}
         </button>
       )}
     </form>
@@ -209,6 +192,7 @@ function MeetingFilters({
 }
 
 function MeetingList({ filter, boards }: { filter: MeetingFilter; boards: BoardInfo[] }) {
+  const { t } = useTranslation();
   const [meetings, setMeetings] = useState<Meeting[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -246,11 +230,12 @@ function MeetingList({ filter, boards }: { filter: MeetingFilter; boards: BoardI
   return (
     <>
       <ErrorMessage>{error}</ErrorMessage>
-      {loading && !meetings && <p role="status">{TEXT.loading}</p>}
-      {meetings && meetings.length === 0 && <p>{isFiltered(filter) ? TEXT.noneFound : TEXT.none}</p>}
+      {loading && !meetings && <p role="status">{t("meetings.loading")}</p>}
+      {meetings && meetings.length === 0 && <p>{isFiltered(filter) ? t("meetings.noneFound") : t("meetings.none")}</p>}
       {meetings && meetings.length > 0 && (
         <p className="visually-hidden" role="status">
-          {TEXT.shown(meetings.length, !!next)}
+          {t("meetings.shown", { count: meetings.length })}
+          {next && ` ${t("meetings.moreBelow")}`}
         </p>
       )}
       <ul className="meeting-list">
@@ -260,7 +245,7 @@ function MeetingList({ filter, boards }: { filter: MeetingFilter; boards: BoardI
       </ul>
       {next && (
         <button type="button" onClick={() => void load(next, { cancelled: false })} disabled={loading}>
-          {loading ? TEXT.loadingMore : TEXT.more}
+          {loading ? t("meetings.loadingMore") : t("meetings.more")}
         </button>
       )}
     </>
@@ -268,6 +253,8 @@ function MeetingList({ filter, boards }: { filter: MeetingFilter; boards: BoardI
 }
 
 function MeetingRow({ meeting, boardName }: { meeting: Meeting; boardName?: string }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const [inviting, setInviting] = useState(false);
   const ended = !!meeting.ended_at;
   return (
@@ -278,15 +265,23 @@ function MeetingRow({ meeting, boardName }: { meeting: Meeting; boardName?: stri
         </Link>
         <span className="meta">
           {meeting.language.toUpperCase()}
-          {meeting.created_at && ` · ${new Date(meeting.created_at).toLocaleString()}`}
-          {ended ? " · ended" : " · open"}
+          {meeting.created_at && (
+            <>
+              {" · "}
+              <time dateTime={meeting.created_at} title={format.relative(meeting.created_at)}>
+                {format.dateTime(meeting.created_at)}
+              </time>
+            </>
+          )}
+          {` · ${ended ? t("meetings.rowEnded") : t("meetings.rowOpen")}`}
         </span>
       </div>
       <div className="meeting-row-actions">
-        {ended && <Link to={`/meetings/${meeting.id}/summary`}>Summary</Link>}
+        {ended && <Link to={`/meetings/${meeting.id}/summary`}>{t("meetings.summary")}</Link>}
         {meeting.board_id && (
           <Link to={`/boards/${meeting.board_id}`}>
-            Board<span className="visually-hidden">: {boardName ?? meeting.title}</span>
+            {t("meetings.board")}
+            <span className="visually-hidden">: {boardName ?? meeting.title}</span>
           </Link>
         )}
         {!ended && (
@@ -296,7 +291,8 @@ function MeetingRow({ meeting, boardName }: { meeting: Meeting; boardName?: stri
             aria-expanded={inviting}
             onClick={() => setInviting((v) => !v)}
           >
-            Invite<span className="visually-hidden"> people to {meeting.title}</span>
+            {t("meetings.invite")}
+            <span className="visually-hidden">{t("meetings.invitePeople", { title: meeting.title })}</span>
           </button>
         )}
       </div>
