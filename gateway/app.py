@@ -26,6 +26,7 @@ from gateway import (
     search,
     summaries,
     transcripts,
+    webhooks,
 )
 from gateway.auth_limits import AttemptLimiter, PasswordWork
 from gateway.body_limit import BodyLimitMiddleware
@@ -146,6 +147,7 @@ def create_app(settings: Settings) -> FastAPI:
         events_ws.router,
         kanban_proxy.router,
         analytics.router,
+        webhooks.router,
     ):
         app.include_router(router)
     # Last: everything no route above claims is the web app.

@@ -1,4 +1,4 @@
-"""The gateway's two Kafka consumers, each in a background thread of the gateway process.
+"""The gateway's three Kafka consumers, each in a background thread of the gateway process.
 
 - persistence (one consumer group shared by every gateway process, from the earliest
   offset): stores final segments, the latest summary, task cards and stream starts,
@@ -6,7 +6,8 @@
   while no gateway runs and `since` can replay it;
 - fan-out (a group of its own per process, from the latest offset): hands every event
   to this process's clients within milliseconds, numbering durable ones in the same
-  log first (whichever consumer gets there first assigns the seq; the other reads it).
+  log first (whichever consumer gets there first assigns the seq; the other reads it);
+- webhooks (one group shared by every gateway process): gateway/webhook_delivery.py.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway import event_log, metrics, store
 from gateway.hub import Delivery
 from gateway.live_events import LiveEvent, live_events_for
+from gateway.webhook_delivery import WEBHOOK_TOPICS, WebhookHandler
 from vori.events import (
     KANBAN_CHANGES,
     MEETING_EVENTS,
@@ -195,9 +197,17 @@ class GatewayConsumers:
             poll_timeout_s=0.1,
             **live_overrides,
         )
+        self.webhook_handler = WebhookHandler(gateway, sessions, self._stop)
+        self.webhooks = ConsumerLoop(
+            settings.kafka, gateway.webhook_group, WEBHOOK_TOPICS, self.webhook_handler
+        )
         self._threads = [
             threading.Thread(target=self._run, args=(loop,), name=name, daemon=True)
-            for name, loop in (("gateway-persist", self.persist), ("gateway-live", self.live))
+            for name, loop in (
+                ("gateway-persist", self.persist),
+                ("gateway-live", self.live),
+                ("gateway-webhooks", self.webhooks),
+            )
         ]
 
     def start(self) -> None:
@@ -208,9 +218,11 @@ class GatewayConsumers:
         self._stop.set()
         self.persist.stop()
         self.live.stop()
+        self.webhooks.stop()
         deadline = time.monotonic() + timeout_s
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.webhook_handler.close()
 
     @property
     def running(self) -> bool:

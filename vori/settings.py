@@ -202,6 +202,30 @@ class GatewaySettings(BaseModel):
         ge=1024,
         description="Largest request body; a bigger one is refused with 413 before it is read.",
     )
+    webhook_group: str = Field(
+        "gateway-webhooks",
+        description="Consumer group, shared by all gateway processes, that delivers webhooks.",
+    )
+    webhook_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="How long one webhook request may take before it is retried."
+    )
+    webhook_max_attempts: int = Field(
+        5,
+        ge=1,
+        le=20,
+        description="Attempts at one webhook delivery before it is recorded as failed.",
+    )
+    webhook_backoff_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="First back-off between webhook attempts; it doubles per attempt.",
+    )
+    webhook_allow_private_targets: bool = Field(
+        False,
+        description="Allow webhook URLs that name or resolve to loopback, link-local or private "
+        "addresses (off: such targets are refused, against server-side request forgery).",
+    )
 
 
 class IngestSettings(BaseModel):

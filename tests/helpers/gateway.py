@@ -32,6 +32,7 @@ def settings_for_gateway(settings: Settings, **gateway: Any) -> Settings:
     updates = {
         "persist_group": f"test-gateway-persist-{suffix}",
         "live_group_prefix": f"test-gateway-live-{suffix}",
+        "webhook_group": f"test-gateway-webhooks-{suffix}",
         "kanban_url": f"http://127.0.0.1:{free_port()}",  # nothing listens: kanban is down
         **gateway,
     }
