@@ -139,9 +139,11 @@ def open_page(
     *,
     viewport: dict[str, int] | None = None,
     microphone: bool = True,
+    locale: str | None = None,
 ) -> tuple[BrowserContext, Page, list[str]]:
-    """A new context and page with the wire recorder; console errors are collected."""
-    context = browser.new_context(base_url=base_url, viewport=viewport or LAPTOP)  # type: ignore[arg-type]
+    """A new context and page with the wire recorder; console errors are collected.
+    `locale` sets the browser's language (navigator.languages); Playwright's default is en-US."""
+    context = browser.new_context(base_url=base_url, viewport=viewport or LAPTOP, locale=locale)  # type: ignore[arg-type]
     if microphone:
         context.grant_permissions(["microphone"], origin=base_url)
     context.add_init_script(WIRE_RECORDER)

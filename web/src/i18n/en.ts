@@ -15,7 +15,7 @@ export const en = {
     offline: "You are offline. Cannot reach the vori server; changes wait until the connection is back.",
     searchLabel: "Search all meetings",
     searchPlaceholder: "Search meetings",
-    language: "Interface language",
+    language: "Show vori in",
   },
   notFound: {
     title: "Page not found",
