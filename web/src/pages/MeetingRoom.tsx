@@ -2,6 +2,7 @@
 // action items, participants, exports, and ending, renaming or deleting the meeting.
 
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 
 import { LiveTalkTime, useMeetingAnalytics } from "../analytics/LiveTalkTime";
@@ -53,13 +54,14 @@ function reduce(state: TranscriptState, action: Action): TranscriptState {
 }
 
 export function MeetingRoom() {
+  const { t } = useTranslation();
   const { meetingId = "" } = useParams();
   const [params] = useSearchParams();
   const navigate = useNavigate();
   // null: no such meeting, or not one of the caller's (the server answers both with 404).
   const meeting = useLoad(() => getMeeting(meetingId).catch(notFoundAsNull), [meetingId]);
   const config = useLoad(clientConfig, []);
-  const heading = usePageTitle(meeting.data?.title ?? "Meeting");
+  const heading = usePageTitle(meeting.data?.title ?? t("room.meeting"));
   const [state, dispatch] = useReducer(reduce, emptyTranscript);
   const playback = usePlayback(meetingId, state.finals);
   const [summary, setSummary] = useState<Summary | null>(null);
@@ -171,7 +173,7 @@ export function MeetingRoom() {
   const analytics = useMeetingAnalytics(meeting.data ? meetingId : null, !!meeting.data && !isEnded);
 
   async function end() {
-    if (!window.confirm("End this meeting for everyone? Microphones stop and the final summary is written.")) return;
+    if (!window.confirm(t("room.confirmEnd"))) return;
     setEndError(null);
     try {
       await capture.current?.stop();
@@ -179,7 +181,7 @@ export function MeetingRoom() {
       setEnded(true);
       navigate(`/meetings/${meetingId}/summary`);
     } catch (reason) {
-      setEndError(`Could not end the meeting: ${errorText(reason)}`);
+      setEndError(t("room.endFailed", { reason: errorText(reason) }));
     }
   }
 
@@ -189,13 +191,13 @@ export function MeetingRoom() {
     return (
       <div className="page page-narrow">
         <h1 ref={heading} tabIndex={-1}>
-          {removed ? TEXT.goneHeading : TEXT.notFoundHeading}
+          {removed ? t("room.goneHeading") : t("room.notFoundHeading")}
         </h1>
         <p role={removed ? "alert" : undefined} className={removed ? "banner banner-warning" : undefined}>
-          {removed ? REMOVED_MESSAGE : TEXT.notFound}
+          {removed ? REMOVED_MESSAGE : t("room.notFound")}
         </p>
         <p>
-          <Link to="/">{TEXT.back}</Link>
+          <Link to="/">{t("room.back")}</Link>
         </p>
       </div>
     );
@@ -205,11 +207,11 @@ export function MeetingRoom() {
     return (
       <div className="page">
         <h1 ref={heading} tabIndex={-1}>
-          Meeting
+          {t("room.meeting")}
         </h1>
         <ErrorMessage>{meeting.error}</ErrorMessage>
         <p>
-          <Link to="/">Back to your meetings</Link>
+          <Link to="/">{t("room.back")}</Link>
         </p>
       </div>
     );
@@ -225,20 +227,20 @@ export function MeetingRoom() {
       <div className="room-head">
         <div>
           <h1 ref={heading} tabIndex={-1}>
-            {data?.title ?? "Loading meeting…"}
+            {data?.title ?? t("room.loading")}
           </h1>
           <p className="meta">
             {data && `${data.language.toUpperCase()} · `}
-            {isEnded ? "This meeting has ended." : <LiveBadge state={live.state} />}
+            {isEnded ? t("room.ended") : <LiveBadge state={live.state} />}
           </p>
         </div>
         <div className="room-actions">
-          <Link to={`/meetings/${meetingId}/summary`}>Summary page</Link>
-          <Link to={`/meetings/${meetingId}/analytics`}>Analytics</Link>
-          {boardId && <Link to={`/boards/${boardId}`}>Board</Link>}
+          <Link to={`/meetings/${meetingId}/summary`}>{t("room.summaryPage")}</Link>
+          <Link to={`/meetings/${meetingId}/analytics`}>{t("room.analytics")}</Link>
+          {boardId && <Link to={`/boards/${boardId}`}>{t("room.board")}</Link>}
           {!isEnded && (
             <button type="button" className="button-danger" onClick={() => void end()}>
-              End meeting
+              {t("room.end")}
             </button>
           )}
           {data && (
@@ -271,25 +273,25 @@ export function MeetingRoom() {
             onSpeakerRenamed={onSpeakerRenamed}
             playback={playback}
           />
-          <Exports meetingId={meetingId} title={data?.title ?? "meeting"} />
+          <Exports meetingId={meetingId} title={data?.title ?? t("room.exportName")} />
           {data?.owner_id && <TranscriptImport meetingId={meetingId} ownerId={data.owner_id} onImported={meeting.reload} />}
         </div>
-        <aside className="room-side" aria-label="Summary and people">
+        <aside className="room-side" aria-label={t("room.side")}>
           <section className="panel" aria-labelledby="summary-heading">
-            <h2 id="summary-heading">Summary</h2>
+            <h2 id="summary-heading">{t("room.summary")}</h2>
             <SummaryView meetingId={meetingId} summary={summary} cards={cards} boardId={boardId} />
           </section>
           <section className="panel" aria-labelledby="talk-heading">
-            <h2 id="talk-heading">Talk time</h2>
+            <h2 id="talk-heading">{t("room.talkTime")}</h2>
             <LiveTalkTime
               live={analytics.data?.live}
               headingId="talk-heading"
-              empty={isEnded ? "No live talk time was counted." : "No speech counted yet."}
+              empty={isEnded ? t("room.noTalkEnded") : t("room.noTalkYet")}
             />
           </section>
           {data?.owner_id && <RecordingRetention meetingId={meetingId} ownerId={data.owner_id} playback={playback} />}
           <section className="panel" aria-labelledby="people-heading">
-            <h2 id="people-heading">People</h2>
+            <h2 id="people-heading">{t("room.people")}</h2>
             {data && (
               <MeetingPeople
                 meeting={data}
@@ -306,25 +308,19 @@ export function MeetingRoom() {
   );
 }
 
-const TEXT = {
-  notFoundHeading: "Meeting not found",
-  notFound: "This meeting does not exist, or you are not a member of it.",
-  goneHeading: "No longer a member",
-  back: "Back to your meetings",
-};
-
 function notFoundAsNull(reason: unknown): null {
   if (reason instanceof ApiError && reason.kind === "not_found") return null;
   throw reason;
 }
 
 function LiveBadge({ state }: { state: string }) {
+  const { t } = useTranslation();
   const text =
     state === "live"
-      ? "Live updates on"
+      ? t("room.live")
       : state === "failed" || state === "gone"
-        ? "Live updates stopped"
-        : "Connecting live updates…";
+        ? t("room.stopped")
+        : t("room.connecting");
   return (
     <span className={`live-badge live-${state}`} data-state={state}>
       {text}
