@@ -1,11 +1,13 @@
 // The microphone: device picker, start/stop, mute, level meter and the stream's status.
 
 import { useCallback, useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import { EXPIRED_NOTICE, endSession, getToken } from "../api/session";
 import type { ClientConfig } from "../api/types";
 import { type Microphone, MicrophoneError, listMicrophones, openMicrophone } from "../audio/microphone";
 import { AudioStreamer, type StreamStatus, hasSavedStream } from "../audio/streamer";
+import { useFormat } from "../i18n/format";
 import { ErrorMessage } from "./Notice";
 
 export interface CaptureHandle {
@@ -20,15 +22,17 @@ interface Props {
 }
 
 const STATE_TEXT: Record<StreamStatus["state"], string> = {
-  connecting: "Connecting to the audio server…",
-  live: "Live: your audio is being transcribed.",
-  reconnecting: "Reconnecting…",
-  stopping: "Finishing your audio…",
-  stopped: "Microphone off.",
-  failed: "Audio stopped.",
+  connecting: "capture.connecting",
+  live: "capture.live",
+  reconnecting: "capture.reconnecting",
+  stopping: "capture.stopping",
+  stopped: "capture.stopped",
+  failed: "capture.failed",
 };
 
 export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
   const [deviceId, setDeviceId] = useState<string>("");
   const [running, setRunning] = useState(false);
@@ -60,14 +64,14 @@ export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
       const mic = await openMicrophone(id || undefined, {
         onAudio: (samples) => streamer.current?.push(samples),
         onLevel: (rmsDb) => setLevelDb(rmsDb),
-        onEnded: () => setError("The microphone was disconnected. Choose another device, or plug it back in."),
+        onEnded: () => setError(t("capture.disconnected")),
       });
       microphone.current = mic;
       if (mic.deviceId && !id) setDeviceId(mic.deviceId);
       void refreshDevices();
       return mic;
     },
-    [refreshDevices],
+    [refreshDevices, t],
   );
 
   const stop = useCallback(async () => {
@@ -91,7 +95,7 @@ export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
       meetingId,
       token: getToken,
       onStatus: setStatus,
-      onUnauthorized: (reason) => endSession(/expired/i.test(reason) ? EXPIRED_NOTICE : `Please sign in again (${reason}).`),
+      onUnauthorized: (reason) => endSession(/expired/i.test(reason) ? EXPIRED_NOTICE : t("capture.signInAgain", { reason })),
     });
     streamer.current = s;
     try {
@@ -106,7 +110,7 @@ export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
     } finally {
       setStarting(false);
     }
-  }, [config, deviceId, meetingId, muted, openMic]);
+  }, [config, deviceId, meetingId, muted, openMic, t]);
 
   // After a reload in the middle of a meeting, pick the stream up where it was.
   useEffect(() => {
@@ -148,42 +152,42 @@ export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
   }
 
   const state = status?.state;
-  const statusText = !running && !starting ? "Microphone off." : state ? STATE_TEXT[state] : "Starting…";
+  const statusText = !running && !starting ? t("capture.stopped") : state ? t(STATE_TEXT[state]) : t("capture.starting");
   const levelPercent = muted ? 0 : Math.max(0, Math.min(100, ((levelDb + 60) / 60) * 100));
 
   return (
     <section className="panel capture" aria-labelledby="capture-heading">
-      <h2 id="capture-heading">Your microphone</h2>
+      <h2 id="capture-heading">{t("capture.heading")}</h2>
       <div className="capture-controls">
         <label className="device-picker">
-          Microphone
+          {t("capture.microphone")}
           <select value={deviceId} onChange={(e) => void changeDevice(e.target.value)} disabled={disabled}>
-            <option value="">Default microphone</option>
+            <option value="">{t("capture.default")}</option>
             {devices
               .filter((d) => d.deviceId && d.deviceId !== "default")
               .map((d, i) => (
                 <option key={d.deviceId} value={d.deviceId}>
-                  {d.label || `Microphone ${i + 1}`}
+                  {d.label || t("capture.numbered", { n: i + 1 })}
                 </option>
               ))}
           </select>
         </label>
         {running ? (
           <button type="button" onClick={() => void stop()} disabled={state === "stopping"}>
-            Stop microphone
+            {t("capture.stop")}
           </button>
         ) : (
           <button type="button" className="button-primary" onClick={() => void start()} disabled={disabled || starting || !config}>
-            {starting ? "Starting…" : "Start microphone"}
+            {starting ? t("capture.starting") : t("capture.start")}
           </button>
         )}
         <button type="button" aria-pressed={muted} onClick={toggleMute} disabled={!running}>
-          {muted ? "Unmute" : "Mute"}
+          {muted ? t("capture.unmute") : t("capture.mute")}
         </button>
       </div>
       <div className="level" aria-hidden={!running}>
         <span className="level-label" id="level-label">
-          Level
+          {t("capture.level")}
         </span>
         <div
           className="level-meter"
@@ -192,16 +196,18 @@ export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
           aria-valuemin={-60}
           aria-valuemax={0}
           aria-valuenow={Math.round(Math.max(-60, levelDb))}
-          aria-valuetext={muted ? "muted" : `${Math.round(Math.max(-60, levelDb))} dB`}
+          aria-valuetext={muted ? t("capture.mutedValue") : `${Math.round(Math.max(-60, levelDb))} dB`}
         >
           <div className={`level-fill${levelDb > -3 ? " level-hot" : ""}`} style={{ width: `${levelPercent}%` }} />
         </div>
       </div>
       <p className={`capture-status capture-${running ? (state ?? "connecting") : "off"}`} role="status" data-state={running ? state : "off"}>
-        {muted && running ? "Muted. " : ""}
+        {muted && running ? t("capture.muted") : ""}
         {statusText}
         {status?.message && running ? ` ${status.message}` : ""}
-        {running && status && status.unacknowledged > 1 ? ` (${status.unacknowledged.toFixed(1)} s waiting to be sent)` : ""}
+        {running && status && status.unacknowledged > 1
+          ? t("capture.waiting", { seconds: format.number(status.unacknowledged, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) })
+          : ""}
       </p>
       <ErrorMessage>{error ?? (status?.state === "failed" ? status.message : null)}</ErrorMessage>
     </section>

@@ -1,6 +1,7 @@
 // Download the transcript (txt, srt, vtt, md) and, when asked, the minutes.
 
 import { useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import { errorText } from "../api/client";
 import { type ExportFormat, exportTranscript, summaryMarkdown } from "../api/vori";
@@ -8,13 +9,14 @@ import { EXPORT_TYPES, safeFilename, saveText } from "./download";
 import { ErrorMessage } from "./Notice";
 
 const FORMATS: { format: ExportFormat; label: string }[] = [
-  { format: "txt", label: "Text" },
+  { format: "txt", label: "share.text" },
   { format: "srt", label: "SubRip (srt)" },
   { format: "vtt", label: "WebVTT (vtt)" },
   { format: "md", label: "Markdown" },
 ];
 
 export function Exports({ meetingId, title, minutes = false }: { meetingId: string; title: string; minutes?: boolean }) {
+  const { t } = useTranslation();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
 
@@ -23,28 +25,28 @@ export function Exports({ meetingId, title, minutes = false }: { meetingId: stri
     setBusy(kind);
     try {
       if (kind === "minutes") {
-        saveText(await summaryMarkdown(meetingId), `${safeFilename(title)}-minutes.md`, EXPORT_TYPES.md);
+        saveText(await summaryMarkdown(meetingId), `${safeFilename(title)}-${t("share.minutesFile")}.md`, EXPORT_TYPES.md);
       } else {
         saveText(await exportTranscript(meetingId, kind), `${safeFilename(title)}.${kind}`, EXPORT_TYPES[kind]);
       }
     } catch (reason) {
-      setError(`Download failed: ${errorText(reason)}`);
+      setError(t("share.downloadFailed", { reason: errorText(reason) }));
     } finally {
       setBusy(null);
     }
   }
 
   return (
-    <div className="exports" role="group" aria-label="Download">
-      <span className="meta">Download transcript:</span>
+    <div className="exports" role="group" aria-label={t("share.download")}>
+      <span className="meta">{t("share.downloadTranscript")}</span>
       {FORMATS.map(({ format, label }) => (
         <button key={format} type="button" className="button-small" onClick={() => void download(format)} disabled={busy !== null}>
-          {label}
+          {label.startsWith("share.") ? t(label) : label}
         </button>
       ))}
       {minutes && (
         <button type="button" className="button-small" onClick={() => void download("minutes")} disabled={busy !== null}>
-          Minutes (md)
+          {t("share.minutes")}
         </button>
       )}
       <ErrorMessage>{error}</ErrorMessage>

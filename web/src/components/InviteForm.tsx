@@ -1,12 +1,14 @@
 // Add a member to a meeting by e-mail.
 
 import { type FormEvent, useId, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import { ApiError, errorText } from "../api/client";
 import { inviteMember } from "../api/vori";
 import { ErrorMessage, InfoMessage } from "./Notice";
 
 export function InviteForm({ meetingId, onInvited }: { meetingId: string; onInvited?: () => void }) {
+  const { t } = useTranslation();
   const id = useId();
   const [email, setEmail] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -20,13 +22,13 @@ export function InviteForm({ meetingId, onInvited }: { meetingId: string; onInvi
     setBusy(true);
     try {
       await inviteMember(meetingId, email.trim());
-      setDone(`${email.trim()} can now join this meeting.`);
+      setDone(t("share.invited", { email: email.trim() }));
       setEmail("");
       onInvited?.();
     } catch (reason) {
       setError(
         reason instanceof ApiError && reason.kind === "not_found"
-          ? `No vori account uses ${email.trim()}. Ask them to register first.`
+          ? t("share.noAccount", { email: email.trim() })
           : errorText(reason),
       );
     } finally {
@@ -36,7 +38,7 @@ export function InviteForm({ meetingId, onInvited }: { meetingId: string; onInvi
 
   return (
     <form className="inline-form" onSubmit={submit}>
-      <label htmlFor={`${id}-email`}>Invite by e-mail</label>
+      <label htmlFor={`${id}-email`}>{t("share.inviteBy")}</label>
       <input
         id={`${id}-email`}
         type="email"
@@ -46,7 +48,7 @@ export function InviteForm({ meetingId, onInvited }: { meetingId: string; onInvi
         required
       />
       <button type="submit" disabled={busy}>
-        Invite
+        {t("share.invite")}
       </button>
       <ErrorMessage>{error}</ErrorMessage>
       <InfoMessage>{done}</InfoMessage>

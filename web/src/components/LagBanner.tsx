@@ -2,8 +2,10 @@
 // transcriber is overloaded (docs/overload.md). Nothing is lost: the text follows later.
 
 import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import type { LiveEvent } from "../api/types";
+import { i18next } from "../i18n";
 
 /** A `transcript.lag` event: how far behind the meeting's transcript is (0: caught up). */
 export interface TranscriptLag {
@@ -23,12 +25,8 @@ export function lagOf(event: LiveEvent): TranscriptLag | null {
   return { lagS: lag, streamsBehind: Number.isFinite(behind) ? behind : 0 };
 }
 
-export function lagText(lag: TranscriptLag): string {
-  const seconds = Math.max(1, Math.round(lag.lagS));
-  return (
-    `The transcript is about ${seconds} s behind: the transcriber is busier than it can keep up with. ` +
-    "Nothing is lost; the rest of the text will follow."
-  );
+export function lagText(lag: TranscriptLag, t = i18next.t): string {
+  return t("share.lag", { seconds: Math.max(1, Math.round(lag.lagS)) });
 }
 
 /** The current lag of a meeting's transcript, and the handler for its live events. */
@@ -49,10 +47,11 @@ export function useTranscriptLag(): [TranscriptLag | null, (event: LiveEvent) =>
 }
 
 export function LagBanner({ lag }: { lag: TranscriptLag | null }) {
+  const { t } = useTranslation();
   if (!lag) return null;
   return (
     <p className="banner banner-warning" role="status" data-testid="transcript-lag" data-lag-s={lag.lagS}>
-      {lagText(lag)}
+      {lagText(lag, t)}
     </p>
   );
 }
