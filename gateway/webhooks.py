@@ -85,7 +85,7 @@ def create_webhook(
     try:
         check_target(body.url, allow_private=runtime.settings.gateway.webhook_allow_private_targets)
     except TargetRefusedError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     existing = session.scalars(select(Webhook.id).where(Webhook.board_id == body.board_id)).all()
     if len(existing) >= MAX_WEBHOOKS_PER_BOARD:
         raise HTTPException(
