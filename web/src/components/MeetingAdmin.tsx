@@ -1,6 +1,7 @@
 // Managing a meeting: its owner renames or deletes it and removes members; a member leaves.
 
 import { type FormEvent, useId, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import { errorText } from "../api/client";
 import { decodeClaims, getToken } from "../api/session";
@@ -8,28 +9,30 @@ import type { Meeting } from "../api/types";
 import { deleteMeeting, removeMeetingMember, renameMeeting } from "../api/vori";
 import { ErrorMessage } from "./Notice";
 
-const TEXT = {
-  rename: "Rename",
-  renameLabel: (title: string) => `Rename the meeting ${title}`,
-  titleLabel: "Meeting title",
-  save: "Save title",
-  cancel: "Cancel",
-  delete: "Delete meeting",
-  confirmDelete: (title: string) =>
-    `Delete “${title}” for everyone? Its transcript and summary are deleted for good; its cards stay on the board.`,
-  renameFailed: (reason: string) => `Could not rename the meeting: ${reason}`,
-  deleteFailed: (reason: string) => `Could not delete the meeting: ${reason}`,
-  owner: "owner",
-  you: "you",
-  inCall: "in the call",
-  remove: "Remove",
-  removeLabel: (name: string) => `Remove ${name} from this meeting`,
-  confirmRemove: (name: string) => `Remove ${name} from this meeting? They lose access to it at once.`,
-  removeFailed: (name: string, reason: string) => `Could not remove ${name}: ${reason}`,
-  leave: "Leave this meeting",
-  confirmLeave: "Leave this meeting? You lose access to its transcript and summary until the owner invites you again.",
-  leaveFailed: (reason: string) => `Could not leave the meeting: ${reason}`,
-};
+function useText() {
+  const { t } = useTranslation();
+  return {
+    rename: t("admin.rename"),
+    renameLabel: (title: string) => t("admin.renameLabel", { title }),
+    titleLabel: t("admin.titleLabel"),
+    save: t("admin.save"),
+    cancel: t("admin.cancel"),
+    delete: t("admin.delete"),
+    confirmDelete: (title: string) => t("admin.confirmDelete", { title }),
+    renameFailed: (reason: string) => t("admin.renameFailed", { reason }),
+    deleteFailed: (reason: string) => t("admin.deleteFailed", { reason }),
+    owner: t("admin.owner"),
+    you: t("admin.you"),
+    inCall: t("admin.inCall"),
+    remove: t("admin.remove"),
+    removeLabel: (name: string) => t("admin.removeLabel", { name }),
+    confirmRemove: (name: string) => t("admin.confirmRemove", { name }),
+    removeFailed: (name: string, reason: string) => t("admin.removeFailed", { name, reason }),
+    leave: t("admin.leave"),
+    confirmLeave: t("admin.confirmLeave"),
+    leaveFailed: (reason: string) => t("admin.leaveFailed", { reason }),
+  };
+}
 
 /** The signed-in person's user id, from their token. */
 export function myUserId(): string | null {
@@ -51,6 +54,7 @@ export function MeetingOwnerActions({
   onRenamed: (meeting: Meeting) => void;
   onDeleted: () => void;
 }) {
+  const TEXT = useText();
   const id = useId();
   const [editing, setEditing] = useState(false);
   const [title, setTitle] = useState(meeting.title);
@@ -136,6 +140,7 @@ export function MeetingPeople({
   onChanged: () => void;
   onLeft: () => void;
 }) {
+  const TEXT = useText();
   const me = myUserId();
   const owner = isOwner(meeting);
   const [error, setError] = useState<string | null>(null);

@@ -4,6 +4,7 @@
 // checks access on every chunk and no audio URL works outside the session.
 
 import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import { errorText } from "../api/client";
 import { formatTime } from "../live/transcript";
@@ -16,6 +17,7 @@ interface Playing {
 }
 
 export function Player({ playback }: { playback: Playback }) {
+  const { t } = useTranslation();
   const audio = useRef<HTMLAudioElement>(null);
   const objectUrl = useRef<string | null>(null);
   const loading = useRef<AbortController | null>(null);
@@ -30,7 +32,7 @@ export function Player({ playback }: { playback: Playback }) {
     loading.current?.abort();
     const controller = new AbortController();
     loading.current = controller;
-    setStatus("Loading the recording…");
+    setStatus(t("player.loading"));
     try {
       const blob = await chunkAudio(chunk, controller.signal);
       if (controller.signal.aborted) return;
@@ -39,14 +41,14 @@ export function Player({ playback }: { playback: Playback }) {
       element.src = objectUrl.current;
       await new Promise<void>((resolve, reject) => {
         element.onloadedmetadata = () => resolve();
-        element.onerror = () => reject(new Error("This browser cannot play the recording."));
+        element.onerror = () => reject(new Error(t("player.cannotPlay")));
       });
       element.currentTime = offset;
       setPlaying({ stream, index });
       setStatus(null);
       await element.play().catch((failure: unknown) => {
         // Autoplay refused (no user gesture reached here): the controls still work.
-        if (failure instanceof DOMException && failure.name === "NotAllowedError") setStatus("Press play to listen.");
+        if (failure instanceof DOMException && failure.name === "NotAllowedError") setStatus(t("player.pressPlay"));
         else throw failure;
       });
     } catch (failure) {
@@ -60,7 +62,7 @@ export function Player({ playback }: { playback: Playback }) {
     const stream = recordings.streams.find((s) => s.stream_id === request.streamId);
     const found = stream ? chunkAt(stream, request.at) : null;
     if (!stream || !found) {
-      setStatus("This part of the meeting was not recorded.");
+      setStatus(t("player.notRecorded"));
       return;
     }
     void load(stream, found.index, found.offset);
@@ -87,7 +89,7 @@ export function Player({ playback }: { playback: Playback }) {
     // Later chunks may have been archived since the listing was read.
     const stream = recordings?.streams.find((s) => s.stream_id === playing.stream.stream_id) ?? playing.stream;
     if (playing.index + 1 < stream.chunks.length) void load(stream, playing.index + 1, 0);
-    else setStatus("End of the recording.");
+    else setStatus(t("player.end"));
   }
 
   function stop() {
@@ -104,10 +106,12 @@ export function Player({ playback }: { playback: Playback }) {
     <section className="panel player" aria-labelledby="player-heading">
       <div className="panel-head">
         <h2 id="player-heading">
-          Recording{speaker ? ` of ${speaker}` : ""} from {formatTime(request.at)}
+          {speaker
+            ? t("player.headingOf", { speaker, at: formatTime(request.at) })
+            : t("player.heading", { at: formatTime(request.at) })}
         </h2>
         <button type="button" className="button-small" onClick={stop}>
-          Close player
+          {t("player.close")}
         </button>
       </div>
       <audio
@@ -116,7 +120,7 @@ export function Player({ playback }: { playback: Playback }) {
         preload="auto"
         onTimeUpdate={onTimeUpdate}
         onEnded={onEnded}
-        aria-label="Meeting recording"
+        aria-label={t("player.audio")}
         data-stream-id={playing?.stream.stream_id}
       />
       {status && (

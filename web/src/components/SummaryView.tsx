@@ -1,9 +1,11 @@
 // Minutes of a meeting: overview, key points, decisions, open questions and action items,
 // each action item linked to its card and to the moment it was said.
 
+import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import type { ActionItem, Summary } from "../api/types";
+import { useFormat } from "../i18n/format";
 
 export interface CardLink {
   cardId: string;
@@ -20,19 +22,21 @@ interface Props {
 }
 
 export function SummaryView({ meetingId, summary, cards, boardId, headingLevel = 3 }: Props) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const H = `h${headingLevel}` as "h2" | "h3";
   if (!summary) {
-    return <p className="meta">No summary yet: it appears after some speech and grows as the meeting goes on.</p>;
+    return <p className="meta">{t("summary.none")}</p>;
   }
   const items = summary.action_items.filter((item) => item.status !== "cancelled");
   return (
     <div className="summary">
       {summary.overview && <p className="overview">{summary.overview}</p>}
-      <List heading="Key points" items={summary.key_points} H={H} />
-      <List heading="Decisions" items={summary.decisions} H={H} />
-      <H>Action items</H>
+      <List heading={t("summary.keyPoints")} items={summary.key_points} H={H} />
+      <List heading={t("summary.decisions")} items={summary.decisions} H={H} />
+      <H>{t("summary.actionItems")}</H>
       {items.length === 0 ? (
-        <p className="meta">No action items yet.</p>
+        <p className="meta">{t("summary.noActionItems")}</p>
       ) : (
         <ul className="action-items">
           {items.map((item) => (
@@ -40,11 +44,11 @@ export function SummaryView({ meetingId, summary, cards, boardId, headingLevel =
           ))}
         </ul>
       )}
-      <List heading="Open questions" items={summary.open_questions} H={H} />
+      <List heading={t("summary.openQuestions")} items={summary.open_questions} H={H} />
       <p className="meta">
-        {summary.kind === "final" ? "Final summary" : "Rolling summary"}
-        {summary.source && ` · ${summary.source === "rules" ? "rule-based" : "written by the language model"}`}
-        {summary.created_at && ` · ${new Date(summary.created_at).toLocaleTimeString()}`}
+        {summary.kind === "final" ? t("summary.final") : t("summary.rolling")}
+        {summary.source && ` · ${summary.source === "rules" ? t("summary.rules") : t("summary.model")}`}
+        {summary.created_at && ` · ${format.time(summary.created_at)}`}
       </p>
     </div>
   );
@@ -72,26 +76,36 @@ function cardLink(item: ActionItem, cards: Record<string, CardLink>, boardId?: s
 }
 
 function ActionItemRow({ item, meetingId, link }: { item: ActionItem; meetingId: string; link: CardLink | null }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const evidence = item.evidence?.[0];
   return (
     <li className="action-item" data-task-key={item.task_key}>
       <span className="action-title">{item.title}</span>
       <span className="meta">
-        {item.assignee ? ` · ${item.assignee}` : " · unassigned"}
-        {item.due_date ? ` · due ${item.due_date}` : ""}
+        {` · ${item.assignee || t("summary.unassigned")}`}
+        {item.due_date ? ` · ${t("summary.due", { date: dueDate(item.due_date, format.date) })}` : ""}
       </span>
       <span className="action-links">
         {link && (
           <Link to={`/boards/${link.boardId}?card=${encodeURIComponent(link.cardId)}`}>
-            Card<span className="visually-hidden"> for {item.title}</span>
+            {t("summary.card")}
+            <span className="visually-hidden">{t("summary.cardFor", { title: item.title })}</span>
           </Link>
         )}
         {evidence && (
           <Link to={`/meetings/${meetingId}?at=${encodeURIComponent(evidence.segment_id)}`} title={evidence.quote}>
-            Moment<span className="visually-hidden"> where “{item.title}” was said</span>
+            {t("summary.moment")}
+            <span className="visually-hidden">{t("summary.momentOf", { title: item.title })}</span>
           </Link>
         )}
       </span>
     </li>
   );
+}
+
+/** A due day ("2026-12-01") in the reader's format; anything else is shown as written. */
+function dueDate(day: string, format: (value: Date) => string): string {
+  const [year, month, date] = day.split("-").map(Number);
+  return year && month && date ? format(new Date(year, month - 1, date)) : day;
 }

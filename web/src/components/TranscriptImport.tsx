@@ -1,6 +1,7 @@
 // Bring a transcript file (VTT, SRT or vori's JSON export) into a meeting: the owner only.
 
 import { useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import { errorText } from "../api/client";
 import { type TranscriptImport as Result, importTranscript } from "../api/search";
@@ -15,6 +16,7 @@ interface Props {
 }
 
 export function TranscriptImport({ meetingId, ownerId, onImported }: Props) {
+  const { t } = useTranslation();
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -31,7 +33,7 @@ export function TranscriptImport({ meetingId, ownerId, onImported }: Props) {
       setDone(await importTranscript(meetingId, file));
       onImported();
     } catch (reason) {
-      setError(`Import failed: ${errorText(reason)}`);
+      setError(t("import.failed", { reason: errorText(reason) }));
     } finally {
       setBusy(false);
       if (input.current) input.current.value = "";
@@ -39,9 +41,9 @@ export function TranscriptImport({ meetingId, ownerId, onImported }: Props) {
   }
 
   return (
-    <div className="exports" role="group" aria-label="Import a transcript">
+    <div className="exports" role="group" aria-label={t("import.group")}>
       <label className="meta">
-        Import a transcript (VTT, SRT or JSON):{" "}
+        {t("import.label")}{" "}
         <input
           ref={input}
           type="file"
@@ -53,12 +55,12 @@ export function TranscriptImport({ meetingId, ownerId, onImported }: Props) {
           }}
         />
       </label>
-      {busy && <span role="status">Importing…</span>}
+      {busy && <span role="status">{t("import.importing")}</span>}
       {done && (
         <p className="meta" role="status">
-          Imported {done.segments} {done.segments === 1 ? "segment" : "segments"}
-          {done.speakers.length > 0 && ` from ${done.speakers.join(", ")}`}
-          {done.ended ? "; the meeting is ended and its summary follows." : "."}
+          {t("import.done", { count: done.segments })}
+          {done.speakers.length > 0 && t("import.from", { speakers: done.speakers.join(", ") })}
+          {done.ended ? t("import.ended") : t("import.end")}
         </p>
       )}
       <ErrorMessage>{error}</ErrorMessage>
