@@ -2,10 +2,12 @@
 // analytics for them. Plain HTML bars (no chart library), so the meeting room stays light.
 
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import { errorText } from "../api/client";
 import type { LiveTotals, MeetingAnalytics } from "../api/types";
 import { meetingAnalytics } from "../api/vori";
+import { useFormat } from "../i18n/format";
 import { liveBars } from "./shape";
 
 /** The live job writes every ~2 s; a hidden tab asks five times less often. */
@@ -59,9 +61,11 @@ interface Props {
 }
 
 /** One bar per person: name, a bar of their share of the talk time so far, and the figures. */
-export function LiveTalkTime({ live, headingId, empty = "No speech counted yet." }: Props) {
+export function LiveTalkTime({ live, headingId, empty }: Props) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const bars = liveBars(live);
-  if (bars.length === 0) return <p className="meta">{empty}</p>;
+  if (bars.length === 0) return <p className="meta">{empty ?? t("recording.noSpeech")}</p>;
   return (
     <>
       <ul className="talk-bars" aria-labelledby={headingId}>
@@ -77,8 +81,8 @@ export function LiveTalkTime({ live, headingId, empty = "No speech counted yet."
       </ul>
       {live?.updated_at && (
         <p className="meta">
-          {live.active ? "Live, updated " : "Final live count at "}
-          <time dateTime={live.updated_at}>{new Date(live.updated_at).toLocaleTimeString()}</time>
+          {live.active ? t("recording.liveUpdated") : t("recording.finalCount")}
+          <time dateTime={live.updated_at}>{format.time(live.updated_at)}</time>
         </p>
       )}
     </>

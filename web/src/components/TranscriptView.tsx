@@ -2,6 +2,7 @@
 // auto-scroll that stops when the reader scrolls up, and a "jump to live" button.
 
 import { type FormEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import type { Segment, SegmentHistory } from "../api/types";
 import { correctSegment, renameSpeaker, segmentHistory } from "../api/vori";
@@ -45,6 +46,7 @@ export function TranscriptView({
   onSpeakerRenamed,
   playback,
 }: Props) {
+  const { t } = useTranslation();
   const editing: Editing | null =
     meetingId && onCorrected && onSpeakerRenamed ? { meetingId, onCorrected, onSpeakerRenamed } : null;
   const scroller = useRef<HTMLDivElement>(null);
@@ -86,22 +88,22 @@ export function TranscriptView({
   return (
     <section className="panel transcript-panel" aria-labelledby="transcript-heading">
       <div className="panel-head">
-        <h2 id="transcript-heading">Transcript</h2>
+        <h2 id="transcript-heading">{t("transcript.heading")}</h2>
         <label className="search">
-          <span className="visually-hidden">Search the transcript</span>
-          <input type="search" placeholder="Search the transcript" value={query} onChange={(e) => setQuery(e.target.value)} />
+          <span className="visually-hidden">{t("transcript.search")}</span>
+          <input type="search" placeholder={t("transcript.search")} value={query} onChange={(e) => setQuery(e.target.value)} />
         </label>
       </div>
       {searching && (
         <p className="meta" role="status">
-          {finals.length === 1 ? "1 match" : `${finals.length} matches`} for “{query.trim()}”
+          {t("transcript.matches", { count: finals.length, query: query.trim() })}
         </p>
       )}
-      <div className="transcript" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label="Transcript text">
+      <div className="transcript" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label={t("transcript.text")}>
         {transcript.finals.length === 0 && partials.length === 0 && (
-          <p className="meta empty">Nothing said yet. Start your microphone and speak.</p>
+          <p className="meta empty">{t("transcript.empty")}</p>
         )}
-        <div role="log" aria-live="polite" aria-relevant="additions" aria-label="Final transcript">
+        <div role="log" aria-live="polite" aria-relevant="additions" aria-label={t("transcript.log")}>
           {finals.map((segment) => (
             <FinalSegment
               key={segment.id}
@@ -124,7 +126,7 @@ export function TranscriptView({
       </div>
       {!following && !searching && (
         <button type="button" className="jump-live" onClick={jumpToLive}>
-          Jump to live ↓
+          {t("transcript.jump")}
         </button>
       )}
     </section>
@@ -132,9 +134,10 @@ export function TranscriptView({
 }
 
 function Speaker({ segment, members }: { segment: Segment; members: string[] }) {
+  const { t } = useTranslation();
   return (
     <span className="speaker" style={{ color: speakerColour(speakerKey(segment), members) }}>
-      {segment.speaker || "Unknown speaker"}
+      {segment.speaker || t("transcript.unknown")}
     </span>
   );
 }
@@ -157,6 +160,7 @@ function FinalSegment({
   editing: Editing | null;
   playback?: SegmentPlayback;
 }) {
+  const { t } = useTranslation();
   const [mode, setMode] = useState<"read" | "text" | "speaker">("read");
   const [draft, setDraft] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -174,7 +178,7 @@ function FinalSegment({
     if (!editing) return;
     const value = draft.trim();
     if (!value) {
-      setError(mode === "text" ? "The line cannot be empty." : "The name cannot be empty.");
+      setError(mode === "text" ? t("transcript.emptyLine") : t("transcript.emptyName"));
       return;
     }
     setSaving(true);
@@ -204,7 +208,7 @@ function FinalSegment({
     }
   }
 
-  const label = mode === "text" ? "Corrected line" : "Speaker name";
+  const label = mode === "text" ? t("transcript.correctedLine") : t("transcript.speakerName");
   return (
     <article
       id={`seg-${segment.id}`}
@@ -219,8 +223,8 @@ function FinalSegment({
         <Speaker segment={segment} members={members} />
         <time className="meta">{formatTime(segment.meeting_start ?? segment.start)}</time>
         {segment.edited && (
-          <span className="meta edited-mark" title={`Transcribed as: ${segment.original_text ?? ""}`}>
-            edited
+          <span className="meta edited-mark" title={t("transcript.transcribedAs", { text: segment.original_text ?? "" })}>
+            {t("transcript.edited")}
           </span>
         )}
         {playback?.canPlay(segment) && mode === "read" && (
@@ -228,9 +232,9 @@ function FinalSegment({
             type="button"
             className="button-quiet button-small play-segment"
             onClick={() => playback.play(segment)}
-            aria-label={`Play from ${formatTime(segment.meeting_start ?? segment.start)}`}
+            aria-label={t("transcript.playFrom", { at: formatTime(segment.meeting_start ?? segment.start) })}
           >
-            ▶ Play
+            {t("transcript.play")}
           </button>
         )}
         {editing && mode === "read" && (
@@ -239,17 +243,17 @@ function FinalSegment({
               type="button"
               className="button-quiet button-small"
               onClick={() => open("text")}
-              aria-label={`Edit line at ${formatTime(segment.meeting_start ?? segment.start)}`}
+              aria-label={t("transcript.editAt", { at: formatTime(segment.meeting_start ?? segment.start) })}
             >
-              Edit
+              {t("transcript.edit")}
             </button>
             <button
               type="button"
               className="button-quiet button-small"
               onClick={() => open("speaker")}
-              aria-label={`Rename speaker ${segment.speaker || "Unknown speaker"}`}
+              aria-label={t("transcript.renameLabel", { name: segment.speaker || t("transcript.unknown") })}
             >
-              Rename speaker
+              {t("transcript.rename")}
             </button>
           </span>
         )}
@@ -271,10 +275,10 @@ function FinalSegment({
             )}
           </label>
           <button type="submit" className="button-primary button-small" disabled={saving}>
-            {saving ? "Saving…" : "Save"}
+            {saving ? t("transcript.saving") : t("transcript.save")}
           </button>
           <button type="button" className="button-small" onClick={() => setMode("read")} disabled={saving}>
-            Cancel
+            {t("transcript.cancel")}
           </button>
           {error && (
             <p className="notice notice-error" role="alert">
@@ -291,13 +295,13 @@ function FinalSegment({
             segmentHistory(editing.meetingId, segment.id).then(setHistory, () => setHistory(null));
           }}
         >
-          <summary>Original</summary>
+          <summary>{t("transcript.original")}</summary>
           <p className="meta">{segment.original_text}</p>
           {history && history.versions.length > 2 && (
-            <ol className="meta correction-history" aria-label="Earlier corrections">
+            <ol className="meta correction-history" aria-label={t("transcript.earlier")}>
               {history.versions.slice(1, -1).map((version) => (
                 <li key={version.version}>
-                  {version.edited_by ?? "Someone"}: {version.text}
+                  {version.edited_by ?? t("transcript.someone")}: {version.text}
                 </li>
               ))}
             </ol>
@@ -309,12 +313,13 @@ function FinalSegment({
 }
 
 function PartialSegment({ segment, members }: SegmentProps) {
+  const { t } = useTranslation();
   const { stable, provisional } = splitPartial(segment);
   return (
     <article className="segment segment-partial" data-stream-id={segment.stream_id} style={{ borderLeftColor: speakerColour(speakerKey(segment), members) }}>
       <header>
         <Speaker segment={segment} members={members} />
-        <span className="meta">speaking…</span>
+        <span className="meta">{t("transcript.speaking")}</span>
       </header>
       <p>
         {stable && <span className="words-stable">{stable} </span>}

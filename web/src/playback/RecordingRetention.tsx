@@ -1,11 +1,14 @@
 // The meeting's recording in the side panel: how much is kept and for how long, and for
 // the owner a choice of how long (PUT .../recordings/retention; the archiver applies it).
 
+import type { TFunction } from "i18next";
 import { useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import { apiRequest, errorText } from "../api/client";
 import { decodeClaims, getToken } from "../api/session";
 import { ErrorMessage } from "../components/Notice";
+import { i18next } from "../i18n";
 import { formatTime } from "../live/transcript";
 import type { Recordings } from "./recordings";
 import type { Playback } from "./usePlayback";
@@ -13,9 +16,9 @@ import type { Playback } from "./usePlayback";
 const CHOICES = [0, 7, 30, 90, 365];
 const DEFAULT = "default";
 
-export function keptFor(days: number): string {
-  if (days === 0) return "kept until the meeting is deleted";
-  return `kept ${days === 1 ? "1 day" : `${days} days`} after the meeting ends`;
+export function keptFor(days: number, t: TFunction = i18next.t): string {
+  if (days === 0) return t("recording.keptForever");
+  return t("recording.kept", { count: days });
 }
 
 interface Props {
@@ -25,6 +28,7 @@ interface Props {
 }
 
 export function RecordingRetention({ meetingId, ownerId, playback }: Props) {
+  const { t } = useTranslation();
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const { recordings } = playback;
@@ -53,22 +57,22 @@ export function RecordingRetention({ meetingId, ownerId, playback }: Props) {
 
   return (
     <section className="panel" aria-labelledby="recording-heading">
-      <h2 id="recording-heading">Recording</h2>
+      <h2 id="recording-heading">{t("recording.heading")}</h2>
       <p className="meta" data-testid="recording-summary">
         {recordings.streams.length === 0
-          ? "No audio recorded yet"
-          : `${formatTime(recorded)} of audio from ${recordings.streams.length} ${recordings.streams.length === 1 ? "microphone" : "microphones"}`}
+          ? t("recording.none")
+          : t("recording.recorded", { length: formatTime(recorded), count: recordings.streams.length })}
         {" · "}
-        {keptFor(recordings.retention_days)}
+        {keptFor(recordings.retention_days, t)}
       </p>
       {isOwner && (
         <label className="device-picker">
-          Keep the audio
+          {t("recording.keep")}
           <select value={own === null ? DEFAULT : String(own)} disabled={saving} onChange={(e) => void choose(e.target.value)}>
-            <option value={DEFAULT}>As the server sets it</option>
+            <option value={DEFAULT}>{t("recording.serverDefault")}</option>
             {choices.map((days) => (
               <option key={days} value={String(days)}>
-                {days === 0 ? "Until the meeting is deleted" : `${days} days after the meeting ends`}
+                {days === 0 ? t("recording.untilDeleted") : t("recording.days", { count: days })}
               </option>
             ))}
           </select>
