@@ -66,6 +66,8 @@ PUBLIC = {
 PROXY_PREFIXES = KANBAN_PREFIXES
 INGEST_PATH = "/ingest/v1/meetings/{meeting_id}/audio"
 
+# A public address, so that the target check passes without resolving a name.
+WEBHOOK_URL = "https://93.184.215.14/hook"
 # A body that passes validation, so the stranger's request reaches the access check.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/meetings"): {"title": "Mine", "language": "en", "board_id": "{board_id}"},
@@ -90,6 +92,11 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "label": "Someone",
     },
     ("PUT", "/api/v1/meetings/{meeting_id}/recordings/retention"): {"days": 1},
+    ("POST", "/api/v1/webhooks"): {
+        "board_id": "{board_id}",
+        "url": WEBHOOK_URL,
+        "events": ["meeting.ended"],
+    },
 }
 # Routes that name no resource in their path but take one in the query.
 QUERIES: dict[tuple[str, str], str] = {("GET", "/api/v1/cards"): "?board_id={board_id}"}
@@ -227,6 +234,13 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                     headers=victim.headers,
                 )
             )
+            webhook = _ok(
+                client.post(
+                    "/api/v1/webhooks",
+                    json={"board_id": board["id"], "url": WEBHOOK_URL, "events": ["card.created"]},
+                    headers=victim.headers,
+                )
+            )
             stream_id = stream_id_for(meeting["id"], victim.id)
             values = {
                 "meeting_id": meeting["id"],
@@ -239,6 +253,7 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 "stream_id": stream_id,
                 "segment_id": segment_id_for(stream_id, 0),
                 "start_sample": "0",
+                "webhook_id": webhook["id"],
             }
             secret_settings = settings.model_copy(
                 update={
@@ -371,7 +386,9 @@ def test_a_stranger_gets_the_404_of_a_missing_resource_on_every_route_naming_one
 def test_routes_that_name_no_resource_show_a_stranger_none_of_anothers_data(
     world: World, settings: Settings
 ) -> None:
-    victims = [world.values[k] for k in ("meeting_id", "board_id", "card_id", "column_id")]
+    victims = [
+        world.values[k] for k in ("meeting_id", "board_id", "card_id", "column_id", "webhook_id")
+    ]
     victims += [world.victim.email, "Secret plan"]
     leaks = {}
     for endpoint in protected_endpoints(settings):
