@@ -1,12 +1,14 @@
 // My tasks: the open cards assigned to me on every board I can see, soonest due first,
 // overdue ones marked in words and colour.
 
+import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import { myTasks } from "../api/vori";
 import type { MyTask } from "../api/types";
 import { ErrorMessage } from "../components/Notice";
 import { useLoad, usePageTitle } from "../hooks";
+import { useFormat } from "../i18n/format";
 
 /** The browser's local calendar date as YYYY-MM-DD (overdue is judged by my own day). */
 export function localDate(now: Date = new Date()): string {
@@ -15,15 +17,17 @@ export function localDate(now: Date = new Date()): string {
   return `${now.getFullYear()}-${month}-${day}`;
 }
 
-function dueText(task: MyTask): string {
-  if (!task.due_date) return "No due date";
+/** The due day, read as a calendar day in my own time zone (not UTC midnight). */
+function dueDay(task: MyTask): Date | null {
+  if (!task.due_date) return null;
   const [year, month, day] = task.due_date.split("-").map(Number);
-  const date = new Date(year!, (month ?? 1) - 1, day ?? 1);
-  return date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  return new Date(year!, (month ?? 1) - 1, day ?? 1);
 }
 
 export function MyTasksPage() {
-  const heading = usePageTitle("My tasks");
+  const { t } = useTranslation();
+  const format = useFormat();
+  const heading = usePageTitle(t("pages.tasks"));
   const today = localDate();
   const loaded = useLoad(() => myTasks(today), [today]);
   const tasks = loaded.data?.tasks ?? [];
@@ -32,17 +36,17 @@ export function MyTasksPage() {
   return (
     <div className="page">
       <h1 ref={heading} tabIndex={-1}>
-        My tasks
+        {t("pages.tasks")}
       </h1>
-      <p className="meta">Open cards assigned to you on every board you can see, soonest due first.</p>
+      <p className="meta">{t("pages.tasksIntro")}</p>
       <ErrorMessage>{loaded.error}</ErrorMessage>
-      {loaded.loading && !loaded.data && <p role="status">Loading…</p>}
-      {loaded.data && tasks.length === 0 && <p className="meta empty">Nothing is assigned to you. Enjoy the quiet.</p>}
+      {loaded.loading && !loaded.data && <p role="status">{t("common.loading")}</p>}
+      {loaded.data && tasks.length === 0 && <p className="meta empty">{t("pages.noTasks")}</p>}
       {tasks.length > 0 && (
         <>
           <p role="status">
-            {tasks.length === 1 ? "1 open task" : `${tasks.length} open tasks`}
-            {overdue > 0 && <strong className="overdue-text">, {overdue} overdue</strong>}
+            {t("pages.openTasks", { count: tasks.length })}
+            {overdue > 0 && <strong className="overdue-text">{t("pages.overdueCount", { count: overdue })}</strong>}
           </p>
           <ul className="my-tasks">
             {tasks.map((task) => (
@@ -54,8 +58,10 @@ export function MyTasksPage() {
                   {task.board_name} · {task.column}
                 </span>
                 <span className={task.overdue ? "overdue-text" : "meta"}>
-                  {task.overdue && <strong>Overdue: </strong>}
-                  <time dateTime={task.due_date ?? undefined}>{dueText(task)}</time>
+                  {task.overdue && <strong>{t("pages.overdue")}</strong>}
+                  <time dateTime={task.due_date ?? undefined}>
+                    {task.due_date ? format.date(dueDay(task)!) : t("pages.noDue")}
+                  </time>
                 </span>
               </li>
             ))}

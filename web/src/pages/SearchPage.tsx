@@ -2,32 +2,36 @@
 // Each hit links to its moment; matches are marked with <mark> built from offsets.
 
 import { useEffect, useState } from "react";
+import type { TFunction } from "i18next";
+import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 
 import { errorText } from "../api/client";
 import { type HitKind, type SearchHit, hitLink, searchMeetings } from "../api/search";
 import { ErrorMessage } from "../components/Notice";
 import { usePageTitle } from "../hooks";
+import { useFormat } from "../i18n/format";
 import { formatTime } from "../live/transcript";
 import { markedParts } from "../search/highlight";
 
 const KIND_LABEL: Record<HitKind, string> = {
-  meeting: "Meeting title",
-  segment: "Transcript",
-  summary: "Summary",
-  card: "Card",
+  meeting: "pages.kindMeeting",
+  segment: "pages.kindSegment",
+  summary: "pages.kindSummary",
+  card: "pages.kindCard",
 };
 
 const FIELD_LABEL: Record<string, string> = {
-  overview: "overview",
-  key_point: "key point",
-  decision: "decision",
+  overview: "pages.fieldOverview",
+  key_point: "pages.fieldKeyPoint",
+  decision: "pages.fieldDecision",
 };
 
 export function SearchPage() {
+  const { t } = useTranslation();
   const [params] = useSearchParams();
   const query = (params.get("q") ?? "").trim();
-  const heading = usePageTitle(query ? `Search: ${query}` : "Search");
+  const heading = usePageTitle(query ? t("pages.searchTitle", { query }) : t("pages.search"));
   const [hits, setHits] = useState<SearchHit[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -72,12 +76,12 @@ export function SearchPage() {
   return (
     <div className="page page-narrow">
       <h1 ref={heading} tabIndex={-1}>
-        {query ? <>Search results for “{query}”</> : "Search your meetings"}
+        {query ? t("pages.resultsFor", { query }) : t("pages.searchYours")}
       </h1>
       <ErrorMessage>{error}</ErrorMessage>
-      {!query && <p className="meta">Type words or a phrase in the search box above, in English or Korean.</p>}
+      {!query && <p className="meta">{t("pages.searchHint")}</p>}
       <p className="meta" role="status">
-        {loading ? "Searching…" : query && !error ? resultCount(hits.length, next !== null) : ""}
+        {loading ? t("pages.searching") : query && !error ? resultCount(t, hits.length, next !== null) : ""}
       </p>
       <ol className="search-results">
         {hits.map((hit) => (
@@ -88,31 +92,34 @@ export function SearchPage() {
       </ol>
       {next !== null && (
         <button type="button" onClick={() => void more()} disabled={loading}>
-          More results
+          {t("pages.moreResults")}
         </button>
       )}
     </div>
   );
 }
 
-function resultCount(count: number, more: boolean): string {
-  if (count === 0) return "Nothing found in your meetings.";
-  return `${count}${more ? "+" : ""} ${count === 1 ? "result" : "results"}`;
+function resultCount(t: TFunction, count: number, more: boolean): string {
+  if (count === 0) return t("pages.nothingFound");
+  return t(more ? "pages.resultsMore" : "pages.results", { count });
 }
 
 function SearchResult({ hit }: { hit: SearchHit }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const field = hit.field ? FIELD_LABEL[hit.field] : undefined;
   const where = hit.kind === "segment" ? formatTime(hit.meeting_start ?? hit.start ?? 0) : null;
   return (
     <article className="search-hit">
       <p className="meta">
         <span className="search-kind">
-          {KIND_LABEL[hit.kind]}
-          {hit.field && FIELD_LABEL[hit.field] ? ` · ${FIELD_LABEL[hit.field]}` : ""}
+          {t(KIND_LABEL[hit.kind])}
+          {field ? ` · ${t(field)}` : ""}
         </span>
         {" · "}
         <Link to={`/meetings/${encodeURIComponent(hit.meeting_id)}`}>{hit.meeting_title}</Link>
         {" · "}
-        {new Date(hit.meeting_created_at).toLocaleDateString()}
+        <time dateTime={hit.meeting_created_at}>{format.date(hit.meeting_created_at)}</time>
       </p>
       <Link to={hitLink(hit)} className="search-snippet">
         {where && (

@@ -1,6 +1,7 @@
 // A meeting's minutes: overview, decisions, action items and open questions, with exports.
 
 import { useCallback, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams } from "react-router";
 
 import type { LiveEvent, Summary } from "../api/types";
@@ -10,16 +11,19 @@ import { MeetingOwnerActions } from "../components/MeetingAdmin";
 import { ErrorMessage } from "../components/Notice";
 import { type CardLink, SummaryView } from "../components/SummaryView";
 import { useLoad, usePageTitle } from "../hooks";
+import { useFormat } from "../i18n/format";
 import { useMeetingEvents } from "../live/useMeetingEvents";
 
 export function SummaryPage() {
+  const { t } = useTranslation();
+  const format = useFormat();
   const { meetingId = "" } = useParams();
   const navigate = useNavigate();
   const meeting = useLoad(() => getMeeting(meetingId), [meetingId]);
   const stored = useLoad(() => loadSummary(meetingId), [meetingId]);
   const [live, setLive] = useState<Summary | null>(null);
   const [cards, setCards] = useState<Record<string, CardLink>>({});
-  const title = meeting.data ? `Summary of ${meeting.data.title}` : "Summary";
+  const title = meeting.data ? t("pages.summaryOf", { title: meeting.data.title }) : t("pages.summary");
   const heading = usePageTitle(title);
 
   const onEvent = useCallback((event: LiveEvent) => {
@@ -45,14 +49,19 @@ export function SummaryPage() {
       <ErrorMessage>{events.state === "gone" ? events.message : (meeting.error ?? stored.error)}</ErrorMessage>
       {data && (
         <p className="meta">
-          {data.created_at && `${new Date(data.created_at).toLocaleString()} · `}
-          {data.ended_at ? "ended" : "still running"} · <Link to={`/meetings/${meetingId}`}>Open the meeting room</Link>
+          {data.created_at && (
+            <>
+              <time dateTime={data.created_at}>{format.dateTime(data.created_at)}</time>
+              {" · "}
+            </>
+          )}
+          {data.ended_at ? t("pages.ended") : t("pages.running")} · <Link to={`/meetings/${meetingId}`}>{t("pages.openRoom")}</Link>
           {" · "}
-          <Link to={`/meetings/${meetingId}/analytics`}>Analytics</Link>
+          <Link to={`/meetings/${meetingId}/analytics`}>{t("pages.analytics")}</Link>
           {data.board_id && (
             <>
               {" · "}
-              <Link to={`/boards/${data.board_id}`}>Board</Link>
+              <Link to={`/boards/${data.board_id}`}>{t("pages.board")}</Link>
             </>
           )}
         </p>
@@ -66,13 +75,13 @@ export function SummaryPage() {
         />
       )}
       {stored.loading && !summary ? (
-        <p role="status">Loading the summary…</p>
+        <p role="status">{t("pages.loadingSummary")}</p>
       ) : (
-        <section className="panel" aria-label="Minutes">
+        <section className="panel" aria-label={t("pages.minutes")}>
           <SummaryView meetingId={meetingId} summary={summary} cards={cards} boardId={data?.board_id} headingLevel={2} />
         </section>
       )}
-      <Exports meetingId={meetingId} title={data?.title ?? "meeting"} minutes />
+      <Exports meetingId={meetingId} title={data?.title ?? t("pages.meeting")} minutes />
     </div>
   );
 }
