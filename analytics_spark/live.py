@@ -21,6 +21,15 @@ Exactly once, by construction:
   has already counted within `live_dedupe_window_s` of the first copy's arrival (state
   older than that is evicted by the watermark on the Kafka timestamp).
 
+Deleting a meeting: the totals go with the meeting row, by the foreign key (ON DELETE
+CASCADE) that ties `analytics_live_speakers` to `meetings`, like the batch jobs' tables.
+The job stays their one writer and accepts the cascade because its figures describe a
+meeting and mean nothing without it, and because it writes only totals of meetings that
+exist (`present_meetings`, locked for the transaction): a segment arriving after the
+deletion cannot bring the row back. It has no event to consume and no clean-up to miss,
+so it cannot fall behind a deletion. (The query's state keeps the deleted meeting's
+totals; they are never written again.)
+
 Only final segments with text count; partials are revisions of what a final repeats, and
 an empty final is an utterance withdrawn as non-speech (the gateway keeps neither).
 Words are whitespace-separated tokens of the text (Korean: eojeol).
@@ -38,7 +47,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, String
 
-from analytics_spark.live_totals import SpeakerTotals, upsert_totals
+from analytics_spark.live_totals import SpeakerTotals, present_meetings, upsert_totals
 from analytics_spark.session import SHIPPED_WITH_SPARK, kafka_source_package, spark_session
 from vori.db.engine import create_db_engine
 from vori.db.tables import AnalyticsLiveSpeaker
@@ -151,7 +160,8 @@ def speaker_totals(segments: DataFrame) -> DataFrame:
 
 
 class TotalsWriter:
-    """The query's sink: each micro-batch's changed totals in one upsert, one transaction."""
+    """The query's sink: each micro-batch's changed totals of meetings that exist, in one
+    upsert, one transaction."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -169,11 +179,19 @@ class TotalsWriter:
             )
             for row in batch.collect()  # one row per speaker who spoke in this batch
         ]
+        written = self.write(totals)
+        log.debug("batch %d: totals of %d speakers written", batch_id, written)
+
+    def write(self, totals: list[SpeakerTotals]) -> int:
+        """Upsert the totals of meetings that exist; how many were written."""
         if not totals:
-            return
+            return 0
         with self.engine.begin() as connection:
-            connection.execute(upsert_totals(totals, datetime.now(UTC)))
-        log.debug("batch %d: totals of %d speakers written", batch_id, len(totals))
+            present = set(connection.scalars(present_meetings({t.meeting_id for t in totals})))
+            kept = [t for t in totals if t.meeting_id in present]
+            if kept:
+                connection.execute(upsert_totals(kept, datetime.now(UTC)))
+        return len(kept)
 
 
 def start_query(spark: SparkSession, settings: Settings, writer: TotalsWriter) -> StreamingQuery:

@@ -2,18 +2,19 @@
 
 The live job (`analytics_spark.live`) hands each micro-batch's changed totals here as
 plain values; this module turns them into rows of `analytics_live_speakers` and into the
-one upsert statement that writes them.
+one upsert statement that writes them, for the meetings that `present_meetings` finds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import Insert, insert
 
-from vori.db.tables import AnalyticsLiveSpeaker
+from vori.db.tables import AnalyticsLiveSpeaker, Meeting
 
 
 def words_per_minute(words: int, talk_s: float) -> float:
@@ -50,6 +51,18 @@ class SpeakerTotals:
             "last_end_s": round(self.last_end_s, 3),
             "updated_at": at,
         }
+
+
+def present_meetings(meeting_ids: Collection[str]) -> Select[str]:
+    """Those of the meetings that exist, locked (FOR KEY SHARE) until the transaction ends:
+    a meeting being deleted is waited for and then left out, so its totals cannot fail the
+    batch on the foreign key (a failed batch fails again on every replay)."""
+    return (
+        select(Meeting.id)
+        .where(Meeting.id.in_(sorted(meeting_ids)))
+        .order_by(Meeting.id)
+        .with_for_update(key_share=True)
+    )
 
 
 def upsert_totals(totals: Sequence[SpeakerTotals], at: datetime) -> Insert:

@@ -26,7 +26,7 @@ from gateway.runtime import GatewayRuntime
 from gateway.schemas import MeetingCreate, MeetingOut, MeetingRename, MemberAdd, MemberOut
 from vori.auth import may_feed_board, new_id
 from vori.db.tables import Meeting, MeetingMember, User
-from vori.events import MeetingEvent, utc_now
+from vori.events import MeetingEvent
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/meetings", tags=["meetings"])
@@ -189,24 +189,37 @@ def rename_meeting(
 @router.delete(
     "/{meeting_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={403: {"description": "Only the owner deletes."}},
+    responses={
+        403: {"description": "Only the owner deletes."},
+        503: {"description": "Kafka did not confirm; nothing was deleted, try again."},
+    },
 )
 def delete_meeting(
     meeting: MeetingDep, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     """Delete a meeting with its transcript, summary and event log (the owner only). Its
-    cards stay on their board as board cards, their evidence quotes with them."""
+    cards stay on their board as board cards, their evidence quotes with them.
+
+    Each service deletes the rows it owns on the `deleted` event. It is published, and
+    confirmed by Kafka, before the commit: a gateway that dies right after committing
+    cannot leave the summarizer's copy or the recordings behind. If Kafka does not confirm
+    in time nothing is deleted here (503); the event may still arrive later, and as when
+    the commit fails after it, the services then hold nothing of a meeting its owner asked
+    to delete and deleting it again completes the deletion."""
     if meeting.owner_id != principal.user_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
+    meeting_id = meeting.id  # the row is gone after the commit
     if meeting.ended_at is None:
         # Workers stop taking audio and summarising before the rows go.
-        _publish(
-            runtime,
-            MeetingEvent(
-                type="ended", meeting_id=meeting.id, language=meeting.language, at=utc_now()
-            ),
+        runtime.producer.publish(
+            MeetingEvent(type="ended", meeting_id=meeting_id, language=meeting.language)
         )
-    meeting_id = meeting.id  # the row is gone after the commit
+    runtime.producer.publish(MeetingEvent(type="deleted", meeting_id=meeting_id))
+    if runtime.producer.flush(5.0) > 0:
+        log.warning("meeting %s: `deleted` not confirmed by Kafka, not deleted", meeting_id)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the event bus did not answer; try again"
+        )
     member_ids = [member.user_id for member in _members(session, [meeting_id])[meeting_id]]
     erase_meeting(session, meeting_id)
     session.commit()

@@ -1,4 +1,5 @@
-"""The summarizer's PostgreSQL state: consumed segments, per-meeting counters and tasks."""
+"""The summarizer's PostgreSQL state: consumed segments, per-meeting counters and tasks,
+and the meetings deleted (whose segments and events are ignored from then on)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,46 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from summarizer.facts import MeetingFacts, Member, Utterance, count_words
-from vori.db.tables import Meeting, MeetingMember, SummarizerMeeting, SummarizerSegment, User
+from vori.db.tables import (
+    Meeting,
+    MeetingMember,
+    SummarizerDeletedMeeting,
+    SummarizerMeeting,
+    SummarizerSegment,
+    User,
+)
 from vori.events import MeetingEvent, TranscriptSegment
+
+# The first key of the summarizer's per-meeting advisory locks ("summ" in ASCII).
+_MEETING_LOCK = 0x73756D6D
+
+
+def hold_meeting(session: Session, meeting_id: str) -> None:
+    """Take the meeting's lock until the transaction ends: its deletion and the recording of
+    its segments and events, possibly by two summarizers, then happen one after the other,
+    so a segment recorded while the meeting is deleted cannot outlive the deletion."""
+    session.execute(select(func.pg_advisory_xact_lock(_MEETING_LOCK, func.hashtext(meeting_id))))
+
+
+def is_deleted(session: Session, meeting_id: str) -> bool:
+    return session.get(SummarizerDeletedMeeting, meeting_id) is not None
+
+
+def erase_meeting(session: Session, meeting_id: str, now: datetime) -> None:
+    """Forget a deleted meeting's segments and state, and remember that it was deleted
+    (idempotent: a replayed `deleted` deletes nothing more)."""
+    session.execute(
+        insert(SummarizerDeletedMeeting)
+        .values(meeting_id=meeting_id, deleted_at=now)
+        .on_conflict_do_nothing(index_elements=["meeting_id"])
+    )
+    session.execute(delete(SummarizerSegment).where(SummarizerSegment.meeting_id == meeting_id))
+    session.execute(delete(SummarizerMeeting).where(SummarizerMeeting.meeting_id == meeting_id))
 
 
 def record_segment(session: Session, segment: TranscriptSegment, now: datetime) -> bool:

@@ -5,6 +5,9 @@ so the offset is stored only once what it carried is durable. Summaries run from
 loop's tick: a burst of segments, or a replay, makes one summary, not one per segment.
 A summary is published and flushed before its state is saved, so a crash in between
 repeats it with the same task keys rather than losing it.
+
+A `deleted` meeting event removes the meeting's segments and state (the summarizer is their
+one writer) and leaves a mark that makes later segments and events of it no-ops.
 """
 
 from __future__ import annotations
@@ -67,16 +70,26 @@ class SummarizerWorker:
         self._next_check = 0.0
 
     def handle(self, event: Event, _context: MessageContext) -> None:
-        """Record a final segment or a meeting event; everything else is not ours."""
+        """Record a final segment or a meeting event, forget a deleted meeting; everything
+        else is not ours."""
+        if isinstance(event, TranscriptSegment) and not (event.final and event.text.strip()):
+            return
+        if not isinstance(event, TranscriptSegment | MeetingEvent):
+            return
         now = self.clock()
         with self.sessions.begin() as session:
+            store.hold_meeting(session, event.meeting_id)
+            if isinstance(event, MeetingEvent) and event.type == "deleted":
+                store.erase_meeting(session, event.meeting_id, now)
+                log.info("meeting %s deleted: its segments and state are gone", event.meeting_id)
+                return
+            if store.is_deleted(session, event.meeting_id):
+                return  # late: it must not bring the meeting back
             if isinstance(event, TranscriptSegment):
-                if event.final and event.text.strip():
-                    store.record_segment(session, event, now)
-            elif isinstance(event, MeetingEvent):
-                if event.type in ("segment_corrected", "speaker_renamed"):
-                    store.record_correction(session, event, now)
-                    return
+                store.record_segment(session, event, now)
+            elif event.type in ("segment_corrected", "speaker_renamed"):
+                store.record_correction(session, event, now)
+            else:
                 store.record_event(session, event, now)
                 if event.type == "ended":
                     # Check again once the grace period for trailing segments is over.
@@ -185,7 +198,9 @@ class SummarizerWorker:
             raise DeliveryError(f"summary of {meeting_id} not confirmed by Kafka")
         with self.sessions.begin() as session:
             state = store.lock_state(session, meeting_id)
-            assert state is not None
+            if state is None:
+                log.info("meeting %s was deleted while it was summarised", meeting_id)
+                return None
             state.tasks = ledger.to_json()
             state.summary = {
                 "overview": digest.overview,

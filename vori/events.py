@@ -148,6 +148,8 @@ class TranscriptSegment(Event):
 # `segment_corrected`: a member fixed a final segment's text; `segment` is the segment as
 # corrected (version `correction_version`), `original_text` what was transcribed.
 # `speaker_renamed`: a member named the speaker of `stream_id`: `participant_name`.
+# `deleted`: the owner deleted the meeting; every service removes the rows it owns of it
+# and takes nothing more of it (docs/protocol.md, "Deleting a meeting").
 MeetingEventType = Literal[
     "started",
     "participant_joined",
@@ -156,11 +158,12 @@ MeetingEventType = Literal[
     "ended",
     "segment_corrected",
     "speaker_renamed",
+    "deleted",
 ]
 
 
 class MeetingEvent(Event):
-    """Lifecycle of a meeting: started, participants joining and leaving, ended."""
+    """Lifecycle of a meeting: started, participants joining and leaving, ended, deleted."""
 
     topic: ClassVar[str] = MEETING_EVENTS
     type: MeetingEventType

@@ -7,10 +7,11 @@ the store, and a partition's committed offset never passes the first message who
 is in a chunk not yet stored. After a restart the first frame of each stream reloads the
 stored part of its open chunk, so the chunks written are the same as without the crash.
 
-Meetings: the archiver is the one writer of the store, so it also deletes. A meeting
-deleted through the gateway (its `member_removed`/`ended` events, and the row gone from
-PostgreSQL) loses its audio at once; a sweep every SWEEP_INTERVAL_S removes audio past
-its retention and audio of meetings that no longer exist.
+Meetings: the archiver is the one writer of the store, so it also deletes. A meeting's
+`deleted` event (published by the gateway before it deletes the row) removes its audio at
+once, and its later frames are dropped; a sweep every SWEEP_INTERVAL_S removes audio past
+its retention and audio of meetings that no longer exist (which also covers an event this
+archiver never saw, e.g. its consumer group was reset past it).
 """
 
 from __future__ import annotations
@@ -242,13 +243,8 @@ class Archiver:
             state.outbox.pop(0)
 
     def _meeting_event(self, event: MeetingEvent) -> None:
-        # The gateway deletes the row, then announces it to every member (and ends a
-        # running meeting first): the event is the cue, PostgreSQL says whether it is gone.
-        if event.type not in ("member_removed", "ended"):
-            return
-        self._meetings.pop(event.meeting_id, None)
-        row = self._meeting_row(event.meeting_id)
-        if not row.exists:
+        # Idempotent: a replayed `deleted` finds nothing left to delete.
+        if event.type == "deleted":
             self.delete_meeting_audio(event.meeting_id, "deleted")
 
     # -- meetings and retention ---------------------------------------------------------

@@ -42,7 +42,7 @@ from vori.events import (
     decode,
     segment_id_for,
 )
-from vori.kafka import ConsumerLoop, EventProducer
+from vori.kafka import ConsumerLoop, EventProducer, MessageContext
 from vori.settings import Settings
 
 MEETINGS_DIR = Path(__file__).resolve().parents[1] / "data" / "meetings"
@@ -297,6 +297,31 @@ def run_worker_until(
                 return worker
             time.sleep(0.3)
         raise AssertionError(f"summarizer worker did not finish within {timeout_s} s")
+    finally:
+        loop.stop()
+        thread.join(30)
+
+
+@contextmanager
+def running_worker(
+    settings: Settings, group: str, handled: list[Event]
+) -> Iterator[SummarizerWorker]:
+    """The real summarizer worker in a consumer loop on a thread while the block runs;
+    `handled` gets each event once the worker's handler has returned."""
+    worker = build_worker(settings)
+    worker.check_every_s = 0.2
+
+    def handle(event: Event, context: MessageContext) -> None:
+        worker.handle(event, context)
+        handled.append(event)
+
+    loop = ConsumerLoop(
+        settings.kafka, group, [TRANSCRIPT_SEGMENTS, MEETING_EVENTS], handle, on_tick=worker.tick
+    )
+    thread = threading.Thread(target=loop.run, kwargs={"install_signal_handlers": False})
+    thread.start()
+    try:
+        yield worker
     finally:
         loop.stop()
         thread.join(30)

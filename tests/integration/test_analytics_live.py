@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from analytics_spark.live_totals import SpeakerTotals, upsert_totals
 from tests.conftest import subprocess_env
+from tests.helpers.ingest import create_meeting
 from tests.helpers.summarizer import publish
 from vori.db.engine import create_db_engine
 from vori.db.tables import AnalyticsLiveSpeaker
@@ -136,9 +137,10 @@ def _uncommit_last_batch(checkpoint: Path) -> int | None:
 
 @pytest.mark.timeout(480)
 def test_live_job_killed_and_restarted_counts_like_an_uninterrupted_run(
-    settings: Settings, unique: str, tmp_path: Path
+    settings: Settings, tmp_path: Path
 ) -> None:
-    killed, once = f"m-live-kill-{unique}", f"m-live-once-{unique}"
+    # Stored meetings: the job writes only totals of meetings that exist.
+    killed, once = (create_meeting(settings, "Ana")[0].meeting_id for _ in range(2))
     checkpoint = tmp_path / "checkpoints"
     publish(settings, _first_half(killed))
     # What the job must skip without failing: not JSON, and a meeting id the table cannot hold.
@@ -191,10 +193,8 @@ def test_live_job_killed_and_restarted_counts_like_an_uninterrupted_run(
     assert delay_s < 15, "the live totals lag far behind (bench/analytics_live.py measures it)"
 
 
-def test_totals_written_twice_stay_the_same_and_never_go_back(
-    settings: Settings, unique: str
-) -> None:
-    meeting = f"m-live-upsert-{unique}"
+def test_totals_written_twice_stay_the_same_and_never_go_back(settings: Settings) -> None:
+    meeting = create_meeting(settings, "Ana")[0].meeting_id
     engine = create_db_engine(settings, pool_size=1, max_overflow=0)
 
     def write(*totals: SpeakerTotals) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from websockets.exceptions import ConnectionClosed
 
+from analytics_spark.live import TotalsWriter
+from analytics_spark.live_totals import SpeakerTotals
 from tests.helpers.gateway import (
     Account,
     EventsClient,
@@ -30,12 +33,17 @@ from tests.helpers.gateway import (
     wait_for,
 )
 from tests.helpers.kafka import read_all
+from tests.helpers.summarizer import running_worker
+from vori.db.engine import create_db_engine
 from vori.db.tables import (
+    AnalyticsLiveSpeaker,
     BoardColumn,
     Card,
     Meeting,
     MeetingEventRow,
     MeetingTaskCard,
+    SummarizerDeletedMeeting,
+    SummarizerMeeting,
     SummarizerSegment,
     TranscriptSegmentRow,
 )
@@ -132,15 +140,6 @@ def _card_on_board(gateway: GatewayServer, board_id: str, meeting_id: str) -> st
                 version=1,
             )
         )
-        session.add(
-            SummarizerSegment(
-                id=f"seg_{uuid.uuid4().hex[:16]}",
-                meeting_id=meeting_id,
-                stream_id="s",
-                start=0.0,
-                text="I'll write the release notes",
-            )
-        )
         session.commit()
     return card_id
 
@@ -165,36 +164,88 @@ def _closed_with(events: EventsClient, timeout: float = 15.0) -> tuple[int, str]
     return frame.code, frame.reason
 
 
+def _no_detector(settings: Settings) -> Settings:
+    """The summarizer on its rules alone: what it stores is the same, it starts faster."""
+    summarizer = settings.summarizer.model_copy(update={"detector": False})
+    return settings.model_copy(update={"summarizer": summarizer})
+
+
+def _summarizer_rows(gateway: GatewayServer, meeting_id: str) -> tuple[int, bool, bool]:
+    """The summarizer's segments of the meeting, whether it has state of it, and whether it
+    has it marked deleted."""
+    with _session(gateway) as session:
+        return (
+            _count(gateway, SummarizerSegment, meeting_id),
+            session.get(SummarizerMeeting, meeting_id) is not None,
+            session.get(SummarizerDeletedMeeting, meeting_id) is not None,
+        )
+
+
+@pytest.mark.timeout(180)
 def test_deleting_a_meeting_removes_what_was_said_and_keeps_its_cards(
-    gateway: GatewayServer, client: httpx.Client, settings: Settings
+    gateway: GatewayServer, client: httpx.Client, settings: Settings, unique: str
 ) -> None:
     owner, bea = register(client, "Ada"), register(client, "Bea")
     board_id = own_board(settings, owner)
     meeting = create_meeting(client, owner, title="Doomed", board_id=board_id)
     meeting_id, url = meeting["id"], f"/api/v1/meetings/{meeting['id']}"
     add_member(client, owner, meeting_id, bea)
-    produce(settings, segment(meeting_id, owner, 0.0, "I'll write the release notes"))
-    wait_for(lambda: _count(gateway, TranscriptSegmentRow, meeting_id) == 1, message="segment")
-    card_id = _card_on_board(gateway, board_id, meeting_id)
-    bea_live = _events(gateway, meeting_id, bea)
+    handled: list[Any] = []
+    with running_worker(_no_detector(settings), f"test-erase-{unique}", handled):
+        produce(settings, segment(meeting_id, owner, 0.0, "I'll write the release notes"))
+        wait_for(lambda: _count(gateway, TranscriptSegmentRow, meeting_id) == 1, message="segment")
+        wait_for(
+            lambda: _summarizer_rows(gateway, meeting_id)[:2] == (1, True),
+            timeout=60,
+            message="the summarizer's copy",
+        )
+        # The live job's writer, as after a micro-batch.
+        live = TotalsWriter(create_db_engine(settings, pool_size=1, max_overflow=0))
+        spoke = SpeakerTotals(meeting_id, owner.id, "Ada", 1, 2.0, 5, 2.0)
+        assert live.write([spoke]) == 1
+        card_id = _card_on_board(gateway, board_id, meeting_id)
+        bea_live = _events(gateway, meeting_id, bea)
 
-    refused = client.delete(url, headers=bea.headers)
-    assert refused.status_code == 403
-    assert client.get(url, headers=bea.headers).status_code == 200
+        refused = client.delete(url, headers=bea.headers)
+        assert refused.status_code == 403
+        assert client.get(url, headers=bea.headers).status_code == 200
 
-    deleted = client.delete(url, headers=owner.headers)
-    assert deleted.status_code == 204, deleted.text
+        deleted = client.delete(url, headers=owner.headers)
+        assert deleted.status_code == 204, deleted.text
 
-    assert _closed_with(bea_live)[0] == 4404
-    for who in (owner, bea):
-        assert client.get(url, headers=who.headers).status_code == 404
-        assert client.get(f"{url}/transcript", headers=who.headers).status_code == 404
-        assert client.get(f"{url}/summary", headers=who.headers).status_code == 404
-        listed = client.get("/api/v1/meetings", headers=who.headers).json()
-        assert meeting_id not in [m["id"] for m in listed]
-    assert client.delete(url, headers=owner.headers).status_code == 404
-    for table in (TranscriptSegmentRow, MeetingEventRow, MeetingTaskCard, SummarizerSegment):
-        assert _count(gateway, table, meeting_id) == 0, table.__tablename__
+        assert _closed_with(bea_live)[0] == 4404
+        for who in (owner, bea):
+            assert client.get(url, headers=who.headers).status_code == 404
+            assert client.get(f"{url}/transcript", headers=who.headers).status_code == 404
+            assert client.get(f"{url}/summary", headers=who.headers).status_code == 404
+            listed = client.get("/api/v1/meetings", headers=who.headers).json()
+            assert meeting_id not in [m["id"] for m in listed]
+        assert client.delete(url, headers=owner.headers).status_code == 404
+        for table in (TranscriptSegmentRow, MeetingEventRow, MeetingTaskCard, AnalyticsLiveSpeaker):
+            assert _count(gateway, table, meeting_id) == 0, table.__tablename__
+        # Each owner removes its own rows: the summarizer on the `deleted` event.
+        wait_for(
+            lambda: _summarizer_rows(gateway, meeting_id) == (0, False, True),
+            timeout=30,
+            message="the summarizer to forget the meeting",
+        )
+
+        # A segment arriving late, and the `deleted` event replayed, bring nothing back.
+        late = segment(meeting_id, bea, 5.0, "and I'll send the minutes tomorrow")
+        produce(settings, late, MeetingEvent(type="deleted", meeting_id=meeting_id))
+
+        def both_handled() -> bool:
+            mine = [e for e in handled if getattr(e, "meeting_id", None) == meeting_id]
+            ids = [getattr(e, "id", None) for e in mine]
+            deletions = [e for e in mine if getattr(e, "type", None) == "deleted"]
+            return late.id in ids and len(deletions) == 2
+
+        wait_for(both_handled, timeout=30, message="the late segment and the replayed event")
+        assert _summarizer_rows(gateway, meeting_id) == (0, False, True)
+        assert live.write([replace(spoke, segments=2, talk_s=4.0)]) == 0
+        assert _count(gateway, AnalyticsLiveSpeaker, meeting_id) == 0
+        live.engine.dispose()
+
     with _session(gateway) as session:
         assert session.get(Meeting, meeting_id) is None
         card = session.get(Card, card_id)
@@ -203,7 +254,7 @@ def test_deleting_a_meeting_removes_what_was_said_and_keeps_its_cards(
         assert card.meeting_id is None
         assert card.evidence[0]["quote"] == "I'll write"
 
-    # It was live: workers were told it ended before it went.
+    # It was live: workers were told it ended, then that it is deleted, before it went.
     events = [
         decode(MEETING_EVENTS, message.value(), message.headers())
         for message in read_all(settings.kafka, MEETING_EVENTS, expected=10_000, timeout_s=5)
@@ -211,8 +262,7 @@ def test_deleting_a_meeting_removes_what_was_said_and_keeps_its_cards(
     ]
     types = [event.type for event in events if isinstance(event, MeetingEvent)]
     assert types[0] == "started"
-    assert "ended" in types
-    assert types.index("ended") < types.index("member_removed")
+    assert types.index("ended") < types.index("deleted") < types.index("member_removed")
 
 
 # -- list: search, filters, paging -------------------------------------------------------

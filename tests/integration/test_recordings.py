@@ -241,7 +241,7 @@ def test_members_play_recordings_outsiders_get_404_and_deletion_and_retention_re
         traversal = f"/api/v1/meetings/{expiring}/recordings/..%2F{kept}/chunks/0"
         assert client.get(traversal, headers=member.headers).status_code == 404
 
-        # Deleting a meeting deletes its audio: the archiver reacts to the gateway's events.
+        # Deleting a meeting deletes its audio: the archiver reacts to the `deleted` event.
         assert (
             client.delete(f"/api/v1/meetings/{deleted}", headers=owner.headers).status_code == 204
         )

@@ -478,6 +478,15 @@ class SummarizerMeeting(Base):
     pending_corrections: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
+class SummarizerDeletedMeeting(Base):
+    """A meeting its owner deleted, as the summarizer learnt it from `deleted`: a segment or
+    event of it arriving later is ignored instead of bringing the meeting back."""
+
+    __tablename__ = "summarizer_deleted_meetings"
+    meeting_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # -- analytics: written by the Spark jobs in analytics_spark (migration 0007) -------------
 
 
@@ -604,7 +613,11 @@ class AnalyticsLiveSpeaker(Base):
     """A speaker's running totals in a live meeting (Spark Structured Streaming job)."""
 
     __tablename__ = "analytics_live_speakers"
-    meeting_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Goes with the meeting (migration 0014): analytics_spark/live.py says why its writer
+    # accepts that.
+    meeting_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
     # The participant, or the stream of a segment without one.
     participant_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     speaker: Mapped[str | None] = mapped_column(String(200), nullable=True)
