@@ -84,7 +84,7 @@ function ActionItemRow({ item, meetingId, link }: { item: ActionItem; meetingId:
       <span className="action-title">{item.title}</span>
       <span className="meta">
         {` · ${item.assignee || t("summary.unassigned")}`}
-        {item.due_date ? ` · ${t("summary.due", { date: dueDate(item.due_date, format.date) })}` : ""}
+        {item.due_date ? ` · ${t("summary.due", { date: format.day(item.due_date) })}` : ""}
       </span>
       <span className="action-links">
         {link && (
@@ -102,10 +102,4 @@ function ActionItemRow({ item, meetingId, link }: { item: ActionItem; meetingId:
       </span>
     </li>
   );
-}
-
-/** A due day ("2026-12-01") in the reader's format; anything else is shown as written. */
-function dueDate(day: string, format: (value: Date) => string): string {
-  const [year, month, date] = day.split("-").map(Number);
-  return year && month && date ? format(new Date(year, month - 1, date)) : day;
 }

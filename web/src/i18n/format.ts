@@ -16,6 +16,12 @@ export function formatDate(value: Moment, locale: string, options?: Intl.DateTim
   return new Intl.DateTimeFormat(locale, options ?? { dateStyle: "medium" }).format(asDate(value));
 }
 
+/** A calendar day written "2026-12-01" (a due date: no time, no zone), read as that local day. */
+export function formatDay(day: string, locale: string, options?: Intl.DateTimeFormatOptions): string {
+  const [year, month, date] = day.split("-").map(Number);
+  return year && month && date ? formatDate(new Date(year, month - 1, date), locale, options) : day;
+}
+
 /** A time of day, e.g. "9:30:05 AM" or "오전 9:30:05". */
 export function formatTime(value: Moment, locale: string): string {
   return new Intl.DateTimeFormat(locale, { timeStyle: "medium" }).format(asDate(value));
@@ -55,6 +61,7 @@ export function useFormat() {
     locale,
     dateTime: (value: Moment) => formatDateTime(value, locale),
     date: (value: Moment, options?: Intl.DateTimeFormatOptions) => formatDate(value, locale, options),
+    day: (day: string, options?: Intl.DateTimeFormatOptions) => formatDay(day, locale, options),
     time: (value: Moment) => formatTime(value, locale),
     relative: (value: Moment, now?: Moment) => formatRelative(value, locale, now),
     number: (value: number, options?: Intl.NumberFormatOptions) => formatNumber(value, locale, options),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { en } from "./en";
-import { formatDate, formatDateTime, formatNumber, formatRelative, formatTime } from "./format";
+import { formatDate, formatDateTime, formatDay, formatNumber, formatRelative, formatTime } from "./format";
 import { pickLanguage } from "./index";
 import { ko } from "./ko";
 
@@ -14,12 +14,20 @@ function keys(tree: object, prefix = ""): string[] {
   );
 }
 
+function keysRaw(tree: object, prefix = ""): string[] {
+  return Object.entries(tree).flatMap(([key, value]) =>
+    typeof value === "string" ? [`${prefix}${key}`] : keysRaw(value as object, `${prefix}${key}.`),
+  );
+}
+
 describe("catalogues", () => {
   it("Korean has every English key and no other", () => {
     const english = new Set(keys(en));
     const korean = new Set(keys(ko));
     expect([...english].filter((k) => !korean.has(k))).toEqual([]);
     expect([...korean].filter((k) => !english.has(k))).toEqual([]);
+    // Korean has a single plural form: "_one" keys would never be used.
+    expect(keysRaw(ko).filter((k) => k.endsWith("_one"))).toEqual([]);
   });
 
   it("keeps the same placeholders in both languages", () => {
@@ -56,6 +64,8 @@ describe("formatting in Korean", () => {
     expect(formatDateTime(at, "ko")).toMatch(/^2026\. 12\. 1\. \S+ 3:04$/);
     expect(formatTime(at, "ko")).toMatch(/^\S+ 3:04:05$/);
     expect(formatDate(at, "en")).toBe("Dec 1, 2026");
+    expect(formatDay("2026-12-01", "ko")).toBe("2026. 12. 1.");
+    expect(formatDay("someday", "ko")).toBe("someday");
   });
 
   it("says relative times in Korean", () => {

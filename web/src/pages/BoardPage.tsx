@@ -3,6 +3,8 @@
 // board's settings (name, members, columns) for its owner and members.
 
 import { type DragEvent, type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
+import type { TFunction } from "i18next";
+import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 
 import { ApiError, errorText } from "../api/client";
@@ -14,26 +16,22 @@ import { type KeyMove, applyMove, cardsIn, keyboardTarget } from "../board/moves
 import { myUserId } from "../components/MeetingAdmin";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
 import { useLoad, usePageTitle } from "../hooks";
+import { useFormat } from "../i18n/format";
 import { useMeetingEvents } from "../live/useMeetingEvents";
 
 const POLL_MS = 15000;
 
-const LIST_TEXT = {
-  newBoard: "New team board",
-  name: "Board name",
-  create: "Create board",
-  empty: "No boards yet. Create a team board above, or one appears with your first meeting.",
-  access: { owner: "you own it", member: "member", meeting: "through a meeting" } as Record<string, string>,
-  personal: "personal",
-};
+const ACCESS: Record<string, string> = { owner: "board.accessOwner", member: "board.accessMember", meeting: "board.accessMeeting" };
 
-function accessNote(board: BoardInfo): string {
-  const notes = [board.personal ? LIST_TEXT.personal : "", board.access ? LIST_TEXT.access[board.access] : ""];
+function accessNote(t: TFunction, board: BoardInfo): string {
+  const access = board.access ? ACCESS[board.access] : undefined;
+  const notes = [board.personal ? t("board.personal") : "", access ? t(access) : ""];
   return notes.filter(Boolean).join(", ");
 }
 
 export function BoardsPage() {
-  const heading = usePageTitle("Boards");
+  const { t } = useTranslation();
+  const heading = usePageTitle(t("board.boards"));
   const navigate = useNavigate();
   const boards = useLoad(listBoards, []);
   const [name, setName] = useState("");
@@ -56,29 +54,29 @@ export function BoardsPage() {
   return (
     <div className="page page-narrow">
       <h1 ref={heading} tabIndex={-1}>
-        Boards
+        {t("board.boards")}
       </h1>
       <section aria-labelledby="new-board" className="panel">
-        <h2 id="new-board">{LIST_TEXT.newBoard}</h2>
+        <h2 id="new-board">{t("board.newBoard")}</h2>
         <form className="form-row" onSubmit={create}>
           <label>
-            {LIST_TEXT.name}
+            {t("board.name")}
             <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
           </label>
           <button type="submit" className="button-primary" disabled={busy || !name.trim()}>
-            {LIST_TEXT.create}
+            {t("board.create")}
           </button>
         </form>
         <ErrorMessage>{error}</ErrorMessage>
       </section>
       <ErrorMessage>{boards.error}</ErrorMessage>
-      {boards.loading && !boards.data && <p role="status">Loading boards…</p>}
-      {boards.data?.length === 0 && <p>{LIST_TEXT.empty}</p>}
+      {boards.loading && !boards.data && <p role="status">{t("board.loading")}</p>}
+      {boards.data?.length === 0 && <p>{t("board.empty")}</p>}
       <ul className="board-list">
         {boards.data?.map((board) => (
           <li key={board.id}>
             <Link to={`/boards/${board.id}`}>{board.name}</Link>
-            {accessNote(board) && <span className="meta"> · {accessNote(board)}</span>}
+            {accessNote(t, board) && <span className="meta"> · {accessNote(t, board)}</span>}
           </li>
         ))}
       </ul>
@@ -87,11 +85,12 @@ export function BoardsPage() {
 }
 
 export function BoardPage() {
+  const { t } = useTranslation();
   const { boardId = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const board = useLoad(() => getBoard(boardId), [boardId]);
   const boards = useLoad(listBoards, []);
-  const heading = usePageTitle(board.data?.name ?? "Board");
+  const heading = usePageTitle(board.data?.name ?? t("board.board"));
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [dropTarget, setDropTarget] = useState<string | null>(null);
@@ -149,10 +148,10 @@ export function BoardPage() {
       setData(applyMove(current, card.id, columnId, position));
       const column = current.columns.find((c) => c.id === columnId);
       if (column?.wip_limit && card.column_id !== columnId && cardsIn(current, columnId).length >= column.wip_limit) {
-        setError(`“${column.name}” is at its WIP limit of ${column.wip_limit}: finish or move a card out of it first.`);
+        setError(t("board.wipFull", { column: column.name, limit: column.wip_limit }));
         return;
       }
-      setAnnouncement(`Moved “${card.title}” to ${column?.name ?? "another column"}, position ${position + 1}.`);
+      setAnnouncement(t("board.moved", { title: card.title, column: column?.name ?? t("board.anotherColumn"), position: position + 1 }));
       try {
         const saved = await moveCard(card, columnId, position);
         setData((b) => ({ ...b!, cards: b!.cards.map((c) => (c.id === saved.id ? { ...c, ...saved } : c)) }));
@@ -162,13 +161,13 @@ export function BoardPage() {
           reason instanceof ApiError && reason.kind === "conflict" && /WIP limit/.test(reason.message)
             ? reason.message
             : reason instanceof ApiError && reason.kind === "conflict"
-            ? `“${card.title}” was changed by someone else a moment ago, so your move was not applied. The board now shows the latest state; move it again if you still want to.`
-            : `Could not move “${card.title}”: ${errorText(reason)}`,
+            ? t("board.conflict", { title: card.title })
+            : t("board.moveFailed", { title: card.title, reason: errorText(reason) }),
         );
         reload();
       }
     },
-    [board.data, reload, scheduleReload, setData],
+    [board.data, reload, scheduleReload, setData, t],
   );
 
   function onKeyDown(event: KeyboardEvent, card: Card) {
@@ -213,21 +212,20 @@ export function BoardPage() {
       ))}
       <div className="room-head">
         <h1 ref={heading} tabIndex={-1}>
-          {data?.name ?? "Board"}
+          {data?.name ?? t("board.board")}
         </h1>
         <p className="meta">
-          Drag cards between columns, or focus a card and press Alt + arrow keys to move it. ·{" "}
-          <Link to={`/boards/${boardId}/analytics`}>Board analytics</Link>
+          {t("board.help")} · <Link to={`/boards/${boardId}/analytics`}>{t("board.analytics")}</Link>
         </p>
         {mayManage && (
           <button type="button" aria-expanded={managing} onClick={() => setManaging((v) => !v)}>
-            Board settings
+            {t("board.settings")}
           </button>
         )}
       </div>
       {data?.archived && (
         <p className="notice notice-info" role="status">
-          This board is archived: it is kept as it was, and left out of your boards and My tasks.
+          {t("board.archived")}
         </p>
       )}
       {mayManage && managing && data && (
@@ -297,7 +295,7 @@ export function BoardPage() {
           onMove={(card, columnId) => void move(card, columnId, cardsIn(data, columnId).length)}
         />
       )}
-      {openCardId && data && !openCard && <ErrorMessage>This card is not on the board any more.</ErrorMessage>}
+      {openCardId && data && !openCard && <ErrorMessage>{t("board.cardGone")}</ErrorMessage>}
     </div>
   );
 }
@@ -324,6 +322,8 @@ interface TileProps {
 }
 
 function CardTile({ card, left, right, onOpen, onKeyDown, onStep }: TileProps) {
+  const { t } = useTranslation();
+  const format = useFormat();
   return (
     <div
       className="card"
@@ -347,18 +347,18 @@ function CardTile({ card, left, right, onOpen, onKeyDown, onStep }: TileProps) {
         {card.title}
       </button>
       <p className="meta" id={`card-meta-${card.id}`}>
-        {card.assignee ? card.assignee : "Unassigned"}
-        {card.due_date && ` · due ${card.due_date}`}
-        {card.evidence && card.evidence.length > 0 && " · from a meeting"}
+        {card.assignee ? card.assignee : t("board.unassigned")}
+        {card.due_date && t("board.due", { date: format.day(card.due_date) })}
+        {card.evidence && card.evidence.length > 0 && t("board.fromMeeting")}
       </p>
       <div className="card-moves">
         {left && (
-          <button type="button" className="button-small" onClick={() => onStep("left")} aria-label={`Move “${card.title}” to ${left}`}>
+          <button type="button" className="button-small" onClick={() => onStep("left")} aria-label={t("board.moveTo", { title: card.title, column: left })}>
             ← {left}
           </button>
         )}
         {right && (
-          <button type="button" className="button-small" onClick={() => onStep("right")} aria-label={`Move “${card.title}” to ${right}`}>
+          <button type="button" className="button-small" onClick={() => onStep("right")} aria-label={t("board.moveTo", { title: card.title, column: right })}>
             {right} →
           </button>
         )}
@@ -378,6 +378,7 @@ function AddCard({
   onAdded: () => void;
   onMessage: (message: string | null) => void;
 }) {
+  const { t } = useTranslation();
   const [title, setTitle] = useState("");
   const [error, setError] = useState<string | null>(null);
 
@@ -386,7 +387,7 @@ function AddCard({
     setError(null);
     try {
       await createCard(boardId, columnId, title.trim());
-      onMessage(`Added “${title.trim()}”.`);
+      onMessage(t("board.added", { title: title.trim() }));
       setTitle("");
       onAdded();
     } catch (reason) {
@@ -397,11 +398,11 @@ function AddCard({
   return (
     <form className="add-card" onSubmit={submit}>
       <label>
-        <span className="visually-hidden">New card title</span>
-        <input value={title} onChange={(e) => setTitle(e.target.value)} placeholder="Add a card" required />
+        <span className="visually-hidden">{t("board.newCard")}</span>
+        <input value={title} onChange={(e) => setTitle(e.target.value)} placeholder={t("board.addCard")} required />
       </label>
       <button type="submit" className="button-small">
-        Add
+        {t("board.add")}
       </button>
       <ErrorMessage>{error}</ErrorMessage>
     </form>
@@ -410,13 +411,18 @@ function AddCard({
 
 /** A column's card count, with its WIP limit when it has one (at or over it is marked). */
 function ColumnCount({ held, limit }: { held: number; limit: number | null }) {
+  const { t } = useTranslation();
   if (limit === null) return <span className="count">({held})</span>;
   const state = held > limit ? "over" : held === limit ? "at" : "under";
-  const note = state === "over" ? ", over its WIP limit" : state === "at" ? ", at its WIP limit" : "";
+  const note = state === "over" ? t("board.overWip") : state === "at" ? t("board.atWip") : "";
   return (
     <span className={`count wip-${state}`}>
       ({held}/{limit}
-      <span className="visually-hidden"> cards allowed{note}</span>)
+      <span className="visually-hidden">
+        {t("board.allowed")}
+        {note}
+      </span>
+      )
     </span>
   );
 }

@@ -5,7 +5,6 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import { myTasks } from "../api/vori";
-import type { MyTask } from "../api/types";
 import { ErrorMessage } from "../components/Notice";
 import { useLoad, usePageTitle } from "../hooks";
 import { useFormat } from "../i18n/format";
@@ -17,12 +16,6 @@ export function localDate(now: Date = new Date()): string {
   return `${now.getFullYear()}-${month}-${day}`;
 }
 
-/** The due day, read as a calendar day in my own time zone (not UTC midnight). */
-function dueDay(task: MyTask): Date | null {
-  if (!task.due_date) return null;
-  const [year, month, day] = task.due_date.split("-").map(Number);
-  return new Date(year!, (month ?? 1) - 1, day ?? 1);
-}
 
 export function MyTasksPage() {
   const { t } = useTranslation();
@@ -60,7 +53,7 @@ export function MyTasksPage() {
                 <span className={task.overdue ? "overdue-text" : "meta"}>
                   {task.overdue && <strong>{t("pages.overdue")}</strong>}
                   <time dateTime={task.due_date ?? undefined}>
-                    {task.due_date ? format.date(dueDay(task)!) : t("pages.noDue")}
+                    {task.due_date ? format.day(task.due_date) : t("pages.noDue")}
                   </time>
                 </span>
               </li>
