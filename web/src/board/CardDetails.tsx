@@ -1,12 +1,15 @@
 // A card's details in a modal dialog: edit with the version check, history, evidence.
 
 import { type FormEvent, useEffect, useRef, useState } from "react";
+import type { TFunction } from "i18next";
+import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import { ApiError, errorText } from "../api/client";
 import type { Board, Card, HistoryActor, HistoryEntry } from "../api/types";
 import { cardHistory, editCard } from "../api/vori";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
+import { useFormat } from "../i18n/format";
 
 interface Props {
   board: Board;
@@ -35,6 +38,8 @@ function fieldsOf(card: Card): Fields {
 }
 
 export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove }: Props) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const dialog = useRef<HTMLDialogElement>(null);
   // The version the person is editing: a save is checked against it, not the newest one.
   const [base, setBase] = useState<Card>(card);
@@ -58,7 +63,7 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
   useEffect(() => {
     if (card.version === base.version) return;
     if (!dirty || conflicted.current) {
-      if (!conflicted.current) setInfo("Someone else just changed this card; the form shows their version.");
+      if (!conflicted.current) setInfo(t("card.changedElsewhere"));
       conflicted.current = false;
       setBase(card);
       setForm(fieldsOf(card));
@@ -87,13 +92,10 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
       setBase(saved);
       setForm(fieldsOf(saved));
       onSaved(saved);
-      setInfo("Saved.");
+      setInfo(t("card.saved"));
     } catch (reason) {
       if (reason instanceof ApiError && reason.kind === "conflict") {
-        setError(
-          "Someone else changed this card while you were editing it, so your change was not saved. " +
-            "The card now shows their version: check it and make your change again.",
-        );
+        setError(t("card.conflict"));
         if (card.version !== base.version) {
           setBase(card);
           setForm(fieldsOf(card));
@@ -102,7 +104,7 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
         }
         onConflict();
       } else {
-        setError(`Could not save: ${errorText(reason)}`);
+        setError(t("card.saveFailed", { reason: errorText(reason) }));
       }
     } finally {
       setBusy(false);
@@ -115,33 +117,33 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
       <div className="dialog-head">
         <h2 id="card-dialog-title">{card.title}</h2>
         <button type="button" className="button-quiet" onClick={() => dialog.current?.close()}>
-          Close
+          {t("card.close")}
         </button>
       </div>
       <p className="meta">
-        In {column?.name ?? "an unknown column"} · version {card.version}
-        {card.source && ` · from ${card.source === "human" ? "a person" : card.source === "rules" ? "the meeting (rules)" : "the meeting (language model)"}`}
+        {t("card.inColumn", { column: column?.name ?? t("card.unknownColumn"), version: card.version })}
+        {card.source && t(card.source === "human" ? "card.fromPerson" : card.source === "rules" ? "card.fromRules" : "card.fromModel")}
       </p>
       <form onSubmit={save} className="card-form">
         <label>
-          Title
+          {t("card.title")}
           <input value={form.title} onChange={(e) => set("title")(e.target.value)} required />
         </label>
         <label>
-          Description
+          {t("card.description")}
           <textarea value={form.description} onChange={(e) => set("description")(e.target.value)} rows={3} />
         </label>
         <div className="form-row">
           <label>
-            Assignee
+            {t("card.assignee")}
             <input value={form.assignee} onChange={(e) => set("assignee")(e.target.value)} />
           </label>
           <label>
-            Due date
+            {t("card.due")}
             <input type="date" value={form.due} onChange={(e) => set("due")(e.target.value)} />
           </label>
           <label>
-            Column
+            {t("card.column")}
             <select value={card.column_id} onChange={(e) => onMove(card, e.target.value)}>
               {board.columns.map((c) => (
                 <option key={c.id} value={c.id}>
@@ -154,12 +156,12 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
         <ErrorMessage>{error}</ErrorMessage>
         <InfoMessage>{info}</InfoMessage>
         <button type="submit" className="button-primary" disabled={busy}>
-          Save changes
+          {t("card.save")}
         </button>
       </form>
       {(card.evidence?.length ?? 0) > 0 && (
         <section aria-labelledby="evidence-heading">
-          <h3 id="evidence-heading">Said in the meeting</h3>
+          <h3 id="evidence-heading">{t("card.evidence")}</h3>
           {card.evidence!.map((evidence) => {
             const meetingId = card.meeting_id ?? (evidence as { meeting_id?: string }).meeting_id;
             return (
@@ -168,7 +170,7 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
                 {meetingId && (
                   <figcaption>
                     <Link to={`/meetings/${meetingId}?at=${encodeURIComponent(evidence.segment_id)}`} className="evidence-link">
-                      Jump to this moment in the transcript
+                      {t("card.jump")}
                     </Link>
                   </figcaption>
                 )}
@@ -178,16 +180,19 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
         </section>
       )}
       <section aria-labelledby="history-heading">
-        <h3 id="history-heading">History</h3>
+        <h3 id="history-heading">{t("card.history")}</h3>
         <ErrorMessage>{historyError}</ErrorMessage>
-        {history === null && !historyError && <p role="status">Loading history…</p>}
-        {history && history.length === 0 && <p className="meta">No changes yet.</p>}
+        {history === null && !historyError && <p role="status">{t("card.loadingHistory")}</p>}
+        {history && history.length === 0 && <p className="meta">{t("card.noChanges")}</p>}
         {history && (
           <ol className="history">
             {history.map((entry, i) => (
               <li key={entry.id ?? i}>
-                <time className="meta">{new Date(entry.at).toLocaleString()}</time> {entry.change}
-                {entry.actor && ` by ${actorName(entry.actor)}`}
+                <time className="meta" dateTime={entry.at}>
+                  {format.dateTime(entry.at)}
+                </time>{" "}
+                {entry.change}
+                {entry.actor && t("card.by", { actor: actorName(t, entry.actor) })}
                 <HistoryDiff entry={entry} />
               </li>
             ))}
@@ -214,9 +219,9 @@ function HistoryDiff({ entry }: { entry: HistoryEntry }) {
   );
 }
 
-function actorName(actor: HistoryActor): string {
-  if (actor.type === "meeting") return `the meeting ${actor.name ? `“${actor.name}”` : ""}`.trim();
-  return actor.name || "a person";
+function actorName(t: TFunction, actor: HistoryActor): string {
+  if (actor.type === "meeting") return actor.name ? t("card.theMeetingNamed", { name: actor.name }) : t("card.theMeeting");
+  return actor.name || t("card.aPerson");
 }
 
 function show(value: unknown): string {
