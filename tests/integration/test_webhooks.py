@@ -27,7 +27,7 @@ from tests.helpers.gateway import (
 from tests.helpers.kanban import sessions
 from vori.auth import new_id
 from vori.db.tables import Board
-from vori.events import MeetingSummary
+from vori.events import CardSnapshot, KanbanChange, MeetingSummary
 from vori.kafka.producer import EventProducer
 from vori.settings import Settings
 
@@ -198,6 +198,30 @@ def test_a_failing_receiver_gets_retries_with_one_delivery_id_and_a_dead_one_is_
     assert len(state.on("/dead")) == 3
     [given_up] = client.get(f"/api/v1/webhooks/{dead['id']}/deliveries", headers=ana.headers).json()
     assert (given_up["attempts"], given_up["last_status_code"]) == (3, 503)
+
+
+def test_a_card_created_on_the_board_reaches_a_hook_that_wants_it_and_no_other(
+    client: httpx.Client, settings: Settings, receiver: tuple[Receiver, str]
+) -> None:
+    state, base = receiver
+    ana = register(client, "Ana")
+    board_id = _board(settings, ana)
+    cards = _hook(client, ana, board_id, base + "/cards", ["card.created"])
+    _hook(client, ana, board_id, base + "/ends", ["meeting.ended"])
+    card = CardSnapshot(id=new_id("crd"), board_id=board_id, column="To do", title="Ship it")
+    producer = EventProducer(settings.kafka)
+    for change in ("created", "moved"):
+        producer.publish(KanbanChange(board_id=board_id, change=change, card=card, actor="Ana"))
+    assert producer.flush(10) == 0
+
+    wait_for(lambda: state.on("/cards"), message="the card hook hears the new card")
+    time.sleep(1.0)
+    [request] = state.on("/cards")
+    assert _valid(cards, request)
+    body = json.loads(request.body)
+    assert (body["type"], body["board_id"]) == ("card.created", board_id)
+    assert body["data"]["card"]["title"] == "Ship it"
+    assert state.on("/ends") == []
 
 
 def test_another_boards_member_cannot_see_or_manage_its_webhooks(
