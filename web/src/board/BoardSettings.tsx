@@ -3,6 +3,7 @@
 // its columns.
 
 import { type FormEvent, useId, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 import { errorText } from "../api/client";
 import type { Board, Column } from "../api/types";
@@ -20,55 +21,60 @@ import { ErrorMessage, InfoMessage } from "../components/Notice";
 import { useLoad } from "../hooks";
 import { columnMove } from "./columns";
 
-const TEXT = {
-  heading: "Board settings",
-  name: "Board name",
-  saveName: "Rename board",
-  renamed: (name: string) => `The board is now called “${name}”.`,
-  members: "Members",
-  membersHelp: "Members work the whole board. People in a meeting that feeds it see only that meeting's cards.",
-  ownerYou: "You (owner)",
-  noMembers: "No members yet.",
-  loadingMembers: "Loading members…",
-  memberEmail: "Add a member by e-mail",
-  add: "Add member",
-  added: (email: string) => `${email} is now a member of this board.`,
-  remove: "Remove",
-  removeLabel: (name: string) => `Remove ${name} from this board`,
-  confirmRemove: (name: string) => `Remove ${name} from this board?`,
-  columns: "Columns",
-  columnName: (name: string) => `Name of the column ${name}`,
-  renameColumn: "Rename",
-  renameColumnLabel: (name: string) => `Rename the column ${name}`,
-  // Shown "Move left"; read as "Move the column To do left".
-  move: "Move",
-  theColumn: (name: string) => ` the column ${name}`,
-  left: " left",
-  right: " right",
-  deleteColumn: "Delete",
-  deleteColumnLabel: (name: string) => `Delete the column ${name}`,
-  confirmDeleteColumn: (name: string) => `Delete the column “${name}”? It must hold no cards.`,
-  newColumn: "New column",
-  addColumn: "Add column",
-  columnAdded: (name: string) => `Added the column “${name}”.`,
-  columnMoved: (name: string, position: number) => `Moved the column “${name}” to position ${position}.`,
-  columnDeleted: (name: string) => `Deleted the column “${name}”.`,
-  save: "Save",
-  cancel: "Cancel",
-  wipLimit: (name: string) => `WIP limit of the column ${name}`,
-  wipHelp: "Empty: no limit.",
-  setLimit: "Set limit",
-  // Shown "Set limit"; read as "Set limit of the column In progress".
-  theColumnLimit: (name: string) => ` of the column ${name}`,
-  limitSet: (name: string, limit: number | null) =>
-    limit === null ? `The column “${name}” has no WIP limit now.` : `The column “${name}” holds at most ${limit} cards now.`,
-  archive: "Archive board",
-  restore: "Restore board",
-  archiveHelp: "An archived board is kept and can be read, but leaves the board list and My tasks.",
-  confirmArchive: (name: string) => `Archive the board “${name}”?`,
-  archived: (name: string) => `The board “${name}” is archived.`,
-  restored: (name: string) => `The board “${name}” is restored.`,
-};
+/** The settings' messages in the interface language. */
+function useText() {
+  const { t } = useTranslation();
+  const named = (key: string) => (name: string) => t(key, { name });
+  return {
+    heading: t("settings.heading"),
+    name: t("settings.name"),
+    saveName: t("settings.saveName"),
+    renamed: named("settings.renamed"),
+    members: t("settings.members"),
+    membersHelp: t("settings.membersHelp"),
+    ownerYou: t("settings.ownerYou"),
+    noMembers: t("settings.noMembers"),
+    loadingMembers: t("settings.loadingMembers"),
+    memberEmail: t("settings.memberEmail"),
+    add: t("settings.add"),
+    added: (email: string) => t("settings.added", { email }),
+    remove: t("settings.remove"),
+    removeLabel: named("settings.removeLabel"),
+    confirmRemove: named("settings.confirmRemove"),
+    columns: t("settings.columns"),
+    columnName: named("settings.columnName"),
+    renameColumn: t("settings.renameColumn"),
+    renameColumnLabel: named("settings.renameColumnLabel"),
+    // Shown "Move left"; read as "Move the column To do left".
+    moveLeft: t("settings.moveLeft"),
+    moveRight: t("settings.moveRight"),
+    moveLeftLabel: named("settings.moveLeftLabel"),
+    moveRightLabel: named("settings.moveRightLabel"),
+    deleteColumn: t("settings.deleteColumn"),
+    deleteColumnLabel: named("settings.deleteColumnLabel"),
+    confirmDeleteColumn: named("settings.confirmDeleteColumn"),
+    newColumn: t("settings.newColumn"),
+    addColumn: t("settings.addColumn"),
+    columnAdded: named("settings.columnAdded"),
+    columnMoved: (name: string, position: number) => t("settings.columnMoved", { name, position }),
+    columnDeleted: named("settings.columnDeleted"),
+    save: t("settings.save"),
+    cancel: t("settings.cancel"),
+    wipLimit: named("settings.wipLimit"),
+    wipHelp: t("settings.wipHelp"),
+    // Shown "Set limit"; read as "Set limit of the column In progress".
+    setLimit: t("settings.setLimit"),
+    setLimitLabel: named("settings.setLimitLabel"),
+    limitSet: (name: string, limit: number | null) =>
+      limit === null ? t("settings.noLimit", { name }) : t("settings.limit", { name, limit }),
+    archive: t("settings.archive"),
+    restore: t("settings.restore"),
+    archiveHelp: t("settings.archiveHelp"),
+    confirmArchive: named("settings.confirmArchive"),
+    archived: named("settings.archived"),
+    restored: named("settings.restored"),
+  };
+}
 
 interface Props {
   board: Board;
@@ -78,6 +84,7 @@ interface Props {
 }
 
 export function BoardSettings({ board, owner, onBoard }: Props) {
+  const TEXT = useText();
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -107,6 +114,7 @@ export function BoardSettings({ board, owner, onBoard }: Props) {
 type Run = (action: () => Promise<string | null>) => Promise<void>;
 
 function BoardName({ board, run, onBoard }: { board: Board; run: Run; onBoard: (board: Board) => void }) {
+  const TEXT = useText();
   const id = useId();
   const [name, setName] = useState(board.name);
   return (
@@ -131,6 +139,7 @@ function BoardName({ board, run, onBoard }: { board: Board; run: Run; onBoard: (
 }
 
 function BoardArchive({ board, run, onBoard }: { board: Board; run: Run; onBoard: (board: Board) => void }) {
+  const TEXT = useText();
   const archived = !!board.archived;
   return (
     <p className="inline-form">
@@ -153,6 +162,7 @@ function BoardArchive({ board, run, onBoard }: { board: Board; run: Run; onBoard
 }
 
 function WipLimit({ board, column, run, onBoard }: { board: Board; column: Column; run: Run; onBoard: (board: Board) => void }) {
+  const TEXT = useText();
   const id = useId();
   const [limit, setLimit] = useState(column.wip_limit ? String(column.wip_limit) : "");
   const value = limit.trim() === "" ? null : Number(limit);
@@ -182,15 +192,20 @@ function WipLimit({ board, column, run, onBoard }: { board: Board; column: Colum
         value={limit}
         onChange={(e) => setLimit(e.target.value)}
       />
-      <button type="submit" className="button-small" disabled={!valid || value === (column.wip_limit ?? null)}>
+      <button
+        type="submit"
+        className="button-small"
+        disabled={!valid || value === (column.wip_limit ?? null)}
+        aria-label={TEXT.setLimitLabel(column.name)}
+      >
         {TEXT.setLimit}
-        <span className="visually-hidden">{TEXT.theColumnLimit(column.name)}</span>
       </button>
     </form>
   );
 }
 
 function BoardMembers({ boardId, run }: { boardId: string; run: Run }) {
+  const TEXT = useText();
   const id = useId();
   const members = useLoad(() => boardMembers(boardId), [boardId]);
   const [email, setEmail] = useState("");
@@ -255,6 +270,7 @@ function BoardMembers({ boardId, run }: { boardId: string; run: Run }) {
 }
 
 function BoardColumns({ board, run, onBoard }: { board: Board; run: Run; onBoard: (board: Board) => void }) {
+  const TEXT = useText();
   const id = useId();
   const [name, setName] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
@@ -307,10 +323,9 @@ function BoardColumns({ board, run, onBoard }: { board: Board; run: Run; onBoard
               className="button-small"
               disabled={index === 0}
               onClick={() => move(column, -1)}
+              aria-label={TEXT.moveLeftLabel(column.name)}
             >
-              {TEXT.move}
-              <span className="visually-hidden">{TEXT.theColumn(column.name)}</span>
-              {TEXT.left}
+              {TEXT.moveLeft}
             </button>
             <button
               type="button"
@@ -318,10 +333,9 @@ function BoardColumns({ board, run, onBoard }: { board: Board; run: Run; onBoard
               className="button-small"
               disabled={index === columns.length - 1}
               onClick={() => move(column, 1)}
+              aria-label={TEXT.moveRightLabel(column.name)}
             >
-              {TEXT.move}
-              <span className="visually-hidden">{TEXT.theColumn(column.name)}</span>
-              {TEXT.right}
+              {TEXT.moveRight}
             </button>
             <button
               type="button"
@@ -371,6 +385,7 @@ function ColumnRename({
   onSave: (name: string) => void;
   onCancel: () => void;
 }) {
+  const TEXT = useText();
   const id = useId();
   const [name, setName] = useState(column.name);
   return (
