@@ -179,6 +179,9 @@ class WebhookHandler:
         headers = signed_headers(target.secret, notice, target.webhook_id, timestamp, body)
         try:
             answer = http.post(target.url, content=body, headers=headers)
+        except httpx.InvalidURL as exc:  # no later attempt can do better
+            self._record(target, "failed", error=f"invalid URL: {exc}", attempted=True)
+            return
         except httpx.HTTPError as exc:
             self._record(target, "pending", error=f"{type(exc).__name__}: {exc}", attempted=True)
             raise _RetryableError(str(exc)) from exc

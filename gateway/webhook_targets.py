@@ -36,18 +36,18 @@ def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
 
 def check_url(url: str) -> str:
     """The host of an acceptable webhook URL's form (http or https, a host, no credentials)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError as exc:  # a bad port or a bracketed host that is no IP address
+        raise TargetRefusedError(f"bad webhook URL: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise TargetRefusedError("a webhook URL must start with http:// or https://")
-    if not parts.hostname:
+    if not host:
         raise TargetRefusedError("a webhook URL must name a host")
     if parts.username or parts.password:
         raise TargetRefusedError("a webhook URL may not carry credentials; use the secret")
-    try:
-        _ = parts.port
-    except ValueError as exc:
-        raise TargetRefusedError(f"bad port in webhook URL: {exc}") from None
-    return parts.hostname
+    return host
 
 
 def check_target(url: str, *, allow_private: bool) -> None:
@@ -66,7 +66,7 @@ def check_target(url: str, *, allow_private: bool) -> None:
             raise TargetRefusedError(f"webhook target {host} is this machine")
         try:
             infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a label IDNA refuses
             raise TargetRefusedError(f"webhook host {host} does not resolve: {exc}") from None
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for address in addresses:

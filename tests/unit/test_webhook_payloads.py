@@ -116,6 +116,10 @@ def test_a_receiver_verifies_the_signature_with_plain_hmac() -> None:
         "http://[::1]/",
         "http://[::ffff:127.0.0.1]/",
         "http://0.0.0.0/",
+        "http://[::1",
+        "http://[zz]/",
+        "http://a..b/",
+        "http://example.com:99999/",
     ],
 )
 def test_non_http_and_internal_targets_are_refused(url: str) -> None:
