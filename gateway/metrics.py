@@ -33,3 +33,13 @@ EVENT_LOG_APPENDS = Counter(
     "vori_gateway_event_log_appends_total",
     "Durable events numbered in the event log (replays that were already there excluded).",
 )
+WEBHOOK_ATTEMPTS = Counter(
+    "vori_gateway_webhook_attempts_total",
+    "Webhook requests made, by outcome: delivered, retry (5xx, 408, 429, timeout, no "
+    "connection) or refused (any other answer, or a target refused).",
+    ["outcome"],
+)
+WEBHOOK_GIVEN_UP = Counter(
+    "vori_gateway_webhook_deliveries_given_up_total",
+    "Webhook deliveries recorded as failed after their last attempt.",
+)

@@ -36,6 +36,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from gateway import metrics
 from gateway.webhook_payloads import Notice, delivery_id, notice_for, payload_body, signed_headers
 from gateway.webhook_targets import TargetRefusedError, check_target
 from vori.auth import works_board
@@ -158,6 +159,7 @@ class WebhookHandler:
                     self._attempt(http, notice, target, body)
         except RetryError:
             self._record(target, "failed")
+            metrics.WEBHOOK_GIVEN_UP.inc()
             log.warning(
                 "webhook %s gave up on delivery %s after %d attempts",
                 target.webhook_id,
@@ -203,6 +205,9 @@ class WebhookHandler:
         error: str | None = None,
         attempted: bool = False,
     ) -> None:
+        if attempted:
+            outcome = {"delivered": "delivered", "pending": "retry"}.get(status, "refused")
+            metrics.WEBHOOK_ATTEMPTS.labels(outcome).inc()
         values: dict[str, object] = {"status": status, "updated_at": utc_now()}
         if attempted:
             values.update(
