@@ -64,7 +64,7 @@ interface Props {
 export function LiveTalkTime({ live, headingId, empty }: Props) {
   const { t } = useTranslation();
   const format = useFormat();
-  const bars = liveBars(live);
+  const bars = liveBars(live, format.locale, (rate) => t("analytics.wpmShort", { rate }));
   if (bars.length === 0) return <p className="meta">{empty ?? t("recording.noSpeech")}</p>;
   return (
     <>

@@ -7,6 +7,7 @@ import {
   boardWeekRange,
   fillWeeks,
   formatDuration,
+  formatNumber,
   formatPercent,
   keywordTrends,
   liveBars,
@@ -50,6 +51,13 @@ describe("formatting", () => {
     expect(formatDuration(3900)).toBe("1 h 05 min");
     expect(formatDuration(-5)).toBe("0 s");
     expect(formatDuration(Number.NaN)).toBe("0 s");
+  });
+
+  it("writes durations, week labels and numbers in Korean for ko", () => {
+    expect(formatDuration(750, "ko")).toBe("12분 30초");
+    expect(formatDuration(3900, "ko")).toBe("1시간 5분");
+    expect(weekLabel("2026-11-16", "ko")).toBe("11월 16일");
+    expect(formatNumber(12345.67, 1, "ko")).toBe("12,345.7");
   });
 
   it("rounds shares to whole percentages and keeps tiny ones visible", () => {

@@ -3,12 +3,20 @@
 
 import type { BoardWeek, KeywordWeek, LiveTotals, PersonWeek, Topic } from "../api/types";
 
-/** "1 h 05 min", "12 min 30 s", "45 s": a length of time a person reads at a glance. */
-export function formatDuration(seconds: number): string {
+/** "1 h 05 min", "12 min 30 s", "45 s": a length of time a person reads at a glance; in
+ * other locales the units come from Intl ("1시간 5분"). */
+export function formatDuration(seconds: number, locale = "en"): string {
   const total = Math.max(0, Math.round(Number.isFinite(seconds) ? seconds : 0));
   const hours = Math.floor(total / 3600);
   const minutes = Math.floor((total % 3600) / 60);
   const rest = total % 60;
+  if (!locale.startsWith("en")) {
+    const unit = (value: number, name: string) =>
+      new Intl.NumberFormat(locale, { style: "unit", unit: name, unitDisplay: "short" }).format(value);
+    if (hours > 0) return `${unit(hours, "hour")} ${unit(minutes, "minute")}`;
+    if (minutes > 0) return rest > 0 ? `${unit(minutes, "minute")} ${unit(rest, "second")}` : unit(minutes, "minute");
+    return unit(rest, "second");
+  }
   if (hours > 0) return `${hours} h ${String(minutes).padStart(2, "0")} min`;
   if (minutes > 0) return rest > 0 ? `${minutes} min ${rest} s` : `${minutes} min`;
   return `${rest} s`;
@@ -21,17 +29,17 @@ export function formatPercent(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
 
-/** A number with at most `digits` decimals, in the reader's locale. */
-export function formatNumber(value: number | null | undefined, digits = 1): string {
+/** A number with at most `digits` decimals, in the reader's locale (the interface language). */
+export function formatNumber(value: number | null | undefined, digits = 1, locale?: string): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
-  return value.toLocaleString(undefined, { maximumFractionDigits: digits });
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value);
 }
 
-/** "Nov 16" for the Monday of a week (ISO date, read as a calendar day, not UTC midnight). */
-export function weekLabel(isoDate: string): string {
+/** "Nov 16" ("11월 16일") for the Monday of a week (ISO date, read as a calendar day, not UTC midnight). */
+export function weekLabel(isoDate: string, locale?: string): string {
   const [year, month, day] = isoDate.split("-").map(Number);
   if (!year || !month || !day) return isoDate;
-  return new Date(year, month - 1, day).toLocaleDateString(undefined, { month: "short", day: "numeric" });
+  return new Intl.DateTimeFormat(locale, { month: "short", day: "numeric" }).format(new Date(year, month - 1, day));
 }
 
 export interface TalkBar {
@@ -43,8 +51,13 @@ export interface TalkBar {
   label: string;
 }
 
-/** One bar per person from the live totals, most talk time first, with a readable label. */
-export function liveBars(live: LiveTotals | null | undefined): TalkBar[] {
+/** One bar per person from the live totals, most talk time first, with a readable label
+ * (`wpm` words the speaking rate; `locale` the durations). */
+export function liveBars(
+  live: LiveTotals | null | undefined,
+  locale = "en",
+  wpm: (rate: number) => string = (rate) => `${rate} wpm`,
+): TalkBar[] {
   if (!live) return [];
   const total = live.speakers.reduce((sum, s) => sum + Math.max(0, s.talk_s), 0);
   return [...live.speakers]
@@ -56,7 +69,7 @@ export function liveBars(live: LiveTotals | null | undefined): TalkBar[] {
         name: s.speaker,
         seconds: s.talk_s,
         percent: Math.round(share * 1000) / 10,
-        label: `${formatDuration(s.talk_s)} · ${formatPercent(share)}${s.wpm > 0 ? ` · ${Math.round(s.wpm)} wpm` : ""}`,
+        label: `${formatDuration(s.talk_s, locale)} · ${formatPercent(share)}${s.wpm > 0 ? ` · ${wpm(Math.round(s.wpm))}` : ""}`,
       };
     });
 }
@@ -177,14 +190,15 @@ export function keywordTrends(keywords: KeywordWeek[], limit = 5, range?: string
 }
 
 /** The board's weeks as series for the action-item chart: created, completed, overdue. */
-export function actionItemGrid(weeks: BoardWeek[]): Grid {
+export function actionItemGrid(weeks: BoardWeek[], names: [string, string, string] = ["Created", "Completed", "Overdue"]): Grid {
   const sorted = [...weeks].sort((a, b) => a.week.localeCompare(b.week));
+  const [created, completed, overdue] = names;
   return {
     weeks: sorted.map((w) => w.week),
     series: [
-      { name: "Created", values: sorted.map((w) => w.items_created) },
-      { name: "Completed", values: sorted.map((w) => w.items_completed) },
-      { name: "Overdue", values: sorted.map((w) => w.items_overdue) },
+      { name: created, values: sorted.map((w) => w.items_created) },
+      { name: completed, values: sorted.map((w) => w.items_completed) },
+      { name: overdue, values: sorted.map((w) => w.items_overdue) },
     ],
   };
 }

@@ -1,6 +1,7 @@
 // A board's analytics over a period: meeting hours, the flow of action items and time to
 // done, each person's participation over time, recurring topics and keyword trends.
 
+import { useTranslation } from "react-i18next";
 import { Link, useParams, useSearchParams } from "react-router";
 
 import { BarChart, LineChart } from "../analytics/charts";
@@ -10,28 +11,31 @@ import {
   boardTotals,
   boardWeekRange,
   fillWeeks,
-  formatDuration,
-  formatNumber,
+  formatDuration as durationIn,
+  formatNumber as numberIn,
   formatPercent,
   keywordTrends,
   participationGrid,
   sinceParam,
   topicLabel,
-  weekLabel,
+  weekLabel as weekOf,
 } from "../analytics/shape";
 import type { BoardAnalytics } from "../api/types";
 import { boardAnalytics, getBoard } from "../api/vori";
 import { ErrorMessage } from "../components/Notice";
 import { useLoad, usePageTitle } from "../hooks";
+import { useFormat } from "../i18n/format";
 
 export function BoardAnalyticsPage() {
+  const { t } = useTranslation();
+  const format = useFormat();
   const { boardId = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const since = sinceParam(params.get("since"));
   const choice = since || "all";
   const board = useLoad(() => getBoard(boardId), [boardId]);
   const analytics = useLoad(() => boardAnalytics(boardId, since), [boardId, since]);
-  const title = board.data ? `Analytics of ${board.data.name}` : "Board analytics";
+  const title = board.data ? t("boardAnalytics.title", { name: board.data.name }) : t("boardAnalytics.fallback");
   const heading = usePageTitle(title);
   const data = analytics.data;
 
@@ -41,30 +45,30 @@ export function BoardAnalyticsPage() {
         {title}
       </h1>
       <p className="meta">
-        <Link to={`/boards/${boardId}`}>Open the board</Link>
-        {data?.computed_at && ` · analysed at ${new Date(data.computed_at).toLocaleString()}`}
+        <Link to={`/boards/${boardId}`}>{t("boardAnalytics.openBoard")}</Link>
+        {data?.computed_at && t("boardAnalytics.analysedAt", { at: format.dateTime(data.computed_at) })}
       </p>
       <div className="panel-head analytics-controls">
-        <label htmlFor="analytics-since">Period</label>
+        <label htmlFor="analytics-since">{t("boardAnalytics.period")}</label>
         <select id="analytics-since" value={choice} onChange={(event) => setParams({ since: event.target.value })}>
           {SINCE_CHOICES.map((c) => (
             <option key={c.value} value={c.value}>
-              {c.label}
+              {t(`boardAnalytics.since${c.value}`, { defaultValue: c.label })}
             </option>
           ))}
         </select>
       </div>
       {/* The board's name comes from kanban; the figures do not need it. */}
       <ErrorMessage>{analytics.error}</ErrorMessage>
-      {analytics.loading && !data && <p role="status">Loading the analytics…</p>}
+      {analytics.loading && !data && <p role="status">{t("boardAnalytics.loading")}</p>}
       {data?.status === "pending" && (
         <p className="notice notice-info" role="status">
-          Analysis pending: this board has not been analysed yet. Its figures appear after the next analytics run.
+          {t("boardAnalytics.pending")}
         </p>
       )}
       {data?.status === "ready" && data.weeks.length === 0 && data.people.length === 0 && (
         <p className="notice notice-info" role="status">
-          No analysed meetings in this period. Choose a longer period to see earlier weeks.
+          {t("boardAnalytics.empty")}
         </p>
       )}
       {data && data.status === "ready" && <BoardFigures data={data} />}
@@ -73,74 +77,84 @@ export function BoardAnalyticsPage() {
 }
 
 function BoardFigures({ data }: { data: BoardAnalytics }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const { locale } = format;
+  const weekLabel = (week: string) => weekOf(week, locale);
+  const formatNumber = (value: number | null | undefined, digits: number) => numberIn(value, digits, locale);
+  const formatDuration = (seconds: number) => durationIn(seconds, locale);
   // Every week of the period gets its bar or point: a week without figures had no meetings.
   const range = boardWeekRange([...data.weeks, ...data.people, ...data.keywords], data.since, new Date().toISOString().slice(0, 10));
   const weeks = fillWeeks(data.weeks, range);
   const labels = weeks.map((w) => weekLabel(w.week));
   const totals = boardTotals(weeks);
-  const flow = actionItemGrid(weeks);
+  const flow = actionItemGrid(weeks, [t("boardAnalytics.seriesCreated"), t("boardAnalytics.seriesCompleted"), t("boardAnalytics.seriesOverdue")]);
   const people = participationGrid(data.people, range);
   const trends = keywordTrends(data.keywords, 5, range);
   const busiest = [...weeks].sort((a, b) => b.meeting_hours - a.meeting_hours)[0];
   const lastDone = [...weeks].reverse().find((w) => w.median_time_to_done_h !== null);
-  const hours = (value: number) => `${formatNumber(value, 1)} h`;
+  const hours = (value: number) => t("boardAnalytics.hours", { hours: formatNumber(value, 1) });
   const count = (value: number) => formatNumber(value, 0);
 
   return (
     <>
       {weeks.length > 0 && (
         <section className="panel" aria-labelledby="period-heading">
-          <h2 id="period-heading">The period in figures</h2>
+          <h2 id="period-heading">{t("boardAnalytics.periodFigures")}</h2>
           <dl className="stats">
-            <Stat name="Meetings" value={count(totals.meetings)} />
-            <Stat name="Meeting time" value={hours(totals.hours)} />
-            <Stat name="Action items created" value={count(totals.created)} />
-            <Stat name="Action items completed" value={count(totals.completed)} />
-            <Stat name="Overdue now" value={count(totals.overdueNow)} note="open past their due date this week" />
+            <Stat name={t("boardAnalytics.meetings")} value={count(totals.meetings)} />
+            <Stat name={t("boardAnalytics.meetingTime")} value={hours(totals.hours)} />
+            <Stat name={t("boardAnalytics.created")} value={count(totals.created)} />
+            <Stat name={t("boardAnalytics.completed")} value={count(totals.completed)} />
+            <Stat name={t("boardAnalytics.overdueNow")} value={count(totals.overdueNow)} note={t("boardAnalytics.overdueNote")} />
           </dl>
         </section>
       )}
       {weeks.length > 0 && (
         <section className="panel" aria-labelledby="weeks-heading">
-          <h2 id="weeks-heading">Week by week</h2>
+          <h2 id="weeks-heading">{t("boardAnalytics.weekByWeek")}</h2>
           <BarChart
-            title="Meeting hours per week"
-            summary={busiest ? `The busiest week, ${weekLabel(busiest.week)}, had ${hours(busiest.meeting_hours)} of meetings.` : ""}
+            title={t("boardAnalytics.hoursPerWeek")}
+            summary={busiest ? t("boardAnalytics.busiest", { week: weekLabel(busiest.week), hours: hours(busiest.meeting_hours) }) : ""}
             labels={labels}
-            labelHeading="Week of"
-            series={[{ name: "Meeting hours", values: weeks.map((w) => w.meeting_hours) }]}
+            labelHeading={t("boardAnalytics.weekOf")}
+            series={[{ name: t("boardAnalytics.meetingHours"), values: weeks.map((w) => w.meeting_hours) }]}
             format={hours}
           />
           <BarChart
-            title="Action items per week"
-            summary={`${totals.created} created and ${totals.completed} completed in the period; ${totals.overdueNow} overdue in the latest week.`}
-            description="Created and completed that week; overdue: open past their due date during the week."
-            labels={flow.weeks.map(weekLabel)}
-            labelHeading="Week of"
+            title={t("boardAnalytics.itemsPerWeek")}
+            summary={t("boardAnalytics.itemsSummary", { created: count(totals.created), completed: count(totals.completed), overdue: count(totals.overdueNow) })}
+            description={t("boardAnalytics.itemsHelp")}
+            labels={flow.weeks.map((w) => weekLabel(w))}
+            labelHeading={t("boardAnalytics.weekOf")}
             series={flow.series}
             format={count}
             whole
           />
           <LineChart
-            title="Median time to done"
-            summary={lastDone ? `In the week of ${weekLabel(lastDone.week)} the median card took ${hours(lastDone.median_time_to_done_h ?? 0)} from creation to done.` : "No card was completed in the period."}
-            description="Hours from a card's creation to its move to Done, for the cards completed that week."
+            title={t("boardAnalytics.timeToDone")}
+            summary={
+              lastDone
+                ? t("boardAnalytics.doneSummary", { week: weekLabel(lastDone.week), hours: hours(lastDone.median_time_to_done_h ?? 0) })
+                : t("boardAnalytics.noneDone")
+            }
+            description={t("boardAnalytics.doneHelp")}
             labels={labels}
-            labelHeading="Week of"
-            series={[{ name: "Median hours to done", values: weeks.map((w) => w.median_time_to_done_h) }]}
+            labelHeading={t("boardAnalytics.weekOf")}
+            series={[{ name: t("boardAnalytics.medianHours"), values: weeks.map((w) => w.median_time_to_done_h) }]}
             format={hours}
           />
         </section>
       )}
       {people.series.length > 0 && (
         <section className="panel" aria-labelledby="people-heading">
-          <h2 id="people-heading">Participation</h2>
+          <h2 id="people-heading">{t("boardAnalytics.participation")}</h2>
           <LineChart
-            title="Share of talk time per person"
-            summary={`${people.series.length} people over ${people.weeks.length} weeks; a gap is a week without their meetings.`}
-            description="Each person's mean share of the talk time in the week's meetings."
-            labels={people.weeks.map(weekLabel)}
-            labelHeading="Week of"
+            title={t("boardAnalytics.sharePerPerson")}
+            summary={t("boardAnalytics.peopleSummary", { people: people.series.length, weeks: people.weeks.length })}
+            description={t("boardAnalytics.peopleHelp")}
+            labels={people.weeks.map((w) => weekLabel(w))}
+            labelHeading={t("boardAnalytics.weekOf")}
             series={people.series}
             format={formatPercent}
           />
@@ -148,16 +162,16 @@ function BoardFigures({ data }: { data: BoardAnalytics }) {
       )}
       {(data.topics.length > 0 || trends.series.length > 0) && (
         <section className="panel" aria-labelledby="topics-heading">
-          <h2 id="topics-heading">Topics and keywords</h2>
+          <h2 id="topics-heading">{t("boardAnalytics.topics")}</h2>
           {data.topics.length > 0 && (
             <>
               <BarChart
-                title="Recurring topics"
-                summary={`The largest topic (${topicLabel(data.topics[0]!)}) covers ${formatPercent(data.topics[0]!.share)} of the board's meetings.`}
-                description="Found across all of the board's meetings; each named by its strongest terms."
-                labels={data.topics.map((t) => topicLabel(t, 3))}
-                labelHeading="Topic"
-                series={[{ name: "Share", values: data.topics.map((t) => t.share) }]}
+                title={t("boardAnalytics.recurring")}
+                summary={t("boardAnalytics.topicSummary", { topic: topicLabel(data.topics[0]!), share: formatPercent(data.topics[0]!.share) })}
+                description={t("boardAnalytics.topicHelp")}
+                labels={data.topics.map((topic) => topicLabel(topic, 3))}
+                labelHeading={t("boardAnalytics.topic")}
+                series={[{ name: t("boardAnalytics.share"), values: data.topics.map((topic) => topic.share) }]}
                 format={formatPercent}
                 horizontal
               />
@@ -165,10 +179,7 @@ function BoardFigures({ data }: { data: BoardAnalytics }) {
                 {data.topics.map((topic) => (
                   <li key={topic.topic}>
                     <strong>{topicLabel(topic, 6)}</strong>
-                    <span className="meta">
-                      {" "}
-                      · leads in {topic.meetings} {topic.meetings === 1 ? "meeting" : "meetings"}
-                    </span>
+                    <span className="meta">{t("boardAnalytics.leads", { count: topic.meetings })}</span>
                   </li>
                 ))}
               </ol>
@@ -176,11 +187,11 @@ function BoardFigures({ data }: { data: BoardAnalytics }) {
           )}
           {trends.series.length > 0 && (
             <LineChart
-              title="Keyword trends"
-              summary={`The strongest keywords of the period: ${trends.series.map((s) => s.name).join(", ")}.`}
-              description="Each keyword's TF-IDF weight in the week's meetings."
-              labels={trends.weeks.map(weekLabel)}
-              labelHeading="Week of"
+              title={t("boardAnalytics.trends")}
+              summary={t("boardAnalytics.trendsSummary", { keywords: trends.series.map((s) => s.name).join(", ") })}
+              description={t("boardAnalytics.trendsHelp")}
+              labels={trends.weeks.map((w) => weekLabel(w))}
+              labelHeading={t("boardAnalytics.weekOf")}
               series={trends.series}
               format={(value) => formatNumber(value, 2)}
             />
@@ -189,17 +200,17 @@ function BoardFigures({ data }: { data: BoardAnalytics }) {
       )}
       {data.meetings.length > 0 && (
         <section className="panel" aria-labelledby="meetings-heading">
-          <h2 id="meetings-heading">Your meetings on this board</h2>
+          <h2 id="meetings-heading">{t("boardAnalytics.yourMeetings")}</h2>
           <div className="table-scroll" role="region" aria-labelledby="meetings-heading" tabIndex={0}>
             <table className="data-table">
               <thead>
                 <tr>
-                  <th scope="col">Meeting</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Length</th>
-                  <th scope="col">Speakers</th>
-                  <th scope="col">Balance (Gini)</th>
-                  <th scope="col">Efficiency</th>
+                  <th scope="col">{t("boardAnalytics.meeting")}</th>
+                  <th scope="col">{t("boardAnalytics.started")}</th>
+                  <th scope="col">{t("boardAnalytics.length")}</th>
+                  <th scope="col">{t("boardAnalytics.speakers")}</th>
+                  <th scope="col">{t("boardAnalytics.gini")}</th>
+                  <th scope="col">{t("boardAnalytics.efficiency")}</th>
                 </tr>
               </thead>
               <tbody>
@@ -208,7 +219,7 @@ function BoardFigures({ data }: { data: BoardAnalytics }) {
                     <th scope="row">
                       <Link to={`/meetings/${m.meeting_id}/analytics`}>{m.title}</Link>
                     </th>
-                    <td>{new Date(m.started_at).toLocaleDateString()}</td>
+                    <td>{format.date(m.started_at)}</td>
                     <td>{formatDuration(m.duration_s)}</td>
                     <td>{m.speakers}</td>
                     <td>{formatNumber(m.gini, 2)}</td>

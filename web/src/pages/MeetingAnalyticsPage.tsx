@@ -1,6 +1,7 @@
 // A meeting's analytics: who spoke how much and how fast, overlaps and interruptions,
 // questions, decisions and action items, balance and efficiency; live talk time while it runs.
 
+import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
 import { BarChart } from "../analytics/charts";
@@ -10,13 +11,16 @@ import type { MeetingAnalytics, MeetingFigures, SpeakerFigures } from "../api/ty
 import { getMeeting } from "../api/vori";
 import { ErrorMessage } from "../components/Notice";
 import { useLoad, usePageTitle } from "../hooks";
+import { useFormat } from "../i18n/format";
 
 export function MeetingAnalyticsPage() {
+  const { t } = useTranslation();
+  const format = useFormat();
   const { meetingId = "" } = useParams();
   const meeting = useLoad(() => getMeeting(meetingId), [meetingId]);
   const running = !!meeting.data && !meeting.data.ended_at;
   const analytics = useMeetingAnalytics(meeting.data ? meetingId : null, running);
-  const title = meeting.data ? `Analytics of ${meeting.data.title}` : "Meeting analytics";
+  const title = meeting.data ? t("analytics.meetingTitle", { title: meeting.data.title }) : t("analytics.meetingAnalytics");
   const heading = usePageTitle(title);
   const data = analytics.data;
 
@@ -27,25 +31,31 @@ export function MeetingAnalyticsPage() {
       </h1>
       {meeting.data && (
         <p className="meta">
-          {meeting.data.created_at && `${new Date(meeting.data.created_at).toLocaleString()} · `}
-          {meeting.data.ended_at ? "ended" : "still running"} · <Link to={`/meetings/${meetingId}`}>Meeting room</Link>
+          {meeting.data.created_at && (
+            <>
+              <time dateTime={meeting.data.created_at}>{format.dateTime(meeting.data.created_at)}</time>
+              {" · "}
+            </>
+          )}
+          {meeting.data.ended_at ? t("analytics.ended") : t("analytics.running")} ·{" "}
+          <Link to={`/meetings/${meetingId}`}>{t("analytics.room")}</Link>
           {" · "}
-          <Link to={`/meetings/${meetingId}/summary`}>Summary</Link>
+          <Link to={`/meetings/${meetingId}/summary`}>{t("analytics.summary")}</Link>
           {meeting.data.board_id && (
             <>
               {" · "}
-              <Link to={`/boards/${meeting.data.board_id}/analytics`}>Board analytics</Link>
+              <Link to={`/boards/${meeting.data.board_id}/analytics`}>{t("analytics.boardAnalytics")}</Link>
             </>
           )}
         </p>
       )}
       <ErrorMessage>{meeting.error ?? (data ? null : analytics.error)}</ErrorMessage>
-      {!meeting.error && !data && !analytics.error && <p role="status">Loading the analytics…</p>}
+      {!meeting.error && !data && !analytics.error && <p role="status">{t("analytics.loading")}</p>}
       {data && <Status analytics={data} />}
       {data && (data.live.speakers.length > 0 || data.live.active) && (
         <section className="panel" aria-labelledby="live-heading">
-          <h2 id="live-heading">{data.live.active ? "Talk time so far" : "Talk time (live count)"}</h2>
-          <LiveTalkTime live={data.live} headingId="live-heading" empty="No speech counted yet. Talk time appears here while people speak." />
+          <h2 id="live-heading">{data.live.active ? t("analytics.talkSoFar") : t("analytics.talkLive")}</h2>
+          <LiveTalkTime live={data.live} headingId="live-heading" empty={t("analytics.noSpeech")} />
         </section>
       )}
       {data?.figures && <Figures figures={data.figures} />}
@@ -55,40 +65,46 @@ export function MeetingAnalyticsPage() {
 }
 
 function Status({ analytics }: { analytics: MeetingAnalytics }) {
-  const at = analytics.computed_at ? new Date(analytics.computed_at).toLocaleString() : null;
+  const { t } = useTranslation();
+  const format = useFormat();
+  const at = analytics.computed_at ? format.dateTime(analytics.computed_at) : null;
   if (analytics.status === "pending") {
     return (
       <p className="notice notice-info" role="status">
-        Analysis pending: this meeting has not been analysed yet. Its figures appear after the next analytics run.
+        {t("analytics.pending")}
       </p>
     );
   }
   if (analytics.status === "partial") {
     return (
       <p className="notice notice-info" role="status">
-        Analysed at {at} while the meeting was still running; the next analytics run covers all of it.
+        {t("analytics.partial", { at })}
       </p>
     );
   }
-  return <p className="meta">Analysed at {at}.</p>;
+  return <p className="meta">{t("analytics.analysedAt", { at })}</p>;
 }
 
 function Figures({ figures }: { figures: MeetingFigures }) {
+  const { t } = useTranslation();
+  const { locale } = useFormat();
+  const duration = (seconds: number) => formatDuration(seconds, locale);
+  const number = (value: number | null | undefined, digits: number) => formatNumber(value, digits, locale);
   const stats: [string, string, string?][] = [
-    ["Duration", formatDuration(figures.duration_s)],
-    ["Speech", formatDuration(figures.speech_s), `${formatPercent(figures.silence_share)} silence`],
-    ["Overlapping speech", formatDuration(figures.overlap_s)],
-    ["Interruptions", String(figures.interruptions)],
-    ["Questions", String(figures.questions)],
-    ["Decisions", String(figures.decisions)],
-    ["Action items", String(figures.action_items)],
-    ["Speakers", String(figures.speakers), `${formatNumber(figures.words, 0)} words`],
-    ["Balance (Gini)", formatNumber(figures.gini, 2), "0 is perfectly even, 1 one voice"],
-    ["Efficiency", `${formatNumber(figures.efficiency, 0)} / 100`, "outcomes, balance, use of time, flow"],
+    [t("analytics.duration"), duration(figures.duration_s)],
+    [t("analytics.speech"), duration(figures.speech_s), t("analytics.silence", { share: formatPercent(figures.silence_share) })],
+    [t("analytics.overlap"), duration(figures.overlap_s)],
+    [t("analytics.interruptions"), number(figures.interruptions, 0)],
+    [t("analytics.questions"), number(figures.questions, 0)],
+    [t("analytics.decisions"), number(figures.decisions, 0)],
+    [t("analytics.actionItems"), number(figures.action_items, 0)],
+    [t("analytics.speakers"), number(figures.speakers, 0), t("analytics.words", { words: number(figures.words, 0) })],
+    [t("analytics.gini"), number(figures.gini, 2), t("analytics.giniNote")],
+    [t("analytics.efficiency"), `${number(figures.efficiency, 0)} / 100`, t("analytics.efficiencyNote")],
   ];
   return (
     <section className="panel" aria-labelledby="figures-heading">
-      <h2 id="figures-heading">The meeting in figures</h2>
+      <h2 id="figures-heading">{t("analytics.figures")}</h2>
       <dl className="stats">
         {stats.map(([name, value, note]) => (
           <div key={name} className="stat">
@@ -100,15 +116,16 @@ function Figures({ figures }: { figures: MeetingFigures }) {
           </div>
         ))}
       </dl>
-      <p className="meta">
-        The efficiency score rewards decisions and action items (35 points), an even share of the talk (25), time used
-        for speech rather than silence (20) and a flow with few interruptions and little overlapping speech (20).
-      </p>
+      <p className="meta">{t("analytics.efficiencyHelp")}</p>
     </section>
   );
 }
 
 function SpeakerCharts({ speakers }: { speakers: SpeakerFigures[] }) {
+  const { t } = useTranslation();
+  const { locale } = useFormat();
+  const duration = (seconds: number) => formatDuration(seconds, locale);
+  const number = (value: number | null | undefined, digits: number) => formatNumber(value, digits, locale);
   const names = speakers.map((s) => s.speaker);
   const top = speakers[0]!;
   const fastest = [...speakers].sort((a, b) => b.wpm - a.wpm)[0]!;
@@ -116,70 +133,70 @@ function SpeakerCharts({ speakers }: { speakers: SpeakerFigures[] }) {
   const percent = (value: number) => formatPercent(value);
   return (
     <section className="panel" aria-labelledby="speakers-heading">
-      <h2 id="speakers-heading">Speakers</h2>
+      <h2 id="speakers-heading">{t("analytics.speakers")}</h2>
       <BarChart
-        title="Share of talk time"
-        summary={`${top.speaker} spoke most, ${formatPercent(top.talk_share)} of the talk time.`}
+        title={t("analytics.shareOfTalk")}
+        summary={t("analytics.spokeMost", { name: top.speaker, share: formatPercent(top.talk_share) })}
         labels={names}
-        labelHeading="Speaker"
-        series={[{ name: "Talk time", values: speakers.map((s) => s.talk_share) }]}
+        labelHeading={t("analytics.speaker")}
+        series={[{ name: t("analytics.talkTime"), values: speakers.map((s) => s.talk_share) }]}
         format={percent}
         horizontal
         max={1}
       />
       <BarChart
-        title="Words per minute"
-        summary={`${fastest.speaker} spoke fastest, ${Math.round(fastest.wpm)} words per minute.`}
-        description="Over each person's own talk time."
+        title={t("analytics.wpm")}
+        summary={t("analytics.spokeFastest", { name: fastest.speaker, rate: number(fastest.wpm, 0) })}
+        description={t("analytics.wpmHelp")}
         labels={names}
-        labelHeading="Speaker"
-        series={[{ name: "Words per minute", values: speakers.map((s) => s.wpm) }]}
-        format={(value) => formatNumber(value, 0)}
+        labelHeading={t("analytics.speaker")}
+        series={[{ name: t("analytics.wpm"), values: speakers.map((s) => s.wpm) }]}
+        format={(value) => number(value, 0)}
         horizontal
       />
       <BarChart
-        title="Interruptions"
-        summary={`${interrupter.speaker} interrupted most often, ${interrupter.interruptions_made} times.`}
-        description="Starting to speak while someone else is speaking, and being cut off."
+        title={t("analytics.interruptions")}
+        summary={t("analytics.interruptedMost", { name: interrupter.speaker, count: interrupter.interruptions_made })}
+        description={t("analytics.interruptionsHelp")}
         labels={names}
-        labelHeading="Speaker"
+        labelHeading={t("analytics.speaker")}
         series={[
-          { name: "Interrupted others", values: speakers.map((s) => s.interruptions_made) },
-          { name: "Was interrupted", values: speakers.map((s) => s.interrupted) },
+          { name: t("analytics.interruptedOthers"), values: speakers.map((s) => s.interruptions_made) },
+          { name: t("analytics.wasInterrupted"), values: speakers.map((s) => s.interrupted) },
         ]}
-        format={(value) => formatNumber(value, 0)}
+        format={(value) => number(value, 0)}
         horizontal
         whole
       />
-      <h3 id="speaker-table-heading">Every figure per speaker</h3>
+      <h3 id="speaker-table-heading">{t("analytics.perSpeaker")}</h3>
       <div className="table-scroll" role="region" aria-labelledby="speaker-table-heading" tabIndex={0}>
         <table className="data-table">
           <thead>
             <tr>
-              <th scope="col">Speaker</th>
-              <th scope="col">Talk time</th>
-              <th scope="col">Share</th>
-              <th scope="col">Words</th>
-              <th scope="col">Words per minute</th>
-              <th scope="col">Turns</th>
-              <th scope="col">Longest monologue</th>
-              <th scope="col">Overlap</th>
-              <th scope="col">Interrupted others</th>
-              <th scope="col">Was interrupted</th>
-              <th scope="col">Questions</th>
+              <th scope="col">{t("analytics.speaker")}</th>
+              <th scope="col">{t("analytics.talkTime")}</th>
+              <th scope="col">{t("analytics.share")}</th>
+              <th scope="col">{t("analytics.wordsCol")}</th>
+              <th scope="col">{t("analytics.wpm")}</th>
+              <th scope="col">{t("analytics.turns")}</th>
+              <th scope="col">{t("analytics.monologue")}</th>
+              <th scope="col">{t("analytics.overlapCol")}</th>
+              <th scope="col">{t("analytics.interruptedOthers")}</th>
+              <th scope="col">{t("analytics.wasInterrupted")}</th>
+              <th scope="col">{t("analytics.questions")}</th>
             </tr>
           </thead>
           <tbody>
             {speakers.map((s) => (
               <tr key={s.participant_id}>
                 <th scope="row">{s.speaker}</th>
-                <td>{formatDuration(s.talk_s)}</td>
+                <td>{duration(s.talk_s)}</td>
                 <td>{formatPercent(s.talk_share)}</td>
-                <td>{formatNumber(s.words, 0)}</td>
-                <td>{formatNumber(s.wpm, 0)}</td>
+                <td>{number(s.words, 0)}</td>
+                <td>{number(s.wpm, 0)}</td>
                 <td>{s.turns}</td>
-                <td>{formatDuration(s.longest_monologue_s)}</td>
-                <td>{formatDuration(s.overlap_s)}</td>
+                <td>{duration(s.longest_monologue_s)}</td>
+                <td>{duration(s.overlap_s)}</td>
                 <td>{s.interruptions_made}</td>
                 <td>{s.interrupted}</td>
                 <td>{s.questions}</td>
