@@ -14,6 +14,7 @@ import {
   Tooltip,
 } from "chart.js";
 import { useId } from "react";
+import { useTranslation } from "react-i18next";
 import { Bar, Line } from "react-chartjs-2";
 
 import type { Series } from "./shape";
@@ -136,6 +137,7 @@ export function LineChart({ max, ...props }: ChartProps & { max?: number }) {
 }
 
 function ChartFigure({ title, description, labels, series, format, labelHeading, height, children }: ChartProps & { height: number; children: React.ReactNode }) {
+  const { t } = useTranslation();
   const id = useId();
   return (
     <figure className="chart" aria-labelledby={`${id}-title`}>
@@ -147,7 +149,7 @@ function ChartFigure({ title, description, labels, series, format, labelHeading,
         {children}
       </div>
       <details className="chart-numbers">
-        <summary>Show the numbers</summary>
+        <summary>{t("charts.showNumbers")}</summary>
         <DataTable caption={title} labelHeading={labelHeading} labels={labels} series={series} format={format} />
       </details>
     </figure>
@@ -167,8 +169,9 @@ export function DataTable({
   series: Series[];
   format: Format;
 }) {
+  const { t } = useTranslation();
   return (
-    <div className="table-scroll" role="region" aria-label={`${caption} (table)`} tabIndex={0}>
+    <div className="table-scroll" role="region" aria-label={t("charts.table", { caption })} tabIndex={0}>
       <table className="data-table">
         <caption className="visually-hidden">{caption}</caption>
         <thead>

@@ -505,6 +505,10 @@ export const en = {
     gini: "Balance (Gini)",
     efficiency: "Efficiency",
   },
+  charts: {
+    showNumbers: "Show the numbers",
+    table: "{{caption}} (table)",
+  },
 };
 
 type Loose<T> = { [K in keyof T]?: T[K] extends string ? string : Loose<T[K]> };

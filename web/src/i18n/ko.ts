@@ -497,4 +497,8 @@ export const ko: Catalogue = {
     gini: "균형(지니 계수)",
     efficiency: "효율",
   },
+  charts: {
+    showNumbers: "수치 보기",
+    table: "{{caption}} (표)",
+  },
 };
