@@ -8,8 +8,9 @@ import { type ExportFormat, exportTranscript, summaryMarkdown } from "../api/vor
 import { EXPORT_TYPES, safeFilename, saveText } from "./download";
 import { ErrorMessage } from "./Notice";
 
-const FORMATS: { format: ExportFormat; label: string }[] = [
-  { format: "txt", label: "share.text" },
+// A null label is the plain-text format, named in the interface language.
+const FORMATS: { format: ExportFormat; label: string | null }[] = [
+  { format: "txt", label: null },
   { format: "srt", label: "SubRip (srt)" },
   { format: "vtt", label: "WebVTT (vtt)" },
   { format: "md", label: "Markdown" },
@@ -41,7 +42,7 @@ export function Exports({ meetingId, title, minutes = false }: { meetingId: stri
       <span className="meta">{t("share.downloadTranscript")}</span>
       {FORMATS.map(({ format, label }) => (
         <button key={format} type="button" className="button-small" onClick={() => void download(format)} disabled={busy !== null}>
-          {label.startsWith("share.") ? t(label) : label}
+          {label ?? t("share.text")}
         </button>
       ))}
       {minutes && (
