@@ -77,7 +77,7 @@ export const ko: Catalogue = {
     rowOpen: "진행 중",
     summary: "요약",
     invite: "초대",
-    invitePeople: ": {{title}}에 참석자 초대",
+    invitePeople: " ({{title}})",
   },
   room: {
     meeting: "회의",
