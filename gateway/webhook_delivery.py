@@ -11,8 +11,9 @@ Bounds: each request times out after WEBHOOK_TIMEOUT_S; a 5xx, 408, 429, timeout
 connection error is retried with exponential back-off (tenacity) up to
 WEBHOOK_MAX_ATTEMPTS, then recorded as failed; other answers are final. The webhooks of
 one event are called in parallel, so a dead receiver delays no other webhook, and delays
-the events after it on its partition by at most the attempts' total (about 40 s with
-the defaults), never indefinitely. Delivery ids derive from the event, and a delivery
+the events after it on its partition by at most the attempts' total (`budget_s`, about
+66 s with the defaults), never indefinitely: past it the partition moves on and a late
+delivery finishes in the background. Delivery ids derive from the event, and a delivery
 already delivered or given up is not sent again when Kafka replays the event.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import httpx
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_TOPICS = (MEETING_EVENTS, MEETING_SUMMARIES, KANBAN_CHANGES)
 RETRY_STATUSES = frozenset({408, 429})
-MAX_PARALLEL = 8
+MAX_PARALLEL = 16
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,20 @@ class WebhookHandler:
         self.sessions = sessions
         self.stop = stop
         self.pool = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="webhook")
+        # One client for all deliveries (its pool is thread-safe), so a delivery that
+        # outlives its event's budget below keeps a working client to finish with.
+        self.http = httpx.Client(timeout=gateway.webhook_timeout_s, follow_redirects=False)
+
+    def budget_s(self) -> float:
+        """How long an event may hold its partition: every attempt timing out, with every
+        back-off between them, and a margin. The read timeout bounds each socket read, not
+        a whole answer, so a receiver that trickles its answer can outlast it."""
+        gateway = self.gateway
+        backoffs = sum(
+            min(gateway.webhook_backoff_s * 2.0**n, gateway.webhook_backoff_s * 16)
+            for n in range(gateway.webhook_max_attempts - 1)
+        )
+        return gateway.webhook_max_attempts * gateway.webhook_timeout_s * 2 + backoffs + 1.0
 
     def __call__(self, event: Event, context: MessageContext) -> None:
         notice = notice_for(event)
@@ -102,10 +117,19 @@ class WebhookHandler:
             targets = self._pending(session, notice)
         if not targets:
             return
-        with httpx.Client(timeout=self.gateway.webhook_timeout_s, follow_redirects=False) as http:
-            futures = [self.pool.submit(self.deliver, http, notice, t) for t in targets]
-            for future in futures:
-                future.result()
+        futures = [self.pool.submit(self.deliver, self.http, notice, t) for t in targets]
+        done, late = wait(futures, timeout=self.budget_s())
+        for future in done:
+            future.result()  # a stop in a back-off: the offset is not stored
+        if late:
+            # Past its budget: the event's partition moves on; the late deliveries finish
+            # in the background and record their outcome (pending until then).
+            log.warning(
+                "%d webhook deliveries of %s still running after %.0f s: moving on",
+                len(late),
+                notice.event_id,
+                self.budget_s(),
+            )
 
     def _pending(self, session: Session, notice: Notice) -> list[Target]:
         """The webhooks that want this notice and have not had it yet (a replay skips the
@@ -228,3 +252,4 @@ class WebhookHandler:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.http.close()

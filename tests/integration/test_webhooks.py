@@ -59,6 +59,8 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.path == "/slow":
+                time.sleep(2.5)  # past the gateway's 2 s timeout: a hung receiver
             with state.lock:
                 state.requests.append(Received(self.path, dict(self.headers.items()), body))
                 statuses = state.script.get(self.path, [])
@@ -161,7 +163,7 @@ def test_an_ended_meeting_reaches_its_boards_webhook_once_and_signed(
     )
 
 
-def test_a_failing_receiver_gets_retries_with_one_delivery_id_and_a_dead_one_is_given_up(
+def test_a_failing_receiver_gets_retries_with_one_delivery_id_and_dead_or_hung_ones_are_given_up(
     client: httpx.Client, settings: Settings, receiver: tuple[Receiver, str]
 ) -> None:
     state, base = receiver
@@ -171,6 +173,7 @@ def test_a_failing_receiver_gets_retries_with_one_delivery_id_and_a_dead_one_is_
     board_id = _board(settings, ana)
     flaky = _hook(client, ana, board_id, base + "/flaky", ["summary.final"])
     dead = _hook(client, ana, board_id, base + "/dead", ["summary.final", "meeting.ended"])
+    slow = _hook(client, ana, board_id, base + "/slow", ["summary.final"])
     meeting = create_meeting(client, ana, board_id=board_id)
     producer = EventProducer(settings.kafka)
     producer.publish(
@@ -190,6 +193,15 @@ def test_a_failing_receiver_gets_retries_with_one_delivery_id_and_a_dead_one_is_
 
     wait_for(lambda: settled(flaky, "delivered"), message="the flaky receiver gets it")
     wait_for(lambda: settled(dead, "failed"), message="the dead receiver is given up")
+    flaky_done = time.monotonic()
+    wait_for(lambda: settled(slow, "failed"), message="the hung receiver is given up")
+    [timed_out] = client.get(
+        f"/api/v1/webhooks/{slow['id']}/deliveries", headers=ana.headers
+    ).json()
+    assert timed_out["attempts"] == 3
+    assert "Timeout" in timed_out["last_error"]
+    # The hung receiver held up neither the flaky one nor the dead one.
+    assert time.monotonic() - flaky_done > 1.0
     attempts = state.on("/flaky")
     assert len(attempts) == 3
     assert len({a.headers["X-Vori-Delivery"] for a in attempts}) == 1
