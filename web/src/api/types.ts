@@ -159,6 +159,31 @@ export interface BoardMember {
   email: string;
 }
 
+export type WebhookEvent = "meeting.ended" | "summary.final" | "card.created" | "card.changed";
+
+/** A board's webhook (GET /api/v1/webhooks); its secret comes only in the creation answer. */
+export interface Webhook {
+  id: string;
+  board_id: string;
+  url: string;
+  events: WebhookEvent[];
+  created_at: string;
+  secret?: string;
+}
+
+/** One event sent to a webhook: its outcome after every attempt so far. */
+export interface WebhookDelivery {
+  id: string;
+  event: WebhookEvent;
+  meeting_id: string | null;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export type MeetingStatus = "active" | "ended";
 
 /** What the meeting list narrows to (GET /api/v1/meetings); empty fields are not sent. */

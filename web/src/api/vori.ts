@@ -23,6 +23,9 @@ import type {
   SegmentHistory,
   Summary,
   User,
+  Webhook,
+  WebhookDelivery,
+  WebhookEvent,
 } from "./types";
 
 type Json = Record<string, unknown>;
@@ -276,6 +279,23 @@ export async function addBoardMember(id: string, email: string): Promise<BoardMe
 
 export async function removeBoardMember(id: string, userId: string): Promise<void> {
   await apiRequest(`${boardPath(id)}/members/${encodeURIComponent(userId)}`, { method: "DELETE" });
+}
+
+export async function boardWebhooks(boardId: string): Promise<Webhook[]> {
+  return apiRequest<Webhook[]>(`/api/v1/webhooks?board_id=${encodeURIComponent(boardId)}`);
+}
+
+/** Register a webhook; the answer carries its secret, which is never shown again. */
+export async function addWebhook(boardId: string, url: string, events: WebhookEvent[]): Promise<Webhook> {
+  return apiRequest<Webhook>("/api/v1/webhooks", { method: "POST", body: { board_id: boardId, url, events } });
+}
+
+export async function deleteWebhook(id: string): Promise<void> {
+  await apiRequest(`/api/v1/webhooks/${encodeURIComponent(id)}`, { method: "DELETE" });
+}
+
+export async function webhookDeliveries(id: string): Promise<WebhookDelivery[]> {
+  return apiRequest<WebhookDelivery[]>(`/api/v1/webhooks/${encodeURIComponent(id)}/deliveries?limit=20`);
 }
 
 export async function addColumn(boardId: string, name: string): Promise<Board> {

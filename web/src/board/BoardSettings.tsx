@@ -19,6 +19,7 @@ import {
 } from "../api/vori";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
 import { useLoad } from "../hooks";
+import { BoardWebhooks } from "./BoardWebhooks";
 import { columnMove } from "./columns";
 
 /** The settings' messages in the interface language. */
@@ -107,6 +108,7 @@ export function BoardSettings({ board, owner, onBoard }: Props) {
       {owner && !board.personal && <BoardArchive board={board} run={run} onBoard={onBoard} />}
       {owner && <BoardMembers boardId={board.id} run={run} />}
       <BoardColumns board={board} run={run} onBoard={onBoard} />
+      <BoardWebhooks boardId={board.id} run={run} />
     </section>
   );
 }
