@@ -204,14 +204,15 @@ class WebhookHandler:
         timestamp = int(time.time())
         headers = signed_headers(target.secret, notice, target.webhook_id, timestamp, body)
         try:
-            answer = http.post(target.url, content=body, headers=headers)
+            # Streamed and closed unread: a receiver's answer body is never loaded.
+            with http.stream("POST", target.url, content=body, headers=headers) as answer:
+                code = answer.status_code
         except httpx.InvalidURL as exc:  # no later attempt can do better
             self._record(target, "failed", error=f"invalid URL: {exc}", attempted=True)
             return
         except httpx.HTTPError as exc:
             self._record(target, "pending", error=f"{type(exc).__name__}: {exc}", attempted=True)
             raise _RetryableError(str(exc)) from exc
-        code = answer.status_code
         if 200 <= code < 300:
             self._record(target, "delivered", code=code, attempted=True)
         elif code >= 500 or code in RETRY_STATUSES:
