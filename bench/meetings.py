@@ -137,7 +137,6 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print every proposed item")
     parser.add_argument("--threshold", type=float, help="override the model's task threshold")
     parser.add_argument("--candidate", type=float, help="override its candidate threshold")
-    parser.add_argument("--per-segment", type=int, help="override tasks per flagged segment")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "meetings.json")
     args = parser.parse_args()
 
@@ -151,8 +150,6 @@ def main() -> None:
             task=args.threshold if args.threshold is not None else thresholds.task,
             candidate=args.candidate if args.candidate is not None else thresholds.candidate,
         )
-        if args.per_segment is not None:
-            thresholds = replace(thresholds, per_segment=args.per_segment)
     summarizer = Summarizer(None, thresholds=thresholds)
     live_detector = None
     if args.live and model is not None:

@@ -150,9 +150,8 @@ def title_from(clause: str) -> str | None:
 class CommitmentReader:
     """Reads the tasks of a flagged segment, with the members of the meeting."""
 
-    def __init__(self, people: People, language: str = "en", max_per_segment: int = 1) -> None:
+    def __init__(self, people: People, language: str = "en") -> None:
         self.people = people
-        self.max_per_segment = max_per_segment
         self.everyone_name = EVERYONE_KO if language == "ko" else EVERYONE_EN
 
     def read(
@@ -166,18 +165,16 @@ class CommitmentReader:
             parts = self._per_member(text, named, speaker)
             if parts:
                 return parts
-        proposals: list[Proposal] = []
-        for clause in _clauses(text):
-            title = title_from(clause)
-            if title is None or not names_work(title) or any(p.title == title for p in proposals):
+        proposals = []
+        for sentence in _sentences(text):
+            title = title_from(sentence)
+            if title is None:
                 continue
-            owner, everyone = self._owner(clause, speaker, before, after)
-            proposals.append(Proposal(title, owner, everyone, clause))
-        # A wrap-up names several pieces of work in one breath ("we're each gonna complete
-        # a questionnaire. I'll put up the minutes"): up to `max_per_segment` clauses, those
-        # naming the most work first, an owner breaking ties; the rest is their context.
-        proposals.sort(key=lambda p: (-_substance(p.title), p.owner is None and not p.everyone))
-        return proposals[: self.max_per_segment]
+            owner, everyone = self._owner(sentence, speaker, before, after)
+            proposals.append(Proposal(title, owner, everyone, sentence))
+        # The strongest clause only: a segment is one moment; the rest is its context.
+        proposals.sort(key=lambda p: (p.owner is None and not p.everyone, -len(p.title)))
+        return proposals[:1]
 
     def _per_member(
         self, text: str, named: list[tuple[int, int, Member]], speaker: Member | None
@@ -223,67 +220,5 @@ class CommitmentReader:
         return None, False
 
 
-# Titles that name no work for after the meeting, measured on AMI's tuning meetings:
-# abilities ("Able to do quite easily"), things received ("Get specific instructions from
-# the coach", "Soon get an e-mail"), momentum ("Crack on", "Get everything going"), a need
-# for a thing rather than a deed ("A chip that works well"), saying or writing down now.
-_NOT_WORK_TITLE = re.compile(
-    r"^(?:(?:be\s+)?able to|going|crack on|carry on|get (?:everything|going|on|started|to that"
-    r"|back to you)|(?:soon |each |all )?get (?:the |an? |some |specific |more |individual |own "
-    r"|our |your |further )*(?:instructions?|e-?mails?|warnings?|information|questionnaires?"
-    r"|help|time|lunch|a break)|write (?:that|this|it) down|have a (?:look|go|think|try)"
-    r"|a|an|the|some|no|any|more|much|lots?|inclu\w*|incorporate|there|everything|it)\b",
-    re.IGNORECASE,
-)
-
-# Work done during the meeting itself ("Get the PowerPoint presentation up", "Give the
-# floor", "Take lunch in half an hour", "Take notes during this meeting"): AMI's
-# annotators never make these action items.
-_IN_MEETING = re.compile(
-    r"\b(?:lunch|(?:a|the|coffee) break|the floor|introduce (?:yourself|myself|ourselves|you)"
-    r"|(?:presentation|powerpoint|slides?|spreadsheet|projector|laptop) (?:up|running|on)"
-    r"|get (?:the |my |this )?(?:presentation|powerpoint|slides?) (?:up|running|going)"
-    r"|show (?:you|it to (?:you|everyone))|go (?:on to|over|through|back to|in order)"
-    r"|reconvene|during (?:this|the) meeting|minutes (?:left|to go)|right now|open the"
-    r"|bore you|give you (?:a|an) (?:little |quick |short )?(?:briefing|overview|idea)"
-    r"|meet you|take (?:some )?(?:notes|minutes)|record everything|(?:start|begin) with"
-    r"|in (?:a few|about|ten|five|fifteen|twenty|thirty) (?:\w+ )?minutes)",
-    re.IGNORECASE,
-)
-
-
-def names_work(title: str) -> bool:
-    """Whether a card title names a piece of work: a verb with an object, not an ability,
-    something received, momentum, or a thing needed."""
-    if re.search(r"[가-힣]", title):
-        return True  # Korean titles are the rules' own (summarizer/titles.py)
-    words = title.split()
-    if len(words) < 2 or _NOT_A_VERB.match(words[0]) or _NOT_WORK_TITLE.match(title):
-        return False
-    if _IN_MEETING.search(title):
-        return False
-    return _substance(title) >= 1
-
-
-def _substance(title: str) -> int:
-    """Content words after the verb, up to four: how much work a title names."""
-    return min(4, len(_CONTENT.findall(" ".join(title.split()[1:]))))
-
-
-# Where a new commitment starts inside a sentence: "…individual work, and then I'll put
-# the minutes up": the next doer and modal begin a clause of their own.
-_CLAUSE_START = re.compile(
-    r"(?<=\s)(?=(?:and\s+|then\s+|so\s+)*(?:i|we|you|everyone|everybody)"
-    r"(?:'ll|'re|'m|\s+will|\s+are|\s+am|\s+need|\s+have to|\s+should)\b)",
-    re.IGNORECASE,
-)
-
-
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-
-
-def _clauses(text: str) -> list[str]:
-    return [
-        c.strip(" ,") for s in _sentences(text) for c in _CLAUSE_START.split(s) if c.strip(" ,")
-    ]

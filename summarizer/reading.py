@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from summarizer.commitments import CommitmentReader, names_work
+from summarizer.commitments import CommitmentReader
 from summarizer.dates import find_due
 from summarizer.facts import MeetingFacts, Utterance
 from summarizer.ledger import Ledger
@@ -34,9 +34,6 @@ class Thresholds:
     named_bonus: float = 0.0
     wrap_up_bonus: float = 0.0
     wrap_up_from: float = 0.8  # share of the meeting after which the wrap-up begins
-    # Tasks one flagged segment may give: a wrap-up names several pieces of work in one
-    # breath. 2 on AMI's tuning split: F1 0.192 against 0.166 with 1 (bench/meetings.py).
-    per_segment: int = 2
 
 
 def _log_odds(p: float) -> float:
@@ -83,7 +80,7 @@ def read_meeting(
     if thresholds is None or all(u.action_score is None for u in utterances):
         return rules.extract(utterances)
     people = People(facts.members)
-    reader = CommitmentReader(people, facts.language, thresholds.per_segment)
+    reader = CommitmentReader(people, facts.language)
     everyone = reader.everyone_name
     ledger = Ledger(facts.meeting_id)
     moments: list[Moment] = []
@@ -96,7 +93,7 @@ def read_meeting(
         for sentence in sentences(utterance.text):
             move = rules.analyse(sentence, utterance)
             if move is not None and move.kind == "new":
-                if score < thresholds.candidate or not (move.ref or names_work(move.title)):
+                if score < thresholds.candidate:
                     move = None
                 else:
                     found_new = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from summarizer.commitments import CommitmentReader, clean, names_work, title_from
+from summarizer.commitments import CommitmentReader, clean, title_from
 from summarizer.facts import Member, Utterance
 from summarizer.people import People
 
@@ -74,48 +74,3 @@ def test_role_words_alone_name_nobody() -> None:
     people = People(ROLES)
     found = [m.name for _s, _e, m in people.find_in("the user interface designer will")]
     assert found == ["User Interface"]
-
-
-def test_a_wrap_up_naming_two_pieces_of_work_gives_two_tasks() -> None:
-    # AMI ES2008b, the project manager closing the meeting (real transcript, shortened).
-    text = (
-        "Um after the meeting we're gonna each complete a questionnaire and a summary. "
-        "Um I'll make sure to put up um the minutes and the project documentation."
-    )
-    reader = CommitmentReader(People(ROLES), max_per_segment=2)
-    proposals = reader.read(_said("Project Manager", text), None, None)
-    assert sorted(p.title for p in proposals) == [
-        "Each complete a questionnaire and a summary",
-        "Make sure to put up the minutes and the project documentation",
-    ]
-    minutes = next(p for p in proposals if "minutes" in p.title)
-    assert minutes.owner is not None
-    assert minutes.owner.name == "Project Manager"
-    assert len(READER.read(_said("Project Manager", text), None, None)) == 1
-
-
-def test_abilities_things_received_and_needs_are_not_work() -> None:
-    for title in (
-        "Able to do quite easily",
-        "Get specific instructions from the personal coach",
-        "Soon get an e-mail about",
-        "Get everything going",
-        "A chip that works well with the user interface",
-        "Write that down",
-    ):
-        assert not names_work(title), title
-    assert names_work("Type up minutes and email those out")
-    assert names_work("Look into the battery options")
-    assert names_work("예산 보고서를 재무팀에 보내기")
-
-
-def test_work_done_during_the_meeting_is_not_a_task() -> None:
-    for title in (
-        "Get the PowerPoint presentation up and running",
-        "Give the floor",
-        "Take lunch in about half an hour",
-        "Take notes during this meeting",
-        "Reconvene in thirty minutes",
-    ):
-        assert not names_work(title), title
-    assert names_work("Put the minutes of this meeting into the project documents folder")
