@@ -46,11 +46,6 @@ function useText() {
     columnName: named("settings.columnName"),
     renameColumn: t("settings.renameColumn"),
     renameColumnLabel: named("settings.renameColumnLabel"),
-    // Shown "Move left"; read as "Move the column To do left".
-    moveLeft: t("settings.moveLeft"),
-    moveRight: t("settings.moveRight"),
-    moveLeftLabel: named("settings.moveLeftLabel"),
-    moveRightLabel: named("settings.moveRightLabel"),
     deleteColumn: t("settings.deleteColumn"),
     deleteColumnLabel: named("settings.deleteColumnLabel"),
     confirmDeleteColumn: named("settings.confirmDeleteColumn"),
@@ -63,9 +58,6 @@ function useText() {
     cancel: t("settings.cancel"),
     wipLimit: named("settings.wipLimit"),
     wipHelp: t("settings.wipHelp"),
-    // Shown "Set limit"; read as "Set limit of the column In progress".
-    setLimit: t("settings.setLimit"),
-    setLimitLabel: named("settings.setLimitLabel"),
     limitSet: (name: string, limit: number | null) =>
       limit === null ? t("settings.noLimit", { name }) : t("settings.limit", { name, limit }),
     archive: t("settings.archive"),
@@ -198,9 +190,8 @@ function WipLimit({ board, column, run, onBoard }: { board: Board; column: Colum
         type="submit"
         className="button-small"
         disabled={!valid || value === (column.wip_limit ?? null)}
-        aria-label={TEXT.setLimitLabel(column.name)}
       >
-        {TEXT.setLimit}
+        <Hidden i18nKey="settings.setLimit" name={column.name} />
       </button>
     </form>
   );
@@ -325,9 +316,8 @@ function BoardColumns({ board, run, onBoard }: { board: Board; run: Run; onBoard
               className="button-small"
               disabled={index === 0}
               onClick={() => move(column, -1)}
-              aria-label={TEXT.moveLeftLabel(column.name)}
             >
-              {TEXT.moveLeft}
+              <Hidden i18nKey="settings.moveLeft" name={column.name} />
             </button>
             <button
               type="button"
@@ -335,9 +325,8 @@ function BoardColumns({ board, run, onBoard }: { board: Board; run: Run; onBoard
               className="button-small"
               disabled={index === columns.length - 1}
               onClick={() => move(column, 1)}
-              aria-label={TEXT.moveRightLabel(column.name)}
             >
-              {TEXT.moveRight}
+              <Hidden i18nKey="settings.moveRight" name={column.name} />
             </button>
             <button
               type="button"
@@ -409,5 +398,26 @@ function ColumnRename({
         {TEXT.cancel}
       </button>
     </form>
+  );
+}
+
+const SLOT = "\u0000";
+
+/** A button text whose <0> part names the column for screen readers only: shown "Move left",
+ * read "Move the column To do left" (the order of the parts is the language's). The name
+ * goes in after the message is split, so a column called "</0>" stays plain text. */
+function Hidden({ i18nKey, name }: { i18nKey: string; name: string }) {
+  const { t } = useTranslation();
+  const text = t(i18nKey, { name: SLOT });
+  const fill = (part: string) => part.split(SLOT).join(name);
+  const parts = /^(.*)<0>(.*)<\/0>(.*)$/s.exec(text);
+  if (!parts) return <>{fill(text)}</>;
+  const [, before = "", hidden = "", after = ""] = parts;
+  return (
+    <>
+      {fill(before)}
+      <span className="visually-hidden">{fill(hidden)}</span>
+      {fill(after)}
+    </>
   );
 }
