@@ -50,7 +50,7 @@ def test_korean_browser_gets_the_korean_interface_and_can_switch(
     expect(page.get_by_role("heading", name="회의", level=1)).to_be_visible()
     expect(page.get_by_role("button", name="로그아웃")).to_be_visible()
     page.get_by_label("제목").fill("주간 회의")
-    page.get_by_label("언어", exact=True).select_option("ko")
+    page.get_by_label(re.compile(r"^언어")).select_option("ko")  # not the header's "화면 언어"
     page.get_by_role("button", name="회의 만들기").click()
     expect(page.get_by_role("heading", name="주간 회의", level=1)).to_be_visible()
     page.get_by_role("link", name="회의", exact=True).click()
@@ -72,5 +72,14 @@ def test_korean_browser_gets_the_korean_interface_and_can_switch(
     expect(page.get_by_role("heading", name="회의", level=1)).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "ko")
     expect(row.locator("time")).to_have_text(KOREAN_DATE)
+
+    # The meeting room and the boards in Korean, with no accessibility violation either.
+    row.get_by_role("link", name="주간 회의").click()
+    expect(page.get_by_role("heading", name="내 마이크")).to_be_visible()
+    expect(page.get_by_role("button", name="마이크 켜기")).to_be_visible()
+    assert axe_violations(page) == [], "meeting room"
+    page.get_by_role("link", name="보드", exact=True).first.click()
+    expect(page.get_by_role("heading", name="보드", level=1)).to_be_visible()
+    assert axe_violations(page) == [], "boards"
     assert errors == []
     context.close()
