@@ -12,10 +12,12 @@ again with the same command, as `restart: unless-stopped` does. The end state: t
 final segments (speaker, start, end, text; ids derived from stream and start sample, none
 twice), the final summary's action items and the board's cards, against a clean run.
 
-Issue #13 lists the whole matrix (summarizer, kanban, gateway kills, a broker outage,
-PostgreSQL restarts, socket drops, transcribers joining and leaving); this is its first
-slice: every worker killed in turn, the transcriber and the ingest in every `make test`,
-the summarizer, kanban and the gateway too in `make test-reliability`.
+Issue #13's matrix: every worker killed in turn (the transcriber and the ingest in every
+`make test`, the summarizer, kanban and the gateway too in `make test-reliability`), socket
+drops, and, in `make test-reliability` only, the engines' faults: the Kafka broker stopped
+for 20 s, PostgreSQL restarted, a second transcriber joining and leaving (rebalances).
+Those run on a stack with a broker and a database server of its own (stopping the
+session's would break every other test), compared with a clean run on that stack.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
+import signal
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +46,12 @@ from tests.helpers.compose_meeting import (
     compose_stack,
     stream_all,
 )
-from tests.helpers.compose_stack import ComposeStack
+from tests.helpers.compose_stack import ComposeService, ComposeStack, port_setting
+from tests.helpers.ports import free_port
 from vori.events import segment_id_for
+from vori.kafka import ensure_topics
+from vori.local.kafka_broker import KafkaBroker
+from vori.local.postgres import LocalPostgres
 from vori.settings import Settings
 
 RATE = 16000
@@ -189,6 +198,7 @@ def _run(
     fault: str | None = None,
     seed: int = 0,
     drop_every_s: float | None = None,
+    engine_fault: Callable[[float], str] | None = None,
 ) -> EndState:
     meeting = _prepare(api, speech_dir, workdir)
     for mic in meeting.mics:
@@ -197,19 +207,23 @@ def _run(
     injected: list[str] = []
 
     def inject() -> None:
-        assert fault is not None
         at_s = random.Random(seed).uniform(1.0, meeting.duration_s - 1.0)
         time.sleep(at_s)
+        if engine_fault is not None:
+            injected.append(engine_fault(at_s))
+            return
+        assert fault is not None
         stack.kill(fault)
         ready_s = stack.restart(fault)
         injected.append(f"{fault} SIGKILLed at {at_s:.1f} s, ready again in {ready_s:.1f} s")
 
-    faults = threading.Thread(target=inject, daemon=True) if fault else None
+    faulted = fault is not None or engine_fault is not None
+    faults = threading.Thread(target=inject, daemon=True) if faulted else None
     if faults is not None:
         faults.start()
     asyncio.run(stream_all(url, meeting.mics))
     if faults is not None:
-        faults.join(120)
+        faults.join(180)
         assert injected, "the fault was not injected"
         print(f"\n  seed {seed}: {injected[0]}")
     for mic in meeting.mics:
@@ -277,3 +291,154 @@ def test_clients_dropping_their_sockets_every_few_seconds_change_nothing(
     if os.environ.get("VORI_FAULTS") != "full":
         pytest.skip("the full matrix: make test-reliability (VORI_FAULTS=full)")
     _run(stack, api, speech_dir, tmp_path, expected=clean, drop_every_s=3.0)
+
+
+# -- the engines' faults: a stack with a broker and a database server of its own ----------
+
+FULL_ONLY = pytest.mark.skipif(
+    os.environ.get("VORI_FAULTS") != "full",
+    reason="the full matrix: make test-reliability (VORI_FAULTS=full)",
+)
+OUTAGE_S = 20.0
+SECOND_TRANSCRIBER_S = 8.0  # how long the second transcriber stays once it reads
+
+
+@dataclass
+class OwnStack:
+    """A compose stack whose Kafka broker and PostgreSQL server only its tests use."""
+
+    broker: KafkaBroker
+    postgres: LocalPostgres
+    stack: ComposeStack
+    api: Api
+
+    def revive(self) -> list[str]:
+        """`restart: unless-stopped`: start again any service that exited meanwhile."""
+        revived = []
+        for name, service in self.stack.services.items():
+            if service.one_shot or service.process is None or service.alive():
+                continue
+            if name.endswith("-joined"):  # the second transcriber left on purpose
+                continue
+            revived.append(f"{name} (exit {service.process.returncode})")
+            self.stack.restart(name)
+        return revived
+
+
+@pytest.fixture(scope="module")
+def own(settings: Settings, tmp_path_factory: Any) -> Iterator[OwnStack]:
+    # Outside pytest's rotating temp folders, as the session's engines (tests/conftest.py).
+    root = Path(tempfile.mkdtemp(prefix="vori-faults-engines-"))
+    broker = KafkaBroker(root / "kafka", port=free_port(), controller_port=free_port())
+    postgres = LocalPostgres(root / "postgres", port=free_port(), durable=False)
+    stack: ComposeStack | None = None
+    api: Api | None = None
+    try:
+        broker.start(timeout_s=120)
+        postgres.start(timeout_s=60)
+        kafka = settings.kafka.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
+        ensure_topics(kafka)  # the session's partition counts, so a rebalance moves some
+        stack = compose_stack(tmp_path_factory.mktemp("own"), kafka, broker.port, postgres.port)
+        stack.start()
+        stack.reconfigure(RULES_ONLY, FULL_DECODING)
+        api = Api(stack.entry_route("/api/v1/meetings"))
+        yield OwnStack(broker, postgres, stack, api)
+    except Exception:
+        if stack is not None:
+            print(stack.tail())
+        raise
+    finally:
+        if api is not None:
+            api.close()
+        if stack is not None:
+            stack.stop()
+        postgres.stop()
+        broker.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def own_clean(own: OwnStack, speech_dir: Path, tmp_path_factory: Any) -> EndState:
+    state = _run(own.stack, own.api, speech_dir, tmp_path_factory.mktemp("own-clean"))
+    assert len({speaker for speaker, *_ in state.segments}) == 3, state.segments
+    assert state.cards, "the spoken requests made cards"
+    return state
+
+
+def _broker_outage(own: OwnStack) -> Callable[[float], str]:
+    def fault(at_s: float) -> str:
+        own.broker.stop()
+        time.sleep(OUTAGE_S)
+        began = time.monotonic()
+        own.broker.start(timeout_s=120)
+        revived = own.revive()
+        return (
+            f"broker stopped at {at_s:.1f} s for {OUTAGE_S:.0f} s, answering again in "
+            f"{time.monotonic() - began:.1f} s; restarted: {revived or 'none'}"
+        )
+
+    return fault
+
+
+def _postgres_restart(own: OwnStack) -> Callable[[float], str]:
+    def fault(at_s: float) -> str:
+        began = time.monotonic()
+        own.postgres.stop()
+        own.postgres.start(timeout_s=60)
+        revived = own.revive()
+        return (
+            f"PostgreSQL restarted at {at_s:.1f} s, ready in {time.monotonic() - began:.1f} s; "
+            f"restarted: {revived or 'none'}"
+        )
+
+    return fault
+
+
+def _second_transcriber(own: OwnStack) -> Callable[[float], str]:
+    """Another replica of the transcriber: the same command and environment (its own
+    metrics port, as a second container has its own address), then SIGTERM."""
+
+    def fault(at_s: float) -> str:
+        first = own.stack.services["transcriber"]
+        env = dict(first.env)
+        env[port_setting(9464)] = str(free_port())
+        name = "transcriber-joined"
+        own.stack.services[name] = ComposeService(name, first.argv, env, None, {}, False)
+        own.stack.launch(name)
+        own.stack.wait_ready([name])
+        ready_s = own.stack.services[name].ready_s or 0.0
+        time.sleep(SECOND_TRANSCRIBER_S)
+        own.stack.kill(name, signal.SIGTERM)
+        revived = own.revive()
+        return (
+            f"a second transcriber started at {at_s:.1f} s, read after {ready_s:.1f} s, left "
+            f"{SECOND_TRANSCRIBER_S:.0f} s later; restarted: {revived or 'none'}"
+        )
+
+    return fault
+
+
+ENGINE_FAULTS: dict[str, Callable[[OwnStack], Callable[[float], str]]] = {
+    "kafka-outage": _broker_outage,
+    "postgres-restart": _postgres_restart,
+    "transcriber-joins-and-leaves": _second_transcriber,
+}
+
+
+@FULL_ONLY
+@pytest.mark.parametrize("case", list(ENGINE_FAULTS))
+def test_an_engine_fault_mid_meeting_changes_nothing_in_the_end(
+    case: str, own: OwnStack, own_clean: EndState, speech_dir: Path, tmp_path: Path
+) -> None:
+    seed = random.randrange(1_000_000)
+    began = time.monotonic()
+    _run(
+        own.stack,
+        own.api,
+        speech_dir,
+        tmp_path,
+        expected=own_clean,
+        seed=seed,
+        engine_fault=ENGINE_FAULTS[case](own),
+    )
+    print(f"  {case}: {time.monotonic() - began:.0f} s")
