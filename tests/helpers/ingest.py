@@ -208,9 +208,14 @@ async def expect_close(ws: Any, timeout_s: float = 15) -> tuple[int, str]:
     return ws.close_code, ws.close_reason or ""
 
 
-async def open_stream(url: str, token: str | None, **start: Any) -> tuple[Any, dict[str, Any]]:
-    """Connect, send start, return (socket, ready message)."""
-    ws = await websockets.connect(url, max_size=2**20)
+async def open_stream(
+    url: str, token: str | None, *, max_queue: int | None = 16, **start: Any
+) -> tuple[Any, dict[str, Any]]:
+    """Connect, send start, return (socket, ready message).
+
+    `max_queue`: websockets' limit of received, unread messages; past it the client stops
+    reading its socket (None: never stops)."""
+    ws = await websockets.connect(url, max_size=2**20, max_queue=max_queue)
     message = {**START, **start}
     if token is not None:
         message["token"] = token

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -211,3 +213,85 @@ def test_frames_are_coalesced_and_a_resume_keeps_every_sample_once(
     assert sum(f.samples == 1600 for f in resumed) >= 0.8 * len(resumed)
     assert frames_[-1].end_of_stream
     assert frames_[-1].position == len(pcm) // 2
+
+
+async def send_real_time(ws: Any, pcm: bytes, seconds: float) -> int:
+    """Send the first `seconds` of `pcm` in 20 ms frames at 1x real time; samples sent."""
+    frame, total = 320, int(16_000 * seconds)
+    started = time.monotonic()
+    position = 0
+    while position < total:
+        delay = started + position / 16_000 - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await ws.send(pcm[position * 2 : (position + frame) * 2])
+        position += frame
+    return position
+
+
+def test_a_close_without_stop_after_real_time_audio_is_answered_at_once_and_kept(
+    settings: Settings, speech_dir: Path
+) -> None:
+    """A client that closes with 1000 (no `stop`) after 4.5 s at real time gets the
+    server's close at once; its audio is durable and the stream resumes after it.
+
+    The client leaves the ~45 acks unread. It is made with max_queue=None: with
+    websockets' default (16) the client itself stops reading its socket once 16 messages
+    wait unread, never sees the server's close reply, and its close() times out after
+    10 s with 1006 (python-websockets/websockets#1555): a client must keep reading."""
+    pcm = load_pcm(speech_dir / JFK)
+    [fay] = create_meeting(settings, "Fay")
+
+    async def scenario(url: str) -> int:
+        ws, ready = await open_stream(url, fay.token, max_queue=None)
+        sent = await send_real_time(ws, pcm, 4.5)
+        closing = time.monotonic()
+        await ws.close()
+        assert time.monotonic() - closing < 2.0
+        assert ws.protocol.close_rcvd is not None, "the server did not answer the close"
+        assert ws.close_code == 1000
+
+        ws, resumed = await open_stream(url, fay.token, stream_id=ready["stream_id"])
+        assert resumed["position"] == sent
+        await ws.send(json.dumps({"type": "stop"}))
+        stopped = json.loads(await ws.recv())
+        while stopped["type"] == "ack":
+            stopped = json.loads(await ws.recv())
+        assert stopped == {"type": "stopped", "position": sent}
+        assert await expect_close(ws) == (1000, "stopped")
+        return sent
+
+    with running_ingest(settings) as server:
+        sent = asyncio.run(asyncio.wait_for(scenario(server.url(fay.meeting_id)), 60))
+    frames = stream_frames(settings.kafka, stream_id_for(fay.meeting_id, fay.user_id))
+    assert samples_of([f for f in frames if not f.end_of_stream]) == pcm[: sent * 2]
+    assert [f.end_of_stream for f in frames].count(True) == 1
+    assert frames[-1].end_of_stream
+
+
+def test_a_stop_after_real_time_audio_is_answered_and_closed_at_once(
+    settings: Settings, speech_dir: Path
+) -> None:
+    """The same 4.5 s at real time ended with `stop`: `stopped` and the close follow
+    promptly (the client reads what waited unread while it sent)."""
+    pcm = load_pcm(speech_dir / JFK)
+    [gus] = create_meeting(settings, "Gus")
+
+    async def scenario(url: str) -> int:
+        ws, _ready = await open_stream(url, gus.token)
+        sent = await send_real_time(ws, pcm, 4.5)
+        stopping = time.monotonic()
+        await ws.send(json.dumps({"type": "stop"}))
+        stopped = json.loads(await ws.recv())
+        while stopped["type"] == "ack":
+            stopped = json.loads(await ws.recv())
+        assert stopped == {"type": "stopped", "position": sent}
+        assert await expect_close(ws, timeout_s=5) == (1000, "stopped")
+        assert time.monotonic() - stopping < 5.0
+        return sent
+
+    with running_ingest(settings) as server:
+        sent = asyncio.run(asyncio.wait_for(scenario(server.url(gus.meeting_id)), 60))
+    frames = stream_frames(settings.kafka, stream_id_for(gus.meeting_id, gus.user_id))
+    assert samples_of([f for f in frames if not f.end_of_stream]) == pcm[: sent * 2]
+    assert frames[-1].end_of_stream
