@@ -2,6 +2,7 @@
 // ApiError values with a message a person can read. A 401 first renews the access token
 // from the refresh cookie and tries once more; only then does the session end.
 
+import { i18next } from "../i18n";
 import { EXPIRED_NOTICE, endSession, getToken, refreshSession } from "./session";
 
 export type ApiErrorKind = "network" | "unauthorized" | "not_found" | "conflict" | "invalid" | "server";
@@ -17,8 +18,8 @@ export class ApiError extends Error {
   }
 }
 
-export const UNREACHABLE =
-  "Cannot reach the vori server. Check your network connection; the page retries by itself.";
+/** The message when no answer came at all, in the interface language. */
+export const unreachable = () => i18next.t("messages.unreachable");
 
 interface RequestOptions {
   method?: string;
@@ -71,7 +72,7 @@ async function send(path: string, options: RequestOptions, renewed = false): Pro
     response = await fetch(path, { method: options.method ?? "GET", headers, body, signal: options.signal });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
-    throw new ApiError("network", UNREACHABLE);
+    throw new ApiError("network", unreachable());
   }
   if (response.ok) return response;
   if (response.status === 401 && token && !options.anonymous && !renewed) {
@@ -81,17 +82,17 @@ async function send(path: string, options: RequestOptions, renewed = false): Pro
   const message = await errorMessage(response);
   if (response.status === 401) {
     if (!options.anonymous) {
-      endSession(/expired/i.test(message) ? EXPIRED_NOTICE : `Please sign in again (${message}).`);
+      endSession(/expired/i.test(message) ? EXPIRED_NOTICE : i18next.t("messages.signInAgain", { reason: message }));
     }
     throw new ApiError("unauthorized", message, 401);
   }
   if (response.status === 404) throw new ApiError("not_found", message, 404);
   if (response.status === 409 || response.status === 412) throw new ApiError("conflict", message, response.status);
   if (response.status === 502 || response.status === 503 || response.status === 504) {
-    throw new ApiError("network", `The server is not available right now (${message}). Retrying helps.`, response.status);
+    throw new ApiError("network", i18next.t("messages.unavailable", { reason: message }), response.status);
   }
   if (response.status < 500) throw new ApiError("invalid", message, response.status);
-  throw new ApiError("server", `The server failed (${response.status}): ${message}`, response.status);
+  throw new ApiError("server", i18next.t("messages.serverFailed", { status: response.status, reason: message }), response.status);
 }
 
 /** FastAPI puts the reason in `detail`: a string, or a list of validation errors. */

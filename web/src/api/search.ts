@@ -1,7 +1,7 @@
 // Search across meetings and transcript import: the gateway's /api/v1/search and
 // POST /api/v1/meetings/{id}/transcript (docs/protocol.md).
 
-import { ApiError, UNREACHABLE, apiRequest } from "./client";
+import { ApiError, apiRequest, unreachable } from "./client";
 import { getToken } from "./session";
 
 export type HitKind = "meeting" | "segment" | "summary" | "card";
@@ -80,7 +80,7 @@ export async function importTranscript(meetingId: string, file: File): Promise<T
       body: file,
     });
   } catch {
-    throw new ApiError("network", UNREACHABLE);
+    throw new ApiError("network", unreachable());
   }
   if (response.ok) return (await response.json()) as TranscriptImport;
   let message = `HTTP ${response.status}`;

@@ -1,5 +1,6 @@
 // Microphone capture: getUserMedia, an AudioContext at 16 kHz, and the capture worklet.
 
+import { i18next } from "../i18n";
 import workletUrl from "./capture-worklet.ts?worker&url";
 import type { CaptureMessage } from "./capture-worklet";
 import { SAMPLE_RATE } from "./pcm";
@@ -25,15 +26,15 @@ export function microphoneErrorMessage(error: unknown): string {
   switch (name) {
     case "NotAllowedError":
     case "SecurityError":
-      return "Microphone access was denied. Allow the microphone for this site (the icon in the address bar), then press Start again.";
+      return i18next.t("messages.micDenied");
     case "NotFoundError":
     case "OverconstrainedError":
-      return "No microphone was found. Connect one or choose another device, then press Start again.";
+      return i18next.t("messages.micMissing");
     case "NotReadableError":
     case "AbortError":
-      return "The microphone is busy or failed to start. Close other apps that use it, then press Start again.";
+      return i18next.t("messages.micBusy");
     default:
-      return `The microphone could not be started: ${error instanceof Error ? error.message : String(error)}`;
+      return i18next.t("messages.micFailed", { reason: error instanceof Error ? error.message : String(error) });
   }
 }
 
@@ -45,7 +46,7 @@ export async function listMicrophones(): Promise<MediaDeviceInfo[]> {
 
 export async function openMicrophone(deviceId: string | undefined, callbacks: CaptureCallbacks): Promise<Microphone> {
   if (!navigator.mediaDevices?.getUserMedia) {
-    throw new MicrophoneError("This browser cannot capture audio here (it needs HTTPS or localhost).");
+    throw new MicrophoneError(i18next.t("messages.micInsecure"));
   }
   let stream: MediaStream;
   try {

@@ -1,6 +1,7 @@
 // The audio WebSocket shell: connects, resumes after a dropped connection from the server's
 // `ready.position`, and reports a status the page can show. Protocol logic is in protocol.ts.
 
+import { i18next } from "../i18n";
 import { base64ToPcm, encodeFrame } from "./pcm";
 import { StreamProtocol, type SavedStream } from "./protocol";
 
@@ -28,8 +29,8 @@ export interface StreamerOptions {
 
 /** Close codes of the audio contract that retrying cannot fix. */
 const FATAL: Record<number, string> = {
-  4400: "The server refused the audio format",
-  4404: "This meeting does not exist any more, or you are not a member",
+  4400: "messages.audioFormat",
+  4404: "messages.audioGone",
 };
 const ACK_TIMEOUT_MS = 5000;
 const MAX_BACKOFF_MS = 5000;
@@ -104,7 +105,7 @@ export class AudioStreamer {
     const token = this.options.token();
     if (!token) {
       this.options.onUnauthorized("missing token");
-      this.finish("failed", "You are signed out.");
+      this.finish("failed", i18next.t("messages.signedOut"));
       return;
     }
     const socket = new WebSocket(this.options.url);
@@ -156,13 +157,13 @@ export class AudioStreamer {
     }
     const reason = event.reason || `connection closed (${event.code})`;
     if (event.code === 4401) {
-      this.finish("failed", `Your session has expired or is invalid (${reason}).`);
+      this.finish("failed", i18next.t("messages.audioSession", { reason }));
       this.options.onUnauthorized(reason);
       return;
     }
     const fatal = FATAL[event.code];
     if (fatal) {
-      this.finish("failed", `${fatal}: ${reason}`);
+      this.finish("failed", i18next.t(fatal, { reason }));
       return;
     }
     this.state = "reconnecting";
@@ -170,10 +171,10 @@ export class AudioStreamer {
     const wait = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(this.attempts, 5)) * (0.75 + Math.random() / 2);
     this.message =
       event.code === 4409
-        ? "This microphone stream is still open elsewhere; waiting for it to close…"
+        ? i18next.t("messages.streamOpen")
         : event.code === 1013
-          ? `Transcription is at capacity (${reason}); your microphone joins as soon as there is room. What you say meanwhile is kept.`
-          : `Connection to the audio server lost; reconnecting (attempt ${this.attempts}). No audio is lost.`;
+          ? i18next.t("messages.atCapacity", { reason })
+          : i18next.t("messages.audioLost", { attempt: this.attempts });
     this.report();
     this.retryTimer = window.setTimeout(() => this.connect(), wait);
   }

@@ -2,6 +2,7 @@
 // connection it reconnects with `since` so that nothing is missed or shown twice.
 
 import type { LiveEvent } from "../api/types";
+import { i18next } from "../i18n";
 
 /** `gone`: the server closed with 4404 (no such meeting, or the caller was removed from it);
  * the socket does not reconnect. */
@@ -92,7 +93,7 @@ export class EventsSocket {
       if (socket !== this.socket || this.closed) return;
       this.socket = null;
       if (event.code === 4401) {
-        this.options.onState("failed", "Your session has expired. Please sign in again.");
+        this.options.onState("failed", i18next.t("messages.expired"));
         this.options.onUnauthorized(event.reason || "token rejected");
         return;
       }
@@ -103,7 +104,7 @@ export class EventsSocket {
       this.attempts += 1;
       this.options.onState(
         "reconnecting",
-        `Live updates interrupted (${event.reason || "connection lost"}); reconnecting…`,
+        i18next.t("messages.liveInterrupted", { reason: event.reason || i18next.t("messages.connectionLost") }),
       );
       const wait = Math.min(5000, 300 * 2 ** Math.min(this.attempts, 4)) * (0.75 + Math.random() / 2);
       this.timer = window.setTimeout(() => this.connect(), wait);

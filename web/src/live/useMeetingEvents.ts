@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "react";
 
 import { EXPIRED_NOTICE, endSession, getToken } from "../api/session";
 import type { LiveEvent } from "../api/types";
+import { i18next } from "../i18n";
 import { EventsSocket, type EventsState } from "./events";
 
 export function useMeetingEvents(
@@ -24,7 +25,7 @@ export function useMeetingEvents(
       onEvent: (event) => handler.current(event),
       onState: (state, message) => setStatus({ state, message }),
       onUnauthorized: (reason) =>
-        endSession(/expired/i.test(reason) ? EXPIRED_NOTICE : `Please sign in again (${reason}).`),
+        endSession(/expired/i.test(reason) ? EXPIRED_NOTICE : i18next.t("messages.signInAgain", { reason })),
     });
     socket.start();
     return () => socket.close();

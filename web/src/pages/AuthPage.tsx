@@ -6,7 +6,7 @@ import { useTranslation } from "react-i18next";
 import { Link, Navigate, useSearchParams } from "react-router";
 
 import { ApiError, errorText } from "../api/client";
-import { decodeClaims, isExpired, refreshSession, setToken, takeNotice } from "../api/session";
+import { ENDED_NOTICE, EXPIRED_NOTICE, decodeClaims, isExpired, refreshSession, setToken, takeNotice } from "../api/session";
 import { register, signIn } from "../api/vori";
 import { LanguageSwitch } from "../components/Layout";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
@@ -64,7 +64,7 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
         <h1 ref={heading} tabIndex={-1}>
           {registering ? t("auth.register") : t("auth.signIn")}
         </h1>
-        <InfoMessage>{notice}</InfoMessage>
+        <InfoMessage>{notice === EXPIRED_NOTICE ? t("messages.expired") : notice === ENDED_NOTICE ? t("messages.ended") : notice}</InfoMessage>
         <form onSubmit={submit} aria-describedby={error ? "auth-error" : undefined} noValidate>
           {registering && (
             <label>

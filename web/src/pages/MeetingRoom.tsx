@@ -194,7 +194,7 @@ export function MeetingRoom() {
           {removed ? t("room.goneHeading") : t("room.notFoundHeading")}
         </h1>
         <p role={removed ? "alert" : undefined} className={removed ? "banner banner-warning" : undefined}>
-          {removed ? REMOVED_MESSAGE : t("room.notFound")}
+          {removed ? t("messages.removed") : t("room.notFound")}
         </p>
         <p>
           <Link to="/">{t("room.back")}</Link>
