@@ -24,7 +24,8 @@ from tests.e2e.browser import Browsers, axe_violations, open_page, sign_in
 from tests.e2e.conftest import require_services
 from tests.helpers.gateway import produce
 from tests.helpers.ingest import load_pcm
-from tests.helpers.stack import Stack, commit_end_offsets
+from tests.helpers.kafka import commit_end_offsets
+from tests.helpers.stack import Stack
 from vori.cli.client import AudioUplink
 from vori.events import AUDIO_FRAMES, MEETING_EVENTS, TranscriptSegment, segment_id_for
 from vori.settings import Settings

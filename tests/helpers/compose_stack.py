@@ -51,8 +51,9 @@ from tests.helpers.compose import (
     interpolate,
     read_dockerfile,
 )
+from tests.helpers.kafka import commit_end_offsets
 from tests.helpers.ports import free_port
-from tests.helpers.stack import CONSUMER_READY, VORI_TOPICS, commit_end_offsets
+from tests.helpers.stack import CONSUMER_READY, VORI_TOPICS
 from vori.settings import KafkaSettings, describe_settings
 
 CADDYFILE = REPO / "infra" / "caddy" / "Caddyfile"

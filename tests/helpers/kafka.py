@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
-from confluent_kafka import Consumer, Message
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from vori.settings import KafkaSettings
@@ -39,3 +40,37 @@ def read_all(
     finally:
         consumer.close()
     return messages
+
+
+def commit_end_offsets(kafka: KafkaSettings, group_id: str, topics: Iterable[str]) -> None:
+    """Make a new consumer group start at the current end of `topics` (it reads only new data)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": kafka.bootstrap_servers,
+            "group.id": group_id,
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        metadata = consumer.list_topics(timeout=15)
+        offsets: list[TopicPartition] = []
+        for topic in topics:
+            if topic not in metadata.topics:
+                continue
+            for partition in metadata.topics[topic].partitions:
+                _low, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=15
+                )
+                offsets.append(TopicPartition(topic, partition, high))
+        # Right after the broker starts, the group coordinator may still be loading.
+        deadline = time.monotonic() + 60
+        while offsets:
+            try:
+                consumer.commit(offsets=offsets, asynchronous=False)
+                break
+            except KafkaException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+    finally:
+        consumer.close()

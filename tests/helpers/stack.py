@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from tests.conftest import subprocess_env
+from tests.helpers.kafka import commit_end_offsets
 from tests.helpers.ports import free_port
 from vori import events
 from vori.services import SERVICES
-from vori.settings import KafkaSettings, Settings, known_env_vars
+from vori.settings import Settings, known_env_vars
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_SERVICES = ("gateway", "stream-ingest", "kanban", "transcriber", "summarizer")
@@ -232,37 +232,3 @@ class Stack:
     def _start_groups_at_end(self) -> None:
         for group in self.groups:
             commit_end_offsets(self.settings.kafka, group, VORI_TOPICS)
-
-
-def commit_end_offsets(kafka: KafkaSettings, group_id: str, topics: Iterable[str]) -> None:
-    """Make a new consumer group start at the current end of `topics` (it reads only new data)."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": kafka.bootstrap_servers,
-            "group.id": group_id,
-            "enable.auto.commit": False,
-        }
-    )
-    try:
-        metadata = consumer.list_topics(timeout=15)
-        offsets: list[TopicPartition] = []
-        for topic in topics:
-            if topic not in metadata.topics:
-                continue
-            for partition in metadata.topics[topic].partitions:
-                _low, high = consumer.get_watermark_offsets(
-                    TopicPartition(topic, partition), timeout=15
-                )
-                offsets.append(TopicPartition(topic, partition, high))
-        # Right after the broker starts, the group coordinator may still be loading.
-        deadline = time.monotonic() + 60
-        while offsets:
-            try:
-                consumer.commit(offsets=offsets, asynchronous=False)
-                break
-            except KafkaException:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-    finally:
-        consumer.close()

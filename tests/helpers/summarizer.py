@@ -27,6 +27,7 @@ from confluent_kafka import Consumer, TopicPartition
 from summarizer.facts import MeetingFacts, Member, Utterance
 from summarizer.main import build_worker
 from summarizer.worker import SummarizerWorker
+from tests.helpers.kafka import commit_end_offsets
 from tests.helpers.ports import free_port
 from vori.events import (
     MEETING_EVENTS,
@@ -272,6 +273,14 @@ def proposals(settings: Settings, meeting_id: str) -> list[TaskProposal]:
     ]
 
 
+def fresh_group(settings: Settings, name: str) -> str:
+    """A consumer group that starts at the current end of the summarizer's topics, so it
+    reads what the test publishes from now on and not the backlog of earlier tests (which
+    grows with the suite: a group reading it all can miss a test's time limit)."""
+    commit_end_offsets(settings.kafka, name, (TRANSCRIPT_SEGMENTS, MEETING_EVENTS))
+    return name
+
+
 def run_worker_until(
     settings: Settings,
     group: str,
@@ -307,7 +316,9 @@ def running_worker(
     settings: Settings, group: str, handled: list[Event]
 ) -> Iterator[SummarizerWorker]:
     """The real summarizer worker in a consumer loop on a thread while the block runs;
-    `handled` gets each event once the worker's handler has returned."""
+    `handled` gets each event once the worker's handler has returned. The group starts at
+    the current end of the topics (see `fresh_group`)."""
+    fresh_group(settings, group)
     worker = build_worker(settings)
     worker.check_every_s = 0.2
 

@@ -28,6 +28,7 @@ from tests.helpers.summarizer import (
     MEETINGS_DIR,
     create_meeting_rows,
     final_published,
+    fresh_group,
     load_meeting,
     proposals,
     publish,
@@ -198,8 +199,8 @@ def test_summary_and_tasks_use_the_corrected_line_and_a_replay_does_not_undo_it(
     config = settings.model_copy(
         update={"summarizer": settings.summarizer.model_copy(update={"llm": "off", **quiet})}
     )
+    group = fresh_group(settings, f"fix-{unique}")
     publish(settings, [*lines, MeetingEvent(type="ended", meeting_id=meeting.id)])
-    group = f"fix-{unique}"
     run_worker_until(config, group, final_published(settings, meeting.id, len(lines)), 60)
     before = [i for i in summaries(settings, meeting.id)[-1].action_items if "page" in i.title]
     assert any("prizing" in i.title for i in before), before  # the mishearing reached a task

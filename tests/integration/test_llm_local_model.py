@@ -22,6 +22,7 @@ from tests.helpers.summarizer import (
     MEETINGS_DIR,
     create_meeting_rows,
     final_published,
+    fresh_group,
     load_meeting,
     publish,
     run_worker_until,
@@ -83,10 +84,11 @@ def test_local_model_turns_a_short_meeting_into_the_expected_tasks(
     create_meeting_rows(settings, meeting)
     # Six lines of the stand-up: three tasks (runbook, staging upgrade, alerting review).
     events = [*segments_of(meeting)[4:10], MeetingEvent(type="ended", meeting_id=meeting.id)]
+    group = fresh_group(settings, f"local-{unique}")
     publish(settings, events)
     run_worker_until(
         local_llm,
-        f"local-{unique}",
+        group,
         final_published(settings, meeting.id, len(events) - 1),
         timeout_s=420,
     )

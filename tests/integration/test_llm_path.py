@@ -14,6 +14,7 @@ from tests.helpers.summarizer import (
     caught_up,
     create_meeting_rows,
     final_published,
+    fresh_group,
     joined_events,
     load_meeting,
     publish,
@@ -113,11 +114,12 @@ def test_valid_answer_becomes_tasks_with_members_dates_and_evidence(
         return 200, json.dumps(body), 0.0
 
     server = ChatServer([reply])
+    group = fresh_group(settings, f"{meeting.id}-summarizer")
     publish(settings, [*segments_of(meeting), MeetingEvent(type="ended", meeting_id=meeting.id)])
     with server.running():
         run_worker_until(
             _llm(settings, server),
-            f"llm-ok-{unique}",
+            group,
             final_published(settings, meeting.id, len(segments_of(meeting))),
         )
     final = _final(settings, meeting.id)
@@ -148,11 +150,12 @@ def test_malformed_json_and_schema_violation_are_retried_then_rules_lose_nothing
 ) -> None:
     meeting = _meeting(settings, "en_marketing_planning.yaml", f"m-llm-bad-{unique}")
     server = ChatServer([raw("{not json"), answer(tasks=[{"title": "missing fields"}])])
+    group = fresh_group(settings, f"{meeting.id}-summarizer")
     publish(settings, [*segments_of(meeting), MeetingEvent(type="ended", meeting_id=meeting.id)])
     with server.running():
         run_worker_until(
             _llm(settings, server, json_mode="json_object", max_attempts=2),
-            f"llm-bad-{unique}",
+            group,
             final_published(settings, meeting.id, len(segments_of(meeting))),
         )
     assert len(server.requests) == 2, "bounded retries"
@@ -168,11 +171,12 @@ def test_malformed_json_and_schema_violation_are_retried_then_rules_lose_nothing
 def test_timeout_is_retried_then_rules_lose_nothing(settings: Settings, unique: str) -> None:
     meeting = _meeting(settings, "ko_app_release.yaml", f"m-llm-slow-{unique}")
     server = ChatServer([raw("{}", delay=4.0)])
+    group = fresh_group(settings, f"{meeting.id}-summarizer")
     publish(settings, [*segments_of(meeting), MeetingEvent(type="ended", meeting_id=meeting.id)])
     with server.running():
         run_worker_until(
             _llm(settings, server, timeout_s=1.0, max_attempts=2),
-            f"llm-slow-{unique}",
+            group,
             final_published(settings, meeting.id, len(segments_of(meeting))),
         )
     assert len(server.requests) == 2
@@ -246,10 +250,11 @@ def test_prompt_injection_changes_nothing_beyond_what_was_decided(
     server = ChatServer([reply])
     config = _llm(settings, server, refresh_words=40)
     with server.running():
+        group = fresh_group(settings, f"llm-evil-{unique}")
         publish(settings, [*joined_events(meeting), *segments[:6]])
-        run_worker_until(config, f"llm-evil-{unique}", caught_up(meeting.id, 6))
+        run_worker_until(config, group, caught_up(meeting.id, 6))
         publish(settings, [*segments[6:12], MeetingEvent(type="ended", meeting_id=meeting.id)])
-        run_worker_until(config, f"llm-evil-{unique}", final_published(settings, meeting.id, 12))
+        run_worker_until(config, group, final_published(settings, meeting.id, 12))
     final = _final(settings, meeting.id)
     assert final.source == "llm"
     items = {i.title: i for i in final.action_items}
@@ -264,12 +269,13 @@ def test_a_slow_model_never_delays_the_final_summary_past_its_budget(
 ) -> None:
     meeting = _meeting(settings, "en_launch_sync.yaml", f"m-llm-budget-{unique}")
     server = ChatServer([raw("{}", delay=30.0)])  # a model far slower than the budget
+    group = fresh_group(settings, f"{meeting.id}-summarizer")
     publish(settings, [*segments_of(meeting), MeetingEvent(type="ended", meeting_id=meeting.id)])
     started = time.monotonic()
     with server.running():
         run_worker_until(
             _llm(settings, server, timeout_s=60.0, max_attempts=2, final_budget_s=3.0),
-            f"llm-budget-{unique}",
+            group,
             final_published(settings, meeting.id, len(segments_of(meeting))),
         )
     elapsed = time.monotonic() - started

@@ -9,6 +9,7 @@ from tests.helpers.summarizer import (
     caught_up,
     create_meeting_rows,
     final_published,
+    fresh_group,
     joined_events,
     load_meeting,
     proposals,
@@ -35,11 +36,12 @@ def _rules(settings: Settings, **summarizer: object) -> Settings:
 def test_meeting_becomes_final_summary_and_expected_tasks(settings: Settings, unique: str) -> None:
     meeting = load_meeting(MEETINGS_DIR / "en_launch_sync.yaml", f"m-sum-{unique}")
     create_meeting_rows(settings, meeting)
+    group = fresh_group(settings, f"sum-{unique}")
     publish(settings, segments_of(meeting))
     publish(settings, [MeetingEvent(type="ended", meeting_id=meeting.id)])
     run_worker_until(
         _rules(settings),
-        f"sum-{unique}",
+        group,
         final_published(settings, meeting.id, len(segments_of(meeting))),
     )
 
@@ -65,9 +67,10 @@ def test_rolling_summaries_then_change_of_mind_updates_the_same_keys(
     meeting = load_meeting(MEETINGS_DIR / "en_launch_sync.yaml", f"m-roll-{unique}")
     create_meeting_rows(settings, meeting)
     segments = segments_of(meeting)
+    group = fresh_group(settings, f"roll-{unique}")
     publish(settings, [*joined_events(meeting), *segments[:12]])
     config = _rules(settings, refresh_words=60)
-    run_worker_until(config, f"roll-{unique}", caught_up(meeting.id, 12))
+    run_worker_until(config, group, caught_up(meeting.id, 12))
     first = {i.title: i for p in proposals(settings, meeting.id) for i in p.items}
     survey = next(i for t, i in first.items() if "survey" in t)
     pricing = next(i for t, i in first.items() if "pricing" in t)
@@ -76,7 +79,7 @@ def test_rolling_summaries_then_change_of_mind_updates_the_same_keys(
 
     publish(settings, [*segments[12:], MeetingEvent(type="ended", meeting_id=meeting.id)])
     run_worker_until(
-        config, f"roll-{unique}", final_published(settings, meeting.id, len(segments_of(meeting)))
+        config, group, final_published(settings, meeting.id, len(segments_of(meeting)))
     )
     latest = {i.task_key: i for p in proposals(settings, meeting.id) for i in p.items}
     assert latest[survey.task_key].status == "cancelled"
@@ -93,13 +96,15 @@ def test_replay_and_restart_propose_identical_keys(settings: Settings, unique: s
     meeting = load_meeting(MEETINGS_DIR / "ko_app_release.yaml", f"m-replay-{unique}")
     create_meeting_rows(settings, meeting)
     events = [*joined_events(meeting), *segments_of(meeting)]
+    first_group = fresh_group(settings, f"replay-a-{unique}")
+    second_group = fresh_group(settings, f"replay-b-{unique}")
     publish(settings, events)
     publish(settings, [*segments_of(meeting)[:5]])  # duplicates, as after a producer retry
     publish(settings, [MeetingEvent(type="ended", meeting_id=meeting.id)])
     config = _rules(settings)
     run_worker_until(
         config,
-        f"replay-a-{unique}",
+        first_group,
         final_published(settings, meeting.id, len(segments_of(meeting))),
     )
     first = [s for s in summaries(settings, meeting.id) if s.kind == "final"][-1]
@@ -111,7 +116,7 @@ def test_replay_and_restart_propose_identical_keys(settings: Settings, unique: s
         session.execute(delete(SummarizerMeeting).where(SummarizerMeeting.meeting_id == meeting.id))
     run_worker_until(
         config,
-        f"replay-b-{unique}",
+        second_group,
         final_published(settings, meeting.id, len(segments_of(meeting))),
     )
     second = [s for s in summaries(settings, meeting.id) if s.kind == "final"][-1]

@@ -8,6 +8,7 @@ from tests.helpers.summarizer import (
     AnnotatedMeeting,
     create_meeting_rows,
     final_published,
+    fresh_group,
     joined_events,
     load_real_slice,
     proposals,
@@ -34,6 +35,7 @@ def test_ami_wrap_up_gives_cards_for_its_commitments_and_none_for_chatter(
     # "you put that into audio", "let's throw it into there").
     meeting, turns = load_real_slice("ami", "ES2002b", 525, 620, f"m-ami-{unique}")
     create_meeting_rows(settings, meeting)
+    group = fresh_group(settings, f"ami-{unique}")
     publish(
         settings,
         [
@@ -44,7 +46,7 @@ def test_ami_wrap_up_gives_cards_for_its_commitments_and_none_for_chatter(
     )
     run_worker_until(
         _detector(settings),
-        f"ami-{unique}",
+        group,
         final_published(settings, meeting.id, len(segments_of(meeting))),
     )
 

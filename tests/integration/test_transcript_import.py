@@ -16,7 +16,7 @@ from tests.helpers.gateway import (
     serve_gateway,
     wait_for,
 )
-from tests.helpers.summarizer import final_published, proposals, run_worker_until
+from tests.helpers.summarizer import final_published, fresh_group, proposals, run_worker_until
 from vori.settings import Settings
 
 MAX_BODY = 8192
@@ -88,6 +88,7 @@ def test_imported_srt_is_stored_summarised_and_its_task_proposed(
 ) -> None:
     owner = register(client, "Alice")
     meeting = create_meeting(client, owner, title="Launch sync (imported)")
+    group = fresh_group(settings, f"import-{unique}")
     answer = _import(client, meeting["id"], owner.headers, LAUNCH_SRT, "application/x-subrip")
     assert answer.status_code == 202, answer.text
     result = answer.json()
@@ -124,7 +125,7 @@ def test_imported_srt_is_stored_summarised_and_its_task_proposed(
     # The summarizer (rules, no detector) makes the final summary and proposes the task.
     quiet = {"llm": "off", "detector": False, "refresh_words": 100_000}
     rules = settings.model_copy(update={"summarizer": settings.summarizer.model_copy(update=quiet)})
-    run_worker_until(rules, f"import-{unique}", final_published(settings, meeting["id"], 6))
+    run_worker_until(rules, group, final_published(settings, meeting["id"], 6))
 
     def summary() -> Any:
         return client.get(f"/api/v1/meetings/{meeting['id']}/summary", headers=owner.headers)
