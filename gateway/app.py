@@ -22,6 +22,7 @@ from gateway import (
     imports,
     kanban_proxy,
     meetings,
+    notifications_api,
     recordings,
     search,
     summaries,
@@ -76,7 +77,9 @@ def create_app(settings: Settings) -> FastAPI:
             sessions=sessions,
             producer=EventProducer(settings.kafka),
             hub=hub,
-            consumers=GatewayConsumers(settings, sessions, hub.publish_threadsafe),
+            consumers=GatewayConsumers(
+                settings, sessions, hub.publish_threadsafe, hub.publish_to_user_threadsafe
+            ),
             kanban=httpx.AsyncClient(
                 base_url=kanban_base_url(settings), timeout=gateway.kanban_timeout_s
             ),
@@ -148,6 +151,7 @@ def create_app(settings: Settings) -> FastAPI:
         kanban_proxy.router,
         analytics.router,
         webhooks.router,
+        notifications_api.router,
     ):
         app.include_router(router)
     # Last: everything no route above claims is the web app.

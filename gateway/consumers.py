@@ -8,6 +8,12 @@
   to this process's clients within milliseconds, numbering durable ones in the same
   log first (whichever consumer gets there first assigns the seq; the other reads it);
 - webhooks (one group shared by every gateway process): gateway/webhook_delivery.py.
+
+Both the persistence and the fan-out consumer record the notifications that card changes
+and final segments make (gateway/notification_store.py; the ids make the second a no-op):
+the first so that none is lost while no gateway runs, the second so that every process
+pushes them to its own clients of the person. A fourth thread looks for cards due
+tomorrow (gateway/due_check.py).
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from confluent_kafka import KafkaException, TopicPartition
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway import event_log, metrics, store
+from gateway import event_log, metrics, notification_store, store
+from gateway.due_check import DueCheck
 from gateway.hub import Delivery
 from gateway.live_events import LiveEvent, live_events_for
 from gateway.webhook_delivery import WEBHOOK_TOPICS, WebhookHandler
@@ -48,6 +55,9 @@ log = logging.getLogger(__name__)
 
 TOPICS = (TRANSCRIPT_SEGMENTS, MEETING_EVENTS, MEETING_SUMMARIES, KANBAN_CHANGES)
 Publish = Callable[[Delivery], None]
+# Hands an event to one person's own channels (notifications): user id, delivery.
+Notify = Callable[[str, Delivery], None]
+NOTIFICATION = "notification"
 T = TypeVar("T")
 
 
@@ -97,6 +107,27 @@ def _delivery(entry: event_log.LoggedEvent, received: float) -> Delivery:
     return Delivery(entry.meeting_id, entry.type, entry.at, entry.payload, entry.seq, received)
 
 
+def _may_notify(event: Event) -> bool:
+    return isinstance(event, KanbanChange) or (
+        isinstance(event, TranscriptSegment) and event.final and bool(event.text.strip())
+    )
+
+
+def notification_deliveries(
+    session: Session, stored: list[notification_store.Stored]
+) -> list[tuple[str, Delivery]]:
+    """Each notification for its person's channels, with their unread count at this point."""
+    at = utc_now().isoformat()
+    deliveries = []
+    for user_id, note in stored:
+        payload = {
+            "notification": note.model_dump(mode="json"),
+            "unread": notification_store.unread_count(session, user_id),
+        }
+        deliveries.append((user_id, Delivery(note.meeting_id or "", NOTIFICATION, at, payload)))
+    return deliveries
+
+
 class PersistHandler:
     """Stores what the gateway serves later, then numbers the durable live events."""
 
@@ -120,6 +151,7 @@ class PersistHandler:
     ) -> list[event_log.LoggedEvent]:
         if isinstance(event, KanbanChange):
             store.store_task_card(session, event)
+            notification_store.record_event(session, event)
             return _log_all(session, durable, at)
         meeting_id = getattr(event, "meeting_id", None)
         if meeting_id is None or not store.meeting_exists(session, meeting_id):
@@ -131,6 +163,7 @@ class PersistHandler:
             # speech: live clients get it (below), the stored transcript has nothing to keep.
             if event.text.strip() and store.store_final_segment(session, event):
                 metrics.SEGMENTS_STORED.inc()
+            notification_store.record_event(session, event)
         elif isinstance(event, MeetingSummary):
             store.store_summary(session, event)
         elif isinstance(event, MeetingEvent):
@@ -142,11 +175,13 @@ class PersistHandler:
 
 
 class LiveHandler:
-    """Hands every event to this process's clients: partials at once, durable ones numbered."""
+    """Hands every event to this process's clients: partials at once, durable ones numbered,
+    and the notifications it makes to the channels of the people concerned."""
 
-    def __init__(self, database: _Database, publish: Publish) -> None:
+    def __init__(self, database: _Database, publish: Publish, notify: Notify) -> None:
         self.database = database
         self.publish = publish
+        self.notify = notify
 
     def __call__(self, event: Event, context: MessageContext) -> None:
         metrics.EVENTS_CONSUMED.labels("live", context.topic).inc()
@@ -164,13 +199,25 @@ class LiveHandler:
             logged = self.database.run(lambda session: _log_all(session, durable, at))
             for entry in logged:
                 self.publish(_delivery(entry, received))
+        if _may_notify(event):
+            deliveries = self.database.run(
+                lambda session: notification_deliveries(
+                    session, notification_store.record_event(session, event)
+                )
+            )
+            for user_id, delivery in deliveries:
+                self.notify(user_id, delivery)
 
 
 class GatewayConsumers:
     """Runs the persistence and fan-out consumers of one gateway process in threads."""
 
     def __init__(
-        self, settings: Settings, sessions: sessionmaker[Session], publish: Publish
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        publish: Publish,
+        notify: Notify,
     ) -> None:
         self.instance_id = uuid.uuid4().hex[:12]
         self._stop = threading.Event()
@@ -192,7 +239,7 @@ class GatewayConsumers:
             f"{gateway.live_group_prefix}-{self.instance_id}",
             # Load reports are live only: which meetings lag now (docs/overload.md).
             (*TOPICS, TRANSCRIBER_LOAD),
-            LiveHandler(database, publish),
+            LiveHandler(database, publish, notify),
             on_tick=self._check_live_ready,
             poll_timeout_s=0.1,
             **live_overrides,
@@ -200,6 +247,9 @@ class GatewayConsumers:
         self.webhook_handler = WebhookHandler(gateway, sessions, self._stop)
         self.webhooks = ConsumerLoop(
             settings.kafka, gateway.webhook_group, WEBHOOK_TOPICS, self.webhook_handler
+        )
+        self.due_check = DueCheck(
+            sessions, gateway.due_check_interval_s, notification_deliveries, notify, self._stop
         )
         self._threads = [
             threading.Thread(target=self._run, args=(loop,), name=name, daemon=True)
@@ -209,6 +259,9 @@ class GatewayConsumers:
                 ("gateway-webhooks", self.webhooks),
             )
         ]
+        self._threads.append(
+            threading.Thread(target=self.due_check.run, name="gateway-due-check", daemon=True)
+        )
 
     def start(self) -> None:
         for thread in self._threads:

@@ -124,7 +124,7 @@ async def meeting_events(websocket: WebSocket, meeting_id: str) -> None:
     try:
         message = await asyncio.wait_for(websocket.receive(), settings.events_auth_timeout_s)
     except TimeoutError:
-        await _close(
+        await close_socket(
             websocket,
             CLOSE_UNAUTHORIZED,
             f"no auth message within {settings.events_auth_timeout_s:g} s",
@@ -141,7 +141,7 @@ async def meeting_events(websocket: WebSocket, meeting_id: str) -> None:
         if not await asyncio.to_thread(_is_member, runtime, meeting_id, principal.user_id):
             raise ProtocolError(CLOSE_NOT_FOUND, "meeting not found")
     except ProtocolError as exc:
-        await _close(websocket, exc.code, exc.reason)
+        await close_socket(websocket, exc.code, exc.reason)
         return
     await _serve(websocket, runtime, meeting_id, principal.user_id, auth.since)
 
@@ -173,8 +173,10 @@ async def _serve(
         ]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         if subscriber.revoked.is_set():
-            await _cancel(tasks)
-            await _close(websocket, CLOSE_NOT_FOUND, "you are no longer a member of this meeting")
+            await cancel_tasks(tasks)
+            await close_socket(
+                websocket, CLOSE_NOT_FOUND, "you are no longer a member of this meeting"
+            )
             return
         if subscriber.overflowed.is_set():
             metrics.SLOW_CLIENTS_DROPPED.inc()
@@ -183,14 +185,16 @@ async def _serve(
                 meeting_id,
                 subscriber.overflow_reason,
             )
-            await _cancel(tasks)
-            await _close(websocket, CLOSE_TOO_SLOW, subscriber.overflow_reason or "client too slow")
+            await cancel_tasks(tasks)
+            await close_socket(
+                websocket, CLOSE_TOO_SLOW, subscriber.overflow_reason or "client too slow"
+            )
             return
         for task in done:
             failure = task.exception()
             if isinstance(failure, ProtocolError):
-                await _cancel(tasks)
-                await _close(websocket, failure.code, failure.reason)
+                await cancel_tasks(tasks)
+                await close_socket(websocket, failure.code, failure.reason)
                 return
             if failure is not None and not isinstance(failure, WebSocketDisconnect | OSError):
                 raise failure
@@ -198,9 +202,9 @@ async def _serve(
         pass  # the client went away
     except Exception:
         log.exception("meeting %s: events connection failed", meeting_id)
-        await _close(websocket, CLOSE_INTERNAL, "internal error")
+        await close_socket(websocket, CLOSE_INTERNAL, "internal error")
     finally:
-        await _cancel(tasks)
+        await cancel_tasks(tasks)
         runtime.hub.unsubscribe(subscriber)
         metrics.CONNECTED_CLIENTS.dec()
 
@@ -209,7 +213,7 @@ async def _wait(event: asyncio.Event) -> None:
     await event.wait()
 
 
-async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+async def cancel_tasks(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         task.cancel()
     for task in tasks:
@@ -217,7 +221,7 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
             await task
 
 
-async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+async def close_socket(websocket: WebSocket, code: int, reason: str) -> None:
     """Close with a code and reason unless the client is gone or never reads again."""
     if websocket.application_state != WebSocketState.CONNECTED:
         return

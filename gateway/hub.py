@@ -90,7 +90,8 @@ class Subscriber:
 
 
 class Hub:
-    """Meeting id -> the subscribers connected to this process, plus the live partials."""
+    """Meeting id -> the subscribers connected to this process, plus the live partials;
+    and user id -> the subscribers of that person's own channel (notifications)."""
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, *, max_queue: int, max_lag_s: float
@@ -100,6 +101,7 @@ class Hub:
         self.max_lag_s = max_lag_s
         self.partials = LivePartials()
         self._subscribers: dict[str, set[Subscriber]] = {}
+        self._users: dict[str, set[Subscriber]] = {}
 
     def subscribe(self, meeting_id: str, user_id: str | None = None) -> Subscriber:
         subscriber = Subscriber(meeting_id, self.max_queue, self.max_lag_s, user_id=user_id)
@@ -135,6 +137,34 @@ class Hub:
             elif not subscriber.offer(item):
                 # Overflowed: it gets nothing more; its connection closes it with the reason.
                 self.unsubscribe(subscriber)
+
+    def subscribe_user(self, user_id: str) -> Subscriber:
+        """A subscriber of the person's own channel: what concerns them, whatever the meeting."""
+        subscriber = Subscriber("", self.max_queue, self.max_lag_s, user_id=user_id)
+        self._users.setdefault(user_id, set()).add(subscriber)
+        return subscriber
+
+    def unsubscribe_user(self, subscriber: Subscriber) -> None:
+        assert subscriber.user_id is not None
+        subscribers = self._users.get(subscriber.user_id)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                del self._users[subscriber.user_id]
+
+    def user_subscriber_count(self) -> int:
+        return sum(len(subscribers) for subscribers in self._users.values())
+
+    def publish_to_user_threadsafe(self, user_id: str, item: Delivery) -> None:
+        """Hand an event for one person over from another thread."""
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.dispatch_to_user, user_id, item)
+
+    def dispatch_to_user(self, user_id: str, item: Delivery) -> None:
+        """Offer an event to the person's own channels on this process (on the event loop)."""
+        for subscriber in list(self._users.get(user_id, ())):
+            if not subscriber.offer(item):
+                self.unsubscribe_user(subscriber)
 
     def current_partials(self, meeting_id: str) -> list[dict[str, Any]]:
         return self.partials.current(meeting_id)

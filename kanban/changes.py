@@ -116,6 +116,7 @@ def record_change(
         card=snapshot(card, column_name),
         meeting_id=card.meeting_id or actor.meeting_id,
         actor=actor.label,
+        changed=sorted(after or {}),
     )
     session.add(
         KanbanOutboxRow(board_id=card.board_id, payload=json.loads(event.model_dump_json()))

@@ -18,9 +18,8 @@ from kanban.schemas import MyTaskOut, MyTasksOut
 from kanban.views import card_out
 from vori.auth import Principal, card_visible_to
 from vori.db.tables import Board, BoardColumn, Card, User
+from vori.task_rules import DONE_COLUMNS
 
-# Column names that mean the work is finished (English and Korean), compared folded.
-DONE_COLUMNS = ("done", "complete", "completed", "finished", "closed", "완료")
 MAX_TASKS = 500
 
 

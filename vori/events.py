@@ -277,6 +277,10 @@ class KanbanChange(Event):
     meeting_id: str | None = None
     actor: str | None = None
     at: datetime = Field(default_factory=utc_now)
+    changed: list[str] = Field(
+        default_factory=list,
+        description="The card fields this change set (an assignment: `assignee` among them).",
+    )
 
     def key(self) -> str:
         return self.board_id

@@ -226,6 +226,13 @@ class GatewaySettings(BaseModel):
         description="Allow webhook URLs that name or resolve to loopback, link-local or private "
         "addresses (off: such targets are refused, against server-side request forgery).",
     )
+    due_check_interval_s: float = Field(
+        600.0,
+        gt=0,
+        le=86_400,
+        description="How often each gateway looks for cards due tomorrow (UTC) to notify "
+        "their assignees of, once per card and due date.",
+    )
 
 
 class IngestSettings(BaseModel):

@@ -662,3 +662,27 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Notification(Base):
+    """Something a person should hear about: a card assigned to them, a card due tomorrow,
+    their name said in a meeting (gateway/notifications.py). The id derives from what it is
+    about, so a replayed event or a repeated check adds nothing."""
+
+    __tablename__ = "notifications"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # assigned | due | mention
+    title: Mapped[str] = mapped_column(String(300))  # the card's or the meeting's
+    text: Mapped[str] = mapped_column(Text, default="")  # what was said, for a mention
+    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    board_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    card_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    meeting_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    segment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    at_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
