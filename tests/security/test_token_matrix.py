@@ -1,4 +1,4 @@
-"""Every REST route of the gateway and both WebSockets, against every kind of bad token
+"""Every REST route of the gateway and every WebSocket, against every kind of bad token
 and against a valid token of someone who is not a member (docs/protocol.md):
 
 - missing, expired, signed with a wrong key, `alg: none` → 401 `{"detail": ...}` with
@@ -20,6 +20,7 @@ import asyncio
 import base64
 import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -242,6 +243,7 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 )
             )
             stream_id = stream_id_for(meeting["id"], victim.id)
+            notification = _victims_notification(client, victim)
             values = {
                 "meeting_id": meeting["id"],
                 "board_id": board["id"],
@@ -255,6 +257,7 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 # Anonymising replaces every value in answers: none as short as "0".
                 "start_sample": "123457",
                 "webhook_id": webhook["id"],
+                "notification_id": notification,
             }
             secret_settings = settings.model_copy(
                 update={
@@ -266,6 +269,33 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
             yield World(stack, client, victim, stranger, values, secret_settings)
     finally:
         stack.stop()
+
+
+def _victims_notification(client: httpx.Client, victim: Account) -> str:
+    """A colleague adds the victim to a board and assigns them a card: a notification."""
+    colleague = register(client, "Colleague")
+    board = _ok(client.post("/api/v1/boards", json={"name": "C"}, headers=colleague.headers))
+    _ok(
+        client.post(
+            f"/api/v1/boards/{board['id']}/members",
+            json={"email": victim.email},
+            headers=colleague.headers,
+        )
+    )
+    _ok(
+        client.post(
+            "/api/v1/cards",
+            json={"board_id": board["id"], "title": "For you", "assignee": victim.email},
+            headers=colleague.headers,
+        )
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        listing = _ok(client.get("/api/v1/notifications", headers=victim.headers))
+        if listing["notifications"]:
+            return str(listing["notifications"][0]["id"])
+        time.sleep(0.2)
+    raise AssertionError("the victim's notification never came")
 
 
 def _missing(value: str) -> str:
@@ -411,7 +441,10 @@ def _socket_urls(world: World, settings: Settings) -> dict[str, tuple[str, str]]
     ws_gateway = world.stack.gateway_url.replace("http", "ws", 1)
     ws_ingest = world.stack.ingest_url.replace("http", "ws", 1)
     paths = gateway_websocket_paths(settings)
-    assert paths == ["/api/v1/meetings/{meeting_id}/events"], paths
+    assert sorted(paths) == [
+        "/api/v1/meetings/{meeting_id}/events",
+        "/api/v1/notifications/events",
+    ], paths
     urls = {path: (ws_gateway + world.fill(path), "auth") for path in paths}
     urls[INGEST_PATH] = (ws_ingest + world.fill(INGEST_PATH), "start")
     return urls
@@ -430,14 +463,15 @@ async def _close_of(url: str, frame: str) -> tuple[int, str]:
     return await expect_close(ws)
 
 
-def test_both_websockets_refuse_bad_tokens_with_4401_and_strangers_with_4404(
+def test_every_websocket_refuses_bad_tokens_with_4401_and_strangers_with_4404(
     world: World, settings: Settings
 ) -> None:
     cases = []
     for path, (url, kind) in _socket_urls(world, settings).items():
         for bad in BAD_TOKENS:
             cases.append((f"{path} {bad}", url, _first_frame(kind, bad_token(world, bad)), 4401))
-        cases.append((f"{path} stranger", url, _first_frame(kind, world.stranger.token), 4404))
+        if "{" in path:  # the person's own channel names nothing of anyone else
+            cases.append((f"{path} stranger", url, _first_frame(kind, world.stranger.token), 4404))
 
     async def run_all() -> list[tuple[int, str]]:
         return await asyncio.gather(*(_close_of(url, frame) for _n, url, frame, _c in cases))
@@ -447,7 +481,7 @@ def test_both_websockets_refuse_bad_tokens_with_4401_and_strangers_with_4404(
     assert got == {name: code for name, _u, _f, code in cases}
 
 
-def test_the_victims_own_token_opens_both_sockets(world: World, settings: Settings) -> None:
+def test_the_victims_own_token_opens_every_socket(world: World, settings: Settings) -> None:
     """The refusals above are not a socket that refuses everyone."""
 
     async def opens(url: str, kind: str) -> str:
@@ -458,4 +492,4 @@ def test_the_victims_own_token_opens_both_sockets(world: World, settings: Settin
 
     urls = _socket_urls(world, settings)
     answers = [asyncio.run(opens(url, kind)) for url, kind in urls.values()]
-    assert answers == ["ready", "ready"]
+    assert answers == ["ready"] * 3

@@ -7,6 +7,7 @@ import { Link, NavLink, Navigate, Outlet, useLocation, useNavigate } from "react
 import { EXPIRED_NOTICE, decodeClaims, endSession, isExpired } from "../api/session";
 import { useOnline, useToken } from "../hooks";
 import { LANGUAGES, type UiLanguage, chooseLanguage } from "../i18n";
+import { NotificationBell } from "../notifications/NotificationBell";
 
 export function Layout() {
   const { t } = useTranslation();
@@ -55,6 +56,7 @@ export function Layout() {
         <SearchBox />
         <LanguageSwitch />
         <div className="account">
+          <NotificationBell />
           <span className="account-name" title={claims.email}>
             {claims.name || claims.email}
           </span>

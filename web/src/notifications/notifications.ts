@@ -1,0 +1,132 @@
+// In-app notifications: the REST calls, where each one leads, how a pushed one changes the
+// list, and the person's own live channel (/api/v1/notifications/events; docs/protocol.md).
+
+import { apiRequest } from "../api/client";
+
+export type NotificationKind = "assigned" | "due" | "mention";
+
+export interface AppNotification {
+  id: string;
+  kind: NotificationKind;
+  title: string;
+  text: string;
+  actor: string | null;
+  board_id: string | null;
+  card_id: string | null;
+  meeting_id: string | null;
+  segment_id: string | null;
+  at_s: number | null;
+  due_date: string | null;
+  created_at: string;
+  read: boolean;
+}
+
+export interface NotificationList {
+  unread: number;
+  notifications: AppNotification[];
+  next_before: string | null;
+}
+
+export const PAGE_SIZE = 20;
+
+export function listNotifications(before?: string): Promise<NotificationList> {
+  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (before) query.set("before", before);
+  return apiRequest<NotificationList>(`/api/v1/notifications?${query}`);
+}
+
+export function markRead(id: string): Promise<AppNotification> {
+  return apiRequest<AppNotification>(`/api/v1/notifications/${encodeURIComponent(id)}/read`, { method: "POST" });
+}
+
+export function markAllRead(): Promise<{ marked: number; unread: number }> {
+  return apiRequest(`/api/v1/notifications/read-all`, { method: "POST" });
+}
+
+/** Where a notification leads: the card on its board, or the moment of the meeting. */
+export function notificationLink(note: AppNotification): string {
+  if (note.kind === "mention" && note.meeting_id) {
+    const meeting = `/meetings/${encodeURIComponent(note.meeting_id)}`;
+    return note.segment_id ? `${meeting}?at=${encodeURIComponent(note.segment_id)}` : meeting;
+  }
+  if (note.board_id) {
+    const board = `/boards/${encodeURIComponent(note.board_id)}`;
+    return note.card_id ? `${board}?card=${encodeURIComponent(note.card_id)}` : board;
+  }
+  return "/tasks";
+}
+
+/** The list after a pushed notification: newest first, each once (a push may repeat one). */
+export function withPushed(list: AppNotification[], note: AppNotification): AppNotification[] {
+  return [note, ...list.filter((n) => n.id !== note.id)];
+}
+
+/** The list with one notification marked read. */
+export function withRead(list: AppNotification[], id: string): AppNotification[] {
+  return list.map((n) => (n.id === id ? { ...n, read: true } : n));
+}
+
+export type ChannelMessage =
+  | { type: "ready"; unread: number }
+  | { type: "notification"; notification: AppNotification; unread: number }
+  | { type: "pong" };
+
+export interface ChannelOptions {
+  token: () => string | null;
+  onMessage: (message: ChannelMessage) => void;
+  onUnauthorized: (reason: string) => void;
+}
+
+export function channelUrl(): string {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/api/v1/notifications/events`;
+}
+
+/** The person's notifications socket; reconnects with back-off until closed. */
+export class NotificationChannel {
+  private socket: WebSocket | null = null;
+  private attempts = 0;
+  private timer: number | undefined;
+  private closed = false;
+
+  constructor(private readonly options: ChannelOptions) {}
+
+  start(): void {
+    this.connect();
+  }
+
+  close(): void {
+    this.closed = true;
+    window.clearTimeout(this.timer);
+    this.socket?.close(1000, "page closed");
+    this.socket = null;
+  }
+
+  private connect(): void {
+    const token = this.options.token();
+    if (!token) return;
+    const socket = new WebSocket(channelUrl());
+    this.socket = socket;
+    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token }));
+    socket.onmessage = (message) => {
+      if (typeof message.data !== "string") return;
+      try {
+        this.attempts = 0;
+        this.options.onMessage(JSON.parse(message.data) as ChannelMessage);
+      } catch {
+        // not JSON: ignored
+      }
+    };
+    socket.onclose = (event) => {
+      if (socket !== this.socket || this.closed) return;
+      this.socket = null;
+      if (event.code === 4401) {
+        this.options.onUnauthorized(event.reason || "token rejected");
+        return;
+      }
+      this.attempts += 1;
+      const wait = Math.min(10000, 500 * 2 ** Math.min(this.attempts, 5)) * (0.75 + Math.random() / 2);
+      this.timer = window.setTimeout(() => this.connect(), wait);
+    };
+  }
+}
