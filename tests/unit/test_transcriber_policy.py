@@ -181,3 +181,22 @@ def test_expired_and_idle_checkpoints_round_trip_and_leave_the_metadata() -> Non
     # The stream speaks again: its new frames wait for a newer checkpoint.
     progress.track(2, "a", 5000, 3400)
     assert progress.commit_point({"a": expired}) == 2
+
+
+def test_korean_questions_with_the_same_ending_are_not_a_loop() -> None:
+    # Decoded by base from three ko/naver clips streamed as one utterance.
+    text = (
+        "몇 달부터 몇 살까지가 학생할인을 받을 수 있나요? "
+        "크리스마스 잘 영업하나요? 크리스마스 당일에 오픈하나요?"
+    )
+    assert collapse_repetitions(text, "ko") == text
+    assert collapse_repetitions("영업하나요? 오픈하나요?", "ko") == "영업하나요? 오픈하나요?"
+    verdict = judge(stats(text), PRESET, "ko", gate_dbfs=-50)
+    assert verdict.text == text
+    assert verdict.usable_as_context
+
+
+def test_korean_loops_are_still_cut() -> None:
+    assert collapse_repetitions("네 네 네 네 네 네 네", "ko") == "네 네 네"
+    loop = "주차 가능한가요 몇 시간 주차 가능한가요 몇 시간 주차 가능한가요 몇 시간 주차"
+    assert collapse_repetitions(loop, "ko") == "주차 가능한가요 몇 시간"
