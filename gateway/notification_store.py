@@ -26,6 +26,7 @@ from gateway.notifications import (
     due_tomorrow,
     is_assignment,
     mention_notifications,
+    mentions,
 )
 from vori.auth import card_visible_to
 from vori.db.tables import (
@@ -174,14 +175,19 @@ def _mentions(session: Session, segment: TranscriptSegment) -> list[NewNotificat
     meeting = session.get(Meeting, segment.meeting_id)
     if meeting is None or not segment.text.strip():
         return []
-    members = [
+    # Only the members named at all: most segments name nobody, and then the speakers
+    # (a scan of the meeting's segments) are never needed.
+    named = [
         Person(user_id, display)
         for user_id, display in session.execute(
             select(User.id, User.display_name)
             .join(MeetingMember, MeetingMember.user_id == User.id)
             .where(MeetingMember.meeting_id == segment.meeting_id)
         )
+        if mentions(segment.text, display)
     ]
+    if not named:
+        return []
     speakers = {
         participant
         for participant in session.scalars(
@@ -195,7 +201,7 @@ def _mentions(session: Session, segment: TranscriptSegment) -> list[NewNotificat
         )
         if participant
     }
-    return mention_notifications(segment, meeting.title, members, speakers)
+    return mention_notifications(segment, meeting.title, named, speakers)
 
 
 def due_check(session: Session, today: date) -> list[Stored]:
