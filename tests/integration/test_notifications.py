@@ -27,7 +27,14 @@ from tests.helpers.gateway import (
     serve_gateway,
     wait_for,
 )
-from tests.helpers.kanban import changes_for_board, kanban_api
+from tests.helpers.kanban import (
+    changes_for_board,
+    item,
+    kanban_api,
+    proposal_consumer,
+    publish,
+)
+from vori.events import TaskProposal, task_key_for
 from vori.settings import Settings
 
 
@@ -161,6 +168,31 @@ def test_an_assignment_reaches_the_assignee_live_is_read_and_is_nobody_elses(
     assert _listing(client, bora)["notifications"] == []
     gone = client.post(f"/api/v1/notifications/{note['id']}/read", headers=bora.headers)
     assert gone.status_code == 404
+
+
+def test_a_task_a_meeting_assigns_reaches_a_board_member_who_was_not_in_it(
+    gateway: GatewayServer, kanban: TestClient, client: httpx.Client, settings: Settings
+) -> None:
+    ana, chul = _person(client, "Ana"), _person(client, "Chul")
+    board_id = _board_with(kanban, ana, chul)
+    meeting = create_meeting(client, ana, title="Fair prep", board_id=board_id)
+    key = task_key_for(meeting["id"], "order the banners")
+    task = item(key, "Order the banners", assignee=chul.name, quote=f"{chul.name} orders them")
+    with proposal_consumer(settings, f"notifications-test-{uuid.uuid4().hex[:8]}"):
+        publish(settings, TaskProposal(meeting_id=meeting["id"], items=[task], source="rules"))
+        wait_for(
+            lambda: _listing(client, chul)["notifications"] != [],
+            timeout=60,
+            message="Chul's notification",
+        )
+    [note] = _listing(client, chul)["notifications"]
+    assert (note["kind"], note["title"], note["actor"]) == (
+        "assigned",
+        "Order the banners",
+        "Fair prep",
+    )
+    assert (note["meeting_id"], note["board_id"]) == (meeting["id"], board_id)
+    assert _listing(client, ana)["notifications"] == []
 
 
 def test_a_member_named_in_a_meeting_they_did_not_speak_in_is_notified_once(
