@@ -3,10 +3,12 @@ cards are due tomorrow, which changes are assignments, and ids that replays repe
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
 
+from gateway.hub import Delivery, Hub
 from gateway.notifications import (
     DueCard,
     Person,
@@ -203,3 +205,30 @@ def test_whose_card_it_is_follows_my_tasks() -> None:
     assert not BOB.owns("Bobby")
     assert not BOB.owns(None)
     assert not BOB.owns("")
+
+
+def test_the_hub_hands_a_persons_events_to_their_own_channels_only() -> None:
+    async def scenario() -> None:
+        hub = Hub(asyncio.get_running_loop(), max_queue=2, max_lag_s=60)
+        bob_tab, bob_phone, alice = (
+            hub.subscribe_user("usr_bob"),
+            hub.subscribe_user("usr_bob"),
+            hub.subscribe_user("usr_alice"),
+        )
+        in_meeting = hub.subscribe("mtg_1", "usr_bob")
+        note = Delivery("mtg_1", "notification", "t", {"unread": 1})
+        hub.dispatch_to_user("usr_bob", note)
+        assert (len(bob_tab), len(bob_phone), len(alice), len(in_meeting)) == (1, 1, 0, 0)
+        assert await bob_tab.next() is note
+        # A channel that stops reading is dropped; the person's other channels go on.
+        for _ in range(3):
+            hub.dispatch_to_user("usr_bob", note)
+            assert await bob_tab.next() is note
+        assert bob_phone.overflowed.is_set()
+        assert not bob_tab.overflowed.is_set()
+        assert hub.user_subscriber_count() == 2
+        hub.unsubscribe_user(bob_tab)
+        hub.unsubscribe_user(alice)
+        assert hub.user_subscriber_count() == 0
+
+    asyncio.run(scenario())
