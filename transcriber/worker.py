@@ -42,7 +42,7 @@ from vori.events import (
     encode,
 )
 from vori.kafka import ConsumerLoop, EventProducer, MessageContext, PoisonMessageError
-from vori.kafka.producer import create_producer
+from vori.kafka.transactions import BoundedTransactions, TransactionAbortedError
 from vori.settings import Settings
 from vori.whisper_models import resolve_model
 
@@ -112,15 +112,13 @@ class TranscriberWorker:
             **{"isolation.level": "read_committed"},
         )
         self.partial_producer = EventProducer(settings.kafka)
-        self.txn = create_producer(
+        self.transactions = BoundedTransactions(
             settings.kafka,
-            **{
-                "transactional.id": f"{settings.transcriber.group_id}-{uuid.uuid4().hex}",
-                "message.timeout.ms": 60000,
-                "linger.ms": 0,
-            },
+            f"{settings.transcriber.group_id}-{uuid.uuid4().hex}",
+            call_timeout_s=settings.transcriber.transaction_timeout_s,
+            **{"message.timeout.ms": 60000, "linger.ms": 0},
         )
-        self.txn.init_transactions(60)
+        self.transactions.start(60)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -163,6 +161,7 @@ class TranscriberWorker:
             for lane in self.lanes.values():
                 lane.stop()
             self.partial_producer.flush(10)
+            self.transactions.close()
 
     # -- partitions ----------------------------------------------------------------------
 
@@ -192,10 +191,7 @@ class TranscriberWorker:
     def revoked(self, partitions: list[TopicPartition]) -> None:
         """Commit what is final, then forget the partitions (their new owner re-reads)."""
         self._drain()
-        try:
-            self.commit(force=True)
-        except KafkaException as exc:
-            log.warning("commit while releasing partitions failed: %s", exc)
+        self.commit(force=True)  # if Kafka is away, the partitions' new owner redoes it
         for tp in partitions:
             self._drop_partition(tp.partition)
 
@@ -410,7 +406,8 @@ class TranscriberWorker:
             )
             for s in self.outbox
         ]
-        self._transaction(segments, offsets)
+        if not self._transaction(segments, offsets):
+            return  # nothing committed: the same finals and more offsets at the next try
         for tp in offsets:
             if tp.partition in self.partitions:
                 self.partitions[tp.partition].committed = (tp.offset, tp.metadata or "")
@@ -428,30 +425,15 @@ class TranscriberWorker:
 
     def _transaction(
         self, segments: list[TranscriptSegment], offsets: list[TopicPartition]
-    ) -> None:
+    ) -> bool:
+        """Publish the finals with the offsets; False if nothing was committed."""
+        messages = [encode(segment) for segment in segments]
         try:
-            self.txn.begin_transaction()
-            for segment in segments:
-                message = encode(segment)
-                self.txn.produce(
-                    message.topic,
-                    key=message.key,
-                    value=message.value,
-                    headers=list(message.headers),
-                )
-            if offsets:
-                self.txn.send_offsets_to_transaction(offsets, self.loop.group_metadata(), 30)
-            self.txn.commit_transaction(60)
-        except KafkaException as exc:
-            error = exc.args[0]
-            if error.txn_requires_abort():
-                log.warning(
-                    "transaction aborted (%s): re-reading from the committed offsets", error
-                )
-                self.txn.abort_transaction(60)
-                self._rewind()
-                return
-            raise
+            return self.transactions.commit(messages, offsets, self.loop.group_metadata())
+        except TransactionAbortedError as exc:
+            log.warning("transaction aborted (%s): re-reading from the committed offsets", exc)
+            self._rewind()
+            return False
 
     def _rewind(self) -> None:
         """After an aborted transaction: forget all state and re-read from committed offsets."""

@@ -526,6 +526,13 @@ class TranscriberSettings(BaseModel):
     commit_interval_s: float = Field(
         1.0, gt=0, le=60, description="How often progress is committed when no final is due."
     )
+    transaction_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Longest wait for one Kafka transaction of finals and offsets; a producer "
+        "still waiting then is replaced and the transaction retried.",
+    )
     hallucination_guard: HallucinationGuardSettings = Field(
         default_factory=lambda: HallucinationGuardSettings(),
         description="Withdrawal of text Whisper invents on non-speech.",

@@ -12,6 +12,8 @@ again with the same command, as `restart: unless-stopped` does. The end state: t
 final segments (speaker, start, end, text; ids derived from stream and start sample, none
 twice), the final summary's action items and the board's cards, against a clean run.
 
+A failed run prints its seed; `VORI_FAULT_SEED=<seed>` replays that moment of injection.
+
 Issue #13's matrix: every worker killed in turn (the transcriber and the ingest in every
 `make test`, the summarizer, kanban and the gateway too in `make test-reliability`), socket
 drops, and, in `make test-reliability` only, the engines' faults: the Kafka broker stopped
@@ -252,6 +254,12 @@ def _run(
     return late
 
 
+def _seed() -> int:
+    """A random seed for the moment of injection, or the one a failed run printed."""
+    pinned = os.environ.get("VORI_FAULT_SEED")
+    return int(pinned) if pinned else random.randrange(1_000_000)
+
+
 def _settled(api: Api, meeting: Meeting) -> EndState:
     """The end state once it has not changed for QUIET_S (late finals update the summary)."""
     deadline = time.monotonic() + SETTLE_S
@@ -281,8 +289,7 @@ def test_a_service_killed_mid_meeting_changes_nothing_in_the_end(
 ) -> None:
     if service in IN_THE_FULL_MATRIX and os.environ.get("VORI_FAULTS") != "full":
         pytest.skip("the full matrix: make test-reliability (VORI_FAULTS=full)")
-    seed = random.randrange(1_000_000)
-    _run(stack, api, speech_dir, tmp_path, expected=clean, fault=service, seed=seed)
+    _run(stack, api, speech_dir, tmp_path, expected=clean, fault=service, seed=_seed())
 
 
 def test_clients_dropping_their_sockets_every_few_seconds_change_nothing(
@@ -430,7 +437,7 @@ ENGINE_FAULTS: dict[str, Callable[[OwnStack], Callable[[float], str]]] = {
 def test_an_engine_fault_mid_meeting_changes_nothing_in_the_end(
     case: str, own: OwnStack, own_clean: EndState, speech_dir: Path, tmp_path: Path
 ) -> None:
-    seed = random.randrange(1_000_000)
+    seed = _seed()
     began = time.monotonic()
     _run(
         own.stack,
