@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from summarizer import metrics, store
@@ -96,20 +97,27 @@ class SummarizerWorker:
                     self._next_check = time.monotonic() + self.config.final_grace_s
 
     def tick(self) -> None:
-        """Summarise every meeting that is due (checked about once a second)."""
+        """Summarise every meeting that is due (checked about once a second).
+
+        PostgreSQL away (a restart, a fail-over) fails this check, not the process: the
+        meetings stay due and the next check summarises them. Raised out of the tick, the
+        error would end the consumer loop and the summarizer with it."""
         if time.monotonic() < self._next_check:
             return
         self._next_check = time.monotonic() + self.check_every_s
-        with self.sessions() as session:
-            due = store.due_meetings(
-                session,
-                self.clock(),
-                self.config.refresh_words,
-                self.config.refresh_interval_s,
-                self.config.final_grace_s,
-            )
-        for meeting_id in due:
-            self.summarize(meeting_id)
+        try:
+            with self.sessions() as session:
+                due = store.due_meetings(
+                    session,
+                    self.clock(),
+                    self.config.refresh_words,
+                    self.config.refresh_interval_s,
+                    self.config.final_grace_s,
+                )
+            for meeting_id in due:
+                self.summarize(meeting_id)
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("summaries: PostgreSQL: %s; trying again next check", exc.orig or exc)
 
     def _scored(self, spoken: list[Utterance]) -> list[Utterance]:
         """Score the segments no summary has scored yet, once: each keeps its score, so the
