@@ -161,7 +161,6 @@ class TranscriberWorker:
             for lane in self.lanes.values():
                 lane.stop()
             self.partial_producer.flush(10)
-            self.transactions.close()
 
     # -- partitions ----------------------------------------------------------------------
 

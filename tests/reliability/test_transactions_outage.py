@@ -136,4 +136,3 @@ def test_a_transaction_during_a_broker_outage_returns_in_bounded_time_then_commi
     [offset] = consumer.committed([TopicPartition(SOURCE, 0)], timeout=30)
     assert offset.offset == 3
     consumer.close()
-    transactions.close()

@@ -18,8 +18,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeoutError
 from typing import Any, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
@@ -67,7 +65,6 @@ class BoundedTransactions:
         self.overrides = overrides
         self.abandoned = 0  # producers given up with a call still running
         self._producer: Producer | None = None
-        self._executor: ThreadPoolExecutor | None = None
         self._abandoned_flag = threading.Event()
         self._ready = False
         self._failures = 0
@@ -96,7 +93,8 @@ class BoundedTransactions:
                 self._ensure_producer()
                 self._call(lambda p: p.init_transactions(self.call_timeout_s), self.call_timeout_s)
                 self._ready = True
-            self._call(lambda p: self._transaction(p, messages, offsets, group_metadata))
+            abandoned = self._abandoned_flag
+            self._call(lambda p: self._transaction(p, abandoned, messages, offsets, group_metadata))
         except _StuckError:
             self._abandon()
             return self._failed("a transactional call did not return")
@@ -114,21 +112,17 @@ class BoundedTransactions:
         self._failures = 0
         return True
 
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-
     # -- inside the helper thread --------------------------------------------------------
 
     def _transaction(
         self,
         producer: Producer,
+        abandoned: threading.Event,
         messages: Sequence[EncodedMessage],
         offsets: list[TopicPartition],
         group_metadata: object,
     ) -> None:
         deadline = time.monotonic() + self.call_timeout_s
-        abandoned = self._abandoned_flag
         producer.begin_transaction()
         for message in messages:
             producer.produce(
@@ -148,19 +142,32 @@ class BoundedTransactions:
             self._producer = create_producer(
                 self.kafka, **{"transactional.id": self.transactional_id, **self.overrides}
             )
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="kafka-transactions")
             self._abandoned_flag = threading.Event()
 
     def _call(self, work: Callable[[Producer], T], timeout_s: float | None = None) -> T:
+        """Run one call on a daemon thread (a hung one must not keep the process from
+        exiting) and wait for it; _StuckError once librdkafka overran its own timeout."""
         assert self._producer is not None
-        assert self._executor is not None
         producer = self._producer
-        future: Future[T] = self._executor.submit(work, producer)
-        try:
-            # librdkafka's own timeouts first; the margin covers its internal back-offs.
-            return future.result((timeout_s or self.call_timeout_s) + STUCK_MARGIN_S)
-        except FutureTimeoutError:
-            raise _StuckError from None
+        outcome: list[T] = []
+        failure: list[BaseException] = []
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome.append(work(producer))
+            except BaseException as exc:  # handed to the caller's thread below
+                failure.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="kafka-transaction", daemon=True).start()
+        # librdkafka's own timeouts first; the margin covers its internal back-offs.
+        if not done.wait((timeout_s or self.call_timeout_s) + STUCK_MARGIN_S):
+            raise _StuckError
+        if failure:
+            raise failure[0]
+        return outcome[0]
 
     def _abort(self) -> None:
         """Abort the open transaction; a producer that cannot is replaced (which aborts it)."""
@@ -178,10 +185,7 @@ class BoundedTransactions:
         """Leave the producer (and a call that may never return) behind; start afresh."""
         self.abandoned += 1
         self._abandoned_flag.set()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
         self._producer = None
-        self._executor = None
         self._ready = False
 
     def _failed(self, why: str) -> bool:
