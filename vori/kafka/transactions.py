@@ -3,8 +3,9 @@
 librdkafka's transactional calls do not keep their timeouts when a coordinator is
 unreachable: `send_offsets_to_transaction` waits for the group coordinator without a
 deadline (confluentinc/librdkafka#5456, #5511). Measured here with a single broker
-stopped for 20 s: a call given 5 s returned only when the broker was back, and in the
-whole stack one never returned, so the transcriber stopped publishing finals for good.
+stopped: a call given 5 s returned only when the broker was back (34 s), one given 3 s
+after 60 s (socket.timeout.ms), and in the whole stack one had not returned 3 minutes
+after the broker was back, so the transcriber published no final any more.
 So each transaction runs on a helper thread and the caller waits at most
 `call_timeout_s`. A call still running then is abandoned with its producer, and the
 next attempt starts a new producer with the same `transactional.id`: its
