@@ -31,6 +31,7 @@ class SegmenterConfig:
     sample_rate: int = 16000
     frame_ms: int = 30
     aggressiveness: int = 2
+    floor_dbfs: float | None = -60.0  # quieter frames are silence, whatever webrtcvad says
     onset_window_ms: int = 300
     onset_voiced_ms: int = 150
     preroll_ms: int = 300
@@ -55,6 +56,7 @@ class SegmenterConfig:
         return cls(
             frame_ms=s.vad_frame_ms,
             aggressiveness=s.vad_aggressiveness,
+            floor_dbfs=s.vad_floor_dbfs,
             onset_window_ms=s.onset_window_ms,
             onset_voiced_ms=s.onset_voiced_ms,
             preroll_ms=s.preroll_ms,
@@ -150,6 +152,10 @@ class Segmenter:
         self._reset_interval = config.frames(config.reset_interval_s * 1000)
         self._max_samples = round(config.max_utterance_s * config.sample_rate)
         self._search_samples = round(config.split_search_s * config.sample_rate)
+        # Mean square of a frame at the floor (samples in int16 units).
+        self._floor_power = (
+            -1.0 if config.floor_dbfs is None else 32768.0**2 * 10 ** (config.floor_dbfs / 10)
+        )
         self._pending = np.zeros(0, dtype=np.int16)
         self._next_frame = checkpoint.position
         self._restore(checkpoint)
@@ -228,8 +234,13 @@ class Segmenter:
         self._restore(Checkpoint(position=self._next_frame))
 
     def _frame(self, position: int, frame: Samples, events: list[SegmentEvent]) -> None:
-        voiced = self._vad.is_speech(frame.tobytes(), self.config.sample_rate)
         energy = float(np.mean(np.square(frame.astype(np.float64))))
+        # webrtcvad calls faint noise speech when it follows a quieter stretch (measured:
+        # -64 dBFS room noise after a phone clip's -72 dBFS silence, mostly "voiced"), which
+        # joined separate questions into one utterance; no working microphone carries
+        # speech that quiet. The VAD still sees every frame, so its noise model is unchanged.
+        voiced = self._vad.is_speech(frame.tobytes(), self.config.sample_rate)
+        voiced = voiced and energy >= self._floor_power
         record = _Frame(position, voiced, energy)
         end = position + self._fs
         self._since_reset += 1

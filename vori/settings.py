@@ -456,6 +456,12 @@ class TranscriberSettings(BaseModel):
         2, ge=0, le=3, description="webrtcvad mode: 0 keeps most audio, 3 drops most."
     )
     vad_frame_ms: Literal[10, 20, 30] = Field(30, description="VAD frame length in ms.")
+    vad_floor_dbfs: float | None = Field(
+        -60.0,
+        le=0,
+        description="Frames quieter than this (RMS dBFS) are silence whatever webrtcvad says "
+        "(unset: webrtcvad alone).",
+    )
     onset_window_ms: int = Field(
         300, ge=30, le=2000, description="Window in which voiced frames open an utterance."
     )

@@ -126,3 +126,21 @@ def test_gap_in_the_stream_is_treated_as_silence(three_speakers) -> None:
     events += segmenter.feed(half + 8000, samples[half + 8000 :])
     assert segmenter.position == len(samples)
     assert utterances(events + segmenter.finish())
+
+
+def test_korean_questions_with_room_noise_between_them_stay_apart(speech_dir: Path) -> None:
+    """Phone clips whose own silence (-72 dBFS) is quieter than the room noise between them
+    (-64 dBFS): webrtcvad calls that noise speech, the energy floor does not."""
+    ko = sorted(clips(speech_dir, "ko/naver").values(), key=lambda c: c.id)
+    # Track 0 of bench/korean_gap.py's tuning split: four questions joined into one before.
+    timeline = concatenate(ko[12:25:4], pause_s=1.0)
+    found = utterances(run(timeline.samples))
+    for clip_id, start, end in timeline.spans:
+        covering = [u for u in found if u.start < end and u.end > start]
+        assert len(covering) == 1, clip_id
+        others = [s for s in timeline.spans if s[0] != clip_id]
+        u = covering[0]
+        assert not any(u.start < e - 0.1 * SAMPLE_RATE and u.end > s for _, s, e in others)
+    no_floor = Segmenter(SegmenterConfig(floor_dbfs=None), Checkpoint(0))
+    events = no_floor.feed(0, timeline.samples) + no_floor.finish()
+    assert len(utterances(events)) < len(timeline.spans)  # what webrtcvad alone does here
