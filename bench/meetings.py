@@ -1,7 +1,7 @@
 """Meeting understanding on real meetings (issue 10): action items, ICSI moments, overview.
 
     python -m bench.meetings [--split report|tune] [--corpus ami icsi ko] [--no-detector]
-                             [--rolling-words 150] [--limit N]
+                             [--rolling-words 150] [--limit N] [--out-of-fold]
 
 Each meeting is replayed through the summarizer's engine as the worker runs it: a rolling
 summary every `--rolling-words` new words (0: one summary at the end), then the final one.
@@ -38,6 +38,7 @@ from bench.meeting_metrics import (  # noqa: E402
     score_items,
     score_turns,
 )
+from bench.train_detector import out_of_fold_scores  # noqa: E402
 from summarizer.detector import ActionDetector, DetectorModel, with_scores  # noqa: E402
 from summarizer.embedder import Embedder  # noqa: E402
 from summarizer.engine import Summarizer  # noqa: E402
@@ -54,11 +55,17 @@ def facts_of(meeting: Meeting) -> MeetingFacts:
 
 
 def utterances_of(
-    meeting: Meeting, model: DetectorModel | None, cache: EmbeddingCache
+    meeting: Meeting,
+    model: DetectorModel | None,
+    cache: EmbeddingCache,
+    given: dict[tuple[str, int], float] | None = None,
 ) -> list[Utterance]:
+    """`given`: detector scores by (meeting, turn) to use instead of the model's."""
     ids = {m: f"u{i}" for i, m in enumerate(meeting.speakers)}
     scores: dict[int, float] = {}
-    if model is not None:
+    if model is not None and given is not None:
+        scores = {t.index: given.get((meeting.id, t.index), 0.0) for t in meeting.turns}
+    elif model is not None:
         scored = [t for t in meeting.turns if len(t.text.split()) >= model.min_words]
         texts = [t.text for t in scored]
         if texts:
@@ -134,6 +141,13 @@ def main() -> None:
         help="embed and score segments window by window as the worker does (no cache): "
         "the final summary's time then includes scoring the meeting's tail",
     )
+    parser.add_argument(
+        "--out-of-fold",
+        action="store_true",
+        help="tuning split only: detector scores from models that have not seen the meeting "
+        "(4 meeting folds of AMI and ICSI tuning meetings, fitted as bench/train_detector.py "
+        "fits; the pinned model's scores there are in-sample)",
+    )
     parser.add_argument("--show", action="store_true", help="print every proposed item")
     parser.add_argument("--threshold", type=float, help="override the model's task threshold")
     parser.add_argument("--candidate", type=float, help="override its candidate threshold")
@@ -155,6 +169,14 @@ def main() -> None:
     if args.live and model is not None:
         live_detector = ActionDetector(model, Embedder(threads=1).embed)
     path = "rules" if model is None else "rules+detector"
+    given = None
+    if args.out_of_fold and model is not None:
+        if args.split != "tune":
+            parser.error("--out-of-fold is for --split tune")
+        given = out_of_fold_scores(
+            load("ami", "tune") + load("icsi", "tune"), cache, model.min_words
+        )
+        path += " (out of fold)"
     results: dict[str, Any] = {"path": path, "split": args.split, "corpora": {}}
     for corpus in args.corpus:
         source = str(KO_DIR) if corpus == "ko" else corpus
@@ -177,7 +199,7 @@ def main() -> None:
             if args.live and model is not None:
                 spoken = utterances_of(meeting, None, cache)  # unscored: scored window by window
             else:
-                spoken = utterances_of(meeting, model, cache)
+                spoken = utterances_of(meeting, model, cache, given)
             outcome, seconds, _made = replay(
                 summarizer, facts, spoken, args.rolling_words, live_detector
             )
