@@ -45,13 +45,6 @@ _NOT_WORK = re.compile(
     r" this|go through|start|begin|stop|wait|skip|move on|come back)\b",
     re.IGNORECASE,
 )
-# Something the addressee will be given, not work they do: "you'll get specific
-# instructions from your personal coach", "you will be informed via email".
-_RECEIVED = re.compile(
-    r"^(?:receiv\w*|told|informed|recalled|sent|given|getting an? e-?mail"
-    r"|get(?:ting)?\s+(?:\w+\s+){0,2}(?:instructions?|e-?mails?|information|help|warnings?))\b",
-    re.IGNORECASE,
-)
 _BOUNDARY = re.compile(
     r"(?:[.;!?]|\s(?:because|cause|so that)\b)",
     re.IGNORECASE,
@@ -61,7 +54,7 @@ _NOT_A_VERB = re.compile(
     r"^(?:i|i'll|i'm|you|we|it|it's|that|this|there|they|he|she|what|which|who|how|when|why"
     r"|have|has|had|do|does|is|are|was|were|will|would|can|could|should|maybe|probably|in|on"
     r"|at|for|with|the|a|an|and|or|but|if|so|um|uh|yeah|okay|actually|really|just|definitely"
-    r"|been|being|not|more|some|like|kinda|sorta|decide|discuss|figure|able)$",
+    r"|been|being|not|more|some|like|kinda|sorta|decide|discuss|figure)$",
     re.IGNORECASE,
 )
 _DANGLING = set(
@@ -100,23 +93,6 @@ _DANGLING = set(
         "gonna",
     ]
 )
-# A hand-out without a verb ("U_I_D_ the user interface concept", "for user interface,
-# technical functions"): the part after the name is the piece of work itself.
-_HANDOUT_LEAD = re.compile(
-    r"^(?:[\s,:-]|\b(?:designer|design|expert|executive|manager|person|specialist|and|so"
-    r"|then|okay|is|are|that's you|that is you|which is who|with|for|is for|gets|has"
-    r"|you've got|you get|you have|to do)\b)+",
-    re.IGNORECASE,
-)
-_HANDOUT_END = re.compile(r"[.;:?!,]|\s(?:and|but|so|because|cause|which|that|i|we|you)\s", re.I)
-_CLAUSE_WORD = re.compile(
-    r"\b(?:i|i'm|i'll|you|you're|you'll|you've|we|we're|we'll|it's|that's|there's|is|are|was"
-    r"|were|will|would|can|could|should|gonna|going|think|guess|mean|has|have|had|do|does"
-    r"|did|to|be|been|might|may|must|shall|together|today|well|yeah|okay|right|sorted|yes|no"
-    r"|of|in|on|at|about|with|from|by)\b",
-    re.IGNORECASE,
-)
-_ARTICLES = ("the", "a", "an", "some")
 _CONTENT = re.compile(r"\b[a-z]{4,}\b", re.IGNORECASE)
 _GROUP = re.compile(r"^(?:we|everyone|everybody|you guys|you all)$", re.IGNORECASE)
 _PRONOUNS = {"my": "the", "our": "the", "your": "the", "his": "the", "her": "the"}
@@ -150,19 +126,12 @@ def clean(text: str) -> str:
     return re.sub(r"\s+([,.?!])", r"\1", " ".join(kept)).strip(" ,")
 
 
-def is_received(phrase: str) -> bool:
-    """Whether a verb phrase is something the addressee is given ("get specific
-    instructions from the coach", "be informed via email"), not work they do."""
-    return bool(_RECEIVED.match(phrase.strip()))
-
-
 def title_from(clause: str) -> str | None:
     """The verb phrase a clause commits to, as a card title; None when it commits to nothing."""
     match = _MODAL.search(clause) or _WORK.search(clause)
-    return _title_of(match.group("rest")) if match else None
-
-
-def _title_of(rest: str) -> str | None:
+    if match is None:
+        return None
+    rest = match.group("rest")
     rest = _BOUNDARY.split(rest)[0]
     rest = re.sub(r"^(?:to|and|so|then|also|just|please|okay|ok|now),?\s+", "", rest, flags=re.I)
     if "?" in rest:
@@ -170,33 +139,12 @@ def _title_of(rest: str) -> str | None:
     words = [_PRONOUNS.get(w.casefold(), w) for w in rest.split()][:MAX_TITLE_WORDS]
     while words and words[-1].casefold().strip(",.") in _DANGLING:
         words.pop()
-    # "do" names work only with its object: "will do the components concept", not "do it".
-    if len(words) < 2 or _NOT_WORK.match(" ".join(words)) or is_received(" ".join(words)):
-        return None
-    does_work = words[0].casefold() == "do" and len(words) > 2 and words[1].casefold() in _ARTICLES
-    if _NOT_A_VERB.match(words[0]) and not does_work:
+    if len(words) < 2 or _NOT_WORK.match(" ".join(words)) or _NOT_A_VERB.match(words[0]):
         return None
     if len(_CONTENT.findall(" ".join(words[1:]))) < 1:
         return None
     text = " ".join(words).strip(" ,.-")
     return text[:1].upper() + text[1:]
-
-
-def handout_title(part: str) -> str | None:
-    """The work a hand-out names without a verb, as a card title: ", the user interface
-    concept, and" -> "Work on the user interface concept"; None when the part is a clause."""
-    rest = _HANDOUT_LEAD.sub("", part)
-    phrase = _HANDOUT_END.split(rest, maxsplit=1)[0].strip()
-    words = [_PRONOUNS.get(w.casefold(), w) for w in phrase.split()]
-    while words and words[-1].casefold() in _DANGLING:
-        words.pop()
-    if not 2 <= len(words) <= 8 or _CLAUSE_WORD.search(" ".join(words)):
-        return None
-    if words[0].casefold() not in _ARTICLES and _NOT_A_VERB.match(words[0]):
-        return None
-    if not _CONTENT.search(" ".join(words)):
-        return None
-    return "Work on " + " ".join(words)
 
 
 class CommitmentReader:
@@ -212,9 +160,9 @@ class CommitmentReader:
         text = clean(utterance.text)
         speaker = self.people.speaker(utterance.speaker, utterance.participant_id)
         named = self.people.find_in(text)
-        doers = _doers(text, named)
+        doers = {member for _s, _e, member in named}
         if len(doers) >= 2:
-            parts = self._per_member(text, doers, speaker)
+            parts = self._per_member(text, named, speaker)
             if parts:
                 return parts
         proposals = []
@@ -229,31 +177,20 @@ class CommitmentReader:
         return proposals[:1]
 
     def _per_member(
-        self, text: str, doers: list[tuple[int, int, Member]], speaker: Member | None
+        self, text: str, named: list[tuple[int, int, Member]], speaker: Member | None
     ) -> list[Proposal]:
+        # A member named again inside their own part ("you, our user interface") is the
+        # object of the work, not the next doer.
+        doers = [n for i, n in enumerate(named) if i == 0 or n[2] != named[i - 1][2]]
         starts = [start for start, _end, _m in doers] + [len(text)]
         proposals = []
         for (start, end, member), stop in zip(doers, starts[1:], strict=True):
             part = text[end:stop]
-            title = handout_title(part) or title_from(part)
+            title = title_from(part)
             if title is None or (member == speaker and not re.search(r"\bi\b", part, re.I)):
                 continue
             proposals.append(Proposal(title, member, False, text[start:stop].strip()))
-        return proposals
-
-    def addressee(
-        self, utterance: Utterance, before: Utterance | None, after: Utterance | None
-    ) -> Member | None:
-        """Who "you" is in a segment: the neighbour who answers (or spoke before), if a
-        member other than the speaker."""
-        speaker = self.people.speaker(utterance.speaker, utterance.participant_id)
-        for neighbour in (after, before):
-            if neighbour is None:
-                continue
-            member = self.people.speaker(neighbour.speaker, neighbour.participant_id)
-            if member is not None and member != speaker:
-                return member
-        return None
+        return proposals if len(proposals) >= 2 else []
 
     def _owner(
         self,
@@ -281,27 +218,6 @@ class CommitmentReader:
                 if member is not None and member != speaker:
                     return member, False
         return None, False
-
-
-_OBJECT_BEFORE = re.compile(
-    r"\b(?:on|about|at|into|of|with|in|from|incorporate|designing|design)\s+(?:the\s+|our\s+"
-    r"|your\s+|a\s+|an\s+)?$",
-    re.IGNORECASE,
-)
-_TOPIC_AFTER = re.compile(r"\s+(?:design|concept|content|functions?|stuff|side|part)\b", re.I)
-
-
-def _doers(text: str, named: list[tuple[int, int, Member]]) -> list[tuple[int, int, Member]]:
-    """Where each doer of a hand-out is named, in order. A member named again inside
-    their own part ("you, our user interface"), or as the object or topic of the work
-    ("working on the user interface design"), is not the next doer."""
-    return [
-        n
-        for i, n in enumerate(named)
-        if (i == 0 or n[2] != named[i - 1][2])
-        and not _OBJECT_BEFORE.search(text[: n[0]])
-        and not _TOPIC_AFTER.match(text[n[1] :])
-    ]
 
 
 def _sentences(text: str) -> list[str]:

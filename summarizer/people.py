@@ -54,29 +54,6 @@ def _forms(member: Member) -> list[str]:
     return [f for f in dict.fromkeys(forms) if f]
 
 
-# The role nouns a spoken role title may end with ("User Interface Designer", "UID").
-_ROLE_NOUNS = ("designer", "expert", "manager")
-
-
-_CLOCK = re.compile(
-    r"(?:\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\s*$"
-)
-
-
-def _acronyms(member: Member) -> list[str]:
-    """A role title's initials, alone and with a role noun: "Industrial Designer" -> ID,
-    "User Interface" -> UI, UID (AMI's project managers hand out work as "the I_D_",
-    "U_I_D_"). Only for names made of role words, so a person's initials name nobody."""
-    words = _fold(member.name).split()
-    if len(words) < 2 or any(w not in _ROLE_WORDS for w in words):
-        return []
-    initials = "".join(w[0] for w in words)
-    forms = [initials]
-    if words[-1] not in _ROLE_NOUNS:
-        forms += [initials + noun[0] for noun in _ROLE_NOUNS]
-    return forms
-
-
 def _is_hangul(text: str) -> bool:
     return all("\uac00" <= ch <= "\ud7a3" for ch in text)
 
@@ -91,16 +68,6 @@ class People:
             for form in _forms(member):
                 index.setdefault(form, []).append(member)
         self._index = {form: found for form, found in index.items() if len(found) == 1}
-        acronyms: dict[str, list[Member]] = {}
-        for member in self.members:
-            for form in _acronyms(member):
-                acronyms.setdefault(form, []).append(member)
-        # Spoken letter by letter: "ID", "I.D.", "I_D_" (the AMI transcripts' spelling).
-        self._acronyms = [
-            (re.compile(r"(?<![\w'])" + r"[._]?".join(form) + r"[._]?(?![\w'])"), found[0])
-            for form, found in acronyms.items()
-            if len(found) == 1 and form not in self._index
-        ]
 
     def by_name(self, spoken: str | None) -> Member | None:
         """The member a spoken name refers to: "Mina", "mina lee", "민아님이", "김민아 씨"."""
@@ -109,9 +76,6 @@ class People:
         name = _fold(spoken).strip(" ,.!?")
         if name in self._index:
             return self._index[name][0]
-        for pattern, member in self._acronyms:
-            if pattern.fullmatch(name):
-                return member
         if _is_hangul(name.replace(" ", "")):
             stripped = _KO_SUFFIX.sub("", name.replace(" ", ""))
             if stripped in self._index:
@@ -147,14 +111,6 @@ class People:
                     continue
                 taken.append(span)
                 found.append((match.start(), match.end(), self._index[form][0]))
-        for acronym, member in self._acronyms:
-            for match in acronym.finditer(folded):
-                span = range(match.start(), match.end())
-                if _CLOCK.search(folded[: match.start()]):
-                    continue  # "at one P_M_" is a time
-                if not any(span.start < t.stop and t.start < span.stop for t in taken):
-                    taken.append(span)
-                    found.append((match.start(), match.end(), member))
         return sorted(found, key=lambda item: item[0])
 
 

@@ -12,8 +12,7 @@ Measured on real meetings (bench/meetings.py), the rules alone turn in-meeting c
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from summarizer.commitments import CommitmentReader
 from summarizer.dates import find_due
@@ -22,10 +21,6 @@ from summarizer.ledger import Ledger
 from summarizer.people import People
 from summarizer.rules import Moment, Move, RulesExtractor, apply, is_injection, sentences
 from vori.events import Evidence
-
-# A rules task said to "you" ("you're gonna be working on the product evaluation"): its
-# owner is the person addressed.
-_ADDRESSED = re.compile(r"^\W*(?:(?:and|so|okay|ok|then|now|um|uh)\W+)*you\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -95,8 +90,6 @@ def read_meeting(
             continue
         score = scores[index]
         found_new = False
-        before = utterances[index - 1] if index > 0 else None
-        after = utterances[index + 1] if index + 1 < len(utterances) else None
         for sentence in sentences(utterance.text):
             move = rules.analyse(sentence, utterance)
             if move is not None and move.kind == "new":
@@ -104,19 +97,15 @@ def read_meeting(
                     move = None
                 else:
                     found_new = True
-                    if move.owner is None and _ADDRESSED.match(sentence):
-                        move = replace(move, owner=reader.addressee(utterance, before, after))
             if move is not None and apply(ledger, move, utterance, sentence):
                 moments.append(Moment(utterance, sentence, move))
             elif (talked_about := ledger.mentioned(sentence)) is not None:
                 ledger.focus(talked_about)
-        if score < thresholds.candidate:
+        if found_new or score < thresholds.task:
             continue
+        before = utterances[index - 1] if index > 0 else None
+        after = utterances[index + 1] if index + 1 < len(utterances) else None
         proposals = reader.read(utterance, before, after)
-        # A hand-out (work for two or more doers in one breath) is read like a rules
-        # moment: the candidate threshold, and also where the rules read one clause of it.
-        if len(proposals) < 2 and (found_new or score < thresholds.task):
-            continue
         for proposal in proposals:
             owner = (
                 (proposal.owner.user_id, proposal.owner.name)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from summarizer.commitments import is_received
 from summarizer.dates import DuePhrase, find_due
 from summarizer.facts import MeetingFacts, Member, Utterance
 from summarizer.ledger import Ledger, Task, similarity
@@ -89,9 +88,6 @@ _IMMEDIATE = re.compile(
     r"right now|real quick|in a sec(?:ond)?|the recording)\b",
     re.IGNORECASE,
 )
-# A role title said with its noun: "the User Interface Designer should…" for a member
-# named "User Interface".
-_ROLE_NOUN = r"(?:designer|expert|executive|manager|specialist|person)"
 _TAKE_VERBS = {"take", "handle", "own", "do", "cover", "grab", "pick"}
 _PRONOUN = re.compile(
     r"\s*(?:that|it|this)(?:\s+(?:one|task|item))?(?:\s+(?:too|as well|instead"
@@ -262,8 +258,6 @@ class RulesExtractor:
         verb_l = verb.lower()
         if verb_l in _EN_NOT_TASK or (_IMMEDIATE.search(rest) and due_date is None):
             return None
-        if is_received(f"{verb}{rest}"):
-            return None
         if verb_l in _TAKE_VERBS:
             obj = re.sub(r"^\s*(?:care of|over|on|up)\b", "", rest, flags=re.IGNORECASE)
             obj = re.split(r"[,;]|\s(?:since|because|so|as)\s", obj)[0]
@@ -306,9 +300,9 @@ class RulesExtractor:
                 "name",
             ),
             (
-                rf"^(?:and |so |ok(?:ay)?,? |then,? |actually,? )*(?:the )?(?P<name>{n})"
-                rf"(?: {_ROLE_NOUN})?(?:'ll| will| is going to| is gonna| should| needs to"
-                rf"| has to| can| to)\s+(?:also\s+|then\s+)?(?P<verb>[a-z]+)(?P<rest>.*)",
+                rf"^(?:and |so |ok(?:ay)?,? |then,? |actually,? )*(?P<name>{n})(?:'ll| will"
+                rf"| is going to| is gonna| should| needs to| has to| can| to)\s+(?:also\s+"
+                rf"|then\s+)?(?P<verb>[a-z]+)(?P<rest>.*)",
                 "name",
             ),
             (
@@ -323,14 +317,6 @@ class RulesExtractor:
             (
                 r"^(?:and |so |ok(?:ay)?,? )*(?:can|could|would) you(?: please)?(?: also)?"
                 r"\s+(?P<verb>[a-z]+)(?P<rest>.*)",
-                "nobody",
-            ),
-            (
-                # A hand-out to the person addressed: "you're gonna be working on the
-                # product evaluation" (not "you have to press it": the generic you).
-                r"^(?:and |so |ok(?:ay)?,? |then,? |now,? )*you(?: two| guys| all| both)?"
-                r"(?:'ll| will|'re going to|'re gonna| are going to| are gonna)\s+(?:also\s+"
-                r"|just\s+|then\s+)?(?:be\s+)?(?P<verb>[a-z]+)(?P<rest>.*)",
                 "nobody",
             ),
             (

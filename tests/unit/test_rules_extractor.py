@@ -120,30 +120,3 @@ def test_quality_on_the_annotated_meetings(language: str) -> None:
     assert total.owner_accuracy >= 0.9, total.misses
     assert total.due_accuracy >= 0.85, total.misses
     assert total.cancelled_kept_open == 0
-
-
-AMI_ROLES = tuple(
-    Member(f"r{i}", name)
-    for i, name in enumerate(
-        ["Project Manager", "Marketing", "User Interface", "Industrial Designer"]
-    )
-)
-
-
-def test_work_handed_to_a_role_title_or_to_you_is_a_task() -> None:
-    # AMI TS3006a and ES2007c (tuning split): a role said with its noun, and "you".
-    tasks = _extract(
-        [
-            (
-                "Project Manager",
-                "Okay. Uh the User Interface Designer should specify the technical functions.",
-            ),
-            ("Project Manager", "Um and you're gonna be working on the product evaluation."),
-            ("Project Manager", "You'll get specific instructions from your personal coach."),
-        ],
-        AMI_ROLES,
-    )
-    assert [(t.title, t.assignee) for t in tasks] == [
-        ("Specify the technical functions", "User Interface"),
-        ("Working on the product evaluation", None),
-    ]

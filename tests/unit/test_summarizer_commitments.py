@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from summarizer.commitments import (
-    CommitmentReader,
-    clean,
-    handout_title,
-    is_received,
-    title_from,
-)
+from summarizer.commitments import CommitmentReader, clean, title_from
 from summarizer.facts import Member, Utterance
 from summarizer.people import People
 
@@ -80,40 +74,3 @@ def test_role_words_alone_name_nobody() -> None:
     people = People(ROLES)
     found = [m.name for _s, _e, m in people.find_in("the user interface designer will")]
     assert found == ["User Interface"]
-
-
-def test_role_acronyms_name_members_but_a_time_does_not() -> None:
-    # AMI ES2010b and IS1005b (tuning split), project managers' real words.
-    people = People(ROLES)
-    found = people.find_in(
-        "The I_D_ is going to work on the components concept, um U_I_D_ the user interface concept"
-    )
-    assert [m.name for _s, _e, m in found][:2] == ["Industrial Designer", "User Interface"]
-    assert people.find_in("Somebody booked the meeting room just for at one P_M_") == []
-
-
-def test_a_hand_out_without_a_verb_gives_the_work_named() -> None:
-    # AMI ES2010b (tuning split): the second role is handed its work without a verb.
-    text = (
-        "Um here's what we're each going to do. The I_D_ is going to work on the components "
-        "concept, um U_I_D_ the user interface concept, and you're going to do some trend "
-        "watching."
-    )
-    proposals = READER.read(_said("Project Manager", text), None, None)
-    owned = [(p.owner.name if p.owner else None, p.title) for p in proposals]
-    assert ("Industrial Designer", "Work on the components concept") in owned
-    assert ("User Interface", "Work on the user interface concept") in owned
-    assert handout_title(", technical functions, I guess that's you know like") == (
-        "Work on technical functions"
-    )
-    assert handout_title(" which is basically the buttons") is None
-
-
-def test_do_with_its_object_is_work_and_things_received_are_not() -> None:
-    # AMI ES2010c and ES2008c (tuning split).
-    assert title_from("The I_D_ is going to do the look and feel design") == (
-        "Do the look and feel design"
-    )
-    assert title_from("I will do it") is None
-    assert title_from("You'll get specific instructions from your personal coach.") is None
-    assert is_received("get specific instructions from the personal coach")

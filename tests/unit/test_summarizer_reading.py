@@ -66,16 +66,3 @@ def test_changes_of_mind_need_no_score() -> None:
     ]
     ledger, _moments = read_meeting(FACTS, lines, THRESHOLDS)
     assert [t.status for t in ledger.tasks.values()] == ["cancelled"]
-
-
-def test_work_handed_to_you_belongs_to_the_member_who_answers() -> None:
-    # AMI ES2007c (tuning split): the project manager's hand-out and the answer to it.
-    lines = [
-        _line(
-            1, "Project Manager", "Um and you're gonna be working on the product evaluation.", 0.9
-        ),
-        _line(2, "Marketing", "Okay.", None),
-    ]
-    ledger, _moments = read_meeting(FACTS, lines, THRESHOLDS)
-    [task] = ledger.open_tasks()
-    assert (task.title, task.assignee) == ("Working on the product evaluation", "Marketing")
