@@ -9,6 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from kanban.errors import UnknownMeetingError
 from kanban.metrics import PROPOSAL_SECONDS, PROPOSALS
 from kanban.outbox import OutboxRelay
@@ -65,7 +67,13 @@ class ProposalHandler:
 
 
 def proposal_loop(settings: Settings, handler: ProposalHandler) -> ConsumerLoop:
-    return ConsumerLoop(settings.kafka, settings.kanban.consumer_group, [TASKS_PROPOSED], handler)
+    return ConsumerLoop(
+        settings.kafka,
+        settings.kanban.consumer_group,
+        [TASKS_PROPOSED],
+        handler,
+        transient=(OperationalError, InterfaceError),  # PostgreSQL away: wait, not dead-letter
+    )
 
 
 class ConsumerThread:

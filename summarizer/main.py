@@ -6,6 +6,8 @@ import logging
 import os
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from summarizer.detector import ActionDetector, DetectorModel
 from summarizer.embedder import Embedder
 from summarizer.engine import Summarizer
@@ -60,5 +62,6 @@ def run(settings: Settings) -> None:
         [TRANSCRIPT_SEGMENTS, MEETING_EVENTS],
         worker.handle,
         on_tick=worker.tick,
+        transient=(OperationalError, InterfaceError),  # PostgreSQL away: wait, not dead-letter
         **_SLOW_HANDLER,
     ).run()

@@ -21,6 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -52,6 +53,8 @@ OFFSET_INVALID = -1001
 # Wall-clock expiry waits this much longer than `stream_idle_s`: a frame produced before the
 # deadline but delivered late must not find its stream expired live and open on replay.
 EXPIRY_GRACE_MS = 10_000
+# Frames of aborted transactions are never read (the consumer's librdkafka setting).
+READ_COMMITTED: dict[str, Any] = {"isolation.level": "read_committed"}
 
 
 @dataclass
@@ -109,7 +112,7 @@ class TranscriberWorker:
             on_assign=self.assigned,
             on_revoke=self.revoked,
             on_dead_letter=self.dead_lettered,
-            **{"isolation.level": "read_committed"},
+            **READ_COMMITTED,
         )
         self.partial_producer = EventProducer(settings.kafka)
         self.transactions = BoundedTransactions(

@@ -146,6 +146,37 @@ def test_handler_that_keeps_failing_is_dead_lettered_after_max_attempts(
     assert letters[0].attempts == settings.kafka.handler_max_attempts
 
 
+class _DatabaseAwayError(Exception):
+    """What a handler raises while its database restarts."""
+
+
+def test_handler_waiting_for_its_database_is_retried_past_max_attempts_not_dead_lettered(
+    settings: Settings, unique: str
+) -> None:
+    meeting = f"m-transient-{unique}"
+    _publish(settings, MeetingEvent(type="started", meeting_id=meeting))
+    attempts: list[str] = []
+    done = threading.Event()
+    outage = settings.kafka.handler_max_attempts + 2  # failed attempts while it is away
+
+    def handle(event: Event, _ctx: MessageContext) -> None:
+        assert isinstance(event, MeetingEvent)
+        if event.meeting_id != meeting:
+            return
+        attempts.append(event.type)
+        if len(attempts) <= outage:
+            raise _DatabaseAwayError("the database system is starting up")
+        done.set()
+
+    group = f"transient-{unique}"
+    loop = ConsumerLoop(
+        settings.kafka, group, [MEETING_EVENTS], handle, transient=(_DatabaseAwayError,)
+    )
+    _run_until(loop, done)
+    assert len(attempts) == outage + 1
+    assert _dead_letters_for(settings, group, meeting) == []
+
+
 def _worker(
     settings: Settings, group: str, meeting: str, mode: str, out: Path
 ) -> subprocess.Popen[bytes]:

@@ -5,7 +5,10 @@ the handler succeeded (librdkafka commits stored offsets in the background and o
 so a crash redelivers instead of losing. Failing handlers are retried with exponential
 back-off; a message that cannot be decoded, that the handler declares poison, or that
 keeps failing goes to the topic's dead-letter topic with the error and the partition
-keeps flowing. SIGTERM and SIGINT stop the loop cleanly between messages.
+keeps flowing. Failures that say a dependency is away rather than the message is bad
+(`transient`: a database restarting) are retried with the same back-off for as long as
+they last and never dead-lettered. SIGTERM and SIGINT stop the loop cleanly between
+messages.
 
 Workers that decide themselves when an offset is done (the transcriber holds frames until
 their utterance is final) run the loop with ``manual_commit=True``: the loop never stores
@@ -29,10 +32,10 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from tenacity import (
+    RetryCallState,
     RetryError,
     Retrying,
     retry_if_not_exception_type,
-    stop_after_attempt,
     wait_exponential,
 )
 
@@ -112,6 +115,7 @@ class ConsumerLoop:
         on_assign: PartitionsHook | None = None,
         on_revoke: PartitionsHook | None = None,
         on_dead_letter: Callable[[MessageContext], None] | None = None,
+        transient: tuple[type[BaseException], ...] = (),
         **consumer_overrides: Any,
     ) -> None:
         self.kafka = kafka
@@ -124,6 +128,7 @@ class ConsumerLoop:
         self.on_assign = on_assign
         self.on_revoke = on_revoke
         self.on_dead_letter = on_dead_letter
+        self.transient = transient
         if manual_commit:
             consumer_overrides.setdefault("enable.auto.commit", False)
         self.consumer = Consumer(consumer_config(kafka, group_id, **consumer_overrides))
@@ -272,8 +277,26 @@ class ConsumerLoop:
     def _handle_with_retries(self, message: Message, event: Event, context: MessageContext) -> bool:
         """True once the handler succeeded; False if the message went to the dead letters."""
         attempts = 0
+        failures = 0  # attempts that failed for the message's sake, not a dependency's
+
+        def give_up(state: RetryCallState) -> bool:
+            nonlocal failures
+            failure = state.outcome.exception() if state.outcome is not None else None
+            if self.transient and isinstance(failure, self.transient):
+                log.warning(
+                    "group %s: %s[%d]@%d waits for a dependency: %r",
+                    self.group_id,
+                    context.topic,
+                    context.partition,
+                    context.offset,
+                    failure,
+                )
+                return False
+            failures += 1
+            return failures >= self.kafka.handler_max_attempts
+
         retrying = Retrying(
-            stop=stop_after_attempt(self.kafka.handler_max_attempts),
+            stop=give_up,
             wait=wait_exponential(
                 multiplier=self.kafka.retry_backoff_s, max=self.kafka.retry_backoff_max_s
             ),
