@@ -127,7 +127,10 @@ class ModelLane:
         assert isinstance(work.job, FinalJob)
         with self._cond:
             self.scheduler.submit_final(
-                work.job.info.stream_id, work, len(work.job.audio) / SAMPLE_RATE
+                work.job.info.stream_id,
+                work,
+                len(work.job.audio) / SAMPLE_RATE,
+                now=time.monotonic(),
             )
             self._cond.notify()
 
@@ -157,6 +160,10 @@ class ModelLane:
     def expected_final_wait(self) -> float:
         with self._cond:
             return self.scheduler.expected_final_wait
+
+    def final_utilisation(self) -> float:
+        with self._cond:
+            return self.scheduler.final_utilisation(time.monotonic())
 
     def shed_partials(self) -> int:
         with self._cond:

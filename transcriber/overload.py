@@ -6,8 +6,11 @@ Kafka, the age of the newest frame read from that partition. The process's lag i
 furthest-behind stream's. As it grows the policy steps through four levels, each
 entered at its threshold and left once the lag is below `recover_ratio` times it (so
 that one slow decode does not flap them). Admission also closes when the expected wait
-of the finals queued now reaches `refuse_s`: it reacts when the queue grows, not only
-once its oldest entry has aged. Shedding and cheaper finals cost every stream quality
+of the finals queued now reaches `refuse_s`, and when the speech that arrived over the
+last seconds needs the decode workers' whole time for its finals (`refuse_utilisation`):
+it reacts when the load exceeds capacity, before a queue or a lag has built up (with
+streams joining every few seconds, the lag alone closed the door a dozen joins late).
+Shedding and cheaper finals cost every stream quality
 now, so only lag that streams already have triggers them (a burst of audio is not
 degraded before anyone waits):
 
@@ -29,6 +32,10 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 from vori.settings import OverloadSettings
+
+# Admission closed by the utilisation opens again below this share of its threshold: just
+# below full use, not the lag's half, since streams already admitted keep it high.
+UTILISATION_RECOVERY = 0.9
 
 
 class Level(IntEnum):
@@ -70,7 +77,7 @@ class LoadDecision:
     lag_s: float
     meetings: list[MeetingStatus]
     changed: bool  # the level or the reported level differs from the previous decision's
-    queue_full: bool = False  # the queued finals' expected wait alone closes admission
+    queue_full: bool = False  # the finals' queue (its wait or utilisation) closes admission
 
     @property
     def shed_partials(self) -> bool:
@@ -124,14 +131,30 @@ class OverloadPolicy:
             Level.OVER_CAPACITY: s.refuse_s,
         }[level]
 
-    def update(self, lags: list[StreamLag], queue_wait_s: float = 0.0) -> LoadDecision:
-        """Decide from the lag of every stream the process holds and from how long an
-        utterance closing now would wait for its decode (the lag it is about to have)."""
+    def update(
+        self, lags: list[StreamLag], queue_wait_s: float = 0.0, utilisation: float = 0.0
+    ) -> LoadDecision:
+        """Decide from the lag of every stream the process holds, from how long an
+        utterance closing now would wait for its decode (the lag it is about to have) and
+        from the share of the decode capacity that the speech arriving now needs."""
         lag = max((s.lag_s for s in lags), default=0.0)
         refuse = self.settings.refuse_s
+        busy = self.settings.refuse_utilisation
         previous_full = self.queue_full
-        self.queue_full = queue_wait_s >= refuse or (
-            self.queue_full and queue_wait_s >= refuse * self.settings.recover_ratio
+        # Once admission is closed, by any signal, it opens again only when all are below
+        # their recovery share: a queue that drains while the lag stays near the threshold
+        # must not let new streams in for the second between the two.
+        closed = previous_full or self.level >= Level.OVER_CAPACITY
+        self.queue_full = (
+            queue_wait_s >= refuse
+            or utilisation >= busy
+            or (
+                closed
+                and (
+                    max(queue_wait_s, lag) >= refuse * self.settings.recover_ratio
+                    or utilisation >= busy * UTILISATION_RECOVERY
+                )
+            )
         )
         previous = self.level
         level = Level.NORMAL

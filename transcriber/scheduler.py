@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 J = TypeVar("J")
+UTILISATION_WINDOW_S = 10.0  # long enough to span several utterances of each stream
 
 
 @dataclass
@@ -51,11 +52,13 @@ class DecodeScheduler(Generic[J]):
     _final_rate: float = 0.0  # decode seconds per second of final audio
     _speaking: set[str] = field(default_factory=set)
     _in_flight: set[str] = field(default_factory=set)
+    _arrivals: deque[tuple[float, float]] = field(default_factory=deque)  # (when, audio s)
     stats: SchedulerStats = field(default_factory=SchedulerStats)
 
-    def submit_final(self, stream_id: str, job: J, audio_seconds: float) -> None:
+    def submit_final(self, stream_id: str, job: J, audio_seconds: float, *, now: float) -> None:
         """Queue a final; it also cancels the stream's pending partial (now stale)."""
         self._finals.append((stream_id, job, audio_seconds))
+        self._arrivals.append((now, audio_seconds))
         if self._partials.pop(stream_id, None) is not None:
             self.stats.partials_dropped += 1
 
@@ -143,6 +146,15 @@ class DecodeScheduler(Generic[J]):
         """Seconds until the finals queued now are all decoded, at the recent pace: what an
         utterance closing now waits, before its lag has had time to show."""
         return self.pending_final_seconds * self._final_rate / self.workers
+
+    def final_utilisation(self, now: float) -> float:
+        """The share of the workers' time that the finals of the last UTILISATION_WINDOW_S
+        would take at the recent pace: 1.0 or more means speech arrives faster than it can
+        be decoded, before any lag or queue has had time to build up."""
+        while self._arrivals and self._arrivals[0][0] < now - UTILISATION_WINDOW_S:
+            self._arrivals.popleft()
+        arriving = sum(seconds for _, seconds in self._arrivals) / UTILISATION_WINDOW_S
+        return arriving * self._final_rate / self.workers
 
     @property
     def depth(self) -> int:

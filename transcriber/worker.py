@@ -502,7 +502,8 @@ class TranscriberWorker:
             return
         overload = self.settings.transcriber.overload
         wait = max((lane.expected_final_wait() for lane in self.lanes.values()), default=0.0)
-        decision = self.policy.update(self._lags(now), wait)
+        busy = max((lane.final_utilisation() for lane in self.lanes.values()), default=0.0)
+        decision = self.policy.update(self._lags(now), wait, busy)
         self.decision = decision
         for lane in self.lanes.values():
             lane.overload(shed_partials=decision.shed_partials, degraded=decision.degraded)

@@ -393,6 +393,15 @@ class OverloadSettings(BaseModel):
         "reports itself over capacity and ingest refuses new streams (1013); resumed streams "
         "are always admitted.",
     )
+    refuse_utilisation: float = Field(
+        0.8,
+        gt=0,
+        le=100,
+        description="Share of the decode workers' time that the finals of the speech that "
+        "arrived over the last 10 s need, at the recent decode pace, from which ingest "
+        "refuses new streams (before any lag shows; below 1 to leave room for partials and for "
+        "the streams admitted while it is measured); admission opens again below 90 % of it.",
+    )
     lagging_s: float = Field(
         2.0, gt=0, le=600, description="A meeting whose transcript is this far behind is lagging."
     )

@@ -15,6 +15,7 @@ from tests.conftest import subprocess_env
 from tests.helpers.summarizer import (
     MEETINGS_DIR,
     create_meeting_rows,
+    fresh_group,
     joined_events,
     load_meeting,
     load_real_slice,
@@ -84,7 +85,7 @@ def test_killed_summarizer_restarts_and_the_final_summary_has_every_task(
     meeting = load_meeting(MEETINGS_DIR / "en_marketing_planning.yaml", f"m-kill-{unique}")
     create_meeting_rows(settings, meeting)
     segments = segments_of(meeting)
-    group = f"sum-kill-{unique}"
+    group = fresh_group(settings, f"sum-kill-{unique}")
     publish(settings, [*joined_events(meeting), *segments[:9]])
     first = _start(settings, group)
     try:
@@ -119,7 +120,7 @@ def test_real_meeting_killed_mid_way_ends_with_the_cards_of_a_one_shot_run(
         create_meeting_rows(settings, meeting)
     segments = segments_of(killed)
     half = len(segments) // 2
-    group = f"sum-kill-ami-{unique}"
+    group = fresh_group(settings, f"sum-kill-ami-{unique}")
     publish(settings, [*joined_events(killed), *segments[:half]])
     first = _start(settings, group, detector=True)
     try:

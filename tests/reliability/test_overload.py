@@ -45,18 +45,21 @@ from vori.settings import KafkaSettings, Settings
 
 MAX_STREAMS = 24
 REFUSED_ENOUGH = 2
-CLIPS = 10  # clips of real speech per participant: streams overlap, and the lag builds up
-SPEED = 5.0  # each stream sends its audio this many times faster than real time
-JOIN_EVERY_S = 1.0
+CLIPS = 14  # clips of real speech per participant (about 100 s): streams overlap
+SPEED = 2.0  # each stream sends its audio this many times faster than real time
+JOIN_EVERY_S = 2.0  # a ramp slow enough that few join while the lag builds up
 RETRY_S = 1.0
 FRAME_MS = 100
-# The policy refuses new streams at 3 s of lag (REFUSE_S) or 3 s of expected queue wait;
+# The policy refuses new streams when the speech arriving needs 80 % of the decode time
+# for its finals (REFUSE_UTILISATION), at 3 s of lag (REFUSE_S) or 3 s of queue wait;
 # the streams admitted meanwhile (a stream's first utterance closes a few seconds after
 # it joins) are the overshoot that admitted streams wait out. The target is p95 <= 5 s
-# with live streams; here each stream is 5 live ones at once and the machine is shared
-# with other sessions' tests (measured: p95 7.3 s at load average 6, 14 s at 12), so
-# the bound only catches lag that keeps growing: every participant admitted would grow
-# it for the whole run.
+# with live streams; here each stream is SPEED live ones at once (so that one process's
+# test client and ingest suffice) and the machine is shared with other sessions' tests,
+# so the bound only catches lag that keeps growing: every participant admitted would
+# grow it for the whole run. At 5x, a dozen streams admitted in the second before the
+# door closed grew it to p95 29 s on a loaded machine: admission cannot shed load it has
+# let in, so the test's overshoot must stay near what live streams would bring.
 P95_BOUND_S = 25.0
 
 

@@ -109,7 +109,7 @@ def test_a_shedding_scheduler_decodes_finals_only_and_counts_what_it_shed() -> N
     scheduler.submit_partial("a", "partial a", now=0.0, audio_time=0.0)
     scheduler.shed(True)
     scheduler.submit_partial("b", "partial b", now=0.0, audio_time=0.0)
-    scheduler.submit_final("a", "final a", 1.0)
+    scheduler.submit_final("a", "final a", 1.0, now=0.0)
     assert scheduler.next_job(0.1) == ("a", "final a")
     assert scheduler.next_job(0.1) is None
     assert scheduler.stats.partials_shed == 2
@@ -134,7 +134,7 @@ def test_the_expected_wait_is_the_queued_audio_at_the_recent_pace_per_worker() -
     scheduler: DecodeScheduler[str] = DecodeScheduler(workers=2)
     scheduler.observe("final", 0.5, audio_seconds=5.0)  # 0.1 s per second of audio
     for stream in ("a", "b", "c"):
-        scheduler.submit_final(stream, f"final {stream}", 10.0)
+        scheduler.submit_final(stream, f"final {stream}", 10.0, now=0.0)
     assert scheduler.expected_final_wait == pytest.approx(30 * 0.1 / 2)
 
 
@@ -150,3 +150,40 @@ def test_a_full_queue_is_reported_as_over_capacity_and_as_a_change() -> None:
     assert decision.reported is Level.OVER_CAPACITY
     assert decision.changed
     assert not policy.update(_lags(1.2), queue_wait_s=5.0).changed
+
+
+def test_admission_closed_by_the_queue_stays_closed_while_the_lag_is_near_the_threshold() -> None:
+    policy = _policy()  # refuse_s 4, recovery share 0.5
+    assert policy.update(_lags(3.5), queue_wait_s=5.0).over_capacity  # the queue closed it
+    held = policy.update(_lags(3.5), queue_wait_s=0.5)  # drained; the lag is still 3.5 s
+    assert held.over_capacity
+    assert held.level is Level.DEGRADED
+    assert not policy.update(_lags(1.9), queue_wait_s=0.5).over_capacity
+
+
+def test_admission_closed_by_the_lag_stays_closed_while_the_queue_is_long() -> None:
+    policy = _policy()
+    assert policy.update(_lags(5.0)).over_capacity
+    assert policy.update(_lags(1.0), queue_wait_s=3.0).over_capacity
+    assert not policy.update(_lags(1.0), queue_wait_s=1.0).over_capacity
+
+
+def test_speech_arriving_faster_than_it_can_be_decoded_closes_admission_at_once() -> None:
+    policy = _policy()
+    assert not policy.update(_lags(0.3), utilisation=0.75).over_capacity  # below 0.8
+    decision = policy.update(_lags(0.3), queue_wait_s=0.2, utilisation=0.85)
+    assert decision.over_capacity
+    assert decision.level is Level.NORMAL  # no one waits yet: nothing is degraded
+    assert policy.update(_lags(0.3), utilisation=0.75).over_capacity  # above 90 % of 0.8
+    assert not policy.update(_lags(0.3), utilisation=0.7).over_capacity
+
+
+def test_utilisation_is_the_recent_final_audio_at_the_recent_pace_per_worker() -> None:
+    scheduler: DecodeScheduler[str] = DecodeScheduler(workers=2)
+    scheduler.observe("final", 1.0, audio_seconds=4.0)  # a quarter of real time
+    for second in range(10):
+        scheduler.submit_final(f"s{second}", "job", 4.0, now=float(second))
+    # 40 s of speech in the last 10 s at 0.25 s each, over 2 workers: 0.5 of their time.
+    assert scheduler.final_utilisation(now=9.5) == pytest.approx(0.5)
+    # Twenty seconds later none of it is recent any more.
+    assert scheduler.final_utilisation(now=29.5) == 0.0

@@ -82,14 +82,14 @@ def test_scheduler_runs_finals_first_and_drops_stale_partials() -> None:
     s.submit_partial("a", "a-partial-1", now=10.0, audio_time=10.0)
     s.submit_partial("a", "a-partial-2", now=10.5, audio_time=10.5)  # replaces the first
     s.submit_partial("b", "b-partial", now=10.6, audio_time=5.0)  # audio too old
-    s.submit_final("c", "c-final", 2.0)
+    s.submit_final("c", "c-final", 2.0, now=0.0)
     assert s.next_job(11.0) == ("c", "c-final")
     assert s.next_job(11.0) == ("a", "a-partial-2")
     assert s.next_job(11.0) is None
     assert s.stats.partials_replaced == 1
     assert s.stats.partials_dropped == 1
     s.submit_partial("d", "d-partial", now=12.0, audio_time=12.0)
-    s.submit_final("d", "d-final", 1.0)  # the utterance closed: its partial is stale
+    s.submit_final("d", "d-final", 1.0, now=0.0)  # the utterance closed: its partial is stale
     assert s.next_job(12.0) == ("d", "d-final")
     assert s.next_job(12.0) is None
 
@@ -159,9 +159,9 @@ def test_ended_streams_leave_the_metadata_once_their_frames_are_behind_the_commi
 
 def test_a_stream_never_has_two_finals_in_flight_but_others_go_ahead() -> None:
     s: DecodeScheduler[str] = DecodeScheduler(workers=2)
-    s.submit_final("a", "a-1", 3.0)
-    s.submit_final("a", "a-2", 3.0)
-    s.submit_final("b", "b-1", 3.0)
+    s.submit_final("a", "a-1", 3.0, now=0.0)
+    s.submit_final("a", "a-2", 3.0, now=0.0)
+    s.submit_final("b", "b-1", 3.0, now=0.0)
     assert s.next_job(0.0) == ("a", "a-1")
     assert s.next_job(0.0) == ("b", "b-1")  # a-2 waits for a-1: finals of a stream stay in order
     assert s.next_job(0.0) is None
