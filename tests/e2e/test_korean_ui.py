@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -33,7 +34,7 @@ def browser(browsers: Browsers) -> Browser:
 
 
 def test_korean_browser_gets_the_korean_interface_and_can_switch(
-    browser: Browser, stack: Stack, api: Api
+    browser: Browser, stack: Stack, api: Api, screenshots_dir: Path
 ) -> None:
     context, page, errors = open_page(browser, stack.gateway_url, locale="ko-KR")
     page.goto("/register")
@@ -58,6 +59,7 @@ def test_korean_browser_gets_the_korean_interface_and_can_switch(
     expect(row.locator("time")).to_have_text(KOREAN_DATE)
     expect(row).to_contain_text("진행 중")
     assert axe_violations(page) == []
+    page.screenshot(path=str(screenshots_dir / "korean-meetings.png"))
 
     page.get_by_label("화면 언어").select_option("en")
     expect(page.get_by_role("heading", name="Meetings", level=1)).to_be_visible()
@@ -78,6 +80,7 @@ def test_korean_browser_gets_the_korean_interface_and_can_switch(
     expect(page.get_by_role("heading", name="내 마이크")).to_be_visible()
     expect(page.get_by_role("button", name="마이크 켜기")).to_be_visible()
     assert axe_violations(page) == [], "meeting room"
+    page.screenshot(path=str(screenshots_dir / "korean-meeting-room.png"))
     page.get_by_role("link", name="보드", exact=True).first.click()
     expect(page.get_by_role("heading", name="보드", level=1)).to_be_visible()
     assert axe_violations(page) == [], "boards"
