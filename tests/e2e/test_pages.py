@@ -150,6 +150,8 @@ def _pages(stack: Stack, api: Api) -> tuple[Account, list[tuple[str, str]]]:
         ("meeting room", f"/meetings/{meeting['id']}"),
         ("summary", f"/meetings/{meeting['id']}/summary"),
         ("meeting analytics (pending)", f"/meetings/{meeting['id']}/analytics"),
+        ("search", "/search?q=review"),
+        ("my tasks", "/tasks"),
     ]
     if "kanban" in stack.processes and meeting.get("board_id"):
         board_id = meeting["board_id"]
