@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/transcriber.py [--streams 1 4 8 16] [--meetings 1 4 8]
         [--seconds 45] [--device cpu|cuda] [--bootstrap HOST:PORT] [--repeats R]
-        [--config NAME:KEY=VALUE,KEY=VALUE ...]
+        [--config NAME:KEY=VALUE,KEY=VALUE ...] [--language en|ko] [--split tune|report|all]
 
 Starts a local Kafka broker (unless --bootstrap), runs `vori transcriber` as a child
 process, produces `audio.frames` in real time from the shared recorded clips (directly,
@@ -13,6 +13,12 @@ RSS per stream, next to offline faster-whisper on exactly the same audio with th
 model (each stream's track; for a meeting, the mix of its four tracks). Several
 `--config`s (transcriber settings, e.g. `w2:DECODE_WORKERS=2,CPU_THREADS=1`) are measured
 side by side, interleaved, `--repeats` times each; the table shows medians.
+
+`--language ko`: the Korean clips (ko/naver; `--split tune` = clips 0-24 in id order,
+`report` = 25-49) dealt round-robin to each `--streams` count, every clip once, with 1 s
+pauses, streamed as Korean meetings' audio; scored by character error rate (spaces and
+punctuation removed) against offline `base` on exactly the streamed tracks, and, for
+reference, on each clip's own file. `--meetings` is English only.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ sys.path.insert(0, str(REPO))
 from faster_whisper import WhisperModel  # noqa: E402
 from whisper_normalizer.english import EnglishTextNormalizer  # noqa: E402
 
+from bench.korean_gap import cer, korean_clips  # noqa: E402
 from tests.helpers.ports import free_port  # noqa: E402
 from tests.helpers.transcriber import (  # noqa: E402
     SAMPLE_RATE,
@@ -69,6 +76,7 @@ class Track:
     participant: str
     samples: np.ndarray
     spans: list[tuple[str, int, int]]
+    language: str = "en"
 
 
 def english_clips() -> list[Clip]:
@@ -103,6 +111,26 @@ def continuous_tracks(n: int, seconds: float, pool: list[Clip]) -> list[Track]:
             position += SAMPLE_RATE
         meeting = f"bench-s{i}-{time.monotonic_ns()}"
         tracks.append(Track(f"{meeting}:p:mic", meeting, "p", np.concatenate(parts), spans))
+    return tracks
+
+
+def dealt_tracks(n: int, pool: list[Clip], language: str) -> list[Track]:
+    """N streams that share the pool, every clip once (round-robin), with 1 s pauses."""
+    rng = np.random.default_rng(3)
+    tracks = []
+    for i in range(n):
+        parts, spans, position = [noise(SAMPLE_RATE // 2, rng)], [], SAMPLE_RATE // 2
+        for clip in pool[i::n]:
+            audio = clip.samples()
+            parts.append(audio)
+            spans.append((clip.id, position, position + len(audio)))
+            position += len(audio)
+            parts.append(noise(SAMPLE_RATE, rng))
+            position += SAMPLE_RATE
+        meeting = f"bench-{language}{i}-{time.monotonic_ns()}"
+        tracks.append(
+            Track(f"{meeting}:p:mic", meeting, "p", np.concatenate(parts), spans, language)
+        )
     return tracks
 
 
@@ -152,7 +180,7 @@ def produce_realtime(kafka: KafkaSettings, tracks: list[Track], t0: float) -> No
                     meeting_id=track.meeting,
                     participant_id=track.participant,
                     speaker=track.participant,
-                    language="en",
+                    language=track.language,
                     seq=index,
                     position=index * step,
                     capture_time=datetime.fromtimestamp(t0, UTC)
@@ -168,6 +196,7 @@ def produce_realtime(kafka: KafkaSettings, tracks: list[Track], t0: float) -> No
 class Result:
     scenario: str
     config: str
+    metric: str  # WER (English) or CER (Korean: characters, no spaces or punctuation)
     streams: int
     audio_s: float
     wer: float
@@ -183,6 +212,20 @@ class Result:
     rss_per_stream_mb: float
     finals_missing: int
     load_avg: float  # the machine's 1-minute load average at the end of the run
+    overload_changes: int  # overload level changes the transcriber logged (cheaper finals...)
+
+
+def speech_end(samples: np.ndarray, start: int, end: int) -> int:
+    """The end of a clip's last 30 ms frame within 30 dB of its loud frames: where speech
+    ends (the Korean phone clips carry up to 2 s of silence after it)."""
+    frame = SAMPLE_RATE * 30 // 1000
+    n = (end - start) // frame
+    if n == 0:
+        return end
+    frames = samples[start : start + n * frame].astype(np.float64).reshape(n, frame)
+    db = 10 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1.0))
+    loud = np.flatnonzero(db >= np.percentile(db, 95) - 30)
+    return start + (int(loud[-1]) + 1) * frame
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -210,11 +253,11 @@ def churn(segments: list[TranscriptSegment]) -> float:
 
 def measure(
     name: str, config: str, tracks: list[Track], env: dict[str, str], kafka: KafkaSettings
-) -> tuple[Result, list[str]]:
+) -> tuple[Result, list[str], list[str]]:
     group = env["VORI_TRANSCRIBER__GROUP_ID"] = f"bench-{time.monotonic_ns()}"
     start_group_at_end(kafka, group)
     reader = SegmentReader(kafka)
-    log = Path(tempfile.gettempdir()) / "vori-bench-transcriber.log"
+    log = Path(tempfile.gettempdir()) / f"vori-bench-transcriber-{group}.log"
     process = start_transcriber(env, log)
     proc = psutil.Process(process.pid)
     time.sleep(6)  # imports and model load, before the clock starts
@@ -226,7 +269,10 @@ def measure(
     audio_s = max(len(t.samples) for t in tracks) / SAMPLE_RATE
     rss_peak = rss_idle
     deadline = t0 + audio_s + 90
-    wanted = {t.stream: max((e for _, _, e in t.spans), default=0) for t in tracks}
+    wanted = {
+        t.stream: max((speech_end(t.samples, s, e) for _, s, e in t.spans), default=0)
+        for t in tracks
+    }
     while time.time() < deadline:
         reader.poll(1.0)
         rss_peak = max(rss_peak, proc.memory_info().rss)
@@ -241,7 +287,7 @@ def measure(
     stop(process)
     busy = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
 
-    by_id = {c.id: c for c in english_clips()}
+    by_id = BY_ID
     final_lat: list[float] = []
     partial_lat: list[float] = []
     refs, hyps, missing = [], [], 0
@@ -251,7 +297,8 @@ def measure(
         finals = sorted([(at, s) for at, s in mine if s.final], key=lambda x: x[1].start_sample)
         refs.append(" ".join(by_id[c].text for c, _, _ in track.spans))
         hyps.append(" ".join(s.text for _, s in finals))
-        for _clip, start, end in track.spans:
+        for _clip, start, clip_end in track.spans:
+            end = speech_end(track.samples, start, clip_end)
             covering = [(at, s) for at, s in finals if s.start_sample <= end <= s.end_sample + 8000]
             if covering:
                 final_lat.append(covering[0][0] - (t0 + end / SAMPLE_RATE))
@@ -260,12 +307,14 @@ def measure(
             first = [at for at, s in mine if s.start_sample <= start + 8000 <= s.end_sample + 8000]
             if first:
                 partial_lat.append(min(first) - (t0 + start / SAMPLE_RATE))
+    korean = tracks[0].language == "ko"
     result = Result(
         scenario=name,
         config=config,
+        metric="CER" if korean else "WER",
         streams=len(tracks),
         audio_s=round(audio_s, 1),
-        wer=round(jiwer.wer([normalise(r) for r in refs], [normalise(h) for h in hyps]), 4),
+        wer=round(error_rate(refs, hyps, korean), 4),
         offline_wer=float("nan"),
         final_p50_s=round(percentile(final_lat, 50), 2),
         final_p95_s=round(percentile(final_lat, 95), 2),
@@ -278,17 +327,28 @@ def measure(
         rss_per_stream_mb=round((rss_peak - rss_idle) / 2**20 / len(tracks), 1),
         finals_missing=missing,
         load_avg=round(os.getloadavg()[0], 1),
+        overload_changes=log.read_text(errors="replace").count("overload level"),
     )
-    return result, refs
+    return result, refs, hyps
+
+
+def error_rate(refs: list[str], hyps: list[str], korean: bool) -> float:
+    """WER with Whisper's English normaliser, or Korean CER (no spaces or punctuation)."""
+    if korean:
+        return cer(refs, hyps)
+    return float(jiwer.wer([normalise(r) for r in refs], [normalise(h) for h in hyps]))
 
 
 class Offline:
     """faster-whisper `transcribe()` (beam 5, the same model) on exactly the streamed audio."""
 
-    def __init__(self, device: str, compute_type: str, data_dir: Path) -> None:
+    def __init__(
+        self, device: str, compute_type: str, data_dir: Path, model: str, language: str
+    ) -> None:
         self.model = WhisperModel(
-            resolve_model("tiny.en", data_dir / "models"), device=device, compute_type=compute_type
+            resolve_model(model, data_dir / "models"), device=device, compute_type=compute_type
         )
+        self.language = language
         self.cache: dict[tuple[str, ...], str] = {}
         self.seconds = 0.0
         self.audio_s = 0.0
@@ -297,7 +357,7 @@ class Offline:
         if key not in self.cache:
             started = time.perf_counter()
             segments, _ = self.model.transcribe(
-                samples.astype(np.float32) / 32768, language="en", beam_size=5
+                samples.astype(np.float32) / 32768, language=self.language, beam_size=5
             )
             self.cache[key] = " ".join(s.text for s in segments)
             self.seconds += time.perf_counter() - started
@@ -318,10 +378,16 @@ class Offline:
             refs = meeting_refs
         else:
             hyps = [self.text(tuple(c for c, _, _ in t.spans), t.samples) for t in tracks]
-        return round(jiwer.wer([normalise(r) for r in refs], [normalise(h) for h in hyps]), 4)
+        return round(error_rate(refs, hyps, self.language == "ko"), 4)
+
+    def per_file(self, tracks: list[Track]) -> float:
+        """Error rate of each streamed clip transcribed from its own file (no stream around)."""
+        ids = [c for t in tracks for c, _, _ in t.spans]
+        hyps = [self.text((f"file:{c}",), BY_ID[c].samples()) for c in ids]
+        return round(error_rate([BY_ID[c].text for c in ids], hyps, self.language == "ko"), 4)
 
 
-BY_ID = {c.id: c for c in english_clips()}
+BY_ID = {c.id: c for c in [*english_clips(), *korean_clips("all")]}
 
 
 def median_result(runs: list[Result]) -> Result:
@@ -351,6 +417,13 @@ def main() -> None:
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--bootstrap", default=None, help="use this Kafka instead of starting one")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--language", choices=["en", "ko"], default="en")
+    parser.add_argument(
+        "--split",
+        choices=["tune", "report", "all"],
+        default="report",
+        help="Korean clips: tune = 0-24, report = 25-49 (id order)",
+    )
     parser.add_argument(
         "--config",
         nargs="*",
@@ -389,12 +462,22 @@ def main() -> None:
         "VORI_TRANSCRIBER__COMPUTE_TYPE": compute_type,
         "VORI_LOG_LEVEL": "WARNING",
     }
-    pool = english_clips()
     configs = [parse_config(c) for c in args.config] or [("default", {})]
-    scenarios: list[tuple[str, list[Track]]] = [
-        ("streams", continuous_tracks(n, args.seconds, pool)) for n in args.streams
-    ] + [("meetings", meeting_tracks(m, args.seconds, pool)) for m in args.meetings]
-    offline = Offline(args.device, compute_type, settings.data_dir)
+    if args.language == "ko":
+        ko = korean_clips(args.split)
+        scenarios: list[tuple[str, list[Track]]] = [
+            (f"ko-{args.split}", dealt_tracks(n, ko, "ko")) for n in args.streams
+        ]
+        model = settings.transcriber.model_multilingual
+    else:
+        pool = english_clips()
+        scenarios = [
+            ("streams", continuous_tracks(n, args.seconds, pool)) for n in args.streams
+        ] + [("meetings", meeting_tracks(m, args.seconds, pool)) for m in args.meetings]
+        model = settings.transcriber.model_en
+    offline = Offline(args.device, compute_type, settings.data_dir, model, args.language)
+    per_file: dict[str, float] = {}
+    texts: list[dict[str, object]] = []  # each run's references and streamed text, per track
     results: list[Result] = []
     all_runs: list[Result] = []
     try:
@@ -407,54 +490,68 @@ def main() -> None:
                         suffix = time.monotonic_ns()
                         track.meeting = f"{track.meeting.split('~')[0]}~{suffix}"
                         track.stream = f"{track.meeting}:{track.participant}:mic"
-                    result, refs = measure(
+                    result, refs, hyps = measure(
                         name, label, tracks, {**env, **overrides}, settings.kafka
                     )
                     if offline_wer != offline_wer:  # NaN: not yet computed for this scenario
                         offline_wer = offline.wer(name, tracks, refs)
+                        if args.language == "ko":
+                            per_file[f"{name}/{len(tracks)}"] = offline.per_file(tracks)
                     result.offline_wer = offline_wer
                     runs.append(result)
                     all_runs.append(result)
+                    texts.append({"scenario": name, "config": label, "refs": refs, "hyps": hyps})
                     print(asdict(result), flush=True)
                 results.append(median_result(runs))
     finally:
         if broker is not None:
             broker.stop()
     header = (
-        "| scenario | config | streams | WER (offline, same audio) | final p50/p95 s "
+        "| scenario | config | streams | error rate (offline, same audio) | final p50/p95 s "
         "| first partial p50/p95 s | churn | CPU cores | CPU s per audio s "
         "| RSS MB (per stream) | missing | load avg |"
     )
     print(f"\n{args.repeats} run(s) each, medians\n" + header + "\n|" + "---|" * 12)
     for r in results:
         print(
-            f"| {r.scenario} | {r.config} | {r.streams} | {r.wer:.3f} ({r.offline_wer:.3f}) | "
+            f"| {r.scenario} | {r.config} | {r.streams} | {r.metric} {r.wer:.3f} "
+            f"({r.offline_wer:.3f}) | "
             f"{r.final_p50_s}/{r.final_p95_s} | {r.partial_p50_s}/{r.partial_p95_s} | {r.churn} | "
             f"{r.cpu_cores} | {r.cpu_s_per_audio_s} | {r.rss_mb} ({r.rss_per_stream_mb}) | "
             f"{r.finals_missing} | {r.load_avg} |"
         )
+    if per_file:
+        print(f"offline on each clip's own file: {per_file}")
     for label, _ in configs:
-        for scenario in ("streams", "meetings"):
+        for scenario in dict.fromkeys(r.scenario for r in results):
             ok = [
                 r.streams
                 for r in results
                 if r.scenario == scenario and r.config == label and r.final_p95_s < 3.0
             ]
             print(f"{label}: largest {scenario} load with final p95 < 3 s: {max(ok, default=0)}")
-    out = REPO / "bench" / "results" / f"transcriber-{args.device}.json"
+    stem = f"transcriber-ko-{args.split}" if args.language == "ko" else "transcriber"
+    out = REPO / "bench" / "results" / f"{stem}-{args.device}.json"
     if len(configs) > 1:
-        out = out.with_name(f"transcriber-{args.device}-configs.json")
+        out = out.with_name(f"{stem}-{args.device}-configs.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
             {
-                "offline": {"rtf": round(offline.seconds / max(offline.audio_s, 1e-9), 3)},
+                "offline": {
+                    "rtf": round(offline.seconds / max(offline.audio_s, 1e-9), 3),
+                    "per_file": per_file,
+                },
                 "medians": [asdict(r) for r in results],
                 "runs": [asdict(r) for r in all_runs],
+                "texts": texts,
                 "device": args.device,
+                "language": args.language,
+                "split": args.split if args.language == "ko" else None,
                 "at": datetime.now(UTC).isoformat(),
             },
             indent=2,
+            ensure_ascii=False,
         )
     )
     print(f"wrote {out}")
