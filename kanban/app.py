@@ -61,11 +61,7 @@ def create_app(
         app.state.consumer_failed = False
         relay.start()
         if with_consumer:
-            handler = ProposalHandler(
-                ProposalApplier(sessions),
-                relay,
-                kill_after_commit_task_key=settings.kanban.kill_after_commit_task_key,
-            )
+            handler = ProposalHandler(ProposalApplier(sessions), relay)
 
             def failed(_exc: BaseException) -> None:
                 # Without its consumer the service is half alive: stop it so a supervisor

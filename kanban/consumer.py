@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -25,16 +23,9 @@ log = logging.getLogger(__name__)
 class ProposalHandler:
     """Applies each proposal in one transaction, then wakes the outbox relay."""
 
-    def __init__(
-        self,
-        applier: ProposalApplier,
-        relay: OutboxRelay | None = None,
-        *,
-        kill_after_commit_task_key: str | None = None,
-    ) -> None:
+    def __init__(self, applier: ProposalApplier, relay: OutboxRelay | None = None) -> None:
         self.applier = applier
         self.relay = relay
-        self.kill_after_commit_task_key = kill_after_commit_task_key
 
     def __call__(self, event: Event, context: MessageContext) -> None:
         if not isinstance(event, TaskProposal):
@@ -54,16 +45,8 @@ class ProposalHandler:
             event.meeting_id,
             "already applied" if outcome.duplicate else outcome.changes or "no change",
         )
-        self._maybe_die(event)
         if self.relay is not None:
             self.relay.wake()
-
-    def _maybe_die(self, event: TaskProposal) -> None:
-        """Fault-injection hook: die between the database commit and the offset commit."""
-        key = self.kill_after_commit_task_key
-        if key and any(item.task_key == key for item in event.items):
-            log.warning("test hook: SIGKILL after committing the proposal with task %s", key)
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def proposal_loop(settings: Settings, handler: ProposalHandler) -> ConsumerLoop:

@@ -644,12 +644,6 @@ class KanbanSettings(BaseModel):
     run_consumer: bool = Field(
         True, description="Run the `tasks.proposed` consumer in a thread of the kanban process."
     )
-    kill_after_commit_task_key: str | None = Field(
-        None,
-        description="Fault-injection test hook: SIGKILL the process right after the database "
-        "commit of a proposal with this task key, before its offset is stored. Never set it "
-        "in production.",
-    )
 
 
 class AnalyticsSettings(BaseModel):

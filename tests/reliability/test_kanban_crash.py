@@ -39,11 +39,10 @@ def _kanban(
             "VORI_LOG_LEVEL": "INFO",
         }
     )
-    if kill_key:
-        env["VORI_KANBAN__KILL_AFTER_COMMIT_TASK_KEY"] = kill_key
+    command = ["tests.helpers.kanban_dying", kill_key] if kill_key else ["vori", "kanban"]
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "vori", "kanban"], cwd=REPO, env=env, stdout=out, stderr=out
+            [sys.executable, "-m", *command], cwd=REPO, env=env, stdout=out, stderr=out
         )
 
 
