@@ -87,10 +87,6 @@ class StreamLedger:
         self.saved = durable
 
     @property
-    def ready_position(self) -> int:
-        return self.durable.position
-
-    @property
     def pending_bytes(self) -> int:
         return len(self._pending)
 

@@ -127,11 +127,6 @@ def acquire(
     )
 
 
-def correct_mark(engine: Engine, lease: Lease, mark: DurableMark) -> None:
-    """Record a durable mark recovered from Kafka after an unclean end."""
-    save_marks(engine, {lease.stream_id: (lease.owner, mark)})
-
-
 def save_marks(engine: Engine, marks: dict[str, tuple[str, DurableMark]]) -> None:
     """Write the durable marks of streams this process holds, in one round trip."""
     if not marks:
