@@ -4,6 +4,7 @@ PostgreSQL restart: the summarizer exited on "the database system is starting up
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ def own_postgres() -> Iterator[LocalPostgres]:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_the_summarizer_checks_due_meetings_through_a_postgres_restart(

@@ -4,6 +4,7 @@ commits exactly once (what the transcriber's finals rely on, issue #13's Kafka o
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ def own_broker() -> Iterator[KafkaBroker]:
         yield broker
     finally:
         broker.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _message(text: str) -> EncodedMessage:
