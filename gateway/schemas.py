@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from vori.events import Word
 
 Language = Literal["en", "ko", "auto"]
 
@@ -99,7 +101,7 @@ class SegmentOut(BaseModel):
     meeting_start: float
     meeting_end: float
     text: str
-    words: list[dict[str, Any]]
+    words: list[Word]
     language: str | None
     confidence: float | None
     final: bool = True

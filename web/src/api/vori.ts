@@ -8,6 +8,7 @@ import type {
   BoardAccess,
   BoardAnalytics,
   BoardMember,
+  BoardOut,
   Card,
   ClientConfig,
   Column,
@@ -17,7 +18,6 @@ import type {
   MeetingAnalytics,
   MeetingFilter,
   MeetingPage,
-  Member,
   MyTasks,
   Segment,
   SegmentHistory,
@@ -74,31 +74,21 @@ export async function clientConfig(): Promise<ClientConfig> {
   return apiRequest<ClientConfig>("/api/v1/config");
 }
 
-function normaliseMeeting(data: Json): Meeting {
-  const members = list<Json>(data.members).map((m) => ({
-    user_id: String(m.user_id ?? m.id ?? ""),
-    email: String(m.email ?? ""),
-    display_name: String(m.display_name ?? m.name ?? m.email ?? ""),
-    role: m.role ? String(m.role) : undefined,
-  })) satisfies Member[];
-  return { ...(data as unknown as Meeting), members };
-}
-
 export async function listMeetings(): Promise<Meeting[]> {
   const data = await apiRequest<unknown>("/api/v1/meetings");
-  return list<Json>(data, "meetings").map(normaliseMeeting);
+  return list<Meeting>(data, "meetings");
 }
 
 /** One page of the caller's meetings, newest first, narrowed by `filter`. */
 export async function findMeetings(filter: MeetingFilter, cursor: string | null = null): Promise<MeetingPage> {
   const { data, headers } = await apiPage<unknown>(`/api/v1/meetings?${meetingQuery(filter, cursor)}`);
-  return { meetings: list<Json>(data, "meetings").map(normaliseMeeting), next: headers.get("X-Next-Cursor") };
+  return { meetings: list<Meeting>(data, "meetings"), next: headers.get("X-Next-Cursor") };
 }
 
 const meetingPath = (id: string) => `/api/v1/meetings/${encodeURIComponent(id)}`;
 
 export async function renameMeeting(id: string, title: string): Promise<Meeting> {
-  return normaliseMeeting(await apiRequest<Json>(meetingPath(id), { method: "PATCH", body: { title } }));
+  return apiRequest<Meeting>(meetingPath(id), { method: "PATCH", body: { title } });
 }
 
 /** Delete a meeting with its transcript and summary (owner only); its cards stay on the board. */
@@ -117,11 +107,11 @@ export async function createMeeting(title: string, language: Language, boardId?:
   // The browser's time zone resolves "by Friday" to the right calendar day.
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (zone) body.time_zone = zone;
-  return normaliseMeeting(await apiRequest<Json>("/api/v1/meetings", { method: "POST", body }));
+  return apiRequest<Meeting>("/api/v1/meetings", { method: "POST", body });
 }
 
 export async function getMeeting(id: string): Promise<Meeting> {
-  return normaliseMeeting(await apiRequest<Json>(`/api/v1/meetings/${encodeURIComponent(id)}`));
+  return apiRequest<Meeting>(`/api/v1/meetings/${encodeURIComponent(id)}`);
 }
 
 export async function inviteMember(id: string, email: string): Promise<void> {
@@ -206,29 +196,17 @@ export function normaliseCard(data: Json): Card {
   };
 }
 
-function normaliseBoard(data: Json): Board {
-  const columns = list<Json>(data.columns).map(
-    (c): Column => ({
-      id: String(c.id),
-      name: String(c.name ?? c.title ?? c.id),
-      position: Number(c.position ?? 0),
-      version: typeof c.version === "number" ? c.version : undefined,
-      wip_limit: typeof c.wip_limit === "number" ? c.wip_limit : null,
-    }),
-  );
-  columns.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
-  const nested = list<Json>(data.columns).flatMap((c) =>
-    list<Json>(c.cards).map((card) => ({ ...card, column_id: card.column_id ?? c.id })),
-  );
-  const cards = [...list<Json>(data.cards), ...nested].map(normaliseCard).filter((card) => !card.archived);
+/** The board view's shape: columns in order without their cards, the live cards in one list. */
+function normaliseBoard(data: BoardOut): Board {
+  const columns = [...data.columns].sort((a, b) => a.position - b.position);
   return {
-    id: String(data.id),
-    name: String(data.name ?? data.title ?? "Board"),
-    columns,
-    cards,
-    owner_id: data.owner_id === undefined ? undefined : String(data.owner_id),
-    personal: data.personal === undefined ? undefined : Boolean(data.personal),
-    archived: Boolean(data.archived),
+    id: data.id,
+    name: data.name,
+    owner_id: data.owner_id,
+    personal: data.personal,
+    archived: data.archived ?? false,
+    columns: columns.map(({ cards: _cards, ...column }) => column),
+    cards: columns.flatMap((column) => column.cards ?? []).filter((card) => !card.archived),
   };
 }
 
@@ -257,16 +235,16 @@ const boardPath = (id: string) => `/api/v1/boards/${encodeURIComponent(id)}`;
 
 /** A team board the caller owns, with the default columns. */
 export async function createBoard(name: string): Promise<Board> {
-  return normaliseBoard(await apiRequest<Json>("/api/v1/boards", { method: "POST", body: { name } }));
+  return normaliseBoard(await apiRequest<BoardOut>("/api/v1/boards", { method: "POST", body: { name } }));
 }
 
 export async function renameBoard(id: string, name: string): Promise<Board> {
-  return normaliseBoard(await apiRequest<Json>(boardPath(id), { method: "PATCH", body: { name } }));
+  return normaliseBoard(await apiRequest<BoardOut>(boardPath(id), { method: "PATCH", body: { name } }));
 }
 
 /** Archive a board (it leaves the board list and My tasks) or restore it; its owner only. */
 export async function setBoardArchived(id: string, archived: boolean): Promise<Board> {
-  return normaliseBoard(await apiRequest<Json>(boardPath(id), { method: "PATCH", body: { archived } }));
+  return normaliseBoard(await apiRequest<BoardOut>(boardPath(id), { method: "PATCH", body: { archived } }));
 }
 
 export async function boardMembers(id: string): Promise<BoardMember[]> {
@@ -299,7 +277,7 @@ export async function webhookDeliveries(id: string): Promise<WebhookDelivery[]> 
 }
 
 export async function addColumn(boardId: string, name: string): Promise<Board> {
-  return normaliseBoard(await apiRequest<Json>(`${boardPath(boardId)}/columns`, { method: "POST", body: { name } }));
+  return normaliseBoard(await apiRequest<BoardOut>(`${boardPath(boardId)}/columns`, { method: "POST", body: { name } }));
 }
 
 /** Rename a column or move it to `position` (0-based), against the version last seen. */
@@ -311,18 +289,18 @@ export async function updateColumn(
   const body: Json = { ...change };
   if (column.version !== undefined) body.version = column.version;
   return normaliseBoard(
-    await apiRequest<Json>(`${boardPath(boardId)}/columns/${encodeURIComponent(column.id)}`, { method: "PATCH", body }),
+    await apiRequest<BoardOut>(`${boardPath(boardId)}/columns/${encodeURIComponent(column.id)}`, { method: "PATCH", body }),
   );
 }
 
 export async function deleteColumn(boardId: string, columnId: string): Promise<Board> {
   return normaliseBoard(
-    await apiRequest<Json>(`${boardPath(boardId)}/columns/${encodeURIComponent(columnId)}`, { method: "DELETE" }),
+    await apiRequest<BoardOut>(`${boardPath(boardId)}/columns/${encodeURIComponent(columnId)}`, { method: "DELETE" }),
   );
 }
 
 export async function getBoard(id: string): Promise<Board> {
-  return normaliseBoard(await apiRequest<Json>(`/api/v1/boards/${encodeURIComponent(id)}`));
+  return normaliseBoard(await apiRequest<BoardOut>(`/api/v1/boards/${encodeURIComponent(id)}`));
 }
 
 export interface CardEdit {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 
+import type { Column } from "../api/types";
 import { columnMove } from "./columns";
 
-const columns = [
-  { id: "todo", name: "To do" },
-  { id: "doing", name: "In progress" },
-  { id: "done", name: "Done" },
+const columns: Column[] = [
+  { id: "todo", name: "To do", position: 0, version: 1 },
+  { id: "doing", name: "In progress", position: 1, version: 1 },
+  { id: "done", name: "Done", position: 2, version: 1 },
 ];
 
 describe("column moves", () => {

@@ -4,16 +4,38 @@ import type { Board, Card } from "../api/types";
 import { applyMove, cardsIn, keyboardTarget } from "./moves";
 
 function card(id: string, column: string, position: number): Card {
-  return { id, board_id: "b", column_id: column, title: id, position, version: 1 };
+  return {
+    id,
+    board_id: "b",
+    column_id: column,
+    column,
+    title: id,
+    description: "",
+    assignee: null,
+    due_date: null,
+    source: "human",
+    task_key: null,
+    meeting_id: null,
+    language: null,
+    evidence: [],
+    edited_by_person: [],
+    position,
+    version: 1,
+    archived: false,
+    created_at: "2026-01-05T09:00:00Z",
+    updated_at: "2026-01-05T09:00:00Z",
+  };
 }
 
 const board: Board = {
   id: "b",
   name: "Team",
+  owner_id: "u1",
+  personal: false,
   columns: [
-    { id: "todo", name: "To do" },
-    { id: "doing", name: "In progress" },
-    { id: "done", name: "Done" },
+    { id: "todo", name: "To do", position: 0, version: 1 },
+    { id: "doing", name: "In progress", position: 1, version: 1 },
+    { id: "done", name: "Done", position: 2, version: 1 },
   ],
   cards: [card("a", "todo", 0), card("b", "todo", 1), card("c", "todo", 2), card("d", "doing", 0)],
 };
