@@ -2,38 +2,18 @@
 // POST /api/v1/meetings/{id}/transcript (docs/protocol.md).
 
 import { ApiError, apiRequest, unreachable } from "./client";
+import type { components } from "./gateway-schema";
 import { getToken } from "./session";
 
-export type HitKind = "meeting" | "segment" | "summary" | "card";
+type Schemas = components["schemas"];
 
-export interface SearchHit {
-  kind: HitKind;
-  meeting_id: string;
-  meeting_title: string;
-  meeting_created_at: string;
-  score: number;
-  /** Plain text: render as text, never as HTML. */
-  snippet: string;
-  /** [start, end) of each match in `snippet`, in Unicode code points. */
-  highlights: [number, number][];
-  field: string | null;
-  segment_id: string | null;
-  stream_id: string | null;
-  speaker: string | null;
-  start: number | null;
-  end: number | null;
-  meeting_start: number | null;
-  card_id: string | null;
-  board_id: string | null;
-}
+/** One match; `snippet` is plain text (render it as text, never as HTML) and `highlights`
+ * the [start, end) of each match in it, in Unicode code points. */
+export type SearchHit = Schemas["SearchHit"];
 
-export interface SearchPage {
-  query: string;
-  hits: SearchHit[];
-  offset: number;
-  limit: number;
-  next_offset: number | null;
-}
+export type HitKind = SearchHit["kind"];
+
+export type SearchPage = Schemas["SearchOut"];
 
 export async function searchMeetings(q: string, offset = 0, limit = 20, signal?: AbortSignal): Promise<SearchPage> {
   const params = new URLSearchParams({ q, offset: String(offset), limit: String(limit) });
@@ -49,14 +29,7 @@ export function hitLink(hit: SearchHit): string {
   return meeting;
 }
 
-export interface TranscriptImport {
-  meeting_id: string;
-  format: "vtt" | "srt" | "json";
-  segments: number;
-  speakers: string[];
-  unattributed: number;
-  ended: boolean;
-}
+export type TranscriptImport = Schemas["TranscriptImportOut"];
 
 const FILE_TYPES: Record<string, string> = {
   vtt: "text/vtt",

@@ -9,11 +9,7 @@ import type { components as KanbanComponents } from "./kanban-schema";
 type GatewaySchemas = GatewayComponents["schemas"];
 type KanbanSchemas = KanbanComponents["schemas"];
 
-export interface User {
-  id: string;
-  email: string;
-  display_name: string;
-}
+export type User = GatewaySchemas["UserOut"];
 
 export type Language = GatewaySchemas["MeetingCreate"]["language"] & string;
 
@@ -22,6 +18,9 @@ export type Member = GatewaySchemas["MemberOut"];
 export type Meeting = GatewaySchemas["MeetingOut"];
 
 export type Word = GatewaySchemas["Word"];
+
+/** A meeting's transcript (GET .../transcript?format=json). */
+export type TranscriptOut = GatewaySchemas["TranscriptOut"];
 
 /** A final segment as the transcript returns it (GET .../transcript?format=json). */
 export type StoredSegment = GatewaySchemas["SegmentOut"];
@@ -74,6 +73,9 @@ export type Board = Pick<KanbanSchemas["BoardOut"], "id" | "name" | "owner_id" |
   columns: Column[];
   cards: Card[];
 };
+
+/** A board in the caller's list (GET /api/v1/boards). */
+export type BoardSummary = KanbanSchemas["BoardSummary"];
 
 /** How the caller reaches a board: its owner, an explicit member, or through a meeting. */
 export type BoardAccess = KanbanSchemas["BoardSummary"]["access"];

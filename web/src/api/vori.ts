@@ -9,6 +9,7 @@ import type {
   BoardAnalytics,
   BoardMember,
   BoardOut,
+  BoardSummary,
   Card,
   ClientConfig,
   Column,
@@ -22,6 +23,7 @@ import type {
   Segment,
   SegmentHistory,
   Summary,
+  TranscriptOut,
   User,
   Webhook,
   WebhookDelivery,
@@ -39,14 +41,6 @@ function list<T>(data: unknown, ...keys: string[]): T[] {
     }
   }
   return [];
-}
-
-function normaliseUser(data: Json): User {
-  return {
-    id: String(data.id ?? data.user_id ?? ""),
-    email: String(data.email ?? ""),
-    display_name: String(data.display_name ?? data.name ?? data.email ?? ""),
-  };
 }
 
 export async function register(email: string, password: string, displayName: string): Promise<void> {
@@ -67,7 +61,7 @@ export async function signIn(email: string, password: string): Promise<string> {
 }
 
 export async function me(): Promise<User> {
-  return normaliseUser(await apiRequest<Json>("/api/v1/me"));
+  return apiRequest<User>("/api/v1/me");
 }
 
 export async function clientConfig(): Promise<ClientConfig> {
@@ -123,8 +117,8 @@ export async function endMeeting(id: string): Promise<void> {
 }
 
 export async function transcript(id: string): Promise<Segment[]> {
-  const data = await apiRequest<unknown>(`/api/v1/meetings/${encodeURIComponent(id)}/transcript?format=json`);
-  return list<Segment>(data, "segments").map((segment) => ({ ...segment, final: segment.final ?? true }));
+  const data = await apiRequest<TranscriptOut>(`/api/v1/meetings/${encodeURIComponent(id)}/transcript?format=json`);
+  return data.segments.map((segment) => ({ ...segment, final: segment.final ?? true }));
 }
 
 /** Correct a final segment's text (a member of the meeting); every version is kept. */
@@ -185,17 +179,6 @@ export async function summary(id: string): Promise<Summary | null> {
   }
 }
 
-export function normaliseCard(data: Json): Card {
-  const column = data.column_id ?? data.column;
-  return {
-    ...(data as unknown as Card),
-    column_id: String(column ?? ""),
-    position: Number(data.position ?? 0),
-    version: Number(data.version ?? 1),
-    evidence: list(data.evidence),
-  };
-}
-
 /** The board view's shape: columns in order without their cards, the live cards in one list. */
 function normaliseBoard(data: BoardOut): Board {
   const columns = [...data.columns].sort((a, b) => a.position - b.position);
@@ -220,14 +203,14 @@ export interface BoardInfo {
 }
 
 export async function listBoards(): Promise<BoardInfo[]> {
-  const data = await apiRequest<unknown>("/api/v1/boards");
-  return list<Json>(data, "boards").map((b) => ({
-    id: String(b.id),
-    name: String(b.name ?? b.title ?? b.id),
-    meetingIds: list<string>(b.meeting_ids),
-    openCards: typeof b.open_cards === "number" ? b.open_cards : undefined,
-    access: b.access as BoardAccess | undefined,
-    personal: b.personal === undefined ? undefined : Boolean(b.personal),
+  const boards = await apiRequest<BoardSummary[]>("/api/v1/boards");
+  return boards.map((b) => ({
+    id: b.id,
+    name: b.name,
+    meetingIds: b.meeting_ids,
+    openCards: b.open_cards,
+    access: b.access,
+    personal: b.personal,
   }));
 }
 
@@ -311,29 +294,26 @@ export interface CardEdit {
 }
 
 export async function editCard(card: Card, edit: CardEdit): Promise<Card> {
-  const data = await apiRequest<Json>(`/api/v1/cards/${encodeURIComponent(card.id)}`, {
+  return apiRequest<Card>(`/api/v1/cards/${encodeURIComponent(card.id)}`, {
     method: "PATCH",
     body: { ...edit, version: card.version },
     headers: { "If-Match": `"${card.version}"` },
   });
-  return normaliseCard(data);
 }
 
 export async function moveCard(card: Card, columnId: string, position: number): Promise<Card> {
-  const data = await apiRequest<Json>(`/api/v1/cards/${encodeURIComponent(card.id)}/move`, {
+  return apiRequest<Card>(`/api/v1/cards/${encodeURIComponent(card.id)}/move`, {
     method: "POST",
     body: { column_id: columnId, position, version: card.version },
     headers: { "If-Match": `"${card.version}"` },
   });
-  return normaliseCard(data);
 }
 
 export async function createCard(boardId: string, columnId: string, title: string): Promise<Card> {
-  const data = await apiRequest<Json>(`/api/v1/cards`, {
+  return apiRequest<Card>(`/api/v1/cards`, {
     method: "POST",
     body: { board_id: boardId, column_id: columnId, title },
   });
-  return normaliseCard(data);
 }
 
 /** Open cards assigned to me on every board I can see, by due date; `today` is my local date. */

@@ -32,6 +32,7 @@ const board: Board = {
   name: "Team",
   owner_id: "u1",
   personal: false,
+  archived: false,
   columns: [
     { id: "todo", name: "To do", position: 0, version: 1 },
     { id: "doing", name: "In progress", position: 1, version: 1 },

@@ -52,7 +52,7 @@ export function NotificationBell() {
       const page = await listNotifications(before);
       setUnread(page.unread);
       setItems((list) => (before && list ? [...list, ...page.notifications] : page.notifications));
-      setNext(page.next_before);
+      setNext(page.next_before ?? null);
       setError(null);
     } catch (caught) {
       setError(caught instanceof ApiError ? caught.message : String(caught));

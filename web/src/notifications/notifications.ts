@@ -2,30 +2,15 @@
 // list, and the person's own live channel (/api/v1/notifications/events; docs/protocol.md).
 
 import { apiRequest } from "../api/client";
+import type { components } from "../api/gateway-schema";
 
-export type NotificationKind = "assigned" | "due" | "mention";
+type Schemas = components["schemas"];
 
-export interface AppNotification {
-  id: string;
-  kind: NotificationKind;
-  title: string;
-  text: string;
-  actor: string | null;
-  board_id: string | null;
-  card_id: string | null;
-  meeting_id: string | null;
-  segment_id: string | null;
-  at_s: number | null;
-  due_date: string | null;
-  created_at: string;
-  read: boolean;
-}
+export type AppNotification = Schemas["NotificationOut"];
 
-export interface NotificationList {
-  unread: number;
-  notifications: AppNotification[];
-  next_before: string | null;
-}
+export type NotificationKind = AppNotification["kind"];
+
+export type NotificationList = Schemas["NotificationPage"];
 
 export const PAGE_SIZE = 20;
 
@@ -39,7 +24,7 @@ export function markRead(id: string): Promise<AppNotification> {
   return apiRequest<AppNotification>(`/api/v1/notifications/${encodeURIComponent(id)}/read`, { method: "POST" });
 }
 
-export function markAllRead(): Promise<{ marked: number; unread: number }> {
+export function markAllRead(): Promise<Schemas["ReadAll"]> {
   return apiRequest(`/api/v1/notifications/read-all`, { method: "POST" });
 }
 

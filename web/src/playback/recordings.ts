@@ -2,33 +2,18 @@
 // which chunk holds a moment of a stream, and which transcript line is playing.
 
 import { apiBlob, apiRequest } from "../api/client";
+import type { components } from "../api/gateway-schema";
 import type { Segment } from "../api/types";
 
-export interface RecordingChunk {
-  start_sample: number;
-  /** Seconds of stream time (the transcript's `start`/`end`). */
-  start: number;
-  duration: number;
-  /** Gateway path of the chunk's FLAC; fetched with the bearer token, never a public URL. */
-  url: string;
-}
+type Schemas = components["schemas"];
 
-export interface StreamRecording {
-  stream_id: string;
-  participant_id: string | null;
-  speaker: string | null;
-  duration: number;
-  chunks: RecordingChunk[];
-}
+/** One FLAC chunk: `start` in seconds of stream time (the transcript's `start`/`end`); `url`
+ * is a gateway path fetched with the bearer token, never a public URL. */
+export type RecordingChunk = Schemas["ChunkOut"];
 
-export interface Recordings {
-  meeting_id: string;
-  sample_rate: number;
-  content_type: string;
-  retention_days: number;
-  meeting_retention_days: number | null;
-  streams: StreamRecording[];
-}
+export type StreamRecording = Schemas["StreamRecordingOut"];
+
+export type Recordings = Schemas["RecordingsOut"];
 
 export function listRecordings(meetingId: string): Promise<Recordings> {
   return apiRequest<Recordings>(`/api/v1/meetings/${encodeURIComponent(meetingId)}/recordings`);
