@@ -139,7 +139,7 @@ class ActionItemOut(BaseModel):
     title: str
     assignee: str | None = None
     due_date: str | None = None
-    status: str = "open"
+    status: Literal["open", "cancelled"] = "open"
     evidence: list[EvidenceOut] = Field(default_factory=list)
     card: CardLink | None = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
@@ -48,9 +48,11 @@ class WebhookCreated(WebhookOut):
 
 class DeliveryOut(BaseModel):
     id: str = Field(description="The X-Vori-Delivery id, the same on every retry and replay.")
-    event: str
+    event: WebhookEvent
     meeting_id: str | None
-    status: str = Field(description="pending, delivered or failed (gave up).")
+    status: Literal["pending", "delivered", "failed"] = Field(
+        description="pending, delivered or failed (gave up)."
+    )
     attempts: int
     last_status_code: int | None
     last_error: str | None

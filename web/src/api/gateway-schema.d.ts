@@ -281,8 +281,9 @@ export interface components {
       /**
        * Status
        * @default open
+       * @enum {string}
        */
-      status?: string;
+      status?: "open" | "cancelled";
       /** Evidence */
       evidence?: components["schemas"]["EvidenceOut"][];
       card?: components["schemas"]["CardLink"] | null;
@@ -484,15 +485,19 @@ export interface components {
        * @description The X-Vori-Delivery id, the same on every retry and replay.
        */
       id: string;
-      /** Event */
-      event: string;
+      /**
+       * Event
+       * @enum {string}
+       */
+      event: "meeting.ended" | "summary.final" | "card.created" | "card.changed";
       /** Meeting Id */
       meeting_id: string | null;
       /**
        * Status
        * @description pending, delivered or failed (gave up).
+       * @enum {string}
        */
-      status: string;
+      status: "pending" | "delivered" | "failed";
       /** Attempts */
       attempts: number;
       /** Last Status Code */
