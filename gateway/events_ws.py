@@ -25,6 +25,7 @@ from gateway.live_events import (
     CLOSE_TOO_SLOW,
     CLOSE_UNAUTHORIZED,
     PARTIAL,
+    AuthFrame,
     DeliveryCursor,
     ProtocolError,
     frame,
@@ -32,7 +33,7 @@ from gateway.live_events import (
     parse_auth_frame,
 )
 from gateway.runtime import GatewayRuntime
-from vori.auth import InvalidTokenError, meeting_for_member, verify_token
+from vori.auth import InvalidTokenError, Principal, meeting_for_member, verify_token
 from vori.events import utc_now
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,21 @@ class _Connection:
 async def meeting_events(websocket: WebSocket, meeting_id: str) -> None:
     """Live events of a meeting for its members."""
     runtime: GatewayRuntime = websocket.app.state.gateway
+    signed_in = await authenticate(websocket, runtime)
+    if signed_in is None:
+        return
+    principal, auth = signed_in
+    if not await asyncio.to_thread(_is_member, runtime, meeting_id, principal.user_id):
+        await close_socket(websocket, CLOSE_NOT_FOUND, "meeting not found")
+        return
+    await _serve(websocket, runtime, meeting_id, principal.user_id, auth.since)
+
+
+async def authenticate(
+    websocket: WebSocket, runtime: GatewayRuntime
+) -> tuple[Principal, AuthFrame] | None:
+    """Accept the socket and read its first frame, the token; None once the socket is
+    closed (with a code and a reason) or the client left before sending one."""
     settings = runtime.settings.gateway
     await websocket.accept()
     try:
@@ -129,21 +145,18 @@ async def meeting_events(websocket: WebSocket, meeting_id: str) -> None:
             CLOSE_UNAUTHORIZED,
             f"no auth message within {settings.events_auth_timeout_s:g} s",
         )
-        return
+        return None
     if message["type"] == "websocket.disconnect":
-        return
+        return None
     try:
         auth = parse_auth_frame(message.get("text"))
         try:
-            principal = verify_token(settings, auth.token)
+            return verify_token(settings, auth.token), auth
         except InvalidTokenError as exc:
             raise ProtocolError(CLOSE_UNAUTHORIZED, str(exc)) from None
-        if not await asyncio.to_thread(_is_member, runtime, meeting_id, principal.user_id):
-            raise ProtocolError(CLOSE_NOT_FOUND, "meeting not found")
     except ProtocolError as exc:
         await close_socket(websocket, exc.code, exc.reason)
-        return
-    await _serve(websocket, runtime, meeting_id, principal.user_id, auth.since)
+        return None
 
 
 async def _serve(

@@ -21,19 +21,16 @@ from pydantic import BaseModel, Field
 
 from gateway import metrics, notification_store
 from gateway.deps import PrincipalDep, SessionDep
-from gateway.events_ws import cancel_tasks, close_socket
+from gateway.events_ws import authenticate, cancel_tasks, close_socket
 from gateway.hub import Subscriber
 from gateway.live_events import (
     CLOSE_INTERNAL,
     CLOSE_TOO_SLOW,
-    CLOSE_UNAUTHORIZED,
     ProtocolError,
     is_ping,
-    parse_auth_frame,
 )
 from gateway.notification_store import NotificationOut
 from gateway.runtime import GatewayRuntime
-from vori.auth import InvalidTokenError, verify_token
 from vori.events import utc_now
 
 log = logging.getLogger(__name__)
@@ -108,28 +105,10 @@ def read_one(notification_id: str, principal: PrincipalDep, session: SessionDep)
 async def notification_events(websocket: WebSocket) -> None:
     """The caller's own live channel: new notifications and the unread count."""
     runtime: GatewayRuntime = websocket.app.state.gateway
-    settings = runtime.settings.gateway
-    await websocket.accept()
-    try:
-        message = await asyncio.wait_for(websocket.receive(), settings.events_auth_timeout_s)
-    except TimeoutError:
-        await close_socket(
-            websocket,
-            CLOSE_UNAUTHORIZED,
-            f"no auth message within {settings.events_auth_timeout_s:g} s",
-        )
+    signed_in = await authenticate(websocket, runtime)
+    if signed_in is None:
         return
-    if message["type"] == "websocket.disconnect":
-        return
-    try:
-        auth = parse_auth_frame(message.get("text"))
-        try:
-            principal = verify_token(settings, auth.token)
-        except InvalidTokenError as exc:
-            raise ProtocolError(CLOSE_UNAUTHORIZED, str(exc)) from None
-    except ProtocolError as exc:
-        await close_socket(websocket, exc.code, exc.reason)
-        return
+    principal, _auth = signed_in
     # Subscribe before counting, so nothing falls between the count and live.
     subscriber = runtime.hub.subscribe_user(principal.user_id)
     metrics.CONNECTED_CLIENTS.inc()
