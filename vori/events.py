@@ -26,6 +26,7 @@ MEETING_SUMMARIES = "meeting.summaries"
 TASKS_PROPOSED = "tasks.proposed"
 KANBAN_CHANGES = "kanban.changes"
 TRANSCRIBER_LOAD = "transcriber.load"
+RECORDINGS_UPLOADED = "recordings.uploaded"
 DEAD_LETTER_SUFFIX = ".dlq"
 
 
@@ -150,6 +151,9 @@ class TranscriptSegment(Event):
 # `speaker_renamed`: a member named the speaker of `stream_id`: `participant_name`.
 # `deleted`: the owner deleted the meeting; every service removes the rows it owns of it
 # and takes nothing more of it (docs/protocol.md, "Deleting a meeting").
+# `recording_progress`: the batch transcriber has transcribed `progress` (0-1) of upload
+# `upload_id`; `recording_transcribed`: all of it (its last final is on transcript.segments
+# before this event); `recording_failed`: it cannot be transcribed, `error` says why.
 MeetingEventType = Literal[
     "started",
     "participant_joined",
@@ -159,6 +163,9 @@ MeetingEventType = Literal[
     "segment_corrected",
     "speaker_renamed",
     "deleted",
+    "recording_progress",
+    "recording_transcribed",
+    "recording_failed",
 ]
 
 
@@ -177,6 +184,9 @@ class MeetingEvent(Event):
     original_text: str | None = None
     correction_version: int | None = Field(None, ge=1)
     editor: str | None = Field(None, description="Display name of who made the correction.")
+    upload_id: str | None = None
+    progress: float | None = Field(None, ge=0, le=1, description="Share of an upload done.")
+    error: str | None = None
 
     def key(self) -> str:
         return self.meeting_id
@@ -319,6 +329,38 @@ class TranscriberLoad(Event):
         return self.instance
 
 
+# -- recordings.uploaded ---------------------------------------------------------------
+
+
+class RecordingUploaded(Event):
+    """A recording uploaded to a meeting is whole in the object store: transcribe it.
+
+    Its bytes are the objects `parts` under `prefix`, in order (an upload is received in
+    parts, so any gateway can take the next one); the batch transcriber decodes them as one
+    file, one stream per channel.
+    """
+
+    topic: ClassVar[str] = RECORDINGS_UPLOADED
+    upload_id: str
+    meeting_id: str
+    prefix: str = Field(description="Object-store key prefix of the upload's parts.")
+    parts: list[str] = Field(description="Object keys of the parts, in byte order.")
+    size_bytes: int = Field(ge=0)
+    filename: str
+    language: str | None = Field(None, description="The meeting's language; None: detect.")
+    uploaded_by: str = Field(description="User id of the uploader.")
+    uploader_name: str | None = None
+    at: datetime = Field(default_factory=utc_now)
+
+    def key(self) -> str:
+        return self.meeting_id
+
+
+def upload_stream_id(upload_id: str, channel: int) -> str:
+    """The stream of one channel of an uploaded recording (segment ids derive from it)."""
+    return f"upload:{upload_id}:ch{channel}"
+
+
 # -- dead letters -----------------------------------------------------------------------
 
 
@@ -353,6 +395,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TaskProposal,
         KanbanChange,
         TranscriberLoad,
+        RecordingUploaded,
     )
 }
 TOPICS: tuple[str, ...] = tuple(EVENT_TYPES)

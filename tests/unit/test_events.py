@@ -8,6 +8,7 @@ from vori.events import (
     AUDIO_FRAMES,
     EVENT_TYPES,
     META_HEADER,
+    RECORDINGS_UPLOADED,
     TOPICS,
     ActionItem,
     AudioFrame,
@@ -16,6 +17,7 @@ from vori.events import (
     Evidence,
     MeetingEvent,
     MeetingSummary,
+    RecordingUploaded,
     TaskProposal,
     TranscriptSegment,
     Word,
@@ -25,6 +27,7 @@ from vori.events import (
     segment_id_for,
     stream_id_for,
     task_key_for,
+    upload_stream_id,
 )
 
 
@@ -55,6 +58,7 @@ def test_every_topic_has_a_model_and_a_version() -> None:
         "tasks.proposed",
         "kanban.changes",
         "transcriber.load",
+        "recordings.uploaded",
     }
     for topic, model in EVENT_TYPES.items():
         assert model.topic == topic
@@ -147,3 +151,20 @@ def test_dead_letter_topics_decode_as_dead_letters() -> None:
     )
     message = encode(letter)
     assert decode(dead_letter_topic("meeting.events"), message.value) == letter
+
+
+def test_an_upload_event_round_trips_and_names_its_channel_streams() -> None:
+    event = RecordingUploaded(
+        upload_id="up1",
+        meeting_id="m",
+        prefix="uploads/m/up1/",
+        parts=["uploads/m/up1/part-000000000000", "uploads/m/up1/part-000004194304"],
+        size_bytes=5_000_000,
+        filename="standup.m4a",
+        uploaded_by="u",
+    )
+    message = encode(event)
+    assert message.topic == RECORDINGS_UPLOADED
+    assert message.key == b"m"
+    assert decode(RECORDINGS_UPLOADED, message.value, message.headers) == event
+    assert upload_stream_id("up1", 0) != upload_stream_id("up1", 1)
