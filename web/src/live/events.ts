@@ -1,6 +1,7 @@
 // The meeting's live events WebSocket: auth first, then numbered events; after a dropped
 // connection it reconnects with `since` so that nothing is missed or shown twice.
 
+import { type Backoff, CLOSE_NOT_FOUND, ReconnectingSocket } from "../api/reconnectingSocket";
 import type { LiveEvent } from "../api/types";
 import { i18next } from "../i18n";
 
@@ -31,83 +32,56 @@ export function eventsUrl(meetingId: string): string {
   return `${scheme}//${location.host}/api/v1/meetings/${encodeURIComponent(meetingId)}/events`;
 }
 
+// 0.6 s, 1.2 s, 2.4 s, then 4.8 s (±25%): a meeting's viewers want their transcript back soon.
+const EVENTS_BACKOFF: Backoff = { baseMs: 300, maxMs: 5000, maxExponent: 4 };
+
 export class EventsSocket {
-  private socket: WebSocket | null = null;
+  private readonly socket: ReconnectingSocket;
   private lastSeq: number | undefined;
-  private attempts = 0;
-  private timer: number | undefined;
-  private closed = false;
 
   constructor(private readonly options: EventsOptions) {
     this.lastSeq = options.since;
+    this.socket = new ReconnectingSocket({
+      url: () => eventsUrl(options.meetingId),
+      token: options.token,
+      backoff: EVENTS_BACKOFF,
+      authFields: () => (this.lastSeq !== undefined ? { since: this.lastSeq } : {}),
+      onMissingToken: () => options.onUnauthorized("missing token"),
+      onConnecting: (reconnecting) => options.onState(reconnecting ? "reconnecting" : "connecting"),
+      onOpen: () => options.onState("live"),
+      onMessage: (message) => this.receive(message as LiveEvent),
+      onUnauthorized: (reason) => {
+        options.onState("failed", i18next.t("messages.expired"));
+        options.onUnauthorized(reason);
+      },
+      finalCloses: { [CLOSE_NOT_FOUND]: (reason) => options.onState("gone", goneMessage(reason)) },
+      onDropped: (reason) =>
+        options.onState(
+          "reconnecting",
+          i18next.t("messages.liveInterrupted", { reason: reason || i18next.t("messages.connectionLost") }),
+        ),
+    });
   }
 
   start(): void {
-    this.connect();
+    this.socket.start();
   }
 
   close(): void {
-    this.closed = true;
-    window.clearTimeout(this.timer);
-    this.socket?.close(1000, "page closed");
-    this.socket = null;
+    this.socket.close();
   }
 
-  private connect(): void {
-    const token = this.options.token();
-    if (!token) {
-      this.options.onUnauthorized("missing token");
+  private receive(event: LiveEvent): void {
+    if (event.type === "ready" || event.type === "pong") {
+      // Without `since` the server replays nothing: later reconnects start from here.
+      if (this.lastSeq === undefined && typeof event.seq === "number") this.lastSeq = event.seq;
       return;
     }
-    this.options.onState(this.attempts ? "reconnecting" : "connecting");
-    const socket = new WebSocket(eventsUrl(this.options.meetingId));
-    this.socket = socket;
-    socket.onopen = () => {
-      const auth: Record<string, unknown> = { type: "auth", token };
-      if (this.lastSeq !== undefined) auth.since = this.lastSeq;
-      socket.send(JSON.stringify(auth));
-      this.options.onState("live");
-    };
-    socket.onmessage = (message) => {
-      if (typeof message.data !== "string") return;
-      let event: LiveEvent;
-      try {
-        event = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      this.attempts = 0;
-      if (event.type === "ready" || event.type === "pong") {
-        // Without `since` the server replays nothing: later reconnects start from here.
-        if (this.lastSeq === undefined && typeof event.seq === "number") this.lastSeq = event.seq;
-        return;
-      }
-      // Partials are live only and carry the seq of the last durable event: never dedupe them.
-      if (typeof event.seq === "number" && event.type !== "transcript.partial") {
-        if (this.lastSeq !== undefined && event.seq <= this.lastSeq) return;
-        this.lastSeq = event.seq;
-      }
-      this.options.onEvent(event);
-    };
-    socket.onclose = (event) => {
-      if (socket !== this.socket || this.closed) return;
-      this.socket = null;
-      if (event.code === 4401) {
-        this.options.onState("failed", i18next.t("messages.expired"));
-        this.options.onUnauthorized(event.reason || "token rejected");
-        return;
-      }
-      if (event.code === 4404) {
-        this.options.onState("gone", goneMessage(event.reason));
-        return;
-      }
-      this.attempts += 1;
-      this.options.onState(
-        "reconnecting",
-        i18next.t("messages.liveInterrupted", { reason: event.reason || i18next.t("messages.connectionLost") }),
-      );
-      const wait = Math.min(5000, 300 * 2 ** Math.min(this.attempts, 4)) * (0.75 + Math.random() / 2);
-      this.timer = window.setTimeout(() => this.connect(), wait);
-    };
+    // Partials are live only and carry the seq of the last durable event: never dedupe them.
+    if (typeof event.seq === "number" && event.type !== "transcript.partial") {
+      if (this.lastSeq !== undefined && event.seq <= this.lastSeq) return;
+      this.lastSeq = event.seq;
+    }
+    this.options.onEvent(event);
   }
 }

@@ -3,6 +3,7 @@
 
 import { apiRequest } from "../api/client";
 import type { components } from "../api/gateway-schema";
+import { type Backoff, ReconnectingSocket } from "../api/reconnectingSocket";
 
 type Schemas = components["schemas"];
 
@@ -67,51 +68,28 @@ export function channelUrl(): string {
   return `${scheme}//${location.host}/api/v1/notifications/events`;
 }
 
+// 1 s, 2 s, 4 s, 8 s, then 10 s (±25%): a notification can wait longer than a live transcript.
+const CHANNEL_BACKOFF: Backoff = { baseMs: 500, maxMs: 10000, maxExponent: 5 };
+
 /** The person's notifications socket; reconnects with back-off until closed. */
 export class NotificationChannel {
-  private socket: WebSocket | null = null;
-  private attempts = 0;
-  private timer: number | undefined;
-  private closed = false;
+  private readonly socket: ReconnectingSocket;
 
-  constructor(private readonly options: ChannelOptions) {}
+  constructor(options: ChannelOptions) {
+    this.socket = new ReconnectingSocket({
+      url: channelUrl,
+      token: options.token,
+      backoff: CHANNEL_BACKOFF,
+      onMessage: (message) => options.onMessage(message as ChannelMessage),
+      onUnauthorized: options.onUnauthorized,
+    });
+  }
 
   start(): void {
-    this.connect();
+    this.socket.start();
   }
 
   close(): void {
-    this.closed = true;
-    window.clearTimeout(this.timer);
-    this.socket?.close(1000, "page closed");
-    this.socket = null;
-  }
-
-  private connect(): void {
-    const token = this.options.token();
-    if (!token) return;
-    const socket = new WebSocket(channelUrl());
-    this.socket = socket;
-    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token }));
-    socket.onmessage = (message) => {
-      if (typeof message.data !== "string") return;
-      try {
-        this.attempts = 0;
-        this.options.onMessage(JSON.parse(message.data) as ChannelMessage);
-      } catch {
-        // not JSON: ignored
-      }
-    };
-    socket.onclose = (event) => {
-      if (socket !== this.socket || this.closed) return;
-      this.socket = null;
-      if (event.code === 4401) {
-        this.options.onUnauthorized(event.reason || "token rejected");
-        return;
-      }
-      this.attempts += 1;
-      const wait = Math.min(10000, 500 * 2 ** Math.min(this.attempts, 5)) * (0.75 + Math.random() / 2);
-      this.timer = window.setTimeout(() => this.connect(), wait);
-    };
+    this.socket.close();
   }
 }
