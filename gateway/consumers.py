@@ -24,10 +24,9 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from confluent_kafka import KafkaException, TopicPartition
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import event_log, metrics, notification_store, store
@@ -35,6 +34,7 @@ from gateway.due_check import DueCheck
 from gateway.hub import Delivery
 from gateway.live_events import LiveEvent, live_events_for
 from gateway.webhook_delivery import WEBHOOK_TOPICS, WebhookHandler
+from vori.db.engine import DATABASE_AWAY
 from vori.events import (
     KANBAN_CHANGES,
     MEETING_EVENTS,
@@ -58,28 +58,6 @@ Publish = Callable[[Delivery], None]
 # Hands an event to one person's own channels (notifications): user id, delivery.
 Notify = Callable[[str, Delivery], None]
 NOTIFICATION = "notification"
-T = TypeVar("T")
-
-
-class _Database:
-    """Transactions that wait out a PostgreSQL outage instead of dead-lettering messages."""
-
-    def __init__(self, sessions: sessionmaker[Session], stop: threading.Event) -> None:
-        self.sessions = sessions
-        self.stop = stop
-
-    def run(self, work: Callable[[Session], T]) -> T:
-        delay = 0.2
-        while True:
-            try:
-                with self.sessions.begin() as session:
-                    return work(session)
-            except (OperationalError, InterfaceError) as exc:
-                # Connection loss, deadlock, serialisation failure: all worth another try.
-                log.warning("PostgreSQL: %s; retrying in %.1f s", exc.orig or exc, delay)
-                if self.stop.wait(delay):
-                    raise
-                delay = min(delay * 2, 5.0)
 
 
 def _recipients(event: LiveEvent) -> list[str]:
@@ -131,8 +109,8 @@ def notification_deliveries(
 class PersistHandler:
     """Stores what the gateway serves later, then numbers the durable live events."""
 
-    def __init__(self, database: _Database, publish: Publish) -> None:
-        self.database = database
+    def __init__(self, sessions: sessionmaker[Session], publish: Publish) -> None:
+        self.sessions = sessions
         self.publish = publish
 
     def __call__(self, event: Event, context: MessageContext) -> None:
@@ -141,7 +119,8 @@ class PersistHandler:
             return  # partials are live only
         received, at = time.monotonic(), utc_now()
         durable = [live for live in live_events_for(event) if live.durable]
-        logged = self.database.run(lambda session: self._store(session, event, durable, at))
+        with self.sessions.begin() as session:
+            logged = self._store(session, event, durable, at)
         for entry in logged:
             if entry.inserted:  # this process numbered it: its own clients hear it now
                 self.publish(_delivery(entry, received))
@@ -178,8 +157,8 @@ class LiveHandler:
     """Hands every event to this process's clients: partials at once, durable ones numbered,
     and the notifications it makes to the channels of the people concerned."""
 
-    def __init__(self, database: _Database, publish: Publish, notify: Notify) -> None:
-        self.database = database
+    def __init__(self, sessions: sessionmaker[Session], publish: Publish, notify: Notify) -> None:
+        self.sessions = sessions
         self.publish = publish
         self.notify = notify
 
@@ -196,15 +175,15 @@ class LiveHandler:
                 )
         durable = [live for live in events if live.durable]
         if durable:
-            logged = self.database.run(lambda session: _log_all(session, durable, at))
+            with self.sessions.begin() as session:
+                logged = _log_all(session, durable, at)
             for entry in logged:
                 self.publish(_delivery(entry, received))
         if _may_notify(event):
-            deliveries = self.database.run(
-                lambda session: notification_deliveries(
+            with self.sessions.begin() as session:
+                deliveries = notification_deliveries(
                     session, notification_store.record_event(session, event)
                 )
-            )
             for user_id, delivery in deliveries:
                 self.notify(user_id, delivery)
 
@@ -223,10 +202,16 @@ class GatewayConsumers:
         self._stop = threading.Event()
         self.live_ready = threading.Event()
         self.failures: list[str] = []
-        database = _Database(sessions, self._stop)
         gateway = settings.gateway
         self.persist = ConsumerLoop(
-            settings.kafka, gateway.persist_group, TOPICS, PersistHandler(database, publish)
+            settings.kafka,
+            gateway.persist_group,
+            TOPICS,
+            PersistHandler(sessions, publish),
+            # PostgreSQL away: the loop tries the message again while it lasts. A retried
+            # handler repeats only keyed work (event log, notifications), and each client
+            # takes a seq once (gateway/events_ws.py), so nothing is shown twice.
+            transient=DATABASE_AWAY,
         )
         # A group of this process's own that starts at the end: live fan-out needs no
         # history (the persistence group covers it) and commits nothing.
@@ -239,9 +224,10 @@ class GatewayConsumers:
             f"{gateway.live_group_prefix}-{self.instance_id}",
             # Load reports are live only: which meetings lag now (docs/overload.md).
             (*TOPICS, TRANSCRIBER_LOAD),
-            LiveHandler(database, publish, notify),
+            LiveHandler(sessions, publish, notify),
             on_tick=self._check_live_ready,
             poll_timeout_s=0.1,
+            transient=DATABASE_AWAY,
             **live_overrides,
         )
         self.webhook_handler = WebhookHandler(gateway, sessions, self._stop)

@@ -7,12 +7,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from kanban.errors import UnknownMeetingError
 from kanban.metrics import PROPOSAL_SECONDS, PROPOSALS
 from kanban.outbox import OutboxRelay
 from kanban.proposals import ProposalApplier
+from vori.db.engine import DATABASE_AWAY
 from vori.events import TASKS_PROPOSED, Event, TaskProposal
 from vori.kafka import ConsumerLoop, MessageContext, PoisonMessageError
 from vori.settings import Settings
@@ -55,7 +54,7 @@ def proposal_loop(settings: Settings, handler: ProposalHandler) -> ConsumerLoop:
         settings.kanban.consumer_group,
         [TASKS_PROPOSED],
         handler,
-        transient=(OperationalError, InterfaceError),  # PostgreSQL away: wait, not dead-letter
+        transient=DATABASE_AWAY,  # PostgreSQL away: wait, not dead-letter
     )
 
 

@@ -6,14 +6,12 @@ import logging
 import os
 from typing import Any
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from summarizer.detector import ActionDetector, DetectorModel
 from summarizer.embedder import Embedder
 from summarizer.engine import Summarizer
 from summarizer.llm_client import LlmClient, base_url_for
 from summarizer.worker import SummarizerWorker
-from vori.db.engine import create_db_engine, session_factory
+from vori.db.engine import DATABASE_AWAY, create_db_engine, session_factory
 from vori.events import MEETING_EVENTS, TRANSCRIPT_SEGMENTS
 from vori.kafka import ConsumerLoop, EventProducer
 from vori.metrics import serve_metrics
@@ -62,6 +60,6 @@ def run(settings: Settings) -> None:
         [TRANSCRIPT_SEGMENTS, MEETING_EVENTS],
         worker.handle,
         on_tick=worker.tick,
-        transient=(OperationalError, InterfaceError),  # PostgreSQL away: wait, not dead-letter
+        transient=DATABASE_AWAY,  # PostgreSQL away: wait, not dead-letter
         **_SLOW_HANDLER,
     ).run()

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vori.db.metrics import POOLS
 from vori.settings import Settings
+
+# PostgreSQL away (restarting, a lost connection, a deadlock or serialisation failure): the
+# message in hand is fine, the database is not. Consumer loops pass this as `transient=`, so
+# such a message is tried again while it lasts, never dead-lettered (vori/kafka/consumer.py).
+DATABASE_AWAY: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
 def create_db_engine(settings: Settings, **kwargs: object) -> Engine:
