@@ -31,6 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from vori.audio import SAMPLE_RATE
+
 RESULTS = Path(__file__).parent / "results" / "analytics.json"
 START = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)  # a Monday; meetings spread over 26 weeks
 TOPICS = {
@@ -134,7 +136,7 @@ def generate(settings: Any, meetings: int, seed: int = 11) -> dict[str, int]:
                     s0, s1 = start - joined[who], start - joined[who] + length
                     cp.write_row(
                         (f"{mid}:{counts['segments']}", mid, f"{mid}:{who}", who, f"Person {who}",
-                         s0, s1, int(s0 * 16000), int(s1 * 16000),
+                         s0, s1, int(s0 * SAMPLE_RATE), int(s1 * SAMPLE_RATE),
                          _utterance(rng, p["topic"], words, p["korean"]), "[]")
                     )  # fmt: skip
                     counts["segments"] += 1

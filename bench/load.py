@@ -49,6 +49,7 @@ from tests.helpers.transcriber import (  # noqa: E402
     start_transcriber,
     stop,
 )
+from vori.audio import CHANNELS, ENCODING  # noqa: E402
 from vori.events import AUDIO_FRAMES  # noqa: E402
 
 FRAME_MS = 100
@@ -98,7 +99,12 @@ async def _stream(
         out["failed"] += 1
         return
     async with ws:
-        start = {"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le", "channels": 1}
+        start = {
+            "type": "start",
+            "sample_rate": SAMPLE_RATE,
+            "encoding": ENCODING,
+            "channels": CHANNELS,
+        }
         await ws.send(json.dumps({**start, "token": token}))
         try:
             ready = json.loads(await asyncio.wait_for(ws.recv(), 60))

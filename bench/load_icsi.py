@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 
 from bench.meeting_corpus import find_meetings_dir
+from vori.audio import SAMPLE_RATE
 from vori.db.engine import create_db_engine
 from vori.db.tables import (
     AnalyticsMeeting,
@@ -120,8 +121,8 @@ def load(engine: Engine, folder: Path, limit: int | None = None) -> int:
                     {"id": f"{mid}:{t['turn']}", "meeting_id": mid, "stream_id": f"{mid}:{t['speaker']}",  # noqa: E501
                      "participant_id": f"icsi-{t['speaker']}", "speaker": t["speaker"],
                      "start": float(t["start"]), "end": float(t["end"]),
-                     "start_sample": int(float(t["start"]) * 16000),
-                     "end_sample": int(float(t["end"]) * 16000),
+                     "start_sample": int(float(t["start"]) * SAMPLE_RATE),
+                     "end_sample": int(float(t["end"]) * SAMPLE_RATE),
                      "text": t["text"], "words": [], "language": "en"}
                     for t in utterances
                 ],

@@ -36,6 +36,7 @@ from sqlalchemy import insert, text
 
 from bench.meeting_corpus import find_meetings_dir, load
 from gateway.search import search
+from vori.audio import SAMPLE_RATE
 from vori.db.engine import create_db_engine, session_factory
 from vori.db.migrate import upgrade
 from vori.db.tables import (
@@ -129,15 +130,15 @@ def populate(settings: Settings, meetings: int, turns: int, seed: int = 7) -> di
             start = 4.0 * index
             segments.append(
                 {
-                    "id": segment_id_for(stream, round(start * 16000)),
+                    "id": segment_id_for(stream, round(start * SAMPLE_RATE)),
                     "meeting_id": meeting_id,
                     "stream_id": stream,
                     "participant_id": None,
                     "speaker": speaker,
                     "start": start,
                     "end": start + 3.5,
-                    "start_sample": round(start * 16000),
-                    "end_sample": round((start + 3.5) * 16000),
+                    "start_sample": round(start * SAMPLE_RATE),
+                    "end_sample": round((start + 3.5) * SAMPLE_RATE),
                     "text": turn,
                     "words": [],
                     "language": "ko" if ko else "en",

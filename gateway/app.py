@@ -37,6 +37,7 @@ from gateway.hub import Hub
 from gateway.runtime import GatewayRuntime, audio_ws_base, kanban_base_url
 from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.webapp import web_app_router
+from vori.audio import CHANNELS, ENCODING, SAMPLE_RATE
 from vori.auth import require_usable_jwt_secret
 from vori.db.engine import create_db_engine, session_factory
 from vori.db.errors import data_error_response
@@ -132,9 +133,9 @@ def create_app(settings: Settings) -> FastAPI:
         return ClientConfig(
             audio_ws_url=audio_ws_base(settings),
             audio_path_template="/ingest/v1/meetings/{meeting_id}/audio",
-            sample_rate=16000,
-            encoding="pcm_s16le",
-            channels=1,
+            sample_rate=SAMPLE_RATE,
+            encoding=ENCODING,
+            channels=CHANNELS,
             api_version="v1",
         )
 

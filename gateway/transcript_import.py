@@ -21,6 +21,7 @@ import webvtt
 from pydantic import BaseModel, Field, ValidationError
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
+from vori.audio import SAMPLE_RATE
 from vori.events import TranscriptSegment, segment_id_for, stream_id_for
 
 ImportFormat = Literal["vtt", "srt", "json"]
@@ -268,7 +269,6 @@ def _json_item_line(text: str, index: int) -> int | None:
 
 # -- cues into final segments -----------------------------------------------------------
 
-SAMPLE_RATE = 16000
 IMPORT_DEVICE = "file"
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 
+# The audio format is the pipeline's (vori/audio.py); the session and ledger take it from here.
+from vori.audio import BYTES_PER_SAMPLE as BYTES_PER_SAMPLE
+from vori.audio import CHANNELS as CHANNELS
+from vori.audio import ENCODING as ENCODING
+from vori.audio import SAMPLE_RATE as SAMPLE_RATE
 from vori.wire_json import MalformedJSONError, parse_json_object
 
-SAMPLE_RATE = 16000
-BYTES_PER_SAMPLE = 2
-ENCODING = "pcm_s16le"
-CHANNELS = 1
 MIN_FRAME_MS = 20
 MAX_FRAME_MS = 200
 MIN_FRAME_BYTES = SAMPLE_RATE * MIN_FRAME_MS // 1000 * BYTES_PER_SAMPLE  # 640
@@ -125,7 +126,7 @@ class AudioProtocol:
         size = len(frame)
         if size % BYTES_PER_SAMPLE:
             raise ProtocolError(
-                CloseCode.BAD_MESSAGE, f"odd frame length {size}: pcm_s16le needs whole samples"
+                CloseCode.BAD_MESSAGE, f"odd frame length {size}: {ENCODING} needs whole samples"
             )
         if size > MAX_FRAME_BYTES:
             raise ProtocolError(

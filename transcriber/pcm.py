@@ -7,10 +7,11 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from vori.audio import SAMPLE_RATE as SAMPLE_RATE  # re-exported for the transcriber
+
 Samples = npt.NDArray[np.int16]
 FloatAudio = npt.NDArray[np.float32]
 
-SAMPLE_RATE = 16000
 _FULL_SCALE = 32768.0
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import webrtcvad
 
-from transcriber.pcm import Samples
+from transcriber.pcm import SAMPLE_RATE, Samples
 from vori.settings import TranscriberSettings
 
 
@@ -28,7 +28,7 @@ from vori.settings import TranscriberSettings
 class SegmenterConfig:
     """Segmentation parameters; durations in milliseconds or seconds as named."""
 
-    sample_rate: int = 16000
+    sample_rate: int = SAMPLE_RATE
     frame_ms: int = 30
     aggressiveness: int = 2
     floor_dbfs: float | None = -60.0  # quieter frames are silence, whatever webrtcvad says

@@ -30,6 +30,7 @@ from transcriber.lane import FinalResult, ModelLane, PartialResult, PromptContex
 from transcriber.metrics import TranscriberMetrics
 from transcriber.offsets import PartitionProgress, decode_checkpoints, encode_checkpoints
 from transcriber.overload import LoadDecision, OverloadPolicy, StreamLag, stream_lag
+from transcriber.pcm import SAMPLE_RATE
 from transcriber.segmenter import SegmenterConfig
 from transcriber.stream import StreamCheckpoint, StreamInfo, StreamTranscriber
 from vori.events import (
@@ -215,8 +216,8 @@ class TranscriberWorker:
     def handle(self, event: Event, context: MessageContext) -> None:
         if not isinstance(event, AudioFrame):
             raise PoisonMessageError(f"not an audio frame: {type(event).__name__}")
-        if event.sample_rate != 16000:
-            raise PoisonMessageError(f"sample rate {event.sample_rate} is not 16000")
+        if event.sample_rate != SAMPLE_RATE:
+            raise PoisonMessageError(f"sample rate {event.sample_rate} is not {SAMPLE_RATE}")
         state = self.partitions.get(context.partition)
         if state is None:
             return  # fetched just before the partition went elsewhere; its new owner reads it
@@ -358,8 +359,8 @@ class TranscriberWorker:
                 speaker=info.speaker,
                 final=False,
                 revision=revision,
-                start=job.start / 16000,
-                end=job.end / 16000,
+                start=job.start / SAMPLE_RATE,
+                end=job.end / SAMPLE_RATE,
                 start_sample=job.start,
                 end_sample=job.end,
                 text=view.text,

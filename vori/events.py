@@ -15,6 +15,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from vori.audio import BYTES_PER_SAMPLE, SAMPLE_RATE
+
 SCHEMA_VERSION = 1
 META_HEADER = "vori-meta"
 
@@ -70,7 +72,7 @@ class AudioFrame(Event):
     language: str | None = Field(None, description="Meeting language: en, ko or auto.")
     seq: int = Field(ge=0, description="Frame number within the stream.")
     position: int = Field(ge=0, description="Stream sample index of the first sample.")
-    sample_rate: int = 16000
+    sample_rate: int = SAMPLE_RATE
     capture_time: datetime | None = None
     end_of_stream: bool = False
     pcm: bytes = Field(default=b"", exclude=True, repr=False)
@@ -80,7 +82,7 @@ class AudioFrame(Event):
 
     @property
     def samples(self) -> int:
-        return len(self.pcm) // 2
+        return len(self.pcm) // BYTES_PER_SAMPLE
 
     @property
     def end_position(self) -> int:

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 import av
 import numpy as np
 
-SAMPLE_RATE = 16000
+from vori.audio import SAMPLE_RATE as SAMPLE_RATE  # re-exported: readers count chunks in it
+
 CHUNK_SUFFIX = ".flac"
 CONTENT_TYPE = "audio/flac"
 # Meeting, participant and device ids are generated tokens; anything else in a key part

@@ -20,9 +20,9 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from vori.audio import BYTES_PER_SAMPLE, CHANNELS, ENCODING, SAMPLE_RATE
 from vori.settings import Settings
 
-SAMPLE_RATE = 16000
 # Refusals that a retry cannot fix: bad format, bad token, no such meeting.
 FATAL_CLOSE_CODES = {4400, 4401, 4404}
 CONFLICT = 4409
@@ -206,7 +206,7 @@ class AudioUplink:
 
     @property
     def total_samples(self) -> int:
-        return len(self.pcm) // 2
+        return len(self.pcm) // BYTES_PER_SAMPLE
 
     async def run(self) -> int:
         """Stream everything, then stop; returns the server's final position."""
@@ -248,8 +248,8 @@ class AudioUplink:
                 "type": "start",
                 "token": self.token,
                 "sample_rate": SAMPLE_RATE,
-                "encoding": "pcm_s16le",
-                "channels": 1,
+                "encoding": ENCODING,
+                "channels": CHANNELS,
             }
             if self.stream_id is not None:
                 start["stream_id"] = self.stream_id
@@ -284,7 +284,7 @@ class AudioUplink:
                 if delay > 0:
                     await asyncio.sleep(delay)
             end = min(position + step, self.total_samples)
-            await ws.send(self.pcm[position * 2 : end * 2])
+            await ws.send(self.pcm[position * BYTES_PER_SAMPLE : end * BYTES_PER_SAMPLE])
             position = end
             if self.on_sent is not None:
                 self.on_sent(position)
@@ -493,7 +493,10 @@ def register(app: typer.Typer, load: Callable[[], Settings]) -> None:
         settings, login_, api = session(who)
         pcm = decode_pcm(file)
         url = _audio_url(settings, api, meeting)
-        typer.echo(f"streaming {file.name}: {len(pcm) / 2 / SAMPLE_RATE:.1f} s of audio", err=True)
+        typer.echo(
+            f"streaming {file.name}: {len(pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE:.1f} s of audio",
+            err=True,
+        )
         view = LiveView()
         uplink = AudioUplink(
             url, login_.access_token, pcm, speed=speed, on_status=lambda s: typer.echo(s, err=True)
