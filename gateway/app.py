@@ -27,6 +27,7 @@ from gateway import (
     search,
     summaries,
     transcripts,
+    uploads,
     webhooks,
 )
 from gateway.auth_limits import AttemptLimiter, PasswordWork
@@ -72,14 +73,19 @@ def create_app(settings: Settings) -> FastAPI:
         hub = Hub(
             loop, max_queue=gateway.events_client_queue, max_lag_s=gateway.events_client_max_lag_s
         )
+        producer = EventProducer(settings.kafka)
         runtime = GatewayRuntime(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            producer=EventProducer(settings.kafka),
+            producer=producer,
             hub=hub,
             consumers=GatewayConsumers(
-                settings, sessions, hub.publish_threadsafe, hub.publish_to_user_threadsafe
+                settings,
+                sessions,
+                hub.publish_threadsafe,
+                hub.publish_to_user_threadsafe,
+                producer,
             ),
             kanban=httpx.AsyncClient(
                 base_url=kanban_base_url(settings), timeout=gateway.kanban_timeout_s
@@ -114,7 +120,11 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     # Innermost of the three, so its 413 still gets the security headers.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.gateway.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.gateway.max_body_bytes,
+        routes=uploads.body_limits(settings.gateway),
+    )
     # The web bundle is ~370 kB of JavaScript; compressed it is about a third of that.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware, audio_ws_url=audio_ws_base(settings))
@@ -145,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
         transcripts.router,
         corrections.router,
         imports.router,
+        uploads.router,
         recordings.router,
         search.router,
         summaries.router,

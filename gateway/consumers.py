@@ -2,8 +2,10 @@
 
 - persistence (one consumer group shared by every gateway process, from the earliest
   offset): stores final segments, the latest summary, task cards and stream starts,
-  and numbers every durable live event in the meeting's event log, so nothing is lost
-  while no gateway runs and `since` can replay it;
+  applies the batch transcriber's reports to uploaded recordings (and ends a meeting
+  whose upload asked for it once it is transcribed, as a transcript import does), and
+  numbers every durable live event in the meeting's event log, so nothing is lost while
+  no gateway runs and `since` can replay it;
 - fan-out (a group of its own per process, from the latest offset): hands every event
   to this process's clients within milliseconds, numbering durable ones in the same
   log first (whichever consumer gets there first assigns the seq; the other reads it);
@@ -49,6 +51,8 @@ from vori.events import (
     utc_now,
 )
 from vori.kafka.consumer import ConsumerLoop, MessageContext
+from vori.kafka.producer import EventProducer
+from vori.kafka.topics import KafkaUnavailableError
 from vori.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -109,9 +113,12 @@ def notification_deliveries(
 class PersistHandler:
     """Stores what the gateway serves later, then numbers the durable live events."""
 
-    def __init__(self, sessions: sessionmaker[Session], publish: Publish) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], publish: Publish, producer: EventProducer
+    ) -> None:
         self.sessions = sessions
         self.publish = publish
+        self.producer = producer
 
     def __call__(self, event: Event, context: MessageContext) -> None:
         metrics.EVENTS_CONSUMED.labels("persist", context.topic).inc()
@@ -148,9 +155,32 @@ class PersistHandler:
         elif isinstance(event, MeetingEvent):
             if event.type == "ended":
                 store.record_meeting_ended(session, event.meeting_id, event.at)
+            elif event.type in store.RECORDING_REPORTS:
+                self._recording_report(session, event)
             else:
                 store.record_stream(session, event)
         return _log_all(session, durable, at)
+
+    def _recording_report(self, session: Session, event: MeetingEvent) -> None:
+        """Apply the report; an upload that asked to end the meeting ends it once transcribed
+        (unless audio streams in), with `ended` confirmed by Kafka before the commit, so a
+        crash in between ends it again on the replay rather than never."""
+        if not store.apply_recording_report(session, event):
+            return
+        if store.meeting_streaming(session, event.meeting_id):
+            log.info(
+                "meeting %s: upload transcribed while audio streams; not ended", event.meeting_id
+            )
+            return
+        ended = store.end_meeting(session, event.meeting_id)
+        if ended is None:
+            return
+        self.producer.publish(ended)
+        if self.producer.flush(10.0) > 0:
+            raise KafkaUnavailableError(f"meeting {event.meeting_id}: `ended` not confirmed")
+        log.info(
+            "meeting %s: ended after upload %s was transcribed", event.meeting_id, event.upload_id
+        )
 
 
 class LiveHandler:
@@ -197,6 +227,7 @@ class GatewayConsumers:
         sessions: sessionmaker[Session],
         publish: Publish,
         notify: Notify,
+        producer: EventProducer,
     ) -> None:
         self.instance_id = uuid.uuid4().hex[:12]
         self._stop = threading.Event()
@@ -207,11 +238,12 @@ class GatewayConsumers:
             settings.kafka,
             gateway.persist_group,
             TOPICS,
-            PersistHandler(sessions, publish),
+            PersistHandler(sessions, publish, producer),
             # PostgreSQL away: the loop tries the message again while it lasts. A retried
             # handler repeats only keyed work (event log, notifications), and each client
             # takes a seq once (gateway/events_ws.py), so nothing is shown twice.
-            transient=DATABASE_AWAY,
+            # Kafka not confirming an `ended` this handler publishes: the same.
+            transient=(*DATABASE_AWAY, KafkaUnavailableError),
         )
         # A group of this process's own that starts at the end: live fan-out needs no
         # history (the persistence group covers it) and commits nothing.

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.deps import MeetingDep, PrincipalDep, RuntimeDep, SessionDep
 from gateway.meetings import ONLY_OWNER
 from gateway.runtime import GatewayRuntime
+from gateway.store import meeting_streaming
 from gateway.transcript_import import (
     ImportedCue,
     ImportFormat,
@@ -28,7 +29,7 @@ from gateway.transcript_import import (
     imported_segments,
     parse_transcript,
 )
-from vori.db.tables import IngestStream, Meeting, MeetingMember, User
+from vori.db.tables import Meeting, MeetingMember, User
 from vori.events import MeetingEvent
 
 log = logging.getLogger(__name__)
@@ -53,20 +54,6 @@ def _members_by_name(session: Session, meeting_id: str) -> dict[str, str]:
         .where(MeetingMember.meeting_id == meeting_id)
     )
     return {name.casefold(): user_id for name, user_id in rows}
-
-
-def _streaming(session: Session, meeting_id: str) -> bool:
-    """Whether someone's microphone is streaming into the meeting right now."""
-    return (
-        session.scalar(
-            select(IngestStream.stream_id).where(
-                IngestStream.meeting_id == meeting_id,
-                IngestStream.active.is_(True),
-                IngestStream.lease_expires_at > datetime.now(UTC),
-            )
-        )
-        is not None
-    )
 
 
 def _decode(body: bytes) -> str:
@@ -155,7 +142,7 @@ def _publish_import(
             status.HTTP_503_SERVICE_UNAVAILABLE, "Kafka did not confirm the segments; try again"
         )
     ended = meeting.ended_at is not None
-    if end and not ended and not _streaming(session, meeting.id):
+    if end and not ended and not meeting_streaming(session, meeting.id):
         ended_at = session.scalar(
             update(Meeting)
             .where(Meeting.id == meeting.id, Meeting.ended_at.is_(None))

@@ -34,6 +34,12 @@ MEMBER_REMOVED = "member.removed"
 # Live only: the meeting's transcript is `lag_s` seconds behind its audio (0: caught up);
 # sent about every second while it lags (docs/overload.md).
 TRANSCRIPT_LAG = "transcript.lag"
+# An uploaded recording's transcription (gateway/uploads.py): `recording.progress` is live
+# only (its upload's GET has the latest), `recording.transcribed` and `recording.failed` are
+# durable, once per upload.
+RECORDING_PROGRESS = "recording.progress"
+RECORDING_TRANSCRIBED = "recording.transcribed"
+RECORDING_FAILED = "recording.failed"
 
 # Close codes of the events WebSocket (docs/protocol.md).
 CLOSE_BAD_MESSAGE = 4400
@@ -181,9 +187,31 @@ def _lifecycle(event: MeetingEvent) -> list[LiveEvent]:
         }
         key = f"speaker:{event.stream_id}:{event.correction_version}"[:200]
         return [LiveEvent(SPEAKER_RENAMED, event.meeting_id, payload, dedup_key=key)]
+    if event.type in ("recording_progress", "recording_transcribed", "recording_failed"):
+        return _recording(event)
     if event.type == "member_removed" and event.participant_id:
         return [LiveEvent(MEMBER_REMOVED, event.meeting_id, {"user_id": event.participant_id})]
     return []  # `started` is for workers; clients learn of a meeting over REST
+
+
+def _recording(event: MeetingEvent) -> list[LiveEvent]:
+    upload_id = event.upload_id
+    if upload_id is None:
+        return []
+    if event.type == "recording_progress":
+        payload: dict[str, Any] = {
+            "upload_id": upload_id,
+            "status": "transcribing",
+            "progress": event.progress or 0.0,
+        }
+        return [LiveEvent(RECORDING_PROGRESS, event.meeting_id, payload)]
+    if event.type == "recording_transcribed":
+        payload = {"upload_id": upload_id, "status": "transcribed", "progress": 1.0}
+        key = f"recording:{upload_id}:transcribed"[:200]
+        return [LiveEvent(RECORDING_TRANSCRIBED, event.meeting_id, payload, dedup_key=key)]
+    payload = {"upload_id": upload_id, "status": "failed", "error": event.error}
+    key = f"recording:{upload_id}:failed"[:200]
+    return [LiveEvent(RECORDING_FAILED, event.meeting_id, payload, dedup_key=key)]
 
 
 def frame(

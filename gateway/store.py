@@ -1,22 +1,27 @@
-"""Writes of the persistence consumer: final segments, latest summaries, task cards, streams.
+"""Writes of the persistence consumer: final segments, latest summaries, task cards, streams,
+the batch transcriber's reports on uploaded recordings.
 
 Every write is an upsert keyed by a deterministic id, so a replayed message changes nothing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import case, func, tuple_, update
+from sqlalchemy import case, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from gateway.upload_parts import Progress, ProgressReport, UploadStatus, merge_progress
 from vori.db.tables import (
+    IngestStream,
     Meeting,
     MeetingStream,
     MeetingSummaryRow,
     MeetingTaskCard,
+    RecordingUpload,
     TranscriptSegmentRow,
 )
 from vori.events import KanbanChange, MeetingEvent, MeetingSummary, TranscriptSegment
@@ -161,3 +166,63 @@ def record_meeting_ended(session: Session, meeting_id: str, at: datetime) -> Non
         .where(Meeting.id == meeting_id, Meeting.ended_at.is_(None))
         .values(ended_at=at)
     )
+
+
+def meeting_streaming(session: Session, meeting_id: str) -> bool:
+    """Whether someone's microphone is streaming into the meeting right now."""
+    return (
+        session.scalar(
+            select(IngestStream.stream_id).where(
+                IngestStream.meeting_id == meeting_id,
+                IngestStream.active.is_(True),
+                IngestStream.lease_expires_at > datetime.now(UTC),
+            )
+        )
+        is not None
+    )
+
+
+def end_meeting(session: Session, meeting_id: str) -> MeetingEvent | None:
+    """End a meeting that is not ended yet: the `ended` event to publish, None if it was."""
+    found = session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting_id, Meeting.ended_at.is_(None))
+        .values(ended_at=datetime.now(UTC))
+        .returning(Meeting.ended_at, Meeting.language)
+    ).first()
+    if found is None:
+        return None
+    return MeetingEvent(
+        type="ended", meeting_id=meeting_id, language=found.language, at=found.ended_at
+    )
+
+
+RECORDING_REPORTS = ("recording_progress", "recording_transcribed", "recording_failed")
+
+
+def apply_recording_report(session: Session, event: MeetingEvent) -> bool:
+    """Apply a batch transcriber's report to its upload (monotonic: a replay changes nothing).
+
+    True when this report made an upload that asked to end the meeting `transcribed`.
+    """
+    assert event.type in RECORDING_REPORTS
+    if event.upload_id is None:
+        return False
+    upload = session.scalar(
+        select(RecordingUpload)
+        .where(
+            RecordingUpload.id == event.upload_id, RecordingUpload.meeting_id == event.meeting_id
+        )
+        .with_for_update()
+    )
+    if upload is None:
+        return False
+    current = Progress(cast(UploadStatus, upload.status), upload.progress, upload.error)
+    merged = merge_progress(current, cast(ProgressReport, event.type), event.progress, event.error)
+    if merged is None:
+        return False
+    upload.status = merged.status
+    upload.progress = merged.progress
+    upload.error = merged.error
+    upload.updated_at = datetime.now(UTC)
+    return merged.status == "transcribed" and upload.end_meeting

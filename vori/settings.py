@@ -204,6 +204,19 @@ class GatewaySettings(BaseModel):
         ge=1024,
         description="Largest request body; a bigger one is refused with 413 before it is read.",
     )
+    upload_max_bytes: int = Field(
+        2 * 1024**3,
+        ge=1024,
+        description="Largest recording one may upload to a meeting; a bigger one is refused "
+        "with 413 (the upload routes are exempt from MAX_BODY_BYTES).",
+    )
+    upload_part_max_bytes: int = Field(
+        8 * 1024**2,
+        ge=64 * 1024,
+        le=256 * 1024**2,
+        description="Largest part of a resumable upload (one PATCH); each part is one object "
+        "in the recordings store, and a multipart upload is cut into parts of this size.",
+    )
     webhook_group: str = Field(
         "gateway-webhooks",
         description="Consumer group, shared by all gateway processes, that delivers webhooks.",

@@ -7,11 +7,14 @@ the store, and a partition's committed offset never passes the first message who
 is in a chunk not yet stored. After a restart the first frame of each stream reloads the
 stored part of its open chunk, so the chunks written are the same as without the crash.
 
-Meetings: the archiver is the one writer of the store, so it also deletes. A meeting's
-`deleted` event (published by the gateway before it deletes the row) removes its audio at
-once, and its later frames are dropped; a sweep every SWEEP_INTERVAL_S removes audio past
-its retention and audio of meetings that no longer exist (which also covers an event this
-archiver never saw, e.g. its consumer group was reset past it).
+Meetings: the archiver is the one writer of the streamed audio, so it also deletes. A
+meeting's `deleted` event (published by the gateway before it deletes the row) removes its
+audio at once, and its later frames are dropped; a sweep every SWEEP_INTERVAL_S removes
+audio past its retention and audio of meetings that no longer exist (which also covers an
+event this archiver never saw, e.g. its consumer group was reset past it). The recordings
+uploaded to a meeting (the gateway writes their parts under vori.uploads' prefix) are the
+meeting's audio too: deleted, expired and swept here with the rest, so that one consumer
+of `deleted` removes everything of a meeting in the store.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from vori.recordings import (
     retention_days,
 )
 from vori.settings import Settings
+from vori.uploads import meeting_uploads_prefix, uploads_meeting
 
 log = logging.getLogger(__name__)
 
@@ -283,10 +287,10 @@ class Archiver:
             state.assembler.forget_meeting(meeting_id)
             state.outbox = [c for c in state.outbox if c.meeting_id != meeting_id]
         try:
-            prefix = meeting_prefix(meeting_id)
+            prefixes = (meeting_prefix(meeting_id), meeting_uploads_prefix(meeting_id))
         except BadRecordingKeyError:
             return 0
-        keys = [info.key for info in self.store.list_objects(prefix)]
+        keys = [info.key for prefix in prefixes for info in self.store.list_objects(prefix)]
         self.store.delete(keys)
         self._meetings[meeting_id] = (self.clock(), False)
         if keys:
@@ -299,10 +303,11 @@ class Archiver:
         newest: dict[str, datetime] = {}
         for info in self.store.list_objects(""):
             ref = parse_chunk_key(info.key)
-            if ref is None:
+            meeting_id = ref.meeting_id if ref is not None else uploads_meeting(info.key)
+            if meeting_id is None:
                 continue
-            seen = newest.get(ref.meeting_id)
-            newest[ref.meeting_id] = info.modified if seen is None else max(seen, info.modified)
+            seen = newest.get(meeting_id)
+            newest[meeting_id] = info.modified if seen is None else max(seen, info.modified)
         if not newest:
             return 0
         with self.sessions() as session:

@@ -93,6 +93,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "label": "Someone",
     },
     ("PUT", "/api/v1/meetings/{meeting_id}/recordings/retention"): {"days": 1},
+    ("POST", "/api/v1/meetings/{meeting_id}/uploads"): {"filename": "a.wav", "size_bytes": 10},
     ("POST", "/api/v1/webhooks"): {
         "board_id": "{board_id}",
         "url": WEBHOOK_URL,
@@ -242,6 +243,13 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                     headers=victim.headers,
                 )
             )
+            upload = _ok(
+                client.post(
+                    f"/api/v1/meetings/{meeting['id']}/uploads",
+                    json={"filename": "call.wav", "size_bytes": 10},
+                    headers=victim.headers,
+                )
+            )
             stream_id = stream_id_for(meeting["id"], victim.id)
             notification = _victims_notification(client, victim)
             values = {
@@ -258,6 +266,7 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 "start_sample": "123457",
                 "webhook_id": webhook["id"],
                 "notification_id": notification,
+                "upload_id": upload["upload_id"],
             }
             secret_settings = settings.model_copy(
                 update={

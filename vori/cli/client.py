@@ -1,4 +1,5 @@
-"""The `vori` command-line client: log in, manage meetings, stream an audio file, listen.
+"""The `vori` command-line client: log in, manage meetings, stream or upload an audio file,
+listen.
 
 It speaks only the public wire contract (docs/protocol.md): the gateway's REST API and
 events WebSocket, and the ingest service's audio WebSocket, which it resumes from the
@@ -21,6 +22,7 @@ import httpx
 import typer
 
 from vori.audio import BYTES_PER_SAMPLE, CHANNELS, ENCODING, SAMPLE_RATE
+from vori.cli.upload import RecordingUpload, UploadError
 from vori.settings import Settings
 
 # Refusals that a retry cannot fix: bad format, bad token, no such meeting.
@@ -509,6 +511,47 @@ def register(app: typer.Typer, load: Callable[[], Settings]) -> None:
             err=True,
         )
         typer.echo(api.transcript(meeting, "txt"))
+
+    @app.command()
+    @_reports_errors
+    def upload(
+        file: Annotated[Path, typer.Argument(help="A recording in any format PyAV decodes.")],
+        meeting: Annotated[str, typer.Option("--meeting", help="Meeting id.")],
+        end: Annotated[
+            bool, typer.Option("--end", help="End the meeting once it is transcribed (owner).")
+        ] = False,
+        resume: Annotated[
+            str | None, typer.Option(help="Continue this upload (its id) instead of a new one.")
+        ] = None,
+        wait: Annotated[
+            float, typer.Option(help="Seconds to follow the transcription; 0: do not wait.")
+        ] = 3600.0,
+        who: AsLogin = None,
+    ) -> None:
+        """Upload a recording into a meeting (resumable), then follow its transcription."""
+        if not file.is_file():
+            raise ClientError(f"{file}: no such file")
+        _settings, login_, _api = session(who)
+        with httpx.Client(
+            base_url=login_.gateway_url,
+            headers={"Authorization": f"Bearer {login_.access_token}"},
+            timeout=120,
+        ) as http:
+            uploader = RecordingUpload(
+                http, meeting, file, on_status=lambda text: typer.echo(text, err=True)
+            )
+            try:
+                state = uploader.state(resume) if resume else uploader.begin(end=end)
+                typer.echo(f"upload {state.upload_id}: {file.name}, {state.size} bytes", err=True)
+                state = uploader.send(state)
+                typer.echo(f"uploaded ({uploader.retries} retries); {state.status}", err=True)
+                if wait > 0:
+                    state = uploader.follow(state.upload_id, wait)
+            except UploadError as exc:
+                raise ClientError(str(exc)) from None
+        typer.echo(state.upload_id)
+        if state.status == "failed":
+            raise ClientError(f"transcription failed: {state.error}")
 
     @app.command()
     @_reports_errors

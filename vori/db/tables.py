@@ -686,3 +686,27 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
+
+
+class RecordingUpload(Base):
+    """A recording uploaded to a meeting (gateway/uploads.py): received in parts into the
+    object store, then transcribed by the batch transcriber, whose reports the gateway's
+    persistence consumer applies here. The gateway is the only writer."""
+
+    __tablename__ = "recording_uploads"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(300))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)  # declared (multipart: as received)
+    received_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    parts: Mapped[list[Any]] = mapped_column(JSON, default=list)  # object keys, byte order
+    # receiving | queued | transcribing | transcribed | failed
+    status: Mapped[str] = mapped_column(String(16), default="receiving")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    end_meeting: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
