@@ -37,13 +37,12 @@ class Admission:
         for instance, (arrived, _report) in list(self._reports.items()):
             if now - arrived > self.ttl_s:
                 del self._reports[instance]
-        behind = [r.lag_s for _, r in self._reports.values() if r.over_capacity]
-        if not behind:
+        over = [r for _, r in self._reports.values() if r.over_capacity]
+        if not over:
             return None
-        return (
-            f"transcription is over capacity ({max(behind):.0f} s behind); "
-            "new streams wait, try again later"
-        )
+        worst = max(over, key=lambda r: r.lag_s)
+        why = next((r.reason for r in over if r.reason), None) or f"{worst.lag_s:.0f} s behind"
+        return f"transcription is over capacity ({why}); new streams wait, try again later"
 
 
 class LoadWatcher:

@@ -85,6 +85,30 @@ class TranscriberMetrics:
         self.commits = Counter(
             "vori_transcriber_commits_total", "Transactions committed.", registry=r
         )
+        self.metadata_limit_bytes = Gauge(
+            "vori_transcriber_commit_metadata_limit_bytes",
+            "Commit metadata one audio.frames partition may carry (the brokers' "
+            "offset.metadata.max.bytes, read at start).",
+            registry=r,
+        )
+        self.metadata_fill = Gauge(
+            "vori_transcriber_commit_metadata_fill_ratio",
+            "Share of the limit the fullest partition's stream checkpoints need with whole "
+            "contexts (from REFUSE_METADATA_FILL new streams are refused; above 1 contexts "
+            "are cut).",
+            registry=r,
+        )
+        self.metadata_held_partitions = Gauge(
+            "vori_transcriber_commit_metadata_held_partitions",
+            "Partitions whose checkpoints do not fit their commit metadata: their offsets and "
+            "finals wait.",
+            registry=r,
+        )
+        self.metadata_held = Counter(
+            "vori_transcriber_commit_metadata_holds_total",
+            "Times a partition was held because its checkpoints did not fit.",
+            registry=r,
+        )
 
     def serve(self, port: int, host: str) -> int:
         """Serve /metrics on host:port in a background thread: these metrics and the

@@ -13,26 +13,73 @@ import base64
 import json
 import zlib
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from transcriber.segmenter import Checkpoint
 from transcriber.stream import StreamCheckpoint
 
+T = TypeVar("T")
+
 METADATA_VERSION = 1
-# Kafka's default `offset.metadata.max.bytes` is 4096.
-DEFAULT_METADATA_MAX_BYTES = 4000
+# Kafka's default `offset.metadata.max.bytes`: what a broker whose own cannot be read allows.
+KAFKA_DEFAULT_METADATA_MAX_BYTES = 4096
+# Metadata is a string field of the protocol: Kafka's generated request and record code
+# refuses more than 0x7fff bytes, whatever `offset.metadata.max.bytes` says.
+PROTOCOL_MAX_METADATA_BYTES = 32767
+
+
+def metadata_budget(broker_max_bytes: int) -> int:
+    """The longest metadata text a commit may carry under a broker's offset.metadata.max.bytes.
+
+    confluent-kafka sends the text with its terminating NUL byte (measured: 32,766
+    characters are accepted, 32,767 arrive as 32,768 bytes and the broker closes the
+    connection), so one byte less than the limit.
+    """
+    return min(broker_max_bytes, PROTOCOL_MAX_METADATA_BYTES) - 1
+
+
+DEFAULT_METADATA_MAX_BYTES = metadata_budget(KAFKA_DEFAULT_METADATA_MAX_BYTES)
 
 
 class MetadataTooLargeError(ValueError):
     """The checkpoints of a partition do not fit the commit metadata even without context."""
 
+    def __init__(self, streams: int, needed_bytes: int, full_bytes: int, max_bytes: int) -> None:
+        super().__init__(f"{streams} stream checkpoints need {needed_bytes} B of {max_bytes} B")
+        self.streams = streams
+        self.full_bytes = full_bytes
+        self.max_bytes = max_bytes
 
-def encode_checkpoints(
+    @property
+    def fill(self) -> float:
+        return self.full_bytes / self.max_bytes
+
+
+@dataclass(frozen=True)
+class EncodedMetadata:
+    """A partition's commit metadata, and how full its checkpoints make it."""
+
+    text: str
+    full_bytes: int  # the size with every prompt context whole
+    max_bytes: int
+
+    @property
+    def fill(self) -> float:
+        """Share of the limit the checkpoints need with whole contexts (above 1: cut)."""
+        return self.full_bytes / self.max_bytes
+
+
+def encode_metadata(
     checkpoints: Mapping[str, StreamCheckpoint], max_bytes: int = DEFAULT_METADATA_MAX_BYTES
-) -> str:
-    """Commit metadata for a partition's stream checkpoints; contexts shrink if it is too big."""
+) -> EncodedMetadata:
+    """Commit metadata for a partition's stream checkpoints; contexts shrink if it is too big.
+
+    Raises MetadataTooLargeError when even empty contexts do not fit in `max_bytes`.
+    """
     limit: int | None = None
+    full_bytes = 0
     while True:
         body = {
             stream_id: [
@@ -46,12 +93,64 @@ def encode_checkpoints(
         }
         raw = json.dumps({"v": METADATA_VERSION, "s": body}, separators=(",", ":"))
         text = base64.b64encode(zlib.compress(raw.encode(), 9)).decode()
+        if limit is None:
+            full_bytes = len(text)
         if len(text) <= max_bytes:
-            return text
+            return EncodedMetadata(text, full_bytes, max_bytes)
         if limit == 0:
-            raise MetadataTooLargeError(f"{len(checkpoints)} stream checkpoints need {len(text)} B")
+            raise MetadataTooLargeError(len(checkpoints), len(text), full_bytes, max_bytes)
         longest = max((len(cp.context) for cp in checkpoints.values()), default=0)
         limit = (longest if limit is None else limit) // 2
+
+
+def encode_checkpoints(
+    checkpoints: Mapping[str, StreamCheckpoint], max_bytes: int = DEFAULT_METADATA_MAX_BYTES
+) -> str:
+    """Commit metadata text for a partition's stream checkpoints (see encode_metadata)."""
+    return encode_metadata(checkpoints, max_bytes).text
+
+
+@dataclass(frozen=True)
+class PartitionCommit:
+    """What the next transaction carries for one partition.
+
+    `metadata` None: the checkpoints do not fit even without their contexts, so the
+    partition is *held*: neither its offset nor any final of its streams is committed
+    (the previous commit stays valid for a restart) until enough of them end to fit again.
+    """
+
+    offset: int
+    metadata: str | None
+    fill: float
+    streams: int
+
+    @property
+    def held(self) -> bool:
+        return self.metadata is None
+
+
+def plan_commit(
+    offset: int, checkpoints: Mapping[str, StreamCheckpoint], max_bytes: int
+) -> PartitionCommit:
+    """The offset and metadata to commit for a partition, or a hold when nothing fits."""
+    try:
+        encoded = encode_metadata(checkpoints, max_bytes)
+    except MetadataTooLargeError as exc:
+        return PartitionCommit(offset, None, exc.fill, len(checkpoints))
+    return PartitionCommit(offset, encoded.text, encoded.fill, len(checkpoints))
+
+
+def publishable(
+    outbox: Sequence[tuple[int, T]], held: Collection[int]
+) -> tuple[list[T], list[tuple[int, T]]]:
+    """Split (partition, final) pairs into those to publish now and those a hold keeps back.
+
+    A held partition's finals wait with its offset: published without it, a restart from
+    the previous commit would decode and publish them again.
+    """
+    now = [item for partition, item in outbox if partition not in held]
+    kept = [(partition, item) for partition, item in outbox if partition in held]
+    return now, kept
 
 
 def decode_checkpoints(metadata: str | None) -> dict[str, StreamCheckpoint]:

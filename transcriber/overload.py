@@ -10,6 +10,10 @@ of the finals queued now reaches `refuse_s`, and when the speech that arrived ov
 last seconds needs the decode workers' whole time for its finals (`refuse_utilisation`):
 it reacts when the load exceeds capacity, before a queue or a lag has built up (with
 streams joining every few seconds, the lag alone closed the door a dozen joins late).
+It closes too when the checkpoints of one `audio.frames` partition fill
+`refuse_metadata_fill` of the broker's commit metadata limit (transcriber/offsets.py):
+that limit is not CPU but a count of streams per partition, and past it the partition
+cannot be committed.
 Shedding and cheaper finals cost every stream quality
 now, so only lag that streams already have triggers them (a burst of audio is not
 degraded before anyone waits):
@@ -78,6 +82,7 @@ class LoadDecision:
     meetings: list[MeetingStatus]
     changed: bool  # the level or the reported level differs from the previous decision's
     queue_full: bool = False  # the finals' queue (its wait or utilisation) closes admission
+    metadata_full: bool = False  # a partition's commit metadata closes admission
 
     @property
     def shed_partials(self) -> bool:
@@ -89,7 +94,7 @@ class LoadDecision:
 
     @property
     def over_capacity(self) -> bool:
-        return self.level >= Level.OVER_CAPACITY or self.queue_full
+        return self.level >= Level.OVER_CAPACITY or self.queue_full or self.metadata_full
 
     @property
     def reported(self) -> Level:
@@ -121,6 +126,7 @@ class OverloadPolicy:
     settings: OverloadSettings
     level: Level = Level.NORMAL
     queue_full: bool = False
+    metadata_full: bool = False
     _lagging: set[str] = field(default_factory=set)
 
     def _threshold(self, level: Level) -> float:
@@ -132,19 +138,29 @@ class OverloadPolicy:
         }[level]
 
     def update(
-        self, lags: list[StreamLag], queue_wait_s: float = 0.0, utilisation: float = 0.0
+        self,
+        lags: list[StreamLag],
+        queue_wait_s: float = 0.0,
+        utilisation: float = 0.0,
+        metadata_fill: float = 0.0,
     ) -> LoadDecision:
         """Decide from the lag of every stream the process holds, from how long an
-        utterance closing now would wait for its decode (the lag it is about to have) and
-        from the share of the decode capacity that the speech arriving now needs."""
+        utterance closing now would wait for its decode (the lag it is about to have), from
+        the share of the decode capacity that the speech arriving now needs, and from the
+        fullest partition's commit metadata (its share of the broker's limit)."""
         lag = max((s.lag_s for s in lags), default=0.0)
         refuse = self.settings.refuse_s
         busy = self.settings.refuse_utilisation
-        previous_full = self.queue_full
+        fill = self.settings.refuse_metadata_fill
+        previous_full = self.queue_full or self.metadata_full
         # Once admission is closed, by any signal, it opens again only when all are below
         # their recovery share: a queue that drains while the lag stays near the threshold
         # must not let new streams in for the second between the two.
         closed = previous_full or self.level >= Level.OVER_CAPACITY
+        # Streams leave a partition one by one: below 90 % of the threshold before it opens.
+        self.metadata_full = metadata_fill >= fill or (
+            self.metadata_full and metadata_fill >= fill * UTILISATION_RECOVERY
+        )
         self.queue_full = (
             queue_wait_s >= refuse
             or utilisation >= busy
@@ -166,7 +182,12 @@ class OverloadPolicy:
         was = Level.OVER_CAPACITY if previous_full else previous
         self.level = level
         decision = LoadDecision(
-            level, max(lag, queue_wait_s), self._meetings(lags), False, self.queue_full
+            level,
+            max(lag, queue_wait_s),
+            self._meetings(lags),
+            False,
+            self.queue_full,
+            self.metadata_full,
         )
         return replace(decision, changed=decision.reported != was or level != previous)
 

@@ -11,6 +11,12 @@ A stream that stops without an end-of-stream marker is expired after `stream_idl
 its open utterance is finalised and its checkpoint leaves the commit metadata. Idle
 time is measured on the partition's Kafka timestamps (so a replay expires it at the same
 place in the log) and, only while the partition is caught up, on the wall clock.
+
+The commit metadata of a partition has a limit, the brokers' `offset.metadata.max.bytes`,
+read at start. From `REFUSE_METADATA_FILL` of it the transcriber reports itself over
+capacity (ingest refuses new streams); a partition whose checkpoints do not fit even
+without their contexts is held: its offset and its finals wait, while decoding goes on,
+until enough of its streams end (docs/overload.md).
 """
 
 from __future__ import annotations
@@ -28,7 +34,14 @@ from confluent_kafka import KafkaException, TopicPartition
 from transcriber.decoder import WhisperDecoder
 from transcriber.lane import FinalResult, ModelLane, PartialResult, PromptContext, Result, Work
 from transcriber.metrics import TranscriberMetrics
-from transcriber.offsets import PartitionProgress, decode_checkpoints, encode_checkpoints
+from transcriber.offsets import (
+    PartitionCommit,
+    PartitionProgress,
+    decode_checkpoints,
+    metadata_budget,
+    plan_commit,
+    publishable,
+)
 from transcriber.overload import LoadDecision, OverloadPolicy, StreamLag, stream_lag
 from transcriber.pcm import SAMPLE_RATE
 from transcriber.segmenter import SegmenterConfig
@@ -44,6 +57,7 @@ from vori.events import (
     encode,
 )
 from vori.kafka import ConsumerLoop, EventProducer, MessageContext, PoisonMessageError
+from vori.kafka.broker_config import broker_int_config
 from vori.kafka.transactions import BoundedTransactions, TransactionAbortedError
 from vori.settings import Settings
 from vori.whisper_models import resolve_model
@@ -92,7 +106,9 @@ class TranscriberWorker:
         self.results: queue.SimpleQueue[Result] = queue.SimpleQueue()
         self.lanes: dict[str, ModelLane] = {}
         self.partitions: dict[int, PartitionState] = {}
-        self.outbox: list[TranscriptSegment] = []
+        self.outbox: list[tuple[int, TranscriptSegment]] = []  # (partition, final)
+        self.held: set[int] = set()  # partitions whose checkpoints do not fit their metadata
+        self.metadata_plans: dict[int, PartitionCommit] = {}  # each partition's latest plan
         self.paused = False
         self._last_commit = time.monotonic()
         self._dirty = False
@@ -123,6 +139,19 @@ class TranscriberWorker:
             **{"message.timeout.ms": 60000, "linger.ms": 0},
         )
         self.transactions.start(60)
+        limit = broker_int_config(
+            settings.kafka,
+            "offset.metadata.max.bytes",
+            settings.transcriber.offset_metadata_max_bytes,
+        )
+        self.metadata_max_bytes = metadata_budget(limit.value)
+        self.metrics.metadata_limit_bytes.set(self.metadata_max_bytes)
+        log.info(
+            "commit metadata of a partition: at most %d B (offset.metadata.max.bytes %d, %s)",
+            self.metadata_max_bytes,
+            limit.value,
+            limit.source,
+        )
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -199,6 +228,10 @@ class TranscriberWorker:
             self._drop_partition(tp.partition)
 
     def _drop_partition(self, partition: int) -> None:
+        self.metadata_plans.pop(partition, None)
+        self.held.discard(partition)
+        # Finals of a partition this process no longer owns are its new owner's to publish.
+        self.outbox = [(p, segment) for p, segment in self.outbox if p != partition]
         state = self.partitions.pop(partition, None)
         if state is None:
             return
@@ -294,7 +327,8 @@ class TranscriberWorker:
         self._expire_by_wall_clock()
         interval = self.settings.transcriber.commit_interval_s
         due = self._dirty and time.monotonic() - self._last_commit >= interval
-        if self.outbox or due:
+        ready = any(partition not in self.held for partition, _ in self.outbox)
+        if ready or due:
             self.commit()
         self._flow_control()
         self._overload()
@@ -338,7 +372,7 @@ class TranscriberWorker:
                 assert hasattr(job, "seq")
                 stream.on_final(job.seq, result.context_after)
                 if result.segment is not None:
-                    self.outbox.append(result.segment)
+                    self.outbox.append((result.work.partition, result.segment))
                 self._dirty = True
             elif isinstance(result, PartialResult):
                 self._publish_partial(stream, result)
@@ -395,11 +429,13 @@ class TranscriberWorker:
                 state.contexts.pop(sid, None)
             state.finished = {s: cp for s, cp in state.finished.items() if s in keep}
             state.restored = {s: cp for s, cp in state.restored.items() if s in keep}
-            metadata = encode_checkpoints(keep)
-            if state.committed == (offset, metadata):
+            plan = plan_commit(offset, keep, self.metadata_max_bytes)
+            self._metadata_planned(partition, plan)
+            if plan.metadata is None or state.committed == (offset, plan.metadata):
                 continue
-            offsets.append(TopicPartition(AUDIO_FRAMES, partition, offset, metadata=metadata))
-        if not offsets and not self.outbox:
+            offsets.append(TopicPartition(AUDIO_FRAMES, partition, offset, metadata=plan.metadata))
+        ready, held = publishable(self.outbox, self.held)
+        if not offsets and not ready:
             self._dirty = False
             return
         produced_at = datetime.now(UTC)
@@ -407,7 +443,7 @@ class TranscriberWorker:
             s.model_copy(
                 update={"timing": s.timing.model_copy(update={"produced_at": produced_at})}
             )
-            for s in self.outbox
+            for s in ready
         ]
         if not self._transaction(segments, offsets):
             return  # nothing committed: the same finals and more offsets at the next try
@@ -421,10 +457,37 @@ class TranscriberWorker:
             if end is not None:
                 self.metrics.final_latency.observe((committed_at - end).total_seconds())
         self.metrics.commits.inc()
-        self.outbox = []
+        self.outbox = held
         self._dirty = False
         self._last_commit = time.monotonic()
         self.metrics.streams_open.set(sum(len(s.streams) for s in self.partitions.values()))
+
+    def _metadata_planned(self, partition: int, plan: PartitionCommit) -> None:
+        """Remember how full a partition's metadata is; hold or release it."""
+        self.metadata_plans[partition] = plan
+        if plan.held and partition not in self.held:
+            self.held.add(partition)
+            self.metrics.metadata_held.inc()
+            log.error(
+                "%d stream checkpoints of %s[%d] do not fit its commit metadata (%d B) even "
+                "without context: the partition is held (its finals wait with its offset) "
+                "until enough of its streams end; new streams are refused meanwhile",
+                plan.streams,
+                AUDIO_FRAMES,
+                partition,
+                self.metadata_max_bytes,
+            )
+        elif not plan.held and partition in self.held:
+            self.held.discard(partition)
+            log.warning(
+                "%s[%d] fits its commit metadata again (%d streams): its finals go out",
+                AUDIO_FRAMES,
+                partition,
+                plan.streams,
+            )
+        self.metrics.metadata_held_partitions.set(len(self.held))
+        fullest = max((p.fill for p in self.metadata_plans.values()), default=0.0)
+        self.metrics.metadata_fill.set(fullest)
 
     def _transaction(
         self, segments: list[TranscriptSegment], offsets: list[TopicPartition]
@@ -441,6 +504,7 @@ class TranscriberWorker:
     def _rewind(self) -> None:
         """After an aborted transaction: forget all state and re-read from committed offsets."""
         self.outbox = []
+        self.held.clear()
         assignment = [tp for tp in self.loop.assignment() if tp.topic == AUDIO_FRAMES]
         for tp in assignment:
             self._drop_partition(tp.partition)
@@ -504,18 +568,28 @@ class TranscriberWorker:
         overload = self.settings.transcriber.overload
         wait = max((lane.expected_final_wait() for lane in self.lanes.values()), default=0.0)
         busy = max((lane.final_utilisation() for lane in self.lanes.values()), default=0.0)
-        decision = self.policy.update(self._lags(now), wait, busy)
+        fullest = max(self.metadata_plans.items(), key=lambda item: item[1].fill, default=None)
+        fill = fullest[1].fill if fullest is not None else 0.0
+        decision = self.policy.update(self._lags(now), wait, busy, fill)
         self.decision = decision
+        reason = None
+        if decision.metadata_full and fullest is not None:
+            partition, plan = fullest
+            reason = (
+                f"the commit metadata of {AUDIO_FRAMES} partition {partition} is "
+                f"{plan.fill:.0%} full with {plan.streams} streams"
+            )
         for lane in self.lanes.values():
             lane.overload(shed_partials=decision.shed_partials, degraded=decision.degraded)
         if decision.changed:
             log.warning(
-                "transcript %.1f s behind: overload level %s (partials %s, finals %s, %s)",
+                "transcript %.1f s behind: overload level %s (partials %s, finals %s, %s)%s",
                 decision.lag_s,
                 decision.reported.label,
                 "shed" if decision.shed_partials else "decoded",
                 "cheaper" if decision.degraded else "full",
                 "new streams refused" if decision.over_capacity else "admitting",
+                f": {reason}" if reason else "",
             )
         self.metrics.lag_seconds.set(decision.lag_s)
         self.metrics.overload_level.set(int(decision.reported))
@@ -530,6 +604,7 @@ class TranscriberWorker:
                 level=decision.reported.label,
                 lag_s=round(decision.lag_s, 2),
                 over_capacity=decision.over_capacity,
+                reason=reason,
                 streams=sum(len(s.streams) for s in self.partitions.values()),
                 meetings=[
                     MeetingLag(

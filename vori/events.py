@@ -321,6 +321,9 @@ class TranscriberLoad(Event):
     level: Literal["normal", "shedding", "degraded", "over_capacity"]
     lag_s: float = Field(ge=0, description="The lag of its furthest-behind stream.")
     over_capacity: bool = False
+    reason: str | None = Field(
+        None, description="Why it is over capacity when not by its lag (a full partition)."
+    )
     streams: int = Field(0, ge=0, description="Streams with state in the process.")
     meetings: list[MeetingLag] = Field(
         default_factory=list, description="Lagging meetings, and those that just caught up."

@@ -417,6 +417,15 @@ class OverloadSettings(BaseModel):
         "refuses new streams (before any lag shows; below 1 to leave room for partials and for "
         "the streams admitted while it is measured); admission opens again below 90 % of it.",
     )
+    refuse_metadata_fill: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="Share of the broker's commit metadata limit that one audio.frames "
+        "partition's stream checkpoints (with whole prompt contexts) fill from which ingest "
+        "refuses new streams (past the limit the partition cannot be committed); admission "
+        "opens again below 90 % of it.",
+    )
     lagging_s: float = Field(
         2.0, gt=0, le=600, description="A meeting whose transcript is this far behind is lagging."
     )
@@ -562,6 +571,14 @@ class TranscriberSettings(BaseModel):
         le=300,
         description="Longest wait for one Kafka transaction of finals and offsets; a producer "
         "still waiting then is replaced and the transaction retried.",
+    )
+    offset_metadata_max_bytes: int = Field(
+        4096,
+        ge=256,
+        le=32767,
+        description="The broker's offset.metadata.max.bytes when it cannot be read at start "
+        "(the transcriber asks the broker; 4096 is Kafka's default). It bounds the stream "
+        "checkpoints one audio.frames partition can carry (docs/scaling.md).",
     )
     hallucination_guard: HallucinationGuardSettings = Field(
         default_factory=lambda: HallucinationGuardSettings(),

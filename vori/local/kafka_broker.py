@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "infra" / "kafka" / "pom.xml"
 
+# Largest commit metadata the Kafka protocol carries (a string field: at most 0x7fff bytes).
+OFFSET_METADATA_MAX_BYTES = 32767
+
 # Measured on 2 cores: C1-only JIT and the serial GC open the port in 5-8 s instead of 8-16 s.
 JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Djava.awt.headless=true"]
 
@@ -128,6 +131,11 @@ class KafkaBroker:
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "false",
             "group.min.session.timeout.ms": "6000",
+            # The transcriber commits every open stream's checkpoint with its partition's
+            # offset (transcriber/offsets.py); Kafka's default of 4096 B holds ~89 streams.
+            # 32767 B is the most the protocol carries: metadata is a string field, which
+            # Kafka's generated request and record code refuses above 0x7fff bytes.
+            "offset.metadata.max.bytes": str(OFFSET_METADATA_MAX_BYTES),
         }
         path = self.data_dir / "server.properties"
         path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
