@@ -75,6 +75,12 @@ SERVICES: dict[str, Service] = {
             metrics_url=_http(lambda s: s.transcriber.metrics_port, "/metrics"),
         ),
         Service(
+            "transcriber-batch",
+            "transcriber.batch_worker:run",
+            "uploaded recordings to transcripts, below live meetings",
+            metrics_url=_http(lambda s: s.transcriber_batch.metrics_port, "/metrics"),
+        ),
+        Service(
             "summarizer",
             "summarizer.main:run",
             "rolling summaries and action items",

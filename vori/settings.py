@@ -602,6 +602,62 @@ class TranscriberSettings(BaseModel):
     )
 
 
+class TranscriberBatchSettings(BaseModel):
+    """The batch lane: uploaded recordings, transcribed below live meetings (docs/recordings.md)."""
+
+    group_id: str = Field(
+        "vori-transcriber-batch", description="Kafka consumer group of the batch transcribers."
+    )
+    nice: int = Field(
+        10, ge=0, le=19, description="Niceness of the batch process: below live transcription."
+    )
+    cpu_threads: int = Field(
+        1, ge=1, le=256, description="Threads of the batch lane's decodes (live keeps the rest)."
+    )
+    beam_size: int = Field(5, ge=1, le=20, description="Beam size of uploaded recordings.")
+    condition_on_previous_text: bool = Field(
+        # Offline 30 s windows, unlike the live lane's trimmed ones, gain from the prompt:
+        # 5 min of shared English clips (tiny.en, beam 5) WER 0.066 with, 0.072 without.
+        True,
+        description="Prompt each 30 s window with the text before it (offline Whisper's way); "
+        "chunks start unprompted.",
+    )
+    vad_filter: bool = Field(
+        # Measured on the same 5 min: WER 0.066 without, 0.152 with (speech cut away).
+        False,
+        description="Skip non-speech with faster-whisper's Silero VAD before decoding.",
+    )
+    chunk_s: float = Field(
+        600.0,
+        ge=60,
+        le=3600,
+        description="Audio handed to one transcribe() call; longer recordings are cut at the "
+        "quietest point of the chunk's last 10 s (bounds memory).",
+    )
+    progress_step: float = Field(
+        0.05, gt=0, le=1, description="Progress is reported each time it grows by this share."
+    )
+    progress_interval_s: float = Field(
+        10.0, gt=0, le=3600, description="... or at least this often while it grows."
+    )
+    backoff_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="Pause between checks while a live transcriber reports a load level "
+        "other than normal (the upload waits; live meetings go first).",
+    )
+    max_duration_s: float = Field(
+        4 * 3600.0, gt=0, description="Longer recordings fail (recording_failed) untranscribed."
+    )
+    max_channels: int = Field(
+        8, ge=1, le=64, description="Recordings with more channels fail untranscribed."
+    )
+    metrics_port: int = Field(
+        9467, ge=0, le=65535, description="Port of the Prometheus /metrics endpoint (0: none)."
+    )
+
+
 class SummarizerSettings(BaseModel):
     """The meeting summarizer; the LLM endpoint itself is `OPENAI_BASE_URL` at the root."""
 
@@ -850,6 +906,9 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     client: ClientSettings = Field(default_factory=ClientSettings)
     transcriber: TranscriberSettings = Field(default_factory=TranscriberSettings)
+    transcriber_batch: TranscriberBatchSettings = Field(
+        default_factory=TranscriberBatchSettings
+    )
     summarizer: SummarizerSettings = Field(default_factory=SummarizerSettings)
     kanban: KanbanSettings = Field(default_factory=KanbanSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)

@@ -1,0 +1,477 @@
+"""The batch lane's core: an uploaded recording in, final segments and progress out (no Kafka).
+
+A recording is decoded with PyAV (any format it reads) to 16 kHz s16 PCM, one stream per
+channel, spilled to files so that an hour of audio is not held in memory; a channel that
+only repeats the first (a mono recording saved as stereo) is dropped. Each stream is cut
+into chunks of `chunk_s` at the quietest 30 ms of each chunk's last seconds and every
+chunk goes through faster-whisper's offline `WhisperModel.transcribe` (30 s windows, as
+offline, prompted with the text before), with the live lane's model for the meeting's
+language and its decoding preset (temperature 0 by default: a sampled fallback could not
+be replayed), so that the same file always gives the same segments: their ids come from
+the stream and the start sample (`segment_id_for(upload_stream_id(...), start)`) and
+their text from deterministic beam search. Whisper's segments then pass the live
+lane's guards: `policy.judge` (energy gate, no-speech, known hallucinations, loops) and
+the hallucination guard, here with the stream's learnt speech level, which the live lane
+cannot use (its replays start mid-stream) but a recording always replays from its start.
+
+`BatchTranscriber.transcribe` is a lazy generator: nothing is decoded until the caller
+asks for the next step, so a caller that waits between steps pauses the decoding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from faster_whisper.transcribe import Segment as WhisperSegment
+
+from transcriber.hallucination import (
+    Evidence,
+    GuardThresholds,
+    SpeechLevel,
+    assess,
+    audio_evidence,
+)
+from transcriber.pcm import SAMPLE_RATE, Samples, rms_dbfs, to_float
+from transcriber.policy import DecodeStats, judge, preset_for
+from vori.events import (
+    RecordingUploaded,
+    SegmentTiming,
+    TranscriptSegment,
+    Word,
+    segment_id_for,
+    upload_stream_id,
+)
+from vori.settings import DecodingPreset, TranscriberBatchSettings, TranscriberSettings
+
+QUIET_FRAME = SAMPLE_RATE * 30 // 1000  # 30 ms: where a chunk may be cut
+CUT_SEARCH_S = 10.0
+# A channel whose difference from the first carries less than this share of its energy
+# repeats it (lossy stereo codecs leave a trace of difference on dual-mono audio).
+COPY_ENERGY_RATIO = 1e-4
+_END = object()  # a stream's steps are exhausted
+
+
+class UploadError(ValueError):
+    """A recording that cannot be transcribed; the message says why, for its uploader."""
+
+
+# -- decoding ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """A recording as 16 kHz s16 PCM files, one per kept channel."""
+
+    paths: list[Path]
+    channels: list[int]  # the file's channel number of each kept stream
+    samples: int  # per channel
+    source_channels: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+    def channel(self, index: int) -> Samples:
+        """The samples of the index-th kept channel (memory-mapped, read-only)."""
+        if self.samples == 0:
+            return np.zeros(0, dtype=np.int16)
+        return np.memmap(self.paths[index], dtype="<i2", mode="r", shape=(self.samples,))
+
+
+def decode_recording(
+    source: Path, workdir: Path, *, max_duration_s: float, max_channels: int
+) -> DecodedAudio:
+    """Decode the first audio stream of `source` into per-channel PCM files in `workdir`.
+
+    UploadError when it has no audio, cannot be decoded, is too long or has too many
+    channels."""
+    try:
+        with av.open(str(source)) as container:
+            if not container.streams.audio:
+                raise UploadError("the file has no audio stream")
+            stream = container.streams.audio[0]
+            channels = stream.layout.nb_channels or stream.codec_context.channels
+            if not channels:
+                raise UploadError("the audio stream has no channels")
+            if channels > max_channels:
+                raise UploadError(f"the audio has {channels} channels; at most {max_channels}")
+            splitter = ChannelSplitter(channels, workdir, max_duration_s=max_duration_s)
+            resampler = av.AudioResampler(format="s16p", layout=stream.layout, rate=SAMPLE_RATE)
+            try:
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        splitter.add(out.to_ndarray())
+                for out in resampler.resample(None):
+                    splitter.add(out.to_ndarray())
+            finally:
+                splitter.close()
+    except av.FFmpegError as exc:
+        reason = exc.strerror or type(exc).__name__  # not its message: it names the path
+        raise UploadError(f"the file cannot be decoded as audio ({reason})") from None
+    if splitter.samples == 0:
+        raise UploadError("the file holds no audio samples")
+    return splitter.result()
+
+
+class ChannelSplitter:
+    """Planar s16 blocks in, one PCM file per channel out, and which channels repeat the
+    first."""
+
+    def __init__(self, channels: int, workdir: Path, *, max_duration_s: float) -> None:
+        self.paths = [workdir / f"channel-{c}.s16" for c in range(channels)]
+        self._files = [path.open("wb") for path in self.paths]
+        self.samples = 0
+        self.max_samples = int(max_duration_s * SAMPLE_RATE)
+        self._energy = np.zeros(channels)  # of each channel
+        self._difference = np.zeros(channels)  # of each channel minus the first
+
+    def add(self, planes: np.ndarray) -> None:
+        """One block of shape (channels, samples)."""
+        planes = np.asarray(planes, dtype=np.int16).reshape(len(self.paths), -1)
+        self.samples += planes.shape[1]
+        if self.samples > self.max_samples:
+            raise UploadError(
+                f"the recording is longer than {self.max_samples / SAMPLE_RATE / 60:.0f} minutes"
+            )
+        wide = planes.astype(np.float64)
+        self._energy += np.sum(np.square(wide), axis=1)
+        self._difference += np.sum(np.square(wide - wide[0]), axis=1)
+        for out, plane in zip(self._files, planes, strict=True):
+            out.write(plane.astype("<i2").tobytes())
+
+    def close(self) -> None:
+        for out in self._files:
+            out.close()
+
+    def copies(self) -> set[int]:
+        """Channels after the first whose samples (nearly) repeat the first's."""
+        scale = max(float(np.max(self._energy)), 1.0)
+        return {
+            c for c in range(1, len(self.paths)) if self._difference[c] <= COPY_ENERGY_RATIO * scale
+        }
+
+    def result(self) -> DecodedAudio:
+        copies = self.copies()
+        kept = [c for c in range(len(self.paths)) if c not in copies]
+        for c in copies:
+            self.paths[c].unlink(missing_ok=True)
+        return DecodedAudio(
+            [self.paths[c] for c in kept], kept, self.samples, source_channels=len(self.paths)
+        )
+
+
+def chunk_spans(samples: Samples, chunk: int, search: int) -> list[tuple[int, int]]:
+    """Spans of at most `chunk` samples covering `samples`, each cut (but the last) at the
+    quietest 30 ms frame of its last `search` samples."""
+    spans: list[tuple[int, int]] = []
+    start, total = 0, len(samples)
+    while total - start > chunk:
+        end = start + chunk
+        low = max(start + 1, end - search)
+        frames = (end - low) // QUIET_FRAME
+        if frames > 0:
+            window = np.asarray(samples[low : low + frames * QUIET_FRAME], dtype=np.float64)
+            power = np.mean(np.square(window.reshape(frames, QUIET_FRAME)), axis=1)
+            quietest = int(np.argmin(power))  # the first of equals: deterministic
+            end = low + quietest * QUIET_FRAME + QUIET_FRAME // 2
+        spans.append((start, end))
+        start = end
+    if total > start:
+        spans.append((start, total))
+    return spans
+
+
+# -- progress ---------------------------------------------------------------------------
+
+
+@dataclass
+class ProgressThrottle:
+    """Which progress values are worth reporting: each `step` of growth, or after
+    `interval_s` of growth that did not reach a step."""
+
+    step: float
+    interval_s: float
+    reported: float = -1.0
+    reported_at: float = -math.inf
+
+    def due(self, progress: float, now: float) -> bool:
+        """Whether to report `progress` (0-1) at monotonic time `now`; if so it is noted."""
+        progress = min(max(progress, 0.0), 1.0)
+        if progress <= self.reported:
+            return False
+        if progress - self.reported >= self.step or now - self.reported_at >= self.interval_s:
+            self.reported, self.reported_at = progress, now
+            return True
+        return False
+
+
+# -- transcription ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of an upload's transcription: maybe a final, and how far it has got."""
+
+    segment: TranscriptSegment | None
+    done_samples: int  # over all streams
+    total_samples: int
+
+    @property
+    def progress(self) -> float:
+        return self.done_samples / self.total_samples if self.total_samples else 1.0
+
+
+@dataclass(frozen=True)
+class StreamOf:
+    """Who one stream of an upload is."""
+
+    stream_id: str
+    channel: int
+    speaker: str | None
+    participant_id: str | None
+
+
+def streams_of(upload: RecordingUploaded, audio: DecodedAudio) -> list[StreamOf]:
+    """One stream per kept channel: the uploader speaks a mono recording; on a
+    multi-channel one each channel is its own (unknown) speaker, named by channel."""
+    name = upload.uploader_name or None
+    if len(audio.channels) == 1:
+        stream_id = upload_stream_id(upload.upload_id, audio.channels[0])
+        return [StreamOf(stream_id, audio.channels[0], name, upload.uploaded_by)]
+    return [
+        StreamOf(
+            upload_stream_id(upload.upload_id, channel),
+            channel,
+            f"{name or 'Recording'} (channel {channel + 1})",
+            None,
+        )
+        for channel in audio.channels
+    ]
+
+
+def transcription_language(upload_language: str | None) -> str:
+    """The meeting language as the live lane names it: en, ko or auto."""
+    return upload_language if upload_language in ("en", "ko") else "auto"
+
+
+Transcribe = Callable[..., tuple[Any, Any]]  # WhisperModel.transcribe
+
+
+@dataclass(frozen=True)
+class Model:
+    """A loaded model: its name (as segments report it) and its `transcribe`."""
+
+    name: str
+    transcribe: Transcribe
+    multilingual: bool
+
+
+@dataclass
+class _Channel:
+    stream: StreamOf
+    samples: Samples
+    spans: list[tuple[int, int]]
+    level: SpeechLevel = field(default_factory=SpeechLevel)
+    language: str | None = None  # forced; detected on the first chunk when None
+    done: int = 0
+    last_start: int = -1
+
+
+class BatchTranscriber:
+    """Transcribes decoded recordings with the live lane's models, presets and guards."""
+
+    def __init__(
+        self,
+        settings: TranscriberSettings,
+        batch: TranscriberBatchSettings,
+        model_for: Callable[[str], Model],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.batch = batch
+        self.model_for = model_for
+        self.clock = clock
+
+    def preset(self, language: str) -> DecodingPreset:
+        return preset_for(self.settings, language).model_copy(
+            update={"beam_size": self.batch.beam_size}
+        )
+
+    def transcribe(self, upload: RecordingUploaded, audio: DecodedAudio) -> Iterator[Step]:
+        """The finals of every stream, interleaved so that the stream furthest behind goes
+        next (the meeting's transcript fills in time order), with progress after each."""
+        language = transcription_language(upload.language)
+        model = self.model_for(language)
+        chunk = int(self.batch.chunk_s * SAMPLE_RATE)
+        channels = []
+        for index, stream in enumerate(streams_of(upload, audio)):
+            samples = audio.channel(index)
+            spans = chunk_spans(samples, chunk, int(CUT_SEARCH_S * SAMPLE_RATE))
+            forced = None if language == "auto" or not model.multilingual else language
+            channels.append(_Channel(stream, samples, spans, language=forced))
+        total = audio.samples * len(channels)
+        runs = {id(c): self._channel_steps(upload, c, model, language) for c in channels}
+        pending = {id(c): c for c in channels}
+        while pending:
+            behind = min(pending.values(), key=lambda c: (c.done, c.stream.channel))
+            item = next(runs[id(behind)], _END)
+            if item is _END:
+                del pending[id(behind)]
+                continue
+            segment = item if isinstance(item, TranscriptSegment) else None
+            yield Step(segment, sum(c.done for c in channels), total)
+
+    def _channel_steps(
+        self, upload: RecordingUploaded, channel: _Channel, model: Model, language: str
+    ) -> Iterator[TranscriptSegment | None]:
+        """A stream's kept finals, and None after each dropped one and each chunk."""
+        preset = self.preset(language)
+        for start, end in channel.spans:
+            audio = to_float(np.asarray(channel.samples[start:end]))
+            segments, info = model.transcribe(
+                audio,
+                language=channel.language if model.multilingual else "en",
+                beam_size=preset.beam_size,
+                best_of=preset.best_of,
+                patience=preset.patience,
+                temperature=list(preset.temperatures),
+                compression_ratio_threshold=preset.compression_ratio_threshold,
+                log_prob_threshold=preset.log_prob_threshold,
+                no_speech_threshold=preset.no_speech_threshold,
+                condition_on_previous_text=self.batch.condition_on_previous_text,
+                no_repeat_ngram_size=preset.no_repeat_ngram_size,
+                word_timestamps=True,
+                vad_filter=self.batch.vad_filter,
+            )
+            if channel.language is None and model.multilingual:
+                channel.language = info.language  # the rest of the stream keeps it
+            for whisper in segments:
+                segment = self._final(upload, channel, whisper, start, end, model, preset)
+                channel.done = max(channel.done, min(end, start + _sample(whisper.end)))
+                yield segment
+            channel.done = max(channel.done, end)
+            yield None
+
+    def _final(
+        self,
+        upload: RecordingUploaded,
+        channel: _Channel,
+        whisper: WhisperSegment,
+        chunk_start: int,
+        chunk_end: int,
+        model: Model,
+        preset: DecodingPreset,
+    ) -> TranscriptSegment | None:
+        """The final of one Whisper segment, or None when a guard drops its text."""
+        start = min(chunk_start + _sample(whisper.start), chunk_end - 1)
+        start = max(start, channel.last_start + 1)  # ids stay distinct and in order
+        end = min(max(chunk_start + _sample(whisper.end), start + 1), chunk_end)
+        samples = np.asarray(channel.samples[start:end])
+        language = channel.language or (None if model.multilingual else "en")
+        verdict = judge(
+            DecodeStats(
+                text=whisper.text,
+                avg_logprob=whisper.avg_logprob,
+                no_speech_prob=whisper.no_speech_prob,
+                compression_ratio=whisper.compression_ratio,
+                temperature=whisper.temperature or 0.0,
+                audio_dbfs=rms_dbfs(samples),
+            ),
+            preset,
+            language,
+            gate_dbfs=self.settings.energy_gate_dbfs,
+        )
+        if not verdict.keep:
+            return None
+        guard = self.settings.hallucination_guard
+        if guard.enabled:
+            evidence = audio_evidence(samples, aggressiveness=self.settings.vad_aggressiveness)
+            judged = assess(
+                Evidence(
+                    text=verdict.text,
+                    language=language,
+                    audio=evidence,
+                    no_speech_prob=whisper.no_speech_prob,
+                    avg_logprob=whisper.avg_logprob,
+                    stream_speech_dbfs=channel.level.dbfs,
+                ),
+                GuardThresholds(**guard.model_dump(exclude={"enabled"})),
+            )
+            if not judged.keep:
+                return None
+            if not judged.votes:
+                channel.level.observe(evidence)
+        channel.last_start = start
+        return to_segment(
+            upload,
+            channel.stream,
+            whisper,
+            verdict.text,
+            offset=chunk_start,
+            start=start,
+            end=end,
+            language=language,
+            model=model.name,
+            timing=SegmentTiming(decode_finished_at=self.clock()),
+        )
+
+
+def to_segment(
+    upload: RecordingUploaded,
+    stream: StreamOf,
+    whisper: WhisperSegment,
+    text: str,
+    *,
+    offset: int,
+    start: int,
+    end: int,
+    language: str | None,
+    model: str,
+    timing: SegmentTiming,
+) -> TranscriptSegment:
+    """A Whisper segment of a chunk starting at sample `offset` as a final of the stream."""
+    shift = offset / SAMPLE_RATE
+    words = [
+        Word(
+            word=w.word,
+            start=round(w.start + shift, 3),
+            end=round(w.end + shift, 3),
+            probability=round(w.probability, 4),
+        )
+        for w in whisper.words or []
+    ]
+    confidence = (
+        float(np.mean([w.probability or 0.0 for w in words]))
+        if words
+        else math.exp(whisper.avg_logprob)
+    )
+    return TranscriptSegment(
+        id=segment_id_for(stream.stream_id, start),
+        meeting_id=upload.meeting_id,
+        stream_id=stream.stream_id,
+        participant_id=stream.participant_id,
+        speaker=stream.speaker,
+        final=True,
+        start=start / SAMPLE_RATE,
+        end=end / SAMPLE_RATE,
+        start_sample=start,
+        end_sample=end,
+        text=text,
+        stable_text=text,
+        words=words,
+        language=language,
+        confidence=round(confidence, 4),
+        model=model,
+        timing=timing,
+    )
+
+
+def _sample(seconds: float) -> int:
+    return max(0, round(seconds * SAMPLE_RATE))

@@ -1,0 +1,398 @@
+"""`vori transcriber-batch`: uploaded recordings from the object store to final segments.
+
+The shared ConsumerLoop reads `recordings.uploaded` in its own consumer group; for each
+upload the handler copies the parts into a temporary file, decodes and transcribes it
+with the batch core (transcriber/batch.py), publishes each final to
+`transcript.segments` as it comes, throttled `recording_progress` events to
+`meeting.events`, and `recording_transcribed` once every final is acknowledged by Kafka.
+A file that cannot be transcribed (undecodable, no audio, too long, a part missing) gets
+`recording_failed` with the reason at once; any other failure is retried by the loop
+and, after its last attempt, dead-lettered with a `recording_failed` too, so an upload is
+never retried forever.
+
+Delivery: at least once, with deterministic segments, not Kafka transactions. The
+upload's offset is stored only after `recording_transcribed` is delivered, so a crash or a
+rebalance transcribes the upload again from its first sample; the same file with the same
+settings gives the same segments (the core decodes at temperature 0, and a replay starts
+at the file's start like the first run), hence the same segment ids and texts. The
+gateway upserts segments by id and the summarizer records a segment id once
+(`on_conflict_do_nothing`), so a replay changes nothing downstream. Transactions would
+buy nothing here (nothing is half-done across topics that ids do not already make
+idempotent) and would hide every final of an hour-long upload from read-committed readers
+until its end, while the meeting page should fill in as the upload is transcribed.
+A restarted upload's progress starts again from 0.
+
+Live meetings first: the process runs at a lower CPU priority (`nice`) with
+`cpu_threads` decode threads, and between two steps (a Whisper segment, a chunk) it waits
+while any live transcriber's fresh load report on `transcriber.load` is not at the normal
+level; the decoding is lazy, so waiting between steps pauses it (docs/recordings.md).
+The handler may hold the loop for as long as an upload takes (the poll interval allows a
+day); SIGTERM abandons the upload in hand (its offset is not stored: the next worker
+starts it again).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from faster_whisper import WhisperModel
+
+from transcriber import batch_metrics as metrics
+from transcriber.batch import (
+    BatchTranscriber,
+    DecodedAudio,
+    Model,
+    ProgressThrottle,
+    UploadError,
+    decode_recording,
+)
+from transcriber.pcm import SAMPLE_RATE
+from vori.events import (
+    RECORDINGS_UPLOADED,
+    TRANSCRIBER_LOAD,
+    Event,
+    MeetingEvent,
+    RecordingUploaded,
+    TranscriberLoad,
+)
+from vori.kafka import ConsumerLoop, EventProducer, MessageContext, ensure_topics, wait_for_kafka
+from vori.logs import configure_logging
+from vori.metrics import serve_metrics
+from vori.objectstore import ObjectStore, ObjectStoreUnavailableError, open_store
+from vori.settings import Settings
+from vori.whisper_models import resolve_model
+
+log = logging.getLogger(__name__)
+
+# An upload holds the loop while it is transcribed: stay in the group meanwhile (the
+# librdkafka maximum, a day; a worker that hangs longer is replaced and its upload redone).
+_LONG_HANDLER: dict[str, Any] = {"max.poll.interval.ms": 86_400_000}
+_STOP_CHECK_S = 0.2
+
+
+class InterruptedUploadError(Exception):
+    """The worker is stopping in the middle of an upload (it is redelivered, not failed)."""
+
+
+# -- live load --------------------------------------------------------------------------
+
+
+@dataclass
+class LiveLoad:
+    """Whether live transcribers want the CPU back: the latest report of each (pure)."""
+
+    ttl_s: float
+    _reports: dict[str, tuple[float, TranscriberLoad]] = field(default_factory=dict)
+
+    def observe(self, report: TranscriberLoad, now: float) -> None:
+        """A report arrived at `now` (monotonic seconds)."""
+        self._reports[report.instance] = (now, report)
+
+    def busy(self, now: float) -> bool:
+        """Whether a fresh report says its transcriber is not at the normal level; a
+        transcriber silent for `ttl_s` (stopped, or died) holds nothing back."""
+        for instance, (arrived, _report) in list(self._reports.items()):
+            if now - arrived > self.ttl_s:
+                del self._reports[instance]
+        return any(r.level != "normal" or r.over_capacity for _, r in self._reports.values())
+
+
+class LoadWatcher:
+    """Reads every live transcriber's load report into a `LiveLoad` (a thread of its own)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.live = LiveLoad(settings.transcriber.overload.report_ttl_s)
+        self._lock = threading.Lock()
+        # A group of this process's own from the newest report on: each process needs all.
+        overrides: dict[str, Any] = {"auto.offset.reset": "latest", "enable.auto.commit": False}
+        self.loop = ConsumerLoop(
+            settings.kafka,
+            f"{settings.transcriber_batch.group_id}-load-{uuid.uuid4().hex[:12]}",
+            [TRANSCRIBER_LOAD],
+            self._handle,
+            **overrides,
+        )
+        self._thread = threading.Thread(target=self._run, name="load-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.loop.stop()
+        self._thread.join(10)
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self.live.busy(time.monotonic())
+
+    def _run(self) -> None:
+        # Should the loop fail, the thread ends (its error logged) and with no fresh report
+        # the batch lane runs at full (niced) speed.
+        self.loop.run(install_signal_handlers=False)
+
+    def _handle(self, event: Event, _context: MessageContext) -> None:
+        if isinstance(event, TranscriberLoad):
+            with self._lock:
+                self.live.observe(event, time.monotonic())
+
+
+# -- models -----------------------------------------------------------------------------
+
+
+class Models:
+    """The live lane's models (by meeting language), loaded on first use and kept."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._loaded: dict[str, Model] = {}
+
+    def model_for(self, language: str) -> Model:
+        t = self.settings.transcriber
+        name = t.model_en if language == "en" else t.model_multilingual
+        if name not in self._loaded:
+            path = resolve_model(name, self.settings.data_dir / "models")
+            started = time.perf_counter()
+            whisper = WhisperModel(
+                path,
+                device=t.device,
+                compute_type=t.compute_type,
+                cpu_threads=self.settings.transcriber_batch.cpu_threads,
+                num_workers=1,
+                local_files_only=True,
+            )
+            log.info("loaded %s in %.1f s", name, time.perf_counter() - started)
+            self._loaded[name] = Model(
+                name, whisper.transcribe, bool(whisper.model.is_multilingual)
+            )
+        return self._loaded[name]
+
+
+# -- the worker -------------------------------------------------------------------------
+
+
+class BatchWorker:
+    """Consumes `recordings.uploaded`; publishes finals and the upload's progress."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ObjectStore,
+        *,
+        models: Callable[[str], Model] | None = None,
+        watcher: LoadWatcher | None = None,
+    ) -> None:
+        self.settings = settings
+        self.batch = settings.transcriber_batch
+        self.store = store
+        self.core = BatchTranscriber(
+            settings.transcriber, self.batch, models or Models(settings).model_for
+        )
+        self.watcher = watcher or LoadWatcher(settings)
+        self.producer = EventProducer(settings.kafka)
+        self.loop = ConsumerLoop(
+            settings.kafka,
+            self.batch.group_id,
+            [RECORDINGS_UPLOADED],
+            self.handle,
+            on_dead_letter=self.dead_lettered,
+            # A store away waits; a stop mid-upload ends the loop without storing the offset.
+            transient=(ObjectStoreUnavailableError, InterruptedUploadError),
+            **_LONG_HANDLER,
+        )
+        self._current: tuple[MessageContext, RecordingUploaded] | None = None
+
+    def run(self) -> None:
+        """Consume until SIGTERM."""
+        self.watcher.start()
+        try:
+            self.loop.run()
+        finally:
+            self.watcher.stop()
+            self.producer.flush(10)
+
+    def handle(self, event: Event, context: MessageContext) -> None:
+        if not isinstance(event, RecordingUploaded):
+            return
+        # Kept after the handler returns: the loop may dead-letter it after the last attempt.
+        self._current = (context, event)
+        metrics.UPLOADS_IN_PROGRESS.inc()
+        try:
+            with tempfile.TemporaryDirectory(prefix="vori-upload-") as workdir:
+                self._transcribe(event, Path(workdir))
+        finally:
+            metrics.UPLOADS_IN_PROGRESS.dec()
+
+    def dead_lettered(self, context: MessageContext) -> None:
+        """The loop gave up on an upload: say so, so that it is not shown as pending."""
+        if self._current is None or self._current[0] != context:
+            return
+        upload = self._current[1]
+        self._fail(upload, "transcription failed repeatedly; see the batch transcriber's log")
+
+    def _transcribe(self, upload: RecordingUploaded, workdir: Path) -> None:
+        started = time.monotonic()
+        try:
+            source = self.fetch(upload, workdir / ("upload" + _suffix(upload.filename)))
+            audio = decode_recording(
+                source,
+                workdir,
+                max_duration_s=self.batch.max_duration_s,
+                max_channels=self.batch.max_channels,
+            )
+            source.unlink()
+        except UploadError as exc:
+            log.warning("upload %s of %s failed: %s", upload.upload_id, upload.meeting_id, exc)
+            self._fail(upload, str(exc))
+            return
+        log.info(
+            "upload %s of %s: %.0f s, %d of %d channels (meeting language %s)",
+            upload.upload_id,
+            upload.meeting_id,
+            audio.duration_s,
+            len(audio.channels),
+            audio.source_channels,
+            upload.language or "detected",
+        )
+        self._run_steps(upload, audio)
+        self._deliver()  # every final is in Kafka before the upload is said to be done
+        self._publish(
+            MeetingEvent(
+                type="recording_transcribed",
+                meeting_id=upload.meeting_id,
+                upload_id=upload.upload_id,
+                participant_id=upload.uploaded_by,
+                progress=1.0,
+            )
+        )
+        self._deliver()
+        metrics.UPLOADS.labels("transcribed").inc()
+        elapsed = time.monotonic() - started
+        log.info(
+            "upload %s transcribed: %.0f s of audio in %.0f s (%.1f audio s per s)",
+            upload.upload_id,
+            audio.duration_s * len(audio.channels),
+            elapsed,
+            audio.duration_s * len(audio.channels) / max(elapsed, 1e-3),
+        )
+
+    def _run_steps(self, upload: RecordingUploaded, audio: DecodedAudio) -> None:
+        throttle = ProgressThrottle(self.batch.progress_step, self.batch.progress_interval_s)
+        self._progress(upload, throttle, 0.0)
+        done = 0
+        model = None
+        for step in self.core.transcribe(upload, audio):
+            if step.segment is not None:
+                self.producer.publish(step.segment)
+                metrics.SEGMENTS.inc()
+                model = step.segment.model
+            metrics.AUDIO_SECONDS.labels(model or "").inc((step.done_samples - done) / SAMPLE_RATE)
+            done = step.done_samples
+            if step.progress < 1.0:
+                self._progress(upload, throttle, step.progress)
+            self._yield_to_live()
+
+    def fetch(self, upload: RecordingUploaded, target: Path) -> Path:
+        """The upload's parts, in order, as one file; UploadError when one is missing."""
+        written = 0
+        with target.open("wb") as out:
+            for key in upload.parts:
+                try:
+                    data = self.store.read(key)
+                except ValueError as exc:  # a key outside the store
+                    raise UploadError(f"part {key!r} is not in the recordings store") from exc
+                if data is None:
+                    raise UploadError(f"part {key!r} of the upload is missing from the store")
+                out.write(data)
+                written += len(data)
+        if written != upload.size_bytes:
+            raise UploadError(
+                f"the stored parts hold {written} bytes, the upload {upload.size_bytes}"
+            )
+        return target
+
+    def _yield_to_live(self) -> None:
+        """Wait while live transcribers report overload; stop mid-upload when asked to."""
+        waited_since: float | None = None
+        try:
+            while True:
+                if self.loop.stopping:
+                    raise InterruptedUploadError("stopping: the upload is redone by the next run")
+                if not self.watcher.busy():
+                    return
+                if waited_since is None:
+                    waited_since = time.monotonic()
+                    metrics.YIELDING.set(1)
+                    log.info("live transcribers are overloaded: the upload waits")
+                self._sleep(self.batch.backoff_s)
+        finally:
+            if waited_since is not None:
+                metrics.YIELDING.set(0)
+                metrics.YIELD_SECONDS.inc(time.monotonic() - waited_since)
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.loop.stopping and time.monotonic() < deadline:
+            self.producer.poll(min(_STOP_CHECK_S, max(deadline - time.monotonic(), 0.0)))
+
+    def _progress(self, upload: RecordingUploaded, throttle: ProgressThrottle, p: float) -> None:
+        if throttle.due(p, time.monotonic()):
+            self._publish(
+                MeetingEvent(
+                    type="recording_progress",
+                    meeting_id=upload.meeting_id,
+                    upload_id=upload.upload_id,
+                    participant_id=upload.uploaded_by,
+                    progress=round(p, 4),
+                )
+            )
+
+    def _fail(self, upload: RecordingUploaded, error: str) -> None:
+        self._publish(
+            MeetingEvent(
+                type="recording_failed",
+                meeting_id=upload.meeting_id,
+                upload_id=upload.upload_id,
+                participant_id=upload.uploaded_by,
+                error=error[:1000],
+            )
+        )
+        self._deliver()
+        metrics.UPLOADS.labels("failed").inc()
+
+    def _publish(self, event: Event) -> None:
+        self.producer.publish(event)
+
+    def _deliver(self) -> None:
+        if self.producer.flush(60) != 0:
+            raise RuntimeError("Kafka did not acknowledge the upload's events within 60 s")
+
+
+def _suffix(filename: str) -> str:
+    """The upload's file extension, if a plain one: it helps FFmpeg probe the format."""
+    suffix = Path(filename).suffix.lower()
+    return suffix if 1 < len(suffix) <= 8 and suffix[1:].isalnum() else ""
+
+
+def run(settings: Settings) -> None:
+    """Transcribe uploaded recordings until SIGTERM, below live transcription."""
+    os.nice(settings.transcriber_batch.nice)  # live meetings first
+    configure_logging(settings.log_level)
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    wait_for_kafka(settings.kafka)
+    ensure_topics(settings.kafka)
+    port = settings.transcriber_batch.metrics_port
+    if port:
+        serve_metrics(settings.host, port)
+        log.info("batch transcriber metrics on http://%s:%d/metrics", settings.host, port)
+    # Temporary copies of uploads go where TMPDIR points; nothing else is written locally.
+    log.info("batch transcriber: temporary files in %s", tempfile.gettempdir())
+    BatchWorker(settings, open_store(settings)).run()
