@@ -25,6 +25,8 @@ interface RequestOptions {
   method?: string;
   body?: unknown;
   form?: Record<string, string>;
+  /** A body sent as it is (an upload's part), with the caller's Content-Type. */
+  raw?: Blob;
   headers?: Record<string, string>;
   /** Sign-in requests must not end the session on 401: that is a wrong password. */
   anonymous?: boolean;
@@ -56,6 +58,12 @@ export async function apiBlob(path: string, signal?: AbortSignal): Promise<Blob>
   return response.blob();
 }
 
+/** A request whose answer's headers matter (an upload's `Upload-Offset`), with the same error handling. */
+export async function apiHeaders(path: string, options: RequestOptions): Promise<Headers> {
+  const response = await send(path, options);
+  return response.headers;
+}
+
 async function send(path: string, options: RequestOptions, renewed = false): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
   const token = getToken();
@@ -63,6 +71,8 @@ async function send(path: string, options: RequestOptions, renewed = false): Pro
   let body: BodyInit | undefined;
   if (options.form) {
     body = new URLSearchParams(options.form);
+  } else if (options.raw !== undefined) {
+    body = options.raw;
   } else if (options.body !== undefined) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(options.body);

@@ -161,12 +161,41 @@ export interface paths {
      */
     put: operations["rename_speaker_api_v1_meetings__meeting_id__speakers_put"];
   };
+  "/api/v1/meetings/{meeting_id}/uploads": {
+    /**
+     * List Uploads
+     * @description The meeting's uploads, newest first.
+     */
+    get: operations["list_uploads_api_v1_meetings__meeting_id__uploads_get"];
+    /**
+     * Create Upload
+     * @description Declare a recording to upload in parts; PATCH its bytes from `offset` on.
+     */
+    post: operations["create_upload_api_v1_meetings__meeting_id__uploads_post"];
+  };
+  "/api/v1/meetings/{meeting_id}/uploads/{upload_id}": {
+    /**
+     * Get Upload
+     * @description An upload's offset (where to resume), status and transcription progress.
+     */
+    get: operations["get_upload_api_v1_meetings__meeting_id__uploads__upload_id__get"];
+    /**
+     * Upload Part
+     * @description Store the next part of an upload; a part sent again (a retry) is acknowledged.
+     */
+    patch: operations["upload_part_api_v1_meetings__meeting_id__uploads__upload_id__patch"];
+  };
   "/api/v1/meetings/{meeting_id}/recordings": {
     /**
      * List Recordings
      * @description Each stream's archived chunks, in stream time (the transcript's `start`/`end`).
      */
     get: operations["list_recordings_api_v1_meetings__meeting_id__recordings_get"];
+    /**
+     * Upload Recording
+     * @description Upload a whole recording in one multipart request (`file`, and `end`).
+     */
+    post: operations["upload_recording_api_v1_meetings__meeting_id__recordings_post"];
   };
   "/api/v1/meetings/{meeting_id}/recordings/{stream_id}/chunks/{start_sample}": {
     /**
@@ -819,6 +848,16 @@ export interface components {
        */
       next_before?: string | null;
     };
+    /** OffsetConflictOut */
+    OffsetConflictOut: {
+      /** Detail */
+      detail: string;
+      /**
+       * Offset
+       * @description Bytes received: send the part that starts here.
+       */
+      offset: number;
+    };
     /**
      * PersonWeekOut
      * @description One person's participation in a board's meetings of a week.
@@ -1237,6 +1276,91 @@ export interface components {
       language: string;
       /** Segments */
       segments: components["schemas"]["SegmentOut"][];
+    };
+    /**
+     * UploadIn
+     * @description A recording about to be uploaded in parts.
+     */
+    UploadIn: {
+      /**
+       * Filename
+       * @description The file's name.
+       */
+      filename: string;
+      /**
+       * Size Bytes
+       * @description The file's size; the upload ends at this byte.
+       */
+      size_bytes: number;
+      /**
+       * End
+       * @description End the meeting once the recording is transcribed (the owner only; skipped while audio streams in).
+       * @default false
+       */
+      end?: boolean;
+    };
+    /** UploadListOut */
+    UploadListOut: {
+      /** Meeting Id */
+      meeting_id: string;
+      /**
+       * Uploads
+       * @description The meeting's uploads, newest first.
+       */
+      uploads: components["schemas"]["UploadOut"][];
+    };
+    /**
+     * UploadOut
+     * @description An upload: how much of it is here, and how far its transcription is.
+     */
+    UploadOut: {
+      /** Upload Id */
+      upload_id: string;
+      /** Meeting Id */
+      meeting_id: string;
+      /** Filename */
+      filename: string;
+      /** Size Bytes */
+      size_bytes: number;
+      /**
+       * Offset
+       * @description Bytes received: the next part starts here.
+       */
+      offset: number;
+      /**
+       * Part Max Bytes
+       * @description The largest part one PATCH may carry.
+       */
+      part_max_bytes: number;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "receiving" | "queued" | "transcribing" | "transcribed" | "failed";
+      /**
+       * Progress
+       * @description Share of the recording transcribed (0-1).
+       */
+      progress: number;
+      /** Error */
+      error?: string | null;
+      /**
+       * End
+       * @description Whether the meeting ends once it is transcribed.
+       */
+      end: boolean;
+      /** Uploaded By */
+      uploaded_by: string;
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /**
+       * Updated At
+       * Format: date-time
+       */
+      updated_at: string;
     };
     /** UserOut */
     UserOut: {
@@ -1945,6 +2069,154 @@ export interface operations {
     };
   };
   /**
+   * List Uploads
+   * @description The meeting's uploads, newest first.
+   */
+  list_uploads_api_v1_meetings__meeting_id__uploads_get: {
+    parameters: {
+      path: {
+        meeting_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["UploadListOut"];
+        };
+      };
+      /** @description Validation Error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
+      };
+    };
+  };
+  /**
+   * Create Upload
+   * @description Declare a recording to upload in parts; PATCH its bytes from `offset` on.
+   */
+  create_upload_api_v1_meetings__meeting_id__uploads_post: {
+    parameters: {
+      path: {
+        meeting_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UploadIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["UploadOut"];
+        };
+      };
+      /** @description `end` asked by someone other than the owner. */
+      403: {
+        content: never;
+      };
+      /** @description Larger than the gateway's upload limit. */
+      413: {
+        content: never;
+      };
+      /** @description Validation Error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
+      };
+    };
+  };
+  /**
+   * Get Upload
+   * @description An upload's offset (where to resume), status and transcription progress.
+   */
+  get_upload_api_v1_meetings__meeting_id__uploads__upload_id__get: {
+    parameters: {
+      path: {
+        upload_id: string;
+        meeting_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["UploadOut"];
+        };
+      };
+      /** @description No such meeting for the caller, or no such upload. */
+      404: {
+        content: never;
+      };
+      /** @description Validation Error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
+      };
+    };
+  };
+  /**
+   * Upload Part
+   * @description Store the next part of an upload; a part sent again (a retry) is acknowledged.
+   */
+  upload_part_api_v1_meetings__meeting_id__uploads__upload_id__patch: {
+    parameters: {
+      header?: {
+        /** @description The byte of the file this part starts at. */
+        "Upload-Offset"?: string | null;
+      };
+      path: {
+        upload_id: string;
+        meeting_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/offset+octet-stream": string;
+      };
+    };
+    responses: {
+      /** @description Stored; `Upload-Offset` is where the next part starts. */
+      204: {
+        content: never;
+      };
+      /** @description No or a bad `Upload-Offset`, or an empty part. */
+      400: {
+        content: never;
+      };
+      /** @description No such meeting for the caller, or no such upload. */
+      404: {
+        content: never;
+      };
+      /** @description Not the upload's offset. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["OffsetConflictOut"];
+        };
+      };
+      /** @description A part over the part limit, or past the declared size. */
+      413: {
+        content: never;
+      };
+      /** @description Validation Error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
+      };
+      /** @description The store or Kafka did not confirm; send the part again. */
+      503: {
+        content: never;
+      };
+    };
+  };
+  /**
    * List Recordings
    * @description Each stream's archived chunks, in stream time (the transcript's `start`/`end`).
    */
@@ -1966,6 +2238,57 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["HTTPValidationError"];
         };
+      };
+    };
+  };
+  /**
+   * Upload Recording
+   * @description Upload a whole recording in one multipart request (`file`, and `end`).
+   */
+  upload_recording_api_v1_meetings__meeting_id__recordings_post: {
+    parameters: {
+      path: {
+        meeting_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "multipart/form-data": {
+          /** Format: binary */
+          file: string;
+          /** @default false */
+          end?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["UploadOut"];
+        };
+      };
+      /** @description Not multipart, no `file` field, or an empty file. */
+      400: {
+        content: never;
+      };
+      /** @description `end` asked by someone other than the owner. */
+      403: {
+        content: never;
+      };
+      /** @description Larger than the gateway's upload limit. */
+      413: {
+        content: never;
+      };
+      /** @description Validation Error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
+      };
+      /** @description The store or Kafka did not confirm; upload again. */
+      503: {
+        content: never;
       };
     };
   };

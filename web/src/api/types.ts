@@ -115,6 +115,12 @@ export type HistoryEntry = KanbanSchemas["HistoryEntryOut"];
 export type ClientConfig = GatewaySchemas["ClientConfig"];
 
 /** A live event from the meeting's events WebSocket. */
+/** A recording uploaded to a meeting: bytes received, then its transcription (GET .../uploads/{id}). */
+export type Upload = GatewaySchemas["UploadOut"];
+export type UploadStatus = Upload["status"];
+export type UploadList = GatewaySchemas["UploadListOut"];
+export type UploadIn = GatewaySchemas["UploadIn"];
+
 export interface LiveEvent {
   type: string;
   seq?: number;

@@ -13,9 +13,10 @@ import { type CaptureHandle, CapturePanel } from "../components/CapturePanel";
 import { Exports } from "../components/Exports";
 import { InviteForm } from "../components/InviteForm";
 import { LagBanner, useTranscriptLag } from "../components/LagBanner";
-import { MeetingOwnerActions, MeetingPeople } from "../components/MeetingAdmin";
+import { MeetingOwnerActions, MeetingPeople, isOwner } from "../components/MeetingAdmin";
 import { ErrorMessage } from "../components/Notice";
 import { Player } from "../components/Player";
+import { RecordingUploads } from "../components/RecordingUploads";
 import { type CardLink, SummaryView } from "../components/SummaryView";
 import { TranscriptImport } from "../components/TranscriptImport";
 import { TranscriptView } from "../components/TranscriptView";
@@ -33,6 +34,8 @@ import { REMOVED_MESSAGE } from "../live/events";
 import { useMeetingEvents } from "../live/useMeetingEvents";
 import { RecordingRetention } from "../playback/RecordingRetention";
 import { usePlayback } from "../playback/usePlayback";
+import { RECORDING_EVENTS } from "../uploads/state";
+import { useUploads } from "../uploads/useUploads";
 
 type Action =
   | { type: "segment"; segment: Segment }
@@ -92,7 +95,10 @@ export function MeetingRoom() {
     [],
   );
   const [lag, onLag] = useTranscriptLag();
+  const uploads = useUploads(meeting.data === null ? null : meetingId);
+  const onUploadEvent = uploads.onEvent;
   const onEvent = useCallback((event: LiveEvent) => {
+    if (RECORDING_EVENTS.includes(event.type)) onUploadEvent(event);
     switch (event.type) {
       case "transcript.lag":
         onLag(event);
@@ -144,7 +150,7 @@ export function MeetingRoom() {
         setEnded(true);
         break;
     }
-  }, [refreshSummary, onLag]);
+  }, [refreshSummary, onLag, onUploadEvent]);
   const live = useMeetingEvents(meeting.data === null ? null : meetingId, onEvent);
   const gone = live.state === "gone";
 
@@ -275,6 +281,7 @@ export function MeetingRoom() {
           />
           <Exports meetingId={meetingId} title={data?.title ?? t("room.exportName")} />
           {data?.owner_id && <TranscriptImport meetingId={meetingId} ownerId={data.owner_id} onImported={meeting.reload} />}
+          {data && <RecordingUploads uploads={uploads} isOwner={isOwner(data)} />}
         </div>
         <aside className="room-side" aria-label={t("room.side")}>
           <section className="panel" aria-labelledby="summary-heading">
