@@ -7,7 +7,7 @@ Pure functions over `TranscriptLine`s; subtitles are built with the maintained `
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,24 +41,8 @@ class TranscriptLine:
     correction_version: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "stream_id": self.stream_id,
-            "participant_id": self.participant_id,
-            "speaker": self.speaker,
-            "start": self.start,
-            "end": self.end,
-            "meeting_start": self.meeting_start,
-            "meeting_end": self.meeting_end,
-            "text": self.text,
-            "words": self.words,
-            "language": self.language,
-            "confidence": self.confidence,
-            "final": True,
-            "edited": self.original_text is not None,
-            "original_text": self.original_text,
-            "correction_version": self.correction_version,
-        }
+        """Its fields, as `SegmentOut` (gateway/schemas.py) answers them: a stored line is final."""
+        return {**asdict(self), "final": True, "edited": self.original_text is not None}
 
 
 def place_on_meeting_clock(lines: list[TranscriptLine]) -> list[TranscriptLine]:

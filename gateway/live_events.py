@@ -70,26 +70,18 @@ class LiveEvent:
         return self.dedup_key is not None
 
 
+# The segment fields clients see (docs/protocol.md): the event's own, less its meeting (the
+# frame names it), its latency timings and its schema version.
+CLIENT_SEGMENT_FIELDS = frozenset(TranscriptSegment.model_fields) - {
+    "meeting_id",
+    "timing",
+    "version",
+}
+
+
 def segment_payload(segment: TranscriptSegment) -> dict[str, Any]:
-    """The segment fields clients see (docs/protocol.md)."""
-    return {
-        "id": segment.id,
-        "stream_id": segment.stream_id,
-        "participant_id": segment.participant_id,
-        "speaker": segment.speaker,
-        "start": segment.start,
-        "end": segment.end,
-        "start_sample": segment.start_sample,
-        "end_sample": segment.end_sample,
-        "text": segment.text,
-        "stable_text": segment.stable_text,
-        "words": [word.model_dump() for word in segment.words],
-        "language": segment.language,
-        "confidence": segment.confidence,
-        "model": segment.model,
-        "final": segment.final,
-        "revision": segment.revision,
-    }
+    """The segment as clients see it, taken from the event model rather than field by field."""
+    return segment.model_dump(include=set(CLIENT_SEGMENT_FIELDS))
 
 
 def summary_payload(summary: MeetingSummary) -> dict[str, Any]:

@@ -26,6 +26,12 @@ from vori.db.tables import (
 )
 from vori.events import KanbanChange, MeetingEvent, MeetingSummary, TranscriptSegment
 
+# What a stored final segment keeps of the event: every column the event has a field for, so
+# the table is the one list of them (created_at is the row's own).
+STORED_SEGMENT_FIELDS = frozenset(TranscriptSegmentRow.__table__.columns.keys()) & frozenset(
+    TranscriptSegment.model_fields
+)
+
 
 def meeting_exists(session: Session, meeting_id: str) -> bool:
     return session.get(Meeting, meeting_id) is not None
@@ -35,22 +41,7 @@ def store_final_segment(session: Session, segment: TranscriptSegment) -> bool:
     """Insert a final segment unless its id is stored; True if it was new."""
     statement = (
         insert(TranscriptSegmentRow)
-        .values(
-            id=segment.id,
-            meeting_id=segment.meeting_id,
-            stream_id=segment.stream_id,
-            participant_id=segment.participant_id,
-            speaker=segment.speaker,
-            start=segment.start,
-            end=segment.end,
-            start_sample=segment.start_sample,
-            end_sample=segment.end_sample,
-            text=segment.text,
-            words=[word.model_dump() for word in segment.words],
-            language=segment.language,
-            confidence=segment.confidence,
-            model=segment.model,
-        )
+        .values(**segment.model_dump(include=set(STORED_SEGMENT_FIELDS)))
         .on_conflict_do_nothing(index_elements=[TranscriptSegmentRow.id])
         .returning(TranscriptSegmentRow.id)
     )

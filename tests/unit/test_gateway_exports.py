@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import srt
@@ -19,7 +20,7 @@ from gateway.exports import (
     to_vtt,
 )
 from gateway.minutes import MinutesHeader, render_minutes
-from gateway.schemas import ActionItemOut, CardLink, EvidenceOut, SummaryOut
+from gateway.schemas import ActionItemOut, CardLink, EvidenceOut, SegmentOut, SummaryOut
 
 
 def line(
@@ -45,6 +46,21 @@ LINES = place_on_meeting_clock(
         line("Ana", 4.0, "Mina, can you\nwrite the notes?", length=0.0),
     ]
 )
+
+
+def test_a_line_answers_as_a_segment_of_the_transcript_api() -> None:
+    plain = SegmentOut(**LINES[0].as_dict())
+    assert plain.final
+    assert not plain.edited
+    assert plain.original_text is None
+    corrected = replace(
+        LINES[0], text="Let's begin.", original_text="Let's start.", correction_version=2
+    )
+    answer = SegmentOut(**corrected.as_dict())
+    assert answer.edited
+    assert (answer.text, answer.original_text) == ("Let's begin.", "Let's start.")
+    assert answer.correction_version == 2
+    assert set(corrected.as_dict()) == set(SegmentOut.model_fields)
 
 
 def test_meeting_order_and_clock() -> None:

@@ -14,6 +14,7 @@ from gateway.live_events import (
     ProtocolError,
     live_events_for,
     parse_auth_frame,
+    segment_payload,
 )
 from gateway.partials import LivePartials
 from vori.events import (
@@ -53,6 +54,17 @@ def test_finals_are_durable_and_keyed_by_segment_id_partials_are_not() -> None:
     assert final.payload["segment"]["speaker"] == "Ana"
     assert partial.type == "transcript.partial"
     assert not partial.durable
+
+
+def test_a_segment_shows_clients_its_fields_less_meeting_timings_and_version() -> None:
+    segment = seg(16000, "hello", final=True)
+    payload = segment_payload(segment)
+    assert set(payload) == {
+        "id", "stream_id", "participant_id", "speaker", "start", "end", "start_sample",
+        "end_sample", "text", "stable_text", "words", "language", "confidence", "model",
+        "final", "revision",
+    }  # fmt: skip
+    assert (payload["start"], payload["end_sample"], payload["final"]) == (1.0, 32000, True)
 
 
 def test_lifecycle_summary_and_card_changes_become_live_events() -> None:
