@@ -17,6 +17,10 @@ export function goneMessage(reason: string): string {
   return /no longer a member/i.test(reason) ? REMOVED_MESSAGE : NOT_FOUND_MESSAGE;
 }
 
+/** Events the server sends live only, numbered with the last durable event's seq
+ * (docs/protocol.md): never taken for a repeat of that event. */
+export const LIVE_ONLY = new Set(["transcript.partial", "transcript.lag", "member.removed", "recording.progress"]);
+
 export interface EventsOptions {
   meetingId: string;
   token: () => string | null;
@@ -77,8 +81,8 @@ export class EventsSocket {
       if (this.lastSeq === undefined && typeof event.seq === "number") this.lastSeq = event.seq;
       return;
     }
-    // Partials are live only and carry the seq of the last durable event: never dedupe them.
-    if (typeof event.seq === "number" && event.type !== "transcript.partial") {
+    // Live-only events carry the seq of the last durable event: never dedupe them.
+    if (typeof event.seq === "number" && !LIVE_ONLY.has(event.type)) {
       if (this.lastSeq !== undefined && event.seq <= this.lastSeq) return;
       this.lastSeq = event.seq;
     }
