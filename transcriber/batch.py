@@ -222,6 +222,7 @@ class Step:
     segment: TranscriptSegment | None
     done_samples: int  # over all streams
     total_samples: int
+    model: str = ""
 
     @property
     def progress(self) -> float:
@@ -326,7 +327,7 @@ class BatchTranscriber:
                 del pending[id(behind)]
                 continue
             segment = item if isinstance(item, TranscriptSegment) else None
-            yield Step(segment, sum(c.done for c in channels), total)
+            yield Step(segment, sum(c.done for c in channels), total, model.name)
 
     def _channel_steps(
         self, upload: RecordingUploaded, channel: _Channel, model: Model, language: str

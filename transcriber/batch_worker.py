@@ -288,13 +288,11 @@ class BatchWorker:
         throttle = ProgressThrottle(self.batch.progress_step, self.batch.progress_interval_s)
         self._progress(upload, throttle, 0.0)
         done = 0
-        model = None
         for step in self.core.transcribe(upload, audio):
             if step.segment is not None:
                 self.producer.publish(step.segment)
                 metrics.SEGMENTS.inc()
-                model = step.segment.model
-            metrics.AUDIO_SECONDS.labels(model or "").inc((step.done_samples - done) / SAMPLE_RATE)
+            metrics.AUDIO_SECONDS.labels(step.model).inc((step.done_samples - done) / SAMPLE_RATE)
             done = step.done_samples
             if step.progress < 1.0:
                 self._progress(upload, throttle, step.progress)

@@ -255,6 +255,7 @@ def test_whisper_segments_become_finals_with_ids_words_and_progress(
     assert first.confidence == pytest.approx(0.9)
     assert first.start == 0.5
     assert first.end == 2.0
+    assert {s.model for s in steps} == {"tiny.en"}
     progress = [s.progress for s in steps]
     assert progress == sorted(progress)
     assert progress[-1] == 1.0
