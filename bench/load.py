@@ -1,7 +1,8 @@
 """Load ramp: concurrent streams of real speech through ingest, Kafka and the transcriber.
 
     .venv/bin/python -m bench.load [--steps 2 4 8 12 16 24 32] [--seconds 30]
-        [--transcribers 1 2] [--budget-s 480] [--quick]
+        [--transcribers 1 2] [--budget-s 480] [--language en|ko] [--p95-target-s 3]
+        [--quick]
 
 Starts its own Kafka broker and PostgreSQL (bench.ingest's engines), one `vori
 stream-ingest` and 1 (then 2) `vori transcriber` processes (tiny.en int8, one consumer
@@ -10,9 +11,18 @@ tokens minted like bench.ingest) that send the shared English clips in real time
 frames, as the browser does. Per step: end of speech -> final p50/p95, onset -> first
 partial, the transcriber group's lag on audio.frames, CPU cores and peak RSS of every
 service process (psutil), how busy the whole machine was, refusals (close 1013), and which
-resource saturated first. The ramp stops at the first step with final p95 > 3 s or a
-refusal, or when the time budget is spent; a slow machine gives a short table, never a
-failure. Writes bench/results/load[-quick].json.
+resource saturated first, and the finals' accuracy (WER with Whisper's English
+normaliser; CER for Korean, spaces and punctuation removed: bench/korean_gap.py). The
+ramp stops at the first step with final p95 above the target (3 s) or a refusal, or when
+the time budget is spent; a slow machine gives a short table, never a failure.
+
+`--language ko`: the streams are the Korean clips (ko/naver, 50 phone-style questions,
+all of them, each stream starting at a different clip, with 1 s pauses) and their
+meetings' language is `ko`, so the transcriber decodes them with the multilingual model
+(`base` by default), which it loads at start; latency is measured as for English, from
+each clip's end of speech (the phone clips carry up to 2 s of silence after it).
+
+Writes bench/results/load[-quick][-ko].json.
 """
 
 from __future__ import annotations
@@ -40,10 +50,18 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.ingest import _engines, _members, _wait_http  # noqa: E402
-from bench.transcriber import Track, continuous_tracks, english_clips  # noqa: E402
+from bench.korean_gap import TrackText, korean_clips, per_clip  # noqa: E402
+from bench.transcriber import (  # noqa: E402
+    Track,
+    continuous_tracks,
+    english_clips,
+    error_rate,
+    speech_end,
+)
 from tests.helpers.ports import free_port  # noqa: E402
 from tests.helpers.transcriber import (  # noqa: E402
     SAMPLE_RATE,
+    Clip,
     SegmentReader,
     start_group_at_end,
     start_transcriber,
@@ -54,6 +72,14 @@ from vori.events import AUDIO_FRAMES  # noqa: E402
 
 FRAME_MS = 100
 P95_TARGET_S = 3.0
+COST = """\
+What a run costs: the ramp starts no step once --budget-s (counted from the start,
+engine start-up included) is nearly spent, and the step under way finishes (--seconds
+plus up to 30 s for its last finals), so a full run takes about the budget plus 1-2
+minutes: ~10 minutes with the defaults, both transcriber counts together; --quick about
+3 minutes. It keeps the machine's cores busy throughout: run it on a quiet machine, as
+other load moves every figure. Korean decodes with `base`, several times slower per
+audio second than tiny.en, so its ramp stops at fewer streams, not later."""
 PARTICIPANTS = 4  # streams per meeting
 
 
@@ -80,6 +106,9 @@ class Step:
     transcriber_cpu_s_per_audio_s: float = 0.0
     ingest_cpu_s_per_audio_s: float = 0.0
     saturated: str = ""
+    language: str = "en"
+    error_metric: str = "wer"  # cer for Korean
+    error_rate: float = float("nan")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -138,7 +167,11 @@ async def _stream(
             reader.cancel()
 
 
-def _clients(url_tokens: list[tuple[str, str, Track]], opened: dict, out: dict) -> None:
+def _clients(
+    url_tokens: list[tuple[str, str, Track]],
+    opened: dict[str, tuple[Track, float]],
+    out: dict[str, int],
+) -> None:
     async def run() -> None:
         tasks = []
         for url, token, track in url_tokens:
@@ -204,6 +237,51 @@ class Sampler:
         return cores, {k: round(v) for k, v in self.rss.items()}, round(busy, 1), wall
 
 
+def _pool(language: str) -> list[Clip]:
+    return english_clips() if language == "en" else korean_clips("all")
+
+
+def _meeting(settings: Any, members: int, language: str) -> tuple[str, list[str]]:
+    """A meeting of `members` new members in `language`; its id and their tokens."""
+    from sqlalchemy import update
+
+    from vori.db.engine import create_db_engine, session_factory
+    from vori.db.tables import Meeting
+
+    meeting_id, tokens = _members(settings, members)
+    if language != "en":
+        engine = create_db_engine(settings)
+        with session_factory(engine)() as session:
+            session.execute(
+                update(Meeting).where(Meeting.id == meeting_id).values(language=language)
+            )
+            session.commit()
+        engine.dispose()
+    return meeting_id, tokens
+
+
+def _accuracy(
+    opened: dict[str, tuple[Track, float]], reader: SegmentReader, language: str
+) -> float:
+    """WER (CER for Korean) of every opened stream's finals against its clips' texts."""
+    by_id = {clip.id: clip for clip in _pool(language)}
+    refs: list[str] = []
+    hyps: list[str] = []
+    for sid, (track, _t0) in opened.items():
+        finals = sorted(
+            (s for _, s in reader.segments if s.final and s.stream_id == sid),
+            key=lambda s: s.start_sample,
+        )
+        text = TrackText([(s.start_sample, s.end_sample, " " + s.text) for s in finals])
+        said = per_clip(track.spans, text) if track.spans else {}
+        for clip_id, _start, _end in track.spans:
+            refs.append(by_id[clip_id].text)
+            hyps.append(said.get(clip_id, "").strip())
+    if not refs:
+        return float("nan")
+    return round(error_rate(refs, hyps, korean=language == "ko"), 3)
+
+
 def run_step(
     settings: Any,
     ingest_port: int,
@@ -213,17 +291,17 @@ def run_step(
     streams: int,
     transcribers: int,
     seconds: float,
+    language: str = "en",
 ) -> Step:
-    pool = english_clips()
-    tracks = continuous_tracks(streams, seconds, pool)
+    tracks = continuous_tracks(streams, seconds, _pool(language))
     jobs: list[tuple[str, str, Track]] = []
     meetings = 0
     for first in range(0, streams, PARTICIPANTS):
-        mine = tracks[first : first + PARTICIPANTS]
-        meeting_id, tokens = _members(settings, len(mine))
+        members = tracks[first : first + PARTICIPANTS]
+        meeting_id, tokens = _meeting(settings, len(members), language)
         meetings += 1
         url = f"ws://127.0.0.1:{ingest_port}/ingest/v1/meetings/{meeting_id}/audio"
-        jobs += [(url, token, track) for token, track in zip(tokens, mine, strict=True)]
+        jobs += [(url, token, track) for token, track in zip(tokens, members, strict=True)]
     opened: dict[str, tuple[Track, float]] = {}
     out = {"refused": 0, "failed": 0}
     lag_consumer = Consumer(
@@ -245,7 +323,11 @@ def run_step(
     cores, rss, busy, wall = sampler.finish()
     # Finals of the last clips: wait until every stream has one past its last clip, 30 s at most.
     deadline = time.time() + 30
-    wanted = {sid: t.spans[-1][2] for sid, (t, _) in opened.items() if t.spans}
+    wanted = {
+        sid: t.spans[-1][2] if language == "en" else speech_end(t.samples, *t.spans[-1][1:])
+        for sid, (t, _) in opened.items()
+        if t.spans
+    }
     while time.time() < deadline:
         reader.poll(1.0)
         done = {s.stream_id: s.end_sample for _, s in reader.segments if s.final}
@@ -258,15 +340,18 @@ def run_step(
     for sid, (track, t0) in opened.items():
         mine = [(at, s) for at, s in reader.segments if s.stream_id == sid]
         finals = [(at, s) for at, s in mine if s.final]
-        for _clip, start, end in track.spans:
+        for _clip, start, clip_end in track.spans:
+            # The Korean phone clips carry up to 2 s of silence after the speech: their
+            # latency runs from the end of speech (as bench/transcriber.py measures it).
+            end = clip_end if language == "en" else speech_end(track.samples, start, clip_end)
             cover = [at for at, s in finals if s.start_sample <= end <= s.end_sample + 8000]
             if cover:
                 final_lat.append(min(cover) - (t0 + end / SAMPLE_RATE))
             else:
                 missing += 1
-            first = [at for at, s in mine if s.start_sample <= start + 8000 <= s.end_sample + 8000]
-            if first:
-                partial_lat.append(min(first) - (t0 + start / SAMPLE_RATE))
+            shown = [at for at, s in mine if s.start_sample <= start + 8000 <= s.end_sample + 8000]
+            if shown:
+                partial_lat.append(min(shown) - (t0 + start / SAMPLE_RATE))
     audio_total = audio_s * max(1, len(opened))
     step = Step(
         transcribers=transcribers,
@@ -289,6 +374,9 @@ def run_step(
         rss_mb=rss,
         transcriber_cpu_s_per_audio_s=round(cores["transcriber"] * wall / audio_total, 3),
         ingest_cpu_s_per_audio_s=round(cores["stream-ingest"] * wall / audio_total, 4),
+        language=language,
+        error_metric="cer" if language == "ko" else "wer",
+        error_rate=_accuracy(opened, reader, language),
     )
     step.saturated = _saturated(step)
     return step
@@ -319,11 +407,28 @@ def _postmaster(root: Path) -> list[int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=COST,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--steps", type=int, nargs="+", default=[2, 4, 8, 12, 16, 24, 32])
     parser.add_argument("--seconds", type=float, default=30.0, help="Speech per stream per step.")
     parser.add_argument("--transcribers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--budget-s", type=float, default=480.0, help="Stop starting steps after.")
+    parser.add_argument(
+        "--language",
+        choices=["en", "ko"],
+        default="en",
+        help="en: the English clips, tiny.en; ko: the Korean clips (ko/naver) in Korean "
+        "meetings, the multilingual model; accuracy as CER.",
+    )
+    parser.add_argument(
+        "--p95-target-s",
+        type=float,
+        default=P95_TARGET_S,
+        help="The ramp stops at the first step whose final p95 exceeds this.",
+    )
     parser.add_argument("--quick", action="store_true", help="2, 4, 8 streams, 1 transcriber, 15 s")
     args = parser.parse_args()
     if args.quick:
@@ -350,6 +455,8 @@ def main() -> None:
                 "VORI_DATA_DIR": str(REPO / ".vori"),  # the model cache
                 "VORI_TRANSCRIBER__GROUP_ID": group,
                 "VORI_TRANSCRIBER__METRICS_PORT": "0",
+                # The model the streams need is loaded at start, not by the first stream.
+                "VORI_TRANSCRIBER__DEFAULT_LANGUAGE": args.language,
             }
             log = workdir / "transcriber.log"
             procs = [start_transcriber(t_env, log) for _ in range(count)]
@@ -365,18 +472,26 @@ def main() -> None:
                 pids = {k: v for k, v in pids.items() if v}
                 # One unrecorded stream first: the first decodes after a start are slow
                 # (measured: the first final after loading ~1 s more) and are not load.
-                run_step(settings, ingest_port, reader, group, pids, 1, count, 8.0)
+                run_step(settings, ingest_port, reader, group, pids, 1, count, 8.0, args.language)
                 for streams in args.steps:
                     left = args.budget_s - (time.monotonic() - began)
                     if left < args.seconds + 20:
                         print(f"budget spent: skipping {streams} streams and beyond", flush=True)
                         break
                     step = run_step(
-                        settings, ingest_port, reader, group, pids, streams, count, args.seconds
+                        settings,
+                        ingest_port,
+                        reader,
+                        group,
+                        pids,
+                        streams,
+                        count,
+                        args.seconds,
+                        args.language,
                     )
                     steps.append(step)
                     print(asdict(step), flush=True)
-                    if step.final_p95_s > P95_TARGET_S or step.refused_1013:
+                    if step.final_p95_s > args.p95_target_s or step.refused_1013:
                         break
                     time.sleep(3)  # the last partials and finals drain before the next step
             finally:
@@ -389,7 +504,8 @@ def main() -> None:
             engine.stop()
     load_after = os.getloadavg()
     _print(steps, load_before, load_after)
-    out = REPO / "bench" / "results" / ("load-quick.json" if args.quick else "load.json")
+    name = "load" + ("-quick" if args.quick else "") + ("-ko" if args.language == "ko" else "")
+    out = REPO / "bench" / "results" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
@@ -413,9 +529,9 @@ def _print(steps: list[Step], before: tuple[float, ...], after: tuple[float, ...
     head = (
         "| transcribers | streams | opened / 1013 | final p50/p95 s | first partial p50/p95 s "
         "| no final | lag max/end | CPU cores (tr / ingest / kafka / pg) | RSS MB (tr / ingest) "
-        "| tr CPU s per audio s | machine busy % | saturated |"
+        "| tr CPU s per audio s | machine busy % | saturated | WER/CER |"
     )
-    print(head + "\n|" + "---|" * 12)
+    print(head + "\n|" + "---|" * 13)
     for s in steps:
         c, r = s.cpu_cores, s.rss_mb
         print(
@@ -424,7 +540,8 @@ def _print(steps: list[Step], before: tuple[float, ...], after: tuple[float, ...
             f"{s.clips_without_final} | {s.lag_max_frames}/{s.lag_end_frames} | "
             f"{c.get('transcriber')} / {c.get('stream-ingest')} / {c.get('kafka', '-')} / "
             f"{c.get('postgres', '-')} | {r.get('transcriber')} / {r.get('stream-ingest')} | "
-            f"{s.transcriber_cpu_s_per_audio_s} | {s.machine_busy_pct} | {s.saturated} |"
+            f"{s.transcriber_cpu_s_per_audio_s} | {s.machine_busy_pct} | {s.saturated} | "
+            f"{s.error_metric} {s.error_rate} |"
         )
 
 
