@@ -114,6 +114,7 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
             "VORI_KANBAN__PORT": str(free_port()),
             "VORI_TRANSCRIBER__METRICS_PORT": str(free_port()),
             "VORI_SUMMARIZER__METRICS_PORT": str(free_port()),
+            "VORI_TRANSCRIBER_BATCH__METRICS_PORT": str(free_port()),
             "VORI_SUMMARIZER__LOCAL_PORT": str(free_port()),
         }
     )
@@ -141,6 +142,7 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
         "kanban": int(env["VORI_KANBAN__PORT"]),
         "transcriber": int(env["VORI_TRANSCRIBER__METRICS_PORT"]),
         "summarizer": int(env["VORI_SUMMARIZER__METRICS_PORT"]),
+        "transcriber-batch": int(env["VORI_TRANSCRIBER_BATCH__METRICS_PORT"]),
     }
 
     def every_metric_of_the_dashboards_and_alerts_is_scraped() -> None:

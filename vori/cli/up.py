@@ -152,6 +152,8 @@ def _busy_ports(settings: Settings, monitoring: bool = False) -> list[tuple[str,
         wanted.append(("transcriber metrics", settings.transcriber.metrics_port))
     if settings.summarizer.metrics_port:
         wanted.append(("summarizer metrics", settings.summarizer.metrics_port))
+    if settings.transcriber_batch.metrics_port:
+        wanted.append(("transcriber-batch metrics", settings.transcriber_batch.metrics_port))
     if settings.summarizer.llm == "local":
         wanted.append(("local LLM", settings.summarizer.local_port))
     if monitoring:
