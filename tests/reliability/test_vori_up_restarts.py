@@ -40,6 +40,7 @@ def _stack_env(data_dir: Path) -> dict[str, str]:
             "VORI_KANBAN__PORT": str(free_port()),
             "VORI_TRANSCRIBER__METRICS_PORT": str(free_port()),
             "VORI_SUMMARIZER__METRICS_PORT": str(free_port()),
+            "VORI_TRANSCRIBER_BATCH__METRICS_PORT": str(free_port()),
             "VORI_SUMMARIZER__LOCAL_PORT": str(free_port()),
         }
     )
