@@ -478,6 +478,8 @@ async def upload_recording(
                     await receiver.add(event.data)
                 elif isinstance(event, FormField):
                     fields[event.name] = event.value
+                    if event.name == "end":  # refused before the file, if it comes first
+                        _check_end(meeting, principal.user_id, _flag(event.value, "end"))
         try:
             reader.finish()
         except MultipartError as exc:

@@ -302,6 +302,15 @@ def test_an_outsider_gets_the_404_of_a_meeting_that_does_not_exist(
         headers=member.headers,
     )
     assert ending.status_code == 403
+    ending_form = client.post(
+        f"/api/v1/meetings/{meeting['id']}/recordings",
+        data={"end": "true"},
+        files={"file": ("x.wav", recording[:1000])},
+        headers=member.headers,
+    )
+    assert ending_form.status_code == 403, ending_form.text
+    listed = client.get(f"/api/v1/meetings/{meeting['id']}/uploads", headers=member.headers)
+    assert [u["upload_id"] for u in listed.json()["uploads"]] == [upload_id]
 
 
 def _report(meeting_id: str, upload_id: str, kind: Any, **fields: Any) -> MeetingEvent:
