@@ -5,6 +5,8 @@ upload's row, a live events client, and ending the meeting."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import httpx
 import pytest
 
 from stream_ingest.archive.worker import Archiver
+from tests.conftest import subprocess_env
 from tests.helpers.gateway import (
     Account,
     GatewayServer,
@@ -466,3 +469,64 @@ def test_the_archiver_deletes_a_deleted_meetings_uploads_on_the_event_and_in_its
     finally:
         archiver.loop.consumer.close()
         engine.dispose()
+
+
+def test_vori_upload_uploads_then_follows_the_transcription_to_its_end(
+    client: httpx.Client,
+    gateway: GatewayServer,
+    settings: Settings,
+    recording: bytes,
+    tmp_path: Path,
+) -> None:
+    password = "correct horse battery"
+    owner = register(client, "Judy", password)
+    meeting_id = create_meeting(client, owner)["id"]
+    path = tmp_path / "board call.wav"
+    path.write_bytes(recording)
+    env = {
+        **subprocess_env(settings),
+        "VORI_CLIENT__TOKEN_FILE": str(tmp_path / "credentials.json"),
+        "VORI_LOG_LEVEL": "WARNING",
+    }
+    login = subprocess.run(
+        [sys.executable, "-m", "vori", "login", "--email", owner.email, "--password", password,
+         "--gateway", gateway.url],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert login.returncode == 0, login.stderr
+    with subprocess.Popen(
+        [sys.executable, "-m", "vori", "upload", str(path), "--meeting", meeting_id, "--end",
+         "--wait", "120"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as upload:  # fmt: skip
+        try:
+            listed = wait_for_upload(client, owner, meeting_id)
+            produce(settings, _report(meeting_id, listed, "recording_transcribed"))
+            out, err = upload.communicate(timeout=120)
+        finally:
+            upload.kill()
+    assert upload.returncode == 0, err
+    assert out.strip() == listed
+    assert f"uploaded {len(recording)}/{len(recording)} bytes" in err
+    assert "transcription: transcribed 100%" in err
+    wait_for(
+        lambda: (
+            client.get(f"/api/v1/meetings/{meeting_id}", headers=owner.headers).json()["status"]
+            == "ended"
+        ),
+        30,
+        "the meeting ended",
+    )
+
+
+def wait_for_upload(client: httpx.Client, account: Account, meeting_id: str) -> str:
+    """The id of the meeting's upload once it is whole on the gateway."""
+    found: list[str] = []
+
+    def queued() -> bool:
+        answer = client.get(f"/api/v1/meetings/{meeting_id}/uploads", headers=account.headers)
+        found[:] = [u["upload_id"] for u in answer.json()["uploads"] if u["status"] == "queued"]
+        return bool(found)
+
+    wait_for(queued, 60, "the CLI's upload queued")
+    return found[0]
