@@ -1,10 +1,12 @@
 """A partition whose checkpoints outgrow the commit metadata is held, not crashed: its finals
-wait, then all come, once each, when its streams end (real broker, real tiny.en)."""
+wait, with its offset, and come once each, also when the partition changes owner while
+held (real broker, real tiny.en)."""
 
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 from pathlib import Path
 
 import jiwer
@@ -47,6 +49,25 @@ def _one_stream_budget(meeting: str) -> int:
     return one + 4
 
 
+class _Running:
+    """A TranscriberWorker in a thread of this process, its metadata room set by the test."""
+
+    def __init__(self, settings: Settings, budget: int) -> None:
+        self.worker = TranscriberWorker(settings)
+        # As if the broker allowed room for one stream per partition (the worker read 32767).
+        self.worker.metadata_max_bytes = budget
+        self.thread = threading.Thread(target=self.worker.run, daemon=True)
+        self.thread.start()
+
+    def holding_finals(self) -> bool:
+        held = set(self.worker.held)
+        return any(partition in held for partition, _ in list(self.worker.outbox))
+
+    def stop(self) -> None:
+        self.worker.loop.stop()
+        self.thread.join(60)
+
+
 def test_a_partition_past_its_metadata_limit_is_held_and_loses_nothing(
     settings: Settings, speech_dir: Path, unique: str
 ) -> None:
@@ -60,12 +81,10 @@ def test_a_partition_past_its_metadata_limit_is_held_and_loses_nothing(
     )
     start_group_at_end(ours.kafka, group)
     reader = SegmentReader(ours.kafka)
-    worker = TranscriberWorker(ours)
     meeting = f"m-hold-{unique}"
-    # As if the broker allowed room for one stream per partition (the worker read 32767).
-    worker.metadata_max_bytes = _one_stream_budget(meeting)
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
+    budget = _one_stream_budget(meeting)
+    first = _Running(ours, budget)
+    second: _Running | None = None
     try:
         pool = sorted(clips(speech_dir, "en/ljspeech").values(), key=lambda c: c.id)
         tracks = [concatenate(pool[2 * i : 2 * i + 2], pause_s=1.0) for i in range(STREAMS)]
@@ -78,6 +97,20 @@ def test_a_partition_past_its_metadata_limit_is_held_and_loses_nothing(
             ours.kafka,
             (f for group_ in itertools.zip_longest(*frames) for f in group_ if f is not None),
         )
+        # The first transcriber holds a partition with finals waiting, then leaves: the
+        # partition's new owner must publish those finals, once.
+        deadline = time.monotonic() + 120
+        while not first.holding_finals():
+            assert time.monotonic() < deadline, "no partition was held with finals waiting"
+            assert first.thread.is_alive(), "the transcriber stopped"
+            time.sleep(0.05)
+        first.stop()
+        holds = first.worker.metrics.registry.get_sample_value(
+            "vori_transcriber_commit_metadata_holds_total"
+        )
+        assert holds is not None
+        assert holds >= 1
+        second = _Running(ours, budget)
 
         last = {f"{meeting}:p{i}:mic": track.spans[-1][2] for i, track in enumerate(tracks)}
 
@@ -88,14 +121,13 @@ def test_a_partition_past_its_metadata_limit_is_held_and_loses_nothing(
         reader.wait_for_finals(complete, timeout_s=180, meeting_prefix=meeting)
         reader.poll(3)  # anything published twice would be here by now
         finals = reader.finals(meeting)
+        assert second.thread.is_alive()
+        assert not second.worker.held
     finally:
-        worker.loop.stop()
-        thread.join(60)
+        first.stop()
+        if second is not None:
+            second.stop()
         reader.close()
-    holds = worker.metrics.registry.get_sample_value("vori_transcriber_commit_metadata_holds_total")
-    assert holds is not None
-    assert holds >= 1, "no partition was ever held"
-    assert not worker.held
     ids = [s.id for s in finals]
     assert len(ids) == len(set(ids)), "a final was published twice"
     for i in range(STREAMS):
