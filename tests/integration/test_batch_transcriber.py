@@ -182,7 +182,12 @@ def mono(speech_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Recordin
 
 
 def upload(
-    settings: Settings, recording: Path, meeting_id: str, upload_id: str, parts: int = 3
+    settings: Settings,
+    recording: Path,
+    meeting_id: str,
+    upload_id: str,
+    parts: int = 3,
+    language: str | None = "en",
 ) -> RecordingUploaded:
     """Lay the file in the store in `parts` pieces and announce it."""
     data = recording.read_bytes()
@@ -201,7 +206,7 @@ def upload(
         parts=keys,
         size_bytes=len(data),
         filename=recording.name,
-        language="en",
+        language=language,
         uploaded_by="user-ann",
         uploader_name="Ann",
     )
@@ -314,6 +319,23 @@ def test_an_undecodable_upload_fails_and_the_next_one_is_transcribed(
     assert tail.updates(f"good-{unique}")[-1].type == "recording_transcribed"
     text = normalise(" ".join(f.text for f in tail.finals(f"good-{unique}")))
     assert "ask not what your country can do for you" in text
+
+
+def test_a_korean_meeting_upload_is_transcribed_with_the_multilingual_model(
+    worker: Settings, tail: Tail, speech_dir: Path, tmp_path: Path, unique: str
+) -> None:
+    naver = clips(speech_dir, "ko/naver")
+    timeline = concatenate([naver["wav_001"], naver["wav_003"]], pause_s=1.0)
+    path = tmp_path / "ko.wav"
+    sf.write(path, timeline.samples, SAMPLE_RATE)
+    upload_id = f"ko-{unique}"
+    upload(worker, path, f"m-ko-{unique}", upload_id, parts=1, language="ko")
+    tail.wait(ended(upload_id))
+    assert tail.updates(upload_id)[-1].type == "recording_transcribed"
+    finals = tail.finals(upload_id)
+    text = " ".join(f.text for f in finals)
+    assert sum("\uac00" <= c <= "\ud7a3" for c in text) >= 5, text
+    assert {(f.language, f.model) for f in finals} == {("ko", "base")}
 
 
 def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
