@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ from tests.helpers.gateway import (
     serve_gateway,
     wait_for,
 )
-from tests.helpers.kafka import read_all
+from tests.helpers.kafka import commit_end_offsets, read_all
+from transcriber.batch_worker import BatchWorker
 from vori.cli.upload import RecordingUpload
 from vori.db.engine import create_db_engine, session_factory
 from vori.events import (
@@ -36,6 +38,7 @@ from vori.events import (
     MeetingEvent,
     RecordingUploaded,
     decode,
+    upload_stream_id,
 )
 from vori.kafka.consumer import MessageContext
 from vori.objectstore import LocalObjectStore, recordings_dir
@@ -530,3 +533,50 @@ def wait_for_upload(client: httpx.Client, account: Account, meeting_id: str) -> 
 
     wait_for(queued, 60, "the CLI's upload queued")
     return found[0]
+
+
+def test_an_uploaded_recording_is_transcribed_by_the_batch_lane_into_the_meeting_and_ends_it(
+    client: httpx.Client, gateway: GatewayServer, recording: bytes, unique: str
+) -> None:
+    """The whole lane with the real batch transcriber (in this process): the upload's words
+    are stored as the meeting's transcript, the upload is transcribed, the meeting ends."""
+    owner = register(client, "Kim")
+    meeting_id = create_meeting(client, owner)["id"]
+    group = f"test-batch-uploads-{unique}"
+    commit_end_offsets(gateway.settings.kafka, group, [RECORDINGS_UPLOADED])
+    ours = gateway.settings.model_copy(
+        update={
+            "transcriber_batch": gateway.settings.transcriber_batch.model_copy(
+                update={"group_id": group, "metrics_port": 0}
+            )
+        }
+    )
+    worker = BatchWorker(ours, _store(gateway))
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        upload_id = _upload_whole(client, owner, meeting_id, recording, end=True)
+        done = ("transcribed", "failed")
+        wait_for(
+            lambda: _get(client, owner, meeting_id, upload_id)["status"] in done,
+            240,
+            "the upload transcribed",
+        )
+        state = _get(client, owner, meeting_id, upload_id)
+        assert (state["status"], state["progress"], state["error"]) == ("transcribed", 1.0, None)
+        answer = client.get(f"/api/v1/meetings/{meeting_id}/transcript", headers=owner.headers)
+        segments = answer.json()["segments"]
+        assert {s["stream_id"] for s in segments} == {upload_stream_id(upload_id, 0)}
+        text = " ".join(s["text"] for s in segments).lower()
+        assert "ask not what your country can do for you" in text, text
+        wait_for(
+            lambda: (
+                client.get(f"/api/v1/meetings/{meeting_id}", headers=owner.headers).json()["status"]
+                == "ended"
+            ),
+            30,
+            "the meeting ended",
+        )
+    finally:
+        worker.loop.stop()
+        thread.join(60)
