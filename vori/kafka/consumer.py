@@ -202,10 +202,30 @@ class ConsumerLoop:
         return list(self.consumer.assignment())
 
     def committed(
-        self, partitions: list[TopicPartition], timeout_s: float = 30.0
+        self, partitions: list[TopicPartition], timeout_s: float = 30.0, attempts: int = 3
     ) -> list[TopicPartition]:
-        """Committed offsets (with their metadata) of these partitions."""
-        return list(self.consumer.committed(partitions, timeout=timeout_s))
+        """Committed offsets (with their metadata) of these partitions.
+
+        A coordinator that is still loading its offsets, or a machine so loaded that the
+        answer takes longer than the timeout, fails the call with a timeout: it is asked
+        again (a restarted transcriber exited on one at load average 10-12) before the
+        error ends the worker.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return list(self.consumer.committed(partitions, timeout=timeout_s))
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                timed_out = isinstance(error, KafkaError) and error.code() in (
+                    KafkaError._TIMED_OUT,
+                    KafkaError.REQUEST_TIMED_OUT,
+                    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                    KafkaError.NOT_COORDINATOR,
+                )
+                if not timed_out or attempt == attempts:
+                    raise
+                log.warning("committed offsets not read (%s); asking again", error)
+        raise AssertionError("unreachable")
 
     def high_watermark(self, partition: TopicPartition, timeout_s: float = 10.0) -> int:
         _low, high = self.consumer.get_watermark_offsets(partition, timeout=timeout_s)
