@@ -906,9 +906,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     client: ClientSettings = Field(default_factory=ClientSettings)
     transcriber: TranscriberSettings = Field(default_factory=TranscriberSettings)
-    transcriber_batch: TranscriberBatchSettings = Field(
-        default_factory=TranscriberBatchSettings
-    )
+    transcriber_batch: TranscriberBatchSettings = Field(default_factory=TranscriberBatchSettings)
     summarizer: SummarizerSettings = Field(default_factory=SummarizerSettings)
     kanban: KanbanSettings = Field(default_factory=KanbanSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
