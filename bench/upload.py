@@ -121,7 +121,7 @@ class Progress:
                 continue
             event = decode(MEETING_EVENTS, message.value(), message.headers())
             if isinstance(event, MeetingEvent) and event.upload_id:
-                self.events.append((time.monotonic(), event))
+                self.events.append((event.at.timestamp(), event))  # when it was reported
 
     def done(self, upload_id: str) -> tuple[float, MeetingEvent] | None:
         for at, event in self.events:
@@ -132,8 +132,11 @@ class Progress:
                 return at, event
         return None
 
-    def progress(self, upload_id: str) -> float:
-        values = [e.progress or 0.0 for _, e in self.events if e.upload_id == upload_id]
+    def progress(self, upload_id: str, by: float) -> float:
+        """The share reported done by epoch time `by`."""
+        values = [
+            e.progress or 0.0 for at, e in self.events if e.upload_id == upload_id and at <= by
+        ]
         return max(values, default=0.0)
 
 
@@ -264,7 +267,7 @@ def main() -> None:
         # 1. the upload alone
         upload_id = f"alone-{uuid.uuid4().hex[:8]}"
         sampler = Sampler({"batch": [batch.pid]})
-        started = time.monotonic()
+        started = time.time()
         _announce(settings, store, recording, upload_id)
         finished = _wait_done(progress, upload_id, args.timeout_s)
         cores, _rss, _busy, _wall = sampler.finish()
@@ -285,21 +288,22 @@ def main() -> None:
         # 3. both at once
         upload_id = f"beside-{uuid.uuid4().hex[:8]}"
         sampler = Sampler({"batch": [batch.pid]})
-        started = time.monotonic()
+        started = time.time()
         _announce(settings, store, recording, upload_id)
         step = run_step(settings, ingest_port, reader, group, pids, args.streams, 1, args.seconds)
-        live_wall = time.monotonic() - started
+        live_end = time.time()
         lives.append(_live(step, "live beside the upload"))
         print(asdict(lives[-1]), flush=True)
-        progress.poll(1.0)
-        during = progress.progress(upload_id)
         finished = _wait_done(progress, upload_id, args.timeout_s)
+        during = progress.progress(upload_id, live_end)
         cores, _rss, _busy, _wall = sampler.finish()
         run = UploadRun(
             "beside live streams",
             round(audio_s, 1),
             progress_during_live=round(during, 3),
-            audio_s_per_s_during_live=round(during * audio_s / live_wall, 2),
+            audio_s_per_s_during_live=round(
+                during * audio_s / (min(live_end, finished or live_end) - started), 2
+            ),
             batch_cores=cores["batch"],
         )
         if finished is not None:
