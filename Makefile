@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 VORI_UP_ARGS ?=
 
-.PHONY: run test test-unit test-reliability lint check bench docs api-types clean web llm
+.PHONY: run test test-unit test-reliability lint check bench docs api-types clean web llm dupes
 
 # The web app: `npm ci` when the lockfile changes, a build when a source changes.
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json web/tsconfig.json web/vite.config.ts
@@ -51,6 +51,25 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy vori gateway stream_ingest transcriber summarizer kanban analytics_spark
 
 check: lint test
+
+# Duplicate code (docs/code-shape.md): pylint's similarity checker over the Python packages
+# and jscpd over the web app (its generated OpenAPI types left out); reports under
+# bench/results/dupes/, a count of each printed. A report, not a gate: it never fails on clones.
+PY_PACKAGES := gateway stream_ingest transcriber summarizer kanban analytics_spark vori
+DUPES := bench/results/dupes
+dupes: $(STAMP) $(WEB_DEPS)
+	@mkdir -p $(DUPES)
+	@$(VENV)/bin/pylint --disable=all --enable=duplicate-code --min-similarity-lines=8 \
+		--ignore-imports=y --ignore-docstrings=y --ignore-signatures=y --ignore-comments=y \
+		--score=n $(PY_PACKAGES) > $(DUPES)/pylint.txt; \
+		status=$$?; [ $$((status & 35)) -eq 0 ] || { cat $(DUPES)/pylint.txt; exit $$status; }
+	@cd web && node_modules/.bin/jscpd --silent --format typescript,tsx \
+		--ignore '**/*-schema.d.ts' --reporters json --output ../$(DUPES)/jscpd src > /dev/null
+	@echo "python (pylint duplicate-code, 8+ similar lines): $$(grep -c 'Similar lines' $(DUPES)/pylint.txt) blocks, in $(DUPES)/pylint.txt"
+	@$(PY) -c 'import json, sys; t = json.load(open(sys.argv[1]))["statistics"]["total"]; \
+		print("web (jscpd, 5+ lines and 50+ tokens): %(clones)s clones, %(duplicatedLines)s of %(lines)s lines (%(percentage)s%%)" % t)' \
+		$(DUPES)/jscpd/jscpd-report.json
+	@echo "the clones of web/src: $(DUPES)/jscpd/jscpd-report.json"
 
 bench: $(STAMP)
 	@for b in bench/*.py; do [ -f "$$b" ] && $(PY) "$$b" || true; done
