@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from vori.cli.load import load
+
 analytics_app = typer.Typer(help="Spark analytics over the stored meetings.", no_args_is_help=True)
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$")
@@ -54,7 +56,6 @@ def run(
     from rich.table import Table
 
     from analytics_spark.batch import run_batch
-    from vori.cli.main import load
 
     settings = load()
     if master:
@@ -96,7 +97,6 @@ def stream(
 ) -> None:
     """Run the live job: per-speaker talk time and WPM of running meetings, until Ctrl-C."""
     from analytics_spark.live import run as run_live
-    from vori.cli.main import load
 
     settings = load()
     if master:
@@ -119,7 +119,6 @@ def report(
 
     from analytics_spark.report import ReportScope, write_report
     from analytics_spark.report.load import board_exists
-    from vori.cli.main import load
     from vori.db.engine import create_db_engine
 
     settings = load()

@@ -10,9 +10,9 @@ import typer
 
 from vori.cli.analytics import analytics_app
 from vori.cli.client import register as register_client_commands
-from vori.logs import configure_logging
+from vori.cli.load import load
 from vori.services import SERVICES, Service
-from vori.settings import Settings, SettingsError, describe_settings, load_settings
+from vori.settings import SettingsError, describe_settings
 
 app = typer.Typer(
     name="vori",
@@ -23,17 +23,6 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(analytics_app, name="analytics")
-
-
-def load() -> Settings:
-    """Settings for a command; a bad value ends the command with the variable's name."""
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        typer.echo(f"vori: {exc}", err=True)
-        raise typer.Exit(2) from None
-    configure_logging(settings.log_level)
-    return settings
 
 
 @app.command()
