@@ -1,4 +1,8 @@
-"""Boards and their columns: creation (personal boards on demand), listing, columns."""
+"""Boards and their columns: creation (personal boards on demand), listing, columns.
+
+One module because `BoardService` answers every board operation (boards, members, columns)
+through the same ownership checks and the same board answer (`_board_out`).
+"""
 
 from __future__ import annotations
 

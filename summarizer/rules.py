@@ -6,6 +6,9 @@ It reads a meeting sentence by sentence and recognises commitments ("I'll send�
 ("actually Bob will take that"), rescheduling ("make it Monday", "월요일로 미루죠") and
 cancellation ("let's drop the survey", "설문은 취소하죠"), each applied to the task it
 refers to. Lines that try to instruct a machine are ignored.
+
+One module because `RulesExtractor` is one pass over the meeting's sentences in which every
+pattern (commitment, request, assignment, change of mind) edits the same tasks.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ It owns the stream's segmenter, the audio of the open utterance, the stabiliser 
 partials, and the bookkeeping that makes offsets safe to commit: a checkpoint becomes
 *durable* once every final closed before it has been decoded, and then carries the
 prompt context that the next utterance will be decoded with.
+
+One module because the open utterance, the stabiliser's partials and the checkpoints of one
+stream change together on every frame; the parts without shared state (segmenter.py,
+stabilizer.py) are modules of their own.
 """
 
 from __future__ import annotations

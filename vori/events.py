@@ -3,6 +3,9 @@
 A producer serialises through :func:`encode` and a consumer parses through :func:`decode`;
 a schema change is a change here. Audio frames carry raw PCM as the message value and
 their metadata as JSON in one header, so the hot path never base64-encodes audio.
+
+One module because every wire model lives here beside its topic (STYLE.md, 4), so that a
+schema change is a change in one file.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Every value comes from an environment variable with the ``VORI_`` prefix (nested
 sections joined with ``__``, e.g. ``VORI_KAFKA__BOOTSTRAP_SERVERS``) or from an optional
 ``.env`` file. ``DATABASE_URL``, ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` are also read
 under their conventional names.
+
+One module because it is the one settings tree: every section nests under ``Settings``, and
+``vori settings`` and the README's table walk it whole.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Plotly reads a few HTML tags inside its text (`<b>`, `<br>`, `<a href>`), so every name,
 title and term from the database goes through `label()` first: `<` shows as `<` and never
 starts a tag. The JSON itself is made script-safe by the template's `tojson`.
+
+One module because every chart is a short function over the report model that shares one
+layout, one palette and the label escape above.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Pure: no database, no clock, no HTML. The loader (`load.py`) reads the rows for a scope,
 the charts and the template (`charts.py`, `render.py`) only draw what this module decided.
+
+One module because the report's dataclasses and the pure functions that fill them from one
+`ReportInput` are one computation; loading, charts and rendering already live apart.
 """
 
 from __future__ import annotations

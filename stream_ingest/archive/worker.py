@@ -15,6 +15,9 @@ event this archiver never saw, e.g. its consumer group was reset past it). The r
 uploaded to a meeting (the gateway writes their parts under vori.uploads' prefix) are the
 meeting's audio too: deleted, expired and swept here with the rest, so that one consumer
 of `deleted` removes everything of a meeting in the store.
+
+One module because the `Archiver`'s partitions, unstored chunks and committed offsets are
+one piece of state that every message changes; the chunking lives apart in chunker.py.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Migrations under `migrations/versions` create these; a schema change is a model change
 here plus a migration there.
+
+One module because every table belongs to the one `Base.metadata` that the migrations and
+tests/integration/test_migrations.py compare with the database.
 """
 
 from __future__ import annotations

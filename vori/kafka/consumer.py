@@ -15,6 +15,10 @@ their utterance is final) run the loop with ``manual_commit=True``: the loop nev
 offsets, tells the worker about every dead-lettered message (``on_dead_letter``) and about
 partitions gained and lost (``on_assign``, ``on_revoke``), and exposes pause/resume and the
 committed offsets so the worker can commit a computed offset per partition.
+
+One module because it is the one consumer loop every worker runs (STYLE.md, 5): the poll,
+retry, dead-letter and manual-commit paths of `ConsumerLoop` share one consumer and its
+offsets.
 """
 
 from __future__ import annotations
