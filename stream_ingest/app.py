@@ -34,10 +34,13 @@ def create_app(settings: Settings) -> Starlette:
             await service.stop()
 
     async def audio(websocket: WebSocket) -> None:
-        await AudioSession(service, websocket, websocket.path_params["meeting_id"]).run()
+        meeting_id = websocket.path_params["meeting_id"]
+        await AudioSession(
+            websocket, meeting_id, settings=settings, host=service, sink=service.sink
+        ).run()
 
     async def healthz(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "open_streams": len(service.sessions)})
+        return JSONResponse({"status": "ok", "open_streams": service.open_streams()})
 
     app = Starlette(
         routes=[

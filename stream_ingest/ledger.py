@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stream_ingest.protocol import BYTES_PER_SAMPLE, CloseCode, ProtocolError
+from stream_ingest.errors import PositionGapError
+from stream_ingest.protocol import BYTES_PER_SAMPLE
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,8 @@ class StreamLedger:
     ) -> None:
         start = durable.position if client_position is None else client_position
         if start > durable.position:
-            raise ProtocolError(
-                CloseCode.BAD_MESSAGE,
-                f"position {start} is past the {durable.position} durable samples: a gap",
+            raise PositionGapError(
+                f"position {start} is past the {durable.position} durable samples: a gap"
             )
         self.durable = durable
         self.received = durable.position

@@ -1,5 +1,8 @@
-"""Process-wide state of one ingest process: the producer, the database, open streams,
-and the background work that keeps durable positions and leases current.
+"""Process-wide state of one ingest process: the producer, the database, the registry of
+open streams, and the background work that keeps durable positions and leases current.
+
+`IngestService` is the `StreamHost` of every session (stream_ingest/host.py); it sees the
+sessions only as `HeldStream`s.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ import os
 import socket
 import uuid
 
-from stream_ingest import store
+from stream_ingest import metrics, store
 from stream_ingest.admission import LoadWatcher
+from stream_ingest.errors import StreamOpenElsewhereError
+from stream_ingest.host import HeldStream
 from stream_ingest.ledger import DurableMark
 from stream_ingest.recovery import recover_mark
-from stream_ingest.session import AudioSession
 from stream_ingest.sink import AudioSink
-from stream_ingest.store import Lease, Participant, StreamBusyError
+from stream_ingest.store import Lease, Participant
 from vori.db.engine import create_db_engine
 from vori.events import AudioFrame, MeetingEvent
 from vori.settings import Settings
@@ -29,13 +33,13 @@ JANITOR_EVERY = 5
 
 
 class IngestService:
-    """Everything the sessions of one process share."""
+    """Everything the sessions of one process share; the one owner of the stream registry."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = create_db_engine(settings, pool_size=10, max_overflow=20)
         self.sink = AudioSink(settings.kafka)
-        self.sessions: dict[str, AudioSession] = {}
+        self.sessions: dict[str, HeldStream] = {}
         self.load = LoadWatcher(settings)
         # Lease owners are "<instance>/<n>": one prefix renews every lease of this process.
         self.instance = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -61,7 +65,7 @@ class IngestService:
         await asyncio.to_thread(self._save_positions)
         self.engine.dispose()
 
-    # -- database work, run in threads by sessions ---------------------------------------
+    # -- StreamHost: what sessions ask (the database work runs in their threads) ----------
 
     def find_participant(self, meeting_id: str, user_id: str) -> Participant:
         return store.find_participant(self.engine, meeting_id, user_id)
@@ -69,9 +73,15 @@ class IngestService:
     def other_open_streams(self, user_id: str, stream_id: str) -> int:
         return store.other_open_streams(self.engine, user_id, stream_id)
 
-    def acquire(self, stream_id: str, participant: Participant, owner: str) -> Lease:
+    def admission_refusal(self) -> str | None:
+        return self.load.refusal()
+
+    def open_streams(self) -> int:
+        return len(self.sessions)
+
+    def acquire(self, stream_id: str, participant: Participant) -> Lease:
         return store.acquire(
-            self.engine, stream_id, participant, owner, self.settings.ingest.lease_ttl_s
+            self.engine, stream_id, participant, self.new_owner(), self.settings.ingest.lease_ttl_s
         )
 
     def recover(self, lease: Lease) -> DurableMark:
@@ -85,6 +95,15 @@ class IngestService:
 
     def release(self, lease: Lease, mark: DurableMark, active: bool) -> None:
         store.release(self.engine, lease, mark, active=active)
+
+    def register(self, stream_id: str, stream: HeldStream) -> None:
+        self.sessions[stream_id] = stream
+        metrics.open_streams.inc()
+
+    def forget(self, stream_id: str, stream: HeldStream) -> None:
+        if self.sessions.get(stream_id) is stream:
+            del self.sessions[stream_id]
+            metrics.open_streams.dec()
 
     # -- background ---------------------------------------------------------------------
 
@@ -110,16 +129,14 @@ class IngestService:
     def _save_positions(self) -> set[str]:
         marks: dict[str, tuple[str, DurableMark]] = {}
         for stream_id, session in list(self.sessions.items()):
-            if session.lease is None or session.ledger is None:
-                continue
-            mark = session.ledger.unsaved()
-            if mark is not None:
-                marks[stream_id] = (session.lease.owner, mark)
+            unsaved = session.unsaved()
+            if unsaved is not None:
+                marks[stream_id] = unsaved
         store.save_marks(self.engine, marks)
         for stream_id, (_owner, mark) in marks.items():
             saved = self.sessions.get(stream_id)
-            if saved is not None and saved.ledger is not None:
-                saved.ledger.mark_saved(mark)
+            if saved is not None:
+                saved.mark_saved(mark)
         return store.renew_leases(
             self.engine, self.instance + "/", self.settings.ingest.lease_ttl_s
         )
@@ -131,10 +148,8 @@ class IngestService:
             store.abandoned_streams, self.engine, idle
         ):
             try:
-                lease = await asyncio.to_thread(
-                    self.acquire, stream_id, participant, self.new_owner()
-                )
-            except StreamBusyError:
+                lease = await asyncio.to_thread(self.acquire, stream_id, participant)
+            except StreamOpenElsewhereError:
                 continue  # resumed meanwhile, or another process is on it
             mark, ended = lease.mark, False
             try:

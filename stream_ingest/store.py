@@ -13,8 +13,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from stream_ingest.errors import (
+    MeetingEndedError,
+    NotAMemberError,
+    StreamOpenElsewhereError,
+    UserGoneError,
+)
 from stream_ingest.ledger import DurableMark
-from stream_ingest.protocol import CloseCode, ProtocolError
 from vori.auth import meeting_for_member
 from vori.db.engine import session_factory
 from vori.db.tables import IngestStream, Meeting, User
@@ -45,21 +50,18 @@ class Lease:
     updated_at_epoch: float
 
 
-class StreamBusyError(Exception):
-    """The stream is open in another connection (here or in another process)."""
-
-
 def find_participant(engine: Engine, meeting_id: str, user_id: str) -> Participant:
-    """The member and meeting a token may stream into; ProtocolError 4404/4409 otherwise."""
+    """The member and meeting a token may stream into; otherwise NotAMemberError,
+    MeetingEndedError or UserGoneError."""
     with session_factory(engine)() as session:
         meeting = meeting_for_member(session, meeting_id, user_id)
         if meeting is None:
-            raise ProtocolError(CloseCode.NOT_FOUND, "no such meeting")
+            raise NotAMemberError("no such meeting")
         if meeting.ended_at is not None:
-            raise ProtocolError(CloseCode.CONFLICT, "the meeting has ended")
+            raise MeetingEndedError("the meeting has ended")
         user = session.get(User, user_id)
         if user is None:
-            raise ProtocolError(CloseCode.BAD_TOKEN, "the token's user no longer exists")
+            raise UserGoneError("the token's user no longer exists")
         return Participant(meeting.id, user.id, user.display_name, meeting.language)
 
 
@@ -81,7 +83,7 @@ def other_open_streams(engine: Engine, user_id: str, stream_id: str) -> int:
 def acquire(
     engine: Engine, stream_id: str, participant: Participant, owner: str, ttl_s: float
 ) -> Lease:
-    """Take the stream's lease if it is free or expired; StreamBusyError if it is held."""
+    """Take the stream's lease if it is free or expired; StreamOpenElsewhereError if it is held."""
     with engine.begin() as conn:
         conn.execute(
             insert(_streams)
@@ -106,7 +108,7 @@ def acquire(
         ).one()
         held = row.lease_owner is not None and row.lease_expires_at > row.now
         if held:
-            raise StreamBusyError(stream_id)
+            raise StreamOpenElsewhereError("stream already open elsewhere")
         conn.execute(
             update(_streams)
             .where(_streams.c.stream_id == stream_id)

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
+from stream_ingest.errors import PositionGapError
 from stream_ingest.ledger import DurableMark, StreamLedger
-from stream_ingest.protocol import ProtocolError
 
 FRAME = b"\x01\x00" * 320  # 20 ms
 
@@ -51,7 +51,7 @@ def test_audio_resent_below_the_durable_position_is_dropped() -> None:
 
 
 def test_client_ahead_of_the_durable_position_is_refused() -> None:
-    with pytest.raises(ProtocolError, match="a gap"):
+    with pytest.raises(PositionGapError, match="a gap"):
         ledger(position=100, client=200)
 
 
