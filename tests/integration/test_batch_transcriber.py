@@ -89,16 +89,36 @@ class Tail:
                 _low, high = self.consumer.get_watermark_offsets(tp, timeout=30)
                 assignment.append(TopicPartition(topic, partition, high))
         self.consumer.assign(assignment)
+        self.start = {(tp.topic, tp.partition): tp.offset for tp in assignment}
         self.events: list[Event] = []
 
     def wait(self, done: Callable[[list[Event]], bool], timeout_s: float = WAIT_S) -> list[Event]:
+        """Read until `done(events)`, then on to the end every topic has now: the topics
+        are fetched apart, so a final may still be unread when the event after it is."""
         deadline = time.monotonic() + timeout_s
         while not done(self.events) and time.monotonic() < deadline:
-            message = self.consumer.poll(0.2)
-            if message is not None and message.error() is None:
-                topic = message.topic() or ""
-                self.events.append(decode(topic, message.value(), message.headers()))
+            self._read(0.2)
+        ends = {
+            (tp.topic, tp.partition): self.consumer.get_watermark_offsets(tp, timeout=30)[1]
+            for tp in self.consumer.assignment()
+        }
+        while time.monotonic() < deadline:
+            positions = self.consumer.position(self.consumer.assignment())
+            # A partition nothing was read from has no position yet: done if nothing came.
+            if all(
+                tp.offset >= ends[(tp.topic, tp.partition)]
+                or ends[(tp.topic, tp.partition)] <= self.start[(tp.topic, tp.partition)]
+                for tp in positions
+            ):
+                break
+            self._read(0.2)
         return self.events
+
+    def _read(self, timeout_s: float) -> None:
+        message = self.consumer.poll(timeout_s)
+        if message is not None and message.error() is None:
+            topic = message.topic() or ""
+            self.events.append(decode(topic, message.value(), message.headers()))
 
     def finals(self, upload_id: str) -> list[TranscriptSegment]:
         return [
@@ -389,12 +409,15 @@ def test_a_worker_killed_mid_upload_duplicates_no_text_and_yields_to_live_overlo
         assert tail.finals(upload_id), log.read_text()[-3000:]
         # A live transcriber now says it is behind: the upload must wait between steps.
         reporting.set()
-        time.sleep(8)  # the step in hand ends; then it waits
-        tail.wait(lambda _e: False, timeout_s=1)
-        held = len(tail.finals(upload_id))
-        tail.wait(lambda _e: False, timeout_s=6)
-        assert len(tail.finals(upload_id)) == held, "finals went on while live was overloaded"
-        assert not ended(upload_id)(tail.events)
+        # The step in hand ends, then it waits: no new final for 6 s, and no end.
+        deadline = time.monotonic() + 120
+        held, since = len(tail.finals(upload_id)), time.monotonic()
+        while time.monotonic() - since < 6:
+            assert time.monotonic() < deadline, "finals went on while live was overloaded"
+            tail.wait(lambda _e: False, timeout_s=0.5)
+            assert not ended(upload_id)(tail.events), "it ran to the end while live was overloaded"
+            if len(tail.finals(upload_id)) != held:
+                held, since = len(tail.finals(upload_id)), time.monotonic()
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(30)
         overloaded.set()
