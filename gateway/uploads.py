@@ -7,19 +7,20 @@ gateway process can take the next part and a retry after a lost reply changes no
 cuts it into the same parts as it streams in. When the last byte is stored, the upload is
 announced on `recordings.uploaded` (confirmed by Kafka, else 503 and it stays
 `receiving`) for the batch transcriber, whose progress the persistence consumer applies.
+
+This module is the HTTP side (headers, limits, the multipart form); the parts' storage and
+the announcement are gateway.upload_storage, the bodies gateway.upload_schemas.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -28,9 +29,7 @@ from gateway.deps import MeetingDep, PrincipalDep, RuntimeDep, SessionDep
 from gateway.meetings import ONLY_OWNER
 from gateway.recordings import recording_store
 from gateway.runtime import GatewayRuntime
-from gateway.upload_multipart import (
-    Field as FormField,
-)
+from gateway.upload_multipart import Field as FormField
 from gateway.upload_multipart import (
     FileData,
     FileStart,
@@ -38,26 +37,16 @@ from gateway.upload_multipart import (
     MultipartReader,
     boundary_of,
 )
-from gateway.upload_parts import (
-    AlreadyStored,
-    Received,
-    Refused,
-    StorePart,
-    UploadStatus,
-    plan_part,
-)
+from gateway.upload_parts import Refused
+from gateway.upload_schemas import OffsetConflictOut, UploadIn, UploadListOut, UploadOut, upload_out
+from gateway.upload_storage import OFFSET_HEADER, PartWriter, announce, find_upload, take_part
 from vori.auth import new_id
-from vori.db.tables import Meeting, RecordingUpload, User
-from vori.events import RecordingUploaded
-from vori.objectstore import ObjectStore, ObjectStoreUnavailableError
+from vori.db.tables import Meeting, RecordingUpload
 from vori.settings import GatewaySettings
-from vori.uploads import PART_CONTENT_TYPE, part_key, part_offset, upload_prefix
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/meetings", tags=["uploads"])
 
-UPLOAD_NOT_FOUND = "upload not found"
-OFFSET_HEADER = "Upload-Offset"
 # Room for the multipart boundaries and part headers around the file's bytes.
 MULTIPART_OVERHEAD = 64 * 1024
 _TRUE = {"1", "true", "yes", "on"}
@@ -81,64 +70,6 @@ def body_limits(gateway: GatewaySettings) -> list[RouteLimit]:
     ]
 
 
-class UploadIn(BaseModel):
-    """A recording about to be uploaded in parts."""
-
-    filename: str = Field(min_length=1, max_length=300, description="The file's name.")
-    size_bytes: int = Field(gt=0, description="The file's size; the upload ends at this byte.")
-    end: bool = Field(
-        False,
-        description="End the meeting once the recording is transcribed (the owner only; "
-        "skipped while audio streams in).",
-    )
-
-
-class UploadOut(BaseModel):
-    """An upload: how much of it is here, and how far its transcription is."""
-
-    upload_id: str
-    meeting_id: str
-    filename: str
-    size_bytes: int
-    offset: int = Field(description="Bytes received: the next part starts here.")
-    part_max_bytes: int = Field(description="The largest part one PATCH may carry.")
-    status: UploadStatus
-    progress: float = Field(description="Share of the recording transcribed (0-1).")
-    error: str | None = None
-    end: bool = Field(description="Whether the meeting ends once it is transcribed.")
-    uploaded_by: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class UploadListOut(BaseModel):
-    meeting_id: str
-    uploads: list[UploadOut] = Field(description="The meeting's uploads, newest first.")
-
-
-class OffsetConflictOut(BaseModel):
-    detail: str
-    offset: int = Field(description="Bytes received: send the part that starts here.")
-
-
-def _out(upload: RecordingUpload, part_max: int) -> UploadOut:
-    return UploadOut(
-        upload_id=upload.id,
-        meeting_id=upload.meeting_id,
-        filename=upload.filename,
-        size_bytes=upload.size_bytes,
-        offset=upload.received_bytes,
-        part_max_bytes=part_max,
-        status=upload.status,
-        progress=upload.progress,
-        error=upload.error,
-        end=upload.end_meeting,
-        uploaded_by=upload.uploaded_by,
-        created_at=upload.created_at,
-        updated_at=upload.updated_at,
-    )
-
-
 def _part_max(runtime: GatewayRuntime) -> int:
     return runtime.settings.gateway.upload_part_max_bytes
 
@@ -155,13 +86,6 @@ def _check_size(runtime: GatewayRuntime, size: int) -> None:
 def _check_end(meeting: Meeting, user_id: str, end: bool) -> None:
     if end and meeting.owner_id != user_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"end: {ONLY_OWNER}")
-
-
-def _unavailable(exc: ObjectStoreUnavailableError) -> HTTPException:
-    log.warning("upload: recordings store unavailable: %s", exc)
-    return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE, "the recordings store is unavailable; try again"
-    )
 
 
 @router.post(
@@ -199,7 +123,7 @@ def create_upload(
     session.commit()
     session.refresh(upload)
     log.info("meeting %s: upload %s of %d bytes begins", meeting.id, upload.id, body.size_bytes)
-    return _out(upload, _part_max(runtime))
+    return upload_out(upload, _part_max(runtime))
 
 
 @router.get("/{meeting_id}/uploads", response_model=UploadListOut)
@@ -211,17 +135,7 @@ def list_uploads(meeting: MeetingDep, runtime: RuntimeDep, session: SessionDep) 
         .order_by(RecordingUpload.created_at.desc(), RecordingUpload.id)
     )
     part_max = _part_max(runtime)
-    return UploadListOut(meeting_id=meeting.id, uploads=[_out(u, part_max) for u in uploads])
-
-
-def _upload(session: Session, meeting_id: str, upload_id: str, *, lock: bool) -> RecordingUpload:
-    query = select(RecordingUpload).where(
-        RecordingUpload.id == upload_id, RecordingUpload.meeting_id == meeting_id
-    )
-    upload = session.scalar(query.with_for_update() if lock else query)
-    if upload is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, UPLOAD_NOT_FOUND)
-    return upload
+    return UploadListOut(meeting_id=meeting.id, uploads=[upload_out(u, part_max) for u in uploads])
 
 
 @router.get(
@@ -237,10 +151,10 @@ def get_upload(
     response: Response,
 ) -> UploadOut:
     """An upload's offset (where to resume), status and transcription progress."""
-    upload = _upload(session, meeting.id, upload_id, lock=False)
+    upload = find_upload(session, meeting.id, upload_id, lock=False)
     response.headers[OFFSET_HEADER] = str(upload.received_bytes)
     response.headers["Cache-Control"] = "no-store"
-    return _out(upload, _part_max(runtime))
+    return upload_out(upload, _part_max(runtime))
 
 
 def _offset_header(value: str | None) -> int:
@@ -304,7 +218,7 @@ async def upload_part(
     data = await _read_part(request, part_max)
     store = recording_store(request)
     received = await run_in_threadpool(
-        _take_part, runtime, store, session, meeting, upload_id, offset, data
+        take_part, runtime, store, session, meeting, upload_id, offset, data
     )
     if isinstance(received, Refused):
         headers = {OFFSET_HEADER: str(received.received)}
@@ -313,91 +227,6 @@ async def upload_part(
             return JSONResponse(body.model_dump(), status.HTTP_409_CONFLICT, headers=headers)
         raise HTTPException(received.status, received.reason, headers=headers)
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers={OFFSET_HEADER: str(received)})
-
-
-def _take_part(
-    runtime: GatewayRuntime,
-    store: ObjectStore,
-    session: Session,
-    meeting: Meeting,
-    upload_id: str,
-    offset: int,
-    data: bytes,
-) -> int | Refused:
-    # The row lock orders the parts of one upload across gateway processes.
-    upload = _upload(session, meeting.id, upload_id, lock=True)
-    keys = list(upload.parts)
-    state = Received(upload.size_bytes, tuple(part_offset(k) for k in keys), upload.received_bytes)
-    plan = plan_part(state, offset, len(data), _part_max(runtime))
-    if isinstance(plan, Refused):
-        session.rollback()
-        return plan
-    if isinstance(plan, StorePart):
-        key = part_key(meeting.id, upload.id, plan.offset)
-        try:
-            store.put(key, data, PART_CONTENT_TYPE)
-        except ObjectStoreUnavailableError as exc:
-            session.rollback()
-            raise _unavailable(exc) from None
-        upload.parts = [*keys, key]
-        upload.received_bytes = plan.received
-        upload.updated_at = datetime.now(UTC)
-    else:
-        assert isinstance(plan, AlreadyStored)
-    received = upload.received_bytes
-    session.commit()
-    if received >= upload.size_bytes:
-        _announce(runtime, session, upload.id)
-    return received
-
-
-def _announce(runtime: GatewayRuntime, session: Session, upload_id: str) -> None:
-    """Publish a whole upload for the batch transcriber and mark it queued (once confirmed).
-
-    Idempotent: an upload already announced is left alone; one whose announcement Kafka
-    did not confirm is announced again by the next PATCH at its final offset.
-    """
-    upload = session.get(RecordingUpload, upload_id, populate_existing=True)
-    if upload is None or upload.status != "receiving" or upload.received_bytes < upload.size_bytes:
-        return
-    meeting = session.get(Meeting, upload.meeting_id)
-    uploader = session.get(User, upload.uploaded_by)
-    assert meeting is not None
-    runtime.producer.publish(
-        RecordingUploaded(
-            upload_id=upload.id,
-            meeting_id=upload.meeting_id,
-            prefix=upload_prefix(upload.meeting_id, upload.id),
-            parts=list(upload.parts),
-            size_bytes=upload.size_bytes,
-            filename=upload.filename,
-            language=None if meeting.language == "auto" else meeting.language,
-            uploaded_by=upload.uploaded_by,
-            uploader_name=uploader.display_name if uploader else None,
-        )
-    )
-    if runtime.producer.flush(10.0) > 0:
-        session.rollback()
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "Kafka did not confirm the upload; PATCH an empty part at Upload-Offset "
-            f"{upload.size_bytes} to try again",
-            headers={OFFSET_HEADER: str(upload.received_bytes)},
-        )
-    # Only from `receiving`: the batch transcriber's first report may already be stored.
-    session.execute(
-        update(RecordingUpload)
-        .where(RecordingUpload.id == upload.id, RecordingUpload.status == "receiving")
-        .values(status="queued", updated_at=datetime.now(UTC))
-    )
-    session.commit()
-    log.info(
-        "meeting %s: upload %s complete (%d bytes in %d parts), queued",
-        upload.meeting_id,
-        upload.id,
-        upload.size_bytes,
-        len(upload.parts),
-    )
 
 
 # -- one-shot multipart ------------------------------------------------------------------
@@ -454,7 +283,7 @@ async def upload_recording(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
     upload_id = new_id("upl")
     store = recording_store(request)
-    receiver = _PartWriter(
+    receiver = PartWriter(
         store,
         meeting.id,
         upload_id,
@@ -512,56 +341,6 @@ async def upload_recording(
 def _register(runtime: GatewayRuntime, session: Session, upload: RecordingUpload) -> UploadOut:
     session.add(upload)
     session.commit()
-    _announce(runtime, session, upload.id)
+    announce(runtime, session, upload.id)
     session.refresh(upload)
-    return _out(upload, _part_max(runtime))
-
-
-class _PartWriter:
-    """Cuts a streamed file into parts of `part_max` bytes and stores each as it fills."""
-
-    def __init__(
-        self, store: ObjectStore, meeting_id: str, upload_id: str, part_max: int, size_max: int
-    ) -> None:
-        self.store = store
-        self.meeting_id = meeting_id
-        self.upload_id = upload_id
-        self.part_max = part_max
-        self.size_max = size_max
-        self.size = 0
-        self.keys: list[str] = []
-        self._buffer = bytearray()
-        self._stored = 0
-
-    async def add(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.size_max:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                f"the recording is over the upload limit of {self.size_max} bytes",
-            )
-        self._buffer += data
-        while len(self._buffer) >= self.part_max:
-            await self._store(bytes(self._buffer[: self.part_max]))
-            del self._buffer[: self.part_max]
-
-    async def close(self) -> None:
-        if self._buffer:
-            await self._store(bytes(self._buffer))
-            self._buffer.clear()
-
-    async def _store(self, data: bytes) -> None:
-        key = part_key(self.meeting_id, self.upload_id, self._stored)
-        try:
-            await run_in_threadpool(self.store.put, key, data, PART_CONTENT_TYPE)
-        except ObjectStoreUnavailableError as exc:
-            raise _unavailable(exc) from None
-        self.keys.append(key)
-        self._stored += len(data)
-
-    def discard(self) -> None:
-        """Remove the parts of an upload that did not complete."""
-        try:
-            self.store.delete(list(self.keys))
-        except ObjectStoreUnavailableError as exc:
-            log.warning("upload %s: parts left in the store: %s", self.upload_id, exc)
+    return upload_out(upload, _part_max(runtime))
