@@ -288,7 +288,12 @@ class BatchWorker:
         throttle = ProgressThrottle(self.batch.progress_step, self.batch.progress_interval_s)
         self._progress(upload, throttle, 0.0)
         done = 0
-        for step in self.core.transcribe(upload, audio):
+        steps = self.core.transcribe(upload, audio)
+        while True:
+            self._yield_to_live()  # before each step: the steps are decoded when asked for
+            step = next(steps, None)
+            if step is None:
+                break
             if step.segment is not None:
                 self.producer.publish(step.segment)
                 metrics.SEGMENTS.inc()
@@ -296,7 +301,6 @@ class BatchWorker:
             done = step.done_samples
             if step.progress < 1.0:
                 self._progress(upload, throttle, step.progress)
-            self._yield_to_live()
 
     def fetch(self, upload: RecordingUploaded, target: Path) -> Path:
         """The upload's parts, in order, as one file; UploadError when one is missing."""
