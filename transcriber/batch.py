@@ -48,6 +48,7 @@ from vori.events import (
     segment_id_for,
     upload_stream_id,
 )
+from vori.objectstore import ObjectStore
 from vori.settings import DecodingPreset, TranscriberBatchSettings, TranscriberSettings
 
 QUIET_FRAME = SAMPLE_RATE * 30 // 1000  # 30 ms: where a chunk may be cut
@@ -83,6 +84,25 @@ class DecodedAudio:
         if self.samples == 0:
             return np.zeros(0, dtype=np.int16)
         return np.memmap(self.paths[index], dtype="<i2", mode="r", shape=(self.samples,))
+
+
+def assemble_upload(store: ObjectStore, upload: RecordingUploaded, target: Path) -> Path:
+    """The upload's parts, in order, as one file at `target`; UploadError when a part is
+    missing or they do not add up to the upload's size."""
+    written = 0
+    with target.open("wb") as out:
+        for key in upload.parts:
+            try:
+                data = store.read(key)
+            except ValueError as exc:  # a key outside the store
+                raise UploadError(f"part {key!r} is not in the recordings store") from exc
+            if data is None:
+                raise UploadError(f"part {key!r} of the upload is missing from the store")
+            out.write(data)
+            written += len(data)
+    if written != upload.size_bytes:
+        raise UploadError(f"the stored parts hold {written} bytes, the upload {upload.size_bytes}")
+    return target
 
 
 def decode_recording(

@@ -53,6 +53,7 @@ from transcriber.batch import (
     Model,
     ProgressThrottle,
     UploadError,
+    assemble_upload,
     decode_recording,
 )
 from transcriber.pcm import SAMPLE_RATE
@@ -241,7 +242,9 @@ class BatchWorker:
     def _transcribe(self, upload: RecordingUploaded, workdir: Path) -> None:
         started = time.monotonic()
         try:
-            source = self.fetch(upload, workdir / ("upload" + _suffix(upload.filename)))
+            source = assemble_upload(
+                self.store, upload, workdir / ("upload" + _suffix(upload.filename))
+            )
             audio = decode_recording(
                 source,
                 workdir,
@@ -301,25 +304,6 @@ class BatchWorker:
             done = step.done_samples
             if step.progress < 1.0:
                 self._progress(upload, throttle, step.progress)
-
-    def fetch(self, upload: RecordingUploaded, target: Path) -> Path:
-        """The upload's parts, in order, as one file; UploadError when one is missing."""
-        written = 0
-        with target.open("wb") as out:
-            for key in upload.parts:
-                try:
-                    data = self.store.read(key)
-                except ValueError as exc:  # a key outside the store
-                    raise UploadError(f"part {key!r} is not in the recordings store") from exc
-                if data is None:
-                    raise UploadError(f"part {key!r} of the upload is missing from the store")
-                out.write(data)
-                written += len(data)
-        if written != upload.size_bytes:
-            raise UploadError(
-                f"the stored parts hold {written} bytes, the upload {upload.size_bytes}"
-            )
-        return target
 
     def _yield_to_live(self) -> None:
         """Wait while live transcribers report overload; stop mid-upload when asked to."""

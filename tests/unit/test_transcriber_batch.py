@@ -22,12 +22,14 @@ from transcriber.batch import (
     Model,
     ProgressThrottle,
     UploadError,
+    assemble_upload,
     chunk_spans,
     decode_recording,
     streams_of,
 )
 from transcriber.batch_worker import LiveLoad
 from vori.events import RecordingUploaded, TranscriberLoad, segment_id_for, upload_stream_id
+from vori.objectstore import LocalObjectStore
 from vori.settings import Settings
 
 
@@ -124,6 +126,25 @@ def test_too_long_or_too_many_channels_is_refused(speech_dir: Path, tmp_path: Pa
     sf.write(wide, np.stack([one, two, one // 2], axis=1), SAMPLE_RATE)
     with pytest.raises(UploadError, match="3 channels; at most 2"):
         decode_recording(wide, tmp_path, max_duration_s=600, max_channels=2)
+
+
+def test_an_upload_is_its_parts_in_order_and_a_missing_part_is_refused(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "store")
+    keys = [f"uploads/m1/up1/part-{i:05d}" for i in range(3)]
+    for key, data in zip(keys, (b"abc", b"defg", b"h"), strict=True):
+        store.put(key, data, "application/octet-stream")
+    whole = assemble_upload(store, _upload(parts=keys, size_bytes=8), tmp_path / "whole")
+    assert whole.read_bytes() == b"abcdefgh"
+    with pytest.raises(UploadError, match="part-00009' of the upload is missing"):
+        assemble_upload(
+            store,
+            _upload(parts=[keys[0], "uploads/m1/up1/part-00009"], size_bytes=8),
+            tmp_path / "x",
+        )
+    with pytest.raises(UploadError, match="hold 8 bytes, the upload 9"):
+        assemble_upload(store, _upload(parts=keys, size_bytes=9), tmp_path / "x")
+    with pytest.raises(UploadError, match="not in the recordings store"):
+        assemble_upload(store, _upload(parts=["../../etc/passwd"], size_bytes=1), tmp_path / "x")
 
 
 def test_chunks_are_cut_at_the_quietest_point_before_their_limit() -> None:
