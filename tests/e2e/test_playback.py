@@ -26,7 +26,7 @@ from tests.helpers.gateway import produce
 from tests.helpers.ingest import load_pcm
 from tests.helpers.kafka import commit_end_offsets
 from tests.helpers.stack import Stack
-from vori.cli.client import AudioUplink
+from vori.cli.uplink import AudioUplink
 from vori.events import AUDIO_FRAMES, MEETING_EVENTS, TranscriptSegment, segment_id_for
 from vori.settings import Settings
 

@@ -21,7 +21,7 @@ from tests.helpers.ingest import (
     stream_frames,
 )
 from tests.helpers.kafka import read_all
-from vori.cli.client import AudioUplink
+from vori.cli.uplink import AudioUplink
 from vori.events import MEETING_EVENTS, MeetingEvent, decode, stream_id_for
 from vori.settings import Settings
 

@@ -29,7 +29,7 @@ from tests.helpers.gateway import (
 from tests.helpers.gateway import create_meeting as create_meeting_api
 from tests.helpers.ingest import create_meeting, load_pcm, running_ingest
 from tests.helpers.kafka import commit_end_offsets
-from vori.cli.client import AudioUplink
+from vori.cli.uplink import AudioUplink
 from vori.db.engine import create_db_engine, session_factory
 from vori.db.tables import Meeting
 from vori.events import AUDIO_FRAMES, MEETING_EVENTS, stream_id_for

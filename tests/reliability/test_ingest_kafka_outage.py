@@ -21,7 +21,7 @@ from tests.helpers.ingest import (
     stream_frames,
 )
 from tests.helpers.ports import free_port
-from vori.cli.client import AudioUplink
+from vori.cli.uplink import AudioUplink
 from vori.events import stream_id_for
 from vori.kafka import ensure_topics
 from vori.local.kafka_broker import KafkaBroker

@@ -26,7 +26,7 @@ from tests.helpers.ingest import (
     stream_frames,
 )
 from vori.auth import Principal, issue_token
-from vori.cli.client import AudioUplink
+from vori.cli.uplink import AudioUplink
 from vori.events import stream_id_for
 from vori.settings import Settings
 

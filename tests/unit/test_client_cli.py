@@ -10,17 +10,16 @@ import pytest
 import soundfile as sf
 
 from tests.helpers.speech_data import find_speech_dir
-from vori.cli.client import (
+from vori.cli.live import LiveView, events_url
+from vori.cli.logins import (
     ClientError,
-    LiveView,
     Login,
     credentials_path,
-    decode_pcm,
-    events_url,
     gateway_url,
     load_login,
     save_login,
 )
+from vori.cli.uplink import decode_pcm
 from vori.settings import load_settings
 
 SPEECH = find_speech_dir() or Path("/nonexistent")
