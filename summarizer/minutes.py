@@ -4,8 +4,8 @@ Pure functions over strings, English and Korean. The stop words are function wor
 the words people say in any meeting and abstracts almost never repeat ("think", "thing",
 "gonna"), chosen on the AMI/ICSI tuning meetings and kept free of topic words.
 
-One module because the cleanup, the topic phrases and the reporting voice share its stop-
-word lists and word patterns, tuned together on the same meetings.
+One module because the cleanup, the topic phrases and the reporting voice share its
+stop-word lists and word patterns, tuned together on the same meetings.
 """
 
 from __future__ import annotations
