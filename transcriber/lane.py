@@ -5,6 +5,10 @@ The consumer thread submits jobs and drains results; it never waits for a decode
 worker in parallel); the scheduler gives a stream one final at a time, so its finals
 come back in order. The prompt context of a stream advances here, in decode order, so
 that final k+1 is always decoded with the text of final k.
+
+One module because the decode threads and the consumer thread share the scheduler under
+one condition, and a final's decode, judgement, hallucination guard and context step run
+in that order in a decode thread; its segment's wire shape is built in segments.py.
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ from transcriber.policy import (
     preset_for,
 )
 from transcriber.scheduler import DecodeScheduler
+from transcriber.segments import decode_language, final_segment
 from transcriber.stream import FinalJob, PartialJob, StreamTranscriber
-from vori.events import SegmentTiming, TranscriptSegment, Word
+from vori.events import TranscriptSegment
 from vori.settings import DecodingPreset, TranscriberSettings
 
 log = logging.getLogger(__name__)
@@ -79,11 +84,6 @@ class PartialResult:
 
 
 Result = FinalResult | PartialResult
-
-
-def decode_language(language: str) -> str | None:
-    """The language to force on the decoder: none for automatic detection."""
-    return None if language == "auto" else language
 
 
 class ModelLane:
@@ -376,46 +376,13 @@ class ModelLane:
     def _segment(
         self, job: FinalJob, decoded: Decoded | None, text: str, started: datetime
     ) -> TranscriptSegment:
-        offset = job.start / SAMPLE_RATE
-        words = (
-            [
-                Word(
-                    word=w.word,
-                    start=round(w.start + offset, 3),
-                    end=round(w.end + offset, 3),
-                    probability=w.probability,
-                )
-                for w in decoded.words
-            ]
-            if decoded is not None
-            else []
-        )
-        info = job.info
-        return TranscriptSegment(
-            id=job.segment_id,
-            meeting_id=info.meeting_id,
-            stream_id=info.stream_id,
-            participant_id=info.participant_id,
-            speaker=info.speaker,
-            final=True,
-            revision=job.revision,
-            start=job.start / SAMPLE_RATE,
-            end=job.end / SAMPLE_RATE,
-            start_sample=job.start,
-            end_sample=job.end,
-            text=text,
-            stable_text=text,
-            words=words,
-            language=(decoded.language if decoded is not None else None)
-            or decode_language(info.language),
-            confidence=decoded.confidence if decoded is not None else None,
+        return final_segment(
+            job,
+            decoded,
+            text,
             model=self.name,
-            timing=SegmentTiming(
-                audio_end_capture_time=job.timing.audio_end_capture_time,
-                audio_end_received_at=job.timing.audio_end_received_at,
-                decode_started_at=started,
-                decode_finished_at=datetime.now(UTC),
-            ),
+            decode_started_at=started,
+            decode_finished_at=datetime.now(UTC),
         )
 
     def _observe(self, kind: str, decoded: Decoded, audio_seconds: float = 0.0) -> None:

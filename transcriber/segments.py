@@ -1,0 +1,128 @@
+"""The segment builder: a `TranscriptSegment` from a decoded utterance (pure).
+
+The one place in the live transcriber that maps a stream's job and its decode onto the
+wire shape: finals (built in the decode thread of a `ModelLane`), partials (built by the
+worker when a partial decode changes what is shown) and the produced-at stamp a final
+gets when its transaction is committed. Samples are the source of truth; seconds are
+derived from them here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from transcriber.pcm import SAMPLE_RATE
+from transcriber.stabilizer import StableView
+from transcriber.stream import FinalJob, PartialJob
+from vori.events import SegmentTiming, TranscriptSegment, Word
+
+if TYPE_CHECKING:  # the decoder module loads CTranslate2; only its result type is needed
+    from transcriber.decoder import Decoded
+
+
+def decode_language(language: str) -> str | None:
+    """The language to force on the decoder: none for automatic detection."""
+    return None if language == "auto" else language
+
+
+def final_segment(
+    job: FinalJob,
+    decoded: Decoded | None,
+    text: str,
+    *,
+    model: str,
+    decode_started_at: datetime,
+    decode_finished_at: datetime,
+) -> TranscriptSegment:
+    """The final of an utterance; `decoded` None for an empty final that retracts partials."""
+    offset = job.start / SAMPLE_RATE
+    words = (
+        [
+            Word(
+                word=w.word,
+                start=round(w.start + offset, 3),
+                end=round(w.end + offset, 3),
+                probability=w.probability,
+            )
+            for w in decoded.words
+        ]
+        if decoded is not None
+        else []
+    )
+    info = job.info
+    return TranscriptSegment(
+        id=job.segment_id,
+        meeting_id=info.meeting_id,
+        stream_id=info.stream_id,
+        participant_id=info.participant_id,
+        speaker=info.speaker,
+        final=True,
+        revision=job.revision,
+        start=job.start / SAMPLE_RATE,
+        end=job.end / SAMPLE_RATE,
+        start_sample=job.start,
+        end_sample=job.end,
+        text=text,
+        stable_text=text,
+        words=words,
+        language=(decoded.language if decoded is not None else None)
+        or decode_language(info.language),
+        confidence=decoded.confidence if decoded is not None else None,
+        model=model,
+        timing=SegmentTiming(
+            audio_end_capture_time=job.timing.audio_end_capture_time,
+            audio_end_received_at=job.timing.audio_end_received_at,
+            decode_started_at=decode_started_at,
+            decode_finished_at=decode_finished_at,
+        ),
+    )
+
+
+def partial_segment(
+    job: PartialJob,
+    revision: int,
+    view: StableView,
+    *,
+    model: str,
+    decode_started_at: datetime,
+    decode_finished_at: datetime,
+    produced_at: datetime,
+) -> TranscriptSegment:
+    """A partial: what is shown of the open utterance, with its stable prefix."""
+    info = job.info
+    return TranscriptSegment(
+        id=job.segment_id,
+        meeting_id=info.meeting_id,
+        stream_id=info.stream_id,
+        participant_id=info.participant_id,
+        speaker=info.speaker,
+        final=False,
+        revision=revision,
+        start=job.start / SAMPLE_RATE,
+        end=job.end / SAMPLE_RATE,
+        start_sample=job.start,
+        end_sample=job.end,
+        text=view.text,
+        stable_text=view.stable_text,
+        language=decode_language(info.language),
+        model=model,
+        timing=SegmentTiming(
+            audio_end_capture_time=job.timing.audio_end_capture_time,
+            audio_end_received_at=job.timing.audio_end_received_at,
+            decode_started_at=decode_started_at,
+            decode_finished_at=decode_finished_at,
+            produced_at=produced_at,
+        ),
+    )
+
+
+def stamped(
+    segments: Sequence[TranscriptSegment], produced_at: datetime
+) -> list[TranscriptSegment]:
+    """Copies of finals stamped with the time their transaction publishes them."""
+    return [
+        s.model_copy(update={"timing": s.timing.model_copy(update={"produced_at": produced_at})})
+        for s in segments
+    ]
