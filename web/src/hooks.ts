@@ -1,6 +1,7 @@
 // Small React hooks the pages share.
 
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { type FormEvent, useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useNavigate } from "react-router";
 
 import { errorText } from "./api/client";
 import { getToken, onSessionChange } from "./api/session";
@@ -77,4 +78,32 @@ export function useOnline(): boolean {
     () => navigator.onLine,
     () => true,
   );
+}
+
+export interface CreateForm {
+  error: string | null;
+  busy: boolean;
+  submit: (event: FormEvent) => Promise<void>;
+}
+
+/** A form that creates something and opens its page (the path `create` resolves to): busy
+ * from the submit on, and a failure as a readable message, the form left for another try. */
+export function useCreateForm(create: () => Promise<string>): CreateForm {
+  const navigate = useNavigate();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      navigate(await create());
+    } catch (reason) {
+      setError(errorText(reason));
+      setBusy(false);
+    }
+  }
+
+  return { error, busy, submit };
 }

@@ -5,14 +5,13 @@ import { useTranslation } from "react-i18next";
 import { Link, useParams, useSearchParams } from "react-router";
 
 import { BarChart, LineChart } from "../analytics/charts";
+import { Stat, useFigureFormat } from "../analytics/figures";
 import {
   SINCE_CHOICES,
   actionItemGrid,
   boardTotals,
   boardWeekRange,
   fillWeeks,
-  formatDuration as durationIn,
-  formatNumber as numberIn,
   formatPercent,
   keywordTrends,
   participationGrid,
@@ -81,8 +80,7 @@ function BoardFigures({ data }: { data: BoardAnalytics }) {
   const format = useFormat();
   const { locale } = format;
   const weekLabel = (week: string) => weekOf(week, locale);
-  const formatNumber = (value: number | null | undefined, digits: number) => numberIn(value, digits, locale);
-  const formatDuration = (seconds: number) => durationIn(seconds, locale);
+  const { number: formatNumber, duration: formatDuration } = useFigureFormat();
   // Every week of the period gets its bar or point: a week without figures had no meetings.
   const range = boardWeekRange([...data.weeks, ...data.people, ...data.keywords], data.since, new Date().toISOString().slice(0, 10));
   const weeks = fillWeeks(data.weeks, range);
@@ -232,17 +230,5 @@ function BoardFigures({ data }: { data: BoardAnalytics }) {
         </section>
       )}
     </>
-  );
-}
-
-function Stat({ name, value, note }: { name: string; value: string; note?: string }) {
-  return (
-    <div className="stat">
-      <dt>{name}</dt>
-      <dd>
-        <span className="stat-value">{value}</span>
-        {note && <span className="meta stat-note">{note}</span>}
-      </dd>
-    </div>
   );
 }

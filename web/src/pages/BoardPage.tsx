@@ -5,7 +5,7 @@
 import { type DragEvent, type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
 import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
-import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { Link, useParams, useSearchParams } from "react-router";
 
 import { ApiError, errorText } from "../api/client";
 import type { Card, LiveEvent } from "../api/types";
@@ -15,7 +15,7 @@ import { CardDetails } from "../board/CardDetails";
 import { type KeyMove, applyMove, cardsIn, keyboardTarget } from "../board/moves";
 import { myUserId } from "../components/MeetingAdmin";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
-import { useLoad, usePageTitle } from "../hooks";
+import { useCreateForm, useLoad, usePageTitle } from "../hooks";
 import { useFormat } from "../i18n/format";
 import { useMeetingEvents } from "../live/useMeetingEvents";
 
@@ -32,24 +32,9 @@ function accessNote(t: TFunction, board: BoardInfo): string {
 export function BoardsPage() {
   const { t } = useTranslation();
   const heading = usePageTitle(t("board.boards"));
-  const navigate = useNavigate();
   const boards = useLoad(listBoards, []);
   const [name, setName] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function create(event: FormEvent) {
-    event.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
-      const board = await createBoard(name.trim());
-      navigate(`/boards/${board.id}`);
-    } catch (reason) {
-      setError(errorText(reason));
-      setBusy(false);
-    }
-  }
+  const { error, busy, submit: create } = useCreateForm(async () => `/boards/${(await createBoard(name.trim())).id}`);
 
   return (
     <div className="page page-narrow">

@@ -6,7 +6,8 @@ import { Link, useParams } from "react-router";
 
 import { BarChart } from "../analytics/charts";
 import { LiveTalkTime, useMeetingAnalytics } from "../analytics/LiveTalkTime";
-import { formatDuration, formatNumber, formatPercent } from "../analytics/shape";
+import { Stat, useFigureFormat } from "../analytics/figures";
+import { formatPercent } from "../analytics/shape";
 import type { MeetingAnalytics, MeetingFigures, SpeakerFigures } from "../api/types";
 import { getMeeting } from "../api/vori";
 import { ErrorMessage } from "../components/Notice";
@@ -87,9 +88,7 @@ function Status({ analytics }: { analytics: MeetingAnalytics }) {
 
 function Figures({ figures }: { figures: MeetingFigures }) {
   const { t } = useTranslation();
-  const { locale } = useFormat();
-  const duration = (seconds: number) => formatDuration(seconds, locale);
-  const number = (value: number | null | undefined, digits: number) => formatNumber(value, digits, locale);
+  const { duration, number } = useFigureFormat();
   const stats: [string, string, string?][] = [
     [t("analytics.duration"), duration(figures.duration_s)],
     [t("analytics.speech"), duration(figures.speech_s), t("analytics.silence", { share: formatPercent(figures.silence_share) })],
@@ -107,13 +106,7 @@ function Figures({ figures }: { figures: MeetingFigures }) {
       <h2 id="figures-heading">{t("analytics.figures")}</h2>
       <dl className="stats">
         {stats.map(([name, value, note]) => (
-          <div key={name} className="stat">
-            <dt>{name}</dt>
-            <dd>
-              <span className="stat-value">{value}</span>
-              {note && <span className="meta stat-note">{note}</span>}
-            </dd>
-          </div>
+          <Stat key={name} name={name} value={value} note={note} />
         ))}
       </dl>
       <p className="meta">{t("analytics.efficiencyHelp")}</p>
@@ -123,9 +116,7 @@ function Figures({ figures }: { figures: MeetingFigures }) {
 
 function SpeakerCharts({ speakers }: { speakers: SpeakerFigures[] }) {
   const { t } = useTranslation();
-  const { locale } = useFormat();
-  const duration = (seconds: number) => formatDuration(seconds, locale);
-  const number = (value: number | null | undefined, digits: number) => formatNumber(value, digits, locale);
+  const { duration, number } = useFigureFormat();
   const names = speakers.map((s) => s.speaker);
   const top = speakers[0]!;
   const fastest = [...speakers].sort((a, b) => b.wpm - a.wpm)[0]!;

@@ -30,6 +30,7 @@ import {
   loadFinals,
   segmentOf,
 } from "../live/transcript";
+import { withUpsertedCard } from "../live/cardLinks";
 import { REMOVED_MESSAGE } from "../live/events";
 import { useMeetingEvents } from "../live/useMeetingEvents";
 import { RecordingRetention } from "../playback/RecordingRetention";
@@ -124,11 +125,7 @@ export function MeetingRoom() {
         refreshSummary();
         break;
       case "task.upserted": {
-        const card = (event.card ?? event.task ?? event) as Record<string, unknown>;
-        const key = card.task_key as string | undefined;
-        if (key && card.id && card.board_id) {
-          setCards((current) => ({ ...current, [key]: { cardId: String(card.id), boardId: String(card.board_id) } }));
-        }
+        setCards((current) => withUpsertedCard(current, event));
         refreshSummary();
         break;
       }

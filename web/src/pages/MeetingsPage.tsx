@@ -1,16 +1,16 @@
 // The meetings I belong to: create one (on one of my boards), find one by title, board,
 // status or date, page through them, invite people, open one.
 
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useNavigate, useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
 
 import { errorText } from "../api/client";
 import type { Language, Meeting, MeetingFilter, MeetingStatus } from "../api/types";
 import { type BoardInfo, createMeeting, findMeetings, listBoards } from "../api/vori";
 import { InviteForm } from "../components/InviteForm";
 import { ErrorMessage } from "../components/Notice";
-import { useLoad, usePageTitle } from "../hooks";
+import { useCreateForm, useLoad, usePageTitle } from "../hooks";
 import { useFormat } from "../i18n/format";
 import { isFiltered } from "../meetings/query";
 
@@ -41,28 +41,13 @@ function feedable(boards: BoardInfo[]): BoardInfo[] {
 export function MeetingsPage() {
   const { t } = useTranslation();
   const heading = usePageTitle(t("meetings.title"));
-  const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
   const filter = filterOf(params);
   const boards = useLoad(() => listBoards().catch(() => []), []);
   const [boardId, setBoardId] = useState("");
   const [title, setTitle] = useState("");
   const [language, setLanguage] = useState<Language>("en");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function create(event: FormEvent) {
-    event.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
-      const meeting = await createMeeting(title.trim(), language, boardId || undefined);
-      navigate(`/meetings/${meeting.id}`);
-    } catch (reason) {
-      setError(errorText(reason));
-      setBusy(false);
-    }
-  }
+  const { error, busy, submit: create } = useCreateForm(async () => `/meetings/${(await createMeeting(title.trim(), language, boardId || undefined)).id}`);
 
   function applyFilter(next: MeetingFilter) {
     const query = new URLSearchParams();

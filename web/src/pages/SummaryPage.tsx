@@ -12,6 +12,7 @@ import { ErrorMessage } from "../components/Notice";
 import { type CardLink, SummaryView } from "../components/SummaryView";
 import { useLoad, usePageTitle } from "../hooks";
 import { useFormat } from "../i18n/format";
+import { withUpsertedCard } from "../live/cardLinks";
 import { useMeetingEvents } from "../live/useMeetingEvents";
 
 export function SummaryPage() {
@@ -30,11 +31,7 @@ export function SummaryPage() {
     if (event.type === "summary.updated") {
       setLive(normaliseSummary((event.summary ?? event) as Record<string, unknown>));
     } else if (event.type === "task.upserted") {
-      const card = (event.card ?? event.task ?? event) as Record<string, unknown>;
-      const key = card.task_key as string | undefined;
-      if (key && card.id && card.board_id) {
-        setCards((current) => ({ ...current, [key]: { cardId: String(card.id), boardId: String(card.board_id) } }));
-      }
+      setCards((current) => withUpsertedCard(current, event));
     }
   }, []);
   const events = useMeetingEvents(meeting.data ? meetingId : null, onEvent);
