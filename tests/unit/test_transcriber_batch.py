@@ -1,4 +1,5 @@
-"""The batch lane's pure parts: decoding and channel split, chunk cuts, progress, segments."""
+"""The batch lane's pure parts: decoding and channel split, chunk cuts, progress, segments,
+the live load it yields to."""
 
 from __future__ import annotations
 
@@ -16,18 +17,15 @@ from faster_whisper.transcribe import Segment as WhisperSegment
 from faster_whisper.transcribe import Word as WhisperWord
 
 from tests.helpers.transcriber import SAMPLE_RATE, clips, concatenate
-from transcriber.batch import (
-    BatchTranscriber,
+from transcriber.batch import BatchTranscriber, Model, ProgressThrottle, streams_of
+from transcriber.live_load import LiveLoad
+from transcriber.upload_audio import (
     DecodedAudio,
-    Model,
-    ProgressThrottle,
     UploadError,
     assemble_upload,
     chunk_spans,
     decode_recording,
-    streams_of,
 )
-from transcriber.batch_worker import LiveLoad
 from vori.events import RecordingUploaded, TranscriberLoad, segment_id_for, upload_stream_id
 from vori.objectstore import LocalObjectStore
 from vori.settings import Settings
