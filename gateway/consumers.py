@@ -8,7 +8,9 @@
   no gateway runs and `since` can replay it;
 - fan-out (a group of its own per process, from the latest offset): hands every event
   to this process's clients within milliseconds, numbering durable ones in the same
-  log first (whichever consumer gets there first assigns the seq; the other reads it);
+  log first (whichever consumer gets there first assigns the seq; the other reads it;
+  why the fan-out does not wait for the persistence consumer's numbering instead: the
+  persistence group lags by its backlog, see gateway/event_log.py);
 - webhooks (one group shared by every gateway process): gateway/webhook_delivery.py.
 
 Both the persistence and the fan-out consumer record the notifications that card changes
