@@ -65,7 +65,7 @@ dupes: $(STAMP) $(WEB_DEPS)
 		status=$$?; [ $$((status & 35)) -eq 0 ] || { cat $(DUPES)/pylint.txt; exit $$status; }
 	@cd web && node_modules/.bin/jscpd --silent --format typescript,tsx \
 		--ignore '**/*-schema.d.ts' --reporters json --output ../$(DUPES)/jscpd src > /dev/null
-	@echo "python (pylint duplicate-code, 8+ similar lines): $$(grep -c 'Similar lines' $(DUPES)/pylint.txt) blocks, in $(DUPES)/pylint.txt"
+	@echo "python (pylint duplicate-code, 8+ similar lines): $$(grep -c 'Similar lines' $(DUPES)/pylint.txt) duplicated block(s), in $(DUPES)/pylint.txt"
 	@$(PY) -c 'import json, sys; t = json.load(open(sys.argv[1]))["statistics"]["total"]; \
 		print("web (jscpd, 5+ lines and 50+ tokens): %(clones)s clones, %(duplicatedLines)s of %(lines)s lines (%(percentage)s%%)" % t)' \
 		$(DUPES)/jscpd/jscpd-report.json
