@@ -17,12 +17,10 @@ SHARED = "vori"
 # part of the shared package that may import them.
 LAUNCHER = "vori.cli"
 
-# Edges ignored while their owners break them; the lead removes each when that work lands.
-KNOWN_CYCLE_EDGES: set[tuple[str, str]] = {
-    # AudioSession and IngestService share state both ways; another engineer is breaking
-    # this cycle with a narrow interface now (issue 16, item 3).
-    ("stream_ingest.session", "stream_ingest.service"),
-}
+# Edges ignored while their owners break a cycle, each with a comment naming the work; the
+# lead removes each when that work lands. None now: the stream_ingest session/service
+# cycle was broken in eefe02f (issue 16, item 3).
+KNOWN_CYCLE_EDGES: set[tuple[str, str]] = set()
 
 
 def modules() -> dict[str, Path]:
