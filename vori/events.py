@@ -32,6 +32,7 @@ TASKS_PROPOSED = "tasks.proposed"
 KANBAN_CHANGES = "kanban.changes"
 TRANSCRIBER_LOAD = "transcriber.load"
 RECORDINGS_UPLOADED = "recordings.uploaded"
+RETRANSCRIPTIONS_REQUESTED = "retranscriptions.requested"
 DEAD_LETTER_SUFFIX = ".dlq"
 
 
@@ -158,7 +159,11 @@ class TranscriptSegment(Event):
 # and takes nothing more of it (docs/protocol.md, "Deleting a meeting").
 # `recording_progress`: the batch transcriber has transcribed `progress` (0-1) of upload
 # `upload_id`; `recording_transcribed`: all of it (its last final is on transcript.segments
-# before this event); `recording_failed`: it cannot be transcribed, `error` says why.
+# before this event); `recording_failed`: it cannot be transcribed, `error` says why. A
+# re-transcription job reports with the same three kinds, its job id in `upload_id`.
+# `transcript_replaced`: the transcript of the meeting's archived streams `replaced_streams`
+# is now re-transcription job `upload_id`'s; each service drops its rows of the old
+# segments of those streams (`replaced_by_job`) and keeps the job's.
 MeetingEventType = Literal[
     "started",
     "participant_joined",
@@ -171,6 +176,7 @@ MeetingEventType = Literal[
     "recording_progress",
     "recording_transcribed",
     "recording_failed",
+    "transcript_replaced",
 ]
 
 
@@ -192,6 +198,9 @@ class MeetingEvent(Event):
     upload_id: str | None = None
     progress: float | None = Field(None, ge=0, le=1, description="Share of an upload done.")
     error: str | None = None
+    replaced_streams: list[str] = Field(
+        default_factory=list, description="transcript_replaced: the archived streams replaced."
+    )
 
     def key(self) -> str:
         return self.meeting_id
@@ -369,6 +378,63 @@ def upload_stream_id(upload_id: str, channel: int) -> str:
     return f"upload:{upload_id}:ch{channel}"
 
 
+# -- retranscriptions.requested -------------------------------------------------------
+
+RETRANSCRIPTION_PREFIX = "retx:"
+
+
+class ArchivedStream(BaseModel):
+    """One archived stream of a meeting and who spoke on it."""
+
+    model_config = ConfigDict(frozen=True)
+    stream_id: str
+    participant_id: str | None = None
+    speaker: str | None = None
+
+
+class RetranscriptionRequested(Event):
+    """Transcribe a meeting's archived streams again with `model` (job `job_id`).
+
+    The batch transcriber reads each stream's FLAC chunks from the object store, publishes
+    finals under `retranscription_stream_id(job_id, stream)` and, once all are delivered,
+    `recording_transcribed` then `transcript_replaced` (both with the job id in `upload_id`).
+    """
+
+    topic: ClassVar[str] = RETRANSCRIPTIONS_REQUESTED
+    job_id: str
+    meeting_id: str
+    model: str = Field(description="An installed Whisper model: base or tiny.en.")
+    language: str | None = Field(None, description="en or ko; None: detect.")
+    streams: list[ArchivedStream] = Field(
+        default_factory=list, description="Who spoke on each archived stream, where known."
+    )
+    requested_by: str = Field(description="User id of the meeting's owner.")
+    at: datetime = Field(default_factory=utc_now)
+
+    def key(self) -> str:
+        return self.meeting_id
+
+
+def retranscription_stream_id(job_id: str, stream_id: str) -> str:
+    """The stream of a re-transcribed archived stream: names the job and the original."""
+    return f"{RETRANSCRIPTION_PREFIX}{job_id}:{stream_id}"
+
+
+def original_stream(stream_id: str) -> tuple[str | None, str]:
+    """(job id, archived stream id) of a re-transcribed stream; (None, id) of any other."""
+    if not stream_id.startswith(RETRANSCRIPTION_PREFIX):
+        return None, stream_id
+    job, _, original = stream_id[len(RETRANSCRIPTION_PREFIX) :].partition(":")
+    return job, original
+
+
+def replaced_by_job(stream_id: str, job_id: str, replaced_streams: list[str]) -> bool:
+    """Whether a segment of `stream_id` is an old one that job `job_id` replaces: it is of a
+    replaced archived stream, transcribed live or by another job."""
+    job, original = original_stream(stream_id)
+    return original in replaced_streams and job != job_id
+
+
 # -- dead letters -----------------------------------------------------------------------
 
 
@@ -404,6 +470,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         KanbanChange,
         TranscriberLoad,
         RecordingUploaded,
+        RetranscriptionRequested,
     )
 }
 TOPICS: tuple[str, ...] = tuple(EVENT_TYPES)

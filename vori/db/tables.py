@@ -83,6 +83,10 @@ class Meeting(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Days the archiver keeps this meeting's audio (0: forever); NULL: the global setting.
     recording_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Names and terms that bias transcription (vori/vocabulary.py), stamped on its audio.
+    vocabulary: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=literal_column("'[]'")
+    )
 
 
 class MeetingMember(Base):
@@ -711,5 +715,28 @@ class RecordingUpload(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     end_meeting: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Retranscription(Base):
+    """A job transcribing a past meeting's archived audio again with another model
+    (gateway/retranscriptions.py). The gateway is the only writer: it applies the batch
+    transcriber's reports and, on `transcript_replaced`, drops the old segments."""
+
+    __tablename__ = "retranscriptions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    requested_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    model: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    streams: Mapped[list[Any]] = mapped_column(JSON, default=list)  # archived stream ids
+    # queued | transcribing | transcribed | replaced | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    replaced_segments: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
