@@ -13,6 +13,10 @@ and the hallucination guard, here with the stream's learnt speech level, which t
 lane cannot use (its replays start mid-stream) but a recording always replays from its
 start.
 
+One module because the chunking, the decoding and the live lane's guards make one pass
+over a stream whose state (speech level, language, last start) each step reads and
+updates; `transcribe_streams` is the same pass for a re-transcribed meeting's archive.
+
 `BatchTranscriber.transcribe` is a lazy generator: nothing is decoded until the caller
 asks for the next step, so a caller that waits between steps pauses the decoding.
 """
@@ -170,19 +174,33 @@ class BatchTranscriber:
         )
 
     def transcribe(self, upload: RecordingUploaded, audio: DecodedAudio) -> Iterator[Step]:
+        """The finals of every stream of an upload, with progress after each."""
+        language = transcription_language(upload.language)
+        streams = streams_of(upload, audio)
+        yield from self.transcribe_streams(
+            upload.meeting_id,
+            [(stream, audio.channel(index)) for index, stream in enumerate(streams)],
+            self.model_for(language),
+            language,
+        )
+
+    def transcribe_streams(
+        self,
+        meeting_id: str,
+        streams: list[tuple[StreamOf, Samples]],
+        model: Model,
+        language: str,
+    ) -> Iterator[Step]:
         """The finals of every stream, interleaved so that the stream furthest behind goes
         next (the meeting's transcript fills in time order), with progress after each."""
-        language = transcription_language(upload.language)
-        model = self.model_for(language)
         chunk = int(self.batch.chunk_s * SAMPLE_RATE)
         channels = []
-        for index, stream in enumerate(streams_of(upload, audio)):
-            samples = audio.channel(index)
+        for stream, samples in streams:
             spans = chunk_spans(samples, chunk, int(CUT_SEARCH_S * SAMPLE_RATE))
             forced = None if language == "auto" or not model.multilingual else language
             channels.append(_Channel(stream, samples, spans, language=forced))
-        total = audio.samples * len(channels)
-        runs = {id(c): self._channel_steps(upload, c, model, language) for c in channels}
+        total = sum(len(c.samples) for c in channels)
+        runs = {id(c): self._channel_steps(meeting_id, c, model, language) for c in channels}
         pending = {id(c): c for c in channels}
         while pending:
             behind = min(pending.values(), key=lambda c: (c.done, c.stream.channel))
@@ -194,7 +212,7 @@ class BatchTranscriber:
             yield Step(segment, sum(c.done for c in channels), total, model.name)
 
     def _channel_steps(
-        self, upload: RecordingUploaded, channel: _Channel, model: Model, language: str
+        self, meeting_id: str, channel: _Channel, model: Model, language: str
     ) -> Iterator[TranscriptSegment | None]:
         """A stream's kept finals, and None after each dropped one and each chunk."""
         preset = self.preset(language)
@@ -218,7 +236,7 @@ class BatchTranscriber:
             if channel.language is None and model.multilingual:
                 channel.language = info.language  # the rest of the stream keeps it
             for whisper in segments:
-                segment = self._final(upload, channel, whisper, start, end, model, preset)
+                segment = self._final(meeting_id, channel, whisper, start, end, model, preset)
                 channel.done = max(channel.done, min(end, start + _sample(whisper.end)))
                 yield segment
             channel.done = max(channel.done, end)
@@ -226,7 +244,7 @@ class BatchTranscriber:
 
     def _final(
         self,
-        upload: RecordingUploaded,
+        meeting_id: str,
         channel: _Channel,
         whisper: WhisperSegment,
         chunk_start: int,
@@ -275,7 +293,7 @@ class BatchTranscriber:
                 channel.level.observe(evidence)
         channel.last_start = start
         return to_segment(
-            upload,
+            meeting_id,
             channel.stream,
             whisper,
             verdict.text,
@@ -289,7 +307,7 @@ class BatchTranscriber:
 
 
 def to_segment(
-    upload: RecordingUploaded,
+    meeting_id: str,
     stream: StreamOf,
     whisper: WhisperSegment,
     text: str,
@@ -319,7 +337,7 @@ def to_segment(
     )
     return TranscriptSegment(
         id=segment_id_for(stream.stream_id, start),
-        meeting_id=upload.meeting_id,
+        meeting_id=meeting_id,
         stream_id=stream.stream_id,
         participant_id=stream.participant_id,
         speaker=stream.speaker,

@@ -22,6 +22,16 @@ idempotent) and would hide every final of an hour-long upload from read-committe
 until its end, while the meeting page should fill in as the upload is transcribed.
 A restarted upload's progress starts again from 0.
 
+Re-transcription: `retranscriptions.requested` asks for a past meeting's archived streams
+to be transcribed again with a named model (transcriber/archive_audio.py reads them back).
+The finals go out under stream ids that name the job, the reports as for an upload with the
+job id in `upload_id`, and last `transcript_replaced`, after which the gateway and the
+summarizer drop their old segments of those streams (docs/batch-transcription.md).
+
+One module because an upload and a re-transcription are one Kafka shell: the same loop,
+yield to live load, progress, failure and delivery steps, differing only in where the
+audio comes from (upload_audio.py, archive_audio.py).
+
 Live meetings first: the process runs at a lower CPU priority (`nice`) with
 `cpu_threads` decode threads, and between two steps (a Whisper segment, a chunk) it waits
 while any live transcriber's fresh load report on `transcriber.load` is not at the normal
@@ -37,32 +47,43 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from faster_whisper import WhisperModel
 
 from transcriber import batch_metrics as metrics
-from transcriber.batch import BatchTranscriber, Model, ProgressThrottle
+from transcriber.archive_audio import ArchiveError, job_streams
+from transcriber.batch import (
+    BatchTranscriber,
+    Model,
+    ProgressThrottle,
+    Step,
+    transcription_language,
+)
 from transcriber.live_load import LoadWatcher
 from transcriber.pcm import SAMPLE_RATE
 from transcriber.upload_audio import (
-    DecodedAudio,
     UploadError,
     assemble_upload,
     decode_recording,
 )
 from vori.events import (
     RECORDINGS_UPLOADED,
+    RETRANSCRIPTIONS_REQUESTED,
     Event,
     MeetingEvent,
     RecordingUploaded,
+    RetranscriptionRequested,
+    original_stream,
 )
 from vori.kafka import ConsumerLoop, EventProducer, MessageContext, ensure_topics, wait_for_kafka
 from vori.logs import configure_logging
 from vori.metrics import serve_metrics
 from vori.objectstore import ObjectStore, ObjectStoreUnavailableError, open_store
+from vori.recordings import BadRecordingKeyError
 from vori.settings import Settings
 from vori.whisper_models import resolve_model
 
@@ -90,7 +111,11 @@ class Models:
 
     def model_for(self, language: str) -> Model:
         t = self.settings.transcriber
-        name = t.model_en if language == "en" else t.model_multilingual
+        return self.named(t.model_en if language == "en" else t.model_multilingual)
+
+    def named(self, name: str) -> Model:
+        """A model by name (a re-transcription asks for one), loaded on first use."""
+        t = self.settings.transcriber
         if name not in self._loaded:
             path = resolve_model(name, self.settings.data_dir / "models")
             started = time.perf_counter()
@@ -109,6 +134,21 @@ class Models:
         return self._loaded[name]
 
 
+@dataclass(frozen=True)
+class Job:
+    """Whose reports these are: an upload, or a re-transcription (its id as `upload_id`)."""
+
+    meeting_id: str
+    upload_id: str
+    participant_id: str
+
+    @classmethod
+    def of(cls, event: RecordingUploaded | RetranscriptionRequested) -> Job:
+        if isinstance(event, RecordingUploaded):
+            return cls(event.meeting_id, event.upload_id, event.uploaded_by)
+        return cls(event.meeting_id, event.job_id, event.requested_by)
+
+
 # -- the worker -------------------------------------------------------------------------
 
 
@@ -121,27 +161,28 @@ class BatchWorker:
         store: ObjectStore,
         *,
         models: Callable[[str], Model] | None = None,
+        named_models: Callable[[str], Model] | None = None,
         watcher: LoadWatcher | None = None,
     ) -> None:
         self.settings = settings
         self.batch = settings.transcriber_batch
         self.store = store
-        self.core = BatchTranscriber(
-            settings.transcriber, self.batch, models or Models(settings).model_for
-        )
+        loaded = Models(settings)
+        self.core = BatchTranscriber(settings.transcriber, self.batch, models or loaded.model_for)
+        self.named_models = named_models or loaded.named
         self.watcher = watcher or LoadWatcher(settings)
         self.producer = EventProducer(settings.kafka)
         self.loop = ConsumerLoop(
             settings.kafka,
             self.batch.group_id,
-            [RECORDINGS_UPLOADED],
+            [RECORDINGS_UPLOADED, RETRANSCRIPTIONS_REQUESTED],
             self.handle,
             on_dead_letter=self.dead_lettered,
             # A store away waits; a stop mid-upload ends the loop without storing the offset.
             transient=(ObjectStoreUnavailableError, InterruptedUploadError),
             **_LONG_HANDLER,
         )
-        self._current: tuple[MessageContext, RecordingUploaded] | None = None
+        self._current: tuple[MessageContext, Job] | None = None
 
     def run(self) -> None:
         """Consume until SIGTERM."""
@@ -153,14 +194,17 @@ class BatchWorker:
             self.producer.flush(10)
 
     def handle(self, event: Event, context: MessageContext) -> None:
-        if not isinstance(event, RecordingUploaded):
+        if not isinstance(event, RecordingUploaded | RetranscriptionRequested):
             return
         # Kept after the handler returns: the loop may dead-letter it after the last attempt.
-        self._current = (context, event)
+        self._current = (context, Job.of(event))
         metrics.UPLOADS_IN_PROGRESS.inc()
         try:
             with tempfile.TemporaryDirectory(prefix="vori-upload-") as workdir:
-                self._transcribe(event, Path(workdir))
+                if isinstance(event, RecordingUploaded):
+                    self._transcribe(event, Path(workdir))
+                else:
+                    self._retranscribe(event, Path(workdir))
         finally:
             metrics.UPLOADS_IN_PROGRESS.dec()
 
@@ -168,8 +212,9 @@ class BatchWorker:
         """The loop gave up on an upload: say so, so that it is not shown as pending."""
         if self._current is None or self._current[0] != context:
             return
-        upload = self._current[1]
-        self._fail(upload, "transcription failed repeatedly; see the batch transcriber's log")
+        self._fail(
+            self._current[1], "transcription failed repeatedly; see the batch transcriber's log"
+        )
 
     def _transcribe(self, upload: RecordingUploaded, workdir: Path) -> None:
         started = time.monotonic()
@@ -186,7 +231,7 @@ class BatchWorker:
             source.unlink()
         except UploadError as exc:
             log.warning("upload %s of %s failed: %s", upload.upload_id, upload.meeting_id, exc)
-            self._fail(upload, str(exc))
+            self._fail(Job.of(upload), str(exc))
             return
         log.info(
             "upload %s of %s: %.0f s, %d of %d channels (meeting language %s)",
@@ -197,19 +242,8 @@ class BatchWorker:
             audio.source_channels,
             upload.language or "detected",
         )
-        self._run_steps(upload, audio)
-        self._deliver()  # every final is in Kafka before the upload is said to be done
-        self._publish(
-            MeetingEvent(
-                type="recording_transcribed",
-                meeting_id=upload.meeting_id,
-                upload_id=upload.upload_id,
-                participant_id=upload.uploaded_by,
-                progress=1.0,
-            )
-        )
-        self._deliver()
-        metrics.UPLOADS.labels("transcribed").inc()
+        self._run_steps(Job.of(upload), self.core.transcribe(upload, audio))
+        self._transcribed(Job.of(upload))
         elapsed = time.monotonic() - started
         log.info(
             "upload %s transcribed: %.0f s of audio in %.0f s (%.1f audio s per s)",
@@ -219,11 +253,69 @@ class BatchWorker:
             audio.duration_s * len(audio.channels) / max(elapsed, 1e-3),
         )
 
-    def _run_steps(self, upload: RecordingUploaded, audio: DecodedAudio) -> None:
+    def _retranscribe(self, job: RetranscriptionRequested, workdir: Path) -> None:
+        """A past meeting's archive with the job's model; the transcript replaced at the end."""
+        started = time.monotonic()
+        reports = Job.of(job)
+        try:
+            max_samples = int(self.batch.max_duration_s * SAMPLE_RATE)
+            streams = job_streams(self.store, job, workdir, max_samples)
+        except (ArchiveError, BadRecordingKeyError) as exc:
+            log.warning("re-transcription %s of %s failed: %s", job.job_id, job.meeting_id, exc)
+            self._fail(reports, str(exc))
+            return
+        model = self.named_models(job.model)
+        language = transcription_language(job.language)
+        seconds = sum(len(samples) for _stream, samples in streams) / SAMPLE_RATE
+        log.info(
+            "re-transcription %s of %s: %d streams, %.0f s, model %s",
+            job.job_id,
+            job.meeting_id,
+            len(streams),
+            seconds,
+            model.name,
+        )
+        self._run_steps(
+            reports, self.core.transcribe_streams(job.meeting_id, streams, model, language)
+        )
+        self._transcribed(reports)
+        replaced = sorted(original_stream(s.stream_id)[1] for s, _samples in streams)
+        self._publish(
+            MeetingEvent(
+                type="transcript_replaced",
+                meeting_id=job.meeting_id,
+                upload_id=job.job_id,
+                participant_id=job.requested_by,
+                replaced_streams=replaced,
+            )
+        )
+        self._deliver()
+        log.info(
+            "re-transcription %s: %.0f s of audio in %.0f s; transcript replaced",
+            job.job_id,
+            seconds,
+            time.monotonic() - started,
+        )
+
+    def _transcribed(self, job: Job) -> None:
+        """Every final is in Kafka before the job is said to be done."""
+        self._deliver()
+        self._publish(
+            MeetingEvent(
+                type="recording_transcribed",
+                meeting_id=job.meeting_id,
+                upload_id=job.upload_id,
+                participant_id=job.participant_id,
+                progress=1.0,
+            )
+        )
+        self._deliver()
+        metrics.UPLOADS.labels("transcribed").inc()
+
+    def _run_steps(self, job: Job, steps: Iterator[Step]) -> None:
         throttle = ProgressThrottle(self.batch.progress_step, self.batch.progress_interval_s)
-        self._progress(upload, throttle, 0.0)
+        self._progress(job, throttle, 0.0)
         done = 0
-        steps = self.core.transcribe(upload, audio)
         while True:
             self._yield_to_live()  # before each step: the steps are decoded when asked for
             step = next(steps, None)
@@ -235,7 +327,7 @@ class BatchWorker:
             metrics.AUDIO_SECONDS.labels(step.model).inc((step.done_samples - done) / SAMPLE_RATE)
             done = step.done_samples
             if step.progress < 1.0:
-                self._progress(upload, throttle, step.progress)
+                self._progress(job, throttle, step.progress)
 
     def _yield_to_live(self) -> None:
         """Wait while live transcribers report overload; stop mid-upload when asked to."""
@@ -261,25 +353,25 @@ class BatchWorker:
         while not self.loop.stopping and time.monotonic() < deadline:
             self.producer.poll(min(_STOP_CHECK_S, max(deadline - time.monotonic(), 0.0)))
 
-    def _progress(self, upload: RecordingUploaded, throttle: ProgressThrottle, p: float) -> None:
+    def _progress(self, job: Job, throttle: ProgressThrottle, p: float) -> None:
         if throttle.due(p, time.monotonic()):
             self._publish(
                 MeetingEvent(
                     type="recording_progress",
-                    meeting_id=upload.meeting_id,
-                    upload_id=upload.upload_id,
-                    participant_id=upload.uploaded_by,
+                    meeting_id=job.meeting_id,
+                    upload_id=job.upload_id,
+                    participant_id=job.participant_id,
                     progress=round(p, 4),
                 )
             )
 
-    def _fail(self, upload: RecordingUploaded, error: str) -> None:
+    def _fail(self, job: Job, error: str) -> None:
         self._publish(
             MeetingEvent(
                 type="recording_failed",
-                meeting_id=upload.meeting_id,
-                upload_id=upload.upload_id,
-                participant_id=upload.uploaded_by,
+                meeting_id=job.meeting_id,
+                upload_id=job.upload_id,
+                participant_id=job.participant_id,
                 error=error[:1000],
             )
         )
