@@ -1,51 +1,27 @@
 """A meeting's transcript as JSON, plain text, SubRip, WebVTT and Markdown.
 
-Pure functions over `TranscriptLine`s; subtitles are built with the maintained `srt` and
-`webvtt-py` libraries, so players accept them.
+Pure functions over the meeting's final segments, each a `SegmentOut` (gateway/schemas.py),
+one model for the transcript API's JSON answer and the exports. Subtitles are built with
+the maintained `srt` and `webvtt-py` libraries, so players accept them.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import srt
 import webvtt
+
+from gateway.schemas import SegmentOut
 
 UNKNOWN_SPEAKER = "Unknown speaker"
 # A cue must have a positive duration for players; finals always do, but be safe.
 MIN_CUE_S = 0.2
 
 
-@dataclass(frozen=True)
-class TranscriptLine:
-    """A final segment placed on the meeting's clock, with its speaker's name resolved."""
-
-    id: str
-    stream_id: str
-    participant_id: str | None
-    speaker: str
-    start: float
-    end: float
-    meeting_start: float
-    meeting_end: float
-    text: str
-    words: list[dict[str, Any]] = field(default_factory=list)
-    language: str | None = None
-    confidence: float | None = None
-    # Set when a member corrected the text: what was transcribed, and the correction's version.
-    original_text: str | None = None
-    correction_version: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """Its fields, as `SegmentOut` (gateway/schemas.py) answers them: a stored line is final."""
-        return {**asdict(self), "final": True, "edited": self.original_text is not None}
-
-
-def place_on_meeting_clock(lines: list[TranscriptLine]) -> list[TranscriptLine]:
+def place_on_meeting_clock(lines: list[SegmentOut]) -> list[SegmentOut]:
     """Meeting order: by meeting time, then stream, then stream time (stable for ties)."""
     return sorted(lines, key=lambda line: (line.meeting_start, line.stream_id, line.start))
 
@@ -69,7 +45,7 @@ def local_stamp(when: datetime, time_zone: str) -> str:
     return when.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _cue_times(line: TranscriptLine) -> tuple[float, float]:
+def _cue_times(line: SegmentOut) -> tuple[float, float]:
     start = max(0.0, line.meeting_start)
     return start, max(line.meeting_end, start + MIN_CUE_S)
 
@@ -78,7 +54,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def to_txt(lines: list[TranscriptLine]) -> str:
+def to_txt(lines: list[SegmentOut]) -> str:
     """`[HH:MM:SS] Speaker: text`, one line per segment."""
     return "".join(
         f"[{clock(line.meeting_start)}] {line.speaker}: {_one_line(line.text)}\n"
@@ -87,7 +63,7 @@ def to_txt(lines: list[TranscriptLine]) -> str:
     )
 
 
-def to_srt(lines: list[TranscriptLine]) -> str:
+def to_srt(lines: list[SegmentOut]) -> str:
     """SubRip subtitles, speaker as a prefix."""
     subtitles = []
     for index, line in enumerate((line for line in lines if line.text.strip()), start=1):
@@ -103,7 +79,7 @@ def to_srt(lines: list[TranscriptLine]) -> str:
     return str(srt.compose(subtitles, reindex=False))
 
 
-def to_vtt(lines: list[TranscriptLine]) -> str:
+def to_vtt(lines: list[SegmentOut]) -> str:
     """WebVTT subtitles, speaker as a prefix; cue text escaped as the format requires."""
     document = webvtt.WebVTT()
     for line in lines:
@@ -118,7 +94,7 @@ def to_vtt(lines: list[TranscriptLine]) -> str:
     return str(document.content) + ("" if document.captions else "\n")
 
 
-def to_markdown(title: str, started: str, lines: list[TranscriptLine]) -> str:
+def to_markdown(title: str, started: str, lines: list[SegmentOut]) -> str:
     """A readable Markdown transcript: heading, then speaker turns with their times."""
     out = [f"# Transcript: {_md_text(title)}", "", f"*{started}*", ""]
     previous_speaker = None

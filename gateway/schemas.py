@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -91,6 +91,7 @@ class MeetingOut(BaseModel):
     members: list[MemberOut]
 
 
+# The transcript API's segment and what gateway/exports.py renders (no docstring: schema).
 class SegmentOut(BaseModel):
     id: str
     stream_id: str
@@ -108,6 +109,10 @@ class SegmentOut(BaseModel):
     edited: bool = Field(False, description="A member corrected the text.")
     original_text: str | None = Field(None, description="The transcribed text, when corrected.")
     correction_version: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Its fields as the JSON transcript answers them."""
+        return self.model_dump()
 
 
 class TranscriptOut(BaseModel):

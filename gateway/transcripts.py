@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from gateway import exports
 from gateway.corrections import latest_corrections, speaker_labels
 from gateway.deps import MeetingDep, SessionDep
-from gateway.exports import TranscriptLine
 from gateway.schemas import SegmentOut, TranscriptOut
 from vori.db.tables import Meeting, MeetingStream, TranscriptSegmentRow, User
 
@@ -26,7 +25,7 @@ MEDIA_TYPES = {
 }
 
 
-def transcript_lines(session: Session, meeting: Meeting) -> list[TranscriptLine]:
+def transcript_lines(session: Session, meeting: Meeting) -> list[SegmentOut]:
     """The meeting's final segments on the meeting clock, speakers named, as members corrected
     them (the newest correction's text, a stream's speaker label)."""
     segments = list(
@@ -64,7 +63,7 @@ def transcript_lines(session: Session, meeting: Meeting) -> list[TranscriptLine]
             or exports.UNKNOWN_SPEAKER
         )
         lines.append(
-            TranscriptLine(
+            SegmentOut(
                 id=segment.id,
                 stream_id=segment.stream_id,
                 participant_id=segment.participant_id,
@@ -78,6 +77,7 @@ def transcript_lines(session: Session, meeting: Meeting) -> list[TranscriptLine]
                 words=[] if correction else list(segment.words or []),
                 language=segment.language,
                 confidence=segment.confidence,
+                edited=correction is not None,
                 original_text=segment.text if correction else None,
                 correction_version=correction.version if correction else 0,
             )
@@ -107,7 +107,7 @@ def get_transcript(
             meeting_id=meeting.id,
             title=meeting.title,
             language=meeting.language,
-            segments=[SegmentOut(**line.as_dict()) for line in lines],
+            segments=lines,
         )
     if format == "txt":
         body = exports.to_txt(lines)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import srt
 import webvtt
 
 from gateway.exports import (
-    TranscriptLine,
     clock,
     local_stamp,
     place_on_meeting_clock,
@@ -23,10 +21,8 @@ from gateway.minutes import MinutesHeader, render_minutes
 from gateway.schemas import ActionItemOut, CardLink, EvidenceOut, SegmentOut, SummaryOut
 
 
-def line(
-    speaker: str, at: float, text: str, length: float = 2.5, stream: str = "s1"
-) -> TranscriptLine:
-    return TranscriptLine(
+def line(speaker: str, at: float, text: str, length: float = 2.5, stream: str = "s1") -> SegmentOut:
+    return SegmentOut(
         id=f"seg_{at}",
         stream_id=stream,
         participant_id=None,
@@ -36,6 +32,9 @@ def line(
         meeting_start=at,
         meeting_end=at + length,
         text=text,
+        words=[],
+        language=None,
+        confidence=None,
     )
 
 
@@ -53,8 +52,13 @@ def test_a_line_answers_as_a_segment_of_the_transcript_api() -> None:
     assert plain.final
     assert not plain.edited
     assert plain.original_text is None
-    corrected = replace(
-        LINES[0], text="Let's begin.", original_text="Let's start.", correction_version=2
+    corrected = LINES[0].model_copy(
+        update={
+            "text": "Let's begin.",
+            "edited": True,
+            "original_text": "Let's start.",
+            "correction_version": 2,
+        }
     )
     answer = SegmentOut(**corrected.as_dict())
     assert answer.edited

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from gateway.exports import TranscriptLine, to_srt, to_vtt
+from gateway.exports import to_srt, to_vtt
+from gateway.schemas import SegmentOut
 from gateway.transcript_import import (
     ImportedCue,
     TranscriptFormatError,
@@ -78,10 +79,37 @@ def test_a_lead_in_is_not_a_speaker_in_a_file_without_names() -> None:
     assert cues[0].text == "Agenda: the budget."
 
 
+def _line(
+    id: str,
+    stream_id: str,
+    participant_id: str,
+    speaker: str,
+    start: float,
+    end: float,
+    meeting_start: float,
+    meeting_end: float,
+    text: str,
+) -> SegmentOut:
+    return SegmentOut(
+        id=id,
+        stream_id=stream_id,
+        participant_id=participant_id,
+        speaker=speaker,
+        start=start,
+        end=end,
+        meeting_start=meeting_start,
+        meeting_end=meeting_end,
+        text=text,
+        words=[],
+        language=None,
+        confidence=None,
+    )
+
+
 def test_vori_exports_read_back_with_speakers_and_times() -> None:
     lines = [
-        TranscriptLine("s1", "m:u1:mic", "u1", "Mina Park", 0.0, 2.0, 10.0, 12.0, "Hello <all>"),
-        TranscriptLine("s2", "m:u2:mic", "u2", "박지훈", 1.0, 3.5, 13.0, 15.5, "네, 좋습니다."),
+        _line("s1", "m:u1:mic", "u1", "Mina Park", 0.0, 2.0, 10.0, 12.0, "Hello <all>"),
+        _line("s2", "m:u2:mic", "u2", "박지훈", 1.0, 3.5, 13.0, 15.5, "네, 좋습니다."),
     ]
     expected = [
         ImportedCue("Mina Park", 10.0, 12.0, "Hello <all>"),
