@@ -8,15 +8,16 @@ part of the meeting. Chunks are FLAC, served with HTTP Range support.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from gateway.byte_ranges import UnsatisfiableRangeError, byte_range
 from gateway.deps import MeetingDep, PrincipalDep, SessionDep
-from vori.db.tables import User
+from vori.db.tables import Meeting, MeetingStream, RecordingUpload, User
 from vori.objectstore import ObjectStore, open_store
 from vori.recordings import (
     CONTENT_TYPE,
@@ -34,7 +35,6 @@ from vori.settings import Settings
 router = APIRouter(prefix="/api/v1/meetings", tags=["recordings"])
 
 NO_RECORDING = "no such recording"
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 StreamId = Annotated[str, Path(max_length=200)]
 
 
@@ -49,8 +49,23 @@ class StreamRecordingOut(BaseModel):
     stream_id: str
     participant_id: str | None
     speaker: str | None
+    offset: float = Field(
+        description="Seconds of the meeting clock where the stream's time 0 is (the "
+        "transcript's `meeting_start` minus `start`); the mix plays streams so aligned."
+    )
     duration: float = Field(description="Seconds from the stream's start to its last sample.")
     chunks: list[ChunkOut]
+
+
+class UploadAudioOut(BaseModel):
+    upload_id: str
+    filename: str
+    size_bytes: int
+    stream_prefix: str = Field(
+        description="The transcript's streams of this upload start with it (one per channel); "
+        "their `start`/`end` are seconds into the file."
+    )
+    url: str = Field(description="The file as uploaded, with Range support and the bearer token.")
 
 
 class RecordingsOut(BaseModel):
@@ -62,6 +77,12 @@ class RecordingsOut(BaseModel):
         description="The meeting's own setting; null: the deployment's default."
     )
     streams: list[StreamRecordingOut]
+    uploads: list[UploadAudioOut] = Field(
+        description="Uploaded recordings received whole, playable as they were sent."
+    )
+    mix_url: str = Field(
+        description="All streams mixed on the meeting clock, `?from=&to=` seconds, as WAV."
+    )
 
 
 class RetentionIn(BaseModel):
@@ -97,6 +118,7 @@ def list_recordings(meeting: MeetingDep, session: SessionDep, request: Request) 
         ref = parse_chunk_key(info.key)
         if ref is not None and ref.meeting_id == meeting.id:
             starts.setdefault(ref.stream_id, []).append(ref.start_sample)
+    offsets = stream_offsets(session, meeting)
     participants = {stream_id: _participant(stream_id) for stream_id in starts}
     wanted = [p for p in participants.values() if p]
     names = {
@@ -135,6 +157,7 @@ def list_recordings(meeting: MeetingDep, session: SessionDep, request: Request) 
                 stream_id=stream_id,
                 participant_id=participant,
                 speaker=names.get(participant) if participant else None,
+                offset=offsets.get(stream_id, 0.0),
                 duration=(chunks[-1].start + chunks[-1].duration) if chunks else 0.0,
                 chunks=chunks,
             )
@@ -147,6 +170,26 @@ def list_recordings(meeting: MeetingDep, session: SessionDep, request: Request) 
         ),
         meeting_retention_days=meeting.recording_retention_days,
         streams=streams,
+        uploads=[
+            UploadAudioOut(
+                upload_id=upload.id,
+                filename=upload.filename,
+                size_bytes=upload.received_bytes,
+                stream_prefix=f"upload:{upload.id}:",
+                url=str(
+                    request.url_for("upload_audio", meeting_id=meeting.id, upload_id=upload.id).path
+                ),
+            )
+            for upload in session.scalars(
+                select(RecordingUpload)
+                .where(
+                    RecordingUpload.meeting_id == meeting.id,
+                    RecordingUpload.status != "receiving",
+                )
+                .order_by(RecordingUpload.created_at)
+            )
+        ],
+        mix_url=str(request.url_for("recording_mix", meeting_id=meeting.id).path),
     )
 
 
@@ -187,7 +230,7 @@ def recording_chunk(
         if data is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NO_RECORDING)
         return Response(data, media_type=CONTENT_TYPE, headers=headers)
-    first, last = _byte_range(range_header, info.size)
+    first, last = checked_range(range_header, info.size)
     data = store.read(key, first, last - first + 1)
     if data is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NO_RECORDING)
@@ -222,22 +265,27 @@ def _participant(stream_id: str) -> str | None:
     return parts[1] if len(parts) == 3 else None
 
 
-def _byte_range(header: str, size: int) -> tuple[int, int]:
-    """First and last byte of a single range; 416 when it is not satisfiable."""
-    match = _RANGE.fullmatch(header.strip())
-    unsatisfiable = HTTPException(
-        status.HTTP_416_RANGE_NOT_SATISFIABLE,
-        f"range {header!r} does not fit the chunk's {size} bytes",
-        headers={"Content-Range": f"bytes */{size}"},
+def stream_offsets(session: Session, meeting: Meeting) -> dict[str, float]:
+    """Where each stream's time 0 is on the meeting clock, in seconds (as the transcript
+    places its lines: the stream's first join after the meeting was created)."""
+    rows = session.execute(
+        select(MeetingStream.stream_id, MeetingStream.first_joined_at).where(
+            MeetingStream.meeting_id == meeting.id
+        )
     )
-    if match is None or match.groups() == ("", ""):
-        raise unsatisfiable
-    first_text, last_text = match.groups()
-    if first_text == "":  # the last N bytes
-        first, last = max(0, size - int(last_text)), size - 1
-    else:
-        first = int(first_text)
-        last = min(int(last_text), size - 1) if last_text else size - 1
-    if first >= size or first > last:
-        raise unsatisfiable
-    return first, last
+    return {
+        stream_id: max(0.0, (joined - meeting.created_at).total_seconds())
+        for stream_id, joined in rows
+    }
+
+
+def checked_range(header: str, size: int) -> tuple[int, int]:
+    """First and last byte of a single range; 416 when it is not satisfiable."""
+    try:
+        return byte_range(header, size)
+    except UnsatisfiableRangeError as exc:
+        raise HTTPException(
+            status.HTTP_416_RANGE_NOT_SATISFIABLE,
+            str(exc),
+            headers={"Content-Range": f"bytes */{size}"},
+        ) from None
