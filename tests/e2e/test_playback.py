@@ -173,3 +173,141 @@ def test_a_member_plays_a_line_and_the_transcript_follows_the_audio(
     page.get_by_role("button", name="Close player").click()
     expect(audio).to_have_count(0)
     assert errors == []
+
+
+BEA_SPEECH = "en/cmu_arctic/aew_a0001.wav"
+
+
+def _stream(archiving: Stack, meeting_id: str, token: str, pcm: bytes) -> None:
+    url = archiving.ingest_url.replace("http", "ws", 1) + f"/ingest/v1/meetings/{meeting_id}/audio"
+    uplink = AudioUplink(url, token, pcm, speed=0)
+    # Playwright's sync API holds this thread's event loop: the uplink gets its own thread.
+    with ThreadPoolExecutor(1) as sender:
+        sent = sender.submit(asyncio.run, asyncio.wait_for(uplink.run(), 120)).result(150)
+    assert sent == len(pcm) // 2
+
+
+def test_everyone_plays_mixed_on_the_meeting_clock_from_a_line_and_one_voice_on_demand(
+    browser: Browser, archiving: Stack, api: Api, settings: Settings, speech_dir: Path
+) -> None:
+    sources = {"ada": load_pcm(speech_dir / JFK), "bea": load_pcm(speech_dir / BEA_SPEECH)}
+    ada, bea, cy = api.register("Ada"), api.register("Bea"), api.register("Cy")
+    meeting_id = api.create_meeting(ada, "Two voices")["id"]
+    api.invite(ada, meeting_id, bea)
+    api.invite(ada, meeting_id, cy)
+    accounts = {"ada": ada, "bea": bea}
+    streams = {who: f"{meeting_id}:{a.user_id}:mic" for who, a in accounts.items()}
+    for who, account in accounts.items():
+        _stream(archiving, meeting_id, account.token, sources[who])
+    line = (0.5, 2.5, "Bea's line.")  # in Bea's stream time
+    produce(
+        settings,
+        TranscriptSegment(
+            id=segment_id_for(streams["bea"], int(line[0] * 16000) + 1),
+            meeting_id=meeting_id,
+            stream_id=streams["bea"],
+            participant_id=bea.user_id,
+            speaker="Bea",
+            final=True,
+            start=line[0],
+            end=line[1],
+            start_sample=int(line[0] * 16000) + 1,
+            end_sample=int(line[1] * 16000),
+            text=line[2],
+            language="en",
+        ),
+    )
+    played_id = segment_id_for(streams["bea"], int(line[0] * 16000) + 1)
+
+    def archived() -> dict[str, Any] | None:
+        listing: dict[str, Any] = api.json(cy, "GET", f"/api/v1/meetings/{meeting_id}/recordings")
+        found = {s["stream_id"]: s for s in listing["streams"]}
+        for who, stream_id in streams.items():
+            stream = found.get(stream_id)
+            if not stream or abs(stream["duration"] - len(sources[who]) / 32000) > 0.01:
+                return None
+        return listing
+
+    listing = wait_for(archived, 60, "both streams archived")
+    offsets = {
+        who: s["offset"]
+        for who in streams
+        for s in listing["streams"]
+        if s["stream_id"] == streams[who]
+    }
+    assert offsets["bea"] > offsets["ada"]  # Bea's stream started after Ada's
+    wait_for(
+        lambda: any(s["id"] == played_id for s in api.transcript(cy, meeting_id)),
+        30,
+        "the line stored",
+    )
+
+    _context, page, errors = open_page(browser, archiving.gateway_url)
+    sign_in(page, cy, f"/meetings/{meeting_id}")
+    row = page.locator(f"#seg-{played_id}")
+    expect(row).to_contain_text("Bea's line.")
+    row.get_by_role("button", name=re.compile("^Play from")).click()
+
+    # Everyone by default: the window of the meeting clock holding the line, mixed.
+    audio = page.get_by_label("Meeting recording")
+    expect(page.get_by_role("heading", name=re.compile("^Everyone, from"))).to_be_visible()
+    expect(audio).to_have_attribute("data-mix-from", re.compile(r"^\d+$"))
+    at = offsets["bea"] + line[0]  # meeting-clock second of the line
+    page.wait_for_function(
+        "([el, t]) => !el.paused && el.currentTime + Number(el.dataset.mixFrom) > t + 0.3",
+        arg=[audio.element_handle(), at],
+        timeout=15_000,
+    )
+    expect(row).to_have_class(re.compile(r"(^|\s)segment-playing(\s|$)"))
+    expect(row).to_have_attribute("aria-current", "true")
+
+    # What the player holds (read again through the API: its blob URL is outside the
+    # page's connect-src), decoded by Chromium, is both voices summed at their offsets.
+    source = audio.get_attribute("data-source") or ""
+    window_from = float(audio.get_attribute("data-mix-from") or "nan")
+    assert source.startswith(f"/api/v1/meetings/{meeting_id}/recordings/mix?from=")
+    assert window_from <= at
+    wav = api.call(cy, "GET", source).content
+    count = 16000
+    window = page.evaluate(
+        """async ([data, start, count]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0)).buffer;
+            const context = new OfflineAudioContext(1, 16000, 16000);
+            const decoded = await context.decodeAudioData(bytes);
+            const first = Math.round(start * 16000);
+            return { rate: decoded.sampleRate,
+                     samples: Array.from(decoded.getChannelData(0).slice(first, first + count)) };
+        }""",
+        [base64.b64encode(wav).decode(), at - window_from, count],
+    )
+    assert window["rate"] == 16000
+    first = round(at * 16000)
+
+    def voice(who: str, sample: int) -> int:
+        index = sample - round(offsets[who] * 16000)
+        pcm = sources[who]
+        if not 0 <= index < len(pcm) // 2:
+            return 0
+        return int.from_bytes(pcm[index * 2 : index * 2 + 2], "little", signed=True)
+
+    mixed = [
+        max(-32768, min(32767, voice("ada", first + i) + voice("bea", first + i))) / 32768
+        for i in range(count)
+    ]
+    assert max(abs(a - b) for a, b in zip(window["samples"], mixed, strict=True)) < 1e-3
+    bea_alone = [voice("bea", first + i) / 32768 for i in range(count)]
+    assert max(abs(s) for s in bea_alone) > 0.01  # Bea speaks in this second
+    if offsets["bea"] + line[0] < offsets["ada"] + len(sources["ada"]) / 32000:
+        # Ada still speaks there: the mix is not Bea alone.
+        assert max(abs(a - b) for a, b in zip(mixed, bea_alone, strict=True)) > 0.01
+
+    # One participant on demand: Bea's own stream, from where the meeting is.
+    page.get_by_label("Listen to").select_option(label="Bea")
+    expect(audio).to_have_attribute("data-stream-id", streams["bea"])
+    expect(page.get_by_role("heading", name=re.compile("^Recording of Bea from"))).to_be_visible()
+    page.wait_for_function("(el) => !el.paused && el.currentTime > 0", arg=audio.element_handle())
+    expect(audio).not_to_have_attribute("data-mix-from", re.compile(".*"))
+    page.get_by_label("Listen to").select_option(label="Everyone")
+    expect(audio).to_have_attribute("data-mix-from", re.compile(r"^\d+$"))
+    assert axe_violations(page) == [], "meeting page with the mixed player open"
+    assert errors == []

@@ -211,6 +211,21 @@ export interface paths {
      */
     put: operations["set_retention_api_v1_meetings__meeting_id__recordings_retention_put"];
   };
+  "/api/v1/meetings/{meeting_id}/recordings/mix": {
+    /**
+     * Recording Mix
+     * @description Seconds `from`..`to` of the meeting clock with every archived stream summed at its
+     * offset (silence where nobody was recorded), as 16 kHz mono WAV.
+     */
+    get: operations["recording_mix_api_v1_meetings__meeting_id__recordings_mix_get"];
+  };
+  "/api/v1/meetings/{meeting_id}/uploads/{upload_id}/audio": {
+    /**
+     * Upload Audio
+     * @description An uploaded recording's bytes across its parts; honours a single `Range: bytes=a-b`.
+     */
+    get: operations["upload_audio_api_v1_meetings__meeting_id__uploads__upload_id__audio_get"];
+  };
   "/api/v1/search": {
     /**
      * Search Meetings
@@ -925,6 +940,16 @@ export interface components {
       meeting_retention_days: number | null;
       /** Streams */
       streams: components["schemas"]["StreamRecordingOut"][];
+      /**
+       * Uploads
+       * @description Uploaded recordings received whole, playable as they were sent.
+       */
+      uploads: components["schemas"]["UploadAudioOut"][];
+      /**
+       * Mix Url
+       * @description All streams mixed on the meeting clock, `?from=&to=` seconds, as WAV.
+       */
+      mix_url: string;
     };
     /** RegisterRequest */
     RegisterRequest: {
@@ -1156,6 +1181,11 @@ export interface components {
       /** Speaker */
       speaker: string | null;
       /**
+       * Offset
+       * @description Seconds of the meeting clock where the stream's time 0 is (the transcript's `meeting_start` minus `start`); the mix plays streams so aligned.
+       */
+      offset: number;
+      /**
        * Duration
        * @description Seconds from the stream's start to its last sample.
        */
@@ -1276,6 +1306,25 @@ export interface components {
       language: string;
       /** Segments */
       segments: components["schemas"]["SegmentOut"][];
+    };
+    /** UploadAudioOut */
+    UploadAudioOut: {
+      /** Upload Id */
+      upload_id: string;
+      /** Filename */
+      filename: string;
+      /** Size Bytes */
+      size_bytes: number;
+      /**
+       * Stream Prefix
+       * @description The transcript's streams of this upload start with it (one per channel); their `start`/`end` are seconds into the file.
+       */
+      stream_prefix: string;
+      /**
+       * Url
+       * @description The file as uploaded, with Range support and the bearer token.
+       */
+      url: string;
     };
     /**
      * UploadIn
@@ -2360,6 +2409,83 @@ export interface operations {
       };
       /** @description Only the owner sets the retention. */
       403: {
+        content: never;
+      };
+      /** @description Validation Error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
+      };
+    };
+  };
+  /**
+   * Recording Mix
+   * @description Seconds `from`..`to` of the meeting clock with every archived stream summed at its
+   * offset (silence where nobody was recorded), as 16 kHz mono WAV.
+   */
+  recording_mix_api_v1_meetings__meeting_id__recordings_mix_get: {
+    parameters: {
+      query: {
+        /** @description Meeting-clock seconds. */
+        from: number;
+        /** @description Meeting-clock seconds. */
+        to: number;
+      };
+      path: {
+        meeting_id: string;
+      };
+    };
+    responses: {
+      /** @description The window, every stream summed. */
+      200: {
+        content: {
+          "audio/wav": unknown;
+        };
+      };
+      /** @description No such meeting for the caller. */
+      404: {
+        content: never;
+      };
+      /** @description A window that is empty, negative or too long. */
+      422: {
+        content: never;
+      };
+    };
+  };
+  /**
+   * Upload Audio
+   * @description An uploaded recording's bytes across its parts; honours a single `Range: bytes=a-b`.
+   */
+  upload_audio_api_v1_meetings__meeting_id__uploads__upload_id__audio_get: {
+    parameters: {
+      header?: {
+        Range?: string | null;
+      };
+      path: {
+        upload_id: string;
+        meeting_id: string;
+      };
+    };
+    responses: {
+      /** @description The uploaded file, as it was sent. */
+      200: {
+        content: never;
+      };
+      /** @description The requested byte range. */
+      206: {
+        content: never;
+      };
+      /** @description No such meeting for the caller, or no such upload. */
+      404: {
+        content: never;
+      };
+      /** @description The upload is not whole yet. */
+      409: {
+        content: never;
+      };
+      /** @description A range outside the file. */
+      416: {
         content: never;
       };
       /** @description Validation Error */

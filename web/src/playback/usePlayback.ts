@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { errorText } from "../api/client";
 import type { Segment } from "../api/types";
-import { type Recordings, listRecordings, segmentAt } from "./recordings";
+import { type Recordings, listRecordings, segmentAt, segmentAtMeeting, uploadOf } from "./recordings";
 
 // A live meeting's recordings grow by a chunk every 30 s: the listing is refreshed so.
 const REFRESH_MS = 30_000;
@@ -28,7 +28,8 @@ export interface Playback extends SegmentPlayback {
   recordings: Recordings | null;
   error: string | null;
   request: PlayRequest | null;
-  setPosition: (streamId: string, at: number) => void;
+  /** Where the player is: seconds of a stream's time, or of the meeting clock (`null`: the mix). */
+  setPosition: (streamId: string | null, at: number) => void;
   stop: () => void;
   /** Read the listing again (after a change of retention, say). */
   reload: () => Promise<Recordings | null>;
@@ -38,7 +39,7 @@ export function usePlayback(meetingId: string, finals: Segment[]): Playback {
   const [recordings, setRecordings] = useState<Recordings | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [request, setRequest] = useState<PlayRequest | null>(null);
-  const [position, setPositionState] = useState<{ streamId: string; at: number } | null>(null);
+  const [position, setPositionState] = useState<{ streamId: string | null; at: number } | null>(null);
   const nonce = useRef(0);
 
   const refresh = useCallback(async () => {
@@ -60,7 +61,9 @@ export function usePlayback(meetingId: string, finals: Segment[]): Playback {
   }, [refresh]);
 
   const canPlay = useCallback(
-    (segment: Segment) => !!recordings?.streams.some((s) => s.stream_id === segment.stream_id && s.chunks.length > 0),
+    (segment: Segment) =>
+      !!uploadOf(recordings, segment.stream_id) ||
+      !!recordings?.streams.some((s) => s.stream_id === segment.stream_id && s.chunks.length > 0),
     [recordings],
   );
 
@@ -76,16 +79,24 @@ export function usePlayback(meetingId: string, finals: Segment[]): Playback {
     [refresh],
   );
 
-  const setPosition = useCallback((streamId: string, at: number) => setPositionState({ streamId, at }), []);
+  const setPosition = useCallback((streamId: string | null, at: number) => setPositionState({ streamId, at }), []);
   const stop = useCallback(() => {
     setRequest(null);
     setPositionState(null);
   }, []);
 
-  const playingId = useMemo(
-    () => (position ? (segmentAt(finals, position.streamId, position.at)?.id ?? null) : null),
-    [finals, position],
+  const offsets = useMemo(
+    () => new Map((recordings?.streams ?? []).map((stream) => [stream.stream_id, stream.offset])),
+    [recordings],
   );
+  const playingId = useMemo(() => {
+    if (!position) return null;
+    const found =
+      position.streamId === null
+        ? segmentAtMeeting(finals, offsets, position.at)
+        : segmentAt(finals, position.streamId, position.at);
+    return found?.id ?? null;
+  }, [finals, offsets, position]);
 
   // The transcript follows the audio: the playing line is kept in view.
   useEffect(() => {
