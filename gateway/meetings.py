@@ -63,6 +63,7 @@ def _meeting_out(meeting: Meeting, members: list[MemberOut]) -> MeetingOut:
         ended_at=meeting.ended_at,
         status="ended" if meeting.ended_at is not None else "active",
         members=members,
+        vocabulary=list(meeting.vocabulary or []),
     )
 
 
@@ -103,6 +104,7 @@ def create_meeting(
         board_id=body.board_id,
         time_zone=body.time_zone,
         created_at=datetime.now(UTC),
+        vocabulary=body.vocabulary,
     )
     session.add(meeting)
     session.flush()
@@ -178,10 +180,14 @@ def get_meeting(meeting: MeetingDep, session: SessionDep) -> MeetingOut:
 def rename_meeting(
     body: MeetingRename, meeting: MeetingDep, principal: PrincipalDep, session: SessionDep
 ) -> MeetingOut:
-    """Rename a meeting (the owner only)."""
-    if meeting.owner_id != principal.user_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
-    meeting.title = body.title
+    """Rename a meeting (the owner only) and/or replace its vocabulary (any member: the
+    people who speak know the names; it applies to streams opened after the change)."""
+    if body.title is not None:
+        if meeting.owner_id != principal.user_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
+        meeting.title = body.title
+    if body.vocabulary is not None:
+        meeting.vocabulary = body.vocabulary
     session.commit()
     return _meeting_out(meeting, _members(session, [meeting.id])[meeting.id])
 

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from vori.events import Word
+from vori.vocabulary import MAX_TERM_CHARS, MAX_TERMS, clean_terms
 
 Language = Literal["en", "ko", "auto"]
 
@@ -40,13 +41,27 @@ def _meeting_title(value: str) -> str:
     return title
 
 
+VOCABULARY_DESCRIPTION = (
+    f"Names and terms that bias transcription (at most {MAX_TERMS}, each at most "
+    f"{MAX_TERM_CHARS} characters; white space collapsed, duplicates dropped)."
+)
+
+
+def _vocabulary(value: list[str] | None) -> list[str] | None:
+    return None if value is None else clean_terms(value)
+
+
 class MeetingCreate(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     language: Language = "en"
     board_id: str | None = Field(None, min_length=1, max_length=40)
     time_zone: str = Field("UTC", max_length=64, description="IANA time zone, e.g. Asia/Seoul.")
+    vocabulary: list[str] = Field(
+        default_factory=list, max_length=4 * MAX_TERMS, description=VOCABULARY_DESCRIPTION
+    )
 
     _title = field_validator("title")(_meeting_title)
+    _terms = field_validator("vocabulary")(_vocabulary)
 
     @field_validator("time_zone")
     @classmethod
@@ -59,12 +74,23 @@ class MeetingCreate(BaseModel):
 
 
 class MeetingRename(BaseModel):
-    """`PATCH /api/v1/meetings/{id}`: the meeting's new title (the owner only)."""
+    """`PATCH /api/v1/meetings/{id}`: a new title (the owner only) and/or a new vocabulary
+    (any member); at least one of them."""
 
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1, max_length=300)
+    title: str | None = Field(None, min_length=1, max_length=300)
+    vocabulary: list[str] | None = Field(
+        None, max_length=4 * MAX_TERMS, description=VOCABULARY_DESCRIPTION
+    )
 
     _title = field_validator("title")(_meeting_title)
+    _terms = field_validator("vocabulary")(_vocabulary)
+
+    @model_validator(mode="after")
+    def _something(self) -> MeetingRename:
+        if self.title is None and self.vocabulary is None:
+            raise ValueError("give a title, a vocabulary or both")
+        return self
 
 
 class MemberAdd(BaseModel):
@@ -89,6 +115,7 @@ class MeetingOut(BaseModel):
     ended_at: datetime | None
     status: Literal["active", "ended"]
     members: list[MemberOut]
+    vocabulary: list[str] = Field(description=VOCABULARY_DESCRIPTION)
 
 
 # The transcript API's segment and what gateway/exports.py renders (no docstring: schema).

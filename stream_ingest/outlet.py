@@ -137,6 +137,7 @@ class AudioOutlet:
             participant_id=participant.user_id,
             speaker=participant.name,
             language=participant.language,
+            vocabulary=list(participant.vocabulary),
             seq=chunk.seq,
             position=chunk.position,
             sample_rate=SAMPLE_RATE,

@@ -161,6 +161,7 @@ class IngestService:
                     participant_id=participant.user_id,
                     speaker=participant.name,
                     language=participant.language,
+                    vocabulary=list(participant.vocabulary),
                     seq=mark.next_seq,
                     position=mark.position,
                     end_of_stream=True,

@@ -35,6 +35,8 @@ class Participant:
     user_id: str
     name: str
     language: str
+    # The meeting's vocabulary as it was when the stream opened (stamped on every frame).
+    vocabulary: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,13 @@ def find_participant(engine: Engine, meeting_id: str, user_id: str) -> Participa
         user = session.get(User, user_id)
         if user is None:
             raise UserGoneError("the token's user no longer exists")
-        return Participant(meeting.id, user.id, user.display_name, meeting.language)
+        return Participant(
+            meeting.id,
+            user.id,
+            user.display_name,
+            meeting.language,
+            tuple(meeting.vocabulary or ()),
+        )
 
 
 def other_open_streams(engine: Engine, user_id: str, stream_id: str) -> int:
@@ -205,6 +213,7 @@ def abandoned_streams(
                 _streams.c.participant_id,
                 User.display_name,
                 Meeting.language,
+                Meeting.vocabulary,
             )
             .join(User, User.id == _streams.c.participant_id)
             .join(Meeting, Meeting.id == _streams.c.meeting_id)
@@ -216,7 +225,16 @@ def abandoned_streams(
             .limit(limit)
         )
         return [
-            (r.stream_id, Participant(r.meeting_id, r.participant_id, r.display_name, r.language))
+            (
+                r.stream_id,
+                Participant(
+                    r.meeting_id,
+                    r.participant_id,
+                    r.display_name,
+                    r.language,
+                    tuple(r.vocabulary or ()),
+                ),
+            )
             for r in rows
         ]
 

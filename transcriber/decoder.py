@@ -30,6 +30,7 @@ from faster_whisper import WhisperModel
 from transcriber.pcm import SAMPLE_RATE, FloatAudio
 from vori.events import Word
 from vori.settings import DecodingPreset
+from vori.vocabulary import build_prompt
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class DecodeRequest:
     prefix: str | None = None
     full_window: bool = False  # the padded 30 s window, whatever the margin setting
     margin_s: float | None = None  # this encoder margin instead of the decoder's (overload)
+    vocabulary: tuple[str, ...] = ()  # the meeting's terms, put in the prompt before `prompt`
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,10 @@ class WhisperDecoder:
     def multilingual(self) -> bool:
         return bool(self.model.model.is_multilingual)
 
+    def count_tokens(self, text: str) -> int:
+        """How many tokens the model's tokenizer makes of `text` (the prompt's budget)."""
+        return len(self.model.hf_tokenizer.encode(text, add_special_tokens=False).ids)
+
     def _window(self, samples: int, margin_s: float | None) -> int | None:
         if margin_s is None or self.encoder_margin_s is None:
             return None
@@ -136,6 +142,13 @@ class WhisperDecoder:
             margin = request.margin_s
         self.model.window_frames = None if request.full_window else self._window(len(audio), margin)
         temperatures = list(preset.temperatures) if request.final else [0.0]
+        prompt, hotwords = request.prompt or None, None
+        if request.vocabulary:
+            # Terms as hotwords; in the prompt where a prefix makes faster-whisper drop them.
+            parts = build_prompt(request.vocabulary, prompt, self.count_tokens)
+            prompt, hotwords = (
+                (parts.joined(), None) if request.prefix else (parts.context, parts.glossary)
+            )
         segments, info = self.model.transcribe(
             audio,
             language=request.language if self.multilingual else "en",
@@ -147,8 +160,9 @@ class WhisperDecoder:
             log_prob_threshold=preset.log_prob_threshold,
             no_speech_threshold=preset.no_speech_threshold,
             condition_on_previous_text=False,
-            initial_prompt=request.prompt or None,
+            initial_prompt=prompt,
             prefix=request.prefix or None,
+            hotwords=hotwords,
             without_timestamps=not request.final,
             word_timestamps=request.final,
             no_repeat_ngram_size=preset.no_repeat_ngram_size,

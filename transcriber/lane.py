@@ -260,6 +260,7 @@ class ModelLane:
                 preset=preset,
                 prompt=work.context.text if preset.condition_on_previous_text else None,
                 prefix=job.prefix or None,
+                vocabulary=job.info.vocabulary,
             ),
         )
         self._observe("partial", decoded)
@@ -300,6 +301,7 @@ class ModelLane:
                     preset=preset,
                     prompt=context if preset.condition_on_previous_text else None,
                     margin_s=margin,
+                    vocabulary=job.info.vocabulary,
                 ),
             )
             if self._suspicious(decoded, preset) and self._decoder.encoder_margin_s is not None:
@@ -312,6 +314,7 @@ class ModelLane:
                         preset=preset,
                         prompt=context if preset.condition_on_previous_text else None,
                         full_window=True,
+                        vocabulary=job.info.vocabulary,
                     ),
                 )
             self._observe("final", decoded, len(job.audio) / SAMPLE_RATE)

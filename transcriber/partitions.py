@@ -142,7 +142,12 @@ class Partitions:
         """A stream's first frame here: resume it from its restored checkpoint or start it."""
         language = (frame.language or default_language).lower()
         info = StreamInfo(
-            frame.stream_id, frame.meeting_id, frame.participant_id, frame.speaker, language
+            frame.stream_id,
+            frame.meeting_id,
+            frame.participant_id,
+            frame.speaker,
+            language,
+            tuple(frame.vocabulary),
         )
         resume = state.restored.pop(frame.stream_id, None)
         if resume is not None:

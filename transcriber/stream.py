@@ -42,6 +42,7 @@ class StreamInfo:
     participant_id: str
     speaker: str | None
     language: str
+    vocabulary: tuple[str, ...] = ()  # the meeting's terms, as stamped on its frames
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,11 @@ class StreamTranscriber:
         if self.ended:
             return []
         self.idle = False
+        if frame.vocabulary != list(self.info.vocabulary):
+            # Stamped from the meeting at each (re)connection: a change made during the
+            # meeting reaches the utterances closed after the stream reconnects. Every frame
+            # carries it, so a restart that re-reads from the committed offset has it too.
+            self.info = replace(self.info, vocabulary=tuple(frame.vocabulary))
         if timestamp_ms is not None:
             self.last_seen_ms = max(self.last_seen_ms or timestamp_ms, timestamp_ms)
         samples = samples_of(frame.pcm)

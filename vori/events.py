@@ -74,6 +74,10 @@ class AudioFrame(Event):
     participant_id: str
     speaker: str | None = Field(None, description="Display name of the participant.")
     language: str | None = Field(None, description="Meeting language: en, ko or auto.")
+    vocabulary: list[str] = Field(
+        default_factory=list,
+        description="The meeting's names and terms that bias decoding (vori/vocabulary.py).",
+    )
     seq: int = Field(ge=0, description="Frame number within the stream.")
     position: int = Field(ge=0, description="Stream sample index of the first sample.")
     sample_rate: int = SAMPLE_RATE

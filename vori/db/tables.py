@@ -83,6 +83,10 @@ class Meeting(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Days the archiver keeps this meeting's audio (0: forever); NULL: the global setting.
     recording_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Names and terms that bias transcription (vori/vocabulary.py), stamped on its audio.
+    vocabulary: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=literal_column("'[]'")
+    )
 
 
 class MeetingMember(Base):

@@ -100,7 +100,8 @@ export interface paths {
     delete: operations["delete_meeting_api_v1_meetings__meeting_id__delete"];
     /**
      * Rename Meeting
-     * @description Rename a meeting (the owner only).
+     * @description Rename a meeting (the owner only) and/or replace its vocabulary (any member: the
+     * people who speak know the names; it applies to streams opened after the change).
      */
     patch: operations["rename_meeting_api_v1_meetings__meeting_id__patch"];
   };
@@ -687,6 +688,11 @@ export interface components {
        * @default UTC
        */
       time_zone?: string;
+      /**
+       * Vocabulary
+       * @description Names and terms that bias transcription (at most 100, each at most 64 characters; white space collapsed, duplicates dropped).
+       */
+      vocabulary?: string[];
     };
     /**
      * MeetingFiguresOut
@@ -766,14 +772,25 @@ export interface components {
       status: "active" | "ended";
       /** Members */
       members: components["schemas"]["MemberOut"][];
+      /**
+       * Vocabulary
+       * @description Names and terms that bias transcription (at most 100, each at most 64 characters; white space collapsed, duplicates dropped).
+       */
+      vocabulary: string[];
     };
     /**
      * MeetingRename
-     * @description `PATCH /api/v1/meetings/{id}`: the meeting's new title (the owner only).
+     * @description `PATCH /api/v1/meetings/{id}`: a new title (the owner only) and/or a new vocabulary
+     * (any member); at least one of them.
      */
     MeetingRename: {
       /** Title */
-      title: string;
+      title?: string | null;
+      /**
+       * Vocabulary
+       * @description Names and terms that bias transcription (at most 100, each at most 64 characters; white space collapsed, duplicates dropped).
+       */
+      vocabulary?: string[] | null;
     };
     /** MemberAdd */
     MemberAdd: {
@@ -1819,7 +1836,8 @@ export interface operations {
   };
   /**
    * Rename Meeting
-   * @description Rename a meeting (the owner only).
+   * @description Rename a meeting (the owner only) and/or replace its vocabulary (any member: the
+   * people who speak know the names; it applies to streams opened after the change).
    */
   rename_meeting_api_v1_meetings__meeting_id__patch: {
     parameters: {

@@ -1,0 +1,88 @@
+"""A meeting's vocabulary through a real gateway and PostgreSQL: set at creation, replaced
+by any member, refused with a message when bad, and read by stream_ingest at stream open
+(the terms it stamps on the stream's frames)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from stream_ingest.store import find_participant
+from tests.helpers.gateway import (
+    GatewayServer,
+    add_member,
+    create_meeting,
+    register,
+    serve_gateway,
+)
+from vori.db.engine import create_db_engine
+from vori.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def gateway(settings: Settings) -> Iterator[GatewayServer]:
+    yield from serve_gateway(settings)
+
+
+@pytest.fixture(scope="module")
+def client(gateway: GatewayServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=gateway.url, timeout=30) as http:
+        yield http
+
+
+def test_a_vocabulary_is_set_replaced_by_a_member_and_reaches_ingest(
+    client: httpx.Client, settings: Settings
+) -> None:
+    owner = register(client, "Jiwoo")
+    bea = register(client, "Bea")
+    meeting = create_meeting(client, owner, vocabulary=[" Jiwoo  Park", "Kafka", "kafka"])
+    assert meeting["vocabulary"] == ["Jiwoo Park", "Kafka"]
+    add_member(client, owner, meeting["id"], bea)
+    url = f"/api/v1/meetings/{meeting['id']}"
+    assert client.get(url, headers=bea.headers).json()["vocabulary"] == ["Jiwoo Park", "Kafka"]
+
+    # Any member may change the vocabulary; the title stays the owner's.
+    changed = client.patch(url, json={"vocabulary": ["Grafana", "Bea"]}, headers=bea.headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["vocabulary"] == ["Grafana", "Bea"]
+    assert changed.json()["title"] == meeting["title"]
+    both = client.patch(url, json={"title": "Mine", "vocabulary": []}, headers=bea.headers)
+    assert both.status_code == 403
+    assert client.get(url, headers=owner.headers).json()["vocabulary"] == ["Grafana", "Bea"]
+
+    engine = create_db_engine(settings)
+    try:
+        participant = find_participant(engine, meeting["id"], bea.id)
+    finally:
+        engine.dispose()
+    assert participant.vocabulary == ("Grafana", "Bea")
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "message"),
+    [
+        (["ok", " "], "term 2 is blank"),
+        (["x" * 65], "longer than 64 characters"),
+        ([f"t{i}" for i in range(101)], "at most 100"),
+        ("Kafka", "valid list"),
+    ],
+)
+def test_a_bad_vocabulary_is_refused_with_a_message(
+    client: httpx.Client, vocabulary: object, message: str
+) -> None:
+    owner = register(client)
+    created = client.post(
+        "/api/v1/meetings",
+        json={"title": "Standup", "vocabulary": vocabulary},
+        headers=owner.headers,
+    )
+    assert created.status_code == 422
+    assert message in created.text
+    meeting = create_meeting(client, owner, vocabulary=["Kept"])
+    url = f"/api/v1/meetings/{meeting['id']}"
+    patched = client.patch(url, json={"vocabulary": vocabulary}, headers=owner.headers)
+    assert patched.status_code == 422
+    assert message in patched.text
+    assert client.get(url, headers=owner.headers).json()["vocabulary"] == ["Kept"]
