@@ -33,7 +33,7 @@ from typing import Any
 from confluent_kafka import KafkaException, TopicPartition
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway import event_log, metrics, notification_store, store
+from gateway import event_log, metrics, notification_store, retranscription_store, store
 from gateway.due_check import DueCheck
 from gateway.hub import Delivery
 from gateway.live_events import LiveEvent, live_events_for
@@ -158,7 +158,16 @@ class PersistHandler:
             if event.type == "ended":
                 store.record_meeting_ended(session, event.meeting_id, event.at)
             elif event.type in store.RECORDING_REPORTS:
-                self._recording_report(session, event)
+                if not retranscription_store.apply_report(session, event):
+                    self._recording_report(session, event)
+            elif event.type == "transcript_replaced":
+                dropped = retranscription_store.replace_transcript(session, event)
+                log.info(
+                    "meeting %s: transcript replaced by %s (%d old segments dropped)",
+                    event.meeting_id,
+                    event.upload_id,
+                    dropped,
+                )
             else:
                 store.record_stream(session, event)
         return _log_all(session, durable, at)

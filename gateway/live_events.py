@@ -40,6 +40,9 @@ TRANSCRIPT_LAG = "transcript.lag"
 RECORDING_PROGRESS = "recording.progress"
 RECORDING_TRANSCRIBED = "recording.transcribed"
 RECORDING_FAILED = "recording.failed"
+# Durable: the transcript of the payload's `replaced_streams` is now re-transcription
+# `job_id`'s (gateway/retranscriptions.py); a client reloads the transcript.
+TRANSCRIPT_REPLACED = "transcript.replaced"
 
 # Close codes of the events WebSocket (docs/protocol.md).
 CLOSE_BAD_MESSAGE = 4400
@@ -181,6 +184,10 @@ def _lifecycle(event: MeetingEvent) -> list[LiveEvent]:
         return [LiveEvent(SPEAKER_RENAMED, event.meeting_id, payload, dedup_key=key)]
     if event.type in ("recording_progress", "recording_transcribed", "recording_failed"):
         return _recording(event)
+    if event.type == "transcript_replaced" and event.upload_id:
+        payload = {"job_id": event.upload_id, "replaced_streams": event.replaced_streams}
+        key = f"replaced:{event.upload_id}"[:200]
+        return [LiveEvent(TRANSCRIPT_REPLACED, event.meeting_id, payload, dedup_key=key)]
     if event.type == "member_removed" and event.participant_id:
         return [LiveEvent(MEMBER_REMOVED, event.meeting_id, {"user_id": event.participant_id})]
     return []  # `started` is for workers; clients learn of a meeting over REST

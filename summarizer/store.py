@@ -20,7 +20,7 @@ from vori.db.tables import (
     SummarizerSegment,
     User,
 )
-from vori.events import MeetingEvent, TranscriptSegment
+from vori.events import MeetingEvent, TranscriptSegment, replaced_by_job
 
 # The first key of the summarizer's per-meeting advisory locks ("summ" in ASCII).
 _MEETING_LOCK = 0x73756D6D
@@ -47,6 +47,45 @@ def erase_meeting(session: Session, meeting_id: str, now: datetime) -> None:
     )
     session.execute(delete(SummarizerSegment).where(SummarizerSegment.meeting_id == meeting_id))
     session.execute(delete(SummarizerMeeting).where(SummarizerMeeting.meeting_id == meeting_id))
+
+
+def replace_segments(session: Session, event: MeetingEvent, now: datetime) -> int:
+    """`transcript_replaced`: forget the old segments of the replaced streams and summarise
+    the meeting again from what is kept (the job's segments, which may still be arriving):
+    every kept segment counts as new, and a new final summary is due for an ended meeting.
+    The task ledger stays, so a task said again keeps its key (and its card). Pending
+    corrections were of the old segments and go with them. A replay drops nothing, so it
+    changes nothing. The number of segments dropped."""
+    if event.upload_id is None:
+        return 0
+    rows = session.execute(
+        select(SummarizerSegment.id, SummarizerSegment.stream_id).where(
+            SummarizerSegment.meeting_id == event.meeting_id
+        )
+    ).all()
+    old = [
+        row.id
+        for row in rows
+        if replaced_by_job(row.stream_id, event.upload_id, event.replaced_streams)
+    ]
+    if not old:
+        return 0
+    session.execute(delete(SummarizerSegment).where(SummarizerSegment.id.in_(old)))
+    kept = list(
+        session.execute(
+            select(SummarizerSegment.text).where(SummarizerSegment.meeting_id == event.meeting_id)
+        ).scalars()
+    )
+    state = _state(session, event.meeting_id, now)
+    state.segments_total = len(kept)
+    state.words_total = sum(count_words(text) for text in kept)
+    state.segments_summarized = 0
+    state.words_summarized = 0
+    state.summarized_until = None
+    state.final_published = False
+    state.pending_corrections = []
+    state.updated_at = now
+    return len(old)
 
 
 def record_segment(session: Session, segment: TranscriptSegment, now: datetime) -> bool:

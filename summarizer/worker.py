@@ -7,7 +7,9 @@ A summary is published and flushed before its state is saved, so a crash in betw
 repeats it with the same task keys rather than losing it.
 
 A `deleted` meeting event removes the meeting's segments and state (the summarizer is their
-one writer) and leaves a mark that makes later segments and events of it no-ops.
+one writer) and leaves a mark that makes later segments and events of it no-ops. A
+`transcript_replaced` one forgets the old segments of a re-transcribed meeting's streams and
+makes the meeting due for a new summary (store.replace_segments).
 """
 
 from __future__ import annotations
@@ -90,6 +92,14 @@ class SummarizerWorker:
                 store.record_segment(session, event, now)
             elif event.type in ("segment_corrected", "speaker_renamed"):
                 store.record_correction(session, event, now)
+            elif event.type == "transcript_replaced":
+                dropped = store.replace_segments(session, event, now)
+                log.info(
+                    "meeting %s: transcript replaced by %s, %d old segments forgotten",
+                    event.meeting_id,
+                    event.upload_id,
+                    dropped,
+                )
             else:
                 store.record_event(session, event, now)
                 if event.type == "ended":

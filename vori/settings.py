@@ -84,6 +84,7 @@ class KafkaSettings(BaseModel):
             "transcriber.load": 86_400_000,
             # An upload's event only has to outlive the batch transcriber's lag.
             "recordings.uploaded": 7 * 86_400_000,
+            "retranscriptions.requested": 7 * 86_400_000,
         },
         description="retention.ms per topic, as JSON, set when vori creates or checks its topics "
         "(-1: forever); a topic not listed, dead-letter topics included, keeps "

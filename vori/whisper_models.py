@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -67,6 +68,16 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
         ),
     ),
 }
+
+
+def installed_models() -> list[str]:
+    """The packaged models whose packages are installed (their weights are verified when
+    loaded): what a re-transcription may ask for."""
+    return sorted(
+        name
+        for name, model in PACKAGED_MODELS.items()
+        if all(importlib.util.find_spec(package) is not None for package in model.packages)
+    )
 
 
 class ModelUnavailableError(RuntimeError):

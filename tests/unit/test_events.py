@@ -59,6 +59,7 @@ def test_every_topic_has_a_model_and_a_version() -> None:
         "kanban.changes",
         "transcriber.load",
         "recordings.uploaded",
+        "retranscriptions.requested",
     }
     for topic, model in EVENT_TYPES.items():
         assert model.topic == topic

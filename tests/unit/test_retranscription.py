@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gateway.live_events import TRANSCRIPT_REPLACED, live_events_for
 from transcriber.archive_audio import ArchiveError, archived_chunks, decode_stream, job_streams
 from vori.events import (
     ArchivedStream,
+    MeetingEvent,
     RetranscriptionRequested,
     original_stream,
     replaced_by_job,
@@ -77,3 +79,17 @@ def test_job_streams_name_the_job_and_keep_the_speakers(tmp_path: Path) -> None:
     empty = job.model_copy(update={"meeting_id": "m9"})
     with pytest.raises(ArchiveError, match="no archived audio"):
         job_streams(store, empty, tmp_path, 10**6)
+
+
+def test_the_replacement_reaches_live_clients_once_per_job() -> None:
+    event = MeetingEvent(
+        type="transcript_replaced",
+        meeting_id="m1",
+        upload_id="job1",
+        replaced_streams=["m1:u1:mic"],
+    )
+    (live,) = live_events_for(event)
+    assert live.type == TRANSCRIPT_REPLACED
+    assert live.payload == {"job_id": "job1", "replaced_streams": ["m1:u1:mic"]}
+    assert live.dedup_key == "replaced:job1"  # durable, and a replay is numbered once
+    assert live_events_for(event.model_copy(update={"upload_id": None})) == []

@@ -59,6 +59,15 @@ class Api:
         path = f"/api/v1/meetings/{meeting_id}/transcript"
         return self._call("GET", path, params={"format": fmt}).text
 
+    def retranscribe(self, meeting_id: str, model: str, language: str | None) -> dict[str, Any]:
+        body = {"model": model, "language": language}
+        path = f"/api/v1/meetings/{meeting_id}/retranscriptions"
+        return dict(self._call("POST", path, json=body).json())
+
+    def retranscription(self, meeting_id: str, job_id: str) -> dict[str, Any]:
+        path = f"/api/v1/meetings/{meeting_id}/retranscriptions/{job_id}"
+        return dict(self._call("GET", path).json())
+
     def audio_url(self, meeting_id: str) -> str:
         """The meeting's audio WebSocket URL, as the gateway's /api/v1/config says."""
         config = self._call("GET", "/api/v1/config").json()

@@ -189,6 +189,39 @@ def register(app: typer.Typer, load: Callable[[], Settings]) -> None:
 
     @app.command()
     @_reports_errors
+    def retranscribe(
+        meeting: Annotated[str, typer.Option("--meeting", help="Meeting id.")],
+        model: Annotated[str, typer.Option(help="An installed model: base or tiny.en.")] = "base",
+        language: Annotated[
+            str | None, typer.Option(help="en or ko; default the meeting's language.")
+        ] = None,
+        wait: Annotated[
+            float, typer.Option(help="Seconds to follow the job; 0: do not wait.")
+        ] = 3600.0,
+        who: AsLogin = None,
+    ) -> None:
+        """Transcribe a past meeting's archived audio again with another model (owner); the
+        new transcript replaces the old one once done."""
+        _settings, _login, api = session(who)
+        job = api.retranscribe(meeting, model, language)
+        typer.echo(f"re-transcription {job['job_id']} of {len(job['streams'])} streams", err=True)
+        deadline = time.monotonic() + wait
+        shown = ""
+        while wait > 0 and job["status"] not in ("replaced", "failed"):
+            if time.monotonic() > deadline:
+                raise ClientError(f"{job['job_id']} is still {job['status']} after {wait:.0f} s")
+            time.sleep(1.0)
+            job = api.retranscription(meeting, job["job_id"])
+            line = f"re-transcription: {job['status']} {job['progress']:.0%}"
+            if line != shown:
+                typer.echo(line, err=True)
+                shown = line
+        typer.echo(job["job_id"])
+        if job["status"] == "failed":
+            raise ClientError(f"re-transcription failed: {job['error']}")
+
+    @app.command()
+    @_reports_errors
     def listen(
         meeting: Annotated[str, typer.Option("--meeting", help="Meeting id.")], who: AsLogin = None
     ) -> None:
