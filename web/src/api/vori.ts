@@ -85,6 +85,11 @@ export async function renameMeeting(id: string, title: string): Promise<Meeting>
   return apiRequest<Meeting>(meetingPath(id), { method: "PATCH", body: { title } });
 }
 
+/** Replace the meeting's vocabulary (any member); streams opened after it use it. */
+export async function setMeetingVocabulary(id: string, vocabulary: string[]): Promise<Meeting> {
+  return apiRequest<Meeting>(meetingPath(id), { method: "PATCH", body: { vocabulary } });
+}
+
 /** Delete a meeting with its transcript and summary (owner only); its cards stay on the board. */
 export async function deleteMeeting(id: string): Promise<void> {
   await apiRequest(meetingPath(id), { method: "DELETE" });

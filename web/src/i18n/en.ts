@@ -174,6 +174,16 @@ export const en = {
     confirmLeave: "Leave this meeting? You lose access to its transcript and summary until the owner invites you again.",
     leaveFailed: "Could not leave the meeting: {{reason}}",
   },
+  vocabulary: {
+    heading: "Vocabulary",
+    label: "Names and terms, one a line",
+    hint: "People's names and project words that transcription should get right (at most 100, each up to 64 characters). A change applies when a participant's microphone next connects.",
+    empty: "No vocabulary yet: add the names and words this meeting will use.",
+    edit: "Edit vocabulary",
+    save: "Save vocabulary",
+    cancel: "Cancel",
+    saveFailed: "Could not save the vocabulary: {{reason}}",
+  },
   player: {
     loading: "Loading the recording…",
     cannotPlay: "This browser cannot play the recording.",
@@ -217,6 +227,19 @@ export const en = {
     from: " from {{speakers}}",
     ended: "; the meeting is ended and its summary follows.",
     end: ".",
+  },
+  retranscribe: {
+    group: "Re-transcribe the meeting",
+    model: "Re-transcribe the recorded audio with",
+    start: "Re-transcribe",
+    failed: "Could not start: {{reason}}",
+    jobFailed: "Re-transcription failed: {{reason}}",
+    status: {
+      queued: "Re-transcription with {{model}} is queued.",
+      transcribing: "Re-transcribing with {{model}}: {{progress}}%",
+      transcribed: "Transcribed with {{model}}; replacing the transcript…",
+      replaced: "The transcript is now the one by {{model}}; the summary is being redone. Corrections of the old transcript were not carried over.",
+    },
   },
   upload: {
     heading: "Upload a recording",

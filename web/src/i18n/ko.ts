@@ -174,6 +174,16 @@ export const ko: Catalogue = {
     confirmLeave: "이 회의에서 나갈까요? 주최자가 다시 초대할 때까지 전사와 요약을 볼 수 없습니다.",
     leaveFailed: "회의에서 나가지 못했습니다: {{reason}}",
   },
+  vocabulary: {
+    heading: "용어집",
+    label: "이름과 용어 (한 줄에 하나)",
+    hint: "전사가 정확히 받아써야 할 사람 이름과 프로젝트 용어입니다 (최대 100개, 각 64자 이하). 바꾼 내용은 참석자의 마이크가 다음에 연결될 때부터 적용됩니다.",
+    empty: "아직 용어집이 없습니다. 이 회의에서 쓸 이름과 용어를 추가하세요.",
+    edit: "용어집 편집",
+    save: "용어집 저장",
+    cancel: "취소",
+    saveFailed: "용어집을 저장하지 못했습니다: {{reason}}",
+  },
   player: {
     loading: "녹음을 불러오는 중…",
     cannotPlay: "이 브라우저에서는 녹음을 재생할 수 없습니다.",
@@ -216,6 +226,19 @@ export const ko: Catalogue = {
     from: " (화자: {{speakers}})",
     ended: ". 회의가 종료되었으며 요약이 곧 작성됩니다.",
     end: ".",
+  },
+  retranscribe: {
+    group: "회의 다시 전사하기",
+    model: "녹음된 오디오를 다시 전사할 모델:",
+    start: "다시 전사",
+    failed: "시작하지 못했습니다: {{reason}}",
+    jobFailed: "다시 전사하지 못했습니다: {{reason}}",
+    status: {
+      queued: "{{model}} 모델로 다시 전사하기가 대기 중입니다.",
+      transcribing: "{{model}} 모델로 다시 전사하는 중: {{progress}}%",
+      transcribed: "{{model}} 모델로 전사했습니다. 전사를 바꾸는 중…",
+      replaced: "이제 {{model}} 모델의 전사입니다. 요약을 다시 작성하고 있습니다. 이전 전사의 수정 사항은 옮겨지지 않았습니다.",
+    },
   },
   upload: {
     heading: "녹음 업로드",

@@ -14,6 +14,7 @@ import { Exports } from "../components/Exports";
 import { InviteForm } from "../components/InviteForm";
 import { LagBanner, useTranscriptLag } from "../components/LagBanner";
 import { MeetingOwnerActions, MeetingPeople, isOwner } from "../components/MeetingAdmin";
+import { MeetingVocabulary } from "../components/MeetingVocabulary";
 import { ErrorMessage } from "../components/Notice";
 import { Player } from "../components/Player";
 import { RecordingUploads } from "../components/RecordingUploads";
@@ -256,6 +257,13 @@ export function MeetingRoom() {
           )}
         </div>
       </div>
+      {data && (
+        <MeetingVocabulary
+          key={(data.vocabulary ?? []).join("\n")}
+          meeting={data}
+          onSaved={(saved) => meeting.setData(saved)}
+        />
+      )}
       {live.message && live.state !== "live" && (
         <p className="banner banner-warning" role="status">
           {live.message}
