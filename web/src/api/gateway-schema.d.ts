@@ -198,6 +198,26 @@ export interface paths {
      */
     post: operations["upload_recording_api_v1_meetings__meeting_id__recordings_post"];
   };
+  "/api/v1/meetings/{meeting_id}/retranscriptions": {
+    /**
+     * List Retranscriptions
+     * @description The meeting's re-transcriptions, newest first, and the models one may use.
+     */
+    get: operations["list_retranscriptions_api_v1_meetings__meeting_id__retranscriptions_get"];
+    /**
+     * Create Retranscription
+     * @description Transcribe the meeting's archived audio again with `model`; once done, the new
+     * transcript replaces the old one (corrections of the old segments are not carried over).
+     */
+    post: operations["create_retranscription_api_v1_meetings__meeting_id__retranscriptions_post"];
+  };
+  "/api/v1/meetings/{meeting_id}/retranscriptions/{job_id}": {
+    /**
+     * Get Retranscription
+     * @description One re-transcription: its status and progress.
+     */
+    get: operations["get_retranscription_api_v1_meetings__meeting_id__retranscriptions__job_id__get"];
+  };
   "/api/v1/meetings/{meeting_id}/recordings/{stream_id}/chunks/{start_sample}": {
     /**
      * Recording Chunk
@@ -987,6 +1007,83 @@ export interface components {
        * @description Days to keep the audio after the meeting ended; 0: forever; null: the deployment's default.
        */
       days: number | null;
+    };
+    /**
+     * RetranscriptionIn
+     * @description Which model to transcribe the meeting's archived audio with.
+     */
+    RetranscriptionIn: {
+      /**
+       * Model
+       * @description An installed Whisper model: base, tiny.en.
+       */
+      model: string;
+      /**
+       * Language
+       * @description The language spoken; default the meeting's (detected if auto).
+       */
+      language?: ("en" | "ko") | null;
+    };
+    /** RetranscriptionListOut */
+    RetranscriptionListOut: {
+      /** Meeting Id */
+      meeting_id: string;
+      /**
+       * Models
+       * @description The models a re-transcription may use here.
+       */
+      models: string[];
+      /** Retranscriptions */
+      retranscriptions: components["schemas"]["RetranscriptionOut"][];
+    };
+    /**
+     * RetranscriptionOut
+     * @description A re-transcription job: how far it is, and whether the transcript is replaced.
+     */
+    RetranscriptionOut: {
+      /** Job Id */
+      job_id: string;
+      /** Meeting Id */
+      meeting_id: string;
+      /** Model */
+      model: string;
+      /** Language */
+      language: string | null;
+      /**
+       * Status
+       * @description queued, transcribing, transcribed (replacement pending), replaced, failed.
+       * @enum {string}
+       */
+      status: "queued" | "transcribing" | "transcribed" | "replaced" | "failed";
+      /**
+       * Progress
+       * @description Share of the archived audio transcribed (0-1).
+       */
+      progress: number;
+      /** Error */
+      error?: string | null;
+      /**
+       * Streams
+       * @description The archived streams transcribed again.
+       */
+      streams: string[];
+      /**
+       * Replaced Segments
+       * @description Old segments the new transcript replaced (once replaced).
+       */
+      replaced_segments?: number | null;
+      /** Requested By */
+      requested_by: string;
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /**
+       * Updated At
+       * Format: date-time
+       */
+      updated_at: string;
     };
     /**
      * SearchHit
@@ -2356,6 +2453,98 @@ export interface operations {
       /** @description The store or Kafka did not confirm; upload again. */
       503: {
         content: never;
+      };
+    };
+  };
+  /**
+   * List Retranscriptions
+   * @description The meeting's re-transcriptions, newest first, and the models one may use.
+   */
+  list_retranscriptions_api_v1_meetings__meeting_id__retranscriptions_get: {
+    parameters: {
+      path: {
+        meeting_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RetranscriptionListOut"];
+        };
+      };
+      /** @description Validation Error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
+      };
+    };
+  };
+  /**
+   * Create Retranscription
+   * @description Transcribe the meeting's archived audio again with `model`; once done, the new
+   * transcript replaces the old one (corrections of the old segments are not carried over).
+   */
+  create_retranscription_api_v1_meetings__meeting_id__retranscriptions_post: {
+    parameters: {
+      path: {
+        meeting_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RetranscriptionIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      202: {
+        content: {
+          "application/json": components["schemas"]["RetranscriptionOut"];
+        };
+      };
+      /** @description Only the owner re-transcribes. */
+      403: {
+        content: never;
+      };
+      /** @description Audio streams in, a job runs, or no audio is archived. */
+      409: {
+        content: never;
+      };
+      /** @description The model is not installed, or cannot transcribe the language. */
+      422: {
+        content: never;
+      };
+      /** @description Kafka did not confirm the job. */
+      503: {
+        content: never;
+      };
+    };
+  };
+  /**
+   * Get Retranscription
+   * @description One re-transcription: its status and progress.
+   */
+  get_retranscription_api_v1_meetings__meeting_id__retranscriptions__job_id__get: {
+    parameters: {
+      path: {
+        job_id: string;
+        meeting_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RetranscriptionOut"];
+        };
+      };
+      /** @description Validation Error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
       };
     };
   };

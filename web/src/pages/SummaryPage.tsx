@@ -9,6 +9,7 @@ import { getMeeting, normaliseSummary, summary as loadSummary } from "../api/vor
 import { Exports } from "../components/Exports";
 import { MeetingOwnerActions } from "../components/MeetingAdmin";
 import { ErrorMessage } from "../components/Notice";
+import { Retranscribe } from "../components/Retranscribe";
 import { type CardLink, SummaryView } from "../components/SummaryView";
 import { useLoad, usePageTitle } from "../hooks";
 import { useFormat } from "../i18n/format";
@@ -71,6 +72,7 @@ export function SummaryPage() {
           onDeleted={() => navigate("/", { replace: true })}
         />
       )}
+      {data && <Retranscribe meeting={data} />}
       {stored.loading && !summary ? (
         <p role="status">{t("pages.loadingSummary")}</p>
       ) : (
