@@ -32,6 +32,7 @@ from transcriber.batch_worker import BatchWorker, Models
 from vori.events import (
     MEETING_EVENTS,
     RECORDINGS_UPLOADED,
+    RETRANSCRIPTIONS_REQUESTED,
     TRANSCRIPT_SEGMENTS,
     Event,
     MeetingEvent,
@@ -166,7 +167,7 @@ def worker(batch_settings: Settings, models: Models, unique: str) -> Iterator[Se
 
 
 def _own_group(settings: Settings, group: str) -> Settings:
-    commit_end_offsets(settings.kafka, group, [RECORDINGS_UPLOADED])
+    commit_end_offsets(settings.kafka, group, [RECORDINGS_UPLOADED, RETRANSCRIPTIONS_REQUESTED])
     batch = settings.transcriber_batch.model_copy(update={"group_id": group})
     return settings.model_copy(update={"transcriber_batch": batch})
 

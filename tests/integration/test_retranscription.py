@@ -9,6 +9,8 @@ replay of the job's messages and of the replacement changes nothing more.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -24,6 +26,7 @@ from sqlalchemy import select
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from kanban.proposals import ProposalApplier
+from tests.conftest import subprocess_env
 from tests.helpers.gateway import (
     Account,
     GatewayServer,
@@ -50,6 +53,7 @@ from transcriber.batch_worker import BatchWorker
 from vori.db.engine import create_db_engine, session_factory
 from vori.db.tables import IngestStream, MeetingStream, SummarizerMeeting
 from vori.events import (
+    RECORDINGS_UPLOADED,
     RETRANSCRIPTIONS_REQUESTED,
     TRANSCRIPT_SEGMENTS,
     Event,
@@ -169,6 +173,42 @@ def test_refusals_owner_only_quiet_installed_and_archived(
     assert missing.status_code == 404
 
 
+def test_vori_retranscribe_starts_a_job_as_the_owner_and_reports_refusals(
+    client: httpx.Client, gateway: GatewayServer, tmp_path: Path
+) -> None:
+    password = "correct horse battery"
+    owner = register(client, "Cli", password)
+    meeting_id = create_meeting(client, owner)["id"]
+    env = {
+        **subprocess_env(gateway.settings),
+        "VORI_CLIENT__TOKEN_FILE": str(tmp_path / "credentials.json"),
+        "VORI_LOG_LEVEL": "WARNING",
+    }
+
+    def vori(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "vori", *args],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    login = vori("login", "--email", owner.email, "--password", password, "--gateway", gateway.url)
+    assert login.returncode == 0, login.stderr
+    refused = vori("retranscribe", "--meeting", meeting_id, "--model", "large-v3")
+    assert refused.returncode == 1
+    assert "422 model 'large-v3' is not installed" in refused.stderr
+    nothing = vori("retranscribe", "--meeting", meeting_id, "--model", "base")
+    assert nothing.returncode == 1
+    assert "409 the meeting has no archived audio" in nothing.stderr
+    store = LocalObjectStore(recordings_dir(gateway.settings))
+    silence = encode_flac(bytes(2 * SAMPLE_RATE))
+    store.put(chunk_key(meeting_id, f"{meeting_id}:{owner.id}:mic", 0), silence, CONTENT_TYPE)
+    started = vori("retranscribe", "--meeting", meeting_id, "--model", "base", "--wait", "0")
+    assert started.returncode == 0, started.stderr
+    job_id = started.stdout.strip()
+    assert _job(client, owner, meeting_id, job_id)["model"] == "base"
+    assert "re-transcription " + job_id + " of 1 streams" in started.stderr
+
+
 def test_a_meeting_retranscribed_with_base_replaces_its_transcript_and_keeps_card_edits(
     client: httpx.Client, gateway: GatewayServer, speech_dir: Path, unique: str
 ) -> None:
@@ -212,7 +252,8 @@ def test_a_meeting_retranscribed_with_base_replaces_its_transcript_and_keeps_car
             assert edited.status_code == 200, edited.text
 
         group = f"test-retx-batch-{unique}"
-        commit_end_offsets(settings.kafka, group, [RETRANSCRIPTIONS_REQUESTED])
+        # The worker reads both of its topics from their current end, not earlier tests' jobs.
+        commit_end_offsets(settings.kafka, group, [RECORDINGS_UPLOADED, RETRANSCRIPTIONS_REQUESTED])
         ours = settings.model_copy(
             update={
                 "transcriber_batch": settings.transcriber_batch.model_copy(

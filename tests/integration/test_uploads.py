@@ -35,6 +35,7 @@ from vori.db.engine import create_db_engine, session_factory
 from vori.events import (
     MEETING_EVENTS,
     RECORDINGS_UPLOADED,
+    RETRANSCRIPTIONS_REQUESTED,
     MeetingEvent,
     RecordingUploaded,
     decode,
@@ -543,7 +544,9 @@ def test_an_uploaded_recording_is_transcribed_by_the_batch_lane_into_the_meeting
     owner = register(client, "Kim")
     meeting_id = create_meeting(client, owner)["id"]
     group = f"test-batch-uploads-{unique}"
-    commit_end_offsets(gateway.settings.kafka, group, [RECORDINGS_UPLOADED])
+    commit_end_offsets(
+        gateway.settings.kafka, group, [RECORDINGS_UPLOADED, RETRANSCRIPTIONS_REQUESTED]
+    )
     ours = gateway.settings.model_copy(
         update={
             "transcriber_batch": gateway.settings.transcriber_batch.model_copy(
