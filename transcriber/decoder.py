@@ -169,7 +169,9 @@ class WhisperDecoder:
             max_new_tokens=max_new_tokens,
             vad_filter=False,
         )
-        decoded = list(segments)
+        # A segment of punctuation alone (" . . ." after the last word, seen with hotwords
+        # on the utterance's trailing silence) says nothing: dropped with its statistics.
+        decoded = [s for s in segments if any(c.isalnum() for c in s.text)]
         self.model.window_frames = None
         text = "".join(s.text for s in decoded).strip()
         tokens = sum(max(len(s.tokens), 1) for s in decoded)

@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -32,7 +32,7 @@ from transcriber.hallucination import (
     audio_evidence,
 )
 from transcriber.metrics import TranscriberMetrics
-from transcriber.pcm import SAMPLE_RATE, to_float
+from transcriber.pcm import SAMPLE_RATE, FloatAudio, to_float
 from transcriber.policy import (
     DecodeStats,
     Verdict,
@@ -43,7 +43,7 @@ from transcriber.policy import (
 )
 from transcriber.scheduler import DecodeScheduler
 from transcriber.segments import decode_language, final_segment
-from transcriber.stream import FinalJob, PartialJob, StreamTranscriber
+from transcriber.stream import FinalJob, PartialJob, StreamInfo, StreamTranscriber
 from vori.events import TranscriptSegment
 from vori.settings import DecodingPreset, TranscriberSettings
 
@@ -84,6 +84,28 @@ class PartialResult:
 
 
 Result = FinalResult | PartialResult
+
+
+def suspicious(decoded: Decoded, preset: DecodingPreset) -> bool:
+    """A loop, or text the decoder itself doubts (an empty decode is confident silence)."""
+    return bool(decoded.text.strip()) and (
+        collapse_repetitions(decoded.text, decoded.language) != decoded.text.strip()
+        or decoded.compression_ratio > preset.compression_ratio_threshold
+        or decoded.avg_logprob < preset.log_prob_threshold
+    )
+
+
+def decode_final(decoder: WhisperDecoder, audio: FloatAudio, request: DecodeRequest) -> Decoded:
+    """A final's decode: a suspicious one is redone on the padded window (trimmed windows
+    loop more often), and one still suspicious with the meeting's vocabulary is redone
+    without it (measured: a list of terms can start a loop of one term, "핸드폰, 핸드폰, ...",
+    on Korean speech that decodes clean without it; bench/vocabulary.py)."""
+    decoded = decoder.decode(audio, request)
+    if suspicious(decoded, request.preset) and decoder.encoder_margin_s is not None:
+        decoded = decoder.decode(audio, replace(request, full_window=True, margin_s=None))
+    if suspicious(decoded, request.preset) and request.vocabulary:
+        decoded = decoder.decode(audio, replace(request, full_window=True, vocabulary=()))
+    return decoded
 
 
 class ModelLane:
@@ -260,7 +282,7 @@ class ModelLane:
                 preset=preset,
                 prompt=work.context.text if preset.condition_on_previous_text else None,
                 prefix=job.prefix or None,
-                vocabulary=job.info.vocabulary,
+                vocabulary=self._vocabulary(job.info),
             ),
         )
         self._observe("partial", decoded)
@@ -293,7 +315,8 @@ class ModelLane:
             )
             margin = overload.degraded_encoder_margin_s
         if not job.retract_only and job.audio_dbfs >= self.settings.energy_gate_dbfs:
-            decoded = self._decoder.decode(
+            decoded = decode_final(
+                self._decoder,
                 to_float(job.audio),
                 DecodeRequest(
                     final=True,
@@ -301,22 +324,9 @@ class ModelLane:
                     preset=preset,
                     prompt=context if preset.condition_on_previous_text else None,
                     margin_s=margin,
-                    vocabulary=job.info.vocabulary,
+                    vocabulary=self._vocabulary(job.info),
                 ),
             )
-            if self._suspicious(decoded, preset) and self._decoder.encoder_margin_s is not None:
-                # Trimmed windows loop more often: redo a suspicious decode the exact way.
-                decoded = self._decoder.decode(
-                    to_float(job.audio),
-                    DecodeRequest(
-                        final=True,
-                        language=decode_language(job.info.language),
-                        preset=preset,
-                        prompt=context if preset.condition_on_previous_text else None,
-                        full_window=True,
-                        vocabulary=job.info.vocabulary,
-                    ),
-                )
             self._observe("final", decoded, len(job.audio) / SAMPLE_RATE)
             self.metrics.real_time_factor.labels(self.name).observe(
                 decoded.seconds / max(len(job.audio) / SAMPLE_RATE, 0.01)
@@ -393,14 +403,9 @@ class ModelLane:
         with self._cond:
             self.scheduler.observe(kind, decoded.seconds, audio_seconds)
 
-    @staticmethod
-    def _suspicious(decoded: Decoded, preset: DecodingPreset) -> bool:
-        """A loop, or text the decoder itself doubts (an empty decode is confident silence)."""
-        return bool(decoded.text.strip()) and (
-            collapse_repetitions(decoded.text, decoded.language) != decoded.text.strip()
-            or decoded.compression_ratio > preset.compression_ratio_threshold
-            or decoded.avg_logprob < preset.log_prob_threshold
-        )
+    def _vocabulary(self, info: StreamInfo) -> tuple[str, ...]:
+        """The meeting's terms, where its language is one they are measured to help."""
+        return info.vocabulary if info.language in self.settings.vocabulary_languages else ()
 
     @staticmethod
     def _stats(decoded: Decoded, audio_dbfs: float) -> DecodeStats:

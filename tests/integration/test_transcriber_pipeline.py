@@ -134,6 +134,43 @@ def test_korean_utterance_yields_hangul(worker, speech_dir: Path, unique: str) -
     assert finals[0].model == "base"
 
 
+def test_a_meetings_vocabulary_on_its_frames_brings_rare_names_out_right(
+    worker, speech_dir: Path, unique: str
+) -> None:
+    """LJ001-0031 names two early printers and a monastery; tiny.en spells them wrong
+    unless the meeting's vocabulary (stamped on the frames by stream_ingest) names them
+    (found by bench/vocabulary.py). The same audio is streamed with and without it."""
+    settings, reader = worker
+    printers = clips(speech_dir, "en/ljspeech")["LJ001-0031"]
+    timeline = concatenate([printers], pause_s=1.0)
+    names = ["Pannartz", "Subiaco"]
+    vocabulary = ["Gutenberg", "Pannartz", "Whittemore", "Subiaco", "Sweynheim", "Jiwoo Park"]
+    plain, steered = f"m-vocab-off-{unique}", f"m-vocab-on-{unique}"
+    for meeting, terms in ((plain, []), (steered, vocabulary)):
+        produce(
+            settings.kafka,
+            (
+                f.model_copy(update={"vocabulary": terms})
+                for f in frames_of(timeline.samples, meeting_id=meeting, participant_id="p1")
+            ),
+        )
+    last_speech = timeline.spans[-1][2]
+
+    def text_of(meeting: str) -> str:
+        finals = reader.wait_for_finals(
+            lambda f: any(s.end_sample >= last_speech - SAMPLE_RATE for s in f), 120, meeting
+        )
+        assert finals, f"no final of {meeting}"
+        return " ".join(s.text for s in sorted(finals, key=lambda s: s.start_sample))
+
+    with_terms, without = text_of(steered), text_of(plain)
+    assert all(name in with_terms for name in names), with_terms
+    assert ". ." not in with_terms, with_terms  # no punctuation-only tail after the words
+    assert not any(name in without for name in names), without
+    assert "Rome" in with_terms  # the rest of the sentence is unharmed
+    assert "Rome" in without
+
+
 def test_two_minutes_of_silence_and_noise_produce_no_segment(worker, unique: str) -> None:
     settings, reader = worker
     meeting = f"m-noise-{unique}"
