@@ -147,6 +147,8 @@ class PersistHandler:
             log.debug("ignoring %s of unknown meeting %s", event.topic, meeting_id)
             return []
         if isinstance(event, TranscriptSegment):
+            if retranscription_store.of_failed_job(session, event):
+                return []
             # An empty final withdraws the partials of an utterance that proved not to be
             # speech: live clients get it (below), the stored transcript has nothing to keep.
             if event.text.strip() and store.store_final_segment(session, event):

@@ -6,12 +6,14 @@ in `upload_id`); `transcript_replaced` then drops the gateway's old segments of 
 replaced streams (`vori.events.replaced_by_job`): those transcribed live and those of any
 earlier job. Their corrections go with them (the foreign key cascades): the new transcript
 starts uncorrected; a speaker's name set by a member is carried over to the new streams
-when the job is created. Every write is idempotent: a replayed report or replacement
+when the job is created. A job that fails drops the segments it had sent, so the old
+transcript stays alone. Every write is idempotent: a replayed report or replacement
 changes nothing more.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import cast
 
@@ -21,7 +23,14 @@ from sqlalchemy.orm import Session
 
 from gateway.upload_parts import Progress, ProgressReport, UploadStatus, merge_progress
 from vori.db.tables import MeetingStream, Retranscription, SpeakerLabel, TranscriptSegmentRow
-from vori.events import MeetingEvent, replaced_by_job, retranscription_stream_id
+from vori.events import (
+    MeetingEvent,
+    TranscriptSegment,
+    of_job,
+    original_stream,
+    replaced_by_job,
+    retranscription_stream_id,
+)
 
 ACTIVE = ("queued", "transcribing")
 
@@ -88,7 +97,31 @@ def apply_report(session: Session, event: MeetingEvent) -> bool:
     if merged is not None:
         job.status, job.progress, job.error = merged.status, merged.progress, merged.error
         job.updated_at = datetime.now(UTC)
+    if job.status == "failed":
+        _drop(session, event.meeting_id, lambda stream: of_job(stream, job.id))
     return True
+
+
+def _drop(session: Session, meeting_id: str, dropped: Callable[[str], bool]) -> int:
+    """Delete the meeting's segments whose stream `dropped` names; how many."""
+    rows = session.execute(
+        select(TranscriptSegmentRow.id, TranscriptSegmentRow.stream_id).where(
+            TranscriptSegmentRow.meeting_id == meeting_id
+        )
+    ).all()
+    ids = [row.id for row in rows if dropped(row.stream_id)]
+    if ids:
+        session.execute(delete(TranscriptSegmentRow).where(TranscriptSegmentRow.id.in_(ids)))
+    return len(ids)
+
+
+def of_failed_job(session: Session, segment: TranscriptSegment) -> bool:
+    """Whether a final is of a job that failed (arriving after its failure: not kept)."""
+    job_id, _original = original_stream(segment.stream_id)
+    if job_id is None:
+        return False
+    status = session.scalar(select(Retranscription.status).where(Retranscription.id == job_id))
+    return status == "failed"
 
 
 def replace_transcript(session: Session, event: MeetingEvent) -> int:
@@ -97,20 +130,10 @@ def replace_transcript(session: Session, event: MeetingEvent) -> int:
     job = _job(session, event)
     if job is None or event.upload_id is None:
         return 0
-    rows = session.execute(
-        select(TranscriptSegmentRow.id, TranscriptSegmentRow.stream_id).where(
-            TranscriptSegmentRow.meeting_id == event.meeting_id
-        )
-    ).all()
-    old = [
-        row.id
-        for row in rows
-        if replaced_by_job(row.stream_id, event.upload_id, event.replaced_streams)
-    ]
-    if old:
-        session.execute(delete(TranscriptSegmentRow).where(TranscriptSegmentRow.id.in_(old)))
+    job_id, streams = event.upload_id, event.replaced_streams
+    dropped = _drop(session, event.meeting_id, lambda s: replaced_by_job(s, job_id, streams))
     if job.status != "replaced":
         job.status, job.progress, job.error = "replaced", 1.0, None
-        job.replaced_segments = len(old)
+        job.replaced_segments = dropped
         job.updated_at = datetime.now(UTC)
-    return len(old)
+    return dropped

@@ -4,6 +4,7 @@ and the meetings deleted (whose segments and events are ignored from then on).""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,12 +16,19 @@ from summarizer.facts import MeetingFacts, Member, Utterance, count_words
 from vori.db.tables import (
     Meeting,
     MeetingMember,
+    Retranscription,
     SummarizerDeletedMeeting,
     SummarizerMeeting,
     SummarizerSegment,
     User,
 )
-from vori.events import MeetingEvent, TranscriptSegment, replaced_by_job
+from vori.events import (
+    MeetingEvent,
+    TranscriptSegment,
+    of_job,
+    original_stream,
+    replaced_by_job,
+)
 
 # The first key of the summarizer's per-meeting advisory locks ("summ" in ASCII).
 _MEETING_LOCK = 0x73756D6D
@@ -51,32 +59,54 @@ def erase_meeting(session: Session, meeting_id: str, now: datetime) -> None:
 
 def replace_segments(session: Session, event: MeetingEvent, now: datetime) -> int:
     """`transcript_replaced`: forget the old segments of the replaced streams and summarise
-    the meeting again from what is kept (the job's segments, which may still be arriving):
-    every kept segment counts as new, and a new final summary is due for an ended meeting.
-    The task ledger stays, so a task said again keeps its key (and its card). Pending
-    corrections were of the old segments and go with them. A replay drops nothing, so it
-    changes nothing. The number of segments dropped."""
-    if event.upload_id is None:
+    the meeting again from what is kept (the job's segments, which may still be arriving).
+    The task ledger stays, so a task said again keeps its key (and its card). A replay
+    drops nothing, so it changes nothing. The number of segments dropped."""
+    job_id, streams = event.upload_id, event.replaced_streams
+    if job_id is None:
         return 0
+    return _forget(session, event.meeting_id, lambda s: replaced_by_job(s, job_id, streams), now)
+
+
+def forget_failed_job(session: Session, event: MeetingEvent, now: datetime) -> int:
+    """A re-transcription's `recording_failed`: forget the segments it had sent, so the
+    old transcript is summarised alone again (an upload's failure matches no stream)."""
+    job_id = event.upload_id
+    if job_id is None:
+        return 0
+    return _forget(session, event.meeting_id, lambda s: of_job(s, job_id), now)
+
+
+def of_failed_job(session: Session, segment: TranscriptSegment) -> bool:
+    """Whether a final is of a re-transcription that failed (the gateway's job row says)."""
+    job_id, _original = original_stream(segment.stream_id)
+    if job_id is None:
+        return False
+    status = session.scalar(select(Retranscription.status).where(Retranscription.id == job_id))
+    return status == "failed"
+
+
+def _forget(
+    session: Session, meeting_id: str, dropped: Callable[[str], bool], now: datetime
+) -> int:
+    """Delete the meeting's segments whose stream `dropped` names and make every kept one
+    new to the next summary (a new final one for an ended meeting). Pending corrections
+    were of the segments of before and are dropped with them. How many were deleted."""
     rows = session.execute(
         select(SummarizerSegment.id, SummarizerSegment.stream_id).where(
-            SummarizerSegment.meeting_id == event.meeting_id
+            SummarizerSegment.meeting_id == meeting_id
         )
     ).all()
-    old = [
-        row.id
-        for row in rows
-        if replaced_by_job(row.stream_id, event.upload_id, event.replaced_streams)
-    ]
+    old = [row.id for row in rows if dropped(row.stream_id)]
     if not old:
         return 0
     session.execute(delete(SummarizerSegment).where(SummarizerSegment.id.in_(old)))
     kept = list(
         session.execute(
-            select(SummarizerSegment.text).where(SummarizerSegment.meeting_id == event.meeting_id)
+            select(SummarizerSegment.text).where(SummarizerSegment.meeting_id == meeting_id)
         ).scalars()
     )
-    state = _state(session, event.meeting_id, now)
+    state = _state(session, meeting_id, now)
     state.segments_total = len(kept)
     state.words_total = sum(count_words(text) for text in kept)
     state.segments_summarized = 0

@@ -89,9 +89,15 @@ class SummarizerWorker:
             if store.is_deleted(session, event.meeting_id):
                 return  # late: it must not bring the meeting back
             if isinstance(event, TranscriptSegment):
-                store.record_segment(session, event, now)
+                if not store.of_failed_job(session, event):
+                    store.record_segment(session, event, now)
             elif event.type in ("segment_corrected", "speaker_renamed"):
                 store.record_correction(session, event, now)
+            elif event.type == "recording_failed":
+                if store.forget_failed_job(session, event, now):
+                    log.info(
+                        "meeting %s: failed job %s forgotten", event.meeting_id, event.upload_id
+                    )
             elif event.type == "transcript_replaced":
                 dropped = store.replace_segments(session, event, now)
                 log.info(

@@ -167,7 +167,8 @@ class TranscriptSegment(Event):
 # re-transcription job reports with the same three kinds, its job id in `upload_id`.
 # `transcript_replaced`: the transcript of the meeting's archived streams `replaced_streams`
 # is now re-transcription job `upload_id`'s; each service drops its rows of the old
-# segments of those streams (`replaced_by_job`) and keeps the job's.
+# segments of those streams (`replaced_by_job`) and keeps the job's. A job's
+# `recording_failed` makes each service drop the segments the job had sent (`of_job`).
 MeetingEventType = Literal[
     "started",
     "participant_joined",
@@ -430,6 +431,11 @@ def original_stream(stream_id: str) -> tuple[str | None, str]:
         return None, stream_id
     job, _, original = stream_id[len(RETRANSCRIPTION_PREFIX) :].partition(":")
     return job, original
+
+
+def of_job(stream_id: str, job_id: str) -> bool:
+    """Whether `stream_id` is one of re-transcription job `job_id`'s new streams."""
+    return original_stream(stream_id)[0] == job_id
 
 
 def replaced_by_job(stream_id: str, job_id: str, replaced_streams: list[str]) -> bool:

@@ -51,7 +51,7 @@ from tests.helpers.summarizer import (
 from tests.helpers.transcriber import SAMPLE_RATE, clips, concatenate
 from transcriber.batch_worker import BatchWorker
 from vori.db.engine import create_db_engine, session_factory
-from vori.db.tables import IngestStream, MeetingStream, SummarizerMeeting
+from vori.db.tables import IngestStream, MeetingStream, SummarizerMeeting, SummarizerSegment
 from vori.events import (
     RECORDINGS_UPLOADED,
     RETRANSCRIPTIONS_REQUESTED,
@@ -356,3 +356,64 @@ def _stream_known(settings: Settings, stream_id: str) -> bool:
             )
     finally:
         engine.dispose()
+
+
+def test_a_failed_job_leaves_the_old_transcript_alone_in_the_gateway_and_the_summarizer(
+    client: httpx.Client, gateway: GatewayServer, unique: str
+) -> None:
+    """The batch transcriber's reports are published here as it would: some finals of the
+    job, then its failure; the job's finals go, and one arriving late is not kept."""
+    settings = gateway.settings
+    owner = register(client, "Fay")
+    meeting_id = create_meeting(client, owner)["id"]
+    stream_id = f"{meeting_id}:{owner.id}:mic"
+    store = LocalObjectStore(recordings_dir(settings))
+    store.put(chunk_key(meeting_id, stream_id, 0), encode_flac(bytes(3200)), CONTENT_TYPE)
+    handled: list[Event] = []
+    with running_worker(settings, f"test-retx-fail-{unique}", handled):
+        old = segment(meeting_id, owner, 0.5, "The old line stays.")
+        produce(settings, joined(meeting_id, owner), old)
+        wait_for(lambda: len(_transcript(client, owner, meeting_id)) == 1, 60, "old line stored")
+        answer = _post(client, owner, meeting_id)
+        assert answer.status_code == 202, answer.text
+        job_id = answer.json()["job_id"]
+        new_stream = retranscription_stream_id(job_id, stream_id)
+
+        def job_final(start: float, text: str) -> TranscriptSegment:
+            line = segment(meeting_id, owner, start, text)
+            return line.model_copy(
+                update={"stream_id": new_stream, "id": f"seg_{uuid.uuid4().hex[:24]}"}
+            )
+
+        produce(settings, job_final(0.5, "The new line half done."))
+        wait_for(lambda: len(_transcript(client, owner, meeting_id)) == 2, 60, "job line stored")
+        failed = MeetingEvent(
+            type="recording_failed",
+            meeting_id=meeting_id,
+            upload_id=job_id,
+            participant_id=owner.id,
+            error="chunk vanished",
+        )
+        produce(settings, failed)
+        wait_for(
+            lambda: _job(client, owner, meeting_id, job_id)["status"] == "failed", 60, "failed"
+        )
+        assert [line["id"] for line in _transcript(client, owner, meeting_id)] == [old.id]
+        late = job_final(3.0, "A late line of the failed job.")
+        marker = segment(meeting_id, owner, 9.0, "A later live line.")
+        produce(settings, late, marker)
+        wait_for(lambda: any(e == marker for e in handled), WAIT_S, "the summarizer read them")
+        wait_for(lambda: len(_transcript(client, owner, meeting_id)) == 2, 60, "marker stored")
+        assert [line["id"] for line in _transcript(client, owner, meeting_id)] == [
+            old.id,
+            marker.id,
+        ]
+        engine = create_db_engine(settings)
+        try:
+            with session_factory(engine)() as session:
+                kept = session.scalars(
+                    select(SummarizerSegment.id).where(SummarizerSegment.meeting_id == meeting_id)
+                )
+                assert sorted(kept) == sorted([old.id, marker.id])
+        finally:
+            engine.dispose()

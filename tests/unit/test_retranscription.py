@@ -14,6 +14,7 @@ from vori.events import (
     ArchivedStream,
     MeetingEvent,
     RetranscriptionRequested,
+    of_job,
     original_stream,
     replaced_by_job,
     retranscription_stream_id,
@@ -33,6 +34,10 @@ def test_a_job_replaces_live_and_other_jobs_segments_of_its_streams_only() -> No
     assert not replaced_by_job(ours, "job2", [live])
     assert not replaced_by_job("upload:up1:ch0", "job2", [live])
     assert not replaced_by_job("m1:u2:mic", "job2", [live])
+    assert of_job(ours, "job2")  # a failed job2 takes back what it sent, nothing else
+    assert not of_job(earlier, "job2")
+    assert not of_job(live, "job2")
+    assert not of_job("upload:job2:ch0", "job2")
 
 
 def _pcm(samples: np.ndarray) -> bytes:
