@@ -3,11 +3,13 @@ import { describe, expect, it } from "vitest";
 import type { Segment } from "../api/types";
 import {
   applyCorrection,
+  applyReplacement,
   applySegment,
   applySpeaker,
   emptyTranscript,
   highlight,
   loadFinals,
+  originalStream,
   segmentOf,
   splitPartial,
   speakerColour,
@@ -130,5 +132,29 @@ describe("corrections", () => {
     state = applySpeaker(state, "A", "Ana Kim");
     state = applySegment(state, seg("a2", "A", "three", true, { speaker: "Ana", start: 2, end: 3 }));
     expect(state.finals.map((f) => f.speaker)).toEqual(["Ana Kim", "Ben", "Ana Kim"]);
+  });
+});
+
+describe("a re-transcription replacing the transcript", () => {
+  const line = (id: string, stream_id: string): Segment =>
+    ({ id, stream_id, text: id, start: 0, end: 1, final: true }) as Segment;
+
+  it("drops the live lines and an earlier job's of the replaced streams, keeps the job's and others'", () => {
+    const state = {
+      finals: [
+        line("live", "m1:u1:mic"),
+        line("earlier", "retx:rtx_a:m1:u1:mic"),
+        line("ours", "retx:rtx_b:m1:u1:mic"),
+        line("other", "m1:u2:mic"),
+        line("upload", "upload:upl_1:ch0"),
+      ],
+      partials: { "m1:u1:mic": line("partial", "m1:u1:mic") },
+    };
+    const next = applyReplacement(state, "rtx_b", ["m1:u1:mic"]);
+    expect(next.finals.map((f) => f.id)).toEqual(["ours", "other", "upload"]);
+    expect(next.partials).toEqual({});
+    expect(originalStream("retx:rtx_b:m1:u1:mic")).toEqual({ job: "rtx_b", stream: "m1:u1:mic" });
+    expect(originalStream("m1:u1:mic")).toEqual({ job: null, stream: "m1:u1:mic" });
+    expect(applyReplacement(next, "rtx_b", ["m1:u1:mic"])).toEqual(next); // a replay: nothing more
   });
 });

@@ -89,6 +89,29 @@ export function applyCorrection(state: TranscriptState, corrected: Segment): Tra
 }
 
 /** A member named a stream's speaker: every line of it, and those still to come. */
+const RETRANSCRIPTION_PREFIX = "retx:";
+
+/** The re-transcription job of a stream (null for any other) and the archived stream it
+ * transcribes again: `retx:{job}:{stream}` (vori.events.original_stream). */
+export function originalStream(streamId: string): { job: string | null; stream: string } {
+  if (!streamId.startsWith(RETRANSCRIPTION_PREFIX)) return { job: null, stream: streamId };
+  const rest = streamId.slice(RETRANSCRIPTION_PREFIX.length);
+  const colon = rest.indexOf(":");
+  return colon < 0 ? { job: rest, stream: "" } : { job: rest.slice(0, colon), stream: rest.slice(colon + 1) };
+}
+
+/** `transcript.replaced`: the lines of the replaced streams go, live or of another job;
+ * the job's own stay (vori.events.replaced_by_job). */
+export function applyReplacement(state: TranscriptState, jobId: string, replacedStreams: string[]): TranscriptState {
+  const replaced = new Set(replacedStreams);
+  const gone = (streamId: string) => {
+    const { job, stream } = originalStream(streamId);
+    return replaced.has(stream) && job !== jobId;
+  };
+  const partials = Object.fromEntries(Object.entries(state.partials).filter(([stream]) => !gone(stream)));
+  return { ...state, finals: state.finals.filter((f) => !gone(f.stream_id)), partials };
+}
+
 export function applySpeaker(state: TranscriptState, streamId: string, speaker: string): TranscriptState {
   const finals = state.finals.map((f) => (f.stream_id === streamId ? { ...f, speaker } : f));
   return { ...state, finals, speakers: { ...state.speakers, [streamId]: speaker } };

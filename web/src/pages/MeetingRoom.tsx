@@ -25,6 +25,7 @@ import { useLoad, usePageTitle } from "../hooks";
 import {
   type TranscriptState,
   applyCorrection,
+  applyReplacement,
   applySegment,
   applySpeaker,
   emptyTranscript,
@@ -43,7 +44,8 @@ type Action =
   | { type: "segment"; segment: Segment }
   | { type: "stored"; segments: Segment[] }
   | { type: "corrected"; segment: Segment }
-  | { type: "speaker"; streamId: string; speaker: string };
+  | { type: "speaker"; streamId: string; speaker: string }
+  | { type: "replaced"; jobId: string; streams: string[] };
 
 function reduce(state: TranscriptState, action: Action): TranscriptState {
   switch (action.type) {
@@ -53,6 +55,8 @@ function reduce(state: TranscriptState, action: Action): TranscriptState {
       return applyCorrection(state, action.segment);
     case "speaker":
       return applySpeaker(state, action.streamId, action.speaker);
+    case "replaced":
+      return applyReplacement(state, action.jobId, action.streams);
     default:
       return loadFinals(state, action.segments);
   }
@@ -119,6 +123,11 @@ export function MeetingRoom() {
       case "speaker.renamed":
         if (typeof event.stream_id === "string" && typeof event.speaker === "string") {
           dispatch({ type: "speaker", streamId: event.stream_id, speaker: event.speaker });
+        }
+        break;
+      case "transcript.replaced":
+        if (typeof event.job_id === "string" && Array.isArray(event.replaced_streams)) {
+          dispatch({ type: "replaced", jobId: event.job_id, streams: event.replaced_streams.map(String) });
         }
         break;
       case "summary.updated":
