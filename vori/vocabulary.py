@@ -5,6 +5,19 @@ stream_ingest stamps the meeting's list on the stream's audio frames, and the
 transcriber's decoder puts the terms before the stream's previous text with
 :func:`build_prompt`, within the prompt's token budget.
 
+How the transcriber learns a stream's terms: stream_ingest reads them with the meeting's
+language when a stream opens and stamps them on every frame (`AudioFrame.vocabulary`).
+Considered and not chosen: stamping only a stream's first frame and keeping the terms in
+the transcriber's commit checkpoint (commit metadata is size-limited, transcriber/
+offsets.py, and 100 terms are ~6.8 KB of JSON), or a `MeetingEvent` the transcriber also
+consumes (a second topic to order against audio after a restart). Every frame carrying
+them means a transcriber that restarts mid-stream and re-reads from the committed offset
+has them on the first frame it reads, with no new state. The cost: the frame header grows
+by the JSON of the list, ~120 bytes for ten names against 3200 bytes of PCM in a 100 ms
+frame (4 %), up to ~6.8 KB for the largest list (Kafka's lz4 batches shrink the repeats;
+the 100-term limit bounds it). A change made during a meeting reaches a stream the next
+time it (re)connects; the transcriber follows the frames' terms from then on.
+
 How the terms reach Whisper: as faster-whisper's `hotwords` (a `<|startofprev|>` text
 before the previous text) for finals, and inside the initial prompt for partials that
 carry a prefix (faster-whisper drops `hotwords` when a prefix is given). Not the initial
