@@ -43,6 +43,8 @@ from tests.helpers.ingest import START, expect_close
 from tests.helpers.stack import JWT_SECRET, Stack
 from vori.auth import Principal, issue_token
 from vori.events import segment_id_for, stream_id_for
+from vori.objectstore import LocalObjectStore, recordings_dir
+from vori.recordings import CONTENT_TYPE, chunk_key, encode_flac
 from vori.settings import Settings
 
 # Routes anyone may call, by path: the probes, the metrics scrape (internal network
@@ -94,6 +96,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("PUT", "/api/v1/meetings/{meeting_id}/recordings/retention"): {"days": 1},
     ("POST", "/api/v1/meetings/{meeting_id}/uploads"): {"filename": "a.wav", "size_bytes": 10},
+    ("POST", "/api/v1/meetings/{meeting_id}/retranscriptions"): {"model": "base"},
     ("POST", "/api/v1/webhooks"): {
         "board_id": "{board_id}",
         "url": WEBHOOK_URL,
@@ -251,6 +254,17 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 )
             )
             stream_id = stream_id_for(meeting["id"], victim.id)
+            # Archived audio, so the victim can start a re-transcription (nothing runs it).
+            LocalObjectStore(recordings_dir(stack.settings)).put(
+                chunk_key(meeting["id"], stream_id, 0), encode_flac(bytes(3200)), CONTENT_TYPE
+            )
+            job = _ok(
+                client.post(
+                    f"/api/v1/meetings/{meeting['id']}/retranscriptions",
+                    json={"model": "base"},
+                    headers=victim.headers,
+                )
+            )
             notification = _victims_notification(client, victim)
             values = {
                 "meeting_id": meeting["id"],
@@ -267,6 +281,7 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 "webhook_id": webhook["id"],
                 "notification_id": notification,
                 "upload_id": upload["upload_id"],
+                "job_id": job["job_id"],
             }
             secret_settings = settings.model_copy(
                 update={
