@@ -212,6 +212,7 @@ class BoardService:
             owner_id=board.owner_id,
             personal=board.personal_owner_id is not None,
             archived=board.archived,
+            vocabulary=list(board.vocabulary or []),
             columns=out,
             archived_cards=archived,
         )
@@ -228,13 +229,20 @@ class BoardService:
             return self._board_out(session, board, user.user_id)
 
     def rename_board(
-        self, user: Principal, board_id: str, name: str | None, archived: bool | None = None
+        self,
+        user: Principal,
+        board_id: str,
+        name: str | None,
+        archived: bool | None = None,
+        vocabulary: list[str] | None = None,
     ) -> BoardOut:
         with self.sessions.begin() as session:
             what = "rename it" if archived is None else "archive or restore it"
             board = self._owned(session, board_id, user, what)
             if name is not None:
                 board.name = name
+            if vocabulary is not None:
+                board.vocabulary = vocabulary
             if archived is not None:
                 if archived and board.personal_owner_id is not None:
                     raise ConflictError(

@@ -5,7 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from vori.vocabulary import MAX_TERM_CHARS, MAX_TERMS, clean_terms
+
+VOCABULARY = (
+    f"Names and terms every meeting on the board inherits after its own (at most {MAX_TERMS},"
+    f" each at most {MAX_TERM_CHARS} characters)."
+)
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -37,12 +51,18 @@ class BoardRename(Request):
     archived: bool | None = Field(
         None, description="Archive the board (left out of lists and My tasks) or restore it."
     )
+    vocabulary: list[str] | None = Field(None, max_length=4 * MAX_TERMS, description=VOCABULARY)
 
     @model_validator(mode="after")
     def _something(self) -> BoardRename:
-        if self.name is None and self.archived is None:
-            raise ValueError("nothing to change: send 'name' and/or 'archived'")
+        if self.name is None and self.archived is None and self.vocabulary is None:
+            raise ValueError("nothing to change: send 'name', 'archived' and/or 'vocabulary'")
         return self
+
+    @field_validator("vocabulary")
+    @classmethod
+    def _terms(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else clean_terms(value)
 
 
 class BoardMemberAdd(Request):
@@ -199,6 +219,7 @@ class BoardOut(BaseModel):
     owner_id: str
     personal: bool
     archived: bool = False
+    vocabulary: list[str] = Field(default_factory=list, description=VOCABULARY)
     columns: list[ColumnOut]
     archived_cards: list[CardOut] = Field(
         default_factory=list, description="Only with ?include_archived=true."

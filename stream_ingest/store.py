@@ -22,7 +22,8 @@ from stream_ingest.errors import (
 from stream_ingest.ledger import DurableMark
 from vori.auth import meeting_for_member
 from vori.db.engine import session_factory
-from vori.db.tables import IngestStream, Meeting, User
+from vori.db.tables import Board, IngestStream, Meeting, User
+from vori.vocabulary import MAX_TERMS, merge_terms
 
 _streams: Table = IngestStream.__table__  # type: ignore[assignment]
 
@@ -64,12 +65,15 @@ def find_participant(engine: Engine, meeting_id: str, user_id: str) -> Participa
         user = session.get(User, user_id)
         if user is None:
             raise UserGoneError("the token's user no longer exists")
+        board = session.get(Board, meeting.board_id) if meeting.board_id else None
+        # The meeting's terms first, then its board's (vori/vocabulary.py), bounded.
+        terms = merge_terms(meeting.vocabulary or [], board.vocabulary or [] if board else [])
         return Participant(
             meeting.id,
             user.id,
             user.display_name,
             meeting.language,
-            tuple(meeting.vocabulary or ()),
+            tuple(terms[:MAX_TERMS]),
         )
 
 

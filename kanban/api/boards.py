@@ -59,8 +59,9 @@ def get_board(
 
 @router.patch("/{board_id}", response_model=BoardOut, responses={403: {"model": ErrorOut}})
 def rename_board(board_id: str, body: BoardRename, user: User, service: Boards) -> BoardOut:
-    """Rename, archive or restore a board (its owner only; a personal board stays)."""
-    return service.rename_board(user, board_id, body.name, body.archived)
+    """Rename, archive or restore a board, or replace its vocabulary (its owner only; a
+    personal board cannot be archived)."""
+    return service.rename_board(user, board_id, body.name, body.archived, body.vocabulary)
 
 
 @router.get("/{board_id}/members", response_model=list[MemberOut])

@@ -1,6 +1,6 @@
 """A meeting's vocabulary through a real gateway and PostgreSQL: set at creation, replaced
 by any member, refused with a message when bad, and read by stream_ingest at stream open
-and stamped on every frame of the stream."""
+and stamped on every frame of the stream; a board's terms follow its meetings' own."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tests.helpers.gateway import (
 )
 from tests.helpers.ingest import create_meeting as ingest_meeting
 from tests.helpers.ingest import load_pcm, running_ingest, stream_frames
+from tests.helpers.kanban import kanban_api, make_meeting, make_person
 from vori.cli.uplink import AudioUplink
 from vori.db.engine import create_db_engine, session_factory
 from vori.db.tables import Meeting
@@ -122,3 +123,36 @@ def test_ingest_stamps_the_meetings_vocabulary_on_every_frame(
     assert frames
     assert frames[-1].end_of_stream
     assert all(f.vocabulary == ["Kennedy", "Jiwoo Park"] for f in frames)
+
+
+def test_a_boards_vocabulary_follows_the_meetings_own(settings: Settings) -> None:
+    ada = make_person(settings, "Ada")
+    with kanban_api(settings) as api:
+        created = api.post("/api/v1/boards", json={"name": "Launch"}, headers=ada.auth)
+        assert created.status_code == 201, created.text
+        board = created.json()
+        assert board["vocabulary"] == []
+        url = f"/api/v1/boards/{board['id']}"
+        bad = api.patch(url, json={"vocabulary": ["x" * 65]}, headers=ada.auth)
+        assert bad.status_code == 422
+        assert "longer than 64 characters" in bad.text
+        set_terms = api.patch(
+            url, json={"vocabulary": ["Grafana", "jiwoo park", "Kafka"]}, headers=ada.auth
+        )
+        assert set_terms.status_code == 200, set_terms.text
+        assert set_terms.json()["vocabulary"] == ["Grafana", "jiwoo park", "Kafka"]
+        assert api.get(url, headers=ada.auth).json()["vocabulary"][0] == "Grafana"
+    meeting_id = make_meeting(settings, ada, board_id=board["id"])
+    engine = create_db_engine(settings)
+    try:
+        with session_factory(engine)() as session:
+            session.execute(
+                update(Meeting)
+                .where(Meeting.id == meeting_id)
+                .values(vocabulary=["Jiwoo Park", "Pannartz"])
+            )
+            session.commit()
+        participant = find_participant(engine, meeting_id, ada.user_id)
+    finally:
+        engine.dispose()
+    assert participant.vocabulary == ("Jiwoo Park", "Pannartz", "Grafana", "Kafka")

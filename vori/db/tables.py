@@ -236,6 +236,10 @@ class Board(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # An archived board is kept, read as before, and left out of lists and My tasks.
     archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Terms every meeting on the board inherits after its own (vori/vocabulary.py).
+    vocabulary: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=literal_column("'[]'")
+    )
 
 
 class BoardMember(Base):

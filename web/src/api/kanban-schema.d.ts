@@ -40,7 +40,8 @@ export interface paths {
     get: operations["get_board_api_v1_boards__board_id__get"];
     /**
      * Rename Board
-     * @description Rename, archive or restore a board (its owner only; a personal board stays).
+     * @description Rename, archive or restore a board, or replace its vocabulary (its owner only; a
+     * personal board cannot be archived).
      */
     patch: operations["rename_board_api_v1_boards__board_id__patch"];
   };
@@ -194,6 +195,11 @@ export interface components {
        * @default false
        */
       archived?: boolean;
+      /**
+       * Vocabulary
+       * @description Names and terms every meeting on the board inherits after its own (at most 100, each at most 64 characters).
+       */
+      vocabulary?: string[];
       /** Columns */
       columns: components["schemas"]["ColumnOut"][];
       /**
@@ -214,6 +220,11 @@ export interface components {
        * @description Archive the board (left out of lists and My tasks) or restore it.
        */
       archived?: boolean | null;
+      /**
+       * Vocabulary
+       * @description Names and terms every meeting on the board inherits after its own (at most 100, each at most 64 characters).
+       */
+      vocabulary?: string[] | null;
     };
     /** BoardSummary */
     BoardSummary: {
@@ -725,7 +736,8 @@ export interface operations {
   };
   /**
    * Rename Board
-   * @description Rename, archive or restore a board (its owner only; a personal board stays).
+   * @description Rename, archive or restore a board, or replace its vocabulary (its owner only; a
+   * personal board cannot be archived).
    */
   rename_board_api_v1_boards__board_id__patch: {
     parameters: {
