@@ -69,7 +69,7 @@ export type MyTasks = KanbanSchemas["MyTasksOut"];
 export type BoardOut = KanbanSchemas["BoardOut"];
 
 /** A board as the board view shows it: its columns in order and its live cards in one list. */
-export type Board = Pick<KanbanSchemas["BoardOut"], "id" | "name" | "owner_id" | "personal" | "archived"> & {
+export type Board = Pick<KanbanSchemas["BoardOut"], "id" | "name" | "owner_id" | "personal" | "archived" | "vocabulary"> & {
   columns: Column[];
   cards: Card[];
 };

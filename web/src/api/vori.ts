@@ -193,6 +193,7 @@ function normaliseBoard(data: BoardOut): Board {
     owner_id: data.owner_id,
     personal: data.personal,
     archived: data.archived ?? false,
+    vocabulary: data.vocabulary ?? [],
     columns: columns.map(({ cards: _cards, ...column }) => column),
     cards: columns.flatMap((column) => column.cards ?? []).filter((card) => !card.archived),
   };
@@ -224,6 +225,11 @@ const boardPath = (id: string) => `/api/v1/boards/${encodeURIComponent(id)}`;
 /** A team board the caller owns, with the default columns. */
 export async function createBoard(name: string): Promise<Board> {
   return normaliseBoard(await apiRequest<BoardOut>("/api/v1/boards", { method: "POST", body: { name } }));
+}
+
+/** Replace a board's vocabulary (its owner only); its meetings' streams inherit it. */
+export async function setBoardVocabulary(id: string, vocabulary: string[]): Promise<Board> {
+  return normaliseBoard(await apiRequest<BoardOut>(boardPath(id), { method: "PATCH", body: { vocabulary } }));
 }
 
 export async function renameBoard(id: string, name: string): Promise<Board> {

@@ -1,5 +1,5 @@
-// Managing a board: its owner renames, archives or restores it and adds or removes its
-// members (by e-mail); the owner and members add, rename, reorder, limit (WIP) and delete
+// Managing a board: its owner renames, archives or restores it, adds or removes its
+// members (by e-mail) and sets the vocabulary its meetings inherit; the owner and members add, rename, reorder, limit (WIP) and delete
 // its columns.
 
 import { type FormEvent, useId, useState } from "react";
@@ -15,8 +15,10 @@ import {
   removeBoardMember,
   renameBoard,
   setBoardArchived,
+  setBoardVocabulary,
   updateColumn,
 } from "../api/vori";
+import { VocabularyEditor } from "../components/MeetingVocabulary";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
 import { useLoad } from "../hooks";
 import { BoardWebhooks } from "./BoardWebhooks";
@@ -99,6 +101,14 @@ export function BoardSettings({ board, owner, onBoard }: Props) {
       {owner && <BoardName board={board} run={run} onBoard={onBoard} />}
       {owner && !board.personal && <BoardArchive board={board} run={run} onBoard={onBoard} />}
       {owner && <BoardMembers boardId={board.id} run={run} />}
+      {owner && (
+        <VocabularyEditor
+          key={(board.vocabulary ?? []).join("\n")}
+          terms={board.vocabulary ?? []}
+          hint="vocabulary.boardHint"
+          save={async (terms) => onBoard(await setBoardVocabulary(board.id, terms))}
+        />
+      )}
       <BoardColumns board={board} run={run} onBoard={onBoard} />
       <BoardWebhooks boardId={board.id} run={run} />
     </section>

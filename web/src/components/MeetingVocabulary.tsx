@@ -1,5 +1,5 @@
-// A meeting's vocabulary: names and terms that bias transcription. Any member may edit it;
-// it reaches a stream when the stream (re)connects.
+// A meeting's (or a board's) vocabulary: names and terms that bias transcription. Any member
+// may edit a meeting's, a board's owner the board's; it reaches a stream when it (re)connects.
 
 import { type FormEvent, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -18,9 +18,27 @@ export function termsOf(text: string): string[] {
 }
 
 export function MeetingVocabulary({ meeting, onSaved }: { meeting: Meeting; onSaved: (meeting: Meeting) => void }) {
+  return (
+    <VocabularyEditor
+      terms={meeting.vocabulary ?? []}
+      hint="vocabulary.hint"
+      save={async (terms) => onSaved(await setMeetingVocabulary(meeting.id, terms))}
+    />
+  );
+}
+
+/** A list of terms shown, and edited one a line; `save` sends them (errors shown here). */
+export function VocabularyEditor({
+  terms,
+  hint,
+  save: send,
+}: {
+  terms: string[];
+  hint: "vocabulary.hint" | "vocabulary.boardHint";
+  save: (terms: string[]) => Promise<void>;
+}) {
   const { t } = useTranslation();
   const id = useId();
-  const terms = meeting.vocabulary ?? [];
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState(terms.join("\n"));
   const [busy, setBusy] = useState(false);
@@ -31,7 +49,7 @@ export function MeetingVocabulary({ meeting, onSaved }: { meeting: Meeting; onSa
     setBusy(true);
     setError(null);
     try {
-      onSaved(await setMeetingVocabulary(meeting.id, termsOf(text)));
+      await send(termsOf(text));
       setEditing(false);
     } catch (reason) {
       setError(t("vocabulary.saveFailed", { reason: errorText(reason) }));
@@ -53,7 +71,7 @@ export function MeetingVocabulary({ meeting, onSaved }: { meeting: Meeting; onSa
             rows={6}
             autoFocus
           />
-          <p className="hint">{t("vocabulary.hint")}</p>
+          <p className="hint">{t(hint)}</p>
           <button type="submit" className="button-primary" disabled={busy}>
             {t("vocabulary.save")}
           </button>

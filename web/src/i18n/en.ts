@@ -178,6 +178,7 @@ export const en = {
     heading: "Vocabulary",
     label: "Names and terms, one a line",
     hint: "People's names and project words that transcription should get right (at most 100, each up to 64 characters). A change applies when a participant's microphone next connects.",
+    boardHint: "Names and terms every meeting on this board inherits, after the meeting's own (at most 100, each up to 64 characters).",
     empty: "No vocabulary yet: add the names and words this meeting will use.",
     edit: "Edit vocabulary",
     save: "Save vocabulary",
