@@ -336,6 +336,8 @@ def test_transcription_reports_update_the_upload_reach_live_clients_and_end_the_
 
     with connect_events(gateway, meeting_id) as connection:
         connection.send(f'{{"type": "auth", "token": "{owner.token}"}}')
+        # Progress is live only (never replayed): report it once this client is subscribed.
+        _receive_until(connection, lambda m: m["type"] == "ready")
         produce(
             settings,
             _report(meeting_id, upload_id, "recording_progress", progress=0.4),

@@ -40,6 +40,9 @@ READINESS = "/readyz"
 Operation = APIOperation[Any, Any, Any, Any]
 Case = schemathesis.Case[Any]
 
+# An upload part's body (PATCH .../uploads/{upload_id}) is raw bytes: any bytes, any length.
+schemathesis.openapi.media_type("application/offset+octet-stream", st.binary(max_size=4096))
+
 
 @dataclass
 class Target:
