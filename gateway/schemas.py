@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from vori.events import Word
+from vori.events import ActionItem, Word
 from vori.vocabulary import MAX_TERM_CHARS, MAX_TERMS, clean_terms
 
 Language = Literal["en", "ko", "auto"]
@@ -160,19 +160,10 @@ class CardLink(BaseModel):
     archived: bool
 
 
-class EvidenceOut(BaseModel):
-    segment_id: str
-    quote: str
-    at: float | None = None
+class ActionItemOut(ActionItem):
+    """An action item as the summarizer published it (one model per wire shape: the
+    event's), with the card it became on the board where the gateway knows one."""
 
-
-class ActionItemOut(BaseModel):
-    task_key: str
-    title: str
-    assignee: str | None = None
-    due_date: str | None = None
-    status: Literal["open", "cancelled"] = "open"
-    evidence: list[EvidenceOut] = Field(default_factory=list)
     card: CardLink | None = None
 
 

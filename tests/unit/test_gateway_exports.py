@@ -18,7 +18,8 @@ from gateway.exports import (
     to_vtt,
 )
 from gateway.minutes import MinutesHeader, render_minutes
-from gateway.schemas import ActionItemOut, CardLink, EvidenceOut, SegmentOut, SummaryOut
+from gateway.schemas import ActionItemOut, CardLink, SegmentOut, SummaryOut
+from vori.events import Evidence
 
 
 def line(speaker: str, at: float, text: str, length: float = 2.5, stream: str = "s1") -> SegmentOut:
@@ -121,7 +122,7 @@ def test_minutes_list_decisions_owners_due_dates_cards_and_evidence() -> None:
                 title="Write the notes",
                 assignee="Mina",
                 due_date="2026-11-27",
-                evidence=[EvidenceOut(segment_id="s", quote="Mina, can you write", at=4.0)],
+                evidence=[Evidence(segment_id="s", quote="Mina, can you write", at=4.0)],
                 card=CardLink(
                     id="card_1",
                     board_id="b",

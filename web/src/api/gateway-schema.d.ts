@@ -333,7 +333,11 @@ export type webhooks = Record<string, never>;
 
 export interface components {
   schemas: {
-    /** ActionItemOut */
+    /**
+     * ActionItemOut
+     * @description An action item as the summarizer published it (one model per wire shape: the
+     * event's), with the card it became on the board where the gateway knows one.
+     */
     ActionItemOut: {
       /** Task Key */
       task_key: string;
@@ -341,7 +345,10 @@ export interface components {
       title: string;
       /** Assignee */
       assignee?: string | null;
-      /** Due Date */
+      /**
+       * Due Date
+       * @description ISO calendar date.
+       */
       due_date?: string | null;
       /**
        * Status
@@ -350,7 +357,12 @@ export interface components {
        */
       status?: "open" | "cancelled";
       /** Evidence */
-      evidence?: components["schemas"]["EvidenceOut"][];
+      evidence?: components["schemas"]["Evidence"][];
+      /**
+       * Assignee Id
+       * @description User id of the assignee, a member.
+       */
+      assignee_id?: string | null;
       card?: components["schemas"]["CardLink"] | null;
     };
     /**
@@ -580,13 +592,16 @@ export interface components {
        */
       updated_at: string;
     };
-    /** EvidenceOut */
-    EvidenceOut: {
+    /** Evidence */
+    Evidence: {
       /** Segment Id */
       segment_id: string;
       /** Quote */
       quote: string;
-      /** At */
+      /**
+       * At
+       * @description Seconds into the meeting.
+       */
       at?: number | null;
     };
     /** HTTPValidationError */

@@ -44,7 +44,7 @@ export type Segment = Pick<StoredSegment, SegmentCore> &
 export type SegmentHistory = GatewaySchemas["SegmentHistoryOut"];
 
 /** A quote an action item or a card was made from. */
-export type Evidence = GatewaySchemas["EvidenceOut"] | KanbanSchemas["EvidenceOut"];
+export type Evidence = GatewaySchemas["Evidence"] | KanbanSchemas["EvidenceOut"];
 
 export type ActionItem = GatewaySchemas["ActionItemOut"];
 
