@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import psutil
 import soundfile as sf
-from confluent_kafka import Consumer, TopicPartition
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -47,6 +46,7 @@ sys.path.insert(0, str(REPO))
 from bench.ingest import _engines, _wait_http  # noqa: E402
 from bench.load import Sampler, run_step  # noqa: E402
 from bench.transcriber import english_clips  # noqa: E402
+from tests.helpers.kafka import consumer_at_end  # noqa: E402
 from tests.helpers.ports import free_port  # noqa: E402
 from tests.helpers.transcriber import (  # noqa: E402
     SAMPLE_RATE,
@@ -63,6 +63,7 @@ from vori.events import (  # noqa: E402
 )
 from vori.kafka import EventProducer  # noqa: E402
 from vori.objectstore import LocalObjectStore  # noqa: E402
+from vori.settings import KafkaSettings  # noqa: E402
 
 
 @dataclass
@@ -96,21 +97,8 @@ class LiveRun:
 class Progress:
     """The batch lane's events on meeting.events from the current end on."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self.consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": f"bench-upload-{uuid.uuid4().hex}",
-                "enable.auto.commit": False,
-            }
-        )
-        meta = self.consumer.list_topics(MEETING_EVENTS, timeout=30)
-        assignment = []
-        for partition in meta.topics[MEETING_EVENTS].partitions:
-            tp = TopicPartition(MEETING_EVENTS, partition)
-            _low, high = self.consumer.get_watermark_offsets(tp, timeout=30)
-            assignment.append(TopicPartition(MEETING_EVENTS, partition, high))
-        self.consumer.assign(assignment)
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self.consumer, _ends = consumer_at_end(kafka, [MEETING_EVENTS], "bench-upload")
         self.events: list[tuple[float, MeetingEvent]] = []
 
     def poll(self, seconds: float) -> None:
@@ -258,7 +246,7 @@ def main() -> None:
     try:
         _wait_http(f"http://127.0.0.1:{ingest_port}/healthz")
         reader = SegmentReader(settings.kafka)
-        progress = Progress(settings.kafka.bootstrap_servers)
+        progress = Progress(settings.kafka)
         pids = {"transcriber": [live.pid], "stream-ingest": [ingest.pid], "batch": [batch.pid]}
         time.sleep(10)  # imports, model loads, group joins
         # Warm-up: the first decodes after a start are slow and are not what is measured.

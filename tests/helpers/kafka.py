@@ -42,6 +42,30 @@ def read_all(
     return messages
 
 
+def consumer_at_end(
+    kafka: KafkaSettings, topics: Iterable[str], name: str
+) -> tuple[Consumer, dict[tuple[str, int], int]]:
+    """A consumer of committed transactions assigned to the current end of every partition
+    of `topics` (it reads only what comes next, commits nothing), with those end offsets."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": kafka.bootstrap_servers,
+            "group.id": f"{name}-{time.monotonic_ns()}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    assignment = []
+    for topic in topics:
+        meta = consumer.list_topics(topic, timeout=30)
+        for partition in meta.topics[topic].partitions:
+            tp = TopicPartition(topic, partition)
+            _low, high = consumer.get_watermark_offsets(tp, timeout=30)
+            assignment.append(TopicPartition(topic, partition, high))
+    consumer.assign(assignment)
+    return consumer, {(tp.topic, tp.partition): tp.offset for tp in assignment}
+
+
 def commit_end_offsets(kafka: KafkaSettings, group_id: str, topics: Iterable[str]) -> None:
     """Make a new consumer group start at the current end of `topics` (it reads only new data)."""
     consumer = Consumer(

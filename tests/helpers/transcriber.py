@@ -20,6 +20,7 @@ import numpy as np
 import soundfile as sf
 from confluent_kafka import Consumer, TopicPartition
 
+from tests.helpers.kafka import consumer_at_end
 from vori.events import (
     AUDIO_FRAMES,
     TRANSCRIPT_SEGMENTS,
@@ -150,21 +151,7 @@ class SegmentReader:
     """Reads transcript.segments (committed transactions only) from the current end on."""
 
     def __init__(self, kafka: KafkaSettings) -> None:
-        self.consumer = Consumer(
-            {
-                "bootstrap.servers": kafka.bootstrap_servers,
-                "group.id": f"test-segments-{time.monotonic_ns()}",
-                "enable.auto.commit": False,
-                "isolation.level": "read_committed",
-            }
-        )
-        meta = self.consumer.list_topics(TRANSCRIPT_SEGMENTS, timeout=30)
-        assignment = []
-        for partition in meta.topics[TRANSCRIPT_SEGMENTS].partitions:
-            tp = TopicPartition(TRANSCRIPT_SEGMENTS, partition)
-            _low, high = self.consumer.get_watermark_offsets(tp, timeout=30)
-            assignment.append(TopicPartition(TRANSCRIPT_SEGMENTS, partition, high))
-        self.consumer.assign(assignment)
+        self.consumer, _ends = consumer_at_end(kafka, [TRANSCRIPT_SEGMENTS], "test-segments")
         self.segments: list[tuple[float, TranscriptSegment]] = []
 
     def poll(self, seconds: float) -> None:

@@ -22,11 +22,10 @@ import jiwer
 import numpy as np
 import pytest
 import soundfile as sf
-from confluent_kafka import Consumer, TopicPartition
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from tests.conftest import subprocess_env
-from tests.helpers.kafka import commit_end_offsets
+from tests.helpers.kafka import commit_end_offsets, consumer_at_end
 from tests.helpers.transcriber import REPO, SAMPLE_RATE, Clip, clips, concatenate, stop
 from transcriber.batch_worker import BatchWorker, Models
 from vori.events import (
@@ -74,23 +73,7 @@ class Tail:
     """The events of some topics from their current end on (committed transactions only)."""
 
     def __init__(self, settings: Settings, topics: list[str]) -> None:
-        self.consumer = Consumer(
-            {
-                "bootstrap.servers": settings.kafka.bootstrap_servers,
-                "group.id": f"test-batch-tail-{time.monotonic_ns()}",
-                "enable.auto.commit": False,
-                "isolation.level": "read_committed",
-            }
-        )
-        assignment = []
-        for topic in topics:
-            meta = self.consumer.list_topics(topic, timeout=30)
-            for partition in meta.topics[topic].partitions:
-                tp = TopicPartition(topic, partition)
-                _low, high = self.consumer.get_watermark_offsets(tp, timeout=30)
-                assignment.append(TopicPartition(topic, partition, high))
-        self.consumer.assign(assignment)
-        self.start = {(tp.topic, tp.partition): tp.offset for tp in assignment}
+        self.consumer, self.start = consumer_at_end(settings.kafka, topics, "test-batch-tail")
         self.events: list[Event] = []
 
     def wait(self, done: Callable[[list[Event]], bool], timeout_s: float = WAIT_S) -> list[Event]:
