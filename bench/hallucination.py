@@ -1,6 +1,7 @@
 """Invented sentences on real non-speech, and real speech kept, with and without the guard.
 
     .venv/bin/python bench/hallucination.py [--limit-clips N] [--threads T]
+        [--vad webrtc silero] [--segmenter-only]
 
 Non-speech: the stretches of the shared recordings (../shared/data/speech) where a
 permissive webrtcvad (mode 0) hears no speech for at least 0.5 s, 0.15 s away from any
@@ -16,6 +17,11 @@ transcriber's WhisperDecoder and presets: tiny.en for English, base for Korean),
 judged by the existing policy alone ("without") and by the policy plus the guard
 ("with"). Clips alternate between a tuning and a reporting split (by index); the
 guard's thresholds were set on the tuning split. Writes bench/results/hallucination.json.
+
+`--vad`: cut the non-speech with each VAD engine's segmenter (kind
+`nonspeech-segmenter` for webrtcvad, `nonspeech-segmenter-silero` for Silero);
+`--segmenter-only` decodes only those cuts (what differs between engines). The stretches
+are chosen by webrtcvad (above), which favours webrtcvad's segmenter a little.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from transcriber.pcm import SAMPLE_RATE, rms_dbfs, to_float  # noqa: E402
 from transcriber.policy import DecodeStats, judge, preset_for  # noqa: E402
 from transcriber.segmenter import Checkpoint as SegmenterCheckpoint  # noqa: E402
 from transcriber.segmenter import Closed, Segmenter, SegmenterConfig  # noqa: E402
+from transcriber.vad import ClassifierFactory, classifier_factory  # noqa: E402
 from vori.settings import Settings  # noqa: E402
 from vori.whisper_models import resolve_model  # noqa: E402
 
@@ -179,8 +186,25 @@ def all_clips(speech: Path) -> dict[str, list[Clip]]:
     return {str(f): sorted(clips(speech, str(f)).values(), key=lambda c: c.id) for f in folders}
 
 
-def collect(decoders: Decoders, speech: Path, limit: int | None) -> list[Case]:
+def segmenters(engines: list[str]) -> list[tuple[str, SegmenterConfig, ClassifierFactory]]:
+    """(case kind, config, classifier factory) of each VAD engine's segmenter."""
+    out = []
+    for engine in engines:
+        config = SegmenterConfig(vad_engine=engine, frame_ms=32 if engine == "silero" else 30)
+        kind = "nonspeech-segmenter" + ("" if engine == "webrtc" else f"-{engine}")
+        out.append((kind, config, classifier_factory(config)))
+    return out
+
+
+def collect(
+    decoders: Decoders,
+    speech: Path,
+    limit: int | None,
+    engines: list[str],
+    segmenter_only: bool = False,
+) -> list[Case]:
     cases: list[Case] = []
+    cutters = segmenters(engines)
     folders = all_clips(speech)
     levels = {
         f: float(np.median([audio_evidence(c.samples()).active_dbfs for c in cs]))
@@ -195,15 +219,16 @@ def collect(decoders: Decoders, speech: Path, limit: int | None) -> list[Case]:
                     audio = run if level == "raw" else scaled(run, AGC_DBFS)
                     stream_dbfs = levels[folder] if level == "raw" else None
                     pieces: list[tuple[str, np.ndarray]] = []
-                    seg = Segmenter(SegmenterConfig(), SegmenterCheckpoint(0))
-                    events = seg.feed(0, audio) + seg.finish()
-                    pieces += [
-                        ("nonspeech-segmenter", audio[e.utterance.start : e.utterance.end])
-                        for e in events
-                        if isinstance(e, Closed)
-                    ]
+                    for kind, config, factory in cutters:
+                        seg = Segmenter(config, SegmenterCheckpoint(0), factory())
+                        events = seg.feed(0, audio) + seg.finish()
+                        pieces += [
+                            (kind, audio[e.utterance.start : e.utterance.end])
+                            for e in events
+                            if isinstance(e, Closed)
+                        ]
                     at, k = 0, 0
-                    while at < len(audio):
+                    while at < len(audio) and not segmenter_only:
                         n = int(WINDOWS_S[k % len(WINDOWS_S)] * SAMPLE_RATE)
                         if len(audio) - at >= SAMPLE_RATE // 2:
                             pieces.append(("nonspeech-window", audio[at : at + n]))
@@ -222,7 +247,7 @@ def collect(decoders: Decoders, speech: Path, limit: int | None) -> list[Case]:
                             cases.append(case)
         print(f"non-speech of {folder}: {len(cases)} decodes so far", flush=True)
     # Speech: whole clips and cut-outs of the words that Whisper also invents.
-    for folder, cs in folders.items():
+    for folder, cs in ({} if segmenter_only else folders).items():
         lang = "ko" if folder.startswith("ko") else "en"
         for i, clip in enumerate(cs[:limit]):
             wanted = (
@@ -309,6 +334,12 @@ def main() -> None:
     parser.add_argument("--limit-clips", type=int, default=None, help="clips per folder")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cases", type=Path, help="re-score saved cases instead of decoding")
+    parser.add_argument(
+        "--vad", nargs="+", choices=["webrtc", "silero"], default=["webrtc"], help="VAD engines"
+    )
+    parser.add_argument(
+        "--segmenter-only", action="store_true", help="decode only the segmenters' cuts"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/hallucination.json")
     args = parser.parse_args()
     guard = Settings().transcriber.hallucination_guard
@@ -320,7 +351,9 @@ def main() -> None:
         speech = find_speech_dir()
         if speech is None:
             raise SystemExit("no shared speech data (../shared/data/speech)")
-        cases = collect(Decoders(args.threads), speech, args.limit_clips)
+        cases = collect(
+            Decoders(args.threads), speech, args.limit_clips, args.vad, args.segmenter_only
+        )
     table = summarise(cases, thresholds)
     print(
         f"\n{'kind/level/split':42} {'dec':>5} {'sec':>7} {'texts w/o':>9} {'with':>5}"

@@ -3,6 +3,7 @@
     .venv/bin/python bench/transcriber.py [--streams 1 4 8 16] [--meetings 1 4 8]
         [--seconds 45] [--device cpu|cuda] [--bootstrap HOST:PORT] [--repeats R]
         [--config NAME:KEY=VALUE,KEY=VALUE ...] [--language en|ko] [--split tune|report|all]
+        [--vad webrtc silero] [--dealt] [--out PATH]
 
 Starts a local Kafka broker (unless --bootstrap), runs `vori transcriber` as a child
 process, produces `audio.frames` in real time from the shared recorded clips (directly,
@@ -19,6 +20,14 @@ side by side, interleaved, `--repeats` times each; the table shows medians.
 pauses, streamed as Korean meetings' audio; scored by character error rate (spaces and
 punctuation removed) against offline `base` on exactly the streamed tracks, and, for
 reference, on each clip's own file. `--meetings` is English only.
+
+`--dealt` (English): every shared English clip once, dealt like the Korean ones, as two
+scenarios: `en-mfa` (en/mfa: spontaneous speech, disfluencies, clips up to 52 s; its
+tags are dropped from the references) and `en-other` (the other folders). `--vad`: one
+config per VAD engine (`VAD_ENGINE`), side by side. Every row also counts utterances
+(finals), their mean length, and the clip words (offline word timings of each clip's own
+file, 50 ms in from each edge) that no final covers ("lost") or that two finals or a
+final's edge share ("cut"): how often a boundary splits a word.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -77,6 +87,17 @@ class Track:
     samples: np.ndarray
     spans: list[tuple[str, int, int]]
     language: str = "en"
+
+
+def all_english_clips() -> dict[str, list[Clip]]:
+    """Every shared English clip, by folder, in id order."""
+    folders = sorted(p.parent.name for p in (SPEECH / "en").glob("*/manifest.jsonl"))
+    return {f: sorted(clips(SPEECH, f"en/{f}").values(), key=lambda c: c.id) for f in folders}
+
+
+def reference(clip: Clip) -> str:
+    """The clip's words; en/mfa's tags (<cutoff-...>, <hes-...>, <unk>) are not words."""
+    return " ".join(re.sub(r"<[^>]*>", " ", clip.text).split())
 
 
 def english_clips() -> list[Clip]:
@@ -213,6 +234,11 @@ class Result:
     finals_missing: int
     load_avg: float  # the machine's 1-minute load average at the end of the run
     overload_changes: int  # overload level changes the transcriber logged (cheaper finals...)
+    utterances: int = 0  # finals published (one per utterance the segmenter closed)
+    mean_utterance_s: float = 0.0
+    words: int = 0  # clip words with offline word timings (boundary counts below)
+    words_cut: int = 0  # a final's edge or the border of two finals falls inside the word
+    words_lost: int = 0  # no final overlaps the word
 
 
 def speech_end(samples: np.ndarray, start: int, end: int) -> int:
@@ -251,9 +277,12 @@ def churn(segments: list[TranscriptSegment]) -> float:
     return changed / shown if shown else 0.0
 
 
+Finals = dict[str, list[tuple[int, int]]]  # stream -> (start, end) sample of each final
+
+
 def measure(
     name: str, config: str, tracks: list[Track], env: dict[str, str], kafka: KafkaSettings
-) -> tuple[Result, list[str], list[str]]:
+) -> tuple[Result, list[str], list[str], Finals]:
     group = env["VORI_TRANSCRIBER__GROUP_ID"] = f"bench-{time.monotonic_ns()}"
     start_group_at_end(kafka, group)
     reader = SegmentReader(kafka)
@@ -292,10 +321,12 @@ def measure(
     partial_lat: list[float] = []
     refs, hyps, missing = [], [], 0
     segments = [(at, s) for at, s in reader.segments]
+    spans: Finals = {}
     for track in tracks:
         mine = [(at, s) for at, s in segments if s.stream_id == track.stream]
         finals = sorted([(at, s) for at, s in mine if s.final], key=lambda x: x[1].start_sample)
-        refs.append(" ".join(by_id[c].text for c, _, _ in track.spans))
+        spans[track.stream] = sorted({(s.start_sample, s.end_sample) for _, s in finals})
+        refs.append(" ".join(reference(by_id[c]) for c, _, _ in track.spans))
         hyps.append(" ".join(s.text for _, s in finals))
         for _clip, start, clip_end in track.spans:
             end = speech_end(track.samples, start, clip_end)
@@ -328,8 +359,35 @@ def measure(
         finals_missing=missing,
         load_avg=round(os.getloadavg()[0], 1),
         overload_changes=log.read_text(errors="replace").count("overload level"),
+        utterances=sum(len(v) for v in spans.values()),
+        mean_utterance_s=round(
+            float(np.mean([e - s for v in spans.values() for s, e in v] or [0])) / SAMPLE_RATE, 2
+        ),
     )
-    return result, refs, hyps
+    return result, refs, hyps, spans
+
+
+def word_boundaries(
+    tracks: list[Track], finals: Finals, words_of: dict[str, list[tuple[float, float]]]
+) -> tuple[int, int, int]:
+    """(words, cut, lost): each clip word (offline timings on its own file, 50 ms in from
+    each edge) whole inside one final, shared by a boundary, or in no final at all."""
+    total = cut = lost = 0
+    for track in tracks:
+        mine = finals.get(track.stream, [])
+        for clip, start, _ in track.spans:
+            for ws, we in words_of.get(clip, []):
+                lo = start + round(ws * SAMPLE_RATE)
+                hi = start + round(we * SAMPLE_RATE)
+                margin = min(800, (hi - lo) // 2)
+                lo, hi = lo + margin, max(hi - margin, lo + margin)
+                total += 1
+                overlapping = [(s, e) for s, e in mine if s < hi and e > lo]
+                if not overlapping:
+                    lost += 1
+                elif not any(s <= lo and hi <= e for s, e in overlapping):
+                    cut += 1
+    return total, cut, lost
 
 
 def error_rate(refs: list[str], hyps: list[str], korean: bool) -> float:
@@ -350,6 +408,7 @@ class Offline:
         )
         self.language = language
         self.cache: dict[tuple[str, ...], str] = {}
+        self.word_cache: dict[str, list[tuple[float, float]]] = {}
         self.seconds = 0.0
         self.audio_s = 0.0
 
@@ -364,6 +423,22 @@ class Offline:
             self.audio_s += len(samples) / SAMPLE_RATE
         return self.cache[key]
 
+    def words(self, clip_id: str) -> list[tuple[float, float]]:
+        """(start, end) seconds of each word, decoded from the clip's own file."""
+        if clip_id not in self.word_cache:
+            started = time.perf_counter()
+            samples = BY_ID[clip_id].samples()
+            segments, _ = self.model.transcribe(
+                samples.astype(np.float32) / 32768,
+                language=self.language,
+                beam_size=5,
+                word_timestamps=True,
+            )
+            self.word_cache[clip_id] = [(w.start, w.end) for s in segments for w in (s.words or [])]
+            self.seconds += time.perf_counter() - started
+            self.audio_s += len(samples) / SAMPLE_RATE
+        return self.word_cache[clip_id]
+
     def wer(self, name: str, tracks: list[Track], refs: list[str]) -> float:
         """Offline WER of a scenario: per stream, or per meeting on the mix of its tracks."""
         if name == "meetings":
@@ -374,7 +449,7 @@ class Offline:
                 spans = sorted((s for t in mine for s in t.spans), key=lambda s: s[1])
                 key = tuple(c for c, _, _ in spans)
                 hyps.append(self.text(key, np.clip(mix, -32768, 32767).astype(np.int16)))
-                meeting_refs.append(" ".join(BY_ID[c].text for c in key))
+                meeting_refs.append(" ".join(reference(BY_ID[c]) for c in key))
             refs = meeting_refs
         else:
             hyps = [self.text(tuple(c for c, _, _ in t.spans), t.samples) for t in tracks]
@@ -384,10 +459,13 @@ class Offline:
         """Error rate of each streamed clip transcribed from its own file (no stream around)."""
         ids = [c for t in tracks for c, _, _ in t.spans]
         hyps = [self.text((f"file:{c}",), BY_ID[c].samples()) for c in ids]
-        return round(error_rate([BY_ID[c].text for c in ids], hyps, self.language == "ko"), 4)
+        refs = [reference(BY_ID[c]) for c in ids]
+        return round(error_rate(refs, hyps, self.language == "ko"), 4)
 
 
-BY_ID = {c.id: c for c in [*english_clips(), *korean_clips("all")]}
+BY_ID = {
+    c.id: c for c in [*(c for cs in all_english_clips().values() for c in cs), *korean_clips("all")]
+}
 
 
 def median_result(runs: list[Result]) -> Result:
@@ -430,6 +508,19 @@ def main() -> None:
         default=[],
         help="NAME:KEY=VALUE,... transcriber settings (VORI_TRANSCRIBER__KEY) per config",
     )
+    parser.add_argument(
+        "--vad",
+        nargs="*",
+        choices=["webrtc", "silero"],
+        default=[],
+        help="one config per VAD engine (VAD_ENGINE=...), added to the --configs",
+    )
+    parser.add_argument(
+        "--dealt",
+        action="store_true",
+        help="English: every shared clip once, dealt to each --streams count (en-mfa, en-other)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="JSON path (default by scenario)")
     args = parser.parse_args()
     compute_type = "int8" if args.device == "cpu" else "float16"
 
@@ -462,13 +553,25 @@ def main() -> None:
         "VORI_TRANSCRIBER__COMPUTE_TYPE": compute_type,
         "VORI_LOG_LEVEL": "WARNING",
     }
-    configs = [parse_config(c) for c in args.config] or [("default", {})]
+    configs = [parse_config(c) for c in args.config]
+    configs += [(f"vad-{e}", {"VORI_TRANSCRIBER__VAD_ENGINE": e}) for e in args.vad]
+    configs = configs or [("default", {})]
     if args.language == "ko":
         ko = korean_clips(args.split)
         scenarios: list[tuple[str, list[Track]]] = [
             (f"ko-{args.split}", dealt_tracks(n, ko, "ko")) for n in args.streams
         ]
         model = settings.transcriber.model_multilingual
+    elif args.dealt:
+        folders = all_english_clips()
+        mfa = folders.pop("mfa")
+        other = [c for cs in folders.values() for c in cs]
+        scenarios = [
+            (name, dealt_tracks(n, pool, "en"))
+            for name, pool in (("en-mfa", mfa), ("en-other", other))
+            for n in args.streams
+        ]
+        model = settings.transcriber.model_en
     else:
         pool = english_clips()
         scenarios = [
@@ -490,9 +593,13 @@ def main() -> None:
                         suffix = time.monotonic_ns()
                         track.meeting = f"{track.meeting.split('~')[0]}~{suffix}"
                         track.stream = f"{track.meeting}:{track.participant}:mic"
-                    result, refs, hyps = measure(
+                    result, refs, hyps, finals = measure(
                         name, label, tracks, {**env, **overrides}, settings.kafka
                     )
+                    if args.dealt or args.language == "ko":
+                        words_of = {c: offline.words(c) for t in tracks for c, _, _ in t.spans}
+                        boundaries = word_boundaries(tracks, finals, words_of)
+                        result.words, result.words_cut, result.words_lost = boundaries
                     if offline_wer != offline_wer:  # NaN: not yet computed for this scenario
                         offline_wer = offline.wer(name, tracks, refs)
                         if args.language == "ko":
@@ -500,7 +607,15 @@ def main() -> None:
                     result.offline_wer = offline_wer
                     runs.append(result)
                     all_runs.append(result)
-                    texts.append({"scenario": name, "config": label, "refs": refs, "hyps": hyps})
+                    texts.append(
+                        {
+                            "scenario": name,
+                            "config": label,
+                            "refs": refs,
+                            "hyps": hyps,
+                            "finals": finals,
+                        }
+                    )
                     print(asdict(result), flush=True)
                 results.append(median_result(runs))
     finally:
@@ -509,16 +624,18 @@ def main() -> None:
     header = (
         "| scenario | config | streams | error rate (offline, same audio) | final p50/p95 s "
         "| first partial p50/p95 s | churn | CPU cores | CPU s per audio s "
-        "| RSS MB (per stream) | missing | load avg |"
+        "| RSS MB (per stream) | missing | utterances (mean s) | words cut / lost of "
+        "| load avg |"
     )
-    print(f"\n{args.repeats} run(s) each, medians\n" + header + "\n|" + "---|" * 12)
+    print(f"\n{args.repeats} run(s) each, medians\n" + header + "\n|" + "---|" * 14)
     for r in results:
         print(
             f"| {r.scenario} | {r.config} | {r.streams} | {r.metric} {r.wer:.3f} "
             f"({r.offline_wer:.3f}) | "
             f"{r.final_p50_s}/{r.final_p95_s} | {r.partial_p50_s}/{r.partial_p95_s} | {r.churn} | "
             f"{r.cpu_cores} | {r.cpu_s_per_audio_s} | {r.rss_mb} ({r.rss_per_stream_mb}) | "
-            f"{r.finals_missing} | {r.load_avg} |"
+            f"{r.finals_missing} | {r.utterances} ({r.mean_utterance_s}) | "
+            f"{r.words_cut} / {r.words_lost} of {r.words} | {r.load_avg} |"
         )
     if per_file:
         print(f"offline on each clip's own file: {per_file}")
@@ -534,6 +651,7 @@ def main() -> None:
     out = REPO / "bench" / "results" / f"{stem}-{args.device}.json"
     if len(configs) > 1:
         out = out.with_name(f"{stem}-{args.device}-configs.json")
+    out = args.out or out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(

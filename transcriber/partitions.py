@@ -27,6 +27,7 @@ from transcriber.offsets import (
 from transcriber.overload import StreamLag, stream_lag
 from transcriber.segmenter import SegmenterConfig
 from transcriber.stream import FinalJob, StreamCheckpoint, StreamInfo, StreamTranscriber
+from transcriber.vad import ClassifierFactory
 from vori.events import AudioFrame
 
 OFFSET_INVALID = -1001
@@ -89,8 +90,14 @@ class Planned:
 class Partitions:
     """The assigned partitions of audio.frames, their streams and their holds."""
 
-    def __init__(self, config: SegmenterConfig, metadata_max_bytes: int) -> None:
+    def __init__(
+        self,
+        config: SegmenterConfig,
+        metadata_max_bytes: int,
+        classifiers: ClassifierFactory | None = None,
+    ) -> None:
         self.config = config
+        self.classifiers = classifiers  # a VAD classifier per stream (None: webrtcvad)
         self.metadata_max_bytes = metadata_max_bytes
         self.states: dict[int, PartitionState] = {}
         self.held: set[int] = set()  # partitions whose checkpoints do not fit their metadata
@@ -150,10 +157,11 @@ class Partitions:
             tuple(frame.vocabulary),
         )
         resume = state.restored.pop(frame.stream_id, None)
+        classifier = self.classifiers() if self.classifiers is not None else None
         if resume is not None:
-            stream = StreamTranscriber(info, self.config, resume)
+            stream = StreamTranscriber(info, self.config, resume, classifier=classifier)
         else:
-            stream = StreamTranscriber.new(info, self.config, frame.position)
+            stream = StreamTranscriber.new(info, self.config, frame.position, classifier)
         state.streams[frame.stream_id] = stream
         state.contexts[frame.stream_id] = PromptContext(stream.durable.context)
         return stream

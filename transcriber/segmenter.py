@@ -1,26 +1,28 @@
 """Voice-activity segmentation of one stream into utterances (pure: samples in, events out).
 
-webrtcvad classifies fixed frames aligned to stream sample 0. An utterance opens when
-enough of the recent frames are voiced (hysteresis) and starts a pre-roll earlier so
-onsets are whole; it closes after a run of unvoiced frames; a monologue is split before
-the maximum length at the quietest frame of its last seconds (a pause between words).
+A frame classifier (vad.py: webrtcvad by default, or Silero VAD) classifies fixed frames
+aligned to stream sample 0. An utterance opens when enough of the recent frames are
+voiced (hysteresis) and starts a pre-roll earlier so onsets are whole; it closes after a
+run of unvoiced frames; a monologue is split before the maximum length at the quietest
+frame of its last seconds (a pause between words).
 
 Crash safety rests on *checkpoints*: at deterministic points (a quiet stretch after an
 utterance or every few seconds of silence, and at every split) the segmenter drops all
-its state, including webrtcvad's adaptive noise model. From a checkpoint on, its output
-depends only on the samples after it, so a restart from that checkpoint reproduces the
-uninterrupted run exactly.
+its state, including the classifier's (webrtcvad's adaptive noise model, Silero's
+recurrent state). From a checkpoint on, its output depends only on the samples after it,
+so a restart from that checkpoint reproduces the uninterrupted run exactly.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
-import webrtcvad
 
 from transcriber.pcm import SAMPLE_RATE, Samples
+from transcriber.vad import SILERO_WINDOW, FrameClassifier, WebrtcClassifier
 from vori.settings import TranscriberSettings
 
 
@@ -30,8 +32,10 @@ class SegmenterConfig:
 
     sample_rate: int = SAMPLE_RATE
     frame_ms: int = 30
-    aggressiveness: int = 2
-    floor_dbfs: float | None = -60.0  # quieter frames are silence, whatever webrtcvad says
+    vad_engine: Literal["webrtc", "silero"] = "webrtc"
+    aggressiveness: int = 2  # webrtcvad's mode
+    vad_threshold: float = 0.5  # Silero's speech probability
+    floor_dbfs: float | None = -60.0  # quieter frames are silence, whatever the VAD says
     onset_window_ms: int = 300
     onset_voiced_ms: int = 150
     preroll_ms: int = 300
@@ -44,8 +48,10 @@ class SegmenterConfig:
     reset_interval_s: float = 5.0
 
     def __post_init__(self) -> None:
-        if self.frame_ms not in (10, 20, 30):
+        if self.vad_engine == "webrtc" and self.frame_ms not in (10, 20, 30):
             raise ValueError("webrtcvad frames are 10, 20 or 30 ms")
+        if self.vad_engine == "silero" and self.frame_samples != SILERO_WINDOW:
+            raise ValueError("Silero frames are 32 ms (512 samples at 16 kHz)")
         if self.max_utterance_s < 2 * self.split_search_s:
             raise ValueError("max_utterance_s must be at least twice split_search_s")
         if self.reset_quiet_ms < self.onset_window_ms:
@@ -54,8 +60,10 @@ class SegmenterConfig:
     @classmethod
     def from_settings(cls, s: TranscriberSettings) -> SegmenterConfig:
         return cls(
-            frame_ms=s.vad_frame_ms,
+            frame_ms=32 if s.vad_engine == "silero" else s.vad_frame_ms,
+            vad_engine=s.vad_engine,
             aggressiveness=s.vad_aggressiveness,
+            vad_threshold=s.vad_threshold,
             floor_dbfs=s.vad_floor_dbfs,
             onset_window_ms=s.onset_window_ms,
             onset_voiced_ms=s.onset_voiced_ms,
@@ -138,12 +146,27 @@ class _Frame:
 
 
 class Segmenter:
-    """Turns the samples of one stream into utterance events, deterministically."""
+    """Turns the samples of one stream into utterance events, deterministically.
 
-    def __init__(self, config: SegmenterConfig, checkpoint: Checkpoint) -> None:
+    `classifier`: this stream's own (it keeps per-stream state); webrtcvad at the
+    configured aggressiveness if none is given. Silero's needs its model, loaded by the
+    caller (vad.classifier_factory).
+    """
+
+    def __init__(
+        self,
+        config: SegmenterConfig,
+        checkpoint: Checkpoint,
+        classifier: FrameClassifier | None = None,
+    ) -> None:
         if checkpoint.position % config.frame_samples:
             raise ValueError("a checkpoint sits on a frame boundary")
+        if classifier is None:
+            if config.vad_engine != "webrtc":
+                raise ValueError(f"the {config.vad_engine} VAD needs a classifier passed in")
+            classifier = WebrtcClassifier(config.aggressiveness, config.sample_rate)
         self.config = config
+        self._classifier = classifier
         self._fs = config.frame_samples
         self._onset_frames = config.frames(config.onset_window_ms)
         self._onset_voiced = config.frames(config.onset_voiced_ms)
@@ -162,7 +185,7 @@ class Segmenter:
 
     def _restore(self, checkpoint: Checkpoint) -> None:
         """Drop all state: what the segmenter is right after passing `checkpoint`."""
-        self._vad = webrtcvad.Vad(self.config.aggressiveness)
+        self._classifier.reset()
         self._ring: deque[_Frame] = deque(maxlen=self._onset_frames)
         self._lower_bound = checkpoint.position
         self._open_start = checkpoint.open_start
@@ -238,8 +261,8 @@ class Segmenter:
         # webrtcvad calls faint noise speech when it follows a quieter stretch (measured:
         # -64 dBFS room noise after a phone clip's -72 dBFS silence, mostly "voiced"), which
         # joined separate questions into one utterance; no working microphone carries
-        # speech that quiet. The VAD still sees every frame, so its noise model is unchanged.
-        voiced = self._vad.is_speech(frame.tobytes(), self.config.sample_rate)
+        # speech that quiet. The VAD still sees every frame, so its state is unchanged.
+        voiced = self._classifier.is_speech(frame)
         voiced = voiced and energy >= self._floor_power
         record = _Frame(position, voiced, energy)
         end = position + self._fs

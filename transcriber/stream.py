@@ -30,6 +30,7 @@ from transcriber.segmenter import (
     SegmentEvent,
 )
 from transcriber.stabilizer import Stabilizer, StableView
+from transcriber.vad import FrameClassifier
 from vori.events import AudioFrame, segment_id_for
 
 
@@ -129,11 +130,18 @@ class StreamTranscriber:
         config: SegmenterConfig,
         resume: StreamCheckpoint,
         *,
+        classifier: FrameClassifier | None = None,
         min_partial_speech_s: float = 0.3,
     ) -> None:
+        fs = config.frame_samples
+        if resume.segmenter.position % fs:
+            # Written under another frame size (the VAD engine changed across a restart):
+            # go on from this grid's next boundary. An open utterance keeps its start.
+            moved = replace(resume.segmenter, position=-(-resume.segmenter.position // fs) * fs)
+            resume = replace(resume, segmenter=moved)
         self.info = info
         self.config = config
-        self.segmenter = Segmenter(config, resume.segmenter)
+        self.segmenter = Segmenter(config, resume.segmenter, classifier)
         self.durable = resume
         self.ended = resume.ended
         self.last_seen_ms = resume.last_seen_ms
@@ -157,12 +165,17 @@ class StreamTranscriber:
 
     @classmethod
     def new(
-        cls, info: StreamInfo, config: SegmenterConfig, first_position: int
+        cls,
+        info: StreamInfo,
+        config: SegmenterConfig,
+        first_position: int,
+        classifier: FrameClassifier | None = None,
     ) -> StreamTranscriber:
         """A stream seen for the first time, starting at the first frame boundary."""
         fs = config.frame_samples
         aligned = -(-first_position // fs) * fs
-        return cls(info, config, StreamCheckpoint(Checkpoint(position=aligned)))
+        checkpoint = StreamCheckpoint(Checkpoint(position=aligned))
+        return cls(info, config, checkpoint, classifier=classifier)
 
     @property
     def needed_from(self) -> int:

@@ -489,15 +489,25 @@ class TranscriberSettings(BaseModel):
     default_language: Literal["en", "ko", "auto"] = Field(
         "en", description="Language of streams whose frames name none."
     )
+    vad_engine: Literal["webrtc", "silero"] = Field(
+        "webrtc",
+        description="Frame classifier of the segmenter: webrtcvad, or Silero VAD v6 (the ONNX "
+        "file faster-whisper ships; docs/vad.md compares them).",
+    )
     vad_aggressiveness: int = Field(
         2, ge=0, le=3, description="webrtcvad mode: 0 keeps most audio, 3 drops most."
     )
-    vad_frame_ms: Literal[10, 20, 30] = Field(30, description="VAD frame length in ms.")
+    vad_frame_ms: Literal[10, 20, 30] = Field(
+        30, description="webrtcvad frame length in ms (Silero's frames are always 32 ms)."
+    )
+    vad_threshold: float = Field(
+        0.5, gt=0, lt=1, description="Silero speech probability from which a frame is speech."
+    )
     vad_floor_dbfs: float | None = Field(
         -60.0,
         le=0,
-        description="Frames quieter than this (RMS dBFS) are silence whatever webrtcvad says "
-        "(unset: webrtcvad alone).",
+        description="Frames quieter than this (RMS dBFS) are silence whatever the VAD says "
+        "(unset: the VAD alone).",
     )
     onset_window_ms: int = Field(
         300, ge=30, le=2000, description="Window in which voiced frames open an utterance."
