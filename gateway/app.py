@@ -88,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
                 hub.publish_threadsafe,
                 hub.publish_to_user_threadsafe,
                 producer,
+                hub,
             ),
             kanban=httpx.AsyncClient(
                 base_url=kanban_base_url(settings), timeout=gateway.kanban_timeout_s

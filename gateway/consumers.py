@@ -6,18 +6,19 @@
   whose upload asked for it once it is transcribed, as a transcript import does), and
   numbers every durable live event in the meeting's event log, so nothing is lost while
   no gateway runs and `since` can replay it;
-- fan-out (a group of its own per process, from the latest offset): hands every event
-  to this process's clients within milliseconds, numbering durable ones in the same
-  log first (whichever consumer gets there first assigns the seq; the other reads it;
-  why the fan-out does not wait for the persistence consumer's numbering instead: the
-  persistence group lags by its backlog, see gateway/event_log.py);
+- fan-out (a group of its own per process, from the latest offset; gateway/fanout.py):
+  hands every event to this process's clients within milliseconds, numbering durable
+  ones in the same log first when a client here follows their meeting (whichever
+  consumer gets there first assigns the seq; the other reads it; why the fan-out does
+  not wait for the persistence consumer's numbering instead: the persistence group lags
+  by its backlog, see gateway/event_log.py);
 - webhooks (one group shared by every gateway process): gateway/webhook_delivery.py.
 
 Both the persistence and the fan-out consumer record the notifications that card changes
 and final segments make (gateway/notification_store.py; the ids make the second a no-op):
 the first so that none is lost while no gateway runs, the second so that every process
-pushes them to its own clients of the person. A fourth thread looks for cards due
-tomorrow (gateway/due_check.py).
+pushes them to its own clients of the person (when one of them is connected to it). A
+fourth thread looks for cards due tomorrow (gateway/due_check.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +35,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import event_log, metrics, notification_store, retranscription_store, store
 from gateway.due_check import DueCheck
-from gateway.hub import Delivery
+from gateway.fanout import (
+    LiveHandler,
+    Notify,
+    PersistProgress,
+    Publish,
+    Watching,
+    delivery,
+    log_all,
+    notification_deliveries,
+)
 from gateway.live_events import LiveEvent, live_events_for
 from gateway.webhook_delivery import WEBHOOK_TOPICS, WebhookHandler
 from vori.db.engine import DATABASE_AWAY
@@ -60,56 +69,6 @@ from vori.settings import Settings
 log = logging.getLogger(__name__)
 
 TOPICS = (TRANSCRIPT_SEGMENTS, MEETING_EVENTS, MEETING_SUMMARIES, KANBAN_CHANGES)
-Publish = Callable[[Delivery], None]
-# Hands an event to one person's own channels (notifications): user id, delivery.
-Notify = Callable[[str, Delivery], None]
-NOTIFICATION = "notification"
-
-
-def _recipients(event: LiveEvent) -> list[str]:
-    """Meetings whose clients see an event: its own meeting only. A card change reaches the
-    meeting the card came from; a card of no meeting belongs to the board's owner and
-    members, whom a meeting on that board does not make of everyone in it."""
-    return [event.meeting_id] if event.meeting_id else []
-
-
-def _log_all(
-    session: Session, events: list[LiveEvent], at: datetime
-) -> list[event_log.LoggedEvent]:
-    logged = []
-    for event in events:
-        for meeting_id in _recipients(event):
-            entry = event_log.append(session, meeting_id, event, at)
-            if entry is not None:
-                logged.append(entry)
-                if entry.inserted:
-                    metrics.EVENT_LOG_APPENDS.inc()
-    return logged
-
-
-def _delivery(entry: event_log.LoggedEvent, received: float) -> Delivery:
-    return Delivery(entry.meeting_id, entry.type, entry.at, entry.payload, entry.seq, received)
-
-
-def _may_notify(event: Event) -> bool:
-    return isinstance(event, KanbanChange) or (
-        isinstance(event, TranscriptSegment) and event.final and bool(event.text.strip())
-    )
-
-
-def notification_deliveries(
-    session: Session, stored: list[notification_store.Stored]
-) -> list[tuple[str, Delivery]]:
-    """Each notification for its person's channels, with their unread count at this point."""
-    at = utc_now().isoformat()
-    deliveries = []
-    for user_id, note in stored:
-        payload = {
-            "notification": note.model_dump(mode="json"),
-            "unread": notification_store.unread_count(session, user_id),
-        }
-        deliveries.append((user_id, Delivery(note.meeting_id or "", NOTIFICATION, at, payload)))
-    return deliveries
 
 
 class PersistHandler:
@@ -132,7 +91,7 @@ class PersistHandler:
             logged = self._store(session, event, durable, at)
         for entry in logged:
             if entry.inserted:  # this process numbered it: its own clients hear it now
-                self.publish(_delivery(entry, received))
+                self.publish(delivery(entry, received))
 
     def _store(
         self, session: Session, event: Event, durable: list[LiveEvent], at: datetime
@@ -140,7 +99,7 @@ class PersistHandler:
         if isinstance(event, KanbanChange):
             store.store_task_card(session, event)
             notification_store.record_event(session, event)
-            return _log_all(session, durable, at)
+            return log_all(session, durable, at)
         meeting_id = getattr(event, "meeting_id", None)
         if meeting_id is None or not store.meeting_exists(session, meeting_id):
             # Nobody can ever see an unknown meeting's events (ids are random, not guessable).
@@ -172,7 +131,7 @@ class PersistHandler:
                 )
             else:
                 store.record_stream(session, event)
-        return _log_all(session, durable, at)
+        return log_all(session, durable, at)
 
     def _recording_report(self, session: Session, event: MeetingEvent) -> None:
         """Apply the report; an upload that asked to end the meeting ends it once transcribed
@@ -196,41 +155,6 @@ class PersistHandler:
         )
 
 
-class LiveHandler:
-    """Hands every event to this process's clients: partials at once, durable ones numbered,
-    and the notifications it makes to the channels of the people concerned."""
-
-    def __init__(self, sessions: sessionmaker[Session], publish: Publish, notify: Notify) -> None:
-        self.sessions = sessions
-        self.publish = publish
-        self.notify = notify
-
-    def __call__(self, event: Event, context: MessageContext) -> None:
-        metrics.EVENTS_CONSUMED.labels("live", context.topic).inc()
-        received, at = time.monotonic(), utc_now()
-        events = live_events_for(event)
-        for live in events:
-            if not live.durable and live.meeting_id is not None:
-                self.publish(
-                    Delivery(
-                        live.meeting_id, live.type, at.isoformat(), live.payload, None, received
-                    )
-                )
-        durable = [live for live in events if live.durable]
-        if durable:
-            with self.sessions.begin() as session:
-                logged = _log_all(session, durable, at)
-            for entry in logged:
-                self.publish(_delivery(entry, received))
-        if _may_notify(event):
-            with self.sessions.begin() as session:
-                deliveries = notification_deliveries(
-                    session, notification_store.record_event(session, event)
-                )
-            for user_id, delivery in deliveries:
-                self.notify(user_id, delivery)
-
-
 class GatewayConsumers:
     """Runs the persistence and fan-out consumers of one gateway process in threads."""
 
@@ -241,6 +165,7 @@ class GatewayConsumers:
         publish: Publish,
         notify: Notify,
         producer: EventProducer,
+        watching: Watching,
     ) -> None:
         self.instance_id = uuid.uuid4().hex[:12]
         self._stop = threading.Event()
@@ -264,13 +189,17 @@ class GatewayConsumers:
             "auto.offset.reset": "latest",
             "enable.auto.commit": False,
         }
+        # It does its database work only for whom waits on this process, and learns from
+        # the persistence group's offsets when put-off work is done (gateway/fanout.py).
+        progress = PersistProgress(settings.kafka, gateway.persist_group)
+        self.live_handler = LiveHandler(sessions, publish, notify, watching, progress)
         self.live = ConsumerLoop(
             settings.kafka,
             f"{gateway.live_group_prefix}-{self.instance_id}",
             # Load reports are live only: which meetings lag now (docs/overload.md).
             (*TOPICS, TRANSCRIBER_LOAD),
-            LiveHandler(sessions, publish, notify),
-            on_tick=self._check_live_ready,
+            self.live_handler,
+            on_tick=self._live_tick,
             poll_timeout_s=0.1,
             transient=DATABASE_AWAY,
             **live_overrides,
@@ -319,6 +248,10 @@ class GatewayConsumers:
             self.failures.append(f"{loop.group_id}: {exc!r}")
             log.exception("gateway consumer %s failed", loop.group_id)
             raise
+
+    def _live_tick(self) -> None:
+        self._check_live_ready()
+        self.live_handler.tick()
 
     def _check_live_ready(self) -> None:
         """Once partitions are assigned, start each at its current end: then we are live.

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.live_events import MEMBER_REMOVED
+from gateway.notifications import Person
 from gateway.partials import LivePartials
 
 
@@ -102,6 +103,12 @@ class Hub:
         self.partials = LivePartials()
         self._subscribers: dict[str, set[Subscriber]] = {}
         self._users: dict[str, set[Subscriber]] = {}
+        # Read by the fan-out consumer's thread (gateway/fanout.py), so replaced whole on
+        # every change rather than mutated: who has a notification channel here (None: a
+        # person whose names are unknown, concerned by everything), and a count of changes.
+        self._people: dict[Subscriber, Person | None] = {}
+        self.channel_people: tuple[Person | None, ...] = ()
+        self.channels_version = 0
 
     def subscribe(self, meeting_id: str, user_id: str | None = None) -> Subscriber:
         subscriber = Subscriber(meeting_id, self.max_queue, self.max_lag_s, user_id=user_id)
@@ -114,6 +121,10 @@ class Hub:
             subscribers.discard(subscriber)
             if not subscribers:
                 del self._subscribers[subscriber.meeting_id]
+
+    def watched(self, meeting_id: str) -> bool:
+        """Whether a client of this process follows the meeting (safe from any thread)."""
+        return bool(self._subscribers.get(meeting_id))
 
     def subscriber_count(self, meeting_id: str | None = None) -> int:
         if meeting_id is not None:
@@ -138,10 +149,14 @@ class Hub:
                 # Overflowed: it gets nothing more; its connection closes it with the reason.
                 self.unsubscribe(subscriber)
 
-    def subscribe_user(self, user_id: str) -> Subscriber:
-        """A subscriber of the person's own channel: what concerns them, whatever the meeting."""
+    def subscribe_user(self, user_id: str, person: Person | None = None) -> Subscriber:
+        """A subscriber of the person's own channel: what concerns them, whatever the meeting.
+        `person` (their names) lets the fan-out skip events that cannot concern them."""
         subscriber = Subscriber("", self.max_queue, self.max_lag_s, user_id=user_id)
         self._users.setdefault(user_id, set()).add(subscriber)
+        self._people = {**self._people, subscriber: person}
+        self.channel_people = tuple(self._people.values())
+        self.channels_version += 1
         return subscriber
 
     def unsubscribe_user(self, subscriber: Subscriber) -> None:
@@ -151,6 +166,9 @@ class Hub:
             subscribers.discard(subscriber)
             if not subscribers:
                 del self._users[subscriber.user_id]
+        if subscriber in self._people:
+            self._people = {s: p for s, p in self._people.items() if s is not subscriber}
+            self.channel_people = tuple(self._people.values())
 
     def user_subscriber_count(self) -> int:
         return sum(len(subscribers) for subscribers in self._users.values())

@@ -60,7 +60,7 @@ class LiveEvent:
 
     `dedup_key` is None for live-only events (partials); durable events are numbered in
     the meeting's event log once per key. A kanban change of a card that came from no
-    meeting has no meeting and no live recipient (see gateway.consumers._recipients).
+    meeting has no meeting and no live recipient (see gateway.fanout.recipients).
     """
 
     type: str

@@ -33,6 +33,11 @@ EVENT_LOG_APPENDS = Counter(
     "vori_gateway_event_log_appends_total",
     "Durable events numbered in the event log (replays that were already there excluded).",
 )
+FANOUT_HELD = Gauge(
+    "vori_gateway_fanout_held_events",
+    "Events whose fan-out work this process put off: no client here waited for them yet, "
+    "and the persistence group had not yet committed past them (gateway/fanout.py).",
+)
 WEBHOOK_ATTEMPTS = Counter(
     "vori_gateway_webhook_attempts_total",
     "Webhook requests made, by outcome: delivered, retry (5xx, 408, 429, timeout, no "

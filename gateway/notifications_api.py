@@ -30,7 +30,9 @@ from gateway.live_events import (
     is_ping,
 )
 from gateway.notification_store import NotificationOut
+from gateway.notifications import Person
 from gateway.runtime import GatewayRuntime
+from vori.db.tables import User
 from vori.events import utc_now
 
 log = logging.getLogger(__name__)
@@ -109,11 +111,15 @@ async def notification_events(websocket: WebSocket) -> None:
     if signed_in is None:
         return
     principal, _auth = signed_in
-    # Subscribe before counting, so nothing falls between the count and live.
-    subscriber = runtime.hub.subscribe_user(principal.user_id)
+    subscriber: Subscriber | None = None
     metrics.CONNECTED_CLIENTS.inc()
     tasks: list[asyncio.Task[None]] = []
     try:
+        # The person's names tell the fan-out which events may concern this channel
+        # (gateway/fanout.py); display names and e-mail addresses do not change.
+        person = await asyncio.to_thread(_person, runtime, principal.user_id)
+        # Subscribe before counting, so nothing falls between the count and live.
+        subscriber = runtime.hub.subscribe_user(principal.user_id, person)
         unread = await asyncio.to_thread(_unread, runtime, principal.user_id)
         await _send(websocket, {"type": "ready", "unread": unread})
         tasks = [
@@ -141,7 +147,8 @@ async def notification_events(websocket: WebSocket) -> None:
         await close_socket(websocket, CLOSE_INTERNAL, "internal error")
     finally:
         await cancel_tasks(tasks)
-        runtime.hub.unsubscribe_user(subscriber)
+        if subscriber is not None:
+            runtime.hub.unsubscribe_user(subscriber)
         metrics.CONNECTED_CLIENTS.dec()
 
 
@@ -167,6 +174,12 @@ async def _read_client(websocket: WebSocket) -> None:
             return
         if is_ping(message.get("text")):
             await _send(websocket, {"type": "pong"})
+
+
+def _person(runtime: GatewayRuntime, user_id: str) -> Person | None:
+    with runtime.sessions() as session:
+        user = session.get(User, user_id)
+        return None if user is None else Person(user.id, user.display_name, user.email)
 
 
 def _unread(runtime: GatewayRuntime, user_id: str) -> int:

@@ -1,10 +1,12 @@
 """Measurement, not a test of the suite (its name keeps it out of `make test`): the delay
 of a final from Kafka to an events-WebSocket client with the gateway's fan-out consumer
-numbering durable events in the event log as it does (MODE=before), or only reading the
-persistence consumer's numbering (MODE=after: a prototype patched in here, not in the
-gateway, that polls the log every 10 ms for the row; LISTEN/NOTIFY would save at most
-those 10 ms and could not help the backlog case). Issue 16; the numbers and the argument
-are in docs/protocol.md ("Who numbers durable events").
+numbering durable events in the event log as it does (MODE=before: the code as it is;
+since issue 16's last item only for meetings a client of its process follows,
+gateway/fanout.py), or only reading the persistence consumer's numbering (MODE=after: a
+prototype patched in here, not in the gateway, that polls the log every 10 ms for the
+row; LISTEN/NOTIFY would save at most those 10 ms and could not help the backlog case).
+Issue 16; the numbers and the argument are in docs/protocol.md ("Who numbers durable
+events").
 
     MODE=before .venv/bin/python -m pytest -s -p no:randomly \
         tests/integration/measure_event_log_writers.py
@@ -27,7 +29,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from gateway import consumers, event_log, metrics, notification_store
+from gateway import event_log, fanout, fanout_skips, metrics, notification_store
 from gateway.hub import Delivery
 from gateway.live_events import live_events_for
 from tests.helpers.gateway import (
@@ -47,7 +49,7 @@ from vori.settings import Settings
 MODE = os.environ.get("MODE", "before")
 
 
-def _read_only_call(self: consumers.LiveHandler, event: Any, context: Any) -> None:
+def _read_only_call(self: fanout.LiveHandler, event: Any, context: Any) -> None:
     """LiveHandler.__call__ writing nothing: partials at once, durable events once the
     persistence consumer has numbered them."""
     metrics.EVENTS_CONSUMED.labels("live", context.topic).inc()
@@ -71,12 +73,12 @@ def _read_only_call(self: consumers.LiveHandler, event: Any, context: Any) -> No
                     )
                 ).first()
                 if row is not None:
-                    self.publish(consumers._delivery(event_log._logged(row), received))
+                    self.publish(fanout.delivery(event_log._logged(row), received))
                     break
             time.sleep(0.01)
-    if consumers._may_notify(event):  # unchanged: notifications are not the event log
+    if fanout_skips.may_notify(event):  # unchanged: notifications are not the event log
         with self.sessions.begin() as session:
-            deliveries = consumers.notification_deliveries(
+            deliveries = fanout.notification_deliveries(
                 session, notification_store.record_event(session, event)
             )
         for user_id, delivery in deliveries:
@@ -84,7 +86,7 @@ def _read_only_call(self: consumers.LiveHandler, event: Any, context: Any) -> No
 
 
 if MODE == "after":
-    consumers.LiveHandler.__call__ = _read_only_call  # type: ignore[method-assign]
+    fanout.LiveHandler.__call__ = _read_only_call  # type: ignore[method-assign]
 
 
 def open_events(server: GatewayServer, meeting_id: str, token: str) -> EventsClient:
