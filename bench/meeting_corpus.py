@@ -101,8 +101,13 @@ def _key(text: str) -> str:
 class EmbeddingCache:
     """Embeddings of texts, computed once and kept under .vori/cache (they take minutes)."""
 
-    def __init__(self, name: str = "e5-small-q4") -> None:
-        self.path = CACHE / f"{name}.npz"
+    def __init__(
+        self, name: str = "e5-small-q4", folder: Path = CACHE, passages: bool = False
+    ) -> None:
+        """`passages`: embed in e5's `passage:` form (search documents), else `query:`."""
+        self.folder = folder
+        self.path = folder / f"{name}.npz"
+        self.passages = passages
         self.vectors: dict[str, np.ndarray] = {}
         if self.path.exists():
             data = np.load(self.path)
@@ -118,7 +123,8 @@ class EmbeddingCache:
                 self._embedder = Embedder(threads)
             for start in range(0, len(missing), batch):
                 part = missing[start : start + batch]
-                for text, vector in zip(part, self._embedder.embed(part), strict=True):
+                embed = self._embedder.embed_passages if self.passages else self._embedder.embed
+                for text, vector in zip(part, embed(part), strict=True):
                     self.vectors[_key(text)] = vector.astype(np.float16)
                 if (start // batch) % 20 == 19:
                     print(f"  embedded {start + len(part)}/{len(missing)}", flush=True)
@@ -127,7 +133,7 @@ class EmbeddingCache:
         return np.stack([self.vectors[_key(t)].astype(np.float32) for t in texts])
 
     def save(self) -> None:
-        CACHE.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
         keys = np.array(list(self.vectors))
         tmp = self.path.with_suffix(".tmp.npz")
         np.savez(tmp, keys=keys, vectors=np.stack(list(self.vectors.values())))

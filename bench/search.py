@@ -28,11 +28,14 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
 
 from bench.meeting_corpus import find_meetings_dir, load
 from gateway.search import search
@@ -65,6 +68,95 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def postgres(folder: Path) -> Iterator[Settings]:
+    """A throwaway PostgreSQL server with vori's schema, for the length of the block."""
+    server = LocalPostgres(folder / "pg", port=_free_port(), durable=False)
+    server.start(timeout_s=60)
+    try:
+        settings = Settings(database_url=server.url)
+        upgrade(settings)
+        yield settings
+    finally:
+        server.stop()
+
+
+def create_owner(session: Session) -> None:
+    """The one user every bench meeting belongs to, and the board their cards go on."""
+    session.execute(
+        insert(User),
+        [{"id": USER, "email": "bench@example.com", "display_name": "Bench", "password_hash": "x"}],
+    )
+    session.execute(insert(Board), [{"id": "brd_bench", "name": "Bench", "owner_id": USER}])
+    session.execute(
+        insert(BoardColumn),
+        [{"id": "col_bench", "board_id": "brd_bench", "name": "To do", "position": 0}],
+    )
+
+
+def segment_rows(
+    meeting_id: str, language: str, turns: list[tuple[str, str, float]]
+) -> list[dict[str, Any]]:
+    """Final-segment rows of (speaker, text, start) turns: one stream per speaker."""
+    rows: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for speaker, turn, start in turns:
+        stream = f"{meeting_id}:spk{abs(hash(speaker)) % 10}:mic"
+        sample = round(start * SAMPLE_RATE)
+        while segment_id_for(stream, sample) in taken:  # two turns at one instant (ICSI)
+            sample += 1
+        taken.add(segment_id_for(stream, sample))
+        rows.append(
+            {
+                "id": segment_id_for(stream, sample),
+                "meeting_id": meeting_id,
+                "stream_id": stream,
+                "participant_id": None,
+                "speaker": speaker,
+                "start": sample / SAMPLE_RATE,
+                "end": sample / SAMPLE_RATE + 3.5,
+                "start_sample": sample,
+                "end_sample": sample + round(3.5 * SAMPLE_RATE),
+                "text": turn,
+                "words": [],
+                "language": language,
+            }
+        )
+    return rows
+
+
+def insert_meeting(
+    session: Session,
+    meeting_id: str,
+    title: str,
+    language: str,
+    created: datetime,
+    segments: list[dict[str, Any]],
+    member: str = USER,
+) -> None:
+    """An ended meeting of the bench user, `member` its one member, with its final segments."""
+    session.execute(
+        insert(Meeting),
+        [
+            {
+                "id": meeting_id,
+                "title": title[:300],
+                "language": language,
+                "owner_id": USER,
+                "board_id": "brd_bench",
+                "time_zone": "UTC",
+                "created_at": created,
+                "ended_at": created + timedelta(minutes=50),
+            }
+        ],
+    )
+    session.execute(
+        insert(MeetingMember), [{"meeting_id": meeting_id, "user_id": member, "role": "owner"}]
+    )
+    if segments:
+        session.execute(insert(TranscriptSegmentRow), segments)
 
 
 def _texts() -> tuple[list[list[tuple[str, str]]], list[list[tuple[str, str]]]]:
@@ -102,71 +194,30 @@ def populate(settings: Settings, meetings: int, turns: int, seed: int = 7) -> di
     said: list[str] = []
     counts = Counter[str]()
     with sessions.begin() as session:
-        session.execute(
-            insert(User),
-            [
-                {
-                    "id": USER,
-                    "email": "bench@example.com",
-                    "display_name": "Bench",
-                    "password_hash": "x",
-                }
-            ],
-        )
-        session.execute(insert(Board), [{"id": "brd_bench", "name": "Bench", "owner_id": USER}])
-        session.execute(
-            insert(BoardColumn),
-            [{"id": "col_bench", "board_id": "brd_bench", "name": "To do", "position": 0}],
-        )
+        create_owner(session)
     for number in range(meetings):
         ko = number % 10 == 9
         source = rng.choice(korean if ko else english)
         window = _window(source, turns, rng)
         meeting_id = f"mtg_bench_{number:05d}"
         title = " ".join(window[0][1].split()[:6]) or "Meeting"
-        segments: list[dict[str, Any]] = []
-        for index, (speaker, turn) in enumerate(window):
-            stream = f"{meeting_id}:spk{abs(hash(speaker)) % 10}:mic"
-            start = 4.0 * index
-            segments.append(
-                {
-                    "id": segment_id_for(stream, round(start * SAMPLE_RATE)),
-                    "meeting_id": meeting_id,
-                    "stream_id": stream,
-                    "participant_id": None,
-                    "speaker": speaker,
-                    "start": start,
-                    "end": start + 3.5,
-                    "start_sample": round(start * SAMPLE_RATE),
-                    "end_sample": round((start + 3.5) * SAMPLE_RATE),
-                    "text": turn,
-                    "words": [],
-                    "language": "ko" if ko else "en",
-                }
-            )
+        segments = segment_rows(
+            meeting_id,
+            "ko" if ko else "en",
+            [(speaker, turn, 4.0 * index) for index, (speaker, turn) in enumerate(window)],
+        )
+        for _speaker, turn in window:
             said.append(turn)
             counts.update(_WORD.findall(turn.lower()) if not ko else _HANGUL_WORD.findall(turn))
         with sessions.begin() as session:
-            session.execute(
-                insert(Meeting),
-                [
-                    {
-                        "id": meeting_id,
-                        "title": title[:300],
-                        "language": "ko" if ko else "en",
-                        "owner_id": USER,
-                        "board_id": "brd_bench",
-                        "time_zone": "UTC",
-                        "created_at": created + timedelta(hours=number),
-                        "ended_at": created + timedelta(hours=number, minutes=50),
-                    }
-                ],
+            insert_meeting(
+                session,
+                meeting_id,
+                title,
+                "ko" if ko else "en",
+                created + timedelta(hours=number),
+                segments,
             )
-            session.execute(
-                insert(MeetingMember),
-                [{"meeting_id": meeting_id, "user_id": USER, "role": "owner"}],
-            )
-            session.execute(insert(TranscriptSegmentRow), segments)
             picks = rng.sample(window, min(6, len(window)))
             session.execute(
                 insert(MeetingSummaryRow),
@@ -309,23 +360,19 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=60, help="segments per meeting")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="vori-bench-search-") as folder:
-        server = LocalPostgres(Path(folder) / "pg", port=_free_port(), durable=False)
-        server.start(timeout_s=60)
-        try:
-            settings = Settings(database_url=server.url)
-            upgrade(settings)
-            began = time.perf_counter()
-            data = populate(settings, args.meetings, args.turns)
-            load_s = time.perf_counter() - began
-            frequent = [w for w, _n in data["counts"].most_common(300) if w.isascii()]
-            stop = stop_words(settings, frequent)
-            classes = queries(data["said"], data["counts"], stop, random.Random(11))
-            load_before = os.getloadavg()[0]
-            rows = measure(settings, classes, args.repeat)
-            load_after = os.getloadavg()[0]
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="vori-bench-search-") as folder,
+        postgres(Path(folder)) as settings,
+    ):
+        began = time.perf_counter()
+        data = populate(settings, args.meetings, args.turns)
+        load_s = time.perf_counter() - began
+        frequent = [w for w, _n in data["counts"].most_common(300) if w.isascii()]
+        stop = stop_words(settings, frequent)
+        classes = queries(data["said"], data["counts"], stop, random.Random(11))
+        load_before = os.getloadavg()[0]
+        rows = measure(settings, classes, args.repeat)
+        load_after = os.getloadavg()[0]
     print(f"{args.meetings} meetings, {data['segments']} segments, loaded in {load_s:.0f} s")
     print(f"load average {load_before:.1f} before, {load_after:.1f} after, {os.cpu_count()} CPUs")
     print(f"{'query class':<18} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'hits':>6}")

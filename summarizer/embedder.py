@@ -59,3 +59,10 @@ class Embedder:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         vectors = self._model.query(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        """e5's `passage:` form: the documents a `query:` vector is compared with in search."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        vectors = self._model.passage(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
