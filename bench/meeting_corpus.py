@@ -118,7 +118,7 @@ class EmbeddingCache:
         missing = list(dict.fromkeys(t for t in texts if _key(t) not in self.vectors))
         if missing:
             if self._embedder is None:
-                from summarizer.embedder import Embedder
+                from vori.embedding import Embedder
 
                 self._embedder = Embedder(threads)
             for start in range(0, len(missing), batch):

@@ -40,10 +40,10 @@ from bench.meeting_metrics import (  # noqa: E402
 )
 from bench.train_detector import out_of_fold_scores  # noqa: E402
 from summarizer.detector import ActionDetector, DetectorModel, with_scores  # noqa: E402
-from summarizer.embedder import Embedder  # noqa: E402
 from summarizer.engine import Summarizer  # noqa: E402
 from summarizer.facts import MeetingFacts, Member, Utterance  # noqa: E402
 from summarizer.ledger import Ledger  # noqa: E402
+from vori.embedding import Embedder  # noqa: E402
 
 KO_DIR = REPO / "bench" / "data" / "meetings_ko"
 

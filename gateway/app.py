@@ -39,6 +39,7 @@ from gateway.health import router as health_router
 from gateway.hub import Hub
 from gateway.runtime import GatewayRuntime, audio_ws_base, kanban_base_url
 from gateway.security_headers import SecurityHeadersMiddleware
+from gateway.semantic import SemanticSearch
 from gateway.webapp import web_app_router
 from vori.audio import CHANNELS, ENCODING, SAMPLE_RATE
 from vori.auth import require_usable_jwt_secret
@@ -100,14 +101,19 @@ def create_app(settings: Settings) -> FastAPI:
                 gateway.auth_window_s,
             ),
             password_work=PasswordWork(gateway.password_hash_slots, gateway.password_hash_wait_s),
+            semantic=SemanticSearch(sessions) if gateway.semantic_search else None,
         )
         app.state.settings = settings
         app.state.engine = engine
         app.state.gateway = runtime
         runtime.consumers.start()
+        if runtime.semantic is not None:
+            runtime.semantic.start()
         try:
             yield
         finally:
+            if runtime.semantic is not None:
+                await asyncio.to_thread(runtime.semantic.stop)
             await asyncio.to_thread(runtime.consumers.stop)
             await runtime.kanban.aclose()
             runtime.producer.flush(5.0)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.auth_limits import AttemptLimiter, PasswordWork
 from gateway.consumers import GatewayConsumers
 from gateway.hub import Hub
+from gateway.semantic import SemanticSearch
 from vori.kafka.producer import EventProducer
 from vori.settings import Settings
 
@@ -28,6 +29,7 @@ class GatewayRuntime:
     loop: asyncio.AbstractEventLoop
     auth_attempts: AttemptLimiter
     password_work: PasswordWork
+    semantic: SemanticSearch | None = None
 
 
 def kanban_base_url(settings: Settings) -> str:

@@ -147,6 +147,55 @@ def _columns(
     ]
 
 
+def segment_hits(doc: Any, score: Any) -> Select[Any]:
+    """Segment hits in the common row shape: who spoke, when, on which clock."""
+    seg = TranscriptSegmentRow
+    offset_s = func.greatest(
+        0.0, func.extract("epoch", MeetingStream.first_joined_at - Meeting.created_at)
+    )
+    return (
+        select(
+            *_columns(
+                "segment",
+                seg.meeting_id,
+                doc,
+                score,
+                ref=seg.id,
+                stream_id=seg.stream_id,
+                speaker=func.coalesce(
+                    SpeakerLabel.label, seg.speaker, MeetingStream.participant_name
+                ),
+                start=seg.start,
+                end=seg.end,
+                meeting_start=func.coalesce(offset_s, 0.0) + seg.start,
+            )
+        )
+        .join(Meeting, Meeting.id == seg.meeting_id)
+        .outerjoin(MeetingStream, MeetingStream.stream_id == seg.stream_id)
+        .outerjoin(
+            SpeakerLabel,
+            (SpeakerLabel.meeting_id == seg.meeting_id) & (SpeakerLabel.stream_id == seg.stream_id),
+        )
+    )
+
+
+def segments_by_id(ids: list[str], user_id: str) -> Select[Any]:
+    """The hit rows of these segments of the meetings of `user_id` (semantic hits: the
+    ranking is the caller's), with the newest correction's text where there is one."""
+    seg = TranscriptSegmentRow
+    mine = select(MeetingMember.meeting_id).where(MeetingMember.user_id == user_id)
+    corrected = (
+        select(TranscriptCorrection.text)
+        .where(TranscriptCorrection.segment_id == seg.id)
+        .order_by(TranscriptCorrection.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return segment_hits(func.coalesce(corrected, seg.text), literal(0.0, Float)).where(
+        seg.id.in_(ids), seg.meeting_id.in_(mine)
+    )
+
+
 def hit_queries(terms: Terms, user_id: str, take: int) -> list[Select[Any]]:
     """Each kind's best `take` hits among the meetings of `user_id`, in one row shape."""
     mine = select(MeetingMember.meeting_id).where(MeetingMember.user_id == user_id)
@@ -174,37 +223,6 @@ def hit_queries(terms: Terms, user_id: str, take: int) -> list[Select[Any]]:
         seg.start,
     ).limit(max(take, SEGMENT_CANDIDATES))
     segment_score = terms.score(seg.text, "segment")
-    offset_s = func.greatest(
-        0.0, func.extract("epoch", MeetingStream.first_joined_at - Meeting.created_at)
-    )
-
-    def segment_hits(doc: Any, score: Any) -> Select[Any]:
-        return (
-            select(
-                *_columns(
-                    "segment",
-                    seg.meeting_id,
-                    doc,
-                    score,
-                    ref=seg.id,
-                    stream_id=seg.stream_id,
-                    speaker=func.coalesce(
-                        SpeakerLabel.label, seg.speaker, MeetingStream.participant_name
-                    ),
-                    start=seg.start,
-                    end=seg.end,
-                    meeting_start=func.coalesce(offset_s, 0.0) + seg.start,
-                )
-            )
-            .join(Meeting, Meeting.id == seg.meeting_id)
-            .outerjoin(MeetingStream, MeetingStream.stream_id == seg.stream_id)
-            .outerjoin(
-                SpeakerLabel,
-                (SpeakerLabel.meeting_id == seg.meeting_id)
-                & (SpeakerLabel.stream_id == seg.stream_id),
-            )
-        )
-
     segments = (
         segment_hits(seg.text, segment_score)
         .where(seg.id.in_(candidates))

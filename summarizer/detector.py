@@ -3,7 +3,7 @@ and a few cue features, trained on real meetings (ICSI's hand-labelled utterance
 action items) by `bench/train_detector.py`, its weights pinned by hash.
 
 Pure: texts and their vectors in, probabilities out. The embedding itself is the
-caller's (`summarizer.embedder`), so the worker computes it once per segment and keeps
+caller's (`vori.embedding`), so the worker computes it once per segment and keeps
 the score.
 """
 

