@@ -13,6 +13,12 @@ phrases, Korean words and substrings inside words. Each is timed through
 `gateway.search.search` (the route's whole work: SQL, ranking, snippets) on a warm server,
 so the HTTP layer (about a millisecond) is not in the figures. Prints a table and writes
 bench/results/search.json.
+
+`--semantic` gives every segment of four words or more a vector (real e5 vectors of
+meeting text, reused in turn: scoring time does not depend on which) and times the search
+with gateway/semantic.py's index, which the query classes reach only when full text fills
+no page: annotators' sentences (AMI decisions) are added for that. Writes
+bench/results/search-semantic.json.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from bench.meeting_corpus import find_meetings_dir, load
@@ -49,6 +55,7 @@ from vori.db.tables import (
     Meeting,
     MeetingMember,
     MeetingSummaryRow,
+    SegmentEmbedding,
     TranscriptSegmentRow,
     User,
 )
@@ -319,7 +326,47 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def measure(settings: Settings, classes: dict[str, list[str]], repeat: int) -> dict[str, Any]:
+def add_vectors(settings: Settings, said: list[str]) -> int:
+    """A SegmentEmbedding row for every segment of four words or more, as the gateway's
+    embedder thread writes them; the vectors are real ones of 1,000 said texts, in turn."""
+    from bench.meeting_corpus import EmbeddingCache
+    from bench.search_quality import CACHE_DIR
+    from gateway.semantic import MIN_WORDS, MODEL
+    from vori.embedding import to_bytes
+
+    texts = [t for t in said if len(t.split()) >= MIN_WORDS][:1000]
+    vectors = EmbeddingCache("passages", folder=CACHE_DIR, passages=True).get(texts)
+    engine = create_db_engine(settings)
+    added = 0
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(
+                TranscriptSegmentRow.id, TranscriptSegmentRow.meeting_id, TranscriptSegmentRow.text
+            )
+        ).all()
+        chosen = [r for r in rows if len(r.text.split()) >= MIN_WORDS]
+        for start in range(0, len(chosen), 5000):
+            conn.execute(
+                insert(SegmentEmbedding),
+                [
+                    {
+                        "segment_id": r.id,
+                        "meeting_id": r.meeting_id,
+                        "vector": to_bytes(vectors[(start + i) % len(vectors)]),
+                        "model": MODEL,
+                    }
+                    for i, r in enumerate(chosen[start : start + 5000])
+                ],
+            )
+        added = len(chosen)
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return added
+
+
+def measure(
+    settings: Settings, classes: dict[str, list[str]], repeat: int, semantic: Any = None
+) -> dict[str, Any]:
     engine = create_db_engine(settings)
     sessions = session_factory(engine)
     rows: dict[str, Any] = {}
@@ -329,10 +376,10 @@ def measure(settings: Settings, classes: dict[str, list[str]], repeat: int) -> d
             timings: list[float] = []
             hits: list[int] = []
             for q in texts:
-                search(session, USER, q, 20, 0)  # warm the plan and the cache
+                search(session, USER, q, 20, 0, semantic)  # warm the plan and the cache
                 for _ in range(repeat):
                     began = time.perf_counter()
-                    found = search(session, USER, q, 20, 0)
+                    found = search(session, USER, q, 20, 0, semantic)
                     timings.append((time.perf_counter() - began) * 1000)
                 hits.append(len(found.hits))
             everything += timings
@@ -359,7 +406,11 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=1000)
     parser.add_argument("--turns", type=int, default=60, help="segments per meeting")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--semantic", action="store_true", help="with semantic search")
     args = parser.parse_args()
+    results = RESULTS.with_name("search-semantic.json") if args.semantic else RESULTS
+    semantic = None
+    cold_ms = None
     with (
         tempfile.TemporaryDirectory(prefix="vori-bench-search-") as folder,
         postgres(Path(folder)) as settings,
@@ -370,8 +421,25 @@ def main() -> None:
         frequent = [w for w, _n in data["counts"].most_common(300) if w.isascii()]
         stop = stop_words(settings, frequent)
         classes = queries(data["said"], data["counts"], stop, random.Random(11))
+        if args.semantic:
+            from gateway.semantic import SemanticIndex, SharedModel
+
+            vectors = add_vectors(settings, data["said"])
+            print(f"{vectors} segment vectors")
+            semantic = SemanticIndex(SharedModel())
+            decisions = [
+                d for m in load("ami", root=find_meetings_dir()) for d in m.gold["decisions"]
+            ]
+            classes["en sentence"] = decisions[::29][:20]
+            engine = create_db_engine(settings)
+            with session_factory(engine)() as session:
+                began = time.perf_counter()
+                search(session, USER, classes["en sentence"][0], 20, 0, semantic)
+                cold_ms = (time.perf_counter() - began) * 1000
+            engine.dispose()
+            print(f"first semantic search (model load, every vector read): {cold_ms:.0f} ms")
         load_before = os.getloadavg()[0]
-        rows = measure(settings, classes, args.repeat)
+        rows = measure(settings, classes, args.repeat, semantic)
         load_after = os.getloadavg()[0]
     print(f"{args.meetings} meetings, {data['segments']} segments, loaded in {load_s:.0f} s")
     print(f"load average {load_before:.1f} before, {load_after:.1f} after, {os.cpu_count()} CPUs")
@@ -382,7 +450,7 @@ def main() -> None:
             f"{name:<18} {row['queries']:>4} {row['p50_ms']:>8} {row['p95_ms']:>8} "
             f"{row['max_ms']:>8} {hits:>6}"
         )
-    RESULTS.write_text(
+    results.write_text(
         json.dumps(
             {
                 "meetings": args.meetings,
@@ -393,6 +461,7 @@ def main() -> None:
                 # Other work on the machine inflates the tail: the 1-minute load, before/after.
                 "load_average": [round(load_before, 2), round(load_after, 2)],
                 "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "first_semantic_search_ms": round(cold_ms) if cold_ms else None,
                 "results": rows,
             },
             indent=2,
@@ -400,7 +469,7 @@ def main() -> None:
         )
         + "\n"
     )
-    print(f"wrote {RESULTS.relative_to(REPO)}")
+    print(f"wrote {results.relative_to(REPO)}")
 
 
 if __name__ == "__main__":
