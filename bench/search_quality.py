@@ -1,6 +1,7 @@
 """Does semantic search help `GET /api/v1/search`? Retrieval quality on real meetings.
 
-    .venv/bin/python -m bench.search_quality [--icsi-every 3] [--threads 2] [--embed-only]
+    .venv/bin/python -m bench.search_quality --icsi-every 8 --report-every 2 --tune-every 3 \
+        --no-windows                                          # ~10 min on 2 busy CPUs
 
 The corpus: the AMI and ICSI meetings of ../shared/data/meetings (ICSI: every meeting whose
 id hashes to 0 modulo --icsi-every, to bound the embedding time) and the Korean meetings
@@ -383,9 +384,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def semantic_cost(
-    found: list[Passage], vectors: np.ndarray, queries: list[str], meetings: list[Meeting]
-) -> dict[str, Any]:
+def semantic_cost(found: list[Passage], vectors: np.ndarray, queries: list[str]) -> dict[str, Any]:
     """Query latency over LATENCY_VECTORS vectors (embedding the query, then scoring), and
     the CPU cost of embedding segments afresh."""
     from vori.embedding import Embedder
@@ -571,7 +570,6 @@ def main() -> None:
         found,
         cache.get([p.text for p in found]),
         [q.text for q in part(queries, report)][:200],
-        meetings,
     )
     load_after = os.getloadavg()
     _print(
