@@ -14,7 +14,9 @@ to -35 dBFS), with no decoding.
 
 `--transcriber` / `--hallucination`: the JSON files bench/transcriber.py (`--vad webrtc
 silero`) and bench/hallucination.py (`--vad webrtc silero --segmenter-only`) wrote; their
-rows for both engines are copied into the output (bench/results/vad-compare.json).
+rows for both engines are copied into the output (bench/results/vad-compare.json), each
+transcriber run with how far its utterances end after each clip's speech ends (the
+tracks rebuilt from the same seeds; a function of the segmentation alone, not of load).
 """
 
 from __future__ import annotations
@@ -91,12 +93,40 @@ def nonspeech_stream(speech: Path) -> dict[str, np.ndarray]:
     }
 
 
+def end_after_speech(scenario: str, finals: dict[str, list[list[int]]]) -> dict[str, float]:
+    """p50/p95 seconds from each clip's speech end to the end of the final covering it."""
+    from bench.korean_gap import korean_clips
+    from bench.transcriber import all_english_clips, dealt_tracks, speech_end
+
+    folders = all_english_clips()
+    mfa = folders.pop("mfa")
+    pools = {
+        "en-mfa": (mfa, "en"),
+        "en-other": ([c for cs in folders.values() for c in cs], "en"),
+        "ko-all": (korean_clips("all"), "ko"),
+    }
+    clips, language = pools[scenario]
+    lags = []
+    tracks = dealt_tracks(len(finals), clips, language)
+    for track, spans in zip(tracks, finals.values(), strict=True):
+        for _, start, end in track.spans:
+            said = speech_end(track.samples, start, end)
+            cover = [e for s, e in spans if s <= said <= e + SAMPLE_RATE // 2]
+            if cover:
+                lags.append((cover[0] - said) / SAMPLE_RATE)
+    return {
+        "end_after_speech_p50_s": round(float(np.percentile(lags, 50)), 2),
+        "end_after_speech_p95_s": round(float(np.percentile(lags, 95)), 2),
+    }
+
+
 def compare_rows(transcriber: list[Path], hallucination: Path | None) -> dict[str, object]:
     rows = []
     for path in transcriber:
         data = json.loads(path.read_text())
-        for run in data["runs"]:
-            rows.append({"file": path.name, "at": data["at"], **run})
+        for run, text in zip(data["runs"], data["texts"], strict=True):
+            lag = end_after_speech(run["scenario"], text["finals"])
+            rows.append({"file": path.name, "at": data["at"], **run, **lag})
     out: dict[str, object] = {"transcriber_runs": rows}
     if hallucination is not None:
         table = json.loads(hallucination.read_text())["table"]
