@@ -16,18 +16,35 @@ from typing import Any, Literal
 
 import httpx
 import uvicorn
+from confluent_kafka import TopicPartition
 
 from gateway.app import create_app
+from gateway.consumers import TOPICS as PERSISTED_TOPICS
 from gateway.main import MAX_WS_MESSAGE_BYTES
+from tests.helpers.kafka import commit_offsets, end_offsets
 from tests.helpers.ports import free_port
 from vori.events import MeetingEvent, TranscriptSegment, Word, segment_id_for
 from vori.kafka.producer import EventProducer
 from vori.settings import Settings
 from vori.ws_server import WebSocketProtocol
 
+# Where new test gateways' persistence groups start instead of the topics' beginning, once
+# a test has produced more than later ones should have to store (start_later_gateways_here).
+_history_floor: list[TopicPartition] = []
+
+
+def start_later_gateways_here(settings: Settings) -> None:
+    """Start the persistence group of every gateway made after this call at the topics'
+    current end. Like production's, a new group reads from the earliest offset, so after a
+    test that produced thousands of finals each later test's gateway would store all of
+    them before its own (minutes, over a session). What it skips is earlier tests' data
+    only: every test makes its own meetings and produces after its gateway's settings."""
+    _history_floor[:] = end_offsets(settings.kafka, PERSISTED_TOPICS)
+
 
 def settings_for_gateway(settings: Settings, **gateway: Any) -> Settings:
-    """The session's settings with consumer groups of their own and gateway overrides."""
+    """The session's settings with consumer groups of their own and gateway overrides
+    (a fresh persistence group starts at the floor of start_later_gateways_here, if set)."""
     suffix = uuid.uuid4().hex[:8]
     updates = {
         "persist_group": f"test-gateway-persist-{suffix}",
@@ -38,6 +55,8 @@ def settings_for_gateway(settings: Settings, **gateway: Any) -> Settings:
         "semantic_search": False,
         **gateway,
     }
+    if _history_floor and "persist_group" not in gateway:
+        commit_offsets(settings.kafka, updates["persist_group"], list(_history_floor))
     port = free_port()
     return settings.model_copy(
         update={"gateway": settings.gateway.model_copy(update={"port": port, **updates})}

@@ -66,14 +66,10 @@ def consumer_at_end(
     return consumer, {(tp.topic, tp.partition): tp.offset for tp in assignment}
 
 
-def commit_end_offsets(kafka: KafkaSettings, group_id: str, topics: Iterable[str]) -> None:
-    """Make a new consumer group start at the current end of `topics` (it reads only new data)."""
+def end_offsets(kafka: KafkaSettings, topics: Iterable[str]) -> list[TopicPartition]:
+    """The current end of every partition of `topics` (those that exist)."""
     consumer = Consumer(
-        {
-            "bootstrap.servers": kafka.bootstrap_servers,
-            "group.id": group_id,
-            "enable.auto.commit": False,
-        }
+        {"bootstrap.servers": kafka.bootstrap_servers, "group.id": f"ends-{time.monotonic_ns()}"}
     )
     try:
         metadata = consumer.list_topics(timeout=15)
@@ -86,6 +82,21 @@ def commit_end_offsets(kafka: KafkaSettings, group_id: str, topics: Iterable[str
                     TopicPartition(topic, partition), timeout=15
                 )
                 offsets.append(TopicPartition(topic, partition, high))
+        return offsets
+    finally:
+        consumer.close()
+
+
+def commit_offsets(kafka: KafkaSettings, group_id: str, offsets: list[TopicPartition]) -> None:
+    """Commit `offsets` for a group no consumer has joined yet (where it will start)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": kafka.bootstrap_servers,
+            "group.id": group_id,
+            "enable.auto.commit": False,
+        }
+    )
+    try:
         # Right after the broker starts, the group coordinator may still be loading.
         deadline = time.monotonic() + 60
         while offsets:
@@ -98,3 +109,8 @@ def commit_end_offsets(kafka: KafkaSettings, group_id: str, topics: Iterable[str
                 time.sleep(0.5)
     finally:
         consumer.close()
+
+
+def commit_end_offsets(kafka: KafkaSettings, group_id: str, topics: Iterable[str]) -> None:
+    """Make a new consumer group start at the current end of `topics` (it reads only new data)."""
+    commit_offsets(kafka, group_id, end_offsets(kafka, topics))
