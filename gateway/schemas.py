@@ -33,8 +33,11 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="Seconds until the token expires.")
 
 
-def _meeting_title(value: str) -> str:
-    """Runs of white space become one space; a blank title is refused."""
+def _meeting_title(value: str | None) -> str | None:
+    """Runs of white space become one space; a blank title is refused. None (no new title,
+    where the model allows it) passes: a validator's AttributeError would be a 500."""
+    if value is None:
+        return None
     title = " ".join(value.split())
     if not title:
         raise ValueError("title must not be blank")
