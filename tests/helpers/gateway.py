@@ -269,6 +269,15 @@ def connect_events(server: GatewayServer, meeting_id: str, **kwargs: Any) -> Any
     return connect(f"{server.ws_url}/api/v1/meetings/{meeting_id}/events", **kwargs)
 
 
+def open_events(server: GatewayServer, meeting_id: str, who: Account, **auth: Any) -> EventsClient:
+    """An events socket of the meeting, signed in as `who` and past its `ready`."""
+    events = EventsClient(connect_events(server, meeting_id))
+    events.send({"type": "auth", "token": who.token, **auth})
+    ready = events.receive()
+    assert ready["type"] == "ready", ready
+    return events
+
+
 def wait_for(condition: Any, timeout: float = 15.0, message: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

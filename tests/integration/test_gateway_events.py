@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from tests.helpers.gateway import (
-    Account,
     EventsClient,
     GatewayServer,
     StuckClient,
@@ -20,6 +19,7 @@ from tests.helpers.gateway import (
     connect_events,
     create_meeting,
     joined,
+    open_events,
     own_board,
     produce,
     register,
@@ -41,14 +41,6 @@ def gateway(settings: Settings) -> Iterator[GatewayServer]:
 def client(gateway: GatewayServer) -> Any:
     with httpx.Client(base_url=gateway.url, timeout=30) as http:
         yield http
-
-
-def open_events(server: GatewayServer, meeting_id: str, who: Account, **auth: Any) -> EventsClient:
-    events = EventsClient(connect_events(server, meeting_id))
-    events.send({"type": "auth", "token": who.token, **auth})
-    ready = events.receive()
-    assert ready["type"] == "ready", ready
-    return events
 
 
 def is_final(text: str) -> Any:

@@ -8,7 +8,6 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -16,12 +15,11 @@ from websockets.sync.client import connect
 
 from gateway.event_log import latest_seq
 from tests.helpers.gateway import (
-    Account,
     EventsClient,
     GatewayServer,
     add_member,
-    connect_events,
     create_meeting,
+    open_events,
     produce,
     register,
     segment,
@@ -50,14 +48,6 @@ def gateway(settings: Settings) -> Iterator[GatewayServer]:
 def client(gateway: GatewayServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=gateway.url, timeout=30) as http:
         yield http
-
-
-def open_events(server: GatewayServer, meeting_id: str, who: Account, **auth: Any) -> EventsClient:
-    events = EventsClient(connect_events(server, meeting_id))
-    events.send({"type": "auth", "token": who.token, **auth})
-    ready = events.receive()
-    assert ready["type"] == "ready", ready
-    return events
 
 
 def finals_until(events: EventsClient, last: str, timeout: float) -> list[tuple[int, str]]:
