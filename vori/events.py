@@ -65,6 +65,12 @@ def stream_id_for(meeting_id: str, participant_id: str, device: str = "mic") -> 
     return f"{meeting_id}:{participant_id}:{device}"
 
 
+def room_speaker_id(stream_id: str, number: int) -> str:
+    """The id of the `number`-th voice (1, 2, ...) the transcriber told apart on a room
+    microphone stream: what its lines are labelled and renamed by."""
+    return f"{stream_id}#room-{number}"
+
+
 class AudioFrame(Event):
     """A run of PCM s16le mono samples of one stream, starting at sample ``position``."""
 
@@ -77,6 +83,11 @@ class AudioFrame(Event):
     vocabulary: list[str] = Field(
         default_factory=list,
         description="The meeting's names and terms that bias decoding (vori/vocabulary.py).",
+    )
+    room_microphone: bool = Field(
+        False,
+        description="A microphone several people share: the transcriber tells their voices "
+        "apart (speaker_id of its segments).",
     )
     seq: int = Field(ge=0, description="Frame number within the stream.")
     position: int = Field(ge=0, description="Stream sample index of the first sample.")
@@ -134,6 +145,11 @@ class TranscriptSegment(Event):
     stream_id: str
     participant_id: str | None = None
     speaker: str | None = None
+    speaker_id: str | None = Field(
+        None,
+        description="Whose voice, on a room microphone: room_speaker_id(stream_id, n), with "
+        "speaker 'Room n'. None: the stream's participant (labels go by stream_id).",
+    )
     final: bool
     revision: int = Field(0, ge=0)
     start: float = Field(ge=0, description="Seconds of stream time.")
@@ -151,6 +167,11 @@ class TranscriptSegment(Event):
     def key(self) -> str:
         return self.meeting_id
 
+    @property
+    def speaker_key(self) -> str:
+        """What a speaker label (speaker_renamed) of this segment is keyed by."""
+        return self.speaker_id or self.stream_id
+
 
 # -- meeting.events ---------------------------------------------------------------------
 
@@ -158,7 +179,9 @@ class TranscriptSegment(Event):
 # their user id, and every gateway closes their live connections to the meeting.
 # `segment_corrected`: a member fixed a final segment's text; `segment` is the segment as
 # corrected (version `correction_version`), `original_text` what was transcribed.
-# `speaker_renamed`: a member named the speaker of `stream_id`: `participant_name`.
+# `speaker_renamed`: a member named the speaker of `stream_id`: `participant_name`; on a
+# room microphone `stream_id` is one voice's speaker_id (room_speaker_id), and only the
+# segments with that speaker_id are renamed.
 # `deleted`: the owner deleted the meeting; every service removes the rows it owns of it
 # and takes nothing more of it (docs/protocol.md, "Deleting a meeting").
 # `recording_progress`: the batch transcriber has transcribed `progress` (0-1) of upload
