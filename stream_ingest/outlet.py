@@ -38,12 +38,17 @@ class AudioOutlet:
         participant: Participant,
         sink: AudioSink,
         loop: asyncio.AbstractEventLoop,
+        *,
+        room_microphone: bool = False,
     ) -> None:
         self.ledger = ledger
         self.stream_id = stream_id
         self.participant = participant
         self.sink = sink
         self.loop = loop
+        # Several people share this microphone (the start message's `room`): stamped on
+        # every frame so that the transcriber tells their voices apart.
+        self.room_microphone = room_microphone
         # Why the stream cannot go on (Kafka refused audio, the lease was lost), or None.
         self.failure: str | None = None
         self._finished = False
@@ -138,6 +143,7 @@ class AudioOutlet:
             speaker=participant.name,
             language=participant.language,
             vocabulary=list(participant.vocabulary),
+            room_microphone=self.room_microphone,
             seq=chunk.seq,
             position=chunk.position,
             sample_rate=SAMPLE_RATE,

@@ -62,12 +62,14 @@ class StartMessage:
 
     `stream_id` resumes a stream; `position` (an extension of the contract) says which
     stream sample the client's first binary frame starts at, so that a client that
-    re-sends audio from its last ack gets the already-durable part dropped.
+    re-sends audio from its last ack gets the already-durable part dropped. `room`
+    marks a microphone several people share, for this connection's audio only.
     """
 
     token: str | None
     stream_id: str | None = None
     position: int | None = None
+    room: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,4 +173,7 @@ def parse_start(message: dict[str, object]) -> StartMessage:
         isinstance(position, bool) or not isinstance(position, int) or position < 0
     ):
         raise ProtocolError(CloseCode.BAD_MESSAGE, "position must be a sample index >= 0")
-    return StartMessage(token=token or None, stream_id=stream_id, position=position)
+    room = message.get("room", False)
+    if not isinstance(room, bool):
+        raise ProtocolError(CloseCode.BAD_MESSAGE, "room must be true or false")
+    return StartMessage(token=token or None, stream_id=stream_id, position=position, room=room)

@@ -179,7 +179,9 @@ class AudioSession:
             chunk_bytes=SAMPLE_RATE * BYTES_PER_SAMPLE * ingest.chunk_ms // 1000,
             max_hold_s=ingest.chunk_ms / 1000,
         )
-        self.outlet = AudioOutlet(ledger, stream_id, participant, self.sink, self.loop)
+        self.outlet = AudioOutlet(
+            ledger, stream_id, participant, self.sink, self.loop, room_microphone=start.room
+        )
         if self._lost is not None:
             self.outlet.fail(self._lost)
         if not self.lease.was_active:

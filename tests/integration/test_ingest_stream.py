@@ -215,6 +215,45 @@ def test_frames_are_coalesced_and_a_resume_keeps_every_sample_once(
     assert frames_[-1].position == len(pcm) // 2
 
 
+def test_a_room_microphone_is_stamped_on_its_connections_frames_only(
+    settings: Settings, speech_dir: Path
+) -> None:
+    """`room: true` marks every frame of that connection; a resume without it is an
+    ordinary microphone again from its first frame on."""
+    pcm = load_pcm(speech_dir / JFK)
+    [ria] = create_meeting(settings, "Ria")
+    half = len(pcm) // 4 // 320 * 320  # samples sent as a room microphone
+
+    async def acked_to(ws: Any, position: int) -> None:
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] == "ack" and message["position"] >= position:
+                return
+
+    async def scenario(url: str) -> None:
+        ws, ready = await open_stream(url, ria.token, room=True)
+        for start in range(0, half, 320):
+            await ws.send(pcm[start * 2 : (start + 320) * 2])
+        await asyncio.wait_for(acked_to(ws, half), 10)
+        await ws.close()
+
+        ws, resumed = await open_stream(url, ria.token, stream_id=ready["stream_id"])
+        assert resumed["position"] == half
+        for start in range(half, len(pcm) // 2, 320):
+            await ws.send(pcm[start * 2 : (start + 320) * 2])
+        await ws.send(json.dumps({"type": "stop"}))
+        assert await expect_close(ws) == (1000, "stopped")
+
+    with running_ingest(settings) as server:
+        asyncio.run(scenario(server.url(ria.meeting_id)))
+
+    frames = stream_frames(settings.kafka, stream_id_for(ria.meeting_id, ria.user_id))
+    audio = [f for f in frames if not f.end_of_stream]
+    assert samples_of(audio) == pcm
+    assert all(f.room_microphone for f in audio if f.position < half)
+    assert not any(f.room_microphone for f in frames if f.position >= half)
+
+
 async def send_real_time(ws: Any, pcm: bytes, seconds: float) -> int:
     """Send the first `seconds` of `pcm` in 20 ms frames at 1x real time; samples sent."""
     frame, total = 320, int(16_000 * seconds)

@@ -46,6 +46,12 @@ def test_start_is_parsed_with_resume_fields() -> None:
     assert message == StartMessage(token="t", stream_id="m:u:mic", position=320)
 
 
+def test_start_marks_a_room_microphone_only_when_asked() -> None:
+    assert AudioProtocol().on_text(json.dumps({**START, "room": True})).room is True  # type: ignore[union-attr]
+    assert AudioProtocol().on_text(json.dumps({**START, "room": False})).room is False  # type: ignore[union-attr]
+    assert AudioProtocol().on_text(json.dumps(START)).room is False  # type: ignore[union-attr]
+
+
 def test_start_without_token_parses_and_leaves_the_refusal_to_auth() -> None:
     fields = {k: v for k, v in START.items() if k != "token"}
     assert AudioProtocol().on_text(json.dumps(fields)) == StartMessage(token=None)
@@ -60,6 +66,9 @@ def test_start_without_token_parses_and_leaves_the_refusal_to_auth() -> None:
         ({"position": -1}, "position must be a sample index >= 0"),
         ({"position": True}, "position must be a sample index >= 0"),
         ({"stream_id": 7}, "stream_id must be a string of 200 chars at most"),
+        ({"room": "yes"}, "room must be true or false"),
+        ({"room": 1}, "room must be true or false"),
+        ({"room": None}, "room must be true or false"),
     ],
 )
 def test_bad_audio_format_in_start_is_4400(fields: dict[str, object], reason: str) -> None:
