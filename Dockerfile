@@ -31,6 +31,10 @@ RUN pip install --require-hashes --no-deps -r requirements.lock
 # The `s3` extra (recordings in MinIO or any S3-compatible store), locked against the above.
 COPY infra/recordings/s3-requirements.lock ./
 RUN pip install --require-hashes --no-deps -r s3-requirements.lock
+# Resemblyzer for its voice-encoder weights only (room microphones, transcriber/voice.py):
+# without its dependencies, which would pull torch and librosa.
+COPY voice-requirements.lock ./
+RUN pip install --require-hashes --no-deps -r voice-requirements.lock
 COPY pyproject.toml README.md ./
 COPY vori ./vori
 COPY gateway ./gateway

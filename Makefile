@@ -26,10 +26,14 @@ $(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
 
 web: $(WEB_BUILD)
 
-$(STAMP): pyproject.toml
+# Resemblyzer is installed apart, without its dependencies, for its voice-encoder weights
+# alone (transcriber/voice.py reads them without torch): its declared dependencies would
+# pull torch and librosa, gigabytes that vori never imports.
+$(STAMP): pyproject.toml voice-requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r voice-requirements.lock
 	touch $(STAMP)
 
 run: $(STAMP) $(WEB_BUILD)
