@@ -1,4 +1,5 @@
-"""Corrections: a member fixes a final segment's text or names a stream's speaker.
+"""Corrections: a member fixes a final segment's text or names a speaker (a stream's, or
+one voice of a room microphone's).
 
 The gateway is the one writer of `transcript_corrections` and `speaker_labels`; the
 transcribed segment stays as it was, so a replay of it never undoes a correction. Each
@@ -50,9 +51,14 @@ class SegmentCorrection(BaseModel):
 
 
 class SpeakerRename(BaseModel):
-    """The name a meeting shows for the speaker of one stream."""
+    """The name a meeting shows for one speaker: a stream's, or a room voice's."""
 
-    stream_id: str = Field(min_length=1, max_length=200)
+    stream_id: str = Field(
+        min_length=1,
+        max_length=240,
+        description="The speaker key of the lines to rename: a stream id, or on a room "
+        "microphone one voice's speaker_id (only that voice's lines are renamed).",
+    )
     label: Label
 
 
@@ -99,7 +105,7 @@ def latest_corrections(session: Session, meeting_id: str) -> dict[str, Transcrip
 
 
 def speaker_labels(session: Session, meeting_id: str) -> dict[str, str]:
-    """Stream id -> the speaker name members gave it."""
+    """Speaker key (a segment's speaker_id or else its stream_id) -> the name members gave it."""
     rows = session.execute(
         select(SpeakerLabel.stream_id, SpeakerLabel.label).where(
             SpeakerLabel.meeting_id == meeting_id
@@ -129,6 +135,7 @@ def _as_event_segment(row: TranscriptSegmentRow, text: str) -> TranscriptSegment
         stream_id=row.stream_id,
         participant_id=row.participant_id,
         speaker=row.speaker,
+        speaker_id=row.speaker_id,
         final=True,
         start=row.start,
         end=row.end,
@@ -241,12 +248,18 @@ def rename_speaker(
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> SpeakerLabelOut:
-    """Name the speaker of one of the meeting's streams, for every line of it."""
+    """Name a speaker for every line of it: a stream's speaker, or one voice of a room
+    microphone (`stream_id` is then the voice's speaker_id, and only its lines change).
+
+    404 if no segment of the meeting has that stream or voice and no stream of it has
+    that id.
+    """
     known = session.scalar(
-        select(TranscriptSegmentRow.stream_id)
+        select(TranscriptSegmentRow.id)
         .where(
             TranscriptSegmentRow.meeting_id == meeting.id,
-            TranscriptSegmentRow.stream_id == body.stream_id,
+            (TranscriptSegmentRow.stream_id == body.stream_id)
+            | (TranscriptSegmentRow.speaker_id == body.stream_id),
         )
         .limit(1)
     ) or session.scalar(
@@ -255,7 +268,7 @@ def rename_speaker(
         )
     )
     if known is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such speaker stream in this meeting")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such speaker in this meeting")
     statement = insert(SpeakerLabel).values(
         meeting_id=meeting.id,
         stream_id=body.stream_id,

@@ -6,9 +6,10 @@ in `upload_id`); `transcript_replaced` then drops the gateway's old segments of 
 replaced streams (`vori.events.replaced_by_job`): those transcribed live and those of any
 earlier job. Their corrections go with them (the foreign key cascades): the new transcript
 starts uncorrected; a speaker's name set by a member is carried over to the new streams
-when the job is created. A job that fails drops the segments it had sent, so the old
-transcript stays alone. Every write is idempotent: a replayed report or replacement
-changes nothing more.
+when the job is created (a room voice's too: the re-transcription numbers the voices of
+the same audio again, in the order they first speak). A job that fails drops the
+segments it had sent, so the old transcript stays alone. Every write is idempotent: a
+replayed report or replacement changes nothing more.
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ from vori.events import (
     original_stream,
     replaced_by_job,
     retranscription_stream_id,
+    room_speaker_id,
 )
 
 ACTIVE = ("queued", "transcribing")
+# What separates a room voice's speaker_id from its stream id (vori.events.room_speaker_id).
+ROOM_VOICE_MARK = room_speaker_id("", 0).removesuffix("0")
 
 
 def copy_streams(session: Session, meeting_id: str, job_id: str, stream_ids: list[str]) -> None:
@@ -54,16 +58,17 @@ def copy_streams(session: Session, meeting_id: str, job_id: str, stream_ids: lis
             )
             .on_conflict_do_nothing(index_elements=[MeetingStream.stream_id])
         )
-    for label in session.scalars(
-        select(SpeakerLabel).where(
-            SpeakerLabel.meeting_id == meeting_id, SpeakerLabel.stream_id.in_(stream_ids)
-        )
-    ):
+    for label in session.scalars(select(SpeakerLabel).where(SpeakerLabel.meeting_id == meeting_id)):
+        # A label's key is a stream id or a room voice's "<stream id>#room-<n>".
+        stream_id, room, voice = label.stream_id.partition(ROOM_VOICE_MARK)
+        if stream_id not in stream_ids:
+            continue
+        new_key = retranscription_stream_id(job_id, stream_id) + room + voice
         session.execute(
             insert(SpeakerLabel)
             .values(
                 meeting_id=meeting_id,
-                stream_id=retranscription_stream_id(job_id, label.stream_id),
+                stream_id=new_key,
                 label=label.label,
                 version=1,
                 edited_by=label.edited_by,

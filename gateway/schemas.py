@@ -127,6 +127,11 @@ class SegmentOut(BaseModel):
     stream_id: str
     participant_id: str | None
     speaker: str
+    speaker_id: str | None = Field(
+        None,
+        description="On a room microphone, the voice the line is (labels and renames go by "
+        "speaker_id, else stream_id).",
+    )
     start: float
     end: float
     meeting_start: float

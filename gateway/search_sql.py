@@ -174,7 +174,9 @@ def segment_hits(doc: Any, score: Any) -> Select[Any]:
         .outerjoin(MeetingStream, MeetingStream.stream_id == seg.stream_id)
         .outerjoin(
             SpeakerLabel,
-            (SpeakerLabel.meeting_id == seg.meeting_id) & (SpeakerLabel.stream_id == seg.stream_id),
+            # A label is keyed by the segment's speaker key: its room voice, else its stream.
+            (SpeakerLabel.meeting_id == seg.meeting_id)
+            & (SpeakerLabel.stream_id == func.coalesce(seg.speaker_id, seg.stream_id)),
         )
     )
 

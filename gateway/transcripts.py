@@ -27,7 +27,7 @@ MEDIA_TYPES = {
 
 def transcript_lines(session: Session, meeting: Meeting) -> list[SegmentOut]:
     """The meeting's final segments on the meeting clock, speakers named, as members corrected
-    them (the newest correction's text, a stream's speaker label)."""
+    them (the newest correction's text, the label of the segment's speaker key)."""
     segments = list(
         session.scalars(
             select(TranscriptSegmentRow).where(TranscriptSegmentRow.meeting_id == meeting.id)
@@ -56,7 +56,7 @@ def transcript_lines(session: Session, meeting: Meeting) -> list[SegmentOut]:
             offset = max(0.0, (stream.first_joined_at - meeting.created_at).total_seconds())
         correction = corrections.get(segment.id)
         speaker = (
-            labels.get(segment.stream_id)
+            labels.get(segment.speaker_id or segment.stream_id)
             or segment.speaker
             or (stream.participant_name if stream else None)
             or names.get(segment.participant_id or "")
@@ -68,6 +68,7 @@ def transcript_lines(session: Session, meeting: Meeting) -> list[SegmentOut]:
                 stream_id=segment.stream_id,
                 participant_id=segment.participant_id,
                 speaker=speaker,
+                speaker_id=segment.speaker_id,
                 start=segment.start,
                 end=segment.end,
                 meeting_start=round(offset + segment.start, 3),

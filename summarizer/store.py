@@ -128,6 +128,7 @@ def record_segment(session: Session, segment: TranscriptSegment, now: datetime) 
             stream_id=segment.stream_id,
             participant_id=segment.participant_id,
             speaker=segment.speaker,
+            speaker_id=segment.speaker_id,
             start=segment.start,
             text=segment.text,
             language=segment.language,
@@ -141,7 +142,8 @@ def record_segment(session: Session, segment: TranscriptSegment, now: datetime) 
     state.segments_total += 1
     state.words_total += count_words(segment.text)
     state.last_speech_at = now
-    if segment.participant_id and segment.speaker:
+    # A room voice ("Room 2") is not the name of the microphone's participant.
+    if segment.participant_id and segment.speaker and segment.speaker_id is None:
         state.participants = {**state.participants, segment.participant_id: segment.speaker}
     return True
 
@@ -160,7 +162,8 @@ def record_event(session: Session, event: MeetingEvent, now: datetime) -> None:
 def record_correction(session: Session, event: MeetingEvent, now: datetime) -> None:
     """Apply a member's correction to the stored segment (stored now if it had not arrived:
     the transcriber's copy, arriving later, then changes nothing) and note it for the next
-    summary. A speaker rename renames the stream's segments."""
+    summary. A speaker rename renames the segments of its speaker key: a stream's own
+    (not its room voices'), or one room voice's (`stream_id` is then its speaker_id)."""
     state = _state(session, event.meeting_id, now)
     segment = event.segment
     if event.type == "segment_corrected" and segment is not None:
@@ -184,7 +187,8 @@ def record_correction(session: Session, event: MeetingEvent, now: datetime) -> N
             update(SummarizerSegment)
             .where(
                 SummarizerSegment.meeting_id == event.meeting_id,
-                SummarizerSegment.stream_id == event.stream_id,
+                func.coalesce(SummarizerSegment.speaker_id, SummarizerSegment.stream_id)
+                == event.stream_id,
             )
             .values(speaker=event.participant_name)
         )
@@ -278,7 +282,9 @@ def utterances(
             r.speaker,
             r.start,
             r.text,
-            participant_id=r.participant_id,
+            # A room voice is someone at the microphone, not necessarily its participant:
+            # it is known by its name only (a member's once someone renames it so).
+            participant_id=r.participant_id if r.speaker_id is None else None,
             action_score=r.action_score,
         )
         for r in rows

@@ -109,6 +109,9 @@ class TranscriptSegmentRow(Base):
     stream_id: Mapped[str] = mapped_column(String(200))
     participant_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     speaker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The room voice (vori.events.room_speaker_id: the stream id and "#room-<n>") on a room
+    # microphone, else None.
+    speaker_id: Mapped[str | None] = mapped_column(String(240), nullable=True)
     start: Mapped[float] = mapped_column(Float)
     end: Mapped[float] = mapped_column(Float)
     start_sample: Mapped[int] = mapped_column(BigInteger)
@@ -179,13 +182,18 @@ class TranscriptCorrection(Base):
 
 
 class SpeakerLabel(Base):
-    """A meeting's own name for the speaker of one stream, set by a member (gateway-written)."""
+    """A meeting's own name for one speaker, set by a member (gateway-written).
+
+    `stream_id` holds the speaker key (vori.events.TranscriptSegment.speaker_key): the
+    stream's id for a participant's own microphone, a room voice's speaker_id on a room
+    microphone. Segments find their label by coalesce(speaker_id, stream_id).
+    """
 
     __tablename__ = "speaker_labels"
     meeting_id: Mapped[str] = mapped_column(
         ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
     )
-    stream_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    stream_id: Mapped[str] = mapped_column(String(240), primary_key=True)
     label: Mapped[str] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
     edited_by: Mapped[str | None] = mapped_column(
@@ -473,6 +481,8 @@ class SummarizerSegment(Base):
     stream_id: Mapped[str] = mapped_column(String(200))
     participant_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     speaker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The room voice on a room microphone, else None: what a rename of it selects.
+    speaker_id: Mapped[str | None] = mapped_column(String(240), nullable=True)
     start: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)

@@ -158,7 +158,11 @@ export interface paths {
   "/api/v1/meetings/{meeting_id}/speakers": {
     /**
      * Rename Speaker
-     * @description Name the speaker of one of the meeting's streams, for every line of it.
+     * @description Name a speaker for every line of it: a stream's speaker, or one voice of a room
+     * microphone (`stream_id` is then the voice's speaker_id, and only its lines change).
+     *
+     * 404 if no segment of the meeting has that stream or voice and no stream of it has
+     * that id.
      */
     put: operations["rename_speaker_api_v1_meetings__meeting_id__speakers_put"];
   };
@@ -1204,6 +1208,11 @@ export interface components {
       participant_id: string | null;
       /** Speaker */
       speaker: string;
+      /**
+       * Speaker Id
+       * @description On a room microphone, the voice the line is (labels and renames go by speaker_id, else stream_id).
+       */
+      speaker_id?: string | null;
       /** Start */
       start: number;
       /** End */
@@ -1293,10 +1302,13 @@ export interface components {
     };
     /**
      * SpeakerRename
-     * @description The name a meeting shows for the speaker of one stream.
+     * @description The name a meeting shows for one speaker: a stream's, or a room voice's.
      */
     SpeakerRename: {
-      /** Stream Id */
+      /**
+       * Stream Id
+       * @description The speaker key of the lines to rename: a stream id, or on a room microphone one voice's speaker_id (only that voice's lines are renamed).
+       */
       stream_id: string;
       /** Label */
       label: string;
@@ -2219,7 +2231,11 @@ export interface operations {
   };
   /**
    * Rename Speaker
-   * @description Name the speaker of one of the meeting's streams, for every line of it.
+   * @description Name a speaker for every line of it: a stream's speaker, or one voice of a room
+   * microphone (`stream_id` is then the voice's speaker_id, and only its lines change).
+   *
+   * 404 if no segment of the meeting has that stream or voice and no stream of it has
+   * that id.
    */
   rename_speaker_api_v1_meetings__meeting_id__speakers_put: {
     parameters: {
