@@ -17,6 +17,7 @@ from vori.db.tables import (
     Meeting,
     MeetingMember,
     Retranscription,
+    SpeakerLabel,
     SummarizerDeletedMeeting,
     SummarizerMeeting,
     SummarizerSegment,
@@ -119,7 +120,17 @@ def _forget(
 
 
 def record_segment(session: Session, segment: TranscriptSegment, now: datetime) -> bool:
-    """Keep a final segment once; True when it was new (a replay changes nothing)."""
+    """Keep a final segment once; True when it was new (a replay changes nothing).
+
+    A speaker members renamed before this segment came keeps that name (the gateway's
+    label, where the meetings tables are at hand): a room voice is "Room 2" as transcribed
+    and only a name once renamed, so without it one voice would go by two names."""
+    label = session.scalar(
+        select(SpeakerLabel.label).where(
+            SpeakerLabel.meeting_id == segment.meeting_id,
+            SpeakerLabel.stream_id == segment.speaker_key,
+        )
+    )
     inserted = session.execute(
         insert(SummarizerSegment)
         .values(
@@ -127,7 +138,7 @@ def record_segment(session: Session, segment: TranscriptSegment, now: datetime) 
             meeting_id=segment.meeting_id,
             stream_id=segment.stream_id,
             participant_id=segment.participant_id,
-            speaker=segment.speaker,
+            speaker=label or segment.speaker,
             speaker_id=segment.speaker_id,
             start=segment.start,
             text=segment.text,

@@ -186,3 +186,32 @@ def test_the_summarizer_renames_a_room_voice_and_a_stream_by_their_own_keys(
             ]
     finally:
         engine.dispose()
+
+
+def test_the_summarizer_keeps_a_voices_new_name_on_its_lines_still_to_come(
+    client: httpx.Client, settings: Settings
+) -> None:
+    ana = register(client, "Ana")
+    mid = create_meeting(client, ana)["id"]
+    earlier = room_line(mid, ana, 1.0, 1, "Welcome everyone.")
+    produce(settings, joined(mid, ana), earlier)
+    wait_for(lambda: len(_transcript(client, mid, ana)) == 1, message="the segment stored")
+    renamed = client.put(
+        f"/api/v1/meetings/{mid}/speakers",
+        json={"stream_id": earlier.speaker_id, "label": "Chris"},
+        headers=ana.headers,
+    )
+    assert renamed.status_code == 200, renamed.text
+
+    later = room_line(mid, ana, 4.0, 1, "I will send the notes by Friday.")
+    other = room_line(mid, ana, 6.0, 2, "Thanks.")
+    sessions = session_factory(engine := create_db_engine(settings))
+    try:
+        with sessions() as session:
+            for line in (later, other):
+                summarizer_store.record_segment(session, line, datetime.now(UTC))
+            session.commit()
+            assert session.get(SummarizerSegment, later.id).speaker == "Chris"  # type: ignore[union-attr]
+            assert session.get(SummarizerSegment, other.id).speaker == "Room 2"  # type: ignore[union-attr]
+    finally:
+        engine.dispose()

@@ -62,6 +62,17 @@ describe("StreamProtocol", () => {
     expect(frames[0]!.position).toBe(1600);
   });
 
+  it("marks a room microphone on every start, resumes and reloads included", () => {
+    const room = new StreamProtocol(null, undefined, true);
+    expect(room.startMessage("t").room).toBe(true);
+    room.onReady("s7", 0);
+    expect(room.startMessage("t")).toMatchObject({ stream_id: "s7", room: true });
+    const saved = room.save()!;
+    expect(saved.room).toBe(true);
+    const reloaded = new StreamProtocol(saved.streamId, { position: saved.position, samples: new Int16Array() }, saved.room);
+    expect(reloaded.startMessage("t").room).toBe(true);
+  });
+
   it("resumes a stream saved before a page reload", () => {
     const first = new StreamProtocol();
     first.onReady("s9", 0);
@@ -72,6 +83,7 @@ describe("StreamProtocol", () => {
 
     const second = new StreamProtocol(saved.streamId, { position: saved.position, samples: base64ToPcm(saved.pcmBase64) });
     expect(second.startMessage("t").stream_id).toBe("s9");
+    expect(second.startMessage("t").room).toBeUndefined();
     second.onCapture(ramp(8000, 1600));
     const frames = second.onReady("s9", 4800);
     expect(concat(frames)).toEqual({ start: 4800, samples: Array.from(ramp(4800, 9600 - 4800)) });

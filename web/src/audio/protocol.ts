@@ -12,6 +12,8 @@ export interface SavedStream {
   streamId: string;
   position: number;
   pcmBase64: string;
+  /** Several people share the microphone (kept so that a reload resumes it as such). */
+  room?: boolean;
 }
 
 export interface StartMessage {
@@ -21,6 +23,8 @@ export interface StartMessage {
   encoding: "pcm_s16le";
   channels: 1;
   stream_id?: string;
+  /** A room microphone: the transcriber tells the voices on it apart (per connection). */
+  room?: boolean;
 }
 
 export class StreamProtocol {
@@ -33,8 +37,12 @@ export class StreamProtocol {
   /** Where this page's own capture starts, until the first `ready` (see onReady). */
   private freshFrom: number | null;
 
-  constructor(streamId: string | null = null, restored?: Chunk) {
+  /** Sent with every `start`, resumes included: the server takes it per connection. */
+  readonly room: boolean;
+
+  constructor(streamId: string | null = null, restored?: Chunk, room = false) {
     this.streamId = streamId;
+    this.room = room;
     this.pending = new PendingAudio(restored?.position ?? 0);
     if (restored && restored.samples.length) this.pending.append(restored.samples);
     this.freshFrom = this.pending.end;
@@ -53,6 +61,7 @@ export class StreamProtocol {
       channels: 1,
     };
     if (this.streamId) message.stream_id = this.streamId;
+    if (this.room) message.room = true;
     return message;
   }
 
@@ -111,7 +120,7 @@ export class StreamProtocol {
   save(): SavedStream | null {
     if (!this.streamId) return null;
     const { position, samples } = this.pending.snapshot();
-    return { streamId: this.streamId, position, pcmBase64: pcmToBase64(samples) };
+    return { streamId: this.streamId, position, pcmBase64: pcmToBase64(samples), room: this.room };
   }
 
   private take(): Chunk[] {

@@ -23,6 +23,8 @@ export interface StreamerOptions {
   meetingId: string;
   token: () => string | null;
   onStatus: (status: StreamStatus) => void;
+  /** A microphone several people share; a stream resumed after a reload keeps its own. */
+  room?: boolean;
   /** The server rejected the token: the session is over. */
   onUnauthorized: (reason: string) => void;
 }
@@ -50,9 +52,18 @@ export class AudioStreamer {
   constructor(private readonly options: StreamerOptions) {
     const saved = loadSaved(options.meetingId);
     this.protocol = saved
-      ? new StreamProtocol(saved.streamId, { position: saved.position, samples: base64ToPcm(saved.pcmBase64) })
-      : new StreamProtocol();
+      ? new StreamProtocol(
+          saved.streamId,
+          { position: saved.position, samples: base64ToPcm(saved.pcmBase64) },
+          saved.room ?? false,
+        )
+      : new StreamProtocol(null, undefined, options.room ?? false);
     this.ackedPosition = saved?.position ?? 0;
+  }
+
+  /** Whether this stream is sent as a room microphone. */
+  get room(): boolean {
+    return this.protocol.room;
   }
 
   start(): void {
@@ -242,7 +253,10 @@ function loadSaved(meetingId: string): SavedStream | null {
 function saveStreamId(meetingId: string, streamId: string): void {
   const saved = loadSaved(meetingId);
   if (saved?.streamId === streamId) return;
-  sessionStorage.setItem(savedKey(meetingId), JSON.stringify({ streamId, position: 0, pcmBase64: "" }));
+  sessionStorage.setItem(
+    savedKey(meetingId),
+    JSON.stringify({ streamId, position: 0, pcmBase64: "", room: saved?.room ?? false }),
+  );
 }
 
 function clearSaved(meetingId: string): void {

@@ -38,6 +38,8 @@ export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
   const [running, setRunning] = useState(false);
   const [starting, setStarting] = useState(false);
   const [muted, setMuted] = useState(false);
+  // Several people share this device: the transcriber tells their voices apart.
+  const [room, setRoom] = useState(false);
   const [levelDb, setLevelDb] = useState(-100);
   const [status, setStatus] = useState<StreamStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -94,10 +96,12 @@ export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
       url,
       meetingId,
       token: getToken,
+      room,
       onStatus: setStatus,
       onUnauthorized: (reason) => endSession(/expired/i.test(reason) ? EXPIRED_NOTICE : t("capture.signInAgain", { reason })),
     });
     streamer.current = s;
+    setRoom(s.room); // a stream resumed after a reload keeps what it was
     try {
       await openMic(deviceId);
       microphone.current?.setMuted(muted);
@@ -110,7 +114,7 @@ export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
     } finally {
       setStarting(false);
     }
-  }, [config, deviceId, meetingId, muted, openMic, t]);
+  }, [config, deviceId, meetingId, muted, openMic, room, t]);
 
   // After a reload in the middle of a meeting, pick the stream up where it was.
   useEffect(() => {
@@ -185,6 +189,15 @@ export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
           {muted ? t("capture.unmute") : t("capture.mute")}
         </button>
       </div>
+      <label className="room-microphone">
+        <input
+          type="checkbox"
+          checked={room}
+          onChange={(e) => setRoom(e.target.checked)}
+          disabled={disabled || running || starting}
+        />
+        {t("capture.room")}
+      </label>
       <div className="level" aria-hidden={!running}>
         <span className="level-label" id="level-label">
           {t("capture.level")}

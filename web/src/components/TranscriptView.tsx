@@ -10,6 +10,7 @@ import {
   type TranscriptState,
   formatTime,
   highlight,
+  labelKey,
   matches,
   speakerColour,
   speakerKey,
@@ -26,7 +27,7 @@ interface Props {
   /** With a meeting id, each final line can be corrected and each speaker renamed. */
   meetingId?: string;
   onCorrected?: (segment: Segment) => void;
-  onSpeakerRenamed?: (streamId: string, speaker: string) => void;
+  onSpeakerRenamed?: (key: string, speaker: string) => void;
   /** Where the recording is kept: a play control per line, and the playing line marked. */
   playback?: SegmentPlayback;
 }
@@ -34,7 +35,7 @@ interface Props {
 interface Editing {
   meetingId: string;
   onCorrected: (segment: Segment) => void;
-  onSpeakerRenamed: (streamId: string, speaker: string) => void;
+  onSpeakerRenamed: (key: string, speaker: string) => void;
 }
 
 export function TranscriptView({
@@ -197,8 +198,9 @@ function FinalSegment({
           });
         }
       } else {
-        await renameSpeaker(editing.meetingId, segment.stream_id, value);
-        editing.onSpeakerRenamed(segment.stream_id, value);
+        // A room voice is renamed by its own id: only its lines, not the whole microphone's.
+        await renameSpeaker(editing.meetingId, labelKey(segment), value);
+        editing.onSpeakerRenamed(labelKey(segment), value);
       }
       setMode("read");
     } catch (failure) {

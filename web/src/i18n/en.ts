@@ -129,6 +129,7 @@ export const en = {
     starting: "Starting…",
     heading: "Your microphone",
     microphone: "Microphone",
+    room: "Room microphone (several people share this device)",
     default: "Default microphone",
     numbered: "Microphone {{n}}",
     stop: "Stop microphone",

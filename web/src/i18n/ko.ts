@@ -129,6 +129,7 @@ export const ko: Catalogue = {
     starting: "시작하는 중…",
     heading: "내 마이크",
     microphone: "마이크",
+    room: "회의실 마이크 (여러 사람이 이 장치를 함께 씁니다)",
     default: "기본 마이크",
     numbered: "마이크 {{n}}",
     stop: "마이크 끄기",

@@ -8,11 +8,13 @@ import {
   applySpeaker,
   emptyTranscript,
   highlight,
+  labelKey,
   loadFinals,
   originalStream,
   segmentOf,
   splitPartial,
   speakerColour,
+  speakerKey,
 } from "./transcript";
 
 function seg(id: string, stream: string, text: string, final: boolean, extra: Partial<Segment> = {}): Segment {
@@ -132,6 +134,28 @@ describe("corrections", () => {
     state = applySpeaker(state, "A", "Ana Kim");
     state = applySegment(state, seg("a2", "A", "three", true, { speaker: "Ana", start: 2, end: 3 }));
     expect(state.finals.map((f) => f.speaker)).toEqual(["Ana Kim", "Ben", "Ana Kim"]);
+  });
+  it("renames one voice of a room microphone, not the other voices or the stream", () => {
+    const room = (id: string, voice: number, start: number) =>
+      seg(id, "R", id, true, { speaker: `Room ${voice}`, speaker_id: `R#room-${voice}`, start, end: start + 1 });
+    let state = loadFinals(emptyTranscript, [room("r1", 1, 0), room("r2", 2, 1)]);
+    state = applySegment(state, seg("o1", "R", "own", true, { speaker: "Ria", start: 2, end: 3 }));
+    state = applySpeaker(state, "R#room-1", "Chris");
+    state = applySegment(state, room("r3", 1, 4));
+    state = applySegment(state, room("r4", 2, 5));
+    expect(state.finals.map((f) => f.speaker)).toEqual(["Chris", "Room 2", "Ria", "Chris", "Room 2"]);
+    // A rename of the stream names only the lines without a voice.
+    state = applySpeaker(state, "R", "Meeting room");
+    expect(state.finals.map((f) => f.speaker)).toEqual(["Chris", "Room 2", "Meeting room", "Chris", "Room 2"]);
+    expect(labelKey(state.finals[1]!)).toBe("R#room-2");
+    expect(labelKey(state.finals[2]!)).toBe("R");
+  });
+
+  it("gives the voices of one room microphone their own colours' keys", () => {
+    const a = seg("r1", "R", "x", true, { participant_id: "u1", speaker_id: "R#room-1" });
+    const b = seg("r2", "R", "y", true, { participant_id: "u1", speaker_id: "R#room-2" });
+    expect(speakerKey(a)).not.toBe(speakerKey(b));
+    expect(speakerKey(seg("o1", "O", "z", true, { participant_id: "u1" }))).toBe("u1");
   });
 });
 

@@ -7,7 +7,7 @@ export interface TranscriptState {
   finals: Segment[];
   /** The newest partial of each stream, until its final replaces it. */
   partials: Record<string, Segment>;
-  /** Speaker names members gave streams live (stored ones come with the segments). */
+  /** Speaker names members gave live, by label key (stored ones come with the segments). */
   speakers?: Record<string, string>;
 }
 
@@ -33,10 +33,10 @@ export function loadFinals(state: TranscriptState, segments: Segment[]): Transcr
     const partial = partials[segment.stream_id];
     if (partial && partial.id === segment.id) delete partials[segment.stream_id];
   }
-  // The stored transcript names each stream's speaker as the meeting labelled it: live finals
-  // of those streams (which carry the transcribed name) show the same; live renames win.
+  // The stored transcript names each speaker as the meeting labelled it: live finals of
+  // those speakers (which carry the transcribed name) show the same; live renames win.
   const labels: Record<string, string> = {};
-  for (const segment of stored) if (segment.speaker) labels[segment.stream_id] = segment.speaker;
+  for (const segment of stored) if (segment.speaker) labels[labelKey(segment)] = segment.speaker;
   return {
     ...state,
     finals: [...stored, ...state.finals.filter((f) => !ids.has(f.id))],
@@ -46,7 +46,7 @@ export function loadFinals(state: TranscriptState, segments: Segment[]): Transcr
 }
 
 export function applySegment(state: TranscriptState, incoming: Segment): TranscriptState {
-  const label = state.speakers?.[incoming.stream_id];
+  const label = state.speakers?.[labelKey(incoming)];
   const segment = label ? { ...incoming, speaker: label } : incoming;
   if (!segment.final) {
     const current = state.partials[segment.stream_id];
@@ -88,7 +88,6 @@ export function applyCorrection(state: TranscriptState, corrected: Segment): Tra
   return { ...state, finals };
 }
 
-/** A member named a stream's speaker: every line of it, and those still to come. */
 const RETRANSCRIPTION_PREFIX = "retx:";
 
 /** The re-transcription job of a stream (null for any other) and the archived stream it
@@ -112,9 +111,18 @@ export function applyReplacement(state: TranscriptState, jobId: string, replaced
   return { ...state, finals: state.finals.filter((f) => !gone(f.stream_id)), partials };
 }
 
-export function applySpeaker(state: TranscriptState, streamId: string, speaker: string): TranscriptState {
-  const finals = state.finals.map((f) => (f.stream_id === streamId ? { ...f, speaker } : f));
-  return { ...state, finals, speakers: { ...state.speakers, [streamId]: speaker } };
+/** What a speaker label is keyed by (vori.events.TranscriptSegment.speaker_key): one voice
+ * of a room microphone (`speaker_id`), else the stream. A rename (`PUT .../speakers`,
+ * `speaker.renamed`) names this key in its `stream_id`. */
+export function labelKey(segment: Segment): string {
+  return segment.speaker_id ?? segment.stream_id;
+}
+
+/** A member named a speaker (a stream, or one room voice): every line whose label key it
+ * is, and those still to come. */
+export function applySpeaker(state: TranscriptState, key: string, speaker: string): TranscriptState {
+  const finals = state.finals.map((f) => (labelKey(f) === key ? { ...f, speaker } : f));
+  return { ...state, finals, speakers: { ...state.speakers, [key]: speaker } };
 }
 
 /** Finals are kept in meeting order; one that arrives late (another speaker's longer
@@ -180,8 +188,9 @@ export function speakerColour(key: string, members: string[] = []): string {
   return PALETTE[(hash >>> 0) % PALETTE.length]!;
 }
 
+/** Whose colour a line takes: a room voice its own, a participant theirs. */
 export function speakerKey(segment: Segment): string {
-  return segment.participant_id ?? segment.speaker ?? segment.stream_id;
+  return segment.speaker_id ?? segment.participant_id ?? segment.speaker ?? segment.stream_id;
 }
 
 export function formatTime(seconds: number): string {

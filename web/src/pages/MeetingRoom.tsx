@@ -44,7 +44,8 @@ type Action =
   | { type: "segment"; segment: Segment }
   | { type: "stored"; segments: Segment[] }
   | { type: "corrected"; segment: Segment }
-  | { type: "speaker"; streamId: string; speaker: string }
+  // `key`: a stream id, or a room voice's speaker_id (live/transcript.ts labelKey).
+  | { type: "speaker"; key: string; speaker: string }
   | { type: "replaced"; jobId: string; streams: string[] };
 
 function reduce(state: TranscriptState, action: Action): TranscriptState {
@@ -54,7 +55,7 @@ function reduce(state: TranscriptState, action: Action): TranscriptState {
     case "corrected":
       return applyCorrection(state, action.segment);
     case "speaker":
-      return applySpeaker(state, action.streamId, action.speaker);
+      return applySpeaker(state, action.key, action.speaker);
     case "replaced":
       return applyReplacement(state, action.jobId, action.streams);
     default:
@@ -97,7 +98,7 @@ export function MeetingRoom() {
 
   const onCorrected = useCallback((segment: Segment) => dispatch({ type: "corrected", segment }), []);
   const onSpeakerRenamed = useCallback(
-    (streamId: string, speaker: string) => dispatch({ type: "speaker", streamId, speaker }),
+    (key: string, speaker: string) => dispatch({ type: "speaker", key, speaker }),
     [],
   );
   const [lag, onLag] = useTranscriptLag();
@@ -122,7 +123,7 @@ export function MeetingRoom() {
       }
       case "speaker.renamed":
         if (typeof event.stream_id === "string" && typeof event.speaker === "string") {
-          dispatch({ type: "speaker", streamId: event.stream_id, speaker: event.speaker });
+          dispatch({ type: "speaker", key: event.stream_id, speaker: event.speaker });
         }
         break;
       case "transcript.replaced":
