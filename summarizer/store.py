@@ -120,11 +120,8 @@ def _forget(
 
 
 def record_segment(session: Session, segment: TranscriptSegment, now: datetime) -> bool:
-    """Keep a final segment once; True when it was new (a replay changes nothing).
-
-    A speaker members renamed before this segment came keeps that name (the gateway's
-    label, where the meetings tables are at hand): a room voice is "Room 2" as transcribed
-    and only a name once renamed, so without it one voice would go by two names."""
+    """Keep a final segment once; True when it was new (a replay changes nothing). A speaker
+    renamed before it came keeps the name (the gateway's label): one voice, one name."""
     label = session.scalar(
         select(SpeakerLabel.label).where(
             SpeakerLabel.meeting_id == segment.meeting_id,
@@ -173,8 +170,7 @@ def record_event(session: Session, event: MeetingEvent, now: datetime) -> None:
 def record_correction(session: Session, event: MeetingEvent, now: datetime) -> None:
     """Apply a member's correction to the stored segment (stored now if it had not arrived:
     the transcriber's copy, arriving later, then changes nothing) and note it for the next
-    summary. A speaker rename renames the segments of its speaker key: a stream's own
-    (not its room voices'), or one room voice's (`stream_id` is then its speaker_id)."""
+    summary. A speaker rename renames the lines of its speaker key (a stream's own or a voice's)."""
     state = _state(session, event.meeting_id, now)
     segment = event.segment
     if event.type == "segment_corrected" and segment is not None:
@@ -293,8 +289,7 @@ def utterances(
             r.speaker,
             r.start,
             r.text,
-            # A room voice is someone at the microphone, not necessarily its participant:
-            # it is known by its name only (a member's once someone renames it so).
+            # A room voice is known by its name (a member's once renamed so), not as its mic's.
             participant_id=r.participant_id if r.speaker_id is None else None,
             action_score=r.action_score,
         )
