@@ -70,6 +70,7 @@ SEGMENT_FIELDS: dict[str, str] = {
     "stream_id": "string",
     "participant_id": "string",
     "speaker": "string",
+    "speaker_id": "string",
     "final": "boolean",
     "start": "double",
     "end": "double",
@@ -116,8 +117,11 @@ def final_segments(raw: DataFrame, dedupe_window_s: int) -> DataFrame:
         .select(
             segment["id"].alias("id"),
             segment["meeting_id"].alias("meeting_id"),
-            # A stream is one microphone: without a participant it still is one speaker.
-            fn.coalesce(segment["participant_id"], segment["stream_id"]).alias("participant_id"),
+            # A room microphone's voices are speakers of their own (speaker_id); any other
+            # stream is one microphone: without a participant it still is one speaker.
+            fn.coalesce(
+                segment["speaker_id"], segment["participant_id"], segment["stream_id"]
+            ).alias("participant_id"),
             segment["speaker"].alias("speaker"),
             fn.greatest(segment["end"] - segment["start"], fn.lit(0.0)).alias("talk_s"),
             fn.size(fn.split(text, r"\s+")).alias("words"),

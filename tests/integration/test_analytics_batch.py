@@ -34,9 +34,11 @@ from vori.db.tables import (
     Meeting,
     MeetingStream,
     MeetingSummaryRow,
+    SpeakerLabel,
     TranscriptSegmentRow,
     User,
 )
+from vori.events import room_speaker_id
 from vori.settings import Settings, load_settings
 
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # a Monday, well in the past of "now"
@@ -211,6 +213,49 @@ class World:
         else:
             conn.execute(TranscriptSegmentRow.__table__.insert(), rows)
 
+    def room_microphone(
+        self, mid: str, laptop: str, voices: list[tuple[int, float, float, str]]
+    ) -> str:
+        """A stream of `laptop`'s that several people share, joined when the meeting began;
+        voices: (voice number, start, end, text). Its id: as long as the ingest allows."""
+        stream = f"{mid}:{laptop}:" + "room" * 50
+        stream = stream[:200]
+        with self.engine.begin() as conn:
+            [started] = conn.execute(select(Meeting.created_at).where(Meeting.id == mid)).one()
+            conn.execute(
+                MeetingStream.__table__.insert(),
+                [
+                    {
+                        "stream_id": stream,
+                        "meeting_id": mid,
+                        "participant_id": laptop,
+                        "participant_name": None,
+                        "first_joined_at": started,
+                    }
+                ],
+            )
+            conn.execute(
+                TranscriptSegmentRow.__table__.insert(),
+                [
+                    {
+                        "id": f"{mid}:room:{start}",
+                        "meeting_id": mid,
+                        "stream_id": stream,
+                        "participant_id": laptop,
+                        "speaker": f"Room {n}",
+                        "speaker_id": room_speaker_id(stream, n),
+                        "start": start,
+                        "end": end,
+                        "start_sample": int(start * 16000),
+                        "end_sample": int(end * 16000),
+                        "text": text,
+                        "words": [],
+                    }
+                    for n, start, end, text in voices
+                ],
+            )
+        return stream
+
     def card(
         self, key: str, created: datetime, *, done: datetime | None = None, due: date | None = None
     ) -> None:
@@ -379,6 +424,48 @@ def test_rerun_writes_the_same_rows_and_recomputes_only_the_changed_meeting(
     [week] = world.rows(AnalyticsBoardWeek)
     assert (week["items_created"], week["items_completed"]) == (1, 1)
     assert week["median_time_to_done_h"] == 6.0
+
+
+def test_each_voice_of_a_room_microphone_is_a_speaker_named_by_its_label(
+    pg_settings: Settings, spark: Any, engine: Engine
+) -> None:
+    world = World(engine)
+    ann, lea = world.user("ann"), world.user("lea")
+    # Ann on her own microphone; Lea's laptop in a meeting room carries two voices.
+    mid = world.meeting("room", MONDAY, [(ann, 0.0, 10.0, words(20))], ended_after_s=40.0)
+    room = world.room_microphone(
+        mid,
+        lea,
+        [(1, 10.0, 20.0, words(30)), (2, 20.0, 25.0, words(10)), (1, 25.0, 30.0, words(10))],
+    )
+    voice_1, voice_2 = room_speaker_id(room, 1), room_speaker_id(room, 2)
+
+    assert run(pg_settings, spark, world).meetings_computed == 1
+
+    [meeting] = world.rows(AnalyticsMeeting)
+    assert (meeting["speakers"], meeting["speech_s"], meeting["words"]) == (3, 30.0, 70)
+    speakers = {r["participant_id"]: r for r in world.rows(AnalyticsSpeaker)}
+    assert set(speakers) == {ann, voice_1, voice_2}, "the laptop's Lea is no silent extra"
+    assert [speakers[p]["speaker"] for p in (ann, voice_1, voice_2)] == ["Ann", "Room 1", "Room 2"]
+    assert [speakers[p]["talk_s"] for p in (ann, voice_1, voice_2)] == [10.0, 15.0, 5.0]
+    assert [speakers[p]["talk_share"] for p in (ann, voice_1, voice_2)] == [0.3333, 0.5, 0.1667]
+    assert [speakers[p]["turns"] for p in (ann, voice_1, voice_2)] == [1, 2, 1]
+    assert [speakers[p]["user_id"] for p in (ann, voice_1, voice_2)] == [ann, None, None]
+    assert run(pg_settings, spark, world).meetings_computed == 0
+
+    # A member names the second voice: the meeting is analysed again, under that name.
+    with engine.begin() as conn:
+        conn.execute(
+            SpeakerLabel.__table__.insert(),
+            [{"meeting_id": mid, "stream_id": voice_2, "label": "Kim", "version": 1}],
+        )
+    assert run(pg_settings, spark, world).meetings_computed == 1
+
+    speakers = {r["participant_id"]: r for r in world.rows(AnalyticsSpeaker)}
+    assert (speakers[voice_2]["speaker"], speakers[voice_2]["talk_s"]) == ("Kim", 5.0)
+    assert speakers[voice_1]["speaker"] == "Room 1"
+    people = {r["person"]: r for r in world.rows(AnalyticsPersonWeek)}
+    assert (people["Kim"]["talk_s"], people["Room 1"]["talk_s"]) == (5.0, 15.0)
 
 
 PLANTED = {

@@ -6,9 +6,12 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -22,8 +25,8 @@ from tests.helpers.ingest import create_meeting
 from tests.helpers.summarizer import publish
 from vori.db.engine import create_db_engine
 from vori.db.tables import AnalyticsLiveSpeaker
-from vori.events import TRANSCRIPT_SEGMENTS, TranscriptSegment, utc_now
-from vori.settings import Settings
+from vori.events import TRANSCRIPT_SEGMENTS, TranscriptSegment, encode, room_speaker_id, utc_now
+from vori.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 RATE = 16000
@@ -214,3 +217,79 @@ def test_totals_written_twice_stay_the_same_and_never_go_back(settings: Settings
         }
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A local Spark session in this process, for the query's steps over a static batch."""
+    from analytics_spark.session import spark_session
+
+    settings = load_settings(
+        data_dir=tmp_path_factory.mktemp("spark-data"),
+        analytics={
+            "spark_master": "local[1]",
+            "shuffle_partitions": 1,
+            "ivy_dir": Path(tempfile.gettempdir()) / "vori-test-ivy",
+        },
+    )
+    session = spark_session(settings, "vori-analytics-live-tests")
+    yield session
+    session.stop()
+
+
+def test_each_voice_of_a_room_microphone_is_a_speaker_of_its_own(
+    spark: Any, tmp_path: Path
+) -> None:
+    from analytics_spark.live import final_segments, speaker_totals
+
+    meeting = "m-room"
+    # A stream id of the longest kind the ingest accepts (200): its voices' ids are longer.
+    room = f"{meeting}:lea:" + "r" * (200 - len(meeting) - 5)
+    voice_1, voice_2 = room_speaker_id(room, 1), room_speaker_id(room, 2)
+
+    def room_segment(number: int, start: float, end: float, text: str) -> TranscriptSegment:
+        own = _segment(meeting, "lea", number, start, end, text)
+        return own.model_copy(
+            update={
+                "id": f"{room}:{int(start * RATE)}",
+                "stream_id": room,
+                "speaker_id": room_speaker_id(room, number),
+                "speaker": f"Room {number}",
+            }
+        )
+
+    segments = [
+        _segment(meeting, "ana", 1, 0.0, 4.0, "we should ship the release on friday"),
+        room_segment(1, 4.0, 7.0, "friday is fine for us"),
+        room_segment(2, 7.5, 8.5, "agreed"),
+        room_segment(1, 9.0, 11.0, "I will write it down"),
+    ]
+    # The records as the Kafka source hands them over (value, timestamp), streamed from
+    # files: the query's de-duplication runs on streams only.
+    records = "value binary, timestamp timestamp"
+    arrived = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    spark.createDataFrame([(encode(s).value, arrived) for s in segments], records).write.parquet(
+        str(tmp_path / "records")
+    )
+    raw = spark.readStream.schema(records).parquet(str(tmp_path / "records"))
+    query = (
+        speaker_totals(final_segments(raw, 60))
+        .writeStream.format("memory")
+        .queryName("room_totals")
+        .outputMode("update")
+        .option("checkpointLocation", str(tmp_path / "checkpoint"))
+        .trigger(availableNow=True)
+        .start()
+    )
+    query.awaitTermination(120)
+
+    totals = {
+        row["participant_id"]: (row["speaker"], row["segments"], row["talk_s"], row["words"])
+        for row in spark.table("room_totals").collect()
+    }
+
+    assert totals == {
+        "ana": ("Ana", 1, 4.0, 7),
+        voice_1: ("Room 1", 2, 5.0, 10),
+        voice_2: ("Room 2", 1, 1.0, 1),
+    }

@@ -558,6 +558,11 @@ class AnalyticsMeeting(Base):
     __table_args__ = (Index("ix_analytics_meetings_board_started", "board_id", "started_at"),)
 
 
+# Analytics speaker keys: a user id, a stream id (up to 200) or a room voice's id
+# (vori.events.room_speaker_id: the stream id plus "#room-<n>").
+SPEAKER_KEY_LENGTH = 240
+
+
 class AnalyticsSpeaker(Base):
     """One speaker's figures in one meeting (batch job)."""
 
@@ -565,7 +570,8 @@ class AnalyticsSpeaker(Base):
     meeting_id: Mapped[str] = mapped_column(
         ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
     )
-    participant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # The speaker key (analytics_spark.meetings.SPEAKER_KEY): room voice, participant, stream.
+    participant_id: Mapped[str] = mapped_column(String(SPEAKER_KEY_LENGTH), primary_key=True)
     speaker: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     talk_s: Mapped[float] = mapped_column(Float)
@@ -659,8 +665,8 @@ class AnalyticsLiveSpeaker(Base):
     meeting_id: Mapped[str] = mapped_column(
         String(40), ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
     )
-    # The participant, or the stream of a segment without one.
-    participant_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # The room voice, else the participant, else the stream of a segment without one.
+    participant_id: Mapped[str] = mapped_column(String(SPEAKER_KEY_LENGTH), primary_key=True)
     speaker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     segments: Mapped[int] = mapped_column(Integer)
     talk_s: Mapped[float] = mapped_column(Float)
