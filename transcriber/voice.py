@@ -46,10 +46,11 @@ TARGET_DBFS = -30.0
 HIDDEN_SIZE = 256
 EMBEDDING_SIZE = 256
 LSTM_LAYERS = 3
-# Below this an utterance gets no embedding (its voice is left to the caller). Measured in
-# bench/diarization.py on the tuning speakers (docs/diarization.md): shorter utterances
-# are mostly one partial window, mostly zero padding, and land far from their own voice.
-MIN_VOICE_S = 1.0
+# Below this an utterance gets no embedding (its voice is left to the caller): its one
+# partial window would be mostly zero padding. Chosen in bench/diarization.py on the
+# tuning speakers (docs/diarization.md): 0.5 and 0.75 s tied for the lowest DER (the
+# segmenter makes few utterances that short), 1.0 s was 0.002 worse, 2.0 s 0.023.
+MIN_VOICE_S = 0.75
 
 Embedding = npt.NDArray[np.float32]
 Weights = dict[str, npt.NDArray[np.float32]]
