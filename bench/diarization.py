@@ -388,7 +388,7 @@ def main() -> None:
                 f"| {m['utterances']} | {m['spanning_two_speakers']} |"
             )
     print(
-        "report mixtures by threshold (not used to choose it): "
+        "report mixtures by threshold: "
         + ", ".join(
             f"{thr}: DER {m['der']:.3f} voices {m['voices_mean']}" for thr, m in sensitivity.items()
         )
