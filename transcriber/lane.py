@@ -44,6 +44,7 @@ from transcriber.policy import (
 from transcriber.scheduler import DecodeScheduler
 from transcriber.segments import decode_language, final_segment
 from transcriber.stream import FinalJob, PartialJob, StreamInfo, StreamTranscriber
+from transcriber.voice import Embedding, load_voice_encoder
 from vori.events import TranscriptSegment
 from vori.settings import DecodingPreset, TranscriberSettings
 
@@ -73,6 +74,17 @@ class FinalResult:
     segment: TranscriptSegment | None
     context_after: str
     verdict: Verdict | None
+    voice: Embedding | None = None  # a room microphone's final: its speaker embedding
+
+    @property
+    def seq(self) -> int:
+        assert isinstance(self.work.job, FinalJob)
+        return self.work.job.seq
+
+    @property
+    def voiced(self) -> bool:
+        """Someone said something: on a room microphone, it belongs to one of its voices."""
+        return self.segment is not None and bool(self.segment.text)
 
 
 @dataclass(frozen=True)
@@ -353,7 +365,9 @@ class ModelLane:
         if text or job.had_partials:
             # An empty final replaces partials that turned out not to be speech.
             segment = self._segment(job, decoded if text else None, text, started)
-        self.results.put(FinalResult(work, segment, context, verdict))
+        # Whose voice it is, told apart in stream order when the result is taken in.
+        voice = load_voice_encoder().embed(job.audio) if text and job.info.room else None
+        self.results.put(FinalResult(work, segment, context, verdict, voice))
 
     def _guard(
         self, job: FinalJob, decoded: Decoded, verdict: Verdict, context: PromptContext

@@ -4,7 +4,7 @@ A partition carries the frames of many streams, interleaved. Its committed offse
 first message that a restart must read again: the first one holding a sample at or after
 its stream's durable checkpoint. Every stream with state at that point travels with the
 offset as commit metadata (compressed JSON), so that a restart skips what is done and
-restores each stream's segmenter checkpoint and prompt context.
+restores each stream's segmenter checkpoint, prompt context and (room microphones) voices.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from transcriber.room import EMPTY_VOICES, decode_voices, encode_voices
 from transcriber.segmenter import Checkpoint
 from transcriber.stream import StreamCheckpoint
 
@@ -88,6 +89,8 @@ def encode_metadata(
                 cp.context if limit is None else cp.context[len(cp.context) - limit :][:limit],
                 2 if cp.expired else int(cp.ended),
                 cp.last_seen_ms,
+                # A room microphone's voices (never cut: they name its speakers).
+                *([encode_voices(cp.voices)] if cp.voices != EMPTY_VOICES else []),
             ]
             for stream_id, cp in sorted(checkpoints.items())
         }
@@ -166,8 +169,9 @@ def decode_checkpoints(metadata: str | None) -> dict[str, StreamCheckpoint]:
     out: dict[str, StreamCheckpoint] = {}
     for stream_id, (position, open_start, context, ended, *rest) in raw["s"].items():
         last_seen = rest[0] if rest else None
+        voices = decode_voices(rest[1]) if len(rest) > 1 else EMPTY_VOICES
         out[stream_id] = StreamCheckpoint(
-            Checkpoint(position, open_start), context, ended == 1, ended == 2, last_seen
+            Checkpoint(position, open_start), context, ended == 1, ended == 2, last_seen, voices
         )
     return out
 

@@ -155,6 +155,7 @@ class Partitions:
             frame.speaker,
             language,
             tuple(frame.vocabulary),
+            frame.room_microphone,
         )
         resume = state.restored.pop(frame.stream_id, None)
         classifier = self.classifiers() if self.classifiers is not None else None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from transcriber.pcm import SAMPLE_RATE
 from transcriber.stabilizer import StableView
 from transcriber.stream import FinalJob, PartialJob
-from vori.events import SegmentTiming, TranscriptSegment, Word
+from vori.events import SegmentTiming, TranscriptSegment, Word, room_speaker_id
 
 if TYPE_CHECKING:  # the decoder module loads CTranslate2; only its result type is needed
     from transcriber.decoder import Decoded
@@ -77,6 +77,18 @@ def final_segment(
             decode_started_at=decode_started_at,
             decode_finished_at=decode_finished_at,
         ),
+    )
+
+
+def in_voice(segment: TranscriptSegment, number: int | None) -> TranscriptSegment:
+    """A room microphone's final as said by its voice `number` ("Room 2"); None: as it is."""
+    if number is None:
+        return segment
+    return segment.model_copy(
+        update={
+            "speaker": f"Room {number}",
+            "speaker_id": room_speaker_id(segment.stream_id, number),
+        }
     )
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from transcriber.pcm import SAMPLE_RATE, Samples, rms_dbfs, samples_of
+from transcriber.room import EMPTY_VOICES, RoomVoices, assign
 from transcriber.segmenter import (
     Checkpoint,
     Closed,
@@ -31,6 +32,7 @@ from transcriber.segmenter import (
 )
 from transcriber.stabilizer import Stabilizer, StableView
 from transcriber.vad import FrameClassifier
+from transcriber.voice import Embedding
 from vori.events import AudioFrame, segment_id_for
 
 
@@ -44,6 +46,7 @@ class StreamInfo:
     speaker: str | None
     language: str
     vocabulary: tuple[str, ...] = ()  # the meeting's terms, as stamped on its frames
+    room: bool = False  # a room microphone: its finals are told apart by voice
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class StreamCheckpoint:
     ended: bool = False
     expired: bool = False  # ended by `stream_idle_s` without a marker: frames after it reopen it
     last_seen_ms: int | None = None  # Kafka timestamp of the newest frame read before it
+    voices: RoomVoices = EMPTY_VOICES  # a room microphone's voices, as of the finals before it
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,9 @@ class StreamTranscriber:
         self._finals_done = 0
         # (seq, capture time of its last sample) of every final not yet decoded: the lag.
         self._waiting: deque[tuple[int, datetime | None]] = deque()
+        # What the finals done so far leave for the next one: prompt context and voices.
         self._contexts: dict[int, str] = {0: resume.context}
+        self._voices: dict[int, RoomVoices] = {0: resume.voices}
         self._times: deque[_FrameTime] = deque()
         self._min_partial_samples = round(min_partial_speech_s * SAMPLE_RATE)
         self._keep_idle = config.samples(config.preroll_ms + config.onset_window_ms) + 2 * (
@@ -212,11 +218,15 @@ class StreamTranscriber:
         if self.ended:
             return []
         self.idle = False
-        if frame.vocabulary != list(self.info.vocabulary):
-            # Stamped from the meeting at each (re)connection: a change made during the
-            # meeting reaches the utterances closed after the stream reconnects. Every frame
-            # carries it, so a restart that re-reads from the committed offset has it too.
-            self.info = replace(self.info, vocabulary=tuple(frame.vocabulary))
+        if frame.vocabulary != list(self.info.vocabulary) or frame.room_microphone != (
+            self.info.room
+        ):
+            # Stamped at each (re)connection: a change made during the meeting reaches the
+            # utterances closed after the stream reconnects. Every frame carries both, so a
+            # restart that re-reads from the committed offset has them too.
+            self.info = replace(
+                self.info, vocabulary=tuple(frame.vocabulary), room=frame.room_microphone
+            )
         if timestamp_ms is not None:
             self.last_seen_ms = max(self.last_seen_ms or timestamp_ms, timestamp_ms)
         samples = samples_of(frame.pcm)
@@ -388,25 +398,43 @@ class StreamTranscriber:
 
     # -- checkpoints ---------------------------------------------------------------------
 
-    def on_final(self, seq: int, context_after: str) -> None:
-        """A final was decoded (and will be published with the next commit)."""
+    def on_final(
+        self, seq: int, context_after: str, *, voiced: bool = False, voice: Embedding | None = None
+    ) -> int | None:
+        """A final was decoded (and will be published with the next commit).
+
+        `voiced`: it has text, and on a room microphone it is given to one of the stream's
+        voices by `voice`, its speaker embedding (None: too short to tell, the voice before
+        it). Returns that voice's number (1, 2, ...), None on other streams. Finals are
+        assigned in stream order, so a restart from a checkpoint assigns the same voices.
+        """
         if seq != self._finals_done + 1:
             raise ValueError(f"final {seq} of {self.info.stream_id} done out of order")
         self._finals_done = seq
         self._contexts[seq] = context_after
+        voices = self._voices[seq - 1]
+        number: int | None = None
+        if voiced and self.info.room:
+            number, voices = assign(voices, voice)
+        self._voices[seq] = voices
         while self._waiting and self._waiting[0][0] <= seq:
             self._waiting.popleft()
+        return number
 
     def advance(self) -> StreamCheckpoint:
         """Move the durable checkpoint past every checkpoint whose finals are all decoded."""
         while self._queued and self._queued[0].finals_before <= self._finals_done:
             queued = self._queued.popleft()
-            context = self._contexts[queued.finals_before]
             self.durable = StreamCheckpoint(
-                queued.checkpoint, context, queued.ended, queued.expired
+                queued.checkpoint,
+                self._contexts[queued.finals_before],
+                queued.ended,
+                queued.expired,
+                voices=self._voices[queued.finals_before],
             )
         for seq in [s for s in self._contexts if s < self._finals_done]:
             del self._contexts[seq]
+            del self._voices[seq]
         return replace(self.durable, last_seen_ms=self.last_seen_ms)
 
     @property

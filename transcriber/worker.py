@@ -18,9 +18,8 @@ capacity (ingest refuses new streams); a partition whose checkpoints do not fit 
 without their contexts is held: its offset and its finals wait, while decoding goes on,
 until enough of its streams end (docs/overload.md).
 
-The thin loop that wires the parts: partitions.py (bookkeeping, holds), lanes.py (models),
-committer.py (finals with offsets), segments.py and load.py (flow control, overload). Here
-is what needs the consumer: assignment, frames, the wall clock, results, the rewind.
+The thin loop that wires the parts (partitions.py, lanes.py, committer.py, segments.py,
+load.py); here is what needs the consumer: assignment, frames, the clock, results, rewind.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ from transcriber.offsets import metadata_budget
 from transcriber.partitions import Expired, Partitions, PartitionState
 from transcriber.pcm import SAMPLE_RATE
 from transcriber.segmenter import SegmenterConfig
-from transcriber.segments import partial_segment
+from transcriber.segments import in_voice, partial_segment
 from transcriber.stream import PartialJob, StreamTranscriber
 from transcriber.vad import classifier_factory
 from vori.events import AUDIO_FRAMES, AudioFrame, Event, TranscriptSegment
@@ -293,11 +292,11 @@ class TranscriberWorker:
             if stream is None:
                 continue  # its partition went elsewhere; the new owner redoes it
             if isinstance(result, FinalResult):
-                job = result.work.job
-                assert hasattr(job, "seq")
-                stream.on_final(job.seq, result.context_after)
+                number = stream.on_final(
+                    result.seq, result.context_after, voiced=result.voiced, voice=result.voice
+                )
                 if result.segment is not None:
-                    self.committer.add(result.work.partition, result.segment)
+                    self.committer.add(result.work.partition, in_voice(result.segment, number))
                 self._dirty = True
             elif isinstance(result, PartialResult):
                 self._publish_partial(stream, result)

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -225,3 +226,53 @@ def stop(process: subprocess.Popen[bytes], timeout_s: float = 30) -> int | None:
 
 def env_for_kafka(kafka: KafkaSettings) -> dict[str, str]:
     return {**os.environ, "VORI_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers}
+
+
+FRAME_MS = 100
+# Exact text is compared, so finals are never decoded with the cheaper preset that a
+# lagging transcriber switches to (docs/overload.md): the clean run reads a backlog and a
+# restarted process catches up, and either would change punctuation, as designed.
+FULL_DECODING = {
+    f"VORI_TRANSCRIBER__OVERLOAD__{name}": "600"
+    for name in ("SHED_PARTIALS_S", "DEGRADE_S", "REFUSE_S")
+}
+
+
+def paced(settings: Settings, streams: list[list[AudioFrame]], speed: float) -> threading.Thread:
+    """Produce the streams' frames side by side at `speed` times real time."""
+
+    def run() -> None:
+        producer = EventProducer(settings.kafka)
+        started = time.monotonic()
+        for index in range(max(len(s) for s in streams)):
+            due = started + index * FRAME_MS / 1000 / speed
+            time.sleep(max(0.0, due - time.monotonic()))
+            for frames in streams:
+                if index < len(frames):
+                    producer.publish(frames[index])
+        assert producer.flush(30) == 0
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def finals_in(reader: SegmentReader, meeting: str) -> list[TranscriptSegment]:
+    return [s for _, s in reader.segments if s.final and s.meeting_id == meeting]
+
+
+def wait_until_done(
+    reader: SegmentReader, meeting: str, last: dict[str, int], timeout_s: float
+) -> None:
+    """Until each stream has a final reaching its last clip."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        reader.poll(1.0)
+        finals = finals_in(reader, meeting)
+        if all(
+            any(f.stream_id == sid and f.end_sample >= end for f in finals)
+            for sid, end in last.items()
+        ):
+            reader.poll(3.0)  # anything duplicated would come right behind
+            return
+    raise AssertionError(f"finals of {meeting} incomplete after {timeout_s} s")

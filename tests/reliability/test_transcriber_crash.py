@@ -4,55 +4,29 @@ from __future__ import annotations
 
 import random
 import signal
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 from tests.helpers.transcriber import (
+    FRAME_MS,
+    FULL_DECODING,
     SAMPLE_RATE,
     SegmentReader,
     Timeline,
     clips,
     concatenate,
+    finals_in,
     frames_of,
+    paced,
     start_group_at_end,
     start_transcriber,
     stop,
     transcriber_env,
+    wait_until_done,
 )
-from vori.events import AudioFrame, TranscriptSegment
-from vori.kafka import EventProducer
 from vori.settings import Settings
-
-FRAME_MS = 100
-# Exact text is compared, so finals are never decoded with the cheaper preset that a
-# lagging transcriber switches to (docs/overload.md): the clean run reads a backlog and a
-# restarted process catches up, and either would change punctuation, as designed.
-FULL_DECODING = {
-    f"VORI_TRANSCRIBER__OVERLOAD__{name}": "600"
-    for name in ("SHED_PARTIALS_S", "DEGRADE_S", "REFUSE_S")
-}
-
-
-def _paced(settings: Settings, streams: list[list[AudioFrame]], speed: float) -> threading.Thread:
-    """Produce the streams' frames side by side at `speed` times real time."""
-
-    def run() -> None:
-        producer = EventProducer(settings.kafka)
-        started = time.monotonic()
-        for index in range(max(len(s) for s in streams)):
-            due = started + index * FRAME_MS / 1000 / speed
-            time.sleep(max(0.0, due - time.monotonic()))
-            for frames in streams:
-                if index < len(frames):
-                    producer.publish(frames[index])
-        assert producer.flush(30) == 0
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def _both_speaking(a: Timeline, b: Timeline, speed: float) -> list[float]:
@@ -63,27 +37,6 @@ def _both_speaking(a: Timeline, b: Timeline, speed: float) -> list[float]:
         for t in range(0, min(len(a.samples), len(b.samples)), step)
     ]
     return [i * FRAME_MS / 1000 / speed for i, yes in enumerate(inside) if yes]
-
-
-def _finals(reader: SegmentReader, meeting: str) -> list[TranscriptSegment]:
-    return [s for _, s in reader.segments if s.final and s.meeting_id == meeting]
-
-
-def _wait_until_done(
-    reader: SegmentReader, meeting: str, last: dict[str, int], timeout_s: float
-) -> None:
-    """Until each stream has a final reaching its last clip."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        reader.poll(1.0)
-        finals = _finals(reader, meeting)
-        if all(
-            any(f.stream_id == sid and f.end_sample >= end for f in finals)
-            for sid, end in last.items()
-        ):
-            reader.poll(3.0)  # anything duplicated would come right behind
-            return
-    raise AssertionError(f"finals of {meeting} incomplete after {timeout_s} s")
 
 
 def test_three_sigkills_mid_utterance_lose_and_repeat_nothing(
@@ -122,7 +75,7 @@ def test_three_sigkills_mid_utterance_lose_and_repeat_nothing(
     process = start_transcriber(transcriber_env(settings, crashy, **FULL_DECODING), log)
     try:
         time.sleep(4.0)  # model load; frames produced before it would only queue
-        producer = _paced(settings, streams, speed)
+        producer = paced(settings, streams, speed)
         started = time.monotonic()
         for moment in kills:
             time.sleep(max(0.0, started + moment - time.monotonic()))
@@ -130,18 +83,18 @@ def test_three_sigkills_mid_utterance_lose_and_repeat_nothing(
             assert process.wait(10) == -signal.SIGKILL
             process = start_transcriber(transcriber_env(settings, crashy, **FULL_DECODING), log)
         producer.join(120)
-        _wait_until_done(reader, meeting, last, 180)
+        wait_until_done(reader, meeting, last, 180)
     finally:
         stop(process)
-    crashed = _finals(reader, meeting)
+    crashed = finals_in(reader, meeting)
 
     reader = SegmentReader(settings.kafka)
     process = start_transcriber(transcriber_env(settings, clean, **FULL_DECODING), log)
     try:
-        _wait_until_done(reader, meeting, last, 180)
+        wait_until_done(reader, meeting, last, 180)
     finally:
         stop(process)
-    uninterrupted = _finals(reader, meeting)
+    uninterrupted = finals_in(reader, meeting)
 
     context = f"seed {seed}, kills at {[round(k, 1) for k in kills]} s; log {log}"
     ids = [f.id for f in crashed]

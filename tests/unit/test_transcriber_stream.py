@@ -71,3 +71,62 @@ def test_silence_only_expiry_publishes_nothing() -> None:
     assert feed(stream, frames) == []
     assert stream.expire() == []
     assert stream.advance().expired
+
+
+def test_a_room_microphone_tells_voices_apart_in_order_and_a_restart_keeps_them(
+    speech_dir: Path,
+) -> None:
+    from transcriber.voice import load_voice_encoder
+
+    arctic = sorted(clips(speech_dir, "en/cmu_arctic").values(), key=lambda c: c.id)
+    turns = [arctic[0], arctic[3], arctic[1], arctic[4], arctic[2], arctic[5]]  # aew, axb, ...
+    timeline = concatenate(turns, pause_s=1.0)
+    frames = [
+        f.model_copy(update={"room_microphone": True})
+        for f in frames_of(timeline.samples, meeting_id="m", participant_id="p")
+    ]
+    encoder = load_voice_encoder()
+    closed: list[FinalJob] = []
+
+    def run(stream: StreamTranscriber, frames: list[AudioFrame]) -> dict[int, int | None]:
+        """Utterance start -> its voice."""
+        numbers = {}
+        for job in feed(stream, frames):
+            closed.append(job)
+            voice = encoder.embed(job.audio)
+            numbers[job.start] = stream.on_final(job.seq, "", voiced=True, voice=voice)
+            stream.advance()
+        return numbers
+
+    stream = StreamTranscriber.new(INFO, CONFIG, 0)
+    voices = run(stream, frames)
+    numbers = list(voices.values())
+    assert stream.info.room
+    # Each utterance's speaker: the clip its middle lies in (aew_* or axb_*).
+    speakers = [
+        next(c for c, s, e in timeline.spans if s <= (j.start + j.end) // 2 < e).split("_")[0]
+        for j in closed
+    ]
+    voice_of = {s: {n for n, t in zip(numbers, speakers, strict=True) if t == s} for s in speakers}
+    assert set(voice_of) == {"aew", "axb"}
+    assert numbers[0] == 1
+    # No voice holds both speakers (a short clip may still open a voice of its own).
+    assert not voice_of["aew"] & voice_of["axb"], (numbers, speakers)
+
+    # A restart from the checkpoint the stream reached inside the fourth clip gives the
+    # same voices to what comes after it.
+    middle = StreamTranscriber.new(INFO, CONFIG, 0)
+    cut = (timeline.spans[3][1] + timeline.spans[3][2]) // 2 // 1600
+    first = run(middle, frames[:cut])
+    checkpoint = middle.advance()
+    assert len(checkpoint.voices.counts) == 2
+    restarted = StreamTranscriber(INFO, CONFIG, checkpoint)
+    resume_at = checkpoint.segmenter.needed_from // 1600
+    after = run(restarted, frames[resume_at:])
+    assert min(after) >= checkpoint.segmenter.needed_from
+    assert {k: v for k, v in first.items() if k < min(after)} | after == voices
+
+
+def test_an_ordinary_stream_gets_no_voice() -> None:
+    stream = StreamTranscriber.new(INFO, CONFIG, 0)
+    assert stream.on_final(1, "", voiced=True, voice=None) is None
