@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fastapi import HTTPException, status
 from pydantic import BaseModel, Field
 
 from gateway.upload_parts import UploadStatus
 from vori.db.tables import RecordingUpload
+
+# A multipart form's yes/no field (`end`, `room`): its words for true and false.
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
 
 
 class UploadIn(BaseModel):
@@ -19,6 +24,12 @@ class UploadIn(BaseModel):
         False,
         description="End the meeting once the recording is transcribed (the owner only; "
         "skipped while audio streams in).",
+    )
+    room: bool = Field(
+        False,
+        strict=True,  # true or false only: "yes" or 1 is refused rather than guessed
+        description="A room recording: several people on one microphone. The transcript "
+        "tells their voices apart ('Room 1', 'Room 2', ...) instead of naming the uploader.",
     )
 
 
@@ -35,6 +46,7 @@ class UploadOut(BaseModel):
     progress: float = Field(description="Share of the recording transcribed (0-1).")
     error: str | None = None
     end: bool = Field(description="Whether the meeting ends once it is transcribed.")
+    room: bool = Field(description="Whether the transcript tells the voices apart.")
     uploaded_by: str
     created_at: datetime
     updated_at: datetime
@@ -63,7 +75,18 @@ def upload_out(upload: RecordingUpload, part_max: int) -> UploadOut:
         progress=upload.progress,
         error=upload.error,
         end=upload.end_meeting,
+        room=upload.room,
         uploaded_by=upload.uploaded_by,
         created_at=upload.created_at,
         updated_at=upload.updated_at,
     )
+
+
+def form_flag(value: str, name: str) -> bool:
+    """A yes/no field of the multipart form (absent: ""); 422 naming it otherwise."""
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} must be true or false")

@@ -112,6 +112,7 @@ def announce(runtime: GatewayRuntime, session: Session, upload_id: str) -> None:
             language=None if meeting.language == "auto" else meeting.language,
             uploaded_by=upload.uploaded_by,
             uploader_name=uploader.display_name if uploader else None,
+            room=upload.room,
         )
     )
     if runtime.producer.flush(10.0) > 0:

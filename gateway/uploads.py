@@ -38,7 +38,14 @@ from gateway.upload_multipart import (
     boundary_of,
 )
 from gateway.upload_parts import Refused
-from gateway.upload_schemas import OffsetConflictOut, UploadIn, UploadListOut, UploadOut, upload_out
+from gateway.upload_schemas import (
+    OffsetConflictOut,
+    UploadIn,
+    UploadListOut,
+    UploadOut,
+    form_flag,
+    upload_out,
+)
 from gateway.upload_storage import OFFSET_HEADER, PartWriter, announce, find_upload, take_part
 from vori.auth import new_id
 from vori.db.tables import Meeting, RecordingUpload
@@ -49,8 +56,6 @@ router = APIRouter(prefix="/api/v1/meetings", tags=["uploads"])
 
 # Room for the multipart boundaries and part headers around the file's bytes.
 MULTIPART_OVERHEAD = 64 * 1024
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
 UploadId = Annotated[str, Path(max_length=40)]
 
 
@@ -118,6 +123,7 @@ def create_upload(
         status="receiving",
         progress=0.0,
         end_meeting=body.end,
+        room=body.room,
     )
     session.add(upload)
     session.commit()
@@ -232,15 +238,6 @@ async def upload_part(
 # -- one-shot multipart ------------------------------------------------------------------
 
 
-def _flag(value: str, name: str) -> bool:
-    text = value.strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} must be true or false")
-
-
 @router.post(
     "/{meeting_id}/recordings",
     status_code=status.HTTP_201_CREATED,
@@ -262,6 +259,7 @@ def _flag(value: str, name: str) -> bool:
                         "properties": {
                             "file": {"type": "string", "format": "binary"},
                             "end": {"type": "boolean", "default": False},
+                            "room": {"type": "boolean", "default": False},
                         },
                     }
                 }
@@ -276,7 +274,7 @@ async def upload_recording(
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> UploadOut:
-    """Upload a whole recording in one multipart request (`file`, and `end`)."""
+    """Upload a whole recording in one multipart request (`file`, `end` and `room`)."""
     try:
         reader = MultipartReader(boundary_of(request.headers.get("content-type")))
     except MultipartError as exc:
@@ -308,15 +306,18 @@ async def upload_recording(
                 elif isinstance(event, FormField):
                     fields[event.name] = event.value
                     if event.name == "end":  # refused before the file, if it comes first
-                        _check_end(meeting, principal.user_id, _flag(event.value, "end"))
+                        _check_end(meeting, principal.user_id, form_flag(event.value, "end"))
+                    elif event.name == "room":
+                        form_flag(event.value, "room")
         try:
             reader.finish()
         except MultipartError as exc:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
         if filename is None:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "no `file` field in the form")
-        end = _flag(fields.get("end", ""), "end")
+        end = form_flag(fields.get("end", ""), "end")
         _check_end(meeting, principal.user_id, end)
+        room = form_flag(fields.get("room", ""), "room")
         await receiver.close()
         if receiver.size == 0:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "the file is empty")
@@ -334,6 +335,7 @@ async def upload_recording(
         status="receiving",
         progress=0.0,
         end_meeting=end,
+        room=room,
     )
     return await run_in_threadpool(_register, runtime, session, upload)
 

@@ -11,7 +11,9 @@ start)`) and their text from deterministic beam search. Whisper's segments then 
 live lane's guards: `policy.judge` (energy gate, no-speech, known hallucinations, loops)
 and the hallucination guard, here with the stream's learnt speech level, which the live
 lane cannot use (its replays start mid-stream) but a recording always replays from its
-start.
+start. On a room recording (`RecordingUploaded.room`) each kept final's audio is embedded
+and given a voice in stream order (`room.assign` from no voices, per stream), "Room n": a
+replay starts from the first sample too, so it numbers the voices as the first run did.
 
 One module because the chunking, the decoding and the live lane's guards make one pass
 over a stream whose state (speech level, language, last start) each step reads and
@@ -41,7 +43,10 @@ from transcriber.hallucination import (
 )
 from transcriber.pcm import SAMPLE_RATE, Samples, rms_dbfs, to_float
 from transcriber.policy import DecodeStats, judge, preset_for
+from transcriber.room import EMPTY_VOICES, RoomVoices, assign
+from transcriber.segments import in_voice
 from transcriber.upload_audio import DecodedAudio, chunk_spans
+from transcriber.voice import VoiceEncoder, load_voice_encoder
 from vori.events import (
     RecordingUploaded,
     SegmentTiming,
@@ -105,21 +110,24 @@ class StreamOf:
     channel: int
     speaker: str | None
     participant_id: str | None
+    room: bool = False  # several people on one microphone: its finals are told apart by voice
 
 
 def streams_of(upload: RecordingUploaded, audio: DecodedAudio) -> list[StreamOf]:
     """One stream per kept channel: the uploader speaks a mono recording; on a
-    multi-channel one each channel is its own (unknown) speaker, named by channel."""
+    multi-channel one each channel is its own (unknown) speaker, named by channel. On a
+    room recording these names stand only until each final is given its voice."""
     name = upload.uploader_name or None
     if len(audio.channels) == 1:
         stream_id = upload_stream_id(upload.upload_id, audio.channels[0])
-        return [StreamOf(stream_id, audio.channels[0], name, upload.uploaded_by)]
+        return [StreamOf(stream_id, audio.channels[0], name, upload.uploaded_by, upload.room)]
     return [
         StreamOf(
             upload_stream_id(upload.upload_id, channel),
             channel,
             f"{name or 'Recording'} (channel {channel + 1})",
             None,
+            upload.room,
         )
         for channel in audio.channels
     ]
@@ -151,6 +159,7 @@ class _Channel:
     language: str | None = None  # forced; detected on the first chunk when None
     done: int = 0
     last_start: int = -1
+    voices: RoomVoices = EMPTY_VOICES  # a room stream's voices, as of its finals so far
 
 
 class BatchTranscriber:
@@ -162,11 +171,15 @@ class BatchTranscriber:
         batch: TranscriberBatchSettings,
         model_for: Callable[[str], Model],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        voice_encoder: Callable[[], VoiceEncoder] = load_voice_encoder,
     ) -> None:
         self.settings = settings
         self.batch = batch
         self.model_for = model_for
         self.clock = clock
+        # Asked for at each room final (loaded once a process): a worker that is never sent
+        # a room recording never reads the weights.
+        self.voice_encoder = voice_encoder
 
     def preset(self, language: str) -> DecodingPreset:
         return preset_for(self.settings, language).model_copy(
@@ -292,7 +305,7 @@ class BatchTranscriber:
             if not judged.votes:
                 channel.level.observe(evidence)
         channel.last_start = start
-        return to_segment(
+        segment = to_segment(
             meeting_id,
             channel.stream,
             whisper,
@@ -304,6 +317,11 @@ class BatchTranscriber:
             model=model.name,
             timing=SegmentTiming(decode_finished_at=self.clock()),
         )
+        if not channel.stream.room:
+            return segment
+        # Too short to embed (None): assign gives it the voice before it.
+        voice, channel.voices = assign(channel.voices, self.voice_encoder().embed(samples))
+        return in_voice(segment, voice)
 
 
 def to_segment(

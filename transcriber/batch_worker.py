@@ -70,6 +70,7 @@ from transcriber.upload_audio import (
     assemble_upload,
     decode_recording,
 )
+from transcriber.voice import VoiceEncoder, VoiceModelUnavailableError, load_voice_encoder
 from vori.events import (
     RECORDINGS_UPLOADED,
     RETRANSCRIPTIONS_REQUESTED,
@@ -163,12 +164,18 @@ class BatchWorker:
         models: Callable[[str], Model] | None = None,
         named_models: Callable[[str], Model] | None = None,
         watcher: LoadWatcher | None = None,
+        voice_encoder: Callable[[], VoiceEncoder] = load_voice_encoder,
     ) -> None:
         self.settings = settings
         self.batch = settings.transcriber_batch
         self.store = store
         loaded = Models(settings)
-        self.core = BatchTranscriber(settings.transcriber, self.batch, models or loaded.model_for)
+        self.core = BatchTranscriber(
+            settings.transcriber,
+            self.batch,
+            models or loaded.model_for,
+            voice_encoder=voice_encoder,
+        )
         self.named_models = named_models or loaded.named
         self.watcher = watcher or LoadWatcher(settings)
         self.producer = EventProducer(settings.kafka)
@@ -218,6 +225,15 @@ class BatchWorker:
 
     def _transcribe(self, upload: RecordingUploaded, workdir: Path) -> None:
         started = time.monotonic()
+        if upload.room:
+            try:
+                self.core.voice_encoder()  # loaded first: no retry brings missing weights back
+            except VoiceModelUnavailableError as exc:
+                log.error(
+                    "upload %s: no voice encoder for a room recording: %s", upload.upload_id, exc
+                )
+                self._fail(Job.of(upload), f"voices cannot be told apart here ({exc})")
+                return
         try:
             source = assemble_upload(
                 self.store, upload, workdir / ("upload" + _suffix(upload.filename))
@@ -234,13 +250,14 @@ class BatchWorker:
             self._fail(Job.of(upload), str(exc))
             return
         log.info(
-            "upload %s of %s: %.0f s, %d of %d channels (meeting language %s)",
+            "upload %s of %s: %.0f s, %d of %d channels (meeting language %s)%s",
             upload.upload_id,
             upload.meeting_id,
             audio.duration_s,
             len(audio.channels),
             audio.source_channels,
             upload.language or "detected",
+            "; a room recording: voices told apart" if upload.room else "",
         )
         self._run_steps(Job.of(upload), self.core.transcribe(upload, audio))
         self._transcribed(Job.of(upload))

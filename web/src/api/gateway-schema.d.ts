@@ -198,7 +198,7 @@ export interface paths {
     get: operations["list_recordings_api_v1_meetings__meeting_id__recordings_get"];
     /**
      * Upload Recording
-     * @description Upload a whole recording in one multipart request (`file`, and `end`).
+     * @description Upload a whole recording in one multipart request (`file`, `end` and `room`).
      */
     post: operations["upload_recording_api_v1_meetings__meeting_id__recordings_post"];
   };
@@ -1488,6 +1488,12 @@ export interface components {
        * @default false
        */
       end?: boolean;
+      /**
+       * Room
+       * @description A room recording: several people on one microphone. The transcript tells their voices apart ('Room 1', 'Room 2', ...) instead of naming the uploader.
+       * @default false
+       */
+      room?: boolean;
     };
     /** UploadListOut */
     UploadListOut: {
@@ -1539,6 +1545,11 @@ export interface components {
        * @description Whether the meeting ends once it is transcribed.
        */
       end: boolean;
+      /**
+       * Room
+       * @description Whether the transcript tells the voices apart.
+       */
+      room: boolean;
       /** Uploaded By */
       uploaded_by: string;
       /**
@@ -2438,7 +2449,7 @@ export interface operations {
   };
   /**
    * Upload Recording
-   * @description Upload a whole recording in one multipart request (`file`, and `end`).
+   * @description Upload a whole recording in one multipart request (`file`, `end` and `room`).
    */
   upload_recording_api_v1_meetings__meeting_id__recordings_post: {
     parameters: {
@@ -2453,6 +2464,8 @@ export interface operations {
           file: string;
           /** @default false */
           end?: boolean;
+          /** @default false */
+          room?: boolean;
         };
       };
     };

@@ -19,10 +19,12 @@ export function RecordingUploads({ uploads, isOwner }: Props) {
   const { t } = useTranslation();
   const input = useRef<HTMLInputElement>(null);
   const [end, setEnd] = useState(false);
+  // Off by default: a recording of one voice (a dictation) would only be split needlessly.
+  const [room, setRoom] = useState(false);
   const [dragging, setDragging] = useState(false);
   const busy = uploads.sending !== null;
   const start = useRef<(file: File) => void>(() => undefined);
-  start.current = (file: File) => void uploads.upload(file, isOwner && end);
+  start.current = (file: File) => void uploads.upload(file, { end: isOwner && end, room });
 
   useEffect(() => {
     // The whole page takes a dropped file; a drag of text or links is left alone.
@@ -73,6 +75,15 @@ export function RecordingUploads({ uploads, isOwner }: Props) {
             event.target.value = "";
           }}
         />
+        <label className="meta" title={t("upload.roomHint")}>
+          <input
+            type="checkbox"
+            checked={room}
+            data-testid="upload-room"
+            onChange={(event) => setRoom(event.target.checked)}
+          />{" "}
+          {t("upload.room")}
+        </label>
         {isOwner && (
           <label className="meta">
             <input type="checkbox" checked={end} onChange={(event) => setEnd(event.target.checked)} />{" "}

@@ -248,6 +248,8 @@ export const en = {
     hint: "Drop an audio or video file anywhere on this page, or choose one: it is transcribed into this meeting.",
     choose: "Choose a recording…",
     end: "End the meeting once it is transcribed",
+    room: "Several people on one microphone: tell the voices apart",
+    roomHint: "The transcript names each voice it hears (Room 1, Room 2, …) instead of you; rename them on the transcript.",
     drop: "Drop the recording to upload it",
     sending: "Uploading: {{sent}} of {{size}} MB",
     progressLabel: "Progress of {{name}}",

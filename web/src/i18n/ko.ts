@@ -247,6 +247,8 @@ export const ko: Catalogue = {
     hint: "오디오나 비디오 파일을 이 페이지 아무 곳에나 끌어다 놓거나 선택하세요. 이 회의로 전사됩니다.",
     choose: "녹음 파일 선택…",
     end: "전사가 끝나면 회의 종료",
+    room: "마이크 하나에 여러 사람: 목소리 구분하기",
+    roomHint: "전사에 업로드한 사람 대신 목소리마다 Room 1, Room 2, …로 표시합니다. 이름은 전사에서 바꿀 수 있습니다.",
     drop: "여기에 놓으면 업로드됩니다",
     sending: "업로드 중: {{size}} MB 중 {{sent}} MB",
     progressLabel: "{{name}} 진행률",

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Upload } from "../api/types";
-import { sendParts } from "./upload";
+import { createUpload, sendParts } from "./upload";
 
 // A gateway's upload routes in memory, with one reply lost on the way back: the uploader
 // must ask for the offset and go on, and the bytes the gateway ends up with are the file.
@@ -42,6 +42,7 @@ function upload(size: number): Upload {
     progress: 0,
     error: null,
     end: false,
+    room: false,
     uploaded_by: "usr_1",
     created_at: "2026-12-01T00:00:00Z",
     updated_at: "2026-12-01T00:00:00Z",
@@ -72,5 +73,20 @@ describe("sendParts", () => {
     );
     const file = new File([new Uint8Array(10)], "call.wav");
     await expect(sendParts("mtg_1", upload(10), file, () => undefined)).rejects.toThrow("at most 4 bytes");
+  });
+});
+
+describe("createUpload", () => {
+  it("declares the file with whether it is a room recording and whether to end the meeting", async () => {
+    const fetchMock = vi.fn(
+      async () => new Response(JSON.stringify({ ...upload(10), room: true }), { status: 201, headers: { "Content-Type": "application/json" } }),
+    );
+    vi.stubGlobal("fetch", fetchMock);
+    const created = await createUpload("mtg_1", new File([new Uint8Array(10)], "table.m4a"), { end: false, room: true });
+    expect(created.room).toBe(true);
+    const [path, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
+    expect(path).toContain("/api/v1/meetings/mtg_1/uploads");
+    expect(init.method).toBe("POST");
+    expect(JSON.parse(init.body as string)).toEqual({ filename: "table.m4a", size_bytes: 10, end: false, room: true });
   });
 });

@@ -17,8 +17,14 @@ export async function getUpload(meetingId: string, uploadId: string): Promise<Up
   return apiRequest<Upload>(`${uploadsPath(meetingId)}/${encodeURIComponent(uploadId)}`);
 }
 
-export async function createUpload(meetingId: string, file: File, end: boolean): Promise<Upload> {
-  const body: UploadIn = { filename: file.name || "recording", size_bytes: file.size, end };
+/** How the recording is taken: `end` the meeting once transcribed; `room`: several people on one microphone. */
+export interface UploadOptions {
+  end: boolean;
+  room: boolean;
+}
+
+export async function createUpload(meetingId: string, file: File, { end, room }: UploadOptions): Promise<Upload> {
+  const body: UploadIn = { filename: file.name || "recording", size_bytes: file.size, end, room };
   return apiRequest<Upload>(uploadsPath(meetingId), { method: "POST", body });
 }
 

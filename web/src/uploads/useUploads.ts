@@ -7,14 +7,14 @@ import { useTranslation } from "react-i18next";
 import { errorText } from "../api/client";
 import type { LiveEvent } from "../api/types";
 import { type UploadView, applyRecordingEvent, fromServer, withUpload } from "./state";
-import { createUpload, listUploads, sendParts } from "./upload";
+import { type UploadOptions, createUpload, listUploads, sendParts } from "./upload";
 
 export interface Uploads {
   uploads: UploadView[];
   /** The upload this tab is sending, if any. */
   sending: string | null;
   error: string | null;
-  upload: (file: File, end: boolean) => Promise<void>;
+  upload: (file: File, options: UploadOptions) => Promise<void>;
   onEvent: (event: LiveEvent) => void;
 }
 
@@ -45,7 +45,7 @@ export function useUploads(meetingId: string | null): Uploads {
   );
 
   const upload = useCallback(
-    async (file: File, end: boolean) => {
+    async (file: File, options: UploadOptions) => {
       if (!meetingId || sending) return;
       setError(null);
       if (file.size === 0) {
@@ -53,7 +53,7 @@ export function useUploads(meetingId: string | null): Uploads {
         return;
       }
       try {
-        const created = await createUpload(meetingId, file, end);
+        const created = await createUpload(meetingId, file, options);
         const view = fromServer(created);
         setSending(view.uploadId);
         setUploads((current) => withUpload(current, view));
