@@ -60,9 +60,9 @@ def test_a_segment_shows_clients_its_fields_less_meeting_timings_and_version() -
     segment = seg(16000, "hello", final=True)
     payload = segment_payload(segment)
     assert set(payload) == {
-        "id", "stream_id", "participant_id", "speaker", "start", "end", "start_sample",
-        "end_sample", "text", "stable_text", "words", "language", "confidence", "model",
-        "final", "revision",
+        "id", "stream_id", "participant_id", "speaker", "speaker_id", "start", "end",
+        "start_sample", "end_sample", "text", "stable_text", "words", "language", "confidence",
+        "model", "final", "revision",
     }  # fmt: skip
     assert (payload["start"], payload["end_sample"], payload["final"]) == (1.0, 32000, True)
 
