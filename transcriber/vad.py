@@ -13,7 +13,6 @@ same audio (tests/unit/test_segmenter_silero.py compares them).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from collections.abc import Callable
 from functools import cache
@@ -24,6 +23,7 @@ import numpy as np
 import webrtcvad
 
 from transcriber.pcm import SAMPLE_RATE, FloatAudio, Samples
+from transcriber.pinned import read_pinned
 
 # faster-whisper 1.2.1's bundled Silero VAD v6 (snakers4/silero-vad, MIT).
 SILERO_FILE = "silero_vad_v6.onnx"
@@ -71,14 +71,7 @@ def silero_path() -> Path:
 
 @cache
 def _verified(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise VadUnavailableError(f"cannot read {path}: {exc}") from exc
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != SILERO_SHA256:
-        raise VadUnavailableError(f"{path}: sha256 {digest} is not the pinned one")
-    return data
+    return read_pinned(path, SILERO_SHA256, VadUnavailableError)
 
 
 class SileroModel:

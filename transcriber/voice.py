@@ -16,7 +16,6 @@ they hold no long silence to cut.
 from __future__ import annotations
 
 import collections
-import hashlib
 import importlib.util
 import io
 import pickle
@@ -32,6 +31,7 @@ import numpy.typing as npt
 from threadpoolctl import ThreadpoolController
 
 from transcriber.pcm import SAMPLE_RATE, FloatAudio, Samples
+from transcriber.pinned import read_pinned
 
 # Resemblyzer 0.1.4's pretrained.pt (resemble-ai/Resemblyzer, Apache-2.0).
 WEIGHTS_FILE = "pretrained.pt"
@@ -93,14 +93,7 @@ def weights_path() -> Path:
 
 
 def _verified(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise VoiceModelUnavailableError(f"cannot read {path}: {exc}") from exc
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != WEIGHTS_SHA256:
-        raise VoiceModelUnavailableError(f"{path}: sha256 {digest} is not the pinned one")
-    return data
+    return read_pinned(path, WEIGHTS_SHA256, VoiceModelUnavailableError)
 
 
 @dataclass(frozen=True)
