@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
+from gateway.corrections import speaker_labels
 from gateway.deps import MeetingDep, PrincipalDep, SessionDep
 from gateway.schemas import (
     AnalysisStatus,
@@ -117,6 +118,8 @@ def live_totals(session: Session, meeting: Meeting) -> LiveTotalsOut:
     # The live job sees only what a segment carries; a segment without a speaker name
     # still has its participant, whose display name the gateway knows.
     names = _names(session, [row.participant_id for row in rows if not row.speaker])
+    # A room microphone's voice is keyed by its speaker_id, which a member may have named.
+    labels = speaker_labels(session, meeting.id)
     total = sum(max(0.0, row.talk_s) for row in rows)
     return LiveTotalsOut(
         active=meeting.ended_at is None,
@@ -125,7 +128,9 @@ def live_totals(session: Session, meeting: Meeting) -> LiveTotalsOut:
         speakers=[
             LiveSpeakerOut(
                 participant_id=row.participant_id,
-                speaker=row.speaker or names.get(row.participant_id, row.participant_id),
+                speaker=labels.get(row.participant_id)
+                or row.speaker
+                or names.get(row.participant_id, row.participant_id),
                 segments=row.segments,
                 talk_s=row.talk_s,
                 talk_share=max(0.0, row.talk_s) / total if total > 0 else 0.0,

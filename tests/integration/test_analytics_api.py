@@ -25,7 +25,8 @@ from tests.helpers.gateway import (
     register,
     serve_gateway,
 )
-from vori.db.tables import BoardMember
+from vori.db.tables import BoardMember, SpeakerLabel
+from vori.events import room_speaker_id
 from vori.settings import Settings
 
 
@@ -279,3 +280,21 @@ def test_outsiders_get_404_for_meeting_and_board_analytics(
         session.add(BoardMember(board_id=board_id, user_id=invited.id))
     assert _get(client, invited, paths[1]).status_code == 200
     assert _get(client, invited, paths[0]).status_code == 404
+
+
+def test_live_totals_name_a_room_voice_by_its_label(
+    client: httpx.Client, settings: Settings
+) -> None:
+    ana = register(client, "Ana")
+    meeting = create_meeting(client, ana)
+    stream = f"{meeting['id']}:{ana.id}:mic"
+    first, second = room_speaker_id(stream, 1), room_speaker_id(stream, 2)
+    with analytics_session(settings) as session:
+        session.add(live_row(meeting["id"], first, "Room 1", 60.0, 150))
+        session.add(live_row(meeting["id"], second, "Room 2", 30.0, 70))
+        session.add(SpeakerLabel(meeting_id=meeting["id"], stream_id=second, label="Kim"))
+    live = _get(client, ana, f"/api/v1/analytics/meetings/{meeting['id']}").json()["live"]
+    assert [(s["participant_id"], s["speaker"]) for s in live["speakers"]] == [
+        (first, "Room 1"),
+        (second, "Kim"),
+    ]
