@@ -103,19 +103,24 @@ def _language(meeting: Meeting, body: RetranscriptionIn) -> str | None:
 
 
 def _speakers(session: Session, meeting_id: str, stream_ids: list[str]) -> list[ArchivedStream]:
-    """Who spoke on each archived stream: its join, else its segments' speaker."""
+    """Who spoke on each archived stream: its join, else its segments' speaker; a room
+    microphone (its segments name voices) is told apart by voice again."""
     known: dict[str, ArchivedStream] = {}
+    rooms: set[str] = set()
     for row in session.execute(
         select(
             TranscriptSegmentRow.stream_id,
             TranscriptSegmentRow.participant_id,
             TranscriptSegmentRow.speaker,
+            TranscriptSegmentRow.speaker_id.is_not(None).label("room"),
         )
         .where(TranscriptSegmentRow.meeting_id == meeting_id)
         .distinct()
     ):
         original = original_stream(row.stream_id)[1]
-        if original in stream_ids and original not in known:
+        if original in stream_ids and row.room:
+            rooms.add(original)
+        if original in stream_ids and original not in known and not row.room:
             known[original] = ArchivedStream(
                 stream_id=original, participant_id=row.participant_id, speaker=row.speaker
             )
@@ -130,7 +135,10 @@ def _speakers(session: Session, meeting_id: str, stream_ids: list[str]) -> list[
             participant_id=stream.participant_id or (spoken.participant_id if spoken else None),
             speaker=stream.participant_name or (spoken.speaker if spoken else None),
         )
-    return [known.get(s) or ArchivedStream(stream_id=s) for s in stream_ids]
+    return [
+        (known.get(s) or ArchivedStream(stream_id=s)).model_copy(update={"room": s in rooms})
+        for s in stream_ids
+    ]
 
 
 def archived_streams(request: Request, meeting_id: str) -> list[str]:

@@ -103,6 +103,7 @@ def job_streams(
             index,
             known.speaker,
             known.participant_id,
+            known.room,
         )
         streams.append((stream, audio.read()))
     return streams

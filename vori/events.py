@@ -423,6 +423,9 @@ class ArchivedStream(BaseModel):
     stream_id: str
     participant_id: str | None = None
     speaker: str | None = None
+    room: bool = Field(
+        False, description="A room microphone: its transcript told voices apart (speaker_id)."
+    )
 
 
 class RetranscriptionRequested(Event):

@@ -58,8 +58,10 @@ from vori.events import (
     TRANSCRIPT_SEGMENTS,
     Event,
     MeetingEvent,
+    RetranscriptionRequested,
     TranscriptSegment,
     retranscription_stream_id,
+    room_speaker_id,
 )
 from vori.objectstore import LocalObjectStore, recordings_dir
 from vori.recordings import CONTENT_TYPE, chunk_key, encode_flac
@@ -417,3 +419,32 @@ def test_a_failed_job_leaves_the_old_transcript_alone_in_the_gateway_and_the_sum
                 assert sorted(kept) == sorted([old.id, marker.id])
         finally:
             engine.dispose()
+
+
+def test_a_room_microphone_is_told_apart_by_voice_again_when_retranscribed(
+    client: httpx.Client, gateway: GatewayServer, speech_dir: Path
+) -> None:
+    owner = register(client, "Ida")
+    meeting_id = create_meeting(client, owner)["id"]
+    stream_id = f"{meeting_id}:{owner.id}:mic"
+    _archive(gateway, meeting_id, stream_id, speech_dir)
+    voices = [
+        segment(meeting_id, owner, start, text).model_copy(
+            update={"speaker": f"Room {n}", "speaker_id": room_speaker_id(stream_id, n)}
+        )
+        for n, start, text in ((1, 0.5, "Shall we begin."), (2, 3.0, "Yes, let us."))
+    ]
+    produce(gateway.settings, joined(meeting_id, owner), *voices)
+    wait_for(lambda: len(_transcript(client, owner, meeting_id)) == 2, 60, "segments stored")
+    ended = client.post(f"/api/v1/meetings/{meeting_id}/end", headers=owner.headers)
+    assert ended.is_success, ended.text
+
+    answer = _post(client, owner, meeting_id)
+    assert answer.status_code == 202, answer.text
+    [job] = [
+        e
+        for e in read_topic(gateway.settings, RETRANSCRIPTIONS_REQUESTED, meeting_id)
+        if isinstance(e, RetranscriptionRequested) and e.job_id == answer.json()["job_id"]
+    ]
+    # The stream is still the participant's (not "Room 1"), and a room microphone.
+    assert [(s.stream_id, s.speaker, s.room) for s in job.streams] == [(stream_id, "Ida", True)]
