@@ -218,12 +218,15 @@ class StreamTranscriber:
         if self.ended:
             return []
         self.idle = False
-        if frame.vocabulary != list(self.info.vocabulary) or frame.room_microphone != (
-            self.info.room
+        if frame.pcm and (
+            frame.vocabulary != list(self.info.vocabulary)
+            or frame.room_microphone != self.info.room
         ):
             # Stamped at each (re)connection: a change made during the meeting reaches the
             # utterances closed after the stream reconnects. Every frame carries both, so a
-            # restart that re-reads from the committed offset has them too.
+            # restart that re-reads from the committed offset has them too. A marker without
+            # audio changes nothing: ingest ends an abandoned stream with one that knows
+            # neither (docs/protocol.md), and the utterance it closes is the stream's own.
             self.info = replace(
                 self.info, vocabulary=tuple(frame.vocabulary), room=frame.room_microphone
             )

