@@ -43,7 +43,7 @@ from transcriber.hallucination import (
 )
 from transcriber.pcm import SAMPLE_RATE, Samples, rms_dbfs, to_float
 from transcriber.policy import DecodeStats, judge, preset_for
-from transcriber.room import EMPTY_VOICES, RoomVoices, assign
+from transcriber.room import EMPTY_VOICES, RoomVoices, VoicePolicy
 from transcriber.segments import in_voice
 from transcriber.upload_audio import DecodedAudio, chunk_spans
 from transcriber.voice import VoiceEncoder, load_voice_encoder
@@ -320,7 +320,8 @@ class BatchTranscriber:
         if not channel.stream.room:
             return segment
         # Too short to embed (None): assign gives it the voice before it.
-        voice, channel.voices = assign(channel.voices, self.voice_encoder().embed(samples))
+        policy = VoicePolicy.from_settings(self.settings)
+        voice, channel.voices = policy.assign(channel.voices, self.voice_encoder().embed(samples))
         return in_voice(segment, voice)
 
 

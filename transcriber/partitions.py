@@ -25,10 +25,12 @@ from transcriber.offsets import (
     plan_commit,
 )
 from transcriber.overload import StreamLag, stream_lag
+from transcriber.room import VoicePolicy
 from transcriber.segmenter import SegmenterConfig
 from transcriber.stream import FinalJob, StreamCheckpoint, StreamInfo, StreamTranscriber
-from transcriber.vad import ClassifierFactory
+from transcriber.vad import ClassifierFactory, classifier_factory
 from vori.events import AudioFrame
+from vori.settings import TranscriberSettings
 
 OFFSET_INVALID = -1001
 
@@ -95,13 +97,26 @@ class Partitions:
         config: SegmenterConfig,
         metadata_max_bytes: int,
         classifiers: ClassifierFactory | None = None,
+        voice_policy: VoicePolicy = VoicePolicy(),
     ) -> None:
         self.config = config
         self.classifiers = classifiers  # a VAD classifier per stream (None: webrtcvad)
+        self.voice_policy = voice_policy  # how room microphones' voices are told apart
         self.metadata_max_bytes = metadata_max_bytes
         self.states: dict[int, PartitionState] = {}
         self.held: set[int] = set()  # partitions whose checkpoints do not fit their metadata
         self.plans: dict[int, PartitionCommit] = {}  # each partition's latest plan
+
+    @classmethod
+    def from_settings(cls, settings: TranscriberSettings, metadata_max_bytes: int) -> Partitions:
+        """The segmenter, VAD and voice settings of the transcriber's streams."""
+        config = SegmenterConfig.from_settings(settings)
+        return cls(
+            config,
+            metadata_max_bytes,
+            classifier_factory(config),
+            VoicePolicy.from_settings(settings),
+        )
 
     def __contains__(self, partition: int) -> bool:
         return partition in self.states
@@ -160,9 +175,13 @@ class Partitions:
         resume = state.restored.pop(frame.stream_id, None)
         classifier = self.classifiers() if self.classifiers is not None else None
         if resume is not None:
-            stream = StreamTranscriber(info, self.config, resume, classifier=classifier)
+            stream = StreamTranscriber(
+                info, self.config, resume, classifier=classifier, voice_policy=self.voice_policy
+            )
         else:
-            stream = StreamTranscriber.new(info, self.config, frame.position, classifier)
+            stream = StreamTranscriber.new(
+                info, self.config, frame.position, classifier, self.voice_policy
+            )
         state.streams[frame.stream_id] = stream
         state.contexts[frame.stream_id] = PromptContext(stream.durable.context)
         return stream

@@ -18,14 +18,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from vori.settings import TranscriberSettings
+
 # Cosine similarity at which an utterance joins a voice rather than starting one.
 # bench/diarization.py's tuning speakers gave 0.70 (their DER is flat from 0.65 to 0.80,
 # and rises steeply below 0.6 as voices merge); at 0.70 the shared 3-speaker recording
 # became one voice and the report speakers merged, since the tuning speakers differ in
 # channel more than voices in one room do. 0.75 is the lowest value that kept those
 # three apart: chosen after seeing the report split (docs/diarization.md says so).
-DEFAULT_THRESHOLD = 0.75
-MAX_VOICES = 8
+DEFAULT_THRESHOLD = TranscriberSettings().room_voice_threshold  # 0.75
+MAX_VOICES = TranscriberSettings().room_max_voices
 _QUANT = 127  # int8 levels either side of zero; -128 unused so that the scale is symmetric
 _FORMAT = "v1"
 _ENCODED = re.compile(r"v1:(\d+):((?:\d+(?:,\d+)*)?):([A-Za-z0-9+/=]*)")
@@ -48,6 +50,23 @@ class RoomVoices:
 
 
 EMPTY_VOICES = RoomVoices((), (), 0)
+
+
+@dataclass(frozen=True)
+class VoicePolicy:
+    """When an utterance is a voice heard before (the `room_voice_*` settings)."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    max_voices: int = MAX_VOICES
+
+    @classmethod
+    def from_settings(cls, settings: TranscriberSettings) -> VoicePolicy:
+        return cls(settings.room_voice_threshold, settings.room_max_voices)
+
+    def assign(
+        self, state: RoomVoices, embedding: npt.NDArray[np.floating] | None
+    ) -> tuple[int, RoomVoices]:
+        return assign(state, embedding, threshold=self.threshold, max_voices=self.max_voices)
 
 
 def quantise(vector: Vector) -> tuple[int, ...]:

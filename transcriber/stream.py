@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from transcriber.pcm import SAMPLE_RATE, Samples, rms_dbfs, samples_of
-from transcriber.room import EMPTY_VOICES, RoomVoices, assign
+from transcriber.room import EMPTY_VOICES, RoomVoices, VoicePolicy
 from transcriber.segmenter import (
     Checkpoint,
     Closed,
@@ -136,6 +136,7 @@ class StreamTranscriber:
         *,
         classifier: FrameClassifier | None = None,
         min_partial_speech_s: float = 0.3,
+        voice_policy: VoicePolicy = VoicePolicy(),
     ) -> None:
         fs = config.frame_samples
         if resume.segmenter.position % fs:
@@ -145,6 +146,7 @@ class StreamTranscriber:
             resume = replace(resume, segmenter=moved)
         self.info = info
         self.config = config
+        self.voice_policy = voice_policy
         self.segmenter = Segmenter(config, resume.segmenter, classifier)
         self.durable = resume
         self.ended = resume.ended
@@ -176,12 +178,13 @@ class StreamTranscriber:
         config: SegmenterConfig,
         first_position: int,
         classifier: FrameClassifier | None = None,
+        voice_policy: VoicePolicy = VoicePolicy(),
     ) -> StreamTranscriber:
         """A stream seen for the first time, starting at the first frame boundary."""
         fs = config.frame_samples
         aligned = -(-first_position // fs) * fs
         checkpoint = StreamCheckpoint(Checkpoint(position=aligned))
-        return cls(info, config, checkpoint, classifier=classifier)
+        return cls(info, config, checkpoint, classifier=classifier, voice_policy=voice_policy)
 
     @property
     def needed_from(self) -> int:
@@ -418,7 +421,7 @@ class StreamTranscriber:
         voices = self._voices[seq - 1]
         number: int | None = None
         if voiced and self.info.room:
-            number, voices = assign(voices, voice)
+            number, voices = self.voice_policy.assign(voices, voice)
         self._voices[seq] = voices
         while self._waiting and self._waiting[0][0] <= seq:
             self._waiting.popleft()

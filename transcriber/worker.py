@@ -40,10 +40,8 @@ from transcriber.metrics import TranscriberMetrics
 from transcriber.offsets import metadata_budget
 from transcriber.partitions import Expired, Partitions, PartitionState
 from transcriber.pcm import SAMPLE_RATE
-from transcriber.segmenter import SegmenterConfig
 from transcriber.segments import in_voice, partial_segment
 from transcriber.stream import PartialJob, StreamTranscriber
-from transcriber.vad import classifier_factory
 from vori.events import AUDIO_FRAMES, AudioFrame, Event, TranscriptSegment
 from vori.kafka import ConsumerLoop, EventProducer, MessageContext, PoisonMessageError
 from vori.kafka.broker_config import broker_int_config
@@ -87,8 +85,9 @@ class TranscriberWorker:
             "offset.metadata.max.bytes",
             settings.transcriber.offset_metadata_max_bytes,
         )
-        seg = SegmenterConfig.from_settings(settings.transcriber)
-        self.partitions = Partitions(seg, metadata_budget(limit.value), classifier_factory(seg))
+        self.partitions = Partitions.from_settings(
+            settings.transcriber, metadata_budget(limit.value)
+        )
         self.metrics.metadata_limit_bytes.set(self.metadata_max_bytes)
         log.info(
             "commit metadata of a partition: at most %d B (offset.metadata.max.bytes %d, %s)",

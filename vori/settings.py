@@ -525,6 +525,17 @@ class TranscriberSettings(BaseModel):
     preroll_ms: int = Field(
         300, ge=0, le=2000, description="Audio kept before the onset so first words are whole."
     )
+    room_voice_threshold: float = Field(
+        0.75,
+        gt=0,
+        lt=1,
+        description="Room microphones: cosine similarity of an utterance's voice to one "
+        "heard before from which it is that voice, not a new one (higher: more voices; "
+        "docs/diarization.md measures 0.70-0.85).",
+    )
+    room_max_voices: int = Field(
+        8, ge=1, le=16, description="Room microphones: the most voices one stream is told into."
+    )
     silence_close_ms: int = Field(
         500, ge=100, le=5000, description="Trailing silence that closes an utterance."
     )

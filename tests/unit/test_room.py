@@ -140,3 +140,24 @@ def test_the_real_voices_of_two_recordings_are_told_apart(
 def test_bad_checkpoint_text_is_a_value_error(text: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         decode_voices(text)
+
+
+def test_a_stricter_policy_hears_more_voices_in_the_same_embeddings() -> None:
+    from transcriber.room import VoicePolicy
+
+    rng = np.random.default_rng(11)
+    base = rng.normal(size=256)
+    # Two utterances of one voice that differ a little: cosine ~0.8 between them.
+    near = [base + rng.normal(scale=0.5 * np.linalg.norm(base) / 16, size=256) for _ in range(2)]
+    loose, strict = VoicePolicy(threshold=0.5), VoicePolicy(threshold=0.99)
+    state_loose = state_strict = EMPTY_VOICES
+    heard_loose, heard_strict = [], []
+    for embedding in near:
+        voice, state_loose = loose.assign(state_loose, embedding)
+        heard_loose.append(voice)
+        voice, state_strict = strict.assign(state_strict, embedding)
+        heard_strict.append(voice)
+    assert heard_loose == [1, 1]
+    assert heard_strict == [1, 2]
+    # With one voice allowed, even an opposite voice is that one.
+    assert VoicePolicy(max_voices=1).assign(state_loose, -base)[0] == 1
