@@ -45,7 +45,8 @@ test: $(STAMP) $(WEB_BUILD)
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-# The fault suite alone, its full matrix: every worker killed mid-meeting, outages, overload.
+# The fault suite alone, its full matrix: every worker killed mid-meeting, outages, and the
+# overload ramp (tests/reliability/test_overload.py), which `make test` leaves out.
 test-reliability: $(STAMP) $(WEB_BUILD)
 	VORI_FAULTS=full $(PY) -m pytest tests/reliability $(PYTEST_ARGS)
 
