@@ -219,25 +219,32 @@ def keys(text: str, language: str) -> list[str]:
     return [_stem(w) for w in words if w not in STOP_EN and not w[0].isdigit() and len(w) > 1]
 
 
-def phrases(text: str, language: str) -> list[tuple[str, bool]]:
+def phrases(text: str, language: str) -> list[tuple[str, str]]:
     """Noun-phrase-like runs of content words (at most three), as said, in lower case, each
-    with whether a determiner or preposition came before it (the mark of a noun phrase)."""
-    found: list[tuple[str, bool]] = []
-    for chunk in re.split(r"[.,;:!?()\"]+", text.casefold()):
+    with the English word said before it (a determiner or preposition marks a noun phrase;
+    Korean nouns are told by their form)."""
+    found: list[tuple[str, str]] = []
+    for chunk in re.split(r"[.,;:!?()\"]+", text):
         run: list[str] = []
-        before, marked = "", False
-        for word in chunk.split():
-            word = word.strip("'-")
+        before, marked = "", ""
+        for said in chunk.split():
+            word = said.strip("'-").casefold()
             if language == "ko":
                 noun = _korean_noun(word)
                 if noun:
                     run.append(noun)
                 if not noun or _PARTICLE_KO.search(word):
-                    found.extend(_close(run, True))
+                    found.extend(_close(run, ""))
                     run = []
-            elif word and word not in STOP_EN and "'" not in word and not word[0].isdigit():
+            elif (
+                word
+                and word not in STOP_EN
+                and "'" not in word
+                and not word[0].isdigit()
+                and not _cut_off(said.strip("'-"))  # "th", "wel": a word cut off
+            ):
                 if not run:
-                    marked = before in _NOUN_MARKERS
+                    marked = before
                 run.append(word)
             else:
                 found.extend(_close(run, marked))
@@ -268,20 +275,23 @@ def josa(word: str, with_final: str, without_final: str) -> str:
 
 @dataclass
 class PhraseCounts:
-    """How often each phrase (by key) is said, how often after a determiner, and its spellings."""
+    """How often each phrase (by key) is said, how often after a determiner or preposition,
+    how often after "the", and its spellings."""
 
     said: Counter[tuple[str, ...]] = field(default_factory=Counter)
     marked: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    definite: Counter[tuple[str, ...]] = field(default_factory=Counter)
     surface: dict[tuple[str, ...], Counter[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, texts: Iterable[str], language: str) -> PhraseCounts:
         counts = cls()
         for text in texts:
-            for phrase, marked in phrases(text, language):
+            for phrase, before in phrases(text, language):
                 key = phrase_key(phrase)
                 counts.said[key] += 1
-                counts.marked[key] += marked
+                counts.marked[key] += language == "ko" or before in _NOUN_MARKERS
+                counts.definite[key] += before == "the"
                 counts.surface.setdefault(key, Counter())[phrase] += 1
         return counts
 
@@ -289,9 +299,9 @@ class PhraseCounts:
         return self.surface[key].most_common(1)[0][0]
 
 
-def _close(run: list[str], marked: bool) -> list[tuple[str, bool]]:
+def _close(run: list[str], before: str) -> list[tuple[str, str]]:
     # English noun phrases end in their head, so a long run keeps its last three words.
-    return [(" ".join(run[-3:]), marked)] if run else []
+    return [(" ".join(run[-3:]), before)] if run else []
 
 
 def _stem(word: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from summarizer.digest import digest
 from summarizer.facts import Utterance
 from summarizer.ledger import Ledger
-from summarizer.minutes import clean
+from summarizer.minutes import PhraseCounts, clean, phrases
 from tests.helpers.speech_data import find_meetings_dir
 
 MEETINGS = find_meetings_dir()  # beside the checkout or the workplace's shared folder
@@ -62,7 +62,7 @@ CONNECTING = set(
         r"\w+",
         "the team met to discuss discussed presented said that and they their them theirs "
         "decided thought suggested liked wanted had speaker participants a participant "
-        "will would is has meeting covered it was felt ",
+        "will would is has meeting covered it was felt members of group one ",
     )
 )
 
@@ -151,6 +151,55 @@ def test_transcript_without_speakers_still_reads_as_minutes() -> None:
     assert "They decided to go with the rubber buttons and a curved case." in overview
     said = _words(" ".join(text for _speaker, text in DESIGN_REVIEW))
     assert _words(overview) - said - CONNECTING == set()
+
+
+def test_topics_said_with_the_are_named_with_the() -> None:
+    first = digest(_utterances(DESIGN_REVIEW), Ledger("m1"), "en").overview.split(". ")[0]
+    # "the rubber buttons" four times in five; "the case" mostly, "a curved case" twice.
+    assert re.search(r"\bthe rubber buttons\b", first), first
+    counts = PhraseCounts.of(["The survey says so.", "A survey of users."], "en")
+    assert (counts.said[("survey",)], counts.definite[("survey",)]) == (2, 1)
+
+
+def test_a_word_cut_off_is_never_a_topic() -> None:
+    said = [p for p, _before in phrases("The th the wel welcome screen of the SRI system", "en")]
+    assert said == ["welcome screen", "sri system"]
+    assert [p for p, _ in phrases("Check the belief-net on Bayes nets.", "en")] == [
+        "belief-net",
+        "bayes nets",
+    ]
+
+
+FLOOR = [
+    "The battery in the current prototype lasts about six weeks with the standard rubber buttons.",
+    "A kinetic battery would charge itself when the remote is shaken, which users liked in tests.",
+    "The solar cell needs a larger case and costs twice as much as the kinetic battery.",
+    "Our supplier can deliver the kinetic battery in the colours that marketing asked for.",
+    "The battery compartment sits under the rubber buttons, so the case stays curved at the back.",
+    "Replacing the battery should take users less than a minute, and the charger is optional.",
+    "The kinetic battery adds forty grams, which the survey says users will hardly notice.",
+    "The supplier sends a quote for the kinetic battery next week, and for the solar cell.",
+    "A spare battery in the box would cost the company less than the charger.",
+    "The solar cell would also need light, and most remotes spend the evening under a cushion.",
+]
+
+
+def test_speakers_without_names_are_members_of_the_group() -> None:
+    ids = {"Project Manager": "me011", "Marketing": "fe008"}
+    lines = [(ids.get(s, "mn017"), t) for s, t in DESIGN_REVIEW] + [("fe008", t) for t in FLOOR]
+    overview = digest(_utterances(lines), Ledger("m1"), "en").overview
+    assert overview.startswith("3 members of the group met to discuss "), overview
+    assert "One member of the group presented " in overview, overview
+    assert not re.search(r"\b(?:me011|fe008|mn017)\b", overview)
+
+
+def test_read_out_digits_and_leaning_statements_are_not_quoted() -> None:
+    digits = ("Marketing", "Transcript two eight seven one dash two eight nine zero five.")
+    leaning = ("Marketing", "It was that thing they said about it and this one there.")
+    lines = [*DESIGN_REVIEW, digits, digits, leaning]
+    overview = digest(_utterances(lines), Ledger("m1"), "en").overview
+    assert "two eight" not in overview.lower()
+    assert "thing they said" not in overview
 
 
 def test_empty_meeting_gives_an_empty_digest() -> None:
