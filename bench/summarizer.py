@@ -1,14 +1,18 @@
 """Benchmark of the summarizer: action-item precision/recall, owner and due-date accuracy,
 and the time from meeting end to the final summary, for the rules and each LLM path.
 
-    python bench/summarizer.py                       # rules only
+    python bench/summarizer.py                       # rules, and rules + detector
+    python bench/summarizer.py --threshold 0.97 --candidate 0.97   # detector thresholds
     python bench/summarizer.py --local               # + the local model (installs it once)
     python bench/summarizer.py --llm-url URL --model M [--json-mode json_object]
 
 Each annotated meeting in tests/data/meetings is replayed line by line; a rolling summary
 runs every `--refresh-words` new words (as the worker does), and the final one when the
-meeting ends. Matching rule (tests/helpers/summarizer.py): a proposed open item matches an
-expected item when its title contains every annotated keyword; one-to-one, in file order.
+meeting ends (`final`, as the worker marks it). The "rules+detector" path is the default of
+`make run`: every segment scored once by the pinned action-item detector (e5 embeddings
+computed here), with its thresholds or those given. Matching rule
+(tests/helpers/summarizer.py): a proposed open item matches an expected item when its
+title contains every annotated keyword; one-to-one, in file order.
 Prints a table and writes bench/results/summarizer.json.
 """
 
@@ -20,7 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -28,12 +32,14 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from summarizer.detector import ActionDetector, DetectorModel, with_scores  # noqa: E402
 from summarizer.engine import Summarizer  # noqa: E402
 from summarizer.ledger import Ledger  # noqa: E402
 from summarizer.llm_client import LlmClient  # noqa: E402
 from summarizer.local_llm.install import MODEL_NAME, install, server_command  # noqa: E402
 from tests.helpers.ports import free_port  # noqa: E402
 from tests.helpers.summarizer import AnnotatedMeeting, Score, all_meetings, score  # noqa: E402
+from vori.embedding import Embedder  # noqa: E402
 from vori.settings import load_settings  # noqa: E402
 
 
@@ -49,7 +55,10 @@ class PathResult:
 
 
 def replay(
-    meeting: AnnotatedMeeting, summarizer: Summarizer, refresh_words: int
+    meeting: AnnotatedMeeting,
+    summarizer: Summarizer,
+    refresh_words: int,
+    detector: ActionDetector | None = None,
 ) -> tuple[Ledger, float, int, int]:
     """Rolling summaries during the meeting, then the final one; returns the final ledger,
     seconds from meeting end to final summary, summaries made, LLM fallbacks."""
@@ -58,6 +67,8 @@ def replay(
     overview = ""
     words = made = failed = 0
     lines = list(meeting.utterances)
+    if detector is not None:  # each segment is scored once, as the worker does
+        lines = with_scores(lines, detector.score_unscored(lines))
     for index, utterance in enumerate(lines[:-1]):
         words += utterance.words
         if words >= refresh_words:
@@ -72,18 +83,22 @@ def replay(
             words = 0
     started = time.perf_counter()
     outcome = summarizer.summarize(
-        meeting.facts, lines, ledger, {u.segment_id for u in lines} - seen, overview
+        meeting.facts, lines, ledger, {u.segment_id for u in lines} - seen, overview, final=True
     )
     elapsed = time.perf_counter() - started
     return outcome.ledger, elapsed, made + 1, failed + (outcome.llm_error is not None)
 
 
 def run_path(
-    name: str, summarizer: Summarizer, meetings: list[AnnotatedMeeting], refresh_words: int
+    name: str,
+    summarizer: Summarizer,
+    meetings: list[AnnotatedMeeting],
+    refresh_words: int,
+    detector: ActionDetector | None = None,
 ) -> PathResult:
     result = PathResult(name)
     for meeting in meetings:
-        ledger, final_s, made, failed = replay(meeting, summarizer, refresh_words)
+        ledger, final_s, made, failed = replay(meeting, summarizer, refresh_words, detector)
         scored = score(ledger.items(), meeting.expected)
         result.score.add(scored)
         result.by_language.setdefault(meeting.facts.language, Score()).add(scored)
@@ -148,11 +163,24 @@ def main() -> None:
     parser.add_argument("--refresh-words", type=int, default=150)
     parser.add_argument("--only", help="comma-separated substrings of meeting ids to run")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per LLM request")
+    parser.add_argument("--threshold", type=float, help="the detector's task threshold")
+    parser.add_argument("--candidate", type=float, help="the detector's candidate threshold")
     args = parser.parse_args()
     wanted = args.only.split(",") if args.only else []
     meetings = [m for m in all_meetings() if not wanted or any(w in m.id for w in wanted)]
     settings = load_settings()
-    paths: list[tuple[str, Summarizer]] = [("rules", Summarizer(None))]
+    detector_model = DetectorModel.load()
+    thresholds = detector_model.thresholds()
+    thresholds = replace(
+        thresholds,
+        task=thresholds.task if args.threshold is None else args.threshold,
+        candidate=thresholds.candidate if args.candidate is None else args.candidate,
+    )
+    detector = ActionDetector(detector_model, Embedder(threads=args.threads).embed)
+    paths: list[tuple[str, Summarizer]] = [
+        ("rules", Summarizer(None)),
+        ("rules+detector", Summarizer(None, thresholds=thresholds)),
+    ]
     local: subprocess.Popen[bytes] | None = None
     urls: list[tuple[str, str, str]] = []
     if args.llm_url:
@@ -178,7 +206,8 @@ def main() -> None:
     try:
         for name, summarizer in paths:
             print(f"path {name}", flush=True)
-            results.append(run_path(name, summarizer, meetings, args.refresh_words))
+            scorer = detector if name == "rules+detector" else None
+            results.append(run_path(name, summarizer, meetings, args.refresh_words, scorer))
     finally:
         if local is not None:
             local.terminate()
