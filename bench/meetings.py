@@ -97,15 +97,25 @@ def replay(
     spoken: list[Utterance],
     rolling_words: int,
     detector: ActionDetector | None = None,
+    real_time_tail_s: float = 0.0,
 ) -> tuple[Any, float, int]:
     """`detector`: score segments live, window by window (the cost the worker pays);
-    without it the scores come precomputed with the utterances."""
+    without it the scores come precomputed with the utterances. `real_time_tail_s`: the
+    meeting's last seconds arrive at the pace they were spoken (the rest at once), so the
+    summaries of its tail run when the worker's would."""
     ledger = Ledger(facts.meeting_id)
     seen: set[str] = set()
     overview = ""
     words = made = 0
     spoken = list(spoken)
+    tail_from = spoken[-1].at - real_time_tail_s if spoken and real_time_tail_s else None
+    clock: float | None = None
     for index, utterance in enumerate(spoken[:-1]):
+        if tail_from is not None and utterance.at >= tail_from:
+            if clock is None:
+                clock = time.monotonic() - (utterance.at - tail_from)
+                print(f"{facts.meeting_id}: real-time tail begins", file=sys.stderr, flush=True)
+            time.sleep(max(0.0, clock + (utterance.at - tail_from) - time.monotonic()))
         words += utterance.words
         if rolling_words and words >= rolling_words:
             shown = _scored(spoken[: index + 1], detector)
@@ -116,6 +126,8 @@ def replay(
             ledger, overview = outcome.ledger, outcome.digest.overview
             seen |= {u.segment_id for u in shown}
             words, made = 0, made + 1
+    if tail_from is not None and clock is not None:  # the last segment, when it was said
+        time.sleep(max(0.0, clock + (spoken[-1].at - tail_from) - time.monotonic()))
     started = time.perf_counter()
     spoken = _scored(spoken, detector)
     outcome = summarizer.summarize(
@@ -140,6 +152,13 @@ def main() -> None:
         action="store_true",
         help="embed and score segments window by window as the worker does (no cache): "
         "the final summary's time then includes scoring the meeting's tail",
+    )
+    parser.add_argument(
+        "--real-time-tail",
+        type=float,
+        default=0.0,
+        help="the last N seconds of each meeting arrive at the pace they were spoken "
+        "(corpora with timings), the rest at once",
     )
     parser.add_argument(
         "--out-of-fold",
@@ -201,7 +220,7 @@ def main() -> None:
             else:
                 spoken = utterances_of(meeting, model, cache, given)
             outcome, seconds, _made = replay(
-                summarizer, facts, spoken, args.rolling_words, live_detector
+                summarizer, facts, spoken, args.rolling_words, live_detector, args.real_time_tail
             )
             final_s.append(seconds)
             tasks = outcome.ledger.open_tasks()
