@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,7 +136,8 @@ class EmbeddingCache:
     def save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         keys = np.array(list(self.vectors))
-        tmp = self.path.with_suffix(".tmp.npz")
+        # One temporary file per process: two benches may save the same cache at once.
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp.npz")
         np.savez(tmp, keys=keys, vectors=np.stack(list(self.vectors.values())))
         tmp.replace(self.path)
 
