@@ -177,6 +177,7 @@ class BatchTranscriber:
         self.batch = batch
         self.model_for = model_for
         self.clock = clock
+        self.voice_policy = VoicePolicy.from_settings(settings)
         # Asked for at each room final (loaded once a process): a worker that is never sent
         # a room recording never reads the weights.
         self.voice_encoder = voice_encoder
@@ -320,8 +321,9 @@ class BatchTranscriber:
         if not channel.stream.room:
             return segment
         # Too short to embed (None): assign gives it the voice before it.
-        policy = VoicePolicy.from_settings(self.settings)
-        voice, channel.voices = policy.assign(channel.voices, self.voice_encoder().embed(samples))
+        voice, channel.voices = self.voice_policy.assign(
+            channel.voices, self.voice_encoder().embed(samples)
+        )
         return in_voice(segment, voice)
 
 

@@ -14,6 +14,7 @@ from tests.unit.test_voice import voices
 from transcriber.room import (
     EMPTY_VOICES,
     RoomVoices,
+    VoicePolicy,
     assign,
     decode_voices,
     dequantise,
@@ -143,8 +144,6 @@ def test_bad_checkpoint_text_is_a_value_error(text: str, problem: str) -> None:
 
 
 def test_a_stricter_policy_hears_more_voices_in_the_same_embeddings() -> None:
-    from transcriber.room import VoicePolicy
-
     rng = np.random.default_rng(11)
     base = rng.normal(size=256)
     # Two utterances of one voice that differ a little: cosine ~0.8 between them.
