@@ -9,7 +9,8 @@ Starts a local Kafka broker (unless --bootstrap), runs `vori transcriber` as a c
 process, produces `audio.frames` in real time from the shared recorded clips (directly,
 as stream_ingest writes them: the ingest service was being built in parallel), reads
 `transcript.segments`, and prints a table (and writes bench/results/transcriber.json):
-WER, end-of-speech -> final latency p50/p95, onset -> first partial, partial churn, CPU,
+WER, end-of-speech -> final latency p50/p95 (and the medians of its parts: wait, decode,
+publish; docs/latency.md), onset -> first partial, partial churn, CPU,
 RSS per stream, next to offline faster-whisper on exactly the same audio with the same
 model (each stream's track; for a meeting, the mix of its four tracks). Several
 `--config`s (transcriber settings, e.g. `w2:DECODE_WORKERS=2,CPU_THREADS=1`) are measured
@@ -239,6 +240,11 @@ class Result:
     words: int = 0  # clip words with offline word timings (boundary counts below)
     words_cut: int = 0  # a final's edge or the border of two finals falls inside the word
     words_lost: int = 0  # no final overlaps the word
+    # Medians of where a final's latency goes: end of speech -> decode start (the closing
+    # silence and the queue), the decode, decode end -> read here (transaction, delivery).
+    final_wait_p50_s: float = float("nan")
+    final_decode_p50_s: float = float("nan")
+    final_publish_p50_s: float = float("nan")
 
 
 def speech_end(samples: np.ndarray, start: int, end: int) -> int:
@@ -318,6 +324,7 @@ def measure(
 
     by_id = BY_ID
     final_lat: list[float] = []
+    parts: list[tuple[float, float, float]] = []
     partial_lat: list[float] = []
     refs, hyps, missing = [], [], 0
     segments = [(at, s) for at, s in reader.segments]
@@ -332,7 +339,15 @@ def measure(
             end = speech_end(track.samples, start, clip_end)
             covering = [(at, s) for at, s in finals if s.start_sample <= end <= s.end_sample + 8000]
             if covering:
-                final_lat.append(covering[0][0] - (t0 + end / SAMPLE_RATE))
+                at, segment = covering[0]
+                final_lat.append(at - (t0 + end / SAMPLE_RATE))
+                timing = segment.timing
+                if timing.decode_started_at and timing.decode_finished_at:
+                    started = timing.decode_started_at.timestamp()
+                    finished = timing.decode_finished_at.timestamp()
+                    parts.append(
+                        (started - (t0 + end / SAMPLE_RATE), finished - started, at - finished)
+                    )
             else:
                 missing += 1
             first = [at for at, s in mine if s.start_sample <= start + 8000 <= s.end_sample + 8000]
@@ -359,6 +374,9 @@ def measure(
         finals_missing=missing,
         load_avg=round(os.getloadavg()[0], 1),
         overload_changes=log.read_text(errors="replace").count("overload level"),
+        final_wait_p50_s=round(percentile([p[0] for p in parts], 50), 2),
+        final_decode_p50_s=round(percentile([p[1] for p in parts], 50), 2),
+        final_publish_p50_s=round(percentile([p[2] for p in parts], 50), 2),
         utterances=sum(len(v) for v in spans.values()),
         mean_utterance_s=round(
             float(np.mean([e - s for v in spans.values() for s, e in v] or [0])) / SAMPLE_RATE, 2
@@ -625,9 +643,9 @@ def main() -> None:
         "| scenario | config | streams | error rate (offline, same audio) | final p50/p95 s "
         "| first partial p50/p95 s | churn | CPU cores | CPU s per audio s "
         "| RSS MB (per stream) | missing | utterances (mean s) | words cut / lost of "
-        "| load avg |"
+        "| final p50 parts s (wait / decode / publish) | load avg |"
     )
-    print(f"\n{args.repeats} run(s) each, medians\n" + header + "\n|" + "---|" * 14)
+    print(f"\n{args.repeats} run(s) each, medians\n" + header + "\n|" + "---|" * 15)
     for r in results:
         print(
             f"| {r.scenario} | {r.config} | {r.streams} | {r.metric} {r.wer:.3f} "
@@ -635,7 +653,9 @@ def main() -> None:
             f"{r.final_p50_s}/{r.final_p95_s} | {r.partial_p50_s}/{r.partial_p95_s} | {r.churn} | "
             f"{r.cpu_cores} | {r.cpu_s_per_audio_s} | {r.rss_mb} ({r.rss_per_stream_mb}) | "
             f"{r.finals_missing} | {r.utterances} ({r.mean_utterance_s}) | "
-            f"{r.words_cut} / {r.words_lost} of {r.words} | {r.load_avg} |"
+            f"{r.words_cut} / {r.words_lost} of {r.words} | "
+            f"{r.final_wait_p50_s} / {r.final_decode_p50_s} / {r.final_publish_p50_s} | "
+            f"{r.load_avg} |"
         )
     if per_file:
         print(f"offline on each clip's own file: {per_file}")

@@ -43,7 +43,13 @@ from transcriber.policy import (
 )
 from transcriber.scheduler import DecodeScheduler
 from transcriber.segments import decode_language, final_segment
-from transcriber.stream import FinalJob, PartialJob, StreamInfo, StreamTranscriber
+from transcriber.stream import (
+    EarlyFinalJob,
+    FinalJob,
+    PartialJob,
+    StreamInfo,
+    StreamTranscriber,
+)
 from transcriber.voice import Embedding, load_voice_encoder
 from vori.events import TranscriptSegment
 from vori.settings import DecodingPreset, TranscriberSettings
@@ -65,7 +71,7 @@ class Work:
     partition: int
     stream: StreamTranscriber
     context: PromptContext
-    job: FinalJob | PartialJob
+    job: FinalJob | EarlyFinalJob | PartialJob
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,19 @@ class FinalResult:
     def voiced(self) -> bool:
         """Someone said something: on a room microphone, it belongs to one of its voices."""
         return self.segment is not None and bool(self.segment.text)
+
+
+@dataclass(frozen=True)
+class FinalOutcome:
+    """An utterance's final decoded and judged, not yet tied to its place in the stream."""
+
+    job: FinalJob | EarlyFinalJob
+    decoded: Decoded | None
+    verdict: Verdict | None
+    prompt: str | None  # the prompt it was decoded with
+    voice: Embedding | None
+    started: datetime
+    finished: datetime
 
 
 @dataclass(frozen=True)
@@ -137,6 +156,7 @@ class ModelLane:
         self.metrics = metrics
         self._load = load
         self._decoder: WhisperDecoder | None = None
+        self._early: dict[str, FinalOutcome] = {}  # by stream: its early final, decoded
         self.scheduler: DecodeScheduler[Work] = DecodeScheduler(
             base_interval_s=settings.partial_interval_s,
             max_age_s=settings.partial_max_age_s,
@@ -158,7 +178,18 @@ class ModelLane:
     # -- called from the consumer thread -------------------------------------------------
 
     def submit_final(self, work: Work) -> None:
-        assert isinstance(work.job, FinalJob)
+        job = work.job
+        assert isinstance(job, FinalJob)
+        stream_id = job.info.stream_id
+        with self._cond:
+            early = None
+            if not self.scheduler.busy(stream_id):
+                early = self._early.pop(stream_id, None)
+        if early is not None and self._still_valid(early, job, work.context):
+            # Decoded during the pause that closed it: no decoder needed, nothing before
+            # it of this stream's is waiting, so it is taken in here, in order.
+            self.results.put(self._finish(work, job, early))
+            return
         with self._cond:
             self.scheduler.submit_final(
                 work.job.info.stream_id,
@@ -166,6 +197,12 @@ class ModelLane:
                 len(work.job.audio) / SAMPLE_RATE,
                 now=time.monotonic(),
             )
+            self._cond.notify()
+
+    def submit_early(self, work: Work) -> None:
+        assert isinstance(work.job, EarlyFinalJob)
+        with self._cond:
+            self.scheduler.submit_early(work.job.info.stream_id, work)
             self._cond.notify()
 
     def submit_partial(self, work: Work, now: float) -> None:
@@ -206,6 +243,8 @@ class ModelLane:
     def forget(self, stream_ids: set[str]) -> None:
         with self._cond:
             self.scheduler.forget(stream_ids)
+            for stream_id in stream_ids:
+                self._early.pop(stream_id, None)
 
     def pending_final_seconds(self) -> float:
         with self._cond:
@@ -252,7 +291,7 @@ class ModelLane:
                 try:
                     self._decode(picked[1])
                 finally:
-                    if isinstance(picked[1].job, FinalJob):
+                    if isinstance(picked[1].job, FinalJob | EarlyFinalJob):
                         with self._cond:
                             self.scheduler.final_done(picked[0])
                             self._cond.notify_all()
@@ -286,6 +325,9 @@ class ModelLane:
         if isinstance(job, FinalJob):
             self._final(work, job, preset, started)
             return
+        if isinstance(job, EarlyFinalJob):
+            self._early_final(work, job, preset)
+            return
         decoded = self._decoder.decode(
             to_float(job.audio),
             DecodeRequest(
@@ -309,8 +351,36 @@ class ModelLane:
         )
 
     def _final(self, work: Work, job: FinalJob, preset: DecodingPreset, started: datetime) -> None:
+        early = self._take_early(job.info.stream_id)
+        outcome = (
+            early
+            if early is not None and self._still_valid(early, job, work.context)
+            else self._outcome(job, preset, work.context.text, started)
+        )
+        self.results.put(self._finish(work, job, outcome))
+
+    def _early_final(self, work: Work, job: EarlyFinalJob, preset: DecodingPreset) -> None:
+        outcome = self._outcome(job, preset, work.context.text, datetime.now(UTC))
+        with self._cond:
+            self._early[job.info.stream_id] = outcome
+
+    def _take_early(self, stream_id: str) -> FinalOutcome | None:
+        with self._cond:
+            return self._early.pop(stream_id, None)
+
+    def _still_valid(self, early: FinalOutcome, job: FinalJob, context: PromptContext) -> bool:
+        """The early decode is the final's: the same audio, and the same prompt if any."""
+        preset = preset_for(self.settings, job.info.language)
+        prompt = context.text if preset.condition_on_previous_text else None
+        used = isinstance(early.job, EarlyFinalJob) and early.job.matches(job)
+        self.metrics.early_finals.labels("used" if used else "unused").inc()
+        return used and early.prompt == prompt
+
+    def _outcome(
+        self, job: FinalJob | EarlyFinalJob, preset: DecodingPreset, context: str, started: datetime
+    ) -> FinalOutcome:
+        """Decode and judge an utterance's final (the stream's context is not touched)."""
         assert self._decoder is not None
-        context = work.context.text
         decoded: Decoded | None = None
         verdict: Verdict | None = None
         margin: float | None = None
@@ -326,7 +396,9 @@ class ModelLane:
                 }
             )
             margin = overload.degraded_encoder_margin_s
-        if not job.retract_only and job.audio_dbfs >= self.settings.energy_gate_dbfs:
+        prompt = context if preset.condition_on_previous_text else None
+        retract_only = isinstance(job, FinalJob) and job.retract_only
+        if not retract_only and job.audio_dbfs >= self.settings.energy_gate_dbfs:
             decoded = decode_final(
                 self._decoder,
                 to_float(job.audio),
@@ -334,7 +406,7 @@ class ModelLane:
                     final=True,
                     language=decode_language(job.info.language),
                     preset=preset,
-                    prompt=context if preset.condition_on_previous_text else None,
+                    prompt=prompt,
                     margin_s=margin,
                     vocabulary=self._vocabulary(job.info),
                 ),
@@ -350,9 +422,19 @@ class ModelLane:
                 gate_dbfs=self.settings.energy_gate_dbfs,
             )
             if verdict.keep:
-                verdict = self._guard(job, decoded, verdict, work.context)
+                verdict = self._guard(job, decoded, verdict)
             if not verdict.keep:
                 self.metrics.rejected.labels(verdict.reason or "unknown").inc()
+        text = verdict.text if verdict is not None and verdict.keep else ""
+        # Whose voice it is, told apart in stream order when the result is taken in.
+        voice = load_voice_encoder().embed(job.audio) if text and job.info.room else None
+        return FinalOutcome(job, decoded, verdict, prompt, voice, started, datetime.now(UTC))
+
+    def _finish(self, work: Work, job: FinalJob, outcome: FinalOutcome) -> FinalResult:
+        """The final of `job` from its decode; the stream's context moves on past it."""
+        context = work.context.text
+        verdict, decoded = outcome.verdict, outcome.decoded
+        if verdict is not None and decoded is not None:
             context = next_context(
                 context,
                 verdict,
@@ -364,14 +446,17 @@ class ModelLane:
         segment = None
         if text or job.had_partials:
             # An empty final replaces partials that turned out not to be speech.
-            segment = self._segment(job, decoded if text else None, text, started)
-        # Whose voice it is, told apart in stream order when the result is taken in.
-        voice = load_voice_encoder().embed(job.audio) if text and job.info.room else None
-        self.results.put(FinalResult(work, segment, context, verdict, voice))
+            segment = final_segment(
+                job,
+                decoded if text else None,
+                text,
+                model=self.name,
+                decode_started_at=outcome.started,
+                decode_finished_at=outcome.finished,
+            )
+        return FinalResult(work, segment, context, verdict, outcome.voice)
 
-    def _guard(
-        self, job: FinalJob, decoded: Decoded, verdict: Verdict, context: PromptContext
-    ) -> Verdict:
+    def _guard(self, job: FinalJob | EarlyFinalJob, decoded: Decoded, verdict: Verdict) -> Verdict:
         """Withdraw a kept final that evidence says nobody spoke (an empty final then)."""
         guard = self.settings.hallucination_guard
         if not guard.enabled:
@@ -399,18 +484,6 @@ class ModelLane:
             )
             return Verdict(False, "", "invented", usable_as_context=False)
         return verdict
-
-    def _segment(
-        self, job: FinalJob, decoded: Decoded | None, text: str, started: datetime
-    ) -> TranscriptSegment:
-        return final_segment(
-            job,
-            decoded,
-            text,
-            model=self.name,
-            decode_started_at=started,
-            decode_finished_at=datetime.now(UTC),
-        )
 
     def _observe(self, kind: str, decoded: Decoded, audio_seconds: float = 0.0) -> None:
         self.metrics.decode_seconds.labels(kind, self.name).observe(decoded.seconds)

@@ -61,6 +61,13 @@ class TranscriberMetrics:
             ["reason"],
             registry=r,
         )
+        self.early_finals = Counter(
+            "vori_transcriber_early_finals_total",
+            "Finals decoded early, during the pause that closed them: used, or not the "
+            "final's (the utterance went on) and decoded again.",
+            ["outcome"],
+            registry=r,
+        )
         self.lag_seconds = Gauge(
             "vori_transcriber_lag_seconds",
             "How far behind the audio the furthest-behind stream's transcript is.",

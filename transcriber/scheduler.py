@@ -9,6 +9,11 @@ seconds (never more often than `base_interval_s`). With several decode workers, 
 stream's finals still run one at a time and in order: a stream with a final in flight
 gets no other final until `final_done`. While shedding (the transcriber is behind live
 audio, docs/overload.md) no partial is queued at all.
+
+Between finals and partials come early finals: the decode of an utterance during the
+pause that may close it (docs/latency.md). A stream has at most one; it is dropped when
+the stream's final comes first (the final decodes itself) and while shedding, and while
+one is decoded the stream's final waits for it, as for a final in flight.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class SchedulerStats:
     partials_replaced: int = 0
     finals_done: int = 0
     partials_done: int = 0
+    early_dropped: int = 0  # early finals not decoded: their final came first, or shedding
 
 
 @dataclass
@@ -48,6 +54,7 @@ class DecodeScheduler(Generic[J]):
     shed_partials: bool = False  # behind live audio: decode finals only
     _finals: deque[tuple[str, J, float]] = field(default_factory=deque)
     _partials: dict[str, _Partial[J]] = field(default_factory=dict)
+    _early: dict[str, J] = field(default_factory=dict)
     _partial_cost_s: float = 0.0
     _final_rate: float = 0.0  # decode seconds per second of final audio
     _speaking: set[str] = field(default_factory=set)
@@ -61,6 +68,21 @@ class DecodeScheduler(Generic[J]):
         self._arrivals.append((now, audio_seconds))
         if self._partials.pop(stream_id, None) is not None:
             self.stats.partials_dropped += 1
+        if self._early.pop(stream_id, None) is not None:
+            self.stats.early_dropped += 1
+
+    def submit_early(self, stream_id: str, job: J) -> None:
+        """Queue an early final, replacing the stream's older one."""
+        if self.shed_partials:
+            self.stats.early_dropped += 1
+            return
+        if self._early.pop(stream_id, None) is not None:
+            self.stats.early_dropped += 1
+        self._early[stream_id] = job
+
+    def busy(self, stream_id: str) -> bool:
+        """A decode of the stream's is running, or a final of it waits."""
+        return stream_id in self._in_flight or any(f[0] == stream_id for f in self._finals)
 
     def submit_partial(self, stream_id: str, job: J, *, now: float, audio_time: float) -> None:
         """Queue a partial, replacing the stream's older pending one."""
@@ -83,6 +105,7 @@ class DecodeScheduler(Generic[J]):
         self._finals = deque(f for f in self._finals if f[0] not in stream_ids)
         for stream_id in stream_ids:
             self._partials.pop(stream_id, None)
+            self._early.pop(stream_id, None)
             self._speaking.discard(stream_id)
             self._in_flight.discard(stream_id)
 
@@ -92,6 +115,9 @@ class DecodeScheduler(Generic[J]):
         if on and self._partials:
             self.stats.partials_shed += len(self._partials)
             self._partials.clear()
+        if on and self._early:
+            self.stats.early_dropped += len(self._early)
+            self._early.clear()
 
     def partial_interval(self) -> float:
         """Seconds of new audio between two partials of one stream, given the load."""
@@ -116,12 +142,17 @@ class DecodeScheduler(Generic[J]):
             self.stats.finals_done += 1
 
     def next_job(self, now: float) -> tuple[str, J] | None:
-        """The next job to decode: the oldest final, else the longest-waiting fresh partial."""
+        """The next job to decode: the oldest final, else the oldest early final, else the
+        longest-waiting fresh partial. A final or early final is done at `final_done`."""
         for index, (stream_id, job, _) in enumerate(self._finals):
             if stream_id not in self._in_flight:
                 del self._finals[index]
                 self._in_flight.add(stream_id)
                 return stream_id, job
+        for stream_id in self._early:
+            if stream_id not in self._in_flight:
+                self._in_flight.add(stream_id)
+                return stream_id, self._early.pop(stream_id)
         for stream_id in [
             s for s, p in self._partials.items() if now - p.audio_time > self.max_age_s
         ]:
@@ -133,7 +164,8 @@ class DecodeScheduler(Generic[J]):
         return stream_id, self._partials.pop(stream_id).job
 
     def final_done(self, stream_id: str) -> None:
-        """A final handed out by `next_job` is decoded: the stream's next one may go."""
+        """A final (or early final) handed out by `next_job` is decoded: the stream's next
+        one may go."""
         self._in_flight.discard(stream_id)
 
     @property
@@ -158,4 +190,4 @@ class DecodeScheduler(Generic[J]):
 
     @property
     def depth(self) -> int:
-        return len(self._finals) + len(self._partials)
+        return len(self._finals) + len(self._early) + len(self._partials)

@@ -11,6 +11,13 @@ utterance or every few seconds of silence, and at every split) the segmenter dro
 its state, including the classifier's (webrtcvad's adaptive noise model, Silero's
 recurrent state). From a checkpoint on, its output depends only on the samples after it,
 so a restart from that checkpoint reproduces the uninterrupted run exactly.
+
+Once a pause has lasted the tail, the utterance's audio is known if the pause goes on to
+close it: `WouldClose` says so, before the closing silence has passed, so that its final
+can be decoded during the rest of the pause (docs/latency.md).
+
+One module because every event (open, would-close, close, split, checkpoint) is decided
+frame by frame from the same few counters, which a checkpoint resets together.
 """
 
 from __future__ import annotations
@@ -123,6 +130,14 @@ class Closed:
 
 
 @dataclass(frozen=True)
+class WouldClose:
+    """The open utterance, exactly as it closes if no voiced frame comes before the
+    closing silence has passed (its tail is in; it may still go on)."""
+
+    utterance: Utterance
+
+
+@dataclass(frozen=True)
 class Discarded:
     """An utterance with too little voiced audio to be speech (a cough, a click)."""
 
@@ -135,7 +150,7 @@ class Reset:
     checkpoint: Checkpoint
 
 
-SegmentEvent = Opened | Closed | Discarded | Reset
+SegmentEvent = Opened | WouldClose | Closed | Discarded | Reset
 
 
 @dataclass(frozen=True)
@@ -175,6 +190,8 @@ class Segmenter:
         self._reset_interval = config.frames(config.reset_interval_s * 1000)
         self._max_samples = round(config.max_utterance_s * config.sample_rate)
         self._search_samples = round(config.split_search_s * config.sample_rate)
+        self._tail_samples = config.samples(config.tail_ms)
+        self._min_speech = config.samples(config.min_speech_ms)
         # Mean square of a frame at the floor (samples in int16 units).
         self._floor_power = (
             -1.0 if config.floor_dbfs is None else 32768.0**2 * 10 ** (config.floor_dbfs / 10)
@@ -195,6 +212,7 @@ class Segmenter:
         )
         self._last_voiced_end = checkpoint.position
         self._silence_run = 0
+        self._pause_announced = False
         self._quiet_run = 0
         self._energies: list[_Frame] = []
         self._since_reset = 0
@@ -209,6 +227,11 @@ class Segmenter:
     def open_start(self) -> int | None:
         """Start sample of the utterance being spoken, if one is open."""
         return self._open_start
+
+    @property
+    def pausing(self) -> bool:
+        """The open utterance's pause has lasted its tail (`WouldClose` was said)."""
+        return self._pause_announced
 
     @property
     def lower_bound(self) -> int:
@@ -243,7 +266,7 @@ class Segmenter:
         events: list[SegmentEvent] = []
         end = self.position
         if self._open_start is not None:
-            close_at = min(self._last_voiced_end + self.config.samples(self.config.tail_ms), end)
+            close_at = min(self._last_voiced_end + self._tail_samples, end)
             self._close(max(close_at, self._open_start), events)
         events.append(Reset(Checkpoint(position=end - end % self._fs)))
         return events
@@ -279,24 +302,35 @@ class Segmenter:
             self._voiced += self._fs
             self._last_voiced_end = end
             self._silence_run = 0
+            self._pause_announced = False
         else:
             self._silence_run += 1
         if self._silence_run >= self._close_frames:
-            tail = self.config.samples(self.config.tail_ms)
-            self._close(min(self._last_voiced_end + tail, end), events)
+            self._close(min(self._last_voiced_end + self._tail_samples, end), events)
             # The closing silence already counts towards a quiet stretch.
             self._quiet_run = self._silence_run
         elif end - self._open_start >= self._max_samples:
             self._split(end, events)
+        elif (
+            not frame.voiced
+            and not self._pause_announced
+            and end >= self._last_voiced_end + self._tail_samples
+            and self._voiced >= self._min_speech
+        ):
+            # The close, if it comes, ends the utterance here (`_close` above).
+            self._pause_announced = True
+            tail_end = self._last_voiced_end + self._tail_samples
+            events.append(WouldClose(Utterance(self._open_start, tail_end, self._voiced)))
 
     def _close(self, end: int, events: list[SegmentEvent]) -> None:
         assert self._open_start is not None
         start = self._open_start
-        if self._voiced >= self.config.samples(self.config.min_speech_ms):
+        if self._voiced >= self._min_speech:
             events.append(Closed(Utterance(start, end, self._voiced)))
         else:
             events.append(Discarded(start, end))
         self._open_start = None
+        self._pause_announced = False
         self._lower_bound = end
         self._ring.clear()
         self._energies = []
@@ -332,6 +366,7 @@ class Segmenter:
             self._voiced = len(voiced) * self._fs
             self._last_voiced_end = end
             self._silence_run = 0
+            self._pause_announced = False
             self._energies = [f for f in self._ring if f.position >= start]
             self._ring.clear()
             events.append(Opened(start))

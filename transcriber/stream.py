@@ -29,6 +29,7 @@ from transcriber.segmenter import (
     Segmenter,
     SegmenterConfig,
     SegmentEvent,
+    WouldClose,
 )
 from transcriber.stabilizer import Stabilizer, StableView
 from transcriber.vad import FrameClassifier
@@ -84,6 +85,28 @@ class FinalJob:
     retract_only: bool  # too little speech: decode nothing, only replace shown partials
     had_partials: bool
     timing: Timing
+
+
+@dataclass(frozen=True)
+class EarlyFinalJob:
+    """Decode an open utterance as it would close, during the pause that may close it: if
+    the pause does, its final is this decode (the same audio and context), already done."""
+
+    info: StreamInfo
+    segment_id: str
+    start: int
+    end: int
+    audio: Samples
+    audio_dbfs: float
+
+    def matches(self, final: FinalJob) -> bool:
+        """`final` decodes exactly what this decoded."""
+        return (
+            not final.retract_only
+            and final.segment_id == self.segment_id
+            and (final.start, final.end) == (self.start, self.end)
+            and final.info == self.info
+        )
 
 
 @dataclass(frozen=True)
@@ -155,6 +178,7 @@ class StreamTranscriber:
         self._audio = np.zeros(0, dtype=np.int16)
         self._audio_start = resume.segmenter.needed_from
         self._open: _OpenUtterance | None = None
+        self._early: EarlyFinalJob | None = None
         if resume.segmenter.open_start is not None:
             self._open = self._new_utterance(resume.segmenter.open_start)
         self._queued: deque[_Queued] = deque()
@@ -285,7 +309,10 @@ class StreamTranscriber:
             if isinstance(event, Opened):
                 self._open = self._new_utterance(event.start)
                 self._open.maybe_shown = replayed
+            elif isinstance(event, WouldClose):
+                self._early = self._early_job(event.utterance.start, event.utterance.end)
             elif isinstance(event, Closed | Discarded):
+                self._early = None  # closed in the same frames: its final decodes it
                 start, end = (
                     (event.utterance.start, event.utterance.end)
                     if isinstance(event, Closed)
@@ -302,6 +329,17 @@ class StreamTranscriber:
             last = self._queued[-1].checkpoint if self._queued else self.durable.segmenter
             self._queued.append(_Queued(last, self._finals_submitted, ended, expired))
         return jobs
+
+    def _early_job(self, start: int, end: int) -> EarlyFinalJob | None:
+        if self._open is None or self._open.start != start:
+            return None
+        audio = self._slice(start, end)
+        return EarlyFinalJob(self.info, self._open.segment_id, start, end, audio, rms_dbfs(audio))
+
+    def early_final_job(self) -> EarlyFinalJob | None:
+        """The early decode the last frames asked for (once), if its pause still goes on."""
+        job, self._early = self._early, None
+        return job if self.segmenter.pausing else None
 
     def _new_utterance(self, start: int) -> _OpenUtterance:
         return _OpenUtterance(

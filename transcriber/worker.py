@@ -204,20 +204,20 @@ class TranscriberWorker:
         if event.stream_id in state.finished:
             return
         stream = state.streams.get(event.stream_id) or self._open_stream(state, event)
-        received = datetime.now(UTC)
         lane = self.lanes.for_language(stream.info.language)
         replayed = context.offset < state.high_watermark
-        for job in stream.feed(event, received, timestamp_ms=stamp, replayed=replayed):
-            lane.submit_final(Work(context.partition, stream, state.contexts[event.stream_id], job))
+        prompt = state.contexts[event.stream_id]
+        for job in stream.feed(event, datetime.now(UTC), timestamp_ms=stamp, replayed=replayed):
+            lane.submit_final(Work(context.partition, stream, prompt, job))
         lane.speaking(event.stream_id, stream.speaking)
+        early = stream.early_final_job()
         if self.load.shed_partials:
             return  # behind live audio: finals only (docs/overload.md)
+        if early is not None and self.settings.transcriber.early_finals:
+            lane.submit_early(Work(context.partition, stream, prompt, early))  # docs/latency.md
         partial = stream.partial_job(lane.partial_interval())
         if partial is not None:
-            lane.submit_partial(
-                Work(context.partition, stream, state.contexts[event.stream_id], partial),
-                time.time(),
-            )
+            lane.submit_partial(Work(context.partition, stream, prompt, partial), time.time())
 
     def _expire_idle(self, partition: int, state: PartitionState, now_ms: int) -> None:
         """Finalise the streams of a partition that sent nothing for `stream_idle_s`."""

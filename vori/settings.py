@@ -542,6 +542,12 @@ class TranscriberSettings(BaseModel):
     tail_ms: int = Field(
         400, ge=0, le=1000, description="Audio kept after the last voiced frame of an utterance."
     )
+    early_finals: bool = Field(
+        True,
+        description="Decode an utterance's final during the pause once its tail is in, so it "
+        "is ready when the closing silence has passed (a pause that does not close it costs "
+        "one decode; docs/latency.md).",
+    )
     min_speech_ms: int = Field(
         250, ge=0, le=5000, description="Utterances with less voiced audio are noise, not decoded."
     )

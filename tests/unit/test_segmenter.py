@@ -17,6 +17,7 @@ from transcriber.segmenter import (
     SegmenterConfig,
     SegmentEvent,
     Utterance,
+    WouldClose,
 )
 
 CONFIG = SegmenterConfig()
@@ -144,3 +145,53 @@ def test_korean_questions_with_room_noise_between_them_stay_apart(speech_dir: Pa
     no_floor = Segmenter(SegmenterConfig(floor_dbfs=None), Checkpoint(0))
     events = no_floor.feed(0, timeline.samples) + no_floor.finish()
     assert len(utterances(events)) < len(timeline.spans)  # what webrtcvad alone does here
+
+
+def test_every_close_by_silence_is_announced_exactly_before_the_silence_has_passed(
+    three_speakers, monologue
+) -> None:
+    for timeline in (three_speakers, monologue):
+        events = run(timeline.samples)
+        for index, event in enumerate(events):
+            if not isinstance(event, Closed) or event.utterance.split:
+                continue
+            announced = [e for e in events[:index] if isinstance(e, WouldClose)]
+            if index == len(events) - 2:
+                continue  # closed by the end of the stream (`finish`), not by silence
+            assert announced
+            assert announced[-1].utterance == event.utterance
+        # An announcement the close does not confirm is one the speech went on after (or
+        # a monologue split at a quieter point before it).
+        for index, event in enumerate(events):
+            if isinstance(event, WouldClose):
+                closed = next(e for e in events[index:] if isinstance(e, Closed))
+                assert closed.utterance.start == event.utterance.start
+                assert closed.utterance.split or closed.utterance.end >= event.utterance.end
+
+
+def test_the_announcement_comes_once_the_tail_is_in_and_as_early_as_the_chunks_allow(
+    three_speakers,
+) -> None:
+    segmenter = Segmenter(CONFIG, Checkpoint(0))
+    samples = three_speakers.samples
+    heard: dict[Utterance, int] = {}
+    for position in range(0, len(samples), 480):
+        for event in segmenter.feed(position, samples[position : position + 480]):
+            if isinstance(event, WouldClose | Closed):
+                heard.setdefault(event.utterance, segmenter.position)
+    announced = [u for u in heard if not u.split]
+    assert len(announced) >= len(three_speakers.spans)
+    for utterance in announced:
+        # In the frame that completes the tail, (silence_close - tail) before the close.
+        assert 0 <= heard[utterance] - utterance.end < CONFIG.frame_samples
+
+
+def test_nothing_is_announced_when_the_tail_is_as_long_as_the_closing_silence(
+    three_speakers,
+) -> None:
+    config = SegmenterConfig(tail_ms=500, silence_close_ms=500)
+    segmenter = Segmenter(config, Checkpoint(0))
+    samples = three_speakers.samples
+    events = segmenter.feed(0, samples) + segmenter.finish()
+    assert not any(isinstance(e, WouldClose) for e in events)
+    assert len([e for e in events if isinstance(e, Closed)]) == len(three_speakers.spans)

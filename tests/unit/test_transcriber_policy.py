@@ -169,6 +169,39 @@ def test_a_stream_never_has_two_finals_in_flight_but_others_go_ahead() -> None:
     assert s.next_job(0.0) == ("a", "a-2")
 
 
+def test_early_finals_come_after_finals_before_partials_and_hold_their_stream() -> None:
+    s: DecodeScheduler[str] = DecodeScheduler(workers=2)
+    s.submit_partial("a", "a-partial", now=0.0, audio_time=0.0)
+    s.submit_early("b", "b-early")
+    s.submit_final("c", "c-final", 2.0, now=0.0)
+    assert s.next_job(0.0) == ("c", "c-final")
+    assert s.next_job(0.0) == ("b", "b-early")
+    s.submit_final("b", "b-final", 2.0, now=0.0)
+    assert s.busy("b")
+    # b's final waits for its early decode (whose result it will take); a's partial goes.
+    assert s.next_job(0.0) == ("a", "a-partial")
+    assert s.next_job(0.0) is None
+    s.final_done("b")
+    assert s.next_job(0.0) == ("b", "b-final")
+    s.final_done("b")
+    assert not s.busy("b")
+
+
+def test_an_early_final_not_started_is_dropped_by_its_final_and_by_shedding() -> None:
+    s: DecodeScheduler[str] = DecodeScheduler()
+    s.submit_early("a", "a-early-1")
+    s.submit_early("a", "a-early-2")  # the pause ended and another began: only the newest
+    s.submit_final("a", "a-final", 2.0, now=0.0)  # closed before it was decoded: decodes itself
+    assert s.next_job(0.0) == ("a", "a-final")
+    s.final_done("a")
+    assert s.next_job(0.0) is None
+    s.submit_early("b", "b-early")
+    s.shed(True)
+    s.submit_early("c", "c-early")
+    assert s.next_job(0.0) is None
+    assert s.stats.early_dropped == 4
+
+
 def test_expired_and_idle_checkpoints_round_trip_and_leave_the_metadata() -> None:
     expired = StreamCheckpoint(Checkpoint(3360), "", expired=True, last_seen_ms=1_700_000_000_123)
     checkpoints = {"m:a:mic": expired, "m:b:mic": cp(480)}

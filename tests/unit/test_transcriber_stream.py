@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from tests.helpers.transcriber import SAMPLE_RATE, clips, concatenate, frames_of
 from transcriber.segmenter import SegmenterConfig
-from transcriber.stream import FinalJob, StreamInfo, StreamTranscriber
+from transcriber.stream import EarlyFinalJob, FinalJob, StreamInfo, StreamTranscriber
 from vori.events import AudioFrame
 
 CONFIG = SegmenterConfig()
@@ -156,3 +157,29 @@ def test_an_end_marker_without_the_room_flag_still_closes_a_room_utterance_as_on
     assert jobs
     assert jobs[-1].info.room
     assert jobs[-1].info.vocabulary == ("Kennedy",)
+
+
+def test_an_utterance_is_offered_for_early_decoding_with_exactly_its_final_audio(
+    speech_dir: Path,
+) -> None:
+    arctic = list(clips(speech_dir, "en/cmu_arctic").values())
+    timeline = concatenate(arctic[:3], pause_s=1.0)
+    frames = list(frames_of(timeline.samples, meeting_id="m", participant_id="p"))
+    stream = StreamTranscriber.new(INFO, CONFIG, 0)
+    early: list[EarlyFinalJob] = []
+    finals: list[FinalJob] = []
+    for frame in frames:
+        finals += stream.feed(frame, NOW, timestamp_ms=frame.seq * 100)
+        job = stream.early_final_job()
+        if job is not None:
+            assert not finals or finals[-1].end <= job.start  # offered before its close
+            early.append(job)
+    assert stream.early_final_job() is None  # once
+    assert len(finals) == 3
+    for final in finals[:2]:  # the last one is closed by the end marker, not by a pause
+        offered = [job for job in early if job.matches(final)]
+        assert len(offered) == 1
+        assert np.array_equal(offered[0].audio, final.audio)
+    # A reconnection that changed the vocabulary makes the early decode another's.
+    other = replace(finals[0], info=replace(INFO, vocabulary=("vori",)))
+    assert not any(job.matches(other) for job in early)
