@@ -372,9 +372,13 @@ class ModelLane:
         """The early decode is the final's: the same audio, and the same prompt if any."""
         preset = preset_for(self.settings, job.info.language)
         prompt = context.text if preset.condition_on_previous_text else None
-        used = isinstance(early.job, EarlyFinalJob) and early.job.matches(job)
-        self.metrics.early_finals.labels("used" if used else "unused").inc()
-        return used and early.prompt == prompt
+        valid = (
+            isinstance(early.job, EarlyFinalJob)
+            and early.job.matches(job)
+            and early.prompt == prompt
+        )
+        self.metrics.early_finals.labels("used" if valid else "unused").inc()
+        return valid
 
     def _outcome(
         self, job: FinalJob | EarlyFinalJob, preset: DecodingPreset, context: str, started: datetime
