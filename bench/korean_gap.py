@@ -1,7 +1,7 @@
 """Where streamed Korean loses against offline: the transcriber's core vs `transcribe()`.
 
     .venv/bin/python bench/korean_gap.py [--split tune|report|all] [--streams 4]
-        [--pause 1.0] [--config NAME:KEY=VALUE,... ...] [--clips]
+        [--pause 1.0] [--config NAME:KEY=VALUE,... ...] [--clips] [--dealings]
 
 No Kafka: the shared Korean clips (ko/naver; tune = clips 0-24, report = 25-49 in id
 order) are laid end to end with pauses of room noise on `--streams` tracks, fed as
@@ -184,6 +184,57 @@ def offline_per_clip(model: WhisperModel, pool: list[Clip]) -> dict[str, str]:
     return out
 
 
+DEALINGS = [(2, 1.0), (3, 1.0), (4, 1.0), (5, 1.0), (4, 0.7), (4, 1.5)]  # streams, pause s
+
+
+def settings_with(env: dict[str, str]) -> Settings:
+    """The settings in force with these environment variables set on top."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return load_settings()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def decoder_for(settings: Settings, path: str) -> WhisperDecoder:
+    t = settings.transcriber
+    return WhisperDecoder(
+        path,
+        t.model_multilingual,
+        compute_type="int8",
+        cpu_threads=t.cpu_threads,
+        workers=t.decode_workers,
+        encoder_margin_s=t.encoder_margin_s,
+        partial_margin_s=t.partial_encoder_margin_s,
+    )
+
+
+def over_dealings(
+    pool: list[Clip], configs: list[tuple[str, dict[str, str]]], path: str
+) -> list[dict[str, object]]:
+    """Streamed CER of each config on several dealings of the same clips: one dealing's CER
+    moves by about 2 points when a boundary moves by a frame, so compare means."""
+    by_id = {c.id: c for c in pool}
+    dealt = [(n, pause, tracks_of(pool, n, pause)) for n, pause in DEALINGS]
+    out: list[dict[str, object]] = []
+    for label, env in configs:
+        settings = settings_with(env)
+        decoder = decoder_for(settings, path)
+        cers = []
+        for _n, _pause, tracks in dealt:
+            texts, _details = streamed(settings, decoder, tracks)
+            cers.append(round(track_cer(tracks, texts, by_id), 4))
+        mean = round(float(np.mean(cers)), 4)
+        print(f"{label}: mean CER {mean:.4f}, {min(cers):.3f}-{max(cers):.3f} {cers}", flush=True)
+        out.append({"config": label, "env": env, "mean_cer": mean, "cers": cers})
+    return out
+
+
 def parse_config(text: str) -> tuple[str, dict[str, str]]:
     label, _, body = text.partition(":")
     pairs = [p.split("=", 1) for p in body.split(",") if p]
@@ -197,6 +248,11 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=1.0)
     parser.add_argument("--config", nargs="*", default=[])
     parser.add_argument("--clips", action="store_true", help="print the clips that differ")
+    parser.add_argument(
+        "--dealings",
+        action="store_true",
+        help="streamed CER only, mean over six dealings (2-5 streams, pauses 0.7-1.5 s)",
+    )
     parser.add_argument("--out", default=None, help="write the JSON here")
     args = parser.parse_args()
 
@@ -204,7 +260,15 @@ def main() -> None:
     by_id = {c.id: c for c in pool}
     tracks = tracks_of(pool, args.streams, args.pause)
     base = load_settings()
-    path = resolve_model(base.transcriber.model_multilingual, base.data_dir / "models")
+    path = str(resolve_model(base.transcriber.model_multilingual, base.data_dir / "models"))
+    configs = [parse_config(c) for c in args.config] or [("default", {})]
+    if args.dealings:
+        results = over_dealings(pool, configs, path)
+        if args.out:
+            dealings = [{"streams": n, "pause_s": p} for n, p in DEALINGS]
+            summary = {"split": args.split, "dealings": dealings, "configs": results}
+            Path(args.out).write_text(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
     started = time.perf_counter()
     model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=2)
     off = offline(model, tracks)
@@ -239,28 +303,9 @@ def main() -> None:
         f"{off_s:.0f} s); on each clip's file: {files_cer:.4f}",
         flush=True,
     )
-    configs = [parse_config(c) for c in args.config] or [("default", {})]
     for label, env in configs:
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            settings = load_settings()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-        t = settings.transcriber
-        decoder = WhisperDecoder(
-            path,
-            t.model_multilingual,
-            compute_type="int8",
-            cpu_threads=t.cpu_threads,
-            workers=t.decode_workers,
-            encoder_margin_s=t.encoder_margin_s,
-            partial_margin_s=t.partial_encoder_margin_s,
-        )
+        settings = settings_with(env)
+        decoder = decoder_for(settings, path)
         started = time.perf_counter()
         texts, details = streamed(settings, decoder, tracks)
         seconds = time.perf_counter() - started
@@ -273,15 +318,18 @@ def main() -> None:
         for c in ids:
             a = cer([by_id[c].text], [st_clip[c]])
             b = cer([by_id[c].text], [off_clip[c]])
-            if a != b:
+            f = cer([by_id[c].text], [files[c]])
+            if a != b or a != f:
                 worse.append(
                     {
                         "clip": c,
                         "ref": by_id[c].text,
                         "streamed": st_clip[c],
                         "offline": off_clip[c],
+                        "file": files[c],
                         "cer": round(a, 3),
                         "offline_cer": round(b, 3),
+                        "file_cer": round(f, 3),
                     }
                 )
         dropped = [d for d in details if d["dropped"]]
@@ -292,10 +340,12 @@ def main() -> None:
             flush=True,
         )
         if args.clips:
-            for w in sorted(worse, key=lambda w: float(w["offline_cer"]) - float(w["cer"])):
+            for w in sorted(worse, key=lambda w: float(w["file_cer"]) - float(w["cer"])):
                 print(
-                    f"  {w['clip']} {w['cer']:.2f} vs {w['offline_cer']:.2f}\n"
-                    f"    ref: {w['ref']}\n    str: {w['streamed']}\n    off: {w['offline']}"
+                    f"  {w['clip']} {w['cer']:.2f} vs {w['offline_cer']:.2f} "
+                    f"(its file {w['file_cer']:.2f})\n"
+                    f"    ref: {w['ref']}\n    str: {w['streamed']}\n"
+                    f"    off: {w['offline']}\n    file: {w['file']}"
                 )
             for d in dropped:
                 print(f"  dropped ({d['dropped']}): {d['raw']!r} at {d['start_s']}-{d['end_s']}")

@@ -137,7 +137,9 @@ class WhisperDecoder:
         # Speech runs at most ~4 tokens a second; the bound stops loops on trimmed windows.
         max_new_tokens = min(200, int(16 + 10 * duration))
         started = time.perf_counter()
-        margin = self.encoder_margin_s if request.final else self.partial_margin_s
+        margin = self.partial_margin_s
+        if request.final:
+            margin = preset.encoder_margin_s or self.encoder_margin_s
         if request.margin_s is not None:
             margin = request.margin_s
         self.model.window_frames = None if request.full_window else self._window(len(audio), margin)

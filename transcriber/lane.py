@@ -328,6 +328,11 @@ class ModelLane:
         if isinstance(job, EarlyFinalJob):
             self._early_final(work, job, preset)
             return
+        if job.audio_dbfs < self.settings.energy_gate_dbfs:
+            # Its text would be dropped (policy.judge): a line hiss that opened an utterance
+            # would otherwise cost a decode every partial interval.
+            self.results.put(PartialResult(work, "", started, started))
+            return
         decoded = self._decoder.decode(
             to_float(job.audio),
             DecodeRequest(

@@ -32,6 +32,8 @@ from transcriber.pcm import SAMPLE_RATE, Samples
 from transcriber.vad import SILERO_WINDOW, FrameClassifier, WebrtcClassifier
 from vori.settings import TranscriberSettings
 
+LOUD_MS = 150  # an utterance's peak: its loudest stretch this long, so a click does not count
+
 
 @dataclass(frozen=True)
 class SegmenterConfig:
@@ -43,6 +45,7 @@ class SegmenterConfig:
     aggressiveness: int = 2  # webrtcvad's mode
     vad_threshold: float = 0.5  # Silero's speech probability
     floor_dbfs: float | None = -60.0  # quieter frames are silence, whatever the VAD says
+    relative_floor_db: float | None = 30.0  # so are frames this far below the utterance's peak
     onset_window_ms: int = 300
     onset_voiced_ms: int = 150
     preroll_ms: int = 300
@@ -72,6 +75,7 @@ class SegmenterConfig:
             aggressiveness=s.vad_aggressiveness,
             vad_threshold=s.vad_threshold,
             floor_dbfs=s.vad_floor_dbfs,
+            relative_floor_db=s.vad_relative_floor_db,
             onset_window_ms=s.onset_window_ms,
             onset_voiced_ms=s.onset_voiced_ms,
             preroll_ms=s.preroll_ms,
@@ -196,6 +200,10 @@ class Segmenter:
         self._floor_power = (
             -1.0 if config.floor_dbfs is None else 32768.0**2 * 10 ** (config.floor_dbfs / 10)
         )
+        self._relative_floor = (
+            0.0 if config.relative_floor_db is None else 10 ** (-config.relative_floor_db / 10)
+        )
+        self._loud_frames = config.frames(LOUD_MS)
         self._pending = np.zeros(0, dtype=np.int16)
         self._next_frame = checkpoint.position
         self._restore(checkpoint)
@@ -215,6 +223,7 @@ class Segmenter:
         self._pause_announced = False
         self._quiet_run = 0
         self._energies: list[_Frame] = []
+        self._loud_power = 0.0
         self._since_reset = 0
         self._closed_since_reset = False
 
@@ -287,6 +296,15 @@ class Segmenter:
         # speech that quiet. The VAD still sees every frame, so its state is unchanged.
         voiced = self._classifier.is_speech(frame)
         voiced = voiced and energy >= self._floor_power
+        if self._open_start is not None:
+            # A phone line's hiss after the last word (-56 to -60 dBFS, 33-37 dB under the
+            # speech) is "voiced" to webrtcvad and held Korean questions open for up to 2.5 s
+            # after the speech (bench/README.md); speech is not that far under its own peak.
+            recent = [f.energy for f in self._energies[-(self._loud_frames - 1) :]]
+            if len(recent) == self._loud_frames - 1:
+                loudness = (sum(recent) + energy) / self._loud_frames
+                self._loud_power = max(self._loud_power, loudness)
+            voiced = voiced and energy >= self._loud_power * self._relative_floor
         record = _Frame(position, voiced, energy)
         end = position + self._fs
         self._since_reset += 1
@@ -334,6 +352,7 @@ class Segmenter:
         self._lower_bound = end
         self._ring.clear()
         self._energies = []
+        self._loud_power = 0.0
         self._closed_since_reset = True
 
     def _split(self, end: int, events: list[SegmentEvent]) -> None:

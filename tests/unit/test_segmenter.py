@@ -142,9 +142,25 @@ def test_korean_questions_with_room_noise_between_them_stay_apart(speech_dir: Pa
         others = [s for s in timeline.spans if s[0] != clip_id]
         u = covering[0]
         assert not any(u.start < e - 0.1 * SAMPLE_RATE and u.end > s for _, s, e in others)
-    no_floor = Segmenter(SegmenterConfig(floor_dbfs=None), Checkpoint(0))
+    no_floor = Segmenter(SegmenterConfig(floor_dbfs=None, relative_floor_db=None), Checkpoint(0))
     events = no_floor.feed(0, timeline.samples) + no_floor.finish()
     assert len(utterances(events)) < len(timeline.spans)  # what webrtcvad alone does here
+
+
+def test_line_hiss_after_the_last_word_does_not_hold_the_utterance_open(
+    speech_dir: Path,
+) -> None:
+    """wav_073 ends with 2.5 s of -56 to -60 dBFS hiss that webrtcvad calls speech; it is
+    over 30 dB under the question, so the relative floor closes the question on its words."""
+    clip = clips(speech_dir, "ko/naver")["wav_073"]
+    samples = np.concatenate([clip.samples(), np.zeros(SAMPLE_RATE, dtype=np.int16)])
+    clip_end = len(clip.samples())
+    no_relative = Segmenter(SegmenterConfig(relative_floor_db=None), Checkpoint(0))
+    without = utterances(no_relative.feed(0, samples) + no_relative.finish())
+    assert without[0].end > clip_end - 0.1 * SAMPLE_RATE  # open to the clip's very end
+    found = utterances(run(samples))
+    assert found[0].end < clip_end - 2.0 * SAMPLE_RATE
+    assert found[0].end - found[0].start > 2.5 * SAMPLE_RATE  # the words are all in it
 
 
 def test_every_close_by_silence_is_announced_exactly_before_the_silence_has_passed(
