@@ -98,8 +98,11 @@ class Partitions:
         metadata_max_bytes: int,
         classifiers: ClassifierFactory | None = None,
         voice_policy: VoicePolicy = VoicePolicy(),
+        relative_floor_languages: frozenset[str] | None = None,
     ) -> None:
         self.config = config
+        # Streams of other languages segment without the relative floor (None: every one).
+        self.relative_floor_languages = relative_floor_languages
         self.classifiers = classifiers  # a VAD classifier per stream (None: webrtcvad)
         self.voice_policy = voice_policy  # how room microphones' voices are told apart
         self.metadata_max_bytes = metadata_max_bytes
@@ -116,7 +119,15 @@ class Partitions:
             metadata_max_bytes,
             classifier_factory(config),
             VoicePolicy.from_settings(settings),
+            frozenset(settings.vad_relative_floor_languages),
         )
+
+    def config_for(self, language: str) -> SegmenterConfig:
+        """The segmenter settings of a stream in this language."""
+        floors = self.relative_floor_languages
+        if floors is None or language in floors:
+            return self.config
+        return replace(self.config, relative_floor_db=None)
 
     def __contains__(self, partition: int) -> bool:
         return partition in self.states
@@ -174,13 +185,14 @@ class Partitions:
         )
         resume = state.restored.pop(frame.stream_id, None)
         classifier = self.classifiers() if self.classifiers is not None else None
+        config = self.config_for(language)
         if resume is not None:
             stream = StreamTranscriber(
-                info, self.config, resume, classifier=classifier, voice_policy=self.voice_policy
+                info, config, resume, classifier=classifier, voice_policy=self.voice_policy
             )
         else:
             stream = StreamTranscriber.new(
-                info, self.config, frame.position, classifier, self.voice_policy
+                info, config, frame.position, classifier, self.voice_policy
             )
         state.streams[frame.stream_id] = stream
         state.contexts[frame.stream_id] = PromptContext(stream.durable.context)

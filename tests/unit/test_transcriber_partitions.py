@@ -21,6 +21,7 @@ from transcriber.stream import (
     Timing,
 )
 from vori.events import Word
+from vori.settings import TranscriberSettings
 
 CONFIG = SegmenterConfig()
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -72,6 +73,23 @@ def test_a_stream_seen_again_resumes_from_its_restored_checkpoint() -> None:
     assert state.restored == {}
     assert state.contexts["m:p:mic"].text == "Hello there."
     assert book.open_streams() == 1
+
+
+def test_only_streams_in_the_relative_floor_languages_segment_with_it() -> None:
+    book = Partitions.from_settings(TranscriberSettings(), BIG)
+    book.restore(0, -1001, None, high=0)
+    state = book.get(0)
+    assert state is not None
+    floors = {}
+    for language in ("ko", "en", "auto"):
+        frame = next(
+            frames_of(
+                np.zeros(1600, np.int16), meeting_id=language, participant_id="p", language=language
+            )
+        )
+        stream = book.open_stream(state, frame, "en")
+        floors[language] = stream.segmenter.config.relative_floor_db
+    assert floors == {"ko": 30.0, "en": None, "auto": None}
 
 
 def test_a_partition_past_its_metadata_is_held_once_and_released_when_it_fits() -> None:
