@@ -531,11 +531,13 @@ class TranscriberSettings(BaseModel):
         "(unset: no relative floor).",
     )
     vad_relative_floor_languages: list[str] = Field(
-        # Measured (docs/vad.md): it closes Korean phone questions on their words (CER and
-        # final latency both better); on English it split utterances and cost 0.6-1.5 WER
-        # points in three of four scenarios.
-        default_factory=lambda: ["ko"],
-        description="Languages of the streams that the relative floor applies to.",
+        # Off by default, measured (docs/vad.md): it closes Korean phone questions on their
+        # words (final p95 3.9 -> 2.4 s), but on the Korean tuning clips one question ended
+        # 270 ms sooner and decoded to nothing (CER 0.216 -> 0.281), and on English it split
+        # utterances (0.6-1.5 WER points worse in three of four scenarios).
+        default_factory=list,
+        description="Languages of the streams that the relative floor applies to (e.g. "
+        '`["ko"]`; none by default).',
     )
     onset_window_ms: int = Field(
         300, ge=30, le=2000, description="Window in which voiced frames open an utterance."
