@@ -24,6 +24,8 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -669,6 +671,18 @@ class TranscriberSettings(BaseModel):
         default_factory=lambda: DecodingPreset(),
         description="Decoding preset for automatic language detection.",
     )
+
+    @field_validator("preset_en", "preset_ko", "preset_auto", mode="before")
+    @classmethod
+    def _over_language_defaults(cls, value: Any, info: ValidationInfo) -> Any:
+        """`PRESET_KO__BEAM_SIZE=3` changes the beam of the Korean preset and keeps the rest
+        of it: without this, the fields read from the environment were completed with the
+        preset class's defaults, not the language's (its patience and margin were lost)."""
+        if not isinstance(value, dict) or info.field_name is None:
+            return value
+        defaults = cls.model_fields[info.field_name].get_default(call_default_factory=True)
+        return {**defaults.model_dump(), **value}
+
     overload: OverloadSettings = Field(
         default_factory=lambda: OverloadSettings(),
         description="Shedding, cheaper finals and admission control when behind.",

@@ -69,3 +69,14 @@ def test_every_setting_is_described() -> None:
     names = known_env_vars()
     assert {"VORI_KAFKA__BOOTSTRAP_SERVERS", "DATABASE_URL", "VORI_GATEWAY__JWT_SECRET"} <= names
     assert not any(default != "(secret)" and "change-me" in default for _, default, _ in rows)
+
+
+def test_one_preset_field_from_the_environment_keeps_the_languages_other_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    default = load_settings().transcriber.preset_ko
+    monkeypatch.setenv("VORI_TRANSCRIBER__PRESET_KO__BEAM_SIZE", "3")
+    preset = load_settings().transcriber.preset_ko
+    assert preset.beam_size == 3
+    assert preset.model_dump(exclude={"beam_size"}) == default.model_dump(exclude={"beam_size"})
+    assert preset.encoder_margin_s == 12.0  # Korean's own, not the preset class's None
