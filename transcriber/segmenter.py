@@ -296,7 +296,7 @@ class Segmenter:
         # speech that quiet. The VAD still sees every frame, so its state is unchanged.
         voiced = self._classifier.is_speech(frame)
         voiced = voiced and energy >= self._floor_power
-        if self._open_start is not None:
+        if self._relative_floor and self._open_start is not None:
             # A phone line's hiss after the last word (-56 to -60 dBFS, 33-37 dB under the
             # speech) is "voiced" to webrtcvad and held Korean questions open for up to 2.5 s
             # after the speech (bench/README.md); speech is not that far under its own peak.

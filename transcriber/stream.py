@@ -71,8 +71,8 @@ class Timing:
 
 
 @dataclass(frozen=True)
-class FinalJob:
-    """Decode a closed utterance with the final settings."""
+class UtteranceAudio:
+    """What every decode job carries: an utterance's audio (or its open part so far)."""
 
     info: StreamInfo
     segment_id: str
@@ -80,6 +80,12 @@ class FinalJob:
     end: int
     audio: Samples
     audio_dbfs: float
+
+
+@dataclass(frozen=True)
+class FinalJob(UtteranceAudio):
+    """Decode a closed utterance with the final settings."""
+
     revision: int
     seq: int  # 1, 2, ... in closing order within this process's life of the stream
     retract_only: bool  # too little speech: decode nothing, only replace shown partials
@@ -88,16 +94,9 @@ class FinalJob:
 
 
 @dataclass(frozen=True)
-class EarlyFinalJob:
+class EarlyFinalJob(UtteranceAudio):
     """Decode an open utterance as it would close, during the pause that may close it: if
     the pause does, its final is this decode (the same audio and context), already done."""
-
-    info: StreamInfo
-    segment_id: str
-    start: int
-    end: int
-    audio: Samples
-    audio_dbfs: float
 
     def matches(self, final: FinalJob) -> bool:
         """`final` decodes exactly what this decoded."""
@@ -110,15 +109,9 @@ class EarlyFinalJob:
 
 
 @dataclass(frozen=True)
-class PartialJob:
+class PartialJob(UtteranceAudio):
     """Re-decode the open utterance so far (cheap settings, the stable text as prefix)."""
 
-    info: StreamInfo
-    segment_id: str
-    start: int
-    end: int
-    audio: Samples
-    audio_dbfs: float
     prefix: str
     timing: Timing
 
