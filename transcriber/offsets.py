@@ -4,7 +4,8 @@ A partition carries the frames of many streams, interleaved. Its committed offse
 first message that a restart must read again: the first one holding a sample at or after
 its stream's durable checkpoint. Every stream with state at that point travels with the
 offset as commit metadata (compressed JSON), so that a restart skips what is done and
-restores each stream's segmenter checkpoint, prompt context and (room microphones) voices.
+restores each stream's segmenter checkpoint, prompt context and (room microphones) voices,
+and knows which of the finals it decodes again went out before (`published_to`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from transcriber.stream import StreamCheckpoint
 
 T = TypeVar("T")
 
-METADATA_VERSION = 1
+# 2 added each stream's `published_to`; commits of version 1 are still read.
+METADATA_VERSION = 2
 # Kafka's default `offset.metadata.max.bytes`: what a broker whose own cannot be read allows.
 KAFKA_DEFAULT_METADATA_MAX_BYTES = 4096
 # Metadata is a string field of the protocol: Kafka's generated request and record code
@@ -89,6 +91,7 @@ def encode_metadata(
                 cp.context if limit is None else cp.context[len(cp.context) - limit :][:limit],
                 2 if cp.expired else int(cp.ended),
                 cp.last_seen_ms,
+                cp.published_to,
                 # A room microphone's voices (never cut: they name its speakers).
                 *([encode_voices(cp.voices)] if cp.voices != EMPTY_VOICES else []),
             ]
@@ -164,14 +167,22 @@ def decode_checkpoints(metadata: str | None) -> dict[str, StreamCheckpoint]:
         raw = json.loads(zlib.decompress(base64.b64decode(metadata)))
     except (ValueError, zlib.error) as exc:
         raise ValueError(f"unreadable transcriber commit metadata: {exc}") from exc
-    if raw.get("v") != METADATA_VERSION:
-        raise ValueError(f"transcriber commit metadata version {raw.get('v')!r} is unknown")
+    version = raw.get("v")
+    if version not in (1, METADATA_VERSION):
+        raise ValueError(f"transcriber commit metadata version {version!r} is unknown")
     out: dict[str, StreamCheckpoint] = {}
     for stream_id, (position, open_start, context, ended, *rest) in raw["s"].items():
-        last_seen = rest[0] if rest else None
-        voices = decode_voices(rest[1]) if len(rest) > 1 else EMPTY_VOICES
+        last_seen = rest.pop(0) if rest else None
+        published_to = rest.pop(0) if version > 1 else None
+        voices = decode_voices(rest[0]) if rest else EMPTY_VOICES
         out[stream_id] = StreamCheckpoint(
-            Checkpoint(position, open_start), context, ended == 1, ended == 2, last_seen, voices
+            Checkpoint(position, open_start),
+            context,
+            ended == 1,
+            ended == 2,
+            last_seen,
+            voices,
+            published_to,
         )
     return out
 

@@ -60,6 +60,10 @@ class StreamCheckpoint:
     expired: bool = False  # ended by `stream_idle_s` without a marker: frames after it reopen it
     last_seen_ms: int | None = None  # Kafka timestamp of the newest frame read before it
     voices: RoomVoices = EMPTY_VOICES  # a room microphone's voices, as of the finals before it
+    # Start sample of the newest final published past the checkpoint (None: none is). The
+    # checkpoint moves only after a quiet stretch, so finals go out before it passes them;
+    # a restart decodes those again, for the context and voices they leave, unpublished.
+    published_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,7 @@ class StreamTranscriber:
         self.ended = resume.ended
         self.last_seen_ms = resume.last_seen_ms
         self.idle = resume.expired
+        self._published_to = resume.published_to
         self._audio = np.zeros(0, dtype=np.int16)
         self._audio_start = resume.segmenter.needed_from
         self._open: _OpenUtterance | None = None
@@ -332,7 +337,25 @@ class StreamTranscriber:
     def early_final_job(self) -> EarlyFinalJob | None:
         """The early decode the last frames asked for (once), if its pause still goes on."""
         job, self._early = self._early, None
-        return job if self.segmenter.pausing else None
+        if job is None or not self.segmenter.pausing or self._published_before(job.start):
+            return None
+        return job
+
+    def _published_before(self, start: int) -> bool:
+        """Whether the final of the utterance starting at `start` already went out."""
+        return self._published_to is not None and start <= self._published_to
+
+    def publishes(self, final: FinalJob) -> bool:
+        """Whether a decoded final goes out with the next commit, which then records it.
+
+        Not when it went out before a restart: the checkpoint that restart resumed from
+        lies before it (checkpoints come after quiet stretches, finals at once), so its
+        utterance was decoded again only for the prompt context and voices it leaves.
+        """
+        if self._published_before(final.start):
+            return False
+        self._published_to = final.start
+        return True
 
     def _new_utterance(self, start: int) -> _OpenUtterance:
         return _OpenUtterance(
@@ -403,6 +426,8 @@ class StreamTranscriber:
         utterance = self._open
         if utterance is None or self.ended:
             return None
+        if self._published_before(utterance.start):
+            return None  # final before a restart: its partials would show it again
         end = self._audio_start + len(self._audio)
         if end - utterance.start < self._min_partial_samples:
             return None
@@ -472,7 +497,10 @@ class StreamTranscriber:
         for seq in [s for s in self._contexts if s < self._finals_done]:
             del self._contexts[seq]
             del self._voices[seq]
-        return replace(self.durable, last_seen_ms=self.last_seen_ms)
+        published = self._published_to
+        if published is not None and published < self.durable.segmenter.needed_from:
+            published = None  # a restart from the checkpoint cannot close it again
+        return replace(self.durable, last_seen_ms=self.last_seen_ms, published_to=published)
 
     @property
     def finished(self) -> bool:

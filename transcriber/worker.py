@@ -41,7 +41,7 @@ from transcriber.offsets import metadata_budget
 from transcriber.partitions import Expired, Partitions, PartitionState
 from transcriber.pcm import SAMPLE_RATE
 from transcriber.segments import in_voice, partial_segment
-from transcriber.stream import PartialJob, StreamTranscriber
+from transcriber.stream import FinalJob, PartialJob, StreamTranscriber
 from vori.events import AUDIO_FRAMES, AudioFrame, Event, TranscriptSegment
 from vori.kafka import ConsumerLoop, EventProducer, MessageContext, PoisonMessageError
 from vori.kafka.broker_config import broker_int_config
@@ -294,7 +294,9 @@ class TranscriberWorker:
                 number = stream.on_final(
                     result.seq, result.context_after, voiced=result.voiced, voice=result.voice
                 )
-                if result.segment is not None:
+                job = result.work.job
+                assert isinstance(job, FinalJob)
+                if result.segment is not None and stream.publishes(job):
                     self.committer.add(result.work.partition, in_voice(result.segment, number))
                 self._dirty = True
             elif isinstance(result, PartialResult):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
+import zlib
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,17 @@ def test_ingest_refuses_with_the_transcribers_reason() -> None:
     assert refusal is not None
     assert reason in refusal
     assert "0 s behind" not in refusal
+
+
+def test_which_finals_went_out_travels_with_the_checkpoint_and_old_commits_still_read() -> None:
+    checkpoints = {
+        "m:a:mic": StreamCheckpoint(Checkpoint(48000, 32000), "so", published_to=40000),
+        "m:b:mic": StreamCheckpoint(Checkpoint(9600), "", ended=True, last_seen_ms=5),
+    }
+    assert decode_checkpoints(encode_metadata(checkpoints).text) == checkpoints
+    # Written by a transcriber before version 2: no published_to.
+    raw = {"v": 1, "s": {"m:a:mic": [48000, 32000, "so", 0, 7]}}
+    old = base64.b64encode(zlib.compress(json.dumps(raw).encode())).decode()
+    assert decode_checkpoints(old) == {
+        "m:a:mic": StreamCheckpoint(Checkpoint(48000, 32000), "so", last_seen_ms=7)
+    }

@@ -183,3 +183,50 @@ def test_an_utterance_is_offered_for_early_decoding_with_exactly_its_final_audio
     # A reconnection that changed the vocabulary makes the early decode another's.
     other = replace(finals[0], info=replace(INFO, vocabulary=("vori",)))
     assert not any(job.matches(other) for job in early)
+
+
+def test_a_restart_behind_a_published_final_decodes_it_again_but_publishes_it_once(
+    speech_dir: Path,
+) -> None:
+    lj = sorted(clips(speech_dir, "en/ljspeech").values(), key=lambda c: c.id)
+    # Pauses shorter than a quiet stretch: the checkpoint stays before the first utterance
+    # while its final, decoded at once, goes out.
+    timeline = concatenate(lj[12:16], pause_s=0.4)
+    frames = list(frames_of(timeline.samples, meeting_id="m", participant_id="p"))
+
+    partials: list[int] = []
+
+    def run(stream: StreamTranscriber, frames: list[AudioFrame]) -> tuple[list[int], list[int]]:
+        """Starts of the finals closed, and of those published."""
+        closed, published = [], []
+        for frame in frames:
+            for job in stream.feed(frame, NOW):
+                stream.on_final(job.seq, f"context after {job.start}")
+                closed.append(job.start)
+                if stream.publishes(job):
+                    published.append(job.start)
+            partial = stream.partial_job(0.5)
+            partials.extend([partial.start] if partial is not None else [])
+        return closed, published
+
+    whole, published = run(StreamTranscriber.new(INFO, CONFIG, 0), frames)
+    assert len(whole) == 4
+    assert published == whole
+
+    # The process dies inside the third clip, after two finals went out.
+    cut = (timeline.spans[2][1] + timeline.spans[2][2]) // 2 // 1600
+    first = StreamTranscriber.new(INFO, CONFIG, 0)
+    _, before = run(first, frames[:cut])
+    checkpoint = first.advance()
+    assert before == whole[:2]
+    assert checkpoint.segmenter.needed_from <= whole[0]  # a restart closes both again
+    assert checkpoint.published_to == whole[1]
+
+    restarted = StreamTranscriber(INFO, CONFIG, checkpoint)
+    partials.clear()
+    again, after = run(restarted, frames[checkpoint.segmenter.needed_from // 1600 :])
+    assert again == whole
+    assert after == whole[2:]
+    # Its partials would show a final again as if it were still being spoken.
+    assert set(partials) == set(whole[2:])
+    assert restarted.advance().published_to is None  # the checkpoint passed them all
