@@ -26,7 +26,11 @@ from transcriber.offsets import publishable
 from transcriber.partitions import Partitions, Planned
 from transcriber.segments import stamped
 from vori.events import AUDIO_FRAMES, TranscriptSegment, encode
-from vori.kafka.transactions import BoundedTransactions, TransactionAbortedError
+from vori.kafka.transactions import (
+    BoundedTransactions,
+    TransactionAbortedError,
+    TransactionInDoubtError,
+)
 from vori.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,7 +42,9 @@ class Outcome(enum.Enum):
     NOTHING = "nothing"  # nothing to publish and no offset moved
     COMMITTED = "committed"
     FAILED = "failed"  # nothing committed; the next try carries the same finals and more
-    ABORTED = "aborted"  # the transaction was aborted: state must be re-read from Kafka
+    # The transaction was aborted, or one before may have committed unanswered: the state
+    # must be re-read from Kafka.
+    ABORTED = "aborted"
 
 
 class FinalCommitter:
@@ -92,8 +98,10 @@ class FinalCommitter:
         try:
             if not self.transactions.commit(messages, offsets, group_metadata()):
                 return Outcome.FAILED
-        except TransactionAbortedError as exc:
-            log.warning("transaction aborted (%s): re-reading from the committed offsets", exc)
+        except (TransactionAbortedError, TransactionInDoubtError) as exc:
+            log.warning(
+                "transaction aborted or in doubt (%s): re-reading the committed offsets", exc
+            )
             return Outcome.ABORTED
         for tp in offsets:
             partitions.committed(tp.partition, tp.offset, tp.metadata or "")

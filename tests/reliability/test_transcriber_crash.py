@@ -41,6 +41,11 @@ def _both_speaking(a: Timeline, b: Timeline, speed: float) -> list[float]:
     return [i * FRAME_MS / 1000 / speed for i, yes in enumerate(inside) if yes]
 
 
+def _assignments(log: Path) -> int:
+    """Partitions assigned so far, by the processes that wrote `log`."""
+    return log.read_text().count("transcriber.worker: assigned") if log.exists() else 0
+
+
 def test_three_sigkills_mid_utterance_lose_and_repeat_nothing(
     settings: Settings, speech_dir: Path, unique: str, tmp_path: Path
 ) -> None:
@@ -90,13 +95,22 @@ def test_three_sigkills_mid_utterance_lose_and_repeat_nothing(
         time.sleep(4.0)  # model load; frames produced before it would only queue
         producer = paced(settings, streams, speed)
         started = time.monotonic()
+        assigned = 0
         for i, moment in enumerate(kills):
             reader.poll(max(0.0, started + moment - time.monotonic()))
+            waited = time.monotonic()
             if i == 0:
                 # Not before a final of `two` is out, which a restart must not repeat.
-                waited = time.monotonic()
                 reader.wait_for_finals(lambda fs: any(f.stream_id == two_id for f in fs), 60)
-                started += time.monotonic() - waited
+            else:
+                # Not before the restarted process has the partitions (once its killed
+                # predecessor's session has expired) and is at work on them.
+                deadline = time.monotonic() + 40
+                while _assignments(log) == assigned and time.monotonic() < deadline:
+                    reader.poll(0.5)
+                reader.poll(1.0)
+            started += time.monotonic() - waited
+            assigned = _assignments(log)
             process.send_signal(signal.SIGKILL)
             assert process.wait(10) == -signal.SIGKILL
             process = start_transcriber(transcriber_env(settings, crashy, **logged), log)

@@ -10,7 +10,11 @@ So each transaction runs on a helper thread and the caller waits at most
 `call_timeout_s`. A call still running then is abandoned with its producer, and the
 next attempt starts a new producer with the same `transactional.id`: its
 `init_transactions` fences the old one and aborts whatever that one left open, so
-read_committed consumers are not held back until the transaction timeout.
+read_committed consumers are not held back until the transaction timeout. One it had
+already asked to commit is committed instead: after a commit call that timed out or never
+returned, nobody knows which, so the content is not sent again (it might appear twice);
+the caller is told once the new producer is in (TransactionInDoubtError) and re-reads its
+committed offsets, which then say.
 
 The group coordinator writes one TxnOffsetCommit as one record batch to
 `__consumer_offsets`, which the broker's `message.max.bytes` (1 MiB by default) bounds:
@@ -48,6 +52,12 @@ class TransactionAbortedError(Exception):
     nothing of it is visible, and the offsets it carried may no longer be this member's."""
 
 
+class TransactionInDoubtError(Exception):
+    """A commit was sent but its answer never came: it may have committed. Sending the same
+    content again could publish it twice, so the caller re-reads its committed offsets
+    instead; raised once a new producer has fenced the old one, which settles the fate."""
+
+
 class _StuckError(Exception):
     """A transactional call outlived its deadline."""
 
@@ -57,8 +67,9 @@ class BoundedTransactions:
 
     `commit` answers True once both are in Kafka, False when Kafka could not be reached
     (nothing became visible; call again later with the same content), and raises
-    TransactionAbortedError when the broker aborted it, KafkaException when the producer
-    hit a fatal error.
+    TransactionAbortedError when the broker aborted it, TransactionInDoubtError when an
+    earlier commit may have gone through after all, KafkaException when the producer hit a
+    fatal error.
     """
 
     def __init__(
@@ -79,6 +90,7 @@ class BoundedTransactions:
         self._ready = False
         self._failures = 0
         self._retry_at = 0.0
+        self._in_doubt = False  # a commit was sent and not answered: settled by the next init
 
     def start(self, timeout_s: float = 60.0) -> None:
         """Register the transactional id (at start-up Kafka is expected to answer)."""
@@ -98,14 +110,25 @@ class BoundedTransactions:
         """One transaction: `messages` and the group's `offsets`, all or nothing."""
         if time.monotonic() < self._retry_at:
             return False
+        committing = threading.Event()
         try:
             if not self._ready:
                 self._ensure_producer()
+                # Fences the producer before (same transactional.id): whatever it left open
+                # is aborted, or committed if its commit had reached the coordinator.
                 self._call(lambda p: p.init_transactions(self.call_timeout_s), self.call_timeout_s)
                 self._ready = True
+            if self._in_doubt:
+                self._in_doubt = False
+                raise TransactionInDoubtError("a commit sent before was never answered")
             abandoned = self._abandoned_flag
-            self._call(lambda p: self._transaction(p, abandoned, messages, offsets, group_metadata))
+            self._call(
+                lambda p: self._transaction(
+                    p, abandoned, committing, messages, offsets, group_metadata
+                )
+            )
         except _StuckError:
+            self._in_doubt = self._in_doubt or committing.is_set()
             self._abandon()
             return self._failed("a transactional call did not return")
         except KafkaException as exc:
@@ -114,6 +137,11 @@ class BoundedTransactions:
                 raise
             if not self._ready:
                 return self._failed(f"init_transactions: {error}")
+            if committing.is_set() and not error.txn_requires_abort():
+                # A commit that timed out may still complete: a new producer settles it.
+                self._in_doubt = True
+                self._abandon()
+                return self._failed(f"commit_transaction: {error}")
             self._abort()
             if error.txn_requires_abort():
                 self._failures = 0
@@ -128,6 +156,7 @@ class BoundedTransactions:
         self,
         producer: Producer,
         abandoned: threading.Event,
+        committing: threading.Event,
         messages: Sequence[EncodedMessage],
         offsets: list[TopicPartition],
         group_metadata: object,
@@ -143,6 +172,7 @@ class BoundedTransactions:
             producer.send_offsets_to_transaction(chunk, group_metadata, remaining)
         if abandoned.is_set():  # given up while waiting: its content is being sent again
             return
+        committing.set()
         producer.commit_transaction(max(0.1, deadline - time.monotonic()))
 
     # -- bookkeeping ---------------------------------------------------------------------
