@@ -1,4 +1,5 @@
-"""`vori up` smoke test: the whole local stack starts, reports ready, and SIGINT leaves nothing."""
+"""`vori up` smoke test: the whole local stack starts, reports ready, heals a SIGKILLed
+service while the others keep running, and SIGINT leaves nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,53 +19,29 @@ import psycopg
 import pytest
 
 from tests.helpers.monitoring import exposition_series, unexported_by_endpoints
-from tests.helpers.ports import free_port
+from tests.helpers.vori_up import (
+    READY,
+    REPO,
+    ready_after,
+    restarted_pid,
+    services_running,
+    stack_env,
+    start_up,
+    wait_for,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-READY = "all services ready"
-
-
-def _start(env: dict[str, str]) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vori", "up"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return process, lines
-
-
-def _wait_for(lines: queue.Queue[str], text: str, seen: list[str], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        seen.append(line)
-        if text in line:
-            return
-    raise AssertionError(f"no {text!r} within {timeout_s} s; output:\n{''.join(seen)}")
+# A check run while the stack is up: given `vori up`, its output and the lines read so far.
+Check = Callable[[subprocess.Popen[str], queue.Queue[str], list[str]], None]
 
 
 def _run_once(
-    env: dict[str, str], gateway_port: int, check: Callable[[], None] | None = None
+    env: dict[str, str], gateway_port: int, check: Check | None = None
 ) -> tuple[float, list[str]]:
     started = time.monotonic()
-    process, lines = _start(env)
+    process, lines = start_up(env)
     seen: list[str] = []
     try:
-        _wait_for(lines, READY, seen, timeout_s=240)
+        wait_for(lines, READY, seen, timeout_s=240)
         ready_after = time.monotonic() - started
         descendants = psutil.Process(process.pid).children(recursive=True)
         names = " ".join(p.name() for p in descendants)
@@ -75,7 +51,8 @@ def _run_once(
         assert ready.status_code == 200, ready.text
         assert ready.json() == {"kafka": "ok", "postgres": "ok", "consumers": "ok"}
         if check is not None:
-            check()
+            check(process, lines, seen)
+            descendants = psutil.Process(process.pid).children(recursive=True)  # restarts
     except BaseException:
         # Stop the whole tree, not only `vori up`: its supervised children would outlive it.
         tree = psutil.Process(process.pid).children(recursive=True)
@@ -101,25 +78,8 @@ def _run_once(
 
 
 def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -> None:
-    gateway_port = free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "VORI_DATA_DIR": str(tmp_path / "vori-data"),
-            "VORI_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
-            "VORI_KAFKA__CONTROLLER_PORT": str(free_port()),
-            "VORI_POSTGRES__PORT": str(free_port()),
-            "VORI_GATEWAY__PORT": str(gateway_port),
-            "VORI_INGEST__PORT": str(free_port()),
-            "VORI_KANBAN__PORT": str(free_port()),
-            "VORI_TRANSCRIBER__METRICS_PORT": str(free_port()),
-            "VORI_SUMMARIZER__METRICS_PORT": str(free_port()),
-            "VORI_TRANSCRIBER_BATCH__METRICS_PORT": str(free_port()),
-            "VORI_SUMMARIZER__LOCAL_PORT": str(free_port()),
-        }
-    )
-    env.pop("DATABASE_URL", None)
-    env.pop("VORI_DATABASE_URL", None)
+    env = stack_env(tmp_path / "vori-data")
+    gateway_port = int(env["VORI_GATEWAY__PORT"])
 
     data_dir = Path(env["VORI_DATA_DIR"])
     pg_port = int(env["VORI_POSTGRES__PORT"])
@@ -149,7 +109,7 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
         scraped = {name: _scrape(port) for name, port in metrics_ports.items()}
         assert unexported_by_endpoints(scraped) == []
 
-    def checks() -> None:
+    def checks(*_: object) -> None:
         durable_and_password_protected()
         every_metric_of_the_dashboards_and_alerts_is_scraped()
 
@@ -167,9 +127,43 @@ def test_vori_up_starts_everything_and_sigint_stops_everything(tmp_path: Path) -
         assert expected in output, f"{expected!r} missing from:\n{output}"
 
     # Data is kept between runs: the second start reuses the formatted storage.
-    second_ready_s, second = _run_once(env, gateway_port)
+    healed: list[str] = []
+    kanban_readyz = f"http://127.0.0.1:{env['VORI_KANBAN__PORT']}/readyz"
+    gateway_readyz = f"http://127.0.0.1:{gateway_port}/readyz"
+
+    def killed_services_come_back(
+        process: subprocess.Popen[str], lines: queue.Queue[str], seen: list[str]
+    ) -> None:
+        before = services_running(process.pid, 10, seen)
+        killed_at = time.monotonic()
+        os.kill(before["kanban"], signal.SIGKILL)
+        wait_for(lines, "kanban killed by SIGKILL; restarting in 1 s", seen, timeout_s=10)
+        kanban_ready_s = ready_after(kanban_readyz, killed_at, timeout_s=60)
+        wait_for(lines, "kanban ready again", seen, timeout_s=10)
+
+        killed_at = time.monotonic()
+        os.kill(before["summarizer"], signal.SIGKILL)
+        wait_for(lines, "summarizer killed by SIGKILL; restarting in 1 s", seen, timeout_s=10)
+        wait_for(lines, "summarizer restarted (pid", seen, timeout_s=10)
+        summarizer_back_s = time.monotonic() - killed_at
+
+        after = services_running(process.pid, 10, seen)
+        for name in ("kanban", "summarizer"):
+            assert after[name] == restarted_pid(seen, name)
+            assert after[name] != before[name], f"{name} was not restarted"
+            assert psutil.Process(after[name]).is_running()
+        unchanged = {n: p for n, p in before.items() if n not in ("kanban", "summarizer")}
+        assert {n: after[n] for n in unchanged} == unchanged, "a crash disturbed the others"
+        gateway = httpx.get(gateway_readyz, timeout=10)
+        assert gateway.status_code == 200, gateway.text
+        healed.append(
+            f"kanban /readyz again {kanban_ready_s:.1f} s after SIGKILL; "
+            f"summarizer process back {summarizer_back_s:.1f} s after SIGKILL"
+        )
+
+    second_ready_s, second = _run_once(env, gateway_port, killed_services_come_back)
     assert "topics ready (0 created)" in "".join(second)
-    print(f"\nvori up ready: first {first_ready_s:.1f} s, second {second_ready_s:.1f} s")
+    print(f"\nvori up ready: first {first_ready_s:.1f} s, second {second_ready_s:.1f} s; {healed}")
 
 
 def _scrape(port: int, timeout_s: float = 60.0) -> dict[str, set[str]]:
