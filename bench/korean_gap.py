@@ -22,7 +22,7 @@ import queue
 import sys
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -114,6 +114,8 @@ def streamed(
     results: queue.SimpleQueue[Result] = queue.SimpleQueue()
     lane = ModelLane("base", lambda: decoder, t, results, TranscriberMetrics())
     config = SegmenterConfig.from_settings(t)
+    if "ko" not in t.vad_relative_floor_languages:
+        config = replace(config, relative_floor_db=None)  # as Partitions.config_for does
     submitted = 0
     for i, (samples, _spans) in enumerate(tracks):
         info = StreamInfo(f"ko-{i}:p:mic", f"ko-{i}", "p", "p", "ko")

@@ -46,6 +46,7 @@ class SegmenterConfig:
     vad_threshold: float = 0.5  # Silero's speech probability
     floor_dbfs: float | None = -60.0  # quieter frames are silence, whatever the VAD says
     relative_floor_db: float | None = 30.0  # so are frames this far below the utterance's peak
+    relative_floor_close_ms: int = 1000  # the silence that closes when that floor made part of it
     onset_window_ms: int = 300
     onset_voiced_ms: int = 150
     preroll_ms: int = 300
@@ -64,6 +65,8 @@ class SegmenterConfig:
             raise ValueError("Silero frames are 32 ms (512 samples at 16 kHz)")
         if self.max_utterance_s < 2 * self.split_search_s:
             raise ValueError("max_utterance_s must be at least twice split_search_s")
+        if self.relative_floor_close_ms < self.silence_close_ms:
+            raise ValueError("relative_floor_close_ms must be at least silence_close_ms")
         if self.reset_quiet_ms < self.onset_window_ms:
             raise ValueError("reset_quiet_ms must cover the onset window")
 
@@ -76,6 +79,7 @@ class SegmenterConfig:
             vad_threshold=s.vad_threshold,
             floor_dbfs=s.vad_floor_dbfs,
             relative_floor_db=s.vad_relative_floor_db,
+            relative_floor_close_ms=s.vad_relative_floor_close_ms,
             onset_window_ms=s.onset_window_ms,
             onset_voiced_ms=s.onset_voiced_ms,
             preroll_ms=s.preroll_ms,
@@ -162,6 +166,7 @@ class _Frame:
     position: int
     voiced: bool
     energy: float
+    heard: bool = False  # voiced to the VAD, silenced by the relative floor alone
 
 
 class Segmenter:
@@ -190,6 +195,7 @@ class Segmenter:
         self._onset_frames = config.frames(config.onset_window_ms)
         self._onset_voiced = config.frames(config.onset_voiced_ms)
         self._close_frames = config.frames(config.silence_close_ms)
+        self._floor_close_frames = config.frames(config.relative_floor_close_ms)
         self._reset_quiet = config.frames(config.reset_quiet_ms)
         self._reset_interval = config.frames(config.reset_interval_s * 1000)
         self._max_samples = round(config.max_utterance_s * config.sample_rate)
@@ -219,6 +225,8 @@ class Segmenter:
             0 if checkpoint.open_start is None else checkpoint.position - (checkpoint.open_start)
         )
         self._last_voiced_end = checkpoint.position
+        self._heard_end = checkpoint.position  # the end of the last frame the VAD called voiced
+        self._floor_in_pause = False  # the relative floor silenced a frame of this pause
         self._silence_run = 0
         self._pause_announced = False
         self._quiet_run = 0
@@ -275,8 +283,7 @@ class Segmenter:
         events: list[SegmentEvent] = []
         end = self.position
         if self._open_start is not None:
-            close_at = min(self._last_voiced_end + self._tail_samples, end)
-            self._close(max(close_at, self._open_start), events)
+            self._close(max(self._end_at(end), self._open_start), events)
         events.append(Reset(Checkpoint(position=end - end % self._fs)))
         return events
 
@@ -304,8 +311,11 @@ class Segmenter:
             if len(recent) == self._loud_frames - 1:
                 loudness = (sum(recent) + energy) / self._loud_frames
                 self._loud_power = max(self._loud_power, loudness)
+            heard = voiced
             voiced = voiced and energy >= self._loud_power * self._relative_floor
-        record = _Frame(position, voiced, energy)
+            record = _Frame(position, voiced, energy, heard and not voiced)
+        else:
+            record = _Frame(position, voiced, energy)
         end = position + self._fs
         self._since_reset += 1
         if self._open_start is not None:
@@ -318,27 +328,42 @@ class Segmenter:
         self._energies.append(frame)
         if frame.voiced:
             self._voiced += self._fs
-            self._last_voiced_end = end
+            self._last_voiced_end = self._heard_end = end
             self._silence_run = 0
+            self._floor_in_pause = False
             self._pause_announced = False
         else:
             self._silence_run += 1
-        if self._silence_run >= self._close_frames:
-            self._close(min(self._last_voiced_end + self._tail_samples, end), events)
+            if frame.heard:
+                # Silence to the floor, speech to the VAD: a line's hiss, or a quiet stretch
+                # of speech (the end of a word, a breath inside a sentence). It may close the
+                # utterance, only after a longer pause, and its audio stays in.
+                self._heard_end = end
+                self._floor_in_pause = True
+                self._pause_announced = False  # the close, if it comes, ends later
+        close_frames = self._floor_close_frames if self._floor_in_pause else self._close_frames
+        if self._silence_run >= close_frames:
+            self._close(self._end_at(end), events)
             # The closing silence already counts towards a quiet stretch.
             self._quiet_run = self._silence_run
         elif end - self._open_start >= self._max_samples:
             self._split(end, events)
         elif (
             not frame.voiced
+            and not frame.heard
             and not self._pause_announced
-            and end >= self._last_voiced_end + self._tail_samples
+            and end >= self._heard_end + self._tail_samples
             and self._voiced >= self._min_speech
         ):
             # The close, if it comes, ends the utterance here (`_close` above).
             self._pause_announced = True
-            tail_end = self._last_voiced_end + self._tail_samples
+            tail_end = self._end_at(end)
             events.append(WouldClose(Utterance(self._open_start, tail_end, self._voiced)))
+
+    def _end_at(self, end: int) -> int:
+        """Where the utterance ends if it closes at `end`: its tail after the last frame the
+        VAD called voiced (the relative floor decides when to close, never what is cut)."""
+        return min(self._heard_end + self._tail_samples, end)
 
     def _close(self, end: int, events: list[SegmentEvent]) -> None:
         assert self._open_start is not None
