@@ -224,7 +224,6 @@ class Segmenter:
         self._voiced = (
             0 if checkpoint.open_start is None else checkpoint.position - (checkpoint.open_start)
         )
-        self._last_voiced_end = checkpoint.position
         self._heard_end = checkpoint.position  # the end of the last frame the VAD called voiced
         self._floor_in_pause = False  # the relative floor silenced a frame of this pause
         self._silence_run = 0
@@ -328,7 +327,7 @@ class Segmenter:
         self._energies.append(frame)
         if frame.voiced:
             self._voiced += self._fs
-            self._last_voiced_end = self._heard_end = end
+            self._heard_end = end
             self._silence_run = 0
             self._floor_in_pause = False
             self._pause_announced = False
@@ -408,7 +407,8 @@ class Segmenter:
             start = max(self._lower_bound, voiced[0].position - preroll)
             self._open_start = start
             self._voiced = len(voiced) * self._fs
-            self._last_voiced_end = end
+            self._heard_end = end
+            self._floor_in_pause = False
             self._silence_run = 0
             self._pause_announced = False
             self._energies = [f for f in self._ring if f.position >= start]

@@ -12,6 +12,7 @@ from tests.helpers.transcriber import SAMPLE_RATE, clips, concatenate
 from transcriber.segmenter import (
     Checkpoint,
     Closed,
+    Discarded,
     Reset,
     Segmenter,
     SegmenterConfig,
@@ -212,3 +213,25 @@ def test_nothing_is_announced_when_the_tail_is_as_long_as_the_closing_silence(
     events = segmenter.feed(0, samples) + segmenter.finish()
     assert not any(isinstance(e, WouldClose) for e in events)
     assert len([e for e in events if isinstance(e, Closed)]) == len(three_speakers.spans)
+
+
+def test_a_burst_of_speech_then_silence_ends_after_its_own_onset(speech_dir: Path) -> None:
+    """An utterance whose only voiced frames opened it ends a tail after them, never at a
+    point left from the utterance (or checkpoint) before it."""
+    clip = clips(speech_dir, "en/ljspeech")["LJ001-0001"].samples()
+    silence = np.zeros(2 * SAMPLE_RATE, dtype=np.int16)
+    # 150 ms bursts, about what the onset needs: no voiced frame after the one that opens.
+    bursts = [clip[offset : offset + 2400] for offset in range(4000, 100000, 7000)]
+    samples = np.concatenate([silence, *itertools.chain(*((b, silence) for b in bursts))])
+    for config in (CONFIG, SegmenterConfig(relative_floor_db=None)):
+        segmenter = Segmenter(config, Checkpoint(0))
+        events = segmenter.feed(0, samples) + segmenter.finish()
+        closes = [e for e in events if isinstance(e, Closed | Discarded)]
+        assert len(closes) >= 5
+        for event in closes:
+            start, end = (
+                (event.utterance.start, event.utterance.end)
+                if isinstance(event, Closed)
+                else (event.start, event.end)
+            )
+            assert end - start >= config.samples(config.onset_voiced_ms + config.tail_ms)
