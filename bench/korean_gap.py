@@ -107,21 +107,22 @@ def tracks_of(pool: list[Clip], streams: int, pause_s: float) -> list[TrackAudio
 
 
 def streamed(
-    settings: Settings, decoder: WhisperDecoder, tracks: list[TrackAudio]
+    settings: Settings, decoder: WhisperDecoder, tracks: list[TrackAudio], language: str = "ko"
 ) -> tuple[list[TrackText], list[dict[str, object]]]:
     """Every track through StreamTranscriber and ModelLane, finals only, as the worker does."""
     t = settings.transcriber
     results: queue.SimpleQueue[Result] = queue.SimpleQueue()
-    lane = ModelLane("base", lambda: decoder, t, results, TranscriberMetrics())
+    lane = ModelLane("model", lambda: decoder, t, results, TranscriberMetrics())
     config = SegmenterConfig.from_settings(t)
-    if "ko" not in t.vad_relative_floor_languages:
+    if language not in t.vad_relative_floor_languages:
         config = replace(config, relative_floor_db=None)  # as Partitions.config_for does
     submitted = 0
     for i, (samples, _spans) in enumerate(tracks):
-        info = StreamInfo(f"ko-{i}:p:mic", f"ko-{i}", "p", "p", "ko")
+        meeting = f"{language}-{i}"
+        info = StreamInfo(f"{meeting}:p:mic", meeting, "p", "p", language)
         stream = StreamTranscriber.new(info, config, 0)
         context = PromptContext("")
-        for frame in frames_of(samples, meeting_id=f"ko-{i}", participant_id="p", language="ko"):
+        for frame in frames_of(samples, meeting_id=meeting, participant_id="p", language=language):
             for closed in stream.feed(frame, datetime.now(UTC)):
                 lane.submit_final(Work(i, stream, context, closed))
                 submitted += 1
@@ -160,12 +161,12 @@ def streamed(
     return texts, details
 
 
-def offline(model: WhisperModel, tracks: list[TrackAudio]) -> list[TrackText]:
+def offline(model: WhisperModel, tracks: list[TrackAudio], language: str = "ko") -> list[TrackText]:
     """faster-whisper `transcribe()` on each whole track, as bench/transcriber.py runs it."""
     out = []
     for samples, _spans in tracks:
         segments, _ = model.transcribe(
-            to_float(samples), language="ko", beam_size=5, word_timestamps=True
+            to_float(samples), language=language, beam_size=5, word_timestamps=True
         )
         text = TrackText()
         for s in segments:
@@ -177,11 +178,11 @@ def offline(model: WhisperModel, tracks: list[TrackAudio]) -> list[TrackText]:
     return out
 
 
-def offline_per_clip(model: WhisperModel, pool: list[Clip]) -> dict[str, str]:
+def offline_per_clip(model: WhisperModel, pool: list[Clip], language: str = "ko") -> dict[str, str]:
     """`transcribe()` on each clip's own file: the best case, with no stream around it."""
     out = {}
     for clip in pool:
-        segments, _ = model.transcribe(to_float(clip.samples()), language="ko", beam_size=5)
+        segments, _ = model.transcribe(to_float(clip.samples()), language=language, beam_size=5)
         out[clip.id] = "".join(s.text for s in segments)
     return out
 
@@ -203,11 +204,11 @@ def settings_with(env: dict[str, str]) -> Settings:
                 os.environ[k] = v
 
 
-def decoder_for(settings: Settings, path: str) -> WhisperDecoder:
+def decoder_for(settings: Settings, path: str, model: str | None = None) -> WhisperDecoder:
     t = settings.transcriber
     return WhisperDecoder(
         path,
-        t.model_multilingual,
+        model or t.model_multilingual,
         compute_type="int8",
         cpu_threads=t.cpu_threads,
         workers=t.decode_workers,

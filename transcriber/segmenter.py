@@ -51,6 +51,8 @@ class SegmenterConfig:
     onset_voiced_ms: int = 150
     preroll_ms: int = 300
     silence_close_ms: int = 500
+    fragment_voiced_ms: int = 0  # an utterance with less voiced audio so far is a fragment
+    fragment_close_ms: int = 1000  # the silence that closes a fragment
     tail_ms: int = 200
     min_speech_ms: int = 250
     max_utterance_s: float = 20.0
@@ -67,6 +69,8 @@ class SegmenterConfig:
             raise ValueError("max_utterance_s must be at least twice split_search_s")
         if self.relative_floor_close_ms < self.silence_close_ms:
             raise ValueError("relative_floor_close_ms must be at least silence_close_ms")
+        if self.fragment_voiced_ms and self.fragment_close_ms < self.silence_close_ms:
+            raise ValueError("fragment_close_ms must be at least silence_close_ms")
         if self.reset_quiet_ms < self.onset_window_ms:
             raise ValueError("reset_quiet_ms must cover the onset window")
 
@@ -84,6 +88,8 @@ class SegmenterConfig:
             onset_voiced_ms=s.onset_voiced_ms,
             preroll_ms=s.preroll_ms,
             silence_close_ms=s.silence_close_ms,
+            fragment_voiced_ms=s.fragment_voiced_ms,
+            fragment_close_ms=s.fragment_close_ms,
             tail_ms=s.tail_ms,
             min_speech_ms=s.min_speech_ms,
             max_utterance_s=s.max_utterance_s,
@@ -195,6 +201,8 @@ class Segmenter:
         self._onset_frames = config.frames(config.onset_window_ms)
         self._onset_voiced = config.frames(config.onset_voiced_ms)
         self._close_frames = config.frames(config.silence_close_ms)
+        self._fragment_close_frames = config.frames(config.fragment_close_ms)
+        self._fragment_voiced = config.samples(config.fragment_voiced_ms)
         self._floor_close_frames = config.frames(config.relative_floor_close_ms)
         self._reset_quiet = config.frames(config.reset_quiet_ms)
         self._reset_interval = config.frames(config.reset_interval_s * 1000)
@@ -341,6 +349,10 @@ class Segmenter:
                 self._floor_in_pause = True
                 self._pause_announced = False  # the close, if it comes, ends later
         close_frames = self._floor_close_frames if self._floor_in_pause else self._close_frames
+        if self._voiced < self._fragment_voiced:
+            # A piece of a sentence cut off by a pause decodes badly alone (Whisper drops or
+            # mishears it without the words around it): wait longer for the rest.
+            close_frames = max(close_frames, self._fragment_close_frames)
         if self._silence_run >= close_frames:
             self._close(self._end_at(end), events)
             # The closing silence already counts towards a quiet stretch.

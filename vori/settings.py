@@ -572,6 +572,24 @@ class TranscriberSettings(BaseModel):
     silence_close_ms: int = Field(
         500, ge=100, le=5000, description="Trailing silence that closes an utterance."
     )
+    fragment_voiced_ms: int = Field(
+        # Measured (docs/vad.md, bench/english_gap.py): spontaneous English (en/mfa) stops
+        # mid-sentence for half a second, and each piece decoded alone lost words or came
+        # back empty: WER 0.369 -> 0.330 (tuning half), 0.311 -> 0.300 (reporting half);
+        # read English and Korean unchanged.
+        1000,
+        ge=0,
+        le=5000,
+        description="An utterance with less voiced audio than this is a fragment: it closes "
+        "only after `FRAGMENT_CLOSE_MS` of silence, so that a sentence broken by a pause is "
+        "decoded whole (0: off).",
+    )
+    fragment_close_ms: int = Field(
+        1000,
+        ge=100,
+        le=5000,
+        description="Trailing silence that closes a fragment (at least `SILENCE_CLOSE_MS`).",
+    )
     tail_ms: int = Field(
         400, ge=0, le=1000, description="Audio kept after the last voiced frame of an utterance."
     )

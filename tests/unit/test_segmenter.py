@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -235,3 +236,38 @@ def test_a_burst_of_speech_then_silence_ends_after_its_own_onset(speech_dir: Pat
                 else (event.start, event.end)
             )
             assert end - start >= config.samples(config.onset_voiced_ms + config.tail_ms)
+
+
+def test_a_fragment_cut_off_by_a_short_pause_waits_for_the_rest_of_its_sentence(
+    speech_dir: Path,
+) -> None:
+    """A piece of a sentence with under `fragment_voiced_ms` of voice before a pause closes
+    only after `fragment_close_ms`, so the sentence is decoded whole; a full sentence
+    before the same pause still closes at `silence_close_ms`."""
+    clip = clips(speech_dir, "en/ljspeech")["LJ001-0001"].samples()
+    english = SegmenterConfig(tail_ms=400, relative_floor_db=None)  # as English streams have it
+    fragment_config = replace(english, fragment_voiced_ms=1000, fragment_close_ms=1000)
+    first = utterances(run(clip))[0]
+    onset = first.start + CONFIG.samples(CONFIG.preroll_ms)
+    rng = np.random.default_rng(5)
+
+    def pause(seconds: float) -> np.ndarray:
+        return rng.normal(0, 20, int(seconds * SAMPLE_RATE)).astype(np.int16)
+
+    def closed(config: SegmenterConfig, samples: np.ndarray) -> list[Utterance]:
+        segmenter = Segmenter(config, Checkpoint(0))
+        return utterances(segmenter.feed(0, samples) + segmenter.finish())
+
+    # Half a second of speech (about a word and a half), 0.7 s of quiet, then the sentence.
+    fragment = clip[: onset + SAMPLE_RATE // 2]
+    broken = np.concatenate([pause(0.5), fragment, pause(0.7), clip[onset:], pause(1.5)])
+    assert len(closed(english, broken)) == 2
+    assert len(closed(fragment_config, broken)) == 1
+    # The whole sentence before the same pause is no fragment.
+    whole = np.concatenate([pause(0.5), clip, pause(0.7), clip[onset:], pause(1.5)])
+    assert len(closed(fragment_config, whole)) == 2
+    # A fragment followed by a long pause closes after the longer silence, its audio cut a
+    # tail after its words as any utterance's.
+    alone = np.concatenate([pause(0.5), fragment, pause(2.0)])
+    (utterance,) = closed(fragment_config, alone)
+    assert utterance.end <= SAMPLE_RATE // 2 + len(fragment) + english.samples(english.tail_ms)
