@@ -23,6 +23,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import jiwer
 from faster_whisper import WhisperModel
@@ -34,9 +35,13 @@ sys.path.insert(0, str(REPO))
 from bench.korean_gap import (  # noqa: E402
     DEALINGS,
     SPEECH,
+    Score,
+    TrackAudio,
+    TrackText,
     decoder_for,
     offline,
     offline_per_clip,
+    over_dealings,
     parse_config,
     per_clip,
     settings_with,
@@ -85,35 +90,17 @@ def errors(ref: str, hyp: str) -> int:
     return int(out.substitutions + out.deletions + out.insertions)
 
 
-def over_dealings(
-    pool: list[Clip], configs: list[tuple[str, dict[str, str]]], path: str, model_name: str
-) -> list[dict[str, object]]:
-    """Streamed WER of each config on several dealings of the same clips: one dealing's WER
-    moves by points when a boundary moves by a frame, so compare means."""
-    by_id = {c.id: c for c in pool}
-    dealt = [tracks_of(pool, n, pause) for n, pause in DEALINGS]
-    out: list[dict[str, object]] = []
-    for label, env in configs:
-        settings = settings_with(env)
-        decoder = decoder_for(settings, path, model_name)
-        wers, finals = [], []
-        for tracks in dealt:
-            texts, details = streamed(settings, decoder, tracks, "en")
-            ids = [c for _, spans in tracks for c, _, _ in spans]
-            clip_text: dict[str, str] = {}
-            for (_samples, spans), text in zip(tracks, texts, strict=True):
-                clip_text.update(per_clip(spans, text))
-            wers.append(
-                round(wer([reference(by_id[c]) for c in ids], [clip_text[c] for c in ids]), 4)
-            )
-            finals.append(len(details))
-        mean = round(sum(wers) / len(wers), 4)
-        print(
-            f"{label}: mean WER {mean:.4f}, {min(wers):.3f}-{max(wers):.3f} {wers} finals {finals}",
-            flush=True,
-        )
-        out.append({"config": label, "env": env, "mean_wer": mean, "wers": wers, "finals": finals})
-    return out
+def clip_wer(by_id: dict[str, Clip]) -> Score:
+    """WER of each clip's text (segments given to the clip they overlap most) on a track."""
+
+    def score(tracks: list[TrackAudio], texts: list[TrackText]) -> float:
+        ids = [c for _, spans in tracks for c, _, _ in spans]
+        clip_text: dict[str, str] = {}
+        for (_samples, spans), text in zip(tracks, texts, strict=True):
+            clip_text.update(per_clip(spans, text))
+        return wer([reference(by_id[c]) for c in ids], [clip_text[c] for c in ids])
+
+    return score
 
 
 def main() -> None:
@@ -140,7 +127,10 @@ def main() -> None:
     path = str(resolve_model(model_name, base.data_dir / "models"))
     configs = [parse_config(c) for c in args.config] or [("default", {})]
     if args.dealings:
-        results = over_dealings(pool, configs, path, model_name)
+        score = clip_wer(by_id)
+        results = over_dealings(
+            pool, configs, path, language="en", model=model_name, score=score, metric="WER"
+        )
         if args.out:
             dealings = [{"streams": n, "pause_s": p} for n, p in DEALINGS]
             summary = {
@@ -193,7 +183,7 @@ def main() -> None:
             st_clip.update(per_clip(spans, text))
         st_wer = wer(refs, [st_clip[c] for c in ids])
         dropped = [d for d in details if d["dropped"]]
-        differing = []
+        differing: list[dict[str, Any]] = []
         for c in ids:
             ref = reference(by_id[c])
             e_st, e_off, e_file = (

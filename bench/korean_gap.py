@@ -22,6 +22,7 @@ import queue
 import sys
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -217,24 +218,40 @@ def decoder_for(settings: Settings, path: str, model: str | None = None) -> Whis
     )
 
 
+Score = Callable[[list[TrackAudio], list[TrackText]], float]
+
+
 def over_dealings(
-    pool: list[Clip], configs: list[tuple[str, dict[str, str]]], path: str
+    pool: list[Clip],
+    configs: list[tuple[str, dict[str, str]]],
+    path: str,
+    *,
+    language: str = "ko",
+    model: str | None = None,
+    score: Score | None = None,
+    metric: str = "CER",
 ) -> list[dict[str, object]]:
-    """Streamed CER of each config on several dealings of the same clips: one dealing's CER
-    moves by about 2 points when a boundary moves by a frame, so compare means."""
+    """Streamed error rate (`score`; CER by default) of each config on several dealings of
+    the same clips: one dealing's rate moves by about 2 points when a boundary moves by a
+    frame, so compare means."""
     by_id = {c.id: c for c in pool}
-    dealt = [(n, pause, tracks_of(pool, n, pause)) for n, pause in DEALINGS]
+    rate: Score = score or (lambda tracks, texts: track_cer(tracks, texts, by_id))
+    dealt = [tracks_of(pool, n, pause) for n, pause in DEALINGS]
+    key = metric.lower()
     out: list[dict[str, object]] = []
     for label, env in configs:
         settings = settings_with(env)
-        decoder = decoder_for(settings, path)
-        cers = []
-        for _n, _pause, tracks in dealt:
-            texts, _details = streamed(settings, decoder, tracks)
-            cers.append(round(track_cer(tracks, texts, by_id), 4))
-        mean = round(float(np.mean(cers)), 4)
-        print(f"{label}: mean CER {mean:.4f}, {min(cers):.3f}-{max(cers):.3f} {cers}", flush=True)
-        out.append({"config": label, "env": env, "mean_cer": mean, "cers": cers})
+        decoder = decoder_for(settings, path, model)
+        rates = []
+        for tracks in dealt:
+            texts, _details = streamed(settings, decoder, tracks, language)
+            rates.append(round(rate(tracks, texts), 4))
+        mean = round(float(np.mean(rates)), 4)
+        print(
+            f"{label}: mean {metric} {mean:.4f}, {min(rates):.3f}-{max(rates):.3f} {rates}",
+            flush=True,
+        )
+        out.append({"config": label, "env": env, f"mean_{key}": mean, f"{key}s": rates})
     return out
 
 
