@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import partial
 from typing import Any
 
 from summarizer.detector import ActionDetector, DetectorModel
@@ -14,6 +15,7 @@ from vori.db.engine import DATABASE_AWAY, create_db_engine, session_factory
 from vori.embedding import Embedder
 from vori.events import MEETING_EVENTS, TRANSCRIPT_SEGMENTS
 from vori.kafka import ConsumerLoop, EventProducer
+from vori.kafka.consumer import Handler
 from vori.metrics import serve_metrics
 from vori.settings import Settings
 
@@ -54,12 +56,26 @@ def run(settings: Settings) -> None:
         port = serve_metrics(settings.host, settings.summarizer.metrics_port)
         log.info("summarizer metrics on http://%s:%d/metrics", settings.host, port)
     worker = build_worker(settings)
-    ConsumerLoop(
+    build_loop(settings, worker).run()
+
+
+def build_loop(
+    settings: Settings,
+    worker: SummarizerWorker,
+    group_id: str | None = None,
+    handler: Handler | None = None,
+) -> ConsumerLoop:
+    """The consumer loop that feeds the worker (its own handler unless one is given), its
+    summaries waiting while segments published before them are still unread."""
+    loop = ConsumerLoop(
         settings.kafka,
-        settings.summarizer.group_id,
+        group_id or settings.summarizer.group_id,
         [TRANSCRIPT_SEGMENTS, MEETING_EVENTS],
-        worker.handle,
+        handler or worker.handle,
         on_tick=worker.tick,
         transient=DATABASE_AWAY,  # PostgreSQL away: wait, not dead-letter
+        track_ends=True,
         **_SLOW_HANDLER,
-    ).run()
+    )
+    worker.segments_caught_up = partial(loop.caught_up, TRANSCRIPT_SEGMENTS)
+    return loop

@@ -44,6 +44,11 @@ from vori.settings import SummarizerSettings
 
 log = logging.getLogger(__name__)
 
+# The longest the summaries wait for the loop to read the segments topic to its end: a
+# backlog that never drains (more segments than the loop can store) must not stop them, so
+# behind one, meetings are checked once per this many seconds.
+MAX_BACKLOG_WAIT_S = 20.0
+
 
 class DeliveryError(RuntimeError):
     """Kafka did not confirm a summary; the meeting stays due and is tried again."""
@@ -71,6 +76,13 @@ class SummarizerWorker:
         self.clock = clock
         self.check_every_s = check_every_s
         self._next_check = 0.0
+        # Whether every segment published so far has been stored (the loop's caught_up).
+        # A meeting's end arrives on another topic than its segments: after a restart, or
+        # behind a backlog, the end can be read first, and a final summary of the segments
+        # stored by then puts the meeting's wrap-up in its middle (a task that a one-shot
+        # summary does not give). None: summaries do not wait.
+        self.segments_caught_up: Callable[[], bool] | None = None
+        self._behind_since: float | None = None
 
     def handle(self, event: Event, _context: MessageContext) -> None:
         """Record a final segment or a meeting event, forget a deleted meeting; everything
@@ -118,9 +130,15 @@ class SummarizerWorker:
         PostgreSQL away (a restart, a fail-over) fails this check, not the process: the
         meetings stay due and the next check summarises them. Raised out of the tick, the
         error would end the consumer loop and the summarizer with it."""
-        if time.monotonic() < self._next_check:
+        now = time.monotonic()
+        if now < self._next_check:
             return
-        self._next_check = time.monotonic() + self.check_every_s
+        self._next_check = now + self.check_every_s
+        if self.segments_caught_up is not None and not self.segments_caught_up():
+            self._behind_since = self._behind_since or now
+            if now - self._behind_since < MAX_BACKLOG_WAIT_S:
+                return  # one summary once the backlog is stored, not one of half of it
+        self._behind_since = None
         try:
             with self.sessions() as session:
                 due = store.due_meetings(

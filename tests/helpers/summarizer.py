@@ -25,7 +25,7 @@ import yaml
 from confluent_kafka import Consumer, TopicPartition
 
 from summarizer.facts import MeetingFacts, Member, Utterance
-from summarizer.main import build_worker
+from summarizer.main import build_loop, build_worker
 from summarizer.worker import SummarizerWorker
 from tests.helpers.kafka import commit_end_offsets
 from tests.helpers.ports import free_port
@@ -43,7 +43,7 @@ from vori.events import (
     decode,
     segment_id_for,
 )
-from vori.kafka import ConsumerLoop, EventProducer, MessageContext
+from vori.kafka import EventProducer, MessageContext
 from vori.settings import Settings
 
 MEETINGS_DIR = Path(__file__).resolve().parents[1] / "data" / "meetings"
@@ -290,13 +290,7 @@ def run_worker_until(
     """Run the real summarizer worker in a consumer loop until `done(worker)` or time out."""
     worker = build_worker(settings)
     worker.check_every_s = 0.2
-    loop = ConsumerLoop(
-        settings.kafka,
-        group,
-        [TRANSCRIPT_SEGMENTS, MEETING_EVENTS],
-        worker.handle,
-        on_tick=worker.tick,
-    )
+    loop = build_loop(settings, worker, group)
     thread = threading.Thread(target=loop.run, kwargs={"install_signal_handlers": False})
     thread.start()
     deadline = time.monotonic() + timeout_s
@@ -326,9 +320,7 @@ def running_worker(
         worker.handle(event, context)
         handled.append(event)
 
-    loop = ConsumerLoop(
-        settings.kafka, group, [TRANSCRIPT_SEGMENTS, MEETING_EVENTS], handle, on_tick=worker.tick
-    )
+    loop = build_loop(settings, worker, group, handle)
     thread = threading.Thread(target=loop.run, kwargs={"install_signal_handlers": False})
     thread.start()
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 
 from tests.conftest import subprocess_env
-from tests.helpers.kafka import read_all
+from tests.helpers.kafka import commit_end_offsets, read_all
 from vori.events import MEETING_EVENTS, DeadLetter, Event, MeetingEvent, dead_letter_topic, decode
 from vori.kafka import ConsumerLoop, EventProducer, MessageContext, PoisonMessageError
 from vori.settings import Settings
@@ -247,3 +247,44 @@ def test_sigterm_commits_handled_offsets_so_a_restart_does_not_repeat_them(
     lines = out.read_text().split("\n")[:-1]
     assert len(lines) == 4, lines
     assert len(set(lines)) == 4
+
+
+def test_caught_up_is_false_while_a_backlog_is_read_and_true_at_its_end(
+    settings: Settings, unique: str
+) -> None:
+    # What the summarizer's final summary waits for: every message published before it
+    # read (a meeting's end travels on another topic than its segments).
+    meeting = f"m-ends-{unique}"
+    group = f"ends-{unique}"
+    commit_end_offsets(settings.kafka, group, [MEETING_EVENTS])
+    _publish(
+        settings,
+        *(
+            MeetingEvent(type="started", meeting_id=meeting, participant_id=str(i))
+            for i in range(5)
+        ),
+    )
+    seen_while_handling: list[bool] = []
+    done = threading.Event()
+
+    def handle(event: Event, _ctx: MessageContext) -> None:
+        if isinstance(event, MeetingEvent) and event.meeting_id == meeting:
+            seen_while_handling.append(loop.caught_up(MEETING_EVENTS))
+            time.sleep(0.05)
+            if len(seen_while_handling) == 5:
+                done.set()
+
+    loop = ConsumerLoop(settings.kafka, group, [MEETING_EVENTS], handle, track_ends=True)
+    assert not loop.caught_up(MEETING_EVENTS), "nothing assigned yet: nothing is known"
+    thread = threading.Thread(target=loop.run, kwargs={"install_signal_handlers": False})
+    thread.start()
+    try:
+        assert done.wait(60), "the loop did not handle the backlog in time"
+        assert seen_while_handling == [False] * 5
+        deadline = time.monotonic() + 15
+        while not loop.caught_up(MEETING_EVENTS) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert loop.caught_up(MEETING_EVENTS), "read to the end, yet not caught up"
+    finally:
+        loop.stop()
+        thread.join(30)

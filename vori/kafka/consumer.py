@@ -16,6 +16,11 @@ offsets, tells the worker about every dead-lettered message (``on_dead_letter``)
 partitions gained and lost (``on_assign``, ``on_revoke``), and exposes pause/resume and the
 committed offsets so the worker can commit a computed offset per partition.
 
+A worker that must not act on half of a backlog (the summarizer's final summary, whose
+meeting-end event travels on another topic than the meeting's segments) runs the loop with
+``track_ends=True`` and asks ``caught_up(topic)``: every assigned partition of the topic
+has been read to its end (librdkafka's partition-EOF events) since its last message.
+
 One module because it is the one consumer loop every worker runs (STYLE.md, 5): the poll,
 retry, dead-letter and manual-commit paths of `ConsumerLoop` share one consumer and its
 offsets.
@@ -120,6 +125,7 @@ class ConsumerLoop:
         on_revoke: PartitionsHook | None = None,
         on_dead_letter: Callable[[MessageContext], None] | None = None,
         transient: tuple[type[BaseException], ...] = (),
+        track_ends: bool = False,
         **consumer_overrides: Any,
     ) -> None:
         self.kafka = kafka
@@ -135,6 +141,11 @@ class ConsumerLoop:
         self.transient = transient
         if manual_commit:
             consumer_overrides.setdefault("enable.auto.commit", False)
+        if track_ends:
+            consumer_overrides["enable.partition.eof"] = True
+        # (topic, partition) -> read to its end since its last message; None: no assignment yet.
+        self._at_end: dict[tuple[str, int], bool] | None = {} if track_ends else None
+        self._assigned_once = False
         self.consumer = Consumer(consumer_config(kafka, group_id, **consumer_overrides))
         self.dead_letters = EventProducer(kafka)
         self._stop = threading.Event()
@@ -178,6 +189,10 @@ class ConsumerLoop:
     # -- partition control for manual-commit workers -----------------------------------
 
     def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._assigned_once = True
+        if self._at_end is not None:
+            for partition in partitions:
+                self._at_end[(partition.topic, partition.partition)] = False
         # A hook may set each partition's start offset, so the loop assigns (incrementally:
         # the group uses the cooperative protocol) with the hook's offsets; otherwise the
         # client assigns by itself after this callback.
@@ -187,6 +202,8 @@ class ConsumerLoop:
 
     def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         for partition in partitions:
+            if self._at_end is not None:
+                self._at_end.pop((partition.topic, partition.partition), None)
             labels = (self.group_id, partition.topic, str(partition.partition))
             with contextlib.suppress(KeyError):  # never measured
                 metrics.CONSUMER_LAG.remove(*labels)
@@ -201,6 +218,15 @@ class ConsumerLoop:
     def resume(self, partitions: list[TopicPartition]) -> None:
         if partitions:
             self.consumer.resume(partitions)
+
+    def caught_up(self, topic: str) -> bool:
+        """Every assigned partition of `topic` read to its end (``track_ends``); False
+        before the group's first assignment, when nothing is known yet."""
+        if self._at_end is None:
+            raise RuntimeError("caught_up needs a loop made with track_ends=True")
+        return self._assigned_once and all(
+            at_end for (name, _partition), at_end in self._at_end.items() if name == topic
+        )
 
     def assignment(self) -> list[TopicPartition]:
         return list(self.consumer.assignment())
@@ -268,8 +294,12 @@ class ConsumerLoop:
 
     def _process(self, message: Message) -> None:
         error = message.error()
+        at_end = error is not None and error.code() == KafkaError._PARTITION_EOF
+        place = (message.topic() or "", message.partition() or 0)
+        if self._at_end is not None and place in self._at_end:
+            self._at_end[place] = at_end
         if error is not None:
-            if error.code() == KafkaError._PARTITION_EOF:
+            if at_end:
                 return
             if error.fatal():
                 raise KafkaException(error)
