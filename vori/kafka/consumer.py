@@ -143,7 +143,7 @@ class ConsumerLoop:
             consumer_overrides.setdefault("enable.auto.commit", False)
         if track_ends:
             consumer_overrides["enable.partition.eof"] = True
-        # (topic, partition) -> read to its end since its last message; None: no assignment yet.
+        # (topic, partition) -> read to its end since its last message; None: not tracked.
         self._at_end: dict[tuple[str, int], bool] | None = {} if track_ends else None
         self._assigned_once = False
         self.consumer = Consumer(consumer_config(kafka, group_id, **consumer_overrides))
