@@ -26,12 +26,16 @@ $(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
 
 web: $(WEB_BUILD)
 
-# Resemblyzer is installed apart, without its dependencies, for its voice-encoder weights
-# alone (transcriber/voice.py reads them without torch): its declared dependencies would
-# pull torch and librosa, gigabytes that vori never imports.
-$(STAMP): pyproject.toml voice-requirements.lock
+# The run-time packages are exactly those the image installs (requirements.lock, hashes
+# checked), so a release on the index the day after cannot make tests and image differ;
+# vori and its dev tools then go around them (pip keeps a package that already satisfies a
+# requirement). Resemblyzer is installed apart, without its dependencies, for its
+# voice-encoder weights alone (transcriber/voice.py reads them without torch): its declared
+# dependencies would pull torch and librosa, gigabytes that vori never imports.
+$(STAMP): pyproject.toml requirements.lock voice-requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r voice-requirements.lock
 	touch $(STAMP)
