@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -157,10 +157,17 @@ def record_segment(session: Session, segment: TranscriptSegment, now: datetime) 
 
 
 def record_event(session: Session, event: MeetingEvent, now: datetime) -> None:
-    """Participants joining (names for owners) and the end of the meeting."""
+    """Participants joining (names for owners), their streams until the transcriber has
+    finished them, and the end of the meeting."""
     state = _state(session, event.meeting_id, now)
-    if event.type == "participant_joined" and event.participant_id and event.participant_name:
-        state.participants = {**state.participants, event.participant_id: event.participant_name}
+    if event.type == "participant_joined":
+        if event.participant_id and event.participant_name:
+            participants = {**state.participants, event.participant_id: event.participant_name}
+            state.participants = participants
+        if event.stream_id and event.stream_id not in state.open_streams:
+            state.open_streams = [*state.open_streams, event.stream_id]
+    elif event.type == "stream_transcribed" and event.stream_id in state.open_streams:
+        state.open_streams = [s for s in state.open_streams if s != event.stream_id]
     elif event.type == "started" and event.language:
         state.language = event.language
     elif event.type == "ended" and state.ended_at is None:
@@ -221,6 +228,7 @@ def _state(session: Session, meeting_id: str, now: datetime) -> SummarizerMeetin
             final_published=False,
             updated_at=now,
             pending_corrections=[],
+            open_streams=[],
         )
         .on_conflict_do_nothing(index_elements=["meeting_id"])
     )
@@ -231,34 +239,6 @@ def _state(session: Session, meeting_id: str, now: datetime) -> SummarizerMeetin
         .execution_options(populate_existing=True)
     ).scalar_one()
     return state
-
-
-def due_meetings(
-    session: Session,
-    now: datetime,
-    refresh_words: int,
-    refresh_interval_s: float,
-    final_grace_s: float = 0.0,
-) -> list[str]:
-    """Meetings that need a summary: enough new words, new words gone stale, ended (a grace
-    period after the end lets the last final segments arrive first), or corrected."""
-    stale = now - timedelta(seconds=refresh_interval_s)
-    ended = now - timedelta(seconds=final_grace_s)
-    new_words = SummarizerMeeting.words_total - SummarizerMeeting.words_summarized
-    rows = session.execute(
-        select(SummarizerMeeting.meeting_id)
-        .where(
-            or_(
-                new_words >= refresh_words,
-                (new_words > 0) & (SummarizerMeeting.updated_at <= stale),
-                (SummarizerMeeting.ended_at <= ended) & ~SummarizerMeeting.final_published,
-                (SummarizerMeeting.ended_at <= ended) & (new_words > 0),
-                func.json_array_length(SummarizerMeeting.pending_corrections) > 0,
-            )
-        )
-        .order_by(SummarizerMeeting.updated_at)
-    ).scalars()
-    return list(rows)
 
 
 def lock_state(session: Session, meeting_id: str) -> SummarizerMeeting | None:

@@ -27,6 +27,7 @@ from summarizer import metrics, store
 from summarizer.corrections import Correction, apply_corrections
 from summarizer.detector import ActionDetector, with_scores
 from summarizer.digest import Digest
+from summarizer.due import due_meetings
 from summarizer.engine import Summarizer
 from summarizer.facts import Utterance
 from summarizer.ledger import Ledger
@@ -141,12 +142,13 @@ class SummarizerWorker:
         self._behind_since = None
         try:
             with self.sessions() as session:
-                due = store.due_meetings(
+                due = due_meetings(
                     session,
                     self.clock(),
                     self.config.refresh_words,
                     self.config.refresh_interval_s,
                     self.config.final_grace_s,
+                    self.config.final_wait_s,
                 )
             for meeting_id in due:
                 self.summarize(meeting_id)

@@ -1,6 +1,7 @@
 """The final committer: finals and the offsets they make safe, in one Kafka transaction.
 
-Owns the outbox of decoded finals waiting to be published and the transactional
+Owns the outbox of decoded finals waiting to be published (and of `stream_transcribed`
+events: a stream's end read and every final before it decoded) and the transactional
 producer (vori/kafka/transactions.py). A commit asks the partition bookkeeping
 (transcriber/partitions.py) for each partition's offset and checkpoint metadata, then
 publishes the finals of the partitions that are not held together with those offsets:
@@ -24,8 +25,8 @@ from confluent_kafka import TopicPartition
 from transcriber.metrics import TranscriberMetrics
 from transcriber.offsets import publishable
 from transcriber.partitions import Partitions, Planned
-from transcriber.segments import stamped
-from vori.events import AUDIO_FRAMES, TranscriptSegment, encode
+from transcriber.segments import stamped, stream_transcribed
+from vori.events import AUDIO_FRAMES, MeetingEvent, TranscriptSegment, encode
 from vori.kafka.transactions import (
     BoundedTransactions,
     TransactionAbortedError,
@@ -53,6 +54,8 @@ class FinalCommitter:
     def __init__(self, settings: Settings, metrics: TranscriberMetrics) -> None:
         self.metrics = metrics
         self.outbox: list[tuple[int, TranscriptSegment]] = []  # (partition, final)
+        # (partition, stream_transcribed): they go out with the offset past the stream's end.
+        self.ends: list[tuple[int, MeetingEvent]] = []
         self.last_commit = time.monotonic()
         self.transactions = BoundedTransactions(
             settings.kafka,
@@ -66,18 +69,23 @@ class FinalCommitter:
         self.outbox.append((partition, segment))
 
     def ready(self, held: set[int]) -> bool:
-        """Whether a final waits that a commit would publish now."""
-        return any(partition not in held for partition, _ in self.outbox)
+        """Whether a final (or a stream's end) waits that a commit would publish now."""
+        waiting = [partition for partition, _ in self.outbox] + [p for p, _ in self.ends]
+        return any(partition not in held for partition in waiting)
 
     def forget(self, partition: int) -> None:
         """Finals of a partition this process no longer owns are its new owner's to publish."""
         self.outbox = [(p, segment) for p, segment in self.outbox if p != partition]
+        self.ends = [(p, event) for p, event in self.ends if p != partition]
 
     def clear(self) -> None:
         self.outbox = []
+        self.ends = []
 
     def commit(self, partitions: Partitions, group_metadata: Callable[[], Any]) -> Outcome:
         """One transaction: the finals decoded so far and the offsets they make safe."""
+        for partition, stream in partitions.newly_transcribed():
+            self.ends.append((partition, stream_transcribed(stream.info)))
         offsets: list[TopicPartition] = []
         for planned in partitions.plan():
             self._hold_changed(planned, partitions)
@@ -91,10 +99,11 @@ class FinalCommitter:
         self.metrics.metadata_held_partitions.set(len(partitions.held))
         self.metrics.metadata_fill.set(partitions.fill())
         ready, held = publishable(self.outbox, partitions.held)
-        if not offsets and not ready:
+        ends, ends_held = publishable(self.ends, partitions.held)
+        if not offsets and not ready and not ends:
             return Outcome.NOTHING
         segments = stamped(ready, datetime.now(UTC))
-        messages = [encode(segment) for segment in segments]
+        messages = [encode(segment) for segment in segments] + [encode(end) for end in ends]
         try:
             if not self.transactions.commit(messages, offsets, group_metadata()):
                 return Outcome.FAILED
@@ -113,6 +122,7 @@ class FinalCommitter:
                 self.metrics.final_latency.observe((committed_at - end).total_seconds())
         self.metrics.commits.inc()
         self.outbox = held
+        self.ends = ends_held
         self.last_commit = time.monotonic()
         return Outcome.COMMITTED
 

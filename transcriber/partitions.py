@@ -141,6 +141,15 @@ class Partitions:
     def open_streams(self) -> int:
         return sum(len(s.streams) for s in self.states.values())
 
+    def newly_transcribed(self) -> Iterator[tuple[int, StreamTranscriber]]:
+        """Each stream whose end is read and whose finals are all decoded, once (with its
+        partition): its `stream_transcribed` goes out with its offsets."""
+        for partition, state in self.states.items():
+            for stream in state.streams.values():
+                if stream.transcribed and not stream.announced:
+                    stream.announced = True
+                    yield partition, stream
+
     # -- assignment ----------------------------------------------------------------------
 
     def restore(self, partition: int, offset: int, metadata: str | None, high: int) -> int:

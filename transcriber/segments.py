@@ -2,9 +2,9 @@
 
 The one place in the live transcriber that maps a stream's job and its decode onto the
 wire shape: finals (built in the decode thread of a `ModelLane`), partials (built by the
-worker when a partial decode changes what is shown) and the produced-at stamp a final
-gets when its transaction is committed. Samples are the source of truth; seconds are
-derived from them here.
+worker when a partial decode changes what is shown), the produced-at stamp a final
+gets when its transaction is committed, and the `stream_transcribed` announcement.
+Samples are the source of truth; seconds are derived from them here.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from transcriber.pcm import SAMPLE_RATE
 from transcriber.stabilizer import StableView
-from transcriber.stream import FinalJob, PartialJob
-from vori.events import SegmentTiming, TranscriptSegment, Word, room_speaker_id
+from transcriber.stream import FinalJob, PartialJob, StreamInfo
+from vori.events import MeetingEvent, SegmentTiming, TranscriptSegment, Word, room_speaker_id
 
 if TYPE_CHECKING:  # the decoder module loads CTranslate2; only its result type is needed
     from transcriber.decoder import Decoded
@@ -127,6 +127,18 @@ def partial_segment(
             decode_finished_at=decode_finished_at,
             produced_at=produced_at,
         ),
+    )
+
+
+def stream_transcribed(info: StreamInfo) -> MeetingEvent:
+    """The announcement that a stream's transcript is whole: its end read, every final
+    before it decoded (docs/protocol.md)."""
+    return MeetingEvent(
+        type="stream_transcribed",
+        meeting_id=info.meeting_id,
+        stream_id=info.stream_id,
+        participant_id=info.participant_id,
+        participant_name=info.speaker,
     )
 
 

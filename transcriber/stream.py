@@ -170,6 +170,8 @@ class StreamTranscriber:
         self.segmenter = Segmenter(config, resume.segmenter, classifier)
         self.durable = resume
         self.ended = resume.ended
+        # Whether `stream_transcribed` went out (or a checkpoint says the end was committed).
+        self.announced = resume.ended
         self.last_seen_ms = resume.last_seen_ms
         self.idle = resume.expired
         self._published_to = resume.published_to
@@ -220,6 +222,11 @@ class StreamTranscriber:
     @property
     def unfinished_finals(self) -> int:
         return self._finals_submitted - self._finals_done
+
+    @property
+    def transcribed(self) -> bool:
+        """End of stream read and every final before it decoded (not yet committed)."""
+        return self.ended and self.unfinished_finals == 0
 
     @property
     def oldest_waiting_final(self) -> datetime | None:

@@ -188,6 +188,9 @@ class TranscriptSegment(Event):
 # `upload_id`; `recording_transcribed`: all of it (its last final is on transcript.segments
 # before this event); `recording_failed`: it cannot be transcribed, `error` says why. A
 # re-transcription job reports with the same three kinds, its job id in `upload_id`.
+# `stream_transcribed`: the live transcriber has read the end of stream `stream_id` and
+# published every final before it (in the same transaction as the offset past the end, so
+# once per stream); a summary of the meeting's end waits for its streams' (summarizer).
 # `transcript_replaced`: the transcript of the meeting's archived streams `replaced_streams`
 # is now re-transcription job `upload_id`'s; each service drops its rows of the old
 # segments of those streams (`replaced_by_job`) and keeps the job's. A job's
@@ -205,6 +208,7 @@ MeetingEventType = Literal[
     "recording_transcribed",
     "recording_failed",
     "transcript_replaced",
+    "stream_transcribed",
 ]
 
 

@@ -800,6 +800,16 @@ class SummarizerSettings(BaseModel):
     final_grace_s: float = Field(
         2.0, ge=0, le=120, description="Wait after a meeting ends for its last segments."
     )
+    final_wait_s: float = Field(
+        # The end is announced when the owner ends the meeting; the last words said before
+        # it are still being transcribed then (a Korean final takes up to 3 s at 4 streams,
+        # longer while the transcriber is behind).
+        20.0,
+        ge=0,
+        le=600,
+        description="Longest wait after a meeting ends for the transcriber to finish its "
+        "streams (`stream_transcribed`) before the final summary goes without them.",
+    )
     max_items: int = Field(
         8, ge=1, le=50, description="Most action items one LLM answer may add or change."
     )

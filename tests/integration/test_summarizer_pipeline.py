@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import delete
 
 from tests.helpers.summarizer import (
@@ -15,12 +17,13 @@ from tests.helpers.summarizer import (
     proposals,
     publish,
     run_worker_until,
+    running_worker,
     score,
     segments_of,
     summaries,
 )
 from vori.db.tables import SummarizerMeeting, SummarizerSegment
-from vori.events import MeetingEvent
+from vori.events import Event, MeetingEvent
 from vori.settings import Settings
 
 
@@ -129,3 +132,88 @@ def test_replay_and_restart_propose_identical_keys(settings: Settings, unique: s
         (i.task_key, i.title, i.assignee, i.due_date, i.status) for i in first.action_items
     ] == [(i.task_key, i.title, i.assignee, i.due_date, i.status) for i in second.action_items]
     assert score(list(second.action_items), meeting.expected).recall == 1.0
+
+
+def _transcribed(meeting_id: str, stream_ids: list[str]) -> list[MeetingEvent]:
+    return [
+        MeetingEvent(type="stream_transcribed", meeting_id=meeting_id, stream_id=s)
+        for s in stream_ids
+    ]
+
+
+def test_the_final_summary_waits_for_every_stream_to_be_transcribed(
+    settings: Settings, unique: str
+) -> None:
+    """The end of a meeting comes while its last words are still being transcribed (a
+    Korean final takes up to 3 s, longer behind a backlog). The final summary waits for
+    each stream that joined to be transcribed to its end, so there is one final summary
+    and it has the last words."""
+    meeting = load_meeting(MEETINGS_DIR / "en_launch_sync.yaml", f"m-wait-{unique}")
+    create_meeting_rows(settings, meeting)
+    segments = segments_of(meeting)
+    joined = [
+        e.model_copy(update={"stream_id": f"{meeting.id}:{e.participant_id}:mic"})
+        for e in joined_events(meeting)
+    ]
+    still_speaking = {s.stream_id for s in segments[-3:]}
+    done_early = sorted(e.stream_id for e in joined if e.stream_id not in still_speaking)
+    late = sorted(still_speaking)
+    assert done_early
+    config = _rules(settings, final_grace_s=0.5, final_wait_s=120.0)
+    handled: list[Event] = []
+    with running_worker(config, f"wait-{unique}", handled) as worker:
+        publish(settings, [*joined, *segments[:-3]])
+        publish(settings, [MeetingEvent(type="ended", meeting_id=meeting.id)])
+        publish(settings, _transcribed(meeting.id, done_early))
+        expected = len(joined) + len(segments) - 3 + 1 + len(done_early)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(handled) < expected:
+            time.sleep(0.2)
+        time.sleep(3)  # six times the grace: the final would be out by now
+        with worker.sessions() as session:
+            state = session.get(SummarizerMeeting, meeting.id)
+            assert state is not None
+            assert state.ended_at is not None
+            assert sorted(state.open_streams) == late
+            assert state.revision == 0, "no summary while the last words are transcribed"
+        publish(settings, [*segments[-3:]])
+        publish(settings, _transcribed(meeting.id, late))
+        done = final_published(settings, meeting.id, len(segments))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not done(worker):
+            time.sleep(0.2)
+        assert done(worker)
+    [final] = summaries(settings, meeting.id)
+    assert final.kind == "final"
+    result = score(list(final.action_items), meeting.expected)
+    assert (result.precision, result.recall) == (1.0, 1.0), result
+
+
+def test_a_stream_never_transcribed_delays_the_final_summary_at_most_the_longest_wait(
+    settings: Settings, unique: str
+) -> None:
+    """A client that keeps its stream open past the end (or a transcriber that is down)
+    must not hold the summary: it goes `final_wait_s` after the end without that stream."""
+    meeting = load_meeting(MEETINGS_DIR / "en_launch_sync.yaml", f"m-nowait-{unique}")
+    create_meeting_rows(settings, meeting)
+    segments = segments_of(meeting)
+    joined = [
+        e.model_copy(update={"stream_id": f"{meeting.id}:{e.participant_id}:mic"})
+        for e in joined_events(meeting)
+    ]
+    config = _rules(settings, final_grace_s=0.5, final_wait_s=4.0)
+    handled: list[Event] = []
+    with running_worker(config, f"nowait-{unique}", handled) as worker:
+        publish(settings, [*joined, *segments, MeetingEvent(type="ended", meeting_id=meeting.id)])
+        done = final_published(settings, meeting.id, len(segments))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not done(worker):
+            time.sleep(0.2)
+        assert done(worker)
+        with worker.sessions() as session:
+            state = session.get(SummarizerMeeting, meeting.id)
+            assert state is not None
+            assert state.ended_at is not None
+            waited = (state.updated_at - state.ended_at).total_seconds()
+    assert 4.0 <= waited < 30.0, waited
+    assert [s.kind for s in summaries(settings, meeting.id)] == ["final"]

@@ -14,7 +14,7 @@ from confluent_kafka import Producer
 from faster_whisper import WhisperModel
 from whisper_normalizer.english import EnglishTextNormalizer
 
-from tests.helpers.kafka import read_all
+from tests.helpers.kafka import consumer_at_end, read_all
 from tests.helpers.transcriber import (
     SAMPLE_RATE,
     SegmentReader,
@@ -25,7 +25,14 @@ from tests.helpers.transcriber import (
     start_group_at_end,
 )
 from transcriber.worker import TranscriberWorker
-from vori.events import AUDIO_FRAMES, DeadLetter, dead_letter_topic, decode
+from vori.events import (
+    AUDIO_FRAMES,
+    MEETING_EVENTS,
+    DeadLetter,
+    MeetingEvent,
+    dead_letter_topic,
+    decode,
+)
 from vori.settings import Settings
 from vori.whisper_models import resolve_model
 
@@ -169,6 +176,55 @@ def test_a_meetings_vocabulary_on_its_frames_brings_rare_names_out_right(
     assert not any(name in without for name in names), without
     assert "Rome" in with_terms  # the rest of the sentence is unharmed
     assert "Rome" in without
+
+
+def test_a_streams_end_is_announced_once_after_its_last_final(
+    worker, speech_dir: Path, unique: str
+) -> None:
+    """`stream_transcribed` tells the summarizer that a stream's transcript is whole: it
+    comes once, after every final of the stream, and never for a stream whose end has not
+    been read (its client may still send more)."""
+    settings, reader = worker
+    events, _ = consumer_at_end(settings.kafka, [MEETING_EVENTS], "test-stream-ends")
+    ended, open_ = f"m-end-{unique}", f"m-open-{unique}"
+    timeline = concatenate([clips(speech_dir, "en/ljspeech")["LJ001-0031"]], pause_s=1.0)
+    for meeting, marker in ((ended, True), (open_, False)):
+        frames = frames_of(
+            timeline.samples, meeting_id=meeting, participant_id="p1", end_of_stream=marker
+        )
+        produce(settings.kafka, frames)
+    announced: list[tuple[MeetingEvent, int]] = []  # with the finals read by then
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not announced:
+        message = events.poll(0.5)
+        if message is not None and message.error() is None:
+            event = decode(MEETING_EVENTS, message.value(), message.headers())
+            if isinstance(event, MeetingEvent) and event.meeting_id in (ended, open_):
+                reader.poll(1.0)  # the final's topic is fetched apart from this one
+                announced.append((event, len(reader.finals(ended))))
+        reader.poll(0.1)
+    assert announced, "no stream_transcribed within 120 s"
+    last_speech = timeline.spans[-1][2]
+    reader.wait_for_finals(
+        lambda f: any(s.end_sample >= last_speech - SAMPLE_RATE for s in f), 60, open_
+    )
+    deadline = time.monotonic() + 10  # a duplicate, or one of the open stream, would come now
+    while time.monotonic() < deadline:
+        message = events.poll(0.5)
+        if message is not None and message.error() is None:
+            event = decode(MEETING_EVENTS, message.value(), message.headers())
+            if isinstance(event, MeetingEvent) and event.meeting_id in (ended, open_):
+                announced.append((event, len(reader.finals(ended))))
+    events.close()
+    (event, finals_before), *more = announced
+    assert more == [], [e for e, _ in more]
+    assert (event.type, event.meeting_id) == ("stream_transcribed", ended)
+    assert event.stream_id == f"{ended}:p1:mic"
+    assert event.participant_id == "p1"
+    finals = reader.finals(ended)
+    assert finals
+    assert finals_before == len(finals), (finals_before, [f.text for f in finals])
+    assert finals[-1].end_sample >= last_speech - SAMPLE_RATE
 
 
 def test_two_minutes_of_silence_and_noise_produce_no_segment(worker, unique: str) -> None:

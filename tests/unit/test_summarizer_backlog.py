@@ -10,7 +10,6 @@ from typing import Any, cast
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from summarizer import store
 from summarizer import worker as worker_module
 from summarizer.engine import Summarizer
 from summarizer.worker import SummarizerWorker
@@ -23,7 +22,7 @@ def _worker(checked: list[datetime], monkeypatch: pytest.MonkeyPatch) -> Summari
         checked.append(now)
         return []
 
-    monkeypatch.setattr(store, "due_meetings", due_meetings)
+    monkeypatch.setattr(worker_module, "due_meetings", due_meetings)
     sessions = cast(sessionmaker[Session], lambda: nullcontext(None))
     worker = SummarizerWorker(
         Settings().summarizer,

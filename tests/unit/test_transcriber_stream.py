@@ -133,6 +133,31 @@ def test_an_ordinary_stream_gets_no_voice() -> None:
     assert stream.on_final(1, "", voiced=True, voice=None) is None
 
 
+def test_a_stream_is_transcribed_once_its_end_is_read_and_its_finals_decoded(
+    speech_dir: Path,
+) -> None:
+    """What `stream_transcribed` is announced on: not on expiry (frames may come later),
+    not while a final before the end waits for its decode."""
+    timeline = concatenate(list(clips(speech_dir, "en/cmu_arctic").values())[:2], pause_s=1.0)
+    frames = list(frames_of(timeline.samples, meeting_id="m", participant_id="p"))
+    stream = StreamTranscriber.new(INFO, CONFIG, 0)
+    jobs = feed(stream, frames[:-1])
+    assert not stream.transcribed
+    assert not stream.announced
+    jobs += stream.expire()
+    assert not stream.transcribed  # expired, not ended
+    jobs += feed(stream, frames[-1:])
+    assert jobs
+    assert stream.ended
+    for job in jobs[:-1]:
+        stream.on_final(job.seq, "")
+        assert not stream.transcribed
+    stream.on_final(jobs[-1].seq, "")
+    assert stream.transcribed
+    # A restart from the checkpoint of its end has announced it already.
+    assert StreamTranscriber(INFO, CONFIG, stream.advance()).announced
+
+
 def test_an_end_marker_without_the_room_flag_still_closes_a_room_utterance_as_one(
     speech_dir: Path,
 ) -> None:

@@ -517,6 +517,9 @@ class SummarizerMeeting(Base):
     # Corrections applied to the stored segments since the last summary: each
     # {"segment_id", "before", "after"}; the next summary carries them into its tasks.
     pending_corrections: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Streams that joined (participant_joined) and whose `stream_transcribed` has not come:
+    # the final summary waits for them, at most `final_wait_s` after the end.
+    open_streams: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class SummarizerDeletedMeeting(Base):
