@@ -8,6 +8,7 @@ from sqlalchemy import delete
 
 from tests.helpers.summarizer import (
     MEETINGS_DIR,
+    AnnotatedMeeting,
     caught_up,
     create_meeting_rows,
     final_published,
@@ -23,7 +24,7 @@ from tests.helpers.summarizer import (
     summaries,
 )
 from vori.db.tables import SummarizerMeeting, SummarizerSegment
-from vori.events import Event, MeetingEvent
+from vori.events import Event, MeetingEvent, TranscriptSegment
 from vori.settings import Settings
 
 
@@ -134,6 +135,19 @@ def test_replay_and_restart_propose_identical_keys(settings: Settings, unique: s
     assert score(list(second.action_items), meeting.expected).recall == 1.0
 
 
+def _streamed_meeting(
+    settings: Settings, meeting_id: str
+) -> tuple[AnnotatedMeeting, list[TranscriptSegment], list[MeetingEvent]]:
+    """A meeting whose members joined with a stream each, as ingest announces them."""
+    meeting = load_meeting(MEETINGS_DIR / "en_launch_sync.yaml", meeting_id)
+    create_meeting_rows(settings, meeting)
+    joined = [
+        e.model_copy(update={"stream_id": f"{meeting.id}:{e.participant_id}:mic"})
+        for e in joined_events(meeting)
+    ]
+    return meeting, segments_of(meeting), joined
+
+
 def _transcribed(meeting_id: str, stream_ids: list[str]) -> list[MeetingEvent]:
     return [
         MeetingEvent(type="stream_transcribed", meeting_id=meeting_id, stream_id=s)
@@ -148,15 +162,9 @@ def test_the_final_summary_waits_for_every_stream_to_be_transcribed(
     Korean final takes up to 3 s, longer behind a backlog). The final summary waits for
     each stream that joined to be transcribed to its end, so there is one final summary
     and it has the last words."""
-    meeting = load_meeting(MEETINGS_DIR / "en_launch_sync.yaml", f"m-wait-{unique}")
-    create_meeting_rows(settings, meeting)
-    segments = segments_of(meeting)
-    joined = [
-        e.model_copy(update={"stream_id": f"{meeting.id}:{e.participant_id}:mic"})
-        for e in joined_events(meeting)
-    ]
+    meeting, segments, joined = _streamed_meeting(settings, f"m-wait-{unique}")
     still_speaking = {s.stream_id for s in segments[-3:]}
-    done_early = sorted(e.stream_id for e in joined if e.stream_id not in still_speaking)
+    done_early = sorted(str(e.stream_id) for e in joined if e.stream_id not in still_speaking)
     late = sorted(still_speaking)
     assert done_early
     config = _rules(settings, final_grace_s=0.5, final_wait_s=120.0)
@@ -194,13 +202,7 @@ def test_a_stream_never_transcribed_delays_the_final_summary_at_most_the_longest
 ) -> None:
     """A client that keeps its stream open past the end (or a transcriber that is down)
     must not hold the summary: it goes `final_wait_s` after the end without that stream."""
-    meeting = load_meeting(MEETINGS_DIR / "en_launch_sync.yaml", f"m-nowait-{unique}")
-    create_meeting_rows(settings, meeting)
-    segments = segments_of(meeting)
-    joined = [
-        e.model_copy(update={"stream_id": f"{meeting.id}:{e.participant_id}:mic"})
-        for e in joined_events(meeting)
-    ]
+    meeting, segments, joined = _streamed_meeting(settings, f"m-nowait-{unique}")
     config = _rules(settings, final_grace_s=0.5, final_wait_s=4.0)
     handled: list[Event] = []
     with running_worker(config, f"nowait-{unique}", handled) as worker:
