@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bench.ingest import _engines
+from bench.ingest import start_engines
 from vori.audio import SAMPLE_RATE
 from vori.db.engine import create_db_engine
 from vori.db.tables import AnalyticsLiveSpeaker, Meeting, User
@@ -143,7 +143,7 @@ def _wait_until(condition: Any, timeout_s: float, what: str, job: subprocess.Pop
 
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    settings, env, engines = _engines(workdir)
+    settings, env, engines = start_engines(workdir)
     env = {**env, "VORI_LOG_LEVEL": "INFO"}
     if args.trigger is not None:
         env["VORI_ANALYTICS__LIVE_TRIGGER_S"] = str(args.trigger)

@@ -449,7 +449,7 @@ def _wait_http(url: str, timeout_s: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def _engines(workdir: Path) -> tuple[Any, dict[str, str], list[Any]]:
+def start_engines(workdir: Path) -> tuple[Any, dict[str, str], list[Any]]:
     """A Kafka broker and a PostgreSQL of the benchmark's own, with topics and schema."""
     from tests.helpers.ports import free_port
     from vori.db.migrate import upgrade
@@ -503,7 +503,7 @@ def main() -> None:
     variants: list[Variant] = args.variant or [Variant("current", REPO, {})]
 
     with tempfile.TemporaryDirectory(prefix="vori-bench-ingest-") as tmp:
-        settings, env, engines = _engines(Path(tmp))
+        settings, env, engines = start_engines(Path(tmp))
         runs: list[RunResult] = []
         try:
             for repeat in range(args.repeats):

@@ -49,7 +49,7 @@ from confluent_kafka import Consumer, TopicPartition
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.ingest import _engines, _members, _wait_http  # noqa: E402
+from bench.ingest import _members, _wait_http, start_engines  # noqa: E402
 from bench.korean_gap import TrackText, korean_clips, per_clip  # noqa: E402
 from bench.transcriber import (  # noqa: E402
     Track,
@@ -436,7 +436,7 @@ def main() -> None:
     began = time.monotonic()
     load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="vori-load-"))
-    settings, env, engines = _engines(workdir)
+    settings, env, engines = start_engines(workdir)
     ingest_port = free_port()
     ingest = subprocess.Popen(
         [sys.executable, "-m", "vori", "stream-ingest"],

@@ -39,7 +39,7 @@ from typing import Any
 import httpx
 import psutil
 
-from bench.ingest import _engines, _wait_http
+from bench.ingest import _wait_http, start_engines
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -181,7 +181,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="vori-login-burst-") as tmp:
         workdir = Path(tmp)
-        _settings, env, engines = _engines(workdir)
+        _settings, env, engines = start_engines(workdir)
         try:
             variants = [("current", REPO)]
             if args.before:

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,21 +40,26 @@ from confluent_kafka import Consumer, TopicPartition
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.ingest import start_engines  # noqa: E402
 from bench.korean_gap import korean_clips  # noqa: E402
-from bench.transcriber import FRAME_MS, Track, all_english_clips, dealt_tracks  # noqa: E402
-from tests.helpers.ports import free_port  # noqa: E402
-from tests.helpers.transcriber import SAMPLE_RATE, start_transcriber, stop  # noqa: E402
+from bench.transcriber import (  # noqa: E402
+    FRAME_MS,
+    Track,
+    all_english_clips,
+    dealt_tracks,
+    track_frame,
+)
+from tests.helpers.transcriber import SAMPLE_RATE, start_transcriber, start_vori, stop  # noqa: E402
 from vori.events import (  # noqa: E402
     MEETING_SUMMARIES,
     TRANSCRIPT_SEGMENTS,
-    AudioFrame,
     MeetingEvent,
     MeetingSummary,
     TranscriptSegment,
     decode,
 )
-from vori.kafka import EventProducer, ensure_topics  # noqa: E402
-from vori.settings import Settings, load_settings  # noqa: E402
+from vori.kafka import EventProducer  # noqa: E402
+from vori.settings import Settings  # noqa: E402
 
 
 @dataclass
@@ -125,30 +128,17 @@ def stream_meeting(settings: Settings, tracks: list[Track], args: argparse.Names
         time.sleep(max(0.0, t0 + (index + 1) * FRAME_MS / 1000 - time.time()))
         for t, stop_index in zip(tracks, stops, strict=True):
             if index < stop_index:
-                producer.publish(frame(t, index, t.samples[index * step : (index + 1) * step]))
+                producer.publish(
+                    track_frame(t, index, t.samples[index * step : (index + 1) * step])
+                )
             elif index == stop_index:
-                producer.publish(frame(t, index, np.zeros(0, dtype=np.int16), end=True))
+                producer.publish(track_frame(t, index, np.zeros(0, dtype=np.int16), end=True))
         if index == end_index:
             producer.publish(MeetingEvent(type="ended", meeting_id=meeting))
             producer.flush(30)
             ended_at = time.time()
     producer.flush(30)
     return ended_at
-
-
-def frame(track: Track, index: int, samples: np.ndarray, end: bool = False) -> AudioFrame:
-    step = SAMPLE_RATE * FRAME_MS // 1000
-    return AudioFrame(
-        stream_id=track.stream,
-        meeting_id=track.meeting,
-        participant_id=track.participant,
-        speaker=track.participant,
-        language=track.language,
-        seq=index,
-        position=index * step,
-        end_of_stream=end,
-        pcm=samples.astype("<i2").tobytes(),
-    )
 
 
 class Reader:
@@ -197,17 +187,6 @@ class Reader:
         self.consumer.close()
 
 
-def start_summarizer(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "vori", "summarizer"],
-        cwd=REPO,
-        env={**env, "PYTHONUNBUFFERED": "1"},
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--language", choices=["ko", "en"], default="ko")
@@ -220,35 +199,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/meeting-end.json")
     args = parser.parse_args()
 
-    from vori.db.migrate import upgrade
-    from vori.local.kafka_broker import KafkaBroker
-    from vori.local.postgres import LocalPostgres
-
     workdir = Path(tempfile.mkdtemp(prefix="vori-bench-end-"))
-    broker = KafkaBroker(workdir / "kafka", port=free_port(), controller_port=free_port())
-    postgres = LocalPostgres(workdir / "pg", port=free_port(), durable=False)
-    broker.start(timeout_s=180)
-    postgres.start(timeout_s=60)
+    settings, env, engines = start_engines(workdir)
     processes = []
     runs: list[Run] = []
     try:
-        settings = load_settings(
-            data_dir=REPO / ".vori",
-            database_url=postgres.url,
-            kafka={"bootstrap_servers": broker.bootstrap_servers, "embedded": False},
-        )
-        ensure_topics(settings.kafka)
-        upgrade(settings)
-        env = {
-            **os.environ,
-            "VORI_KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            "VORI_KAFKA__EMBEDDED": "false",
-            "VORI_DATABASE_URL": settings.sqlalchemy_url,
-            "VORI_DATA_DIR": str(settings.data_dir),
+        env |= {
             "VORI_TRANSCRIBER__METRICS_PORT": "0",
             "VORI_SUMMARIZER__METRICS_PORT": "0",
             "VORI_SUMMARIZER__LLM": "off",
             "VORI_LOG_LEVEL": "INFO",
+            # The joined `base` weights stay here between runs: a fresh data folder would
+            # join them again while the first meeting streams.
+            "VORI_DATA_DIR": str(REPO / ".vori"),
         }
         transcriber = start_transcriber(env, workdir / "transcriber.log")
         processes.append(transcriber)
@@ -261,7 +224,9 @@ def main() -> None:
                     f"VORI_SUMMARIZER__{k.upper()}": v for k, v in extra.items()
                 }
                 summarizer_env["VORI_SUMMARIZER__GROUP_ID"] = f"bench-end-{name}-{repeat}"
-                summarizer = start_summarizer(summarizer_env, workdir / f"summarizer-{name}.log")
+                summarizer = start_vori(
+                    "summarizer", summarizer_env, workdir / f"summarizer-{name}.log"
+                )
                 processes.append(summarizer)
                 time.sleep(8)
                 tracks = meeting_tracks(args.language, args.streams)
@@ -291,8 +256,8 @@ def main() -> None:
     finally:
         for process in processes:
             stop(process)
-        postgres.stop()
-        broker.stop()
+        for engine in engines:
+            engine.stop()
     print(
         f"\n{args.language}, {args.streams} streams, end {args.end_after} s after the last word,"
         f" streams stopped within {args.stop_within} s"

@@ -184,6 +184,29 @@ def meeting_tracks(m: int, seconds: float, pool: list[Clip]) -> list[Track]:
     return tracks
 
 
+def track_frame(
+    track: Track,
+    index: int,
+    chunk: np.ndarray,
+    end: bool = False,
+    capture_time: datetime | None = None,
+) -> AudioFrame:
+    """Frame `index` (100 ms) of `track`'s stream, as ingest publishes it."""
+    step = SAMPLE_RATE * FRAME_MS // 1000
+    return AudioFrame(
+        stream_id=track.stream,
+        meeting_id=track.meeting,
+        participant_id=track.participant,
+        speaker=track.participant,
+        language=track.language,
+        seq=index,
+        position=index * step,
+        capture_time=capture_time,
+        end_of_stream=end,
+        pcm=chunk.astype("<i2").tobytes(),
+    )
+
+
 def produce_realtime(kafka: KafkaSettings, tracks: list[Track], t0: float) -> None:
     """Every stream's 100 ms frames at their real-time instants, capture time = now."""
     producer = EventProducer(kafka)
@@ -195,22 +218,11 @@ def produce_realtime(kafka: KafkaSettings, tracks: list[Track], t0: float) -> No
             chunk = track.samples[index * step : (index + 1) * step]
             if not len(chunk):
                 continue
-            last = (index + 1) * step >= len(track.samples)
-            producer.publish(
-                AudioFrame(
-                    stream_id=track.stream,
-                    meeting_id=track.meeting,
-                    participant_id=track.participant,
-                    speaker=track.participant,
-                    language=track.language,
-                    seq=index,
-                    position=index * step,
-                    capture_time=datetime.fromtimestamp(t0, UTC)
-                    + timedelta(seconds=index * step / SAMPLE_RATE),
-                    end_of_stream=last,
-                    pcm=chunk.astype("<i2").tobytes(),
-                )
+            captured = datetime.fromtimestamp(t0, UTC) + timedelta(
+                seconds=index * step / SAMPLE_RATE
             )
+            last = (index + 1) * step >= len(track.samples)
+            producer.publish(track_frame(track, index, chunk, last, captured))
     producer.flush(30)
 
 

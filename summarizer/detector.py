@@ -1,5 +1,6 @@
 """Which final segments carry an action item: a logistic model over sentence embeddings
-and a few cue features, trained on real meetings (ICSI's hand-labelled utterances and AMI's
+and a few cue features, and for English also the segment's words and word pairs (TF-IDF),
+trained on real meetings (ICSI's hand-labelled utterances and AMI's
 action items) by `bench/train_detector.py`, its weights pinned by hash.
 
 Pure: texts and their vectors in, probabilities out. The embedding itself is the
@@ -15,7 +16,9 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +28,7 @@ from summarizer.reading import Thresholds
 
 MODEL_PATH = Path(__file__).parent / "models" / "action_detector.json"
 # sha256 of MODEL_PATH as written by bench/train_detector.py (reproducible from the data).
-MODEL_SHA256 = "e4551a04a761dfc2fb6418b679c2bbf6d0cf5e14fa4ecea5d4d6e8af211b5f13"
+MODEL_SHA256 = "7450ce9eaa1b392bb48da85d8ce01f9e2e72a8bbf230275b4ada86e25100b6e6"
 
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
@@ -89,6 +92,56 @@ def cue_features(text: str) -> npt.NDArray[np.float32]:
     return np.asarray(values, dtype=np.float32)
 
 
+# scikit-learn's default tokens (two or more word characters, lowercased), so that
+# the weights trained there read the same terms here.
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def terms(text: str) -> list[str]:
+    """The words of `text` and its pairs of adjacent words, as the n-gram part counts them."""
+    words = _TOKEN.findall(text.lower())
+    return words + [f"{a} {b}" for a, b in pairwise(words)]
+
+
+@dataclass(frozen=True)
+class TermModel:
+    """The model for segments in the language of its training meetings: the same inputs
+    and, besides, the segment's TF-IDF words and word pairs (sublinear counts,
+    L2-normalised over the known terms, as scikit-learn's TfidfVectorizer makes them).
+    It knows only the terms of English meetings, so a segment whose words are mostly
+    unknown to it (Korean) is left to the embedding model, which is multilingual."""
+
+    weights: Vectors  # over `features`
+    bias: float
+    idf: dict[str, float]
+    weight: dict[str, float]
+    min_known: float  # the share of a segment's words it must know
+
+    def knows(self, text: str) -> bool:
+        words = _TOKEN.findall(text.lower())
+        return bool(words) and sum(w in self.idf for w in words) >= self.min_known * len(words)
+
+    def term_logit(self, text: str) -> float:
+        counts: dict[str, int] = {}
+        for term in terms(text):
+            if term in self.idf:
+                counts[term] = counts.get(term, 0) + 1
+        values = {t: (1.0 + math.log(n)) * self.idf[t] for t, n in counts.items()}
+        norm = math.sqrt(sum(v * v for v in values.values()))
+        return sum(v * self.weight[t] for t, v in values.items()) / norm if norm else 0.0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TermModel:
+        table = data["table"]  # {term: [idf, weight]}
+        return cls(
+            weights=np.asarray(data["weights"], dtype=np.float32),
+            bias=float(data["bias"]),
+            idf={t: float(v[0]) for t, v in table.items()},
+            weight={t: float(v[1]) for t, v in table.items()},
+            min_known=float(data["min_known"]),
+        )
+
+
 def features(texts: Sequence[str], vectors: Vectors) -> Vectors:
     """The model's input rows: the embedding followed by the cue features."""
     cues = np.stack([cue_features(t) for t in texts]) if texts else np.zeros((0, len(CUE_NAMES)))
@@ -111,6 +164,7 @@ class DetectorModel:
     named_bonus: float = 0.0
     wrap_up_bonus: float = 0.0
     wrap_up_from: float = 0.8
+    terms: TermModel | None = None  # `weights` and `bias` then serve the segments it does not know
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH, sha256: str | None = None) -> DetectorModel:
@@ -121,7 +175,11 @@ class DetectorModel:
             raise DetectorModelError(f"cannot read {path}: {exc}") from exc
         if pinned and hashlib.sha256(raw).hexdigest() != pinned:
             raise DetectorModelError(f"{path} is not the pinned model (sha256 {pinned[:12]}…)")
-        data = json.loads(raw)
+        return cls.from_data(json.loads(raw))
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> DetectorModel:
+        """The model from the contents of its file, as bench/train_detector.py writes it."""
         return cls(
             weights=np.asarray(data["weights"], dtype=np.float32),
             bias=float(data["bias"]),
@@ -131,6 +189,7 @@ class DetectorModel:
             named_bonus=float(data.get("named_bonus", 0.0)),
             wrap_up_bonus=float(data.get("wrap_up_bonus", 0.0)),
             wrap_up_from=float(data.get("wrap_up_from", 0.8)),
+            terms=TermModel.from_json(data["terms"]) if "terms" in data else None,
         )
 
     def thresholds(self) -> Thresholds:
@@ -145,7 +204,13 @@ class DetectorModel:
     def probabilities(self, texts: Sequence[str], vectors: Vectors) -> list[float]:
         if not texts:
             return []
-        logits = features(texts, vectors) @ self.weights + self.bias
+        rows = features(texts, vectors)
+        logits = rows @ self.weights + self.bias
+        if self.terms is not None:
+            with_terms = rows @ self.terms.weights + self.terms.bias
+            for i, text in enumerate(texts):
+                if self.terms.knows(text):
+                    logits[i] = with_terms[i] + self.terms.term_logit(text)
         probabilities = 1.0 / (1.0 + np.exp(-logits))
         return [
             float(p) if len(t.split()) >= self.min_words else 0.0

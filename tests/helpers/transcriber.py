@@ -200,17 +200,22 @@ def transcriber_env(settings: Settings, group: str, **extra: str) -> dict[str, s
     return env
 
 
-def start_transcriber(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """`vori transcriber` as a child process, its output in `log_path`."""
+def start_vori(command: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """`vori <command>` (a service) as a child process, its output in `log_path`."""
     log = log_path.open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "vori", "transcriber"],
+        [sys.executable, "-m", "vori", command],
         cwd=REPO,
         env={**env, "PYTHONUNBUFFERED": "1"},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def start_transcriber(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """`vori transcriber` as a child process, its output in `log_path`."""
+    return start_vori("transcriber", env, log_path)
 
 
 def stop(process: subprocess.Popen[bytes], timeout_s: float = 30) -> int | None:

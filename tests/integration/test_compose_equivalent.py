@@ -27,7 +27,7 @@ The stack first comes up exactly as the compose file has it. For the meeting, th
 then applies one override (`docker compose -f docker-compose.yml -f override.yml up -d`,
 which recreates only the service it changes): the summarizer's action-item detector off.
 The shared speech holds read-out requests, not meetings, and the detector, tuned on real
-meetings, rightly finds no commitment in them (its task threshold is 0.98); the rules
+meetings, rightly finds no commitment in them (its task threshold is 0.95); the rules
 alone then turn the spoken requests into cards, as in tests/e2e/test_board.py.
 """
 
