@@ -59,6 +59,7 @@ from vori.events import (
     Event,
     MeetingEvent,
     RetranscriptionRequested,
+    TaskProposal,
     TranscriptSegment,
     retranscription_stream_id,
     room_speaker_id,
@@ -130,8 +131,16 @@ def _state(settings: Settings, meeting_id: str) -> SummarizerMeeting | None:
 
 
 def _apply_latest_proposal(settings: Settings, meeting_id: str) -> None:
-    latest = proposals(settings, meeting_id)[-1]
-    ProposalApplier(kanban_sessions(settings)).apply(latest, f"test:{uuid.uuid4().hex}")
+    # The summarizer publishes a summary, then its proposal: a reader of the summary can
+    # be a moment ahead of the proposal.
+    found: list[TaskProposal] = []
+
+    def proposed() -> bool:
+        found[:] = proposals(settings, meeting_id)
+        return bool(found)
+
+    wait_for(proposed, WAIT_S, "the summary's task proposal")
+    ProposalApplier(kanban_sessions(settings)).apply(found[-1], f"test:{uuid.uuid4().hex}")
 
 
 def test_refusals_owner_only_quiet_installed_and_archived(
