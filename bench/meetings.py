@@ -170,6 +170,7 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print every proposed item")
     parser.add_argument("--threshold", type=float, help="override the model's task threshold")
     parser.add_argument("--candidate", type=float, help="override its candidate threshold")
+    parser.add_argument("--wrap-up-bonus", type=float, help="override its wrap-up bonus")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "meetings.json")
     args = parser.parse_args()
 
@@ -183,6 +184,8 @@ def main() -> None:
             task=args.threshold if args.threshold is not None else thresholds.task,
             candidate=args.candidate if args.candidate is not None else thresholds.candidate,
         )
+        if args.wrap_up_bonus is not None:
+            thresholds = replace(thresholds, wrap_up_bonus=args.wrap_up_bonus)
     summarizer = Summarizer(None, thresholds=thresholds)
     live_detector = None
     if args.live and model is not None:
