@@ -10,7 +10,7 @@ from pathlib import Path
 import jiwer
 import numpy as np
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
 from faster_whisper import WhisperModel
 from whisper_normalizer.english import EnglishTextNormalizer
 
@@ -18,6 +18,7 @@ from tests.helpers.kafka import consumer_at_end, read_all
 from tests.helpers.transcriber import (
     SAMPLE_RATE,
     SegmentReader,
+    Timeline,
     clips,
     concatenate,
     frames_of,
@@ -188,11 +189,30 @@ def test_a_streams_end_is_announced_once_after_its_last_final(
     events, _ = consumer_at_end(settings.kafka, [MEETING_EVENTS], "test-stream-ends")
     ended, open_ = f"m-end-{unique}", f"m-open-{unique}"
     timeline = concatenate([clips(speech_dir, "en/ljspeech")["LJ001-0031"]], pause_s=1.0)
+    frame = SAMPLE_RATE // 10
+    samples = np.pad(timeline.samples, (0, -len(timeline.samples) % frame))  # whole frames
     for meeting, marker in ((ended, True), (open_, False)):
-        frames = frames_of(
-            timeline.samples, meeting_id=meeting, participant_id="p1", end_of_stream=marker
-        )
+        frames = frames_of(samples, meeting_id=meeting, participant_id="p1", end_of_stream=marker)
         produce(settings.kafka, frames)
+    try:
+        _check_stream_ends(reader, events, timeline, ended, open_)
+    finally:
+        # The open stream ends with one more frame: left open, it would hold its
+        # partition's commit until it idles out (a minute) and slow the tests after.
+        closing = list(
+            frames_of(np.pad(samples, (0, frame)), meeting_id=open_, participant_id="p1")
+        )[-1]
+        produce(settings.kafka, [closing])
+        events.close()
+
+
+def _check_stream_ends(
+    reader: SegmentReader,
+    events: Consumer,
+    timeline: Timeline,
+    ended: str,
+    open_: str,
+) -> None:
     announced: list[tuple[MeetingEvent, int]] = []  # with the finals read by then
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not announced:
@@ -215,7 +235,6 @@ def test_a_streams_end_is_announced_once_after_its_last_final(
             event = decode(MEETING_EVENTS, message.value(), message.headers())
             if isinstance(event, MeetingEvent) and event.meeting_id in (ended, open_):
                 announced.append((event, len(reader.finals(ended))))
-    events.close()
     (event, finals_before), *more = announced
     assert more == [], [e for e, _ in more]
     assert (event.type, event.meeting_id) == ("stream_transcribed", ended)
