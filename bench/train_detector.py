@@ -135,7 +135,7 @@ def fit(
 
 def model_of(parts: dict[str, Any], min_words: int) -> DetectorModel:
     """A fitted model without thresholds: its probabilities only."""
-    return DetectorModel.from_data(
+    return DetectorModel.from_json(
         parts | {"threshold": 1.0, "candidate_threshold": 1.0, "min_words": min_words}
     )
 

@@ -175,10 +175,10 @@ class DetectorModel:
             raise DetectorModelError(f"cannot read {path}: {exc}") from exc
         if pinned and hashlib.sha256(raw).hexdigest() != pinned:
             raise DetectorModelError(f"{path} is not the pinned model (sha256 {pinned[:12]}…)")
-        return cls.from_data(json.loads(raw))
+        return cls.from_json(json.loads(raw))
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> DetectorModel:
+    def from_json(cls, data: dict[str, Any]) -> DetectorModel:
         """The model from the contents of its file, as bench/train_detector.py writes it."""
         return cls(
             weights=np.asarray(data["weights"], dtype=np.float32),
