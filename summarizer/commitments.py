@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from summarizer.facts import Member, Utterance
 from summarizer.people import People
+from summarizer.titles import imperative
 
 EVERYONE_EN = "Everyone"
 EVERYONE_KO = "모두"
@@ -144,7 +145,7 @@ def title_from(clause: str) -> str | None:
     if len(_CONTENT.findall(" ".join(words[1:]))) < 1:
         return None
     text = " ".join(words).strip(" ,.-")
-    return text[:1].upper() + text[1:]
+    return imperative(text[:1].upper() + text[1:])
 
 
 class CommitmentReader:

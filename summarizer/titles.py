@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from lemminflect import getLemma
+
 _EN_TRAILERS = re.compile(
     r"(?:[,\s]+(?:then|okay|ok|please|for me|for us|instead|as well|too|again|right|"
     r"if you can|if possible|when you can|thanks|thank you|as soon as possible|asap|ok\?|yeah))+$",
@@ -22,7 +24,19 @@ def en_title(verb: str, rest: str) -> str:
     words = [_EN_PRONOUNS.get(w.lower(), w) if i else w for i, w in enumerate(text.split())]
     text = " ".join(words)
     text = re.sub(r"\b(?:the the)\b", "the", text)
-    return _cap(text[:120].rstrip())
+    return imperative(_cap(text[:120].rstrip()))
+
+
+def imperative(title: str) -> str:
+    """'Working on the design' -> 'Work on the design': a card says what to do, however
+    it was said ("you're gonna be working on...", "I'll be putting...")."""
+    first, space, rest = title.partition(" ")
+    if not first.casefold().endswith("ing"):
+        return title
+    lemmas = getLemma(first.casefold(), upos="VERB", lemmatize_oov=False)  # known verbs only
+    if not lemmas or lemmas[0] == first.casefold():
+        return title
+    return _cap(lemmas[0]) + space + rest
 
 
 def _cap(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from summarizer.commitments import CommitmentReader, clean, title_from
 from summarizer.facts import Member, Utterance
 from summarizer.people import People
+from summarizer.titles import imperative
 
 ROLES = tuple(
     Member(f"u{i}", name)
@@ -28,9 +29,22 @@ def test_title_is_the_verb_phrase_after_the_modal() -> None:
         "Look into the battery options"
     )
     assert title_from("you're gonna be thinking about the components concept") == (
-        "Thinking about the components concept"
+        "Think about the components concept"
     )
     assert title_from("I think it's fine") is None
+
+
+def test_a_title_says_what_to_do_however_it_was_said() -> None:
+    assert title_from("I'll be putting the minutes into the project folder") == (
+        "Put the minutes into the project folder"
+    )
+    assert title_from("you're gonna be working on the look and feel design") == (
+        "Work on the look and feel design"
+    )
+    assert imperative("Bring the samples") == "Bring the samples"
+    assert imperative("Ring Mina about the budget") == "Ring Mina about the budget"
+    assert imperative("Writing up the report") == "Write up the report"
+    assert imperative("Something useful") == "Something useful"  # not a verb
 
 
 def test_one_segment_naming_three_roles_gives_three_owned_tasks() -> None:
