@@ -10,7 +10,9 @@ name owners). Detector scores come from the pinned model over e5 embeddings (cac
 under .vori/cache, since embedding 90k utterances takes most of an hour on 2 cores).
 Measures (bench/meeting_metrics.py): AMI action-item precision, recall, owner accuracy
 and items per meeting against gold; ICSI proposal precision and coverage of labelled
-utterances; overview ROUGE-1/2/L F1 against the human abstract; seconds per summary.
+utterances; the summary's decisions against the annotators' (same matching rule, every
+corpus that has them); overview ROUGE-1/2/L F1 against the human abstract; seconds per
+summary.
 Prints a table and writes bench/results/meetings.json. Tune on `--split tune`, report
 `--split report` (AMI QMSum val; ICSI's hash-chosen third).
 """
@@ -212,7 +214,7 @@ def main() -> None:
                 m.turns = [t for t in m.turns if t.start is None or t.start < args.minutes * 60]
         if args.limit:
             meetings = meetings[: args.limit]
-        items, turns = ItemScore(), TurnScore()
+        items, turns, decisions = ItemScore(), TurnScore(), ItemScore()
         rouges: list[dict[str, float]] = []
         final_s: list[float] = []
         per_meeting = []
@@ -238,6 +240,12 @@ def main() -> None:
                 scored = score_items(predicted, meeting.gold["action_items"])
                 items.add(scored)
                 row.update(gold=scored.gold, matched=scored.matched)
+            if meeting.gold.get("decisions"):
+                said = [(d, None) for d in outcome.digest.decisions]
+                gold = [{"task": d, "text": d} for d in meeting.gold["decisions"]]
+                decided = score_items(said, gold)
+                decisions.add(decided)
+                row.update(decisions=decided.predicted, gold_decisions=decided.gold)
             if corpus == "icsi":
                 index = {u.segment_id: i for i, u in enumerate(spoken)}
                 proposed = [index[t.evidence[0].segment_id] for t in tasks if t.evidence]
@@ -251,6 +259,10 @@ def main() -> None:
                     print(f"    [{t.assignee}] {t.title}   <- {t.evidence[0].quote[:90]!r}")
                 for g in meeting.gold.get("action_items", []):
                     print(f"    GOLD {g.get('owner')} {g.get('text')}")
+                for d in outcome.digest.decisions:
+                    print(f"    DECIDED {d}")
+                for d in meeting.gold.get("decisions", []):
+                    print(f"    GOLD DECISION {d}")
         summary: dict[str, Any] = {
             "meetings": len(meetings),
             "final_summary_s_median": statistics.median(final_s) if final_s else None,
@@ -263,6 +275,13 @@ def main() -> None:
                 owner_accuracy=items.owner_accuracy,
                 items_per_meeting=items.predicted / max(1, items.meetings),
                 gold_per_meeting=items.gold / max(1, items.meetings),
+            )
+        if decisions.gold:
+            summary.update(
+                decision_precision=decisions.precision,
+                decision_recall=decisions.recall,
+                decisions_per_meeting=decisions.predicted / max(1, decisions.meetings),
+                gold_decisions_per_meeting=decisions.gold / max(1, decisions.meetings),
             )
         if turns.labelled:
             summary.update(

@@ -47,6 +47,16 @@ _DECISION = re.compile(
     r"|(?:로|으로) (?:하죠|합시다|가죠)",
     re.IGNORECASE,
 )
+# Weaker: the group settling a feature in passing ("we'll have a docking station", "it's
+# gonna be yellow"); taken where the line names at least two of the meeting's subjects.
+_SETTLING = re.compile(
+    r"\b(?:we'?(?:ll| will)|we'?re (?:gonna|going to)|let'?s"
+    r"|we(?:'ve| have) (?:got|chosen))"
+    r" (?:just |definitely |all |still )?(?:have|make|use|go|put|need|keep|include|stick)\b"
+    r"|\b(?:it'?s|it is|that'?s|they'?re|it'?ll|it will) (?:gonna|going to) (?:be|have)\b"
+    r"|\bgo (?:for|with)\b|\b(?:it|they|the \w+) (?:should|will|'ll) (?:be|have)\b",
+    re.IGNORECASE,
+)
 # Said of a decision not (yet) taken, or of a choice only imagined.
 _NOT_SETTLED = re.compile(
     r"\b(?:haven'?t|not|didn'?t|never|yet to|need to|have to|should|must|to) (?:really )?"
@@ -261,7 +271,10 @@ def _decisions(lines: list[_Line]) -> list[_Line]:
     found: list[_Line] = []
     for line in lines:
         if (
-            _DECISION.search(line.text)
+            (
+                _DECISION.search(line.text)
+                or (_SETTLING.search(line.text) and len(line.bag & salient) >= 2)
+            )
             and not _NOT_SETTLED.search(line.text)
             and not _PROCEDURAL.search(line.text)
             and not line.question

@@ -101,6 +101,21 @@ def test_decisions_are_what_the_group_settled_not_questions_about_it() -> None:
     ]
 
 
+def test_a_feature_settled_in_passing_is_a_decision_when_it_names_the_subject() -> None:
+    lines = [
+        *DESIGN_REVIEW,
+        ("Industrial Designer", "Then it's gonna be a remote with a locator beep."),
+        ("Marketing", "It'll be fine."),
+        ("User Interface", "We'll have a look at the survey after the break."),
+        ("Marketing", "I think we should probably have a locator beep in the case."),
+    ]
+    result = digest(_utterances(lines), Ledger("m1"), "en")
+    assert result.decisions == [
+        "Project Manager: We'll go with the rubber buttons and a curved case.",
+        "Industrial Designer: It's going to be a remote with a locator beep.",
+    ]
+
+
 def test_open_questions_are_about_the_subject_not_the_call() -> None:
     result = digest(_utterances(DESIGN_REVIEW), Ledger("m1"), "en")
     assert "User Interface: Should the remote also control the DVD player?" in result.open_questions
