@@ -103,6 +103,28 @@ def clip_wer(by_id: dict[str, Clip]) -> Score:
     return score
 
 
+def per_folder(
+    ids: list[str],
+    by_id: dict[str, Clip],
+    streamed: dict[str, str],
+    offline: dict[str, str],
+    files: dict[str, str],
+) -> dict[str, dict[str, Any]]:
+    """WER by shared folder (the issue asks for every folder): streamed, offline on the
+    tracks, offline on each clip's own file."""
+    out: dict[str, dict[str, Any]] = {}
+    for folder in sorted({by_id[c].path.parent.name for c in ids}):
+        mine = [c for c in ids if by_id[c].path.parent.name == folder]
+        refs = [reference(by_id[c]) for c in mine]
+        out[folder] = {
+            "clips": len(mine),
+            "streamed": round(wer(refs, [streamed[c] for c in mine]), 4),
+            "offline": round(wer(refs, [offline[c] for c in mine]), 4),
+            "file": round(wer(refs, [files[c] for c in mine]), 4),
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folder", default="mfa")
@@ -205,6 +227,14 @@ def main() -> None:
                     }
                 )
         lost = sum(int(d["errors"]) - int(d["offline_errors"]) for d in differing)
+        folders = per_folder(ids, by_id, st_clip, off_clip, files)
+        if len(folders) > 1:
+            for folder, row in folders.items():
+                print(
+                    f"  {folder}: streamed {row['streamed']:.4f}, offline on the tracks "
+                    f"{row['offline']:.4f}, on each clip's file {row['file']:.4f} "
+                    f"({row['clips']} clips)"
+                )
         print(
             f"{label}: streamed WER {st_wer:.4f} vs offline {off_wer:.4f} "
             f"({len(details)} finals, {len(dropped)} dropped, {len(differing)} clips differ, "
@@ -229,6 +259,7 @@ def main() -> None:
                 "wer": round(st_wer, 4),
                 "seconds": round(seconds, 1),
                 "finals": len(details),
+                "folders": folders,
                 "finals_detail": sorted(details, key=lambda d: (d["track"], d["start_s"])),
                 "clips_differing": differing,
             }

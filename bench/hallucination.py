@@ -50,7 +50,7 @@ from transcriber.hallucination import (  # noqa: E402
     assess,
     audio_evidence,
 )
-from transcriber.pcm import SAMPLE_RATE, rms_dbfs, to_float  # noqa: E402
+from transcriber.pcm import SAMPLE_RATE, loudest_dbfs, to_float  # noqa: E402
 from transcriber.policy import DecodeStats, judge, preset_for  # noqa: E402
 from transcriber.segmenter import Checkpoint as SegmenterCheckpoint  # noqa: E402
 from transcriber.segmenter import Closed, Segmenter, SegmenterConfig  # noqa: E402
@@ -146,7 +146,7 @@ class Decoders:
             decoded.no_speech_prob,
             decoded.compression_ratio,
             decoded.temperature,
-            rms_dbfs(samples),
+            loudest_dbfs(samples),
         )
         verdict = judge(stats, preset_for(self.settings, lang), lang, gate_dbfs=-50.0)
         ev = audio_evidence(samples)

@@ -69,7 +69,7 @@ from tests.helpers.transcriber import Clip, clips  # noqa: E402
 from transcriber.decoder import Decoded, DecodeRequest, WhisperDecoder  # noqa: E402
 from transcriber.hallucination import Evidence, GuardThresholds, assess, audio_evidence  # noqa: E402
 from transcriber.lane import decode_final  # noqa: E402
-from transcriber.pcm import rms_dbfs, to_float  # noqa: E402
+from transcriber.pcm import loudest_dbfs, to_float  # noqa: E402
 from transcriber.policy import DecodeStats, judge, preset_for  # noqa: E402
 from vori.settings import Settings  # noqa: E402
 from vori.whisper_models import resolve_model  # noqa: E402
@@ -184,7 +184,7 @@ class Bench:
             decoded.no_speech_prob,
             decoded.compression_ratio,
             decoded.temperature,
-            rms_dbfs(samples),
+            loudest_dbfs(samples),
         )
         verdict = judge(stats, preset, lang, gate_dbfs=self.settings.energy_gate_dbfs)
         if not verdict.keep:

@@ -41,7 +41,7 @@ from transcriber.hallucination import (
     assess,
     audio_evidence,
 )
-from transcriber.pcm import SAMPLE_RATE, Samples, rms_dbfs, to_float
+from transcriber.pcm import SAMPLE_RATE, Samples, loudest_dbfs, to_float
 from transcriber.policy import DecodeStats, judge, preset_for
 from transcriber.room import EMPTY_VOICES, RoomVoices, VoicePolicy
 from transcriber.segments import in_voice
@@ -279,7 +279,7 @@ class BatchTranscriber:
                 no_speech_prob=whisper.no_speech_prob,
                 compression_ratio=whisper.compression_ratio,
                 temperature=whisper.temperature or 0.0,
-                audio_dbfs=rms_dbfs(samples),
+                audio_dbfs=loudest_dbfs(samples),
             ),
             preset,
             language,

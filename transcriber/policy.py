@@ -50,7 +50,7 @@ class DecodeStats:
     no_speech_prob: float
     compression_ratio: float
     temperature: float
-    audio_dbfs: float
+    audio_dbfs: float  # the loudest 150 ms of the audio (pcm.loudest_dbfs)
 
 
 @dataclass(frozen=True)

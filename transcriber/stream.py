@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from transcriber.pcm import SAMPLE_RATE, Samples, rms_dbfs, samples_of
+from transcriber.pcm import SAMPLE_RATE, Samples, loudest_dbfs, samples_of
 from transcriber.room import EMPTY_VOICES, RoomVoices, VoicePolicy
 from transcriber.segmenter import (
     Checkpoint,
@@ -83,7 +83,7 @@ class UtteranceAudio:
     start: int
     end: int
     audio: Samples
-    audio_dbfs: float
+    audio_dbfs: float  # the level of its loudest 150 ms, which the energy gate compares
 
 
 @dataclass(frozen=True)
@@ -339,7 +339,8 @@ class StreamTranscriber:
         if self._open is None or self._open.start != start:
             return None
         audio = self._slice(start, end)
-        return EarlyFinalJob(self.info, self._open.segment_id, start, end, audio, rms_dbfs(audio))
+        segment_id = self._open.segment_id
+        return EarlyFinalJob(self.info, segment_id, start, end, audio, loudest_dbfs(audio))
 
     def early_final_job(self) -> EarlyFinalJob | None:
         """The early decode the last frames asked for (once), if its pause still goes on."""
@@ -389,7 +390,7 @@ class StreamTranscriber:
             start=start,
             end=end,
             audio=audio,
-            audio_dbfs=rms_dbfs(audio),
+            audio_dbfs=loudest_dbfs(audio),
             revision=(utterance.revision + 1) if utterance is not None else 0,
             seq=self._finals_submitted,
             retract_only=retract_only,
@@ -448,7 +449,7 @@ class StreamTranscriber:
             start=utterance.start,
             end=end,
             audio=audio,
-            audio_dbfs=rms_dbfs(audio),
+            audio_dbfs=loudest_dbfs(audio),
             prefix=utterance.stabilizer.stable_text,
             timing=self._timing(end),
         )

@@ -615,7 +615,10 @@ class TranscriberSettings(BaseModel):
         5.0, ge=0.5, le=600, description="Checkpoint at least this often during long silences."
     )
     energy_gate_dbfs: float = Field(
-        -50.0, le=0, description="Utterances quieter than this (RMS dBFS) are never decoded."
+        -50.0,
+        le=0,
+        description="Utterances whose loudest 150 ms is quieter than this (dBFS) are never "
+        "decoded.",
     )
     encoder_margin_s: float | None = Field(
         8.0,
