@@ -24,7 +24,9 @@ reference, on each clip's own file. `--meetings` is English only.
 
 `--dealt` (English): every shared English clip once, dealt like the Korean ones, as two
 scenarios: `en-mfa` (en/mfa: spontaneous speech, disfluencies, clips up to 52 s; its
-tags are dropped from the references) and `en-other` (the other folders). `--vad`: one
+tags are dropped from the references) and `en-other` (the other folders), also against
+offline on each clip's own file (`transcribe()` on the dealt tracks moves from run to run:
+its temperature fallback samples). `--vad`: one
 config per VAD engine (`VAD_ENGINE`), side by side. Every row also counts utterances
 (finals), their mean length, and the clip words (offline word timings of each clip's own
 file, 50 ms in from each edge) that no final covers ("lost") or that two finals or a
@@ -632,7 +634,7 @@ def main() -> None:
                         result.words, result.words_cut, result.words_lost = boundaries
                     if offline_wer != offline_wer:  # NaN: not yet computed for this scenario
                         offline_wer = offline.wer(name, tracks, refs)
-                        if args.language == "ko":
+                        if args.language == "ko" or args.dealt:
                             per_file[f"{name}/{len(tracks)}"] = offline.per_file(tracks)
                     result.offline_wer = offline_wer
                     runs.append(result)
