@@ -94,6 +94,20 @@ _DANGLING = set(
         "gonna",
     ]
 )
+# A second modal after the first says how, not what: "we'll have to talk to Brian" commits
+# to talking to Brian.
+_CHAINED = re.compile(
+    r"^(?:(?:have|need|want|got|going|be able) to|gonna|wanna|gotta"
+    r"|definitely|probably|actually|really|also|just|then|all|both)\s+",
+    re.IGNORECASE,
+)
+# "OK, I'll do that": the work is what was just proposed, in the line before.
+_DO_THAT = re.compile(r"^(?:do|try) (?:that|this|it|so|the same)\b", re.IGNORECASE)
+_PROPOSED = re.compile(
+    r"\b(?:(?:we|you) (?:could|might)|let's|let us|how about|why don't (?:you|we))"
+    r"\s+(?P<rest>[a-z].*)",
+    re.IGNORECASE,
+)
 _CONTENT = re.compile(r"\b[a-z]{4,}\b", re.IGNORECASE)
 _GROUP = re.compile(r"^(?:we|everyone|everybody|you guys|you all)$", re.IGNORECASE)
 _PRONOUNS = {"my": "the", "our": "the", "your": "the", "his": "the", "her": "the"}
@@ -135,6 +149,8 @@ def title_from(clause: str) -> str | None:
     rest = match.group("rest")
     rest = _BOUNDARY.split(rest)[0]
     rest = re.sub(r"^(?:to|and|so|then|also|just|please|okay|ok|now),?\s+", "", rest, flags=re.I)
+    while (chained := _CHAINED.match(rest)) is not None:
+        rest = rest[chained.end() :]
     if "?" in rest:
         return None  # a question about the work is not the work
     words = [_PRONOUNS.get(w.casefold(), w) for w in rest.split()][:MAX_TITLE_WORDS]
@@ -173,9 +189,29 @@ class CommitmentReader:
                 continue
             owner, everyone = self._owner(sentence, speaker, before, after)
             proposals.append(Proposal(title, owner, everyone, sentence))
+        if not proposals and before is not None:
+            proposals = self._agreed(text, before, speaker, after)
         # The strongest clause only: a segment is one moment; the rest is its context.
         proposals.sort(key=lambda p: (p.owner is None and not p.everyone, -len(p.title)))
         return proposals[:1]
+
+    def _agreed(
+        self, text: str, before: Utterance, speaker: Member | None, after: Utterance | None
+    ) -> list[Proposal]:
+        """ "I'll do that" after "could you send me the numbers": the task the line before
+        proposed, owned by whoever takes it on here."""
+        for sentence in _sentences(text):
+            match = _MODAL.search(sentence)
+            if match is None or not _DO_THAT.match(match.group("rest")):
+                continue
+            for proposed in reversed(_sentences(clean(before.text))):
+                title = title_from(proposed)
+                if title is None and (lax := _PROPOSED.search(proposed)) is not None:
+                    title = title_from("will " + lax.group("rest"))
+                if title is not None:
+                    owner, everyone = self._owner(sentence, speaker, before, after)
+                    return [Proposal(title, owner, everyone, f"{proposed} {sentence}")]
+        return []
 
     def _per_member(
         self, text: str, named: list[tuple[int, int, Member]], speaker: Member | None

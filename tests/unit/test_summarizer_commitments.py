@@ -88,3 +88,28 @@ def test_role_words_alone_name_nobody() -> None:
     people = People(ROLES)
     found = [m.name for _s, _e, m in people.find_in("the user interface designer will")]
     assert found == ["User Interface"]
+
+
+def test_a_second_modal_says_how_not_what() -> None:
+    # ICSI Bmr011 and Bmr009, real lines the detector flagged that made no card before.
+    assert title_from("We'll have to talk to Brian.") == "Talk to Brian"
+    assert title_from("we'll have to look at some core things.") == "Look at some core things"
+    assert title_from("we're gonna want to resample them and bring them over") == (
+        "Resample them and bring them over"
+    )
+    assert title_from("we'll have to be aware of this") is None  # a state, not work
+    assert title_from("I'll try to finish the report") == "Try to finish the report"
+
+
+def test_taking_on_what_was_just_proposed_is_a_task_of_that_work() -> None:
+    asked = _said("Project Manager", "Could you send me the costs of the chips?", 1)
+    [taken] = READER.read(_said("Industrial Designer", "OK. I'll do that.", 2), asked, None)
+    assert taken.title == "Send me the costs of the chips"
+    assert taken.owner is not None
+    assert taken.owner.name == "Industrial Designer"
+    idea = _said("Marketing", "Maybe we could ask the users about colours.", 1)
+    [ours] = READER.read(_said("Project Manager", "Yeah, we'll do that.", 2), idea, None)
+    assert ours.title == "Ask the users about colours"
+    assert ours.everyone
+    chatter = _said("Marketing", "It was a long day.", 1)
+    assert READER.read(_said("Project Manager", "I'll do that.", 2), chatter, None) == []
