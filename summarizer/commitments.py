@@ -199,7 +199,8 @@ class CommitmentReader:
         self, text: str, before: Utterance, speaker: Member | None, after: Utterance | None
     ) -> list[Proposal]:
         """ "I'll do that" after "could you send me the numbers": the task the line before
-        proposed, owned by whoever takes it on here."""
+        proposed, owned by whoever takes it on here; the evidence quotes this segment, the
+        one it cites."""
         for sentence in _sentences(text):
             match = _MODAL.search(sentence)
             if match is None or not _DO_THAT.match(match.group("rest")):
@@ -210,7 +211,7 @@ class CommitmentReader:
                     title = title_from("will " + lax.group("rest"))
                 if title is not None:
                     owner, everyone = self._owner(sentence, speaker, before, after)
-                    return [Proposal(title, owner, everyone, f"{proposed} {sentence}")]
+                    return [Proposal(title, owner, everyone, sentence)]
         return []
 
     def _per_member(

@@ -105,6 +105,7 @@ def test_taking_on_what_was_just_proposed_is_a_task_of_that_work() -> None:
     asked = _said("Project Manager", "Could you send me the costs of the chips?", 1)
     [taken] = READER.read(_said("Industrial Designer", "OK. I'll do that.", 2), asked, None)
     assert taken.title == "Send me the costs of the chips"
+    assert taken.sentence == "I'll do that."  # the evidence quotes its own segment
     assert taken.owner is not None
     assert taken.owner.name == "Industrial Designer"
     idea = _said("Marketing", "Maybe we could ask the users about colours.", 1)
