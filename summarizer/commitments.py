@@ -43,7 +43,10 @@ _WORK = re.compile(
 )
 _NOT_WORK = re.compile(
     r"^(?:be|say|see|think|know|guess|mean|like|love|have a look at this|hear|talk about"
-    r" this|go through|start|begin|stop|wait|skip|move on|come back)\b",
+    r" this|go through|start|begin|stop|wait|skip|move on|come back"
+    # closing the meeting itself is no work for after it
+    r"|call (?:it|this|the meeting) (?:a day|to a close)|wrap (?:it |this |things )?up"
+    r"|(?:close|end|finish) (?:the|this) meeting)\b",
     re.IGNORECASE,
 )
 _BOUNDARY = re.compile(

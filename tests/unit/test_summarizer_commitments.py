@@ -99,6 +99,9 @@ def test_a_second_modal_says_how_not_what() -> None:
     )
     assert title_from("we'll have to be aware of this") is None  # a state, not work
     assert title_from("I'll try to finish the report") == "Try to finish the report"
+    # AMI ES2002c's project manager, closing: the meeting's own end is no task after it.
+    assert title_from("I'm gonna have to call this to a close 'cause we're way over") is None
+    assert title_from("we'll have to wrap up") is None
 
 
 def test_taking_on_what_was_just_proposed_is_a_task_of_that_work() -> None:
