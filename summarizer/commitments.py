@@ -130,6 +130,7 @@ class Proposal:
 def clean(text: str) -> str:
     """Without fillers, stutters ("w we", "the the") and false starts' fragments."""
     text = _DISFLUENCY.sub("", text)
+    text = re.sub(r"\bhafta\b", "have to", text, flags=re.IGNORECASE)  # ICSI's spelling
     words = text.split()
     kept: list[str] = []
     for index, word in enumerate(words):

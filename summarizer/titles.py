@@ -18,6 +18,8 @@ def en_title(verb: str, rest: str) -> str:
     """'send', ' my notes to Mina by Friday, okay?' -> 'Send the notes to Mina'."""
     text = f"{verb}{rest}".strip()
     text = re.sub(r"^(?:also|then|just|quickly)\s+", "", text, flags=re.IGNORECASE)
+    # "I'll hafta think about it": the second modal says how, the verb after it what.
+    text = re.sub(r"^(?:hafta|have to|gotta|got to)\s+(?=\w)", "", text, flags=re.IGNORECASE)
     text = re.split(r"(?<=\w)[.!?;]\s|\s+(?:and then|but|because|so that|since)\s+", text)[0]
     text = text.strip(" .!?,;:-")
     text = _EN_TRAILERS.sub("", text).strip(" .!?,;:-")

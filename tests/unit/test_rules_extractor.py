@@ -34,6 +34,11 @@ def test_self_commitment_belongs_to_the_speaker_with_resolved_date() -> None:
     assert task.evidence[0].segment_id == "s0"
 
 
+def test_a_second_modal_is_not_the_title() -> None:
+    [task] = _extract([("Bob Chen", "I'll hafta think about the pricing page some more.")])
+    assert (task.title, task.assignee) == ("Think about the pricing page some more", "Bob Chen")
+
+
 def test_request_by_name_belongs_to_the_person_named() -> None:
     [task] = _extract([("Alice Martin", "Mina, can you write up the beta feedback by Friday?")])
     assert (task.assignee, task.due) == ("Mina Park", date(2025, 3, 14))

@@ -11,7 +11,7 @@ import pytest
 from summarizer.digest import digest
 from summarizer.facts import Utterance
 from summarizer.ledger import Ledger
-from summarizer.minutes import PhraseCounts, clean, phrases
+from summarizer.minutes import PhraseCounts, clean, phrases, reported
 from tests.helpers.speech_data import find_meetings_dir
 
 MEETINGS = find_meetings_dir()  # beside the checkout or the workplace's shared folder
@@ -211,10 +211,40 @@ def test_speakers_without_names_are_members_of_the_group() -> None:
 def test_read_out_digits_and_leaning_statements_are_not_quoted() -> None:
     digits = ("Marketing", "Transcript two eight seven one dash two eight nine zero five.")
     leaning = ("Marketing", "It was that thing they said about it and this one there.")
-    lines = [*DESIGN_REVIEW, digits, digits, leaning]
+    unheard = ("Marketing", "The survey results could run over to four o'clock @ @ finished.")
+    lines = [*DESIGN_REVIEW, digits, digits, leaning, unheard]
     overview = digest(_utterances(lines), Ledger("m1"), "en").overview
     assert "two eight" not in overview.lower()
     assert "thing they said" not in overview
+    assert "@" not in overview
+
+
+def test_minutes_report_only_whole_clauses() -> None:
+    """Speech drops subjects and verbs; "X said that" needs both, or the line is not told."""
+    designer = "the Industrial Designer"
+    for fragment in (
+        "Allergic to animal fur, so fish was a natural choice.",  # no subject
+        "This the scroll button and the microphone on the sides here under.",
+        "My personal design they need to find a solution.",  # the speaker, capitalised
+        "In order to get to the church turn around.",
+        "Remote younger people usually use the remote control.",
+        "I think especially because of the microphone and the LCD screen also.",
+    ):
+        assert reported(fragment, designer, "en") is None, fragment
+    # Words that name a thing without saying anything of it are what was mentioned.
+    assert reported("A kind of backwards remote from the telly.", designer, "en") == (
+        "The Industrial Designer mentioned a kind of backwards remote from the telly."
+    )
+    assert reported("The rubber buttons are cheap to make.", designer, "en") == (
+        "The Industrial Designer said that the rubber buttons are cheap to make."
+    )
+    assert reported("So it's a special colour.", designer, "en") == (
+        "The Industrial Designer said that it's a special colour."
+    )
+    assert reported("I think the only option is to drop the speaker.", designer, "en") == (
+        "The Industrial Designer thought the only option is to drop the speaker."
+    )
+    assert reported("LCDs are expensive.", None, "en") == "LCDs are expensive."
 
 
 def test_empty_meeting_gives_an_empty_digest() -> None:
