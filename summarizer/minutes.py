@@ -395,9 +395,6 @@ _NOUN_PHRASE = re.compile(
     r"|another)\b",
     re.IGNORECASE,
 )
-_LEADING_CONNECTIVE = re.compile(
-    r"^(?:(?:so|and|well|now|actually|basically|anyway|obviously|then),?\s+)+(?=\w)", re.I
-)
 
 
 def is_clause(text: str) -> bool:
@@ -457,8 +454,9 @@ def reported(
         head, rest = f"{plain} said that" if plain else "", text
     if FIRST_PERSON.search(rest) or SECOND_PERSON.search(rest) or _NO_SUBJECT.match(rest):
         return None
-    # "said that so it's …": the connective joined the line to talk the minutes do not keep.
-    rest = _LEADING_CONNECTIVE.sub("", rest)
+    # "said that so it's …": the lead-in that clean() strips from a line, here from what
+    # follows "I think".
+    rest = _LEAD_IN.sub("", rest)
     # A statement told bare (no name to give it) is left as said: ICSI's research talk
     # often opens on a phrase ("in that case …"), and dropping those lines cost the
     # overview its words (tuning split, ROUGE-2 0.054 -> 0.053).
