@@ -31,6 +31,7 @@ from summarizer.minutes import (
     join,
     josa,
     keys,
+    names_a_thing,
     reported,
     settled,
 )
@@ -63,6 +64,18 @@ _NOT_SETTLED = re.compile(
     r"(?:decide|decided|agree|agreed)\b|\b(?:if|whether|unless|maybe|perhaps|might|would"
     r"|probably|i guess|i reckon|i suppose|going to have to)\b"
     r"|아직|안 정해|미정|할까요|할지",
+    re.IGNORECASE,
+)
+# One person's own plan or opinion ("I'm going to go for the dog", "I think it should be
+# there"): the group settles nothing in it.
+_ONE_PERSON = re.compile(
+    r"^(?!.*\b(?:we|we'(?:ll|re|ve)|let'?s|us|our)\b)(?:\w+,? )?I\b", re.IGNORECASE
+)
+# The plan of the call itself ("we're going to have a prototype presentation", "let's move
+# on to the evaluation"), not of its subject.
+_PLAN_OF_CALL = re.compile(
+    r"\b(?:move on|presentations?|discuss(?:ion)?|meetings?|project plan"
+    r"|brainstorm(?:ing|ed)?|opening|draw(?:ing)?|whiteboard)\b",
     re.IGNORECASE,
 )
 _OPEN = re.compile(
@@ -279,6 +292,8 @@ def _decisions(lines: list[_Line]) -> list[_Line]:
             and not _PROCEDURAL.search(line.text)
             and not line.question
             and line.fluent
+            and not _ONE_PERSON.search(line.text)
+            and not _PLAN_OF_CALL.search(line.text)
             and line.bag & salient
             and all(_overlap(line.bag, other.bag) < 0.6 for other in found)
         ):
@@ -428,6 +443,7 @@ def _pick(local: PhraseCounts, total: PhraseCounts, used: set[str], limit: int) 
         and not (len(k) == 1 and k[0] in _GENERIC)
         and total.marked[k] >= _NOUN_SHARE * total.said[k]
         and not _ADVERB.search(k[-1])
+        and names_a_thing(total.spelling(k).split()[-1])
     ]
     chosen: list[str] = []
     for key in sorted(nouns, key=lambda k: (-weight(k), k)):

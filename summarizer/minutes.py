@@ -16,6 +16,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from lemminflect import getAllLemmas
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -298,6 +300,21 @@ class PhraseCounts:
 
     def spelling(self, key: tuple[str, ...]) -> str:
         return self.surface[key].most_common(1)[0][0]
+
+
+# Nouns that the lexicon knows only as adjectives.
+_NOUNS_UNLISTED = frozenset({"remote"})
+
+
+def names_a_thing(word: str) -> bool:
+    """Whether a phrase ending in this word can name a topic: lemminflect's English lexicon
+    knows it as a noun, or does not know it (a name, an acronym, Korean), or it is a
+    gerund ("debugging"). "Spongy", "awful", "curved" are words said of a thing."""
+    word = word.casefold()
+    classes = getAllLemmas(word)
+    if not classes or word in _NOUNS_UNLISTED or word.endswith("ing"):
+        return True
+    return "NOUN" in classes or "PROPN" in classes
 
 
 def _close(run: list[str], before: str) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ import pytest
 from summarizer.digest import digest
 from summarizer.facts import Utterance
 from summarizer.ledger import Ledger
-from summarizer.minutes import PhraseCounts, clean, phrases, reported
+from summarizer.minutes import PhraseCounts, clean, names_a_thing, phrases, reported
 from tests.helpers.speech_data import find_meetings_dir
 
 MEETINGS = find_meetings_dir()  # beside the checkout or the workplace's shared folder
@@ -116,6 +116,21 @@ def test_a_feature_settled_in_passing_is_a_decision_when_it_names_the_subject() 
     ]
 
 
+def test_one_persons_plan_and_the_plan_of_the_call_are_not_decisions() -> None:
+    lines = [
+        *DESIGN_REVIEW,
+        ("Marketing", "I'm going to go for the curved case in my drawing of the remote."),
+        ("Project Manager", "After this we're going to have a presentation on the rubber buttons."),
+        ("Project Manager", "Let's move on to the case and the rubber buttons."),
+        ("Industrial Designer", "We'll have a locator beep in the curved case."),
+    ]
+    result = digest(_utterances(lines), Ledger("m1"), "en")
+    assert result.decisions == [
+        "Project Manager: We'll go with the rubber buttons and a curved case.",
+        "Industrial Designer: We'll have a locator beep in the curved case.",
+    ]
+
+
 def test_open_questions_are_about_the_subject_not_the_call() -> None:
     result = digest(_utterances(DESIGN_REVIEW), Ledger("m1"), "en")
     assert "User Interface: Should the remote also control the DVD player?" in result.open_questions
@@ -174,6 +189,21 @@ def test_topics_said_with_the_are_named_with_the() -> None:
     assert re.search(r"\bthe rubber buttons\b", first), first
     counts = PhraseCounts.of(["The survey says so.", "A survey of users."], "en")
     assert (counts.said[("survey",)], counts.definite[("survey",)]) == (2, 1)
+
+
+def test_a_word_said_only_of_things_is_never_a_topic() -> None:
+    assert not any(names_a_thing(w) for w in ("spongy", "awful", "curved", "distinguish"))
+    assert all(names_a_thing(w) for w in ("fruit", "remote", "LCD", "Heidelberg", "debugging"))
+    lines = [
+        ("Marketing", "The spongy is what users want, the spongy is the trend."),
+        ("Industrial Designer", "We could make the spongy in rubber."),
+        ("Marketing", "Yeah, the spongy."),
+    ]
+    overview = digest(_utterances([*DESIGN_REVIEW, *lines]), Ledger("m1"), "en").overview
+    # Said after "the" as often as "the remote", but no noun: the topics are the others.
+    assert overview.startswith("The Project Manager, the Industrial Designer, Marketing and")
+    assert "spongy" not in overview.split(". ")[0], overview
+    assert "the remote" in overview.split(". ")[0], overview
 
 
 def test_a_word_cut_off_is_never_a_topic() -> None:
