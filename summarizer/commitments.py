@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from summarizer.facts import Member, Utterance
 from summarizer.people import People
-from summarizer.titles import imperative
+from summarizer.titles import imperative, said_once
 
 EVERYONE_EN = "Everyone"
 EVERYONE_KO = "모두"
@@ -128,9 +128,11 @@ class Proposal:
 
 
 def clean(text: str) -> str:
-    """Without fillers, stutters ("w we", "the the") and false starts' fragments."""
+    """Without fillers, stutters ("w we", "the the", "has to has to") and false starts'
+    fragments."""
     text = _DISFLUENCY.sub("", text)
     text = re.sub(r"\bhafta\b", "have to", text, flags=re.IGNORECASE)  # ICSI's spelling
+    text = said_once(text)
     words = text.split()
     kept: list[str] = []
     for index, word in enumerate(words):

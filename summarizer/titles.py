@@ -12,11 +12,18 @@ _EN_TRAILERS = re.compile(
     re.IGNORECASE,
 )
 _EN_PRONOUNS = {"my": "the", "our": "the", "your": "the", "me": "us"}
+# Two or three words said twice: "it has to has to fulfil", "we'll need we'll need".
+_REPEATED_WORDS = re.compile(r"\b((?:[\w']+ ){1,2}[\w']+)(?:,? \1\b)+", re.IGNORECASE)
+
+
+def said_once(text: str) -> str:
+    """Words said twice in a row, as a speaker restarts, said once."""
+    return _REPEATED_WORDS.sub(r"\1", text)
 
 
 def en_title(verb: str, rest: str) -> str:
     """'send', ' my notes to Mina by Friday, okay?' -> 'Send the notes to Mina'."""
-    text = f"{verb}{rest}".strip()
+    text = said_once(f"{verb}{rest}".strip())
     text = re.sub(r"^(?:also|then|just|quickly)\s+", "", text, flags=re.IGNORECASE)
     # "I'll hafta think about it": the second modal says how, the verb after it what.
     text = re.sub(r"^(?:hafta|have to|gotta|got to)\s+(?=\w)", "", text, flags=re.IGNORECASE)

@@ -39,6 +39,11 @@ def test_a_second_modal_is_not_the_title() -> None:
     assert (task.title, task.assignee) == ("Think about the pricing page some more", "Bob Chen")
 
 
+def test_words_said_twice_are_said_once_in_the_title() -> None:
+    [task] = _extract([("Bob Chen", "I'll check what the the server has to has to support.")])
+    assert task.title == "Check what the server has to support"
+
+
 def test_request_by_name_belongs_to_the_person_named() -> None:
     [task] = _extract([("Alice Martin", "Mina, can you write up the beta feedback by Friday?")])
     assert (task.assignee, task.due) == ("Mina Park", date(2025, 3, 14))

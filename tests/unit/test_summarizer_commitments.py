@@ -22,6 +22,9 @@ def _said(speaker: str, text: str, n: int = 1) -> Utterance:
 
 def test_stutters_and_fillers_are_cleaned() -> None:
     assert clean("Um so I I'll uh send the the w we report") == "so I'll send the we report"
+    assert clean("think what it has to has to fulfil, we'll need, we'll need it") == (
+        "think what it has to fulfil, we'll need it"
+    )
 
 
 def test_title_is_the_verb_phrase_after_the_modal() -> None:
