@@ -185,8 +185,15 @@ def clean(text: str) -> str:
     text = _FILLER_EN.sub("", text)
     text = _FILLER_KO.sub("", text)
     text = _FRAGMENT.sub("", text)
-    # A word cut off and said again: "des design", "rem remote".
-    text = re.sub(r"(?<![\w'])(\w{1,4}) (?=\1\w)", lambda m: "" if _cut_off(m[1]) else m[0], text)
+    # A word cut off and said again: "des design", "Eith either", "interf interface" (a
+    # short word, or one the lexicon does not know, that begins the next).
+    text = re.sub(
+        r"(?<![\w'])(\w{1,8}) (?=(?i:\1)\w)",
+        lambda m: (
+            "" if _cut_off(m[1]) or (m[1].isascii() and not getAllLemmas(m[1].lower())) else m[0]
+        ),
+        text,
+    )
     text = _SPOKEN_WORD.sub(lambda m: _SPOKEN[m[0].lower()], text)
     for _ in range(2):
         text = _REPEAT.sub(r"\1", text)

@@ -155,6 +155,12 @@ def test_cleaning_removes_fillers_stutters_and_cut_off_words() -> None:
         "We were going with the rubber."
     )
     assert clean("음 어 출시 일정은 다음 달로 하죠.") == "출시 일정은 다음 달로 하죠."
+    # Cut off longer, then said whole: "interf interface"; a word said before a longer one
+    # ("over overall", "회의 회의실") is left.
+    assert clean("Eith either the user interf interface has a scro scroll wheel.") == (
+        "Either the user interface has a scroll wheel."
+    )
+    assert clean("Over overall the 회의 회의실 is fine.") == "Over overall the 회의 회의실 is fine."
 
 
 def test_korean_meeting_gets_korean_minutes() -> None:
