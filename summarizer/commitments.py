@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lemminflect import getAllLemmas
+
 from summarizer.facts import Member, Utterance
+from summarizer.minutes import STOP_EN
 from summarizer.people import People
-from summarizer.titles import imperative, said_once
+from summarizer.titles import imperative, is_base_verb, said_once
 
 EVERYONE_EN = "Everyone"
 EVERYONE_KO = "모두"
@@ -147,6 +150,16 @@ def clean(text: str) -> str:
     return re.sub(r"\s+([,.?!])", r"\1", " ".join(kept)).strip(" ,")
 
 
+def _before_the_verb(word: str) -> bool:
+    """An adverb ("separately", "perhaps") or a word cut off ("investi"), said before the
+    verb of a title; "never" and "not" negate it."""
+    word = word.casefold()
+    if word in STOP_EN or word in ("never", "not"):
+        return False
+    classes = getAllLemmas(word)
+    return (word.isalpha() and len(word) <= 7) if not classes else set(classes) == {"ADV"}
+
+
 def title_from(clause: str) -> str | None:
     """The verb phrase a clause commits to, as a card title; None when it commits to nothing."""
     match = _MODAL.search(clause) or _WORK.search(clause)
@@ -166,8 +179,12 @@ def title_from(clause: str) -> str | None:
         return None
     if len(_CONTENT.findall(" ".join(words[1:]))) < 1:
         return None
-    text = " ".join(words).strip(" ,.-")
-    return imperative(text[:1].upper() + text[1:])
+    words = imperative(" ".join(words).strip(" ,.-")).split()
+    # "Separately rank…", "Perhaps start…", "Investi do some research": the verb after.
+    while len(words) > 2 and not is_base_verb(words[0]) and _before_the_verb(words[0]):
+        words = words[1:]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 class CommitmentReader:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lemminflect import getLemma
+from lemminflect import getAllLemmas, getLemma
 
 _EN_TRAILERS = re.compile(
     r"(?:[,\s]+(?:then|okay|ok|please|for me|for us|instead|as well|too|again|right|"
@@ -46,6 +46,15 @@ def imperative(title: str) -> str:
     if not lemmas or lemmas[0] == first.casefold():
         return title
     return _cap(lemmas[0]) + space + rest
+
+
+def is_base_verb(word: str) -> bool:
+    """A verb as a title starts: lemminflect's English lexicon knows the word as the base
+    form of a verb ("send", "look"), not only another form ("sent") or another class."""
+    word = word.casefold().strip(",.")
+    if word.startswith("re") and not getAllLemmas(word):
+        word = word.removeprefix("re").lstrip("-")  # "resample", "re-run"
+    return word in getAllLemmas(word).get("VERB", ())
 
 
 def _cap(text: str) -> str:

@@ -37,6 +37,18 @@ def test_title_is_the_verb_phrase_after_the_modal() -> None:
     assert title_from("I think it's fine") is None
 
 
+def test_a_title_starts_at_its_verb_not_an_adverb_or_a_word_cut_off() -> None:
+    assert title_from("we'll separately rank each of the requirements") == (
+        "Rank each of the requirements"
+    )
+    assert title_from("you'll investi do some research on batteries") == (
+        "Do some research on batteries"
+    )
+    assert title_from("we'll never have to look at the old design again") == (
+        "Never have to look at the old design again"
+    )
+
+
 def test_a_title_says_what_to_do_however_it_was_said() -> None:
     assert title_from("I'll be putting the minutes into the project folder") == (
         "Put the minutes into the project folder"
