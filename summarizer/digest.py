@@ -373,6 +373,8 @@ def _overview(lines: list[_Line], ranked: list[int], decisions: list[_Line], lan
     speakers = list(dict.fromkeys(line.speaker for line in lines if line.speaker))
     # Speakers are named as speakers, not listed again as topics.
     used = {k for s in speakers for k in keys(s, language)}
+    if language == "ko":  # "태경님", "지현 씨": 류태경 and 황지현, by their given names
+        used |= {s[1:] + polite for s in speakers if len(s) == 3 for polite in ("", "님", "씨")}
     opening = _opening(speakers, _pick(total, total, used, 4), language)
     sections = _sections(lines)
     heads: list[str] = []
@@ -444,6 +446,7 @@ def _pick(local: PhraseCounts, total: PhraseCounts, used: set[str], limit: int) 
         and total.marked[k] >= _NOUN_SHARE * total.said[k]
         and not _ADVERB.search(k[-1])
         and names_a_thing(total.spelling(k).split()[-1])
+        and not k[-1].endswith(("님", "씨"))  # "팀장님", "교수님": people, not topics
     ]
     chosen: list[str] = []
     for key in sorted(nouns, key=lambda k: (-weight(k), k)):
@@ -513,7 +516,7 @@ def _section_sentence(section: _Section, topics: list[str], language: str, later
         if section.speaker:
             who = section.speaker
             return f"{who}{josa(who, '이', '가')} {what}에 대해 발표했습니다."
-        return f"{'이어서 ' if later else ''}{what}에 대해 논의했습니다."
+        return f"{'이어서' if later else '먼저'} {what}에 대해 논의했습니다."
     if section.speaker:
         who = _name(section.speaker, language) or "one member of the group"
         return f"{_capital(who)} presented {what}."

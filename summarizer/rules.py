@@ -103,6 +103,15 @@ _KO_NOT_TASK = re.compile(
     r"마무리하겠|정리해 보면|화면 공유|공유해 드릴게요 화면|들어가 보겠|감사하겠|반갑|고맙|"
     r"부터 (?:볼게요|보겠습니다|볼까요|할게요|하겠습니다|시작))"
 )
+# The call's own course, said as if a commitment: "자 그럼 정리할게요", "오늘은 여기까지 할게요",
+# "발표 자료 보면서 얘기할게요", "그래프 화면에 띄워 줄래요?", "그 다음에 일정 볼게요", and
+# forecasts that read like one ("메일 확인해 보시면 있을 거예요").
+_KO_IN_MEETING = re.compile(
+    r"여기까지|^(?:자\s+)?(?:그럼\s+|그러면\s+)?(?:정리|마무리)(?:할게요|하겠습니다|하죠)"
+    r"|보면서 (?:얘기|볼게요|보겠습니다)|잠깐 (?:할게요|얘기)|화면에 .*띄워"
+    r"|(?:^|\s)들어 (?:볼게요|보겠습니다)|다음 (?:장|슬라이드|페이지)"
+    r"|(?:그 다음에|다음으로) \S+ (?:볼게요|보겠습니다)|(?:있을|없을|될) 거예요"
+)
 _KO_COMMIT = re.compile(r"(?:게요|게|께요|겠습니다|겠어요|을 거예요|할 거예요)\s*[.!]?$")
 _KO_REQUEST = re.compile(
     r"(?:주세요|주실 수 있(?:나요|을까요|어요|죠)|주시겠어요|주실래요|줄래요|줄"
@@ -359,6 +368,8 @@ class RulesExtractor:
         due_date = due.due if due else None
         body = _without(s, due).strip()
         if _KO_NOT_TASK.search(body) and due_date is None:
+            return None
+        if _KO_IN_MEETING.search(re.sub(r"^(?:자|어|음|네)\s+", "", body)):
             return None
         named = self.people.find_in(body)
         owner_named = named[-1][2] if named else None

@@ -82,6 +82,22 @@ def test_reassignment_rescheduling_and_cancellation_keep_the_key() -> None:
     assert [(t.key, t.status) for t in cancelled] == [(survey.key, "cancelled")]
 
 
+def test_korean_course_of_the_call_is_not_a_task() -> None:
+    tasks = _extract(
+        [
+            ("김민아", "자 그럼 정리할게요."),
+            ("김민아", "그럼 오늘은 여기까지 할게요."),
+            ("이준호", "자 그리고 발표 자료 하나 보면서 얘기할게요."),
+            ("김민아", "준호님 그 결과 그래프 화면에 좀 띄워 줄래요?"),
+            ("이준호", "메일 확인해 보시면 있을 거예요."),
+            ("이준호", "자 그래서 제가 제안서 초안을 목요일까지 만들어 볼게요."),
+        ],
+        KO_MEMBERS,
+        "ko",
+    )
+    assert [(t.title, t.assignee) for t in tasks] == [("제안서 초안을 만들어 보기", "이준호")]
+
+
 def test_korean_commitment_request_reassignment_and_cancel() -> None:
     tasks = _extract(
         [

@@ -179,6 +179,20 @@ def test_korean_meeting_gets_korean_minutes() -> None:
     assert not re.search(r"(?:^|\s)(?:음|어|그)\s", result.overview)
 
 
+def test_korean_topics_are_not_people_nor_grammar() -> None:
+    lines = [
+        *KOREAN_REVIEW,
+        ("김민수", "지은님 결제 화면은 지은님이 같이 보는 걸로 하고, 서준 씨도 같이 봐 주세요."),
+        ("박서준", "팀장님, 결제 화면은 지은님 걸로 거의 다 됐어요."),
+        ("이지은", "팀장님 말씀대로 지은님 걸로 같이 하죠."),
+    ]
+    topics = digest(_utterances(lines), Ledger("m1"), "ko").overview.split("에 대해")[0]
+    topics = topics.split("만나 ")[1]
+    assert "결제 화면" in topics, topics
+    for word in ("지은님", "서준", "팀장님", "걸로", "같이", "거의"):
+        assert word not in topics, topics
+
+
 def test_transcript_without_speakers_still_reads_as_minutes() -> None:
     lines = [Utterance(f"s{i}", None, float(i), text) for i, (_s, text) in enumerate(DESIGN_REVIEW)]
     overview = digest(lines, Ledger("m1"), "en").overview
