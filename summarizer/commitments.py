@@ -18,7 +18,7 @@ from lemminflect import getAllLemmas
 from summarizer.facts import Member, Utterance
 from summarizer.minutes import STOP_EN
 from summarizer.people import People
-from summarizer.titles import imperative, is_base_verb, said_once
+from summarizer.titles import imperative, in_the_call, is_base_verb, said_once
 
 EVERYONE_EN = "Everyone"
 EVERYONE_KO = "모두"
@@ -184,6 +184,8 @@ def title_from(clause: str) -> str | None:
     while len(words) > 2 and not is_base_verb(words[0]) and _before_the_verb(words[0]):
         words = words[1:]
     text = " ".join(words)
+    if in_the_call(text):
+        return None
     return text[:1].upper() + text[1:]
 
 

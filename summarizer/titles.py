@@ -16,6 +16,23 @@ _EN_PRONOUNS = {"my": "the", "our": "the", "your": "the", "me": "us"}
 _REPEATED_WORDS = re.compile(r"\b((?:[\w']+ ){1,2}[\w']+)(?:,? \1\b)+", re.IGNORECASE)
 
 
+_EN_FILLERS = re.compile(r"\b(?:um+|uh+|erm|mm+|hmm+)\b,?\s*", re.IGNORECASE)
+
+
+# Done in the call itself, to the people in it: "Show you some numbers here", "Tell you on
+# what basis…", "Pass the pen to…", "Go round the table", "Take notes during this meeting".
+_IN_THE_CALL = re.compile(
+    r"^(?:show (?:you|us)|tell (?:you|us)|pass (?:the|this|it)|hook up|go round|go around the"
+    r"|turn (?:it |this |things )?over to)\b|\b(?:during|in) this meeting\b",
+    re.IGNORECASE,
+)
+
+
+def in_the_call(title: str) -> bool:
+    """A title of something done in the meeting, for the people in it: no card."""
+    return bool(_IN_THE_CALL.search(title))
+
+
 def said_once(text: str) -> str:
     """Words said twice in a row, as a speaker restarts, said once."""
     return _REPEATED_WORDS.sub(r"\1", text)
@@ -23,7 +40,7 @@ def said_once(text: str) -> str:
 
 def en_title(verb: str, rest: str) -> str:
     """'send', ' my notes to Mina by Friday, okay?' -> 'Send the notes to Mina'."""
-    text = said_once(f"{verb}{rest}".strip())
+    text = said_once(_EN_FILLERS.sub("", f"{verb}{rest}").strip())
     text = re.sub(r"^(?:also|then|just|quickly)\s+", "", text, flags=re.IGNORECASE)
     # "I'll hafta think about it": the second modal says how, the verb after it what.
     text = re.sub(r"^(?:hafta|have to|gotta|got to)\s+(?=\w)", "", text, flags=re.IGNORECASE)

@@ -44,6 +44,13 @@ def test_words_said_twice_are_said_once_in_the_title() -> None:
     assert task.title == "Check what the server has to support"
 
 
+def test_what_is_done_in_the_call_is_no_task_and_fillers_are_no_title() -> None:
+    assert _extract([("Bob Chen", "I'll show you the numbers from the survey.")]) == []
+    assert _extract([("Bob Chen", "I'll pass the pen to Mina now.")]) == []
+    [task] = _extract([("Bob Chen", "I'll uh write up the uh survey results tomorrow.")])
+    assert task.title == "Write up the survey results"
+
+
 def test_request_by_name_belongs_to_the_person_named() -> None:
     [task] = _extract([("Alice Martin", "Mina, can you write up the beta feedback by Friday?")])
     assert (task.assignee, task.due) == ("Mina Park", date(2025, 3, 14))

@@ -49,6 +49,14 @@ def test_a_title_starts_at_its_verb_not_an_adverb_or_a_word_cut_off() -> None:
     )
 
 
+def test_what_is_done_in_the_call_has_no_title() -> None:
+    assert title_from("I'll show you some numbers here from the survey") is None
+    assert title_from("I will take notes during this meeting") is None
+    assert title_from("I'll take notes and send them to everyone") == (
+        "Take notes and send them to everyone"
+    )
+
+
 def test_a_title_says_what_to_do_however_it_was_said() -> None:
     assert title_from("I'll be putting the minutes into the project folder") == (
         "Put the minutes into the project folder"
