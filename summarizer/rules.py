@@ -23,7 +23,7 @@ from summarizer.dates import DuePhrase, find_due
 from summarizer.facts import MeetingFacts, Member, Utterance
 from summarizer.ledger import Ledger, Task, similarity
 from summarizer.people import People
-from summarizer.titles import en_title, in_the_call, ko_title
+from summarizer.titles import en_title, in_the_call, ko_title, said_once
 from vori.events import Evidence
 
 MoveKind = Literal["new", "update", "cancel"]
@@ -202,7 +202,7 @@ class RulesExtractor:
     def _english(self, s: str, speaker: Member | None, due: DuePhrase | None) -> Move | None:
         n = self._names
         due_date = due.due if due else None
-        body = _without(s, due)
+        body = said_once(_without(s, due))  # "I'll I'll talk to Michael"
         cancel = re.search(
             r"(?:^|\b(?:let'?s|we'?ll|we can|we should|go ahead and|just|i'd|we'll jus"
             r"t)\s+)(?:not do|drop|scrap|"

@@ -12,8 +12,9 @@ _EN_TRAILERS = re.compile(
     re.IGNORECASE,
 )
 _EN_PRONOUNS = {"my": "the", "our": "the", "your": "the", "me": "us"}
-# Two or three words said twice: "it has to has to fulfil", "we'll need we'll need".
-_REPEATED_WORDS = re.compile(r"\b((?:[\w']+ ){1,2}[\w']+)(?:,? \1\b)+", re.IGNORECASE)
+# One to three words said twice: "I'll I'll", "it has to has to fulfil", "we'll need
+# we'll need".
+_REPEATED_WORDS = re.compile(r"\b((?:[\w']+ ){0,2}[\w']+)(?:,? \1\b)+", re.IGNORECASE)
 
 
 _EN_FILLERS = re.compile(r"\b(?:um+|uh+|erm|mm+|hmm+)\b,?\s*", re.IGNORECASE)

@@ -42,6 +42,8 @@ def test_a_second_modal_is_not_the_title() -> None:
 def test_words_said_twice_are_said_once_in_the_title() -> None:
     [task] = _extract([("Bob Chen", "I'll check what the the server has to has to support.")])
     assert task.title == "Check what the server has to support"
+    [task] = _extract([("Bob Chen", "So I'll I'll email Mina the pricing page.")])
+    assert (task.title, task.assignee) == ("Email Mina the pricing page", "Bob Chen")
 
 
 def test_what_is_done_in_the_call_is_no_task_and_fillers_are_no_title() -> None:
