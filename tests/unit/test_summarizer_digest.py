@@ -179,6 +179,15 @@ def test_korean_meeting_gets_korean_minutes() -> None:
     assert not re.search(r"(?:^|\s)(?:음|어|그)\s", result.overview)
 
 
+def test_korean_one_persons_plan_is_not_a_decision() -> None:
+    lines = [
+        *KOREAN_REVIEW,
+        ("박서준", "결제 화면 테스트는 원래 제가 하기로 했던 건데 일정이 걸려요."),
+    ]
+    decisions = digest(_utterances(lines), Ledger("m1"), "ko").decisions
+    assert decisions == digest(_utterances(KOREAN_REVIEW), Ledger("m1"), "ko").decisions
+
+
 def test_korean_topics_are_not_people_nor_grammar() -> None:
     lines = [
         *KOREAN_REVIEW,
