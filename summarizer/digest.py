@@ -70,7 +70,7 @@ _NOT_SETTLED = re.compile(
 # there"): the group settles nothing in it.
 _ONE_PERSON = re.compile(
     r"^(?!.*\b(?:we|we'(?:ll|re|ve)|let'?s|us|our)\b)(?:\w+,? )?I\b"
-    r"|^(?!.*(?:우리|저희|다들|같이|모두)).*(?:제가|저는|내가|나는)\s",
+    r"|^(?!.*(?:우리|저희|다들|같이|모두)).*(?:^|\s)(?:제가|저는|내가)\s",
     re.IGNORECASE,
 )
 # The plan of the call itself ("we're going to have a prototype presentation", "let's move

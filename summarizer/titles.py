@@ -15,11 +15,7 @@ _EN_PRONOUNS = {"my": "the", "our": "the", "your": "the", "me": "us"}
 # One to three words said twice: "I'll I'll", "it has to has to fulfil", "we'll need
 # we'll need".
 _REPEATED_WORDS = re.compile(r"\b((?:[\w']+ ){0,2}[\w']+)(?:,? \1\b)+", re.IGNORECASE)
-
-
 _EN_FILLERS = re.compile(r"\b(?:um+|uh+|erm|mm+|hmm+)\b,?\s*", re.IGNORECASE)
-
-
 # Done in the call itself, to the people in it: "Show you some numbers here", "Tell you on
 # what basis…", "Pass the pen to…", "Go round the table", "Take notes during this meeting".
 _IN_THE_CALL = re.compile(
