@@ -107,7 +107,8 @@ _KO_NOT_TASK = re.compile(
 # "발표 자료 보면서 얘기할게요", "그래프 화면에 띄워 줄래요?", "그 다음에 일정 볼게요", and
 # forecasts that read like one ("메일 확인해 보시면 있을 거예요").
 _KO_IN_MEETING = re.compile(
-    r"여기까지|^(?:자\s+)?(?:그럼\s+|그러면\s+)?(?:정리|마무리)(?:할게요|하겠습니다|하죠)"
+    r"여기까지|^(?:(?:자|어|음|네)\s+){0,2}(?:그럼\s+|그러면\s+)?(?:정리|마무리)"
+    r"(?:할게요|하겠습니다|하죠)"
     r"|보면서 (?:얘기|볼게요|보겠습니다)|잠깐 (?:할게요|얘기)|화면에 .*띄워"
     r"|(?:^|\s)들어 (?:볼게요|보겠습니다)|다음 (?:장|슬라이드|페이지)"
     r"|(?:그 다음에|다음으로) \S+ (?:볼게요|보겠습니다)|(?:있을|없을|될) 거예요"
@@ -369,7 +370,7 @@ class RulesExtractor:
         body = _without(s, due).strip()
         if _KO_NOT_TASK.search(body) and due_date is None:
             return None
-        if _KO_IN_MEETING.search(re.sub(r"^(?:자|어|음|네)\s+", "", body)):
+        if _KO_IN_MEETING.search(body):
             return None
         named = self.people.find_in(body)
         owner_named = named[-1][2] if named else None
