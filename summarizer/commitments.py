@@ -45,8 +45,10 @@ _WORK = re.compile(
     re.IGNORECASE,
 )
 _NOT_WORK = re.compile(
-    r"^(?:be|say|see|think|know|guess|mean|like|love|have a look at this|hear|talk about"
-    r" this|go through|start|begin|stop|wait|skip|move on|come back"
+    # "think about the working design" is work handed out; "think" alone is an opinion
+    r"^(?:be|say|see|think(?! about (?:the|a|an|how|what|which|your|our|their|some)\b)"
+    r"|know|guess|mean|like|love|have a look at this|hear|talk about this|go through|start"
+    r"|begin|stop|wait|skip|move on|come back"
     # closing the meeting itself is no work for after it
     r"|call (?:it|this|the meeting) (?:a day|to a close)|wrap (?:it |this |things )?up"
     r"|(?:close|end|finish) (?:the|this) meeting)\b",
@@ -100,6 +102,8 @@ _DANGLING = set(
         "gonna",
     ]
 )
+# "will do the components concept": after a modal, "do" is the work, not a question's.
+_DO_THE_WORK = re.compile(r"^do (?:the|a|an|some|all|more)\s+\w", re.IGNORECASE)
 # A second modal after the first says how, not what: "we'll have to talk to Brian" commits
 # to talking to Brian.
 _CHAINED = re.compile(
@@ -162,10 +166,25 @@ def _before_the_verb(word: str) -> bool:
 
 def title_from(clause: str) -> str | None:
     """The verb phrase a clause commits to, as a card title; None when it commits to nothing."""
-    match = _MODAL.search(clause) or _WORK.search(clause)
-    if match is None:
-        return None
-    rest = match.group("rest")
+    read = _commitment(clause)
+    return read[0] if read else None
+
+
+def _commitment(clause: str) -> tuple[str, str] | None:
+    """The title a clause commits to and who its modal's agent is ("i", "you", "we", "" for
+    none said). A modal that commits to nothing may be followed by one that does: "what
+    we're going to do next is the Industrial Designer will work on the components"."""
+    at, modal = 0, False
+    while (match := _MODAL.search(clause, at)) is not None:
+        if (title := _title(match.group("rest"))) is not None:
+            return title, (match.group("agent") or "").casefold()
+        at, modal = match.start("rest"), True
+    work = None if modal else _WORK.search(clause)
+    title = _title(work.group("rest")) if work else None
+    return (title, "") if title else None
+
+
+def _title(rest: str) -> str | None:
     rest = _BOUNDARY.split(rest)[0]
     rest = re.sub(r"^(?:to|and|so|then|also|just|please|okay|ok|now),?\s+", "", rest, flags=re.I)
     while (chained := _CHAINED.match(rest)) is not None:
@@ -175,7 +194,10 @@ def title_from(clause: str) -> str | None:
     words = [_PRONOUNS.get(w.casefold(), w) for w in rest.split()][:MAX_TITLE_WORDS]
     while words and words[-1].casefold().strip(",.") in _DANGLING:
         words.pop()
-    if len(words) < 2 or _NOT_WORK.match(" ".join(words)) or _NOT_A_VERB.match(words[0]):
+    said = " ".join(words)
+    if (
+        len(words) < 2 or _NOT_WORK.match(said) or _NOT_A_VERB.match(words[0])
+    ) and not _DO_THE_WORK.match(said):
         return None
     if len(_CONTENT.findall(" ".join(words[1:]))) < 1:
         return None
@@ -183,6 +205,8 @@ def title_from(clause: str) -> str | None:
     # "Separately rank…", "Perhaps start…", "Investi do some research": the verb after.
     while len(words) > 2 and not is_base_verb(words[0]) and _before_the_verb(words[0]):
         words = words[1:]
+    if "VERB" in getAllLemmas(words[0].casefold()) and not is_base_verb(words[0]):
+        return None  # "will be sent to you", "was supposed to": done to them, or done
     text = " ".join(words)
     if in_the_call(text):
         return None
@@ -209,16 +233,22 @@ class CommitmentReader:
                 return parts
         proposals = []
         for sentence in _sentences(text):
-            title = title_from(sentence)
-            if title is None:
+            read = _commitment(sentence)
+            if read is None:
                 continue
-            owner, everyone = self._owner(sentence, speaker, before, after)
-            proposals.append(Proposal(title, owner, everyone, sentence))
+            owner, everyone = self._owner(sentence, read[1], speaker, before, after)
+            proposals.append(Proposal(read[0], owner, everyone, sentence))
         if not proposals and before is not None:
             proposals = self._agreed(text, before, speaker, after)
-        # The strongest clause only: a segment is one moment; the rest is its context.
+        # The strongest clause: a segment is one moment, the rest its context; except the
+        # clauses that name their doer, as a wrap-up hands out work ("The Industrial
+        # Designer will work on…. The Marketing Expert will do…").
         proposals.sort(key=lambda p: (p.owner is None and not p.everyone, -len(p.title)))
-        return proposals[:1]
+        return proposals[:1] + [
+            p
+            for p in proposals[1:]
+            if self.people.find_in(p.sentence) and is_base_verb(p.title.split()[0])
+        ]
 
     def _agreed(
         self, text: str, before: Utterance, speaker: Member | None, after: Utterance | None
@@ -235,7 +265,8 @@ class CommitmentReader:
                 if title is None and (lax := _PROPOSED.search(proposed)) is not None:
                     title = title_from("will " + lax.group("rest"))
                 if title is not None:
-                    owner, everyone = self._owner(sentence, speaker, before, after)
+                    agent = (match.group("agent") or "").casefold()
+                    owner, everyone = self._owner(sentence, agent, speaker, before, after)
                     return [Proposal(title, owner, everyone, sentence)]
         return []
 
@@ -253,18 +284,18 @@ class CommitmentReader:
             if title is None or (member == speaker and not re.search(r"\bi\b", part, re.I)):
                 continue
             proposals.append(Proposal(title, member, False, text[start:stop].strip()))
-        return proposals if len(proposals) >= 2 else []
+        return proposals
 
     def _owner(
         self,
         sentence: str,
+        agent: str,
         speaker: Member | None,
         before: Utterance | None,
         after: Utterance | None,
     ) -> tuple[Member | None, bool]:
+        """`agent`: who the sentence's modal says does the work ("i", "we", "you", "")."""
         named = [m for _s, _e, m in self.people.find_in(sentence)]
-        match = _MODAL.search(sentence)
-        agent = (match.group("agent") or "").casefold() if match else ""
         if named and agent not in ("i", "we"):
             return named[0], False
         if agent == "i":

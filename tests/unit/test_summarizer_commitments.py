@@ -140,3 +140,50 @@ def test_taking_on_what_was_just_proposed_is_a_task_of_that_work() -> None:
     assert ours.everyone
     chatter = _said("Marketing", "It was a long day.", 1)
     assert READER.read(_said("Project Manager", "I'll do that.", 2), chatter, None) == []
+
+
+def test_work_done_to_them_is_no_title_and_do_and_think_about_are_work() -> None:
+    # AMI closings (real lines): what the group receives is no work of theirs.
+    assert title_from("and further instructions will be sent to you by email.") is None
+    assert title_from("the Industrial Designer will do the components concept,") == (
+        "Do the components concept"
+    )
+    assert title_from("what will you do then?") is None
+    assert title_from("Okay, you're going to think about the working design.") == (
+        "Think about the working design"
+    )
+    assert title_from("I'm going to think it over") is None
+
+
+def test_a_wrap_up_hands_out_work_sentence_by_sentence() -> None:
+    # AMI TS3003b and IS1005c, the project manager closing (real transcripts).
+    closing = (
+        "Uh okay. I will put the minutes in the project uh project document folder. Um what "
+        "we're going to do for the next meeting is the Industrial Designer will work on the "
+        "components concept."
+    )
+    proposals = READER.read(_said("Project Manager", closing), None, None)
+    assert [(p.title, p.owner.name if p.owner else None) for p in proposals] == [
+        ("Put the minutes in the project document folder", "Project Manager"),
+        ("Work on the components concept", "Industrial Designer"),
+    ]
+    listed = (
+        "So, um uh the next meeting will start in thirty minutes. The User Interface uh "
+        "Manager will work on the user interface device. And the the Marketing Expert will "
+        "do the first project evaluation."
+    )
+    proposals = READER.read(_said("Project Manager", listed), None, None)
+    assert [(p.title, p.owner.name if p.owner else None) for p in proposals] == [
+        ("Work on the user interface device", "User Interface"),
+        ("Do the first project evaluation", "Marketing"),
+    ]
+    # Work said to "you" in the same breath stays one card: who "you" is, is unknown.
+    [only] = READER.read(
+        _said(
+            "Project Manager",
+            "You'll look at the battery options. And you'll look at the case materials.",
+        ),
+        None,
+        None,
+    )
+    assert only.title == "Look at the battery options"
