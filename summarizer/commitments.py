@@ -55,7 +55,10 @@ _NOT_WORK = re.compile(
     re.IGNORECASE,
 )
 _BOUNDARY = re.compile(
-    r"(?:[.;!?]|\s(?:because|cause|so that)\b)",
+    r"(?:[.;!?]|\s(?:because|cause|so that)\b"
+    # the next piece of work handed out: "work on X, and you're going to do Y"
+    r"|,\s*(?:and\s+)?(?:you|we|i)(?:'ll| will| have to| need to|'re going to| are going to"
+    r"|'re gonna| are gonna)\b)",
     re.IGNORECASE,
 )
 # A title starts with what is to be done, not with a pronoun, a filler or a modal left over.

@@ -153,6 +153,14 @@ def test_work_done_to_them_is_no_title_and_do_and_think_about_are_work() -> None
         "Think about the working design"
     )
     assert title_from("I'm going to think it over") is None
+    # AMI IS1004a: one title per piece of work handed out in one breath.
+    assert (
+        title_from(
+            "So you have to work on the working design, you have to work on the technical "
+            "functions, and you have to work on user requirements specs, alright?"
+        )
+        == "Work on the working design"
+    )
 
 
 def test_a_wrap_up_hands_out_work_sentence_by_sentence() -> None:
