@@ -18,7 +18,7 @@ from lemminflect import getAllLemmas
 from summarizer.facts import Member, Utterance
 from summarizer.minutes import STOP_EN
 from summarizer.people import People
-from summarizer.titles import imperative, in_the_call, is_base_verb, said_once
+from summarizer.titles import imperative, in_the_call, is_base_verb, names_the_work, said_once
 
 EVERYONE_EN = "Everyone"
 EVERYONE_KO = "모두"
@@ -248,9 +248,7 @@ class CommitmentReader:
         # Designer will work on…. The Marketing Expert will do…").
         proposals.sort(key=lambda p: (p.owner is None and not p.everyone, -len(p.title)))
         return proposals[:1] + [
-            p
-            for p in proposals[1:]
-            if self.people.find_in(p.sentence) and is_base_verb(p.title.split()[0])
+            p for p in proposals[1:] if self.people.find_in(p.sentence) and names_the_work(p.title)
         ]
 
     def _agreed(

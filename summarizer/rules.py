@@ -23,7 +23,7 @@ from summarizer.dates import DuePhrase, find_due
 from summarizer.facts import MeetingFacts, Member, Utterance
 from summarizer.ledger import Ledger, Task, similarity
 from summarizer.people import People
-from summarizer.titles import en_title, in_the_call, ko_title, said_once
+from summarizer.titles import en_title, in_the_call, ko_title, names_the_work, said_once
 from vori.events import Evidence
 
 MoveKind = Literal["new", "update", "cancel"]
@@ -282,7 +282,8 @@ class RulesExtractor:
             return Move("new", title=en_title(verb, rest), owner=owner, due=due_date, ref=obj)
         if _PRONOUN.fullmatch(rest):
             return Move("update", owner=owner, due=due_date, ref=None)
-        if len(rest.split()) < 1 or in_the_call(title := en_title(verb, rest)):
+        title = en_title(verb, rest)
+        if len(rest.split()) < 1 or in_the_call(title) or not names_the_work(title):
             return None
         return Move("new", title=title, owner=owner, due=due_date)
 

@@ -6,6 +6,8 @@ import re
 
 from lemminflect import getAllLemmas, getLemma
 
+from summarizer.minutes import STOP_EN
+
 _EN_TRAILERS = re.compile(
     r"(?:[,\s]+(?:then|okay|ok|please|for me|for us|instead|as well|too|again|right|"
     r"if you can|if possible|when you can|thanks|thank you|as soon as possible|asap|ok\?|yeah))+$",
@@ -69,6 +71,27 @@ def is_base_verb(word: str) -> bool:
     if word.startswith("re") and not getAllLemmas(word):
         word = word.removeprefix("re").lstrip("-")  # "resample", "re-run"
     return word in getAllLemmas(word).get("VERB", ())
+
+
+def names_the_work(title: str) -> bool:
+    """An English title starts with the verb of the work ("Send…", "Re-run…"), not with a
+    thing, a number or a verb's other form ("Three presentations", "Able to see…", "Sent to
+    you…"); a word the lexicon does not know ("dockerize", "sync") is taken for a verb."""
+    words = [w.casefold().strip(",.") for w in title.split()]
+    # "Never have to…", "Perhaps start…": the verb follows
+    while len(words) > 1 and (words[0] in ("never", "not") or _only_adverb(words[0])):
+        words = words[1:]
+    first = words[0] if words else ""
+    if not first.isascii():
+        return True  # Korean titles end with their verb
+    last = first.rsplit("-", 1)[-1]  # "double-check", "re-run"
+    if is_base_verb(first) or is_base_verb(last):
+        return True
+    return not getAllLemmas(last) and first not in STOP_EN  # not "three", "yeah"
+
+
+def _only_adverb(word: str) -> bool:
+    return set(getAllLemmas(word)) == {"ADV"}
 
 
 def _cap(text: str) -> str:

@@ -53,6 +53,17 @@ def test_what_is_done_in_the_call_is_no_task_and_fillers_are_no_title() -> None:
     assert task.title == "Write up the survey results"
 
 
+def test_a_title_is_work_by_its_verb_not_a_thing_or_a_state() -> None:
+    # AMI and ICSI lines (real transcripts) whose words after the modal name no work.
+    assert _extract([("Bob Chen", "So we have three presentations, and we'll go in order.")]) == []
+    assert _extract([("Bob Chen", "and then you will be able to see what has been said.")]) == []
+    assert _extract([("Bob Chen", "We still have the user interface to incorporate.")]) == []
+    [work] = _extract([("Bob Chen", "Okay, I'll e-mail the survey results to Mina.")])
+    assert work.title.startswith("E-mail the survey results")
+    [jargon] = _extract([("Bob Chen", "I'll dockerize the transcriber by Friday.")])
+    assert jargon.title == "Dockerize the transcriber"
+
+
 def test_request_by_name_belongs_to_the_person_named() -> None:
     [task] = _extract([("Alice Martin", "Mina, can you write up the beta feedback by Friday?")])
     assert (task.assignee, task.due) == ("Mina Park", date(2025, 3, 14))
