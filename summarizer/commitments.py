@@ -57,8 +57,8 @@ _NOT_WORK = re.compile(
 _BOUNDARY = re.compile(
     r"(?:[.;!?]|\s(?:because|cause|so that)\b"
     # the next piece of work handed out: "work on X, and you're going to do Y"
-    r"|,\s*(?:and\s+)?(?:you|we|i)(?:'ll| will| have to| need to|'re going to| are going to"
-    r"|'re gonna| are gonna)\b)",
+    r"|,\s*(?:and\s+|but\s+)?(?:you|we|i|they|it|that|there)(?:'ll|'re|'m|'s|'d|\s)"
+    r")",
     re.IGNORECASE,
 )
 # A title starts with what is to be done, not with a pronoun, a filler or a modal left over.
