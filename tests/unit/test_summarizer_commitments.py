@@ -161,6 +161,14 @@ def test_work_done_to_them_is_no_title_and_do_and_think_about_are_work() -> None
         )
         == "Work on the working design"
     )
+    # AMI ES2013d: the title is the work, not the clause said after it.
+    assert (
+        title_from(
+            "therefore we have to do the final questionnaire and do the meeting summary, I "
+            "have a final report to present, um and then we're done."
+        )
+        == "Do the final questionnaire and do the meeting summary"
+    )
 
 
 def test_a_wrap_up_hands_out_work_sentence_by_sentence() -> None:
