@@ -135,6 +135,7 @@ class Proposal:
     owner: Member | None
     everyone: bool  # the whole group; `owner` is None then
     sentence: str
+    handed: bool = False  # handed to someone addressed or named ("you'll…", "Bob will…")
 
 
 def clean(text: str) -> str:
@@ -240,7 +241,10 @@ class CommitmentReader:
             if read is None:
                 continue
             owner, everyone = self._owner(sentence, read[1], speaker, before, after)
-            proposals.append(Proposal(read[0], owner, everyone, sentence))
+            handed = read[1].startswith("you") or bool(
+                owner and owner != speaker and self.people.find_in(sentence)
+            )
+            proposals.append(Proposal(read[0], owner, everyone, sentence, handed))
         if not proposals and before is not None:
             proposals = self._agreed(text, before, speaker, after)
         # The strongest clause: a segment is one moment, the rest its context; except the
@@ -284,7 +288,7 @@ class CommitmentReader:
             title = title_from(part)
             if title is None or (member == speaker and not re.search(r"\bi\b", part, re.I)):
                 continue
-            proposals.append(Proposal(title, member, False, text[start:stop].strip()))
+            proposals.append(Proposal(title, member, False, text[start:stop].strip(), True))
         return proposals
 
     def _owner(

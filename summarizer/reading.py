@@ -3,8 +3,9 @@
 The rules read every sentence (commitments, requests, changes of mind: "make it Monday",
 "let's drop the survey"); the detector's probability per segment decides what counts.
 A new task needs the detector's agreement (at least the candidate threshold) when the
-rules found it, or a confident detector (the threshold) when they did not; changes to a
-known task need none. Without scores (no detector) the rules alone decide, as before.
+rules found it or when the work is handed to someone addressed or named ("you're gonna work
+on…", "the Marketing Expert will do…"), or a confident detector (the threshold) otherwise;
+changes to a known task need none. Without scores (no detector) the rules alone decide, as before.
 Measured on real meetings (bench/meetings.py), the rules alone turn in-meeting chatter
 ("Give it a go", "Plug this in") into tasks; the detector alone misses who and when.
 """
@@ -101,11 +102,13 @@ def read_meeting(
                 moments.append(Moment(utterance, sentence, move))
             elif (talked_about := ledger.mentioned(sentence)) is not None:
                 ledger.focus(talked_about)
-        if found_new or score < thresholds.task:
+        if found_new or score < thresholds.candidate:
             continue
         before = utterances[index - 1] if index > 0 else None
         after = utterances[index + 1] if index + 1 < len(utterances) else None
         proposals = reader.read(utterance, before, after)
+        if score < thresholds.task:
+            proposals = [p for p in proposals if p.handed]
         for proposal in proposals:
             owner = (
                 (proposal.owner.user_id, proposal.owner.name)

@@ -66,3 +66,25 @@ def test_changes_of_mind_need_no_score() -> None:
     ]
     ledger, _moments = read_meeting(FACTS, lines, THRESHOLDS)
     assert [t.status for t in ledger.tasks.values()] == ["cancelled"]
+
+
+def test_work_handed_to_someone_needs_only_the_detectors_agreement() -> None:
+    # AMI IS1005a and ES2007c (real lines): a closing hands out work to "you" and by role,
+    # scored between the candidate threshold and the task threshold.
+    lines = [
+        _line(
+            1,
+            "Project Manager",
+            "uh, you are going to work on the technical functions of the remote control.",
+            0.6,
+        ),
+        _line(2, "Marketing", "Okay.", 0.0),
+        _line(3, "Project Manager", "And Marketing will do the product evaluation.", 0.6),
+        _line(4, "Mina Park", "We're gonna work on the logo a bit more now.", 0.6),
+        _line(5, "Mina Park", "you are going to work on the buttons.", 0.3),
+    ]
+    ledger, _moments = read_meeting(FACTS, lines, THRESHOLDS)
+    assert [(t.title, t.assignee) for t in ledger.open_tasks()] == [
+        ("Work on the technical functions of the remote control", "Marketing"),
+        ("Do the product evaluation", "Marketing"),
+    ]
