@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from lemminflect import getAllLemmas
 
 from summarizer.facts import Member, Utterance
+from summarizer.handouts import PRONOUNS as _PRONOUNS
+from summarizer.handouts import gapped_verb, work_named
 from summarizer.minutes import STOP_EN
 from summarizer.people import People
 from summarizer.titles import imperative, in_the_call, is_base_verb, names_the_work, said_once
@@ -123,7 +125,6 @@ _PROPOSED = re.compile(
 )
 _CONTENT = re.compile(r"\b[a-z]{4,}\b", re.IGNORECASE)
 _GROUP = re.compile(r"^(?:we|everyone|everybody|you guys|you all)$", re.IGNORECASE)
-_PRONOUNS = {"my": "the", "our": "the", "your": "the", "his": "the", "her": "the"}
 MAX_TITLE_WORDS = 20
 
 
@@ -239,6 +240,7 @@ class CommitmentReader:
         for sentence in _sentences(text):
             read = _commitment(sentence)
             if read is None:
+                proposals.extend(self._named_work(sentence, speaker))
                 continue
             owner, everyone = self._owner(sentence, read[1], speaker, before, after)
             handed = read[1].startswith("you") or bool(
@@ -254,6 +256,17 @@ class CommitmentReader:
         return proposals[:1] + [
             p for p in proposals[1:] if self.people.find_in(p.sentence) and names_the_work(p.title)
         ]
+
+    def _named_work(self, sentence: str, speaker: Member | None) -> list[Proposal]:
+        """ "And U_I_D_, the technical functions design": a member and their piece of work,
+        with no verb said."""
+        named = self.people.find_in(sentence)
+        if len(named) != 1 or named[0][2] == speaker:
+            return []
+        thing = work_named(sentence[named[0][1] :])
+        if thing is None:
+            return []
+        return [Proposal(f"Work on {thing}", named[0][2], False, sentence, True)]
 
     def _agreed(
         self, text: str, before: Utterance, speaker: Member | None, after: Utterance | None
@@ -282,11 +295,20 @@ class CommitmentReader:
         # object of the work, not the next doer.
         doers = [n for i, n in enumerate(named) if i == 0 or n[2] != named[i - 1][2]]
         starts = [start for start, _end, _m in doers] + [len(text)]
-        proposals = []
+        proposals: list[Proposal] = []
         for (start, end, member), stop in zip(doers, starts[1:], strict=True):
             part = text[end:stop]
-            title = title_from(part)
-            if title is None or (member == speaker and not re.search(r"\bi\b", part, re.I)):
+            if member == speaker and not re.search(r"\bi\b", part, re.I):
+                continue
+            own = re.split(r"(?<=[.!?;])\s+", part, maxsplit=1)[0]
+            title = title_from(own)
+            if title is None and (thing := work_named(own)) is not None:
+                # "the I_D_ will do the look and feel design, the U_I_D_ the user
+                # interface design": the verb said once serves the whole list.
+                verb = gapped_verb(proposals[-1].title) if proposals else None
+                title = f"{verb or 'Work on'} {thing}"
+            title = title or title_from(part)
+            if title is None:
                 continue
             proposals.append(Proposal(title, member, False, text[start:stop].strip(), True))
         return proposals

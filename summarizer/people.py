@@ -54,6 +54,22 @@ def _forms(member: Member) -> list[str]:
     return [f for f in dict.fromkeys(forms) if f]
 
 
+def _initials(member: Member) -> list[str]:
+    """A role said by its letters: "PM" for the Project Manager, "UID" for the User
+    Interface designer (a role word's letter may follow). Only names of two words or more,
+    and only in capitals, so "the id" and "ui" as words name nobody."""
+    words = [w for w in re.split(r"[\s-]+", unicodedata.normalize("NFKC", member.name)) if w]
+    if len(words) < 2 or not all(w[:1].isascii() and w[:1].isalpha() for w in words):
+        return []
+    letters = "".join(w[0].upper() for w in words)
+    return [letters] + [letters + r[0].upper() for r in ("designer", "manager", "expert", "lead")]
+
+
+def _spelled(letters: str) -> str:
+    """ "UID", "U.I.D." and AMI's "U_I_D_" alike."""
+    return r"(?<![A-Za-z0-9_])" + r"[._]?\s?".join(letters) + r"(?:[._](?!\w))?(?![A-Za-z0-9])"
+
+
 def _is_hangul(text: str) -> bool:
     return all("\uac00" <= ch <= "\ud7a3" for ch in text)
 
@@ -68,6 +84,15 @@ class People:
             for form in _forms(member):
                 index.setdefault(form, []).append(member)
         self._index = {form: found for form, found in index.items() if len(found) == 1}
+        spelled: dict[str, list[Member]] = {}
+        for member in self.members:
+            for letters in _initials(member):
+                spelled.setdefault(letters, []).append(member)
+        self._spelled = [
+            (re.compile(_spelled(letters)), found[0])
+            for letters, found in sorted(spelled.items(), key=lambda item: -len(item[0]))
+            if len(found) == 1 and letters.casefold() not in self._index
+        ]
 
     def by_name(self, spoken: str | None) -> Member | None:
         """The member a spoken name refers to: "Mina", "mina lee", "민아님이", "김민아 씨"."""
@@ -111,6 +136,13 @@ class People:
                     continue
                 taken.append(span)
                 found.append((match.start(), match.end(), self._index[form][0]))
+        normal = unicodedata.normalize("NFKC", text).strip()  # as folded, in its capitals
+        for spelled, member in self._spelled if len(normal) == len(folded) else ():
+            for match in spelled.finditer(normal):
+                span = range(match.start(), match.end())
+                if not any(span.start < t.stop and t.start < span.stop for t in taken):
+                    taken.append(span)
+                    found.append((match.start(), match.end(), member))
         return sorted(found, key=lambda item: item[0])
 
 

@@ -30,3 +30,19 @@ def test_speaker_by_participant_id_then_name_and_names_found_in_text() -> None:
     assert people.speaker("Mina Park", None) is MINA
     found = people.find_in("릴리스 노트는 민아님 말고 Bob이 맡아 주세요")
     assert [m for _s, _e, m in found] == [MINA_KO, BOB]
+
+
+def test_a_role_said_by_its_letters_names_its_member() -> None:
+    roles = [Member(f"r{i}", n) for i, n in enumerate(["Project Manager", "User Interface"])]
+    people = People(roles)
+
+    def named(text: str) -> list[str]:
+        return [m.name for _s, _e, m in people.find_in(text)]
+
+    # AMI's transcripts spell letters "U_I_D_"; a transcriber writes "UID" or "U.I.".
+    assert named("the P_M_ and the U_I_D_, you two") == ["Project Manager", "User Interface"]
+    assert named("the UID will draw it, the PM reviews it") == ["User Interface", "Project Manager"]
+    assert named("the U.I. sketches") == ["User Interface"]
+    # Only in capitals, and only for names of two words or more.
+    assert named("my id card and the ui of it") == []
+    assert People([MINA, Member("u9", "Ida")]).find_in("ID") == []

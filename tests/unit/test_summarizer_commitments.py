@@ -203,3 +203,43 @@ def test_a_wrap_up_hands_out_work_sentence_by_sentence() -> None:
         None,
     )
     assert only.title == "Look at the battery options"
+
+
+def test_a_list_of_hand_outs_names_each_piece_of_work_without_a_verb() -> None:
+    # AMI ES2014a, ES2010c and ES2010a (real transcripts): roles said by their letters,
+    # each followed by their piece of work.
+    listed = (
+        "Okay, so we've got um the working design for I_D_. For U_I_D_ the technical functions "
+        "design. Marketing, the user requirement specification. Specific instructions will be "
+        "sent to you by your personal coach."
+    )
+    proposals = READER.read(_said("Project Manager", listed), None, None)
+    assert [(p.title, p.owner.name if p.owner else None, p.handed) for p in proposals] == [
+        ("Work on the technical functions design", "User Interface", True),
+        ("Work on the user requirement specification", "Marketing", True),
+    ]
+    # The verb said once serves the list.
+    gapped = (
+        "The I_D_ is going to do the look and feel design, the U_I_D_ the user interface design."
+    )
+    proposals = READER.read(_said("Project Manager", gapped), None, None)
+    assert [(p.title, p.owner.name if p.owner else None) for p in proposals] == [
+        ("Do the look and feel design", "Industrial Designer"),
+        ("Do the user interface design", "User Interface"),
+    ]
+    [one] = READER.read(
+        _said("Project Manager", "And U_I_D_, the technical fun functions design,"), None, None
+    )
+    assert (one.title, one.owner and one.owner.name) == (
+        "Work on the technical functions design",
+        "User Interface",
+    )
+    # A member with no piece of work after their name: an agenda, a time, a person.
+    for said in (
+        "Now we would like to have a presentation by the marketing expert on production "
+        "evaluation.",
+        "Hi, I'm the Project Manager for today, for this project.",
+        "User Interface and Kate with the industrial design.",
+        "Marketing, the numbers look good.",
+    ):
+        assert READER.read(_said("Project Manager", said), None, None) == [], said

@@ -1,0 +1,67 @@
+"""A wrap-up's list of hand-outs, read where no verb is said (pure): "For U_I_D_ the
+technical functions design. Marketing, the user requirement specification." Each member
+named is followed by a noun phrase, the piece of work; the verb is the one said once for
+the whole list ("the I_D_ will do the look and feel design, the U_I_D_ the user
+interface design"), or "work on" where none is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lemminflect import getAllLemmas
+
+from summarizer.minutes import STOP_EN
+
+# Whose the work is says nothing of what it is: "your presentation" is "the presentation".
+PRONOUNS = {"my": "the", "our": "the", "your": "the", "his": "the", "her": "the"}
+
+# The verb of a title, when its object follows it: "Look at", "Do", "Work on".
+_VERB = re.compile(
+    r"^(?P<verb>[A-Z][a-z]+(?: (?:on|at|into|up|out|about|with|for))?) (?:the|a|an|some)\b"
+)
+# What may stand between a member's name and their piece of work.
+_LEAD = re.compile(
+    r"^[\s,:-]*(?:(?:and|or|then|for|with|um|uh|that's you|you|designer|expert|manager)\b"
+    r"[\s,:]*)*",
+    re.IGNORECASE,
+)
+# Not how a piece of work starts: a preposition or a time ("for today").
+_NOT_FIRST = re.compile(
+    r"on|about|at|in|of|by|from|into|to|over|under"
+    r"|today|tomorrow|tonight|now|here|there|yesterday|later|next"
+)
+_A_PERSON = re.compile(r"expert|designer|manager|guys?|person|people")
+# A clause, not a noun phrase: a pronoun, a modal or an auxiliary in it.
+_NOT_IN_A_THING = re.compile(
+    r"i|you|we|they|he|she|it|is|are|was|were|will|would|can|could|should|shall|have|has|had"
+    r"|do|does|did|be|been|being|to|not|then|.*'.*"
+)
+
+
+def gapped_verb(title: str) -> str | None:
+    """The verb a title starts with, where its object follows: "Do" of "Do the look and
+    feel design"."""
+    said = _VERB.match(title)
+    return said.group("verb") if said else None
+
+
+def work_named(part: str) -> str | None:
+    """The piece of work that follows a member's name without a verb ("Marketing, the user
+    requirement specification."): a noun phrase of two to eight words and nothing else."""
+    words = [PRONOUNS.get(w.casefold(), w) for w in _LEAD.sub("", part).strip(" ,.;!?").split()]
+    if not 2 <= len(words) <= 8 or not words[0].isascii():
+        return None
+    bare = [w.casefold().strip(",") for w in words]
+    if words[0][0].isupper() or _NOT_FIRST.fullmatch(bare[0]):
+        return None  # "Kate with the industrial design", "for today": not a piece of work
+    if any(_NOT_IN_A_THING.fullmatch(w) for w in bare):
+        return None
+    head, first = bare[-1], getAllLemmas(bare[0])
+    if head in STOP_EN or _A_PERSON.fullmatch(head):
+        return None
+    if not ("NOUN" in getAllLemmas(head) or head.endswith("ing")):
+        return None  # "trend watching" is a thing; "the numbers look good" is not
+    if all(w in STOP_EN for w in bare) or ("VERB" in first and "NOUN" not in first):
+        return None  # a verb phrase is read as a title, not here
+    return " ".join(words)
