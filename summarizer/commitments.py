@@ -34,7 +34,9 @@ _MODAL = re.compile(
     r"(?:\s+(?:all|both|each|also|just|really|still|then|probably|definitely))*"
     r"\s*(?:'ll|'d|will|would|shall|(?:'re|are|'m|am|is)\s+(?:going to|gonna)|gonna|going to"
     r"|need to|needs to|have to|has to|should|must|(?:can|could|would)\s+you(?:\s+please)?"
-    r"|supposed to|want to|'ve got to|got to)\s+(?:also\s+|just\s+|then\s+|all\s+|both\s+)*"
+    r"|supposed to|want to|'ve got to|got to"
+    # the speaker's offer, "I can draw out some ideas"; not "you can see", "we can"
+    r"|(?<=\bi )(?:can|could)(?: try to)?)\s+(?:also\s+|just\s+|then\s+|all\s+|both\s+)*"
     r"(?:be\s+)?(?P<rest>[a-z].*)",
     re.IGNORECASE,
 )
@@ -116,6 +118,7 @@ _CHAINED = re.compile(
     r"|definitely|probably|actually|really|also|just|then|all|both)\s+",
     re.IGNORECASE,
 )
+_CLEFT = re.compile(r"^do is (?:to )?(?P<verb>\w+)", re.IGNORECASE)
 # "OK, I'll do that": the work is what was just proposed, in the line before.
 _DO_THAT = re.compile(r"^(?:do|try) (?:that|this|it|so|the same)\b", re.IGNORECASE)
 _PROPOSED = re.compile(
@@ -194,6 +197,8 @@ def _title(rest: str) -> str | None:
     rest = re.sub(r"^(?:to|and|so|then|also|just|please|okay|ok|now),?\s+", "", rest, flags=re.I)
     while (chained := _CHAINED.match(rest)) is not None:
         rest = rest[chained.end() :]
+    if (cleft := _CLEFT.match(rest)) is not None and is_base_verb(cleft.group("verb")):
+        rest = rest[cleft.start("verb") :]  # "what we need to do is write a script"
     if "?" in rest:
         return None  # a question about the work is not the work
     words = [_PRONOUNS.get(w.casefold(), w) for w in rest.split()][:MAX_TITLE_WORDS]

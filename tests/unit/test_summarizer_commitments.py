@@ -243,3 +243,26 @@ def test_a_list_of_hand_outs_names_each_piece_of_work_without_a_verb() -> None:
         "Marketing, the numbers look good.",
     ):
         assert READER.read(_said("Project Manager", said), None, None) == [], said
+
+
+def test_what_we_need_to_do_is_the_work_and_i_can_offers_it() -> None:
+    # ICSI Bed013, AMI IS1008b and TS3012b (real lines the detector flagged).
+    said = "So what we actually then need to do is write a little script that changes the settings"
+    assert title_from(said) == "Write a little script that changes the settings"
+    said = "maybe what we'll have to do is add something to recharge it wirelessly"
+    assert title_from(said) == "Add something to recharge it wirelessly"
+    # "do is" followed by no verb commits to nothing: a later modal may.
+    said = "Okay, what we'll do is now we'll take the prototype to the lab"
+    assert title_from(said) == "Take the prototype to the lab", said
+    [offer] = READER.read(
+        _said("User Interface", "Or maybe for the next meeting, I can draw out some ideas."),
+        None,
+        None,
+    )
+    assert (offer.title, offer.owner and offer.owner.name) == (
+        "Draw out some ideas",
+        "User Interface",
+    )
+    # Only the speaker's "I can": "you can see here" or "we can" commit to nothing.
+    assert title_from("you can see the buttons here") is None
+    assert title_from("and we can see the buttons here") is None
