@@ -31,6 +31,7 @@ _NOT_FIRST = re.compile(
     r"on|about|at|in|of|by|from|into|to|over|under"
     r"|today|tomorrow|tonight|now|here|there|yesterday|later|next"
 )
+_DETERMINERS = ("the", "a", "an", "some", "any", "this", "that", "these", "those")
 _A_PERSON = re.compile(r"expert|designer|manager|guys?|person|people")
 # A clause, not a noun phrase: a pronoun, a modal or an auxiliary in it.
 _NOT_IN_A_THING = re.compile(
@@ -53,6 +54,8 @@ def work_named(part: str) -> str | None:
     if not 2 <= len(words) <= 8 or not words[0].isascii():
         return None
     bare = [w.casefold().strip(",") for w in words]
+    if part.lstrip(" -")[:1] not in (",", ":") and bare[0] not in _DETERMINERS:
+        return None  # "the user interface design": the name is part of the thing
     if words[0][0].isupper() or _NOT_FIRST.fullmatch(bare[0]):
         return None  # "Kate with the industrial design", "for today": not a piece of work
     if any(_NOT_IN_A_THING.fullmatch(w) for w in bare):

@@ -241,6 +241,7 @@ def test_a_list_of_hand_outs_names_each_piece_of_work_without_a_verb() -> None:
         "Hi, I'm the Project Manager for today, for this project.",
         "User Interface and Kate with the industrial design.",
         "Marketing, the numbers look good.",
+        "So Anna the user interface design, and Tom the costs.",  # a role's name in a thing
     ):
         assert READER.read(_said("Project Manager", said), None, None) == [], said
 
