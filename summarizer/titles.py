@@ -22,7 +22,11 @@ _EN_FILLERS = re.compile(r"\b(?:um+|uh+|erm|mm+|hmm+)\b,?\s*", re.IGNORECASE)
 # what basis…", "Pass the pen to…", "Go round the table", "Take notes during this meeting".
 _IN_THE_CALL = re.compile(
     r"^(?:show (?:you|us)|tell (?:you|us)|pass (?:the|this|it)|hook up|go round|go around the"
-    r"|turn (?:it |this |things )?over to)\b|\b(?:during|in) this meeting\b",
+    r"|turn (?:it |this |things )?over to"
+    # the call's own breaks: "Meet back in here in thirty minutes", "Take a lunch break"
+    r"|meet (?:back|again|after|you in|in (?:a|about|maybe|\w+ minutes))"
+    r"|take (?:a |the |our )?(?:lunch|coffee|short )?break|take (?:for )?lunch"
+    r")\b|\b(?:during|in) this meeting\b",
     re.IGNORECASE,
 )
 

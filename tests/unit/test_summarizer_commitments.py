@@ -55,6 +55,11 @@ def test_what_is_done_in_the_call_has_no_title() -> None:
     assert title_from("I'll take notes and send them to everyone") == (
         "Take notes and send them to everyone"
     )
+    # The call's own breaks (AMI tuning wrap-ups): back in the same room the same day.
+    assert title_from("So we'll just meet back in here thirty minutes.") is None
+    assert title_from("Okay then I'll meet you in about a half an hour, I think.") is None
+    assert title_from("we'll be taking lunch shortly") is None
+    assert title_from("we'll meet with the vendors next week") == "Meet with the vendors next week"
 
 
 def test_a_title_says_what_to_do_however_it_was_said() -> None:
