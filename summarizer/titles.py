@@ -26,6 +26,9 @@ _IN_THE_CALL = re.compile(
     # the call's own breaks: "Meet back in here in thirty minutes", "Take a lunch break"
     r"|meet (?:back|again|after|you in|in (?:a|about|maybe|\w+ minutes))"
     r"|take (?:a |the |our )?(?:lunch|coffee|short )?break|take (?:for )?lunch"
+    # and its own programme: "Do a little opening", "Go first", "Go on to my findings"
+    r"|do (?:a|an|the) (?:quick |little |brief |short )?opening|go first|go on to (?:my|the)"
+    r"|get (?:the|my) (?:\w+ )?presentation (?:up|running|going)|write (?:that|this|it) down"
     r")\b|\b(?:during|in) this meeting\b",
     re.IGNORECASE,
 )

@@ -59,6 +59,10 @@ def test_what_is_done_in_the_call_has_no_title() -> None:
     assert title_from("So we'll just meet back in here thirty minutes.") is None
     assert title_from("Okay then I'll meet you in about a half an hour, I think.") is None
     assert title_from("we'll be taking lunch shortly") is None
+    # and its own programme
+    assert title_from("I'm gonna do an opening, talk about the minutes") is None
+    assert title_from("I'll just get the PowerPoint presentation up and running.") is None
+    assert title_from("I'm gonna write that down.") is None
     assert title_from("we'll meet with the vendors next week") == "Meet with the vendors next week"
 
 
