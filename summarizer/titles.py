@@ -29,6 +29,8 @@ _IN_THE_CALL = re.compile(
     # and its own programme: "Do a little opening", "Go first", "Go on to my findings"
     r"|do (?:a|an|the) (?:quick |little |brief |short )?opening|go first|go on to (?:my|the)"
     r"|get (?:the|my) (?:\w+ )?presentation (?:up|running|going)|write (?:that|this|it) down"
+    r"|continue with (?:my|the|this)|present (?:you|us)|show it to|sum up|finish up here"
+    r"|take (?:some |the )?(?:notes|minutes)(?: again)?$"
     r")\b|\b(?:during|in) this meeting\b",
     re.IGNORECASE,
 )

@@ -63,6 +63,8 @@ def test_what_is_done_in_the_call_has_no_title() -> None:
     assert title_from("I'm gonna do an opening, talk about the minutes") is None
     assert title_from("I'll just get the PowerPoint presentation up and running.") is None
     assert title_from("I'm gonna write that down.") is None
+    assert title_from("so just for record I will take notes again.") is None
+    assert title_from("so I'm gonna continue with my presentation.") is None
     assert title_from("we'll meet with the vendors next week") == "Meet with the vendors next week"
 
 
