@@ -73,41 +73,10 @@ _NOT_A_VERB = re.compile(
     r"|been|being|not|more|some|like|kinda|sorta|decide|discuss|figure)$",
     re.IGNORECASE,
 )
-_DANGLING = set(
-    [
-        "a",
-        "an",
-        "the",
-        "to",
-        "of",
-        "for",
-        "and",
-        "or",
-        "but",
-        "with",
-        "in",
-        "on",
-        "at",
-        "by",
-        "from",
-        "that",
-        "this",
-        "is",
-        "was",
-        "it",
-        "i",
-        "we",
-        "you",
-        "so",
-        "um",
-        "uh",
-        "like",
-        "just",
-        "then",
-        "really",
-        "actually",
-        "gonna",
-    ]
+# Words a title does not end on: it was cut off there ("send the", "so that", "and then").
+_DANGLING = re.compile(
+    r"a|an|the|to|of|for|and|or|but|with|in|on|at|by|from|that|this|is"
+    r"|was|it|i|we|you|so|um|uh|like|just|then|really|actually|gonna"
 )
 # "will do the components concept": after a modal, "do" is the work, not a question's.
 _DO_THE_WORK = re.compile(r"^do (?:the|a|an|some|all|more)\s+\w", re.IGNORECASE)
@@ -116,6 +85,13 @@ _DO_THE_WORK = re.compile(r"^do (?:the|a|an|some|all|more)\s+\w", re.IGNORECASE)
 _CHAINED = re.compile(
     r"^(?:(?:have|need|want|got|going|be able) to|gonna|wanna|gotta"
     r"|definitely|probably|actually|really|also|just|then|all|both)\s+",
+    re.IGNORECASE,
+)
+# Work on what was just said: "I'll work on that", "I'll talk to him"; not "look at this"
+# on the screen, nor "do that", which takes the work from the line before (`_agreed`).
+_VAGUE = re.compile(
+    r"^(?!look |see |show |give )(?P<verb>[a-z]+)"
+    r"(?: (?:on|to|at|into|with|about|for|up|out|over|back to))? (?:that|it|this|him|her|them)\b",
     re.IGNORECASE,
 )
 _CLEFT = re.compile(r"^do is (?:to )?(?P<verb>\w+)", re.IGNORECASE)
@@ -202,9 +178,17 @@ def _title(rest: str) -> str | None:
     if "?" in rest:
         return None  # a question about the work is not the work
     words = [_PRONOUNS.get(w.casefold(), w) for w in rest.split()][:MAX_TITLE_WORDS]
-    while words and words[-1].casefold().strip(",.") in _DANGLING:
+    while words and _DANGLING.fullmatch(words[-1].casefold().strip(",.")):
         words.pop()
     said = " ".join(words)
+    if (
+        (len(words) < 2 or not _CONTENT.search(" ".join(words[1:])))
+        and (vague := _VAGUE.match(rest)) is not None
+        and is_base_verb(vague.group("verb"))
+        and not _NOT_WORK.match(vague.group(0))
+        and not _DO_THAT.match(vague.group(0))
+    ):
+        return vague.group(0)[:1].upper() + vague.group(0)[1:]  # "I'll talk to him"
     if (
         len(words) < 2 or _NOT_WORK.match(said) or _NOT_A_VERB.match(words[0])
     ) and not _DO_THE_WORK.match(said):

@@ -278,3 +278,13 @@ def test_what_we_need_to_do_is_the_work_and_i_can_offers_it() -> None:
     # Only the speaker's "I can": "you can see here" or "we can" commit to nothing.
     assert title_from("you can see the buttons here") is None
     assert title_from("and we can see the buttons here") is None
+
+
+def test_work_on_what_was_just_said_keeps_its_pronoun() -> None:
+    # ICSI Bmr022, Bro024, Buw001 (real lines the detector flagged, labelled action items).
+    assert title_from("I'll talk to him.") == "Talk to him"
+    assert title_from("Yeah we're gonna have to fix that.") == "Fix that"
+    assert title_from("I'll email him.") == "Email him"
+    # Not what is looked at on the screen, nor "do that", which takes the line before's work.
+    assert title_from("we'll look at this") is None
+    assert title_from("I'll do that.") is None
