@@ -91,10 +91,11 @@ _CHAINED = re.compile(
 # on the screen, nor "do that", which takes the work from the line before (`_agreed`).
 _VAGUE = re.compile(
     r"^(?!look |see |show |give )(?P<verb>[a-z]+)"
-    r"(?: (?:on|to|at|into|with|about|for|up|out|over|back to))? (?:that|it|this|him|her|them)\b",
+    r"(?: (?:on|to|at|into|with|about|for|up|out|over|back to|me|you|us|him|her))?"
+    r" (?:that|it|this|him|her|them)\b",
     re.IGNORECASE,
 )
-_CLEFT = re.compile(r"^do is (?:to )?(?P<verb>\w+)", re.IGNORECASE)
+_CLEFT = re.compile(r"^do is (?:to )?(?:just )?(?P<verb>\w+)", re.IGNORECASE)
 # "OK, I'll do that": the work is what was just proposed, in the line before.
 _DO_THAT = re.compile(r"^(?:do|try) (?:that|this|it|so|the same)\b", re.IGNORECASE)
 _PROPOSED = re.compile(

@@ -261,6 +261,8 @@ def test_what_we_need_to_do_is_the_work_and_i_can_offers_it() -> None:
     # ICSI Bed013, AMI IS1008b and TS3012b (real lines the detector flagged).
     said = "So what we actually then need to do is write a little script that changes the settings"
     assert title_from(said) == "Write a little script that changes the settings"
+    said = "So what I should do is just print out a whole stack and leave them up here"
+    assert title_from(said) == "Print out a whole stack and leave them up here"
     said = "maybe what we'll have to do is add something to recharge it wirelessly"
     assert title_from(said) == "Add something to recharge it wirelessly"
     # "do is" followed by no verb commits to nothing: a later modal may.
@@ -285,6 +287,7 @@ def test_work_on_what_was_just_said_keeps_its_pronoun() -> None:
     assert title_from("I'll talk to him.") == "Talk to him"
     assert title_from("Yeah we're gonna have to fix that.") == "Fix that"
     assert title_from("I'll email him.") == "Email him"
+    assert title_from("Transcribed. I will send you that.") == "Send you that"
     # Not what is looked at on the screen, nor "do that", which takes the line before's work.
     assert title_from("we'll look at this") is None
     assert title_from("I'll do that.") is None
