@@ -17,7 +17,7 @@ from lemminflect import getAllLemmas
 
 from summarizer.facts import Member, Utterance
 from summarizer.handouts import PRONOUNS as _PRONOUNS
-from summarizer.handouts import gapped_verb, work_named
+from summarizer.handouts import gapped_verb, named_doers, work_named
 from summarizer.minutes import STOP_EN
 from summarizer.people import People
 from summarizer.titles import imperative, in_the_call, is_base_verb, names_the_work, said_once
@@ -220,9 +220,8 @@ class CommitmentReader:
     ) -> list[Proposal]:
         text = clean(utterance.text)
         speaker = self.people.speaker(utterance.speaker, utterance.participant_id)
-        named = self.people.find_in(text)
-        doers = {member for _s, _e, member in named}
-        if len(doers) >= 2:
+        named = named_doers(self.people, text)
+        if len({who for _s, _e, who in named}) >= 2:
             parts = self._per_member(text, named, speaker)
             if parts:
                 return parts
@@ -244,7 +243,10 @@ class CommitmentReader:
         # Designer will work on…. The Marketing Expert will do…").
         proposals.sort(key=lambda p: (p.owner is None and not p.everyone, -len(p.title)))
         return proposals[:1] + [
-            p for p in proposals[1:] if self.people.find_in(p.sentence) and names_the_work(p.title)
+            p
+            for p in proposals[1:]
+            if (self.people.find_in(p.sentence) or named_doers(self.people, p.sentence))
+            and names_the_work(p.title)
         ]
 
     def _named_work(self, sentence: str, speaker: Member | None) -> list[Proposal]:
@@ -279,16 +281,17 @@ class CommitmentReader:
         return []
 
     def _per_member(
-        self, text: str, named: list[tuple[int, int, Member]], speaker: Member | None
+        self, text: str, named: list[tuple[int, int, Member | str]], speaker: Member | None
     ) -> list[Proposal]:
         # A member named again inside their own part ("you, our user interface") is the
         # object of the work, not the next doer.
         doers = [n for i, n in enumerate(named) if i == 0 or n[2] != named[i - 1][2]]
         starts = [start for start, _end, _m in doers] + [len(text)]
         proposals: list[Proposal] = []
-        for (start, end, member), stop in zip(doers, starts[1:], strict=True):
+        for (start, end, who), stop in zip(doers, starts[1:], strict=True):
+            member = who if isinstance(who, Member) else None
             part = text[end:stop]
-            if member == speaker and not re.search(r"\bi\b", part, re.I):
+            if member is not None and member == speaker and not re.search(r"\bi\b", part, re.I):
                 continue
             own = re.split(r"(?<=[.!?;])\s+", part, maxsplit=1)[0]
             title = title_from(own)

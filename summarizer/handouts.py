@@ -11,7 +11,9 @@ import re
 
 from lemminflect import getAllLemmas
 
+from summarizer.facts import Member
 from summarizer.minutes import STOP_EN
+from summarizer.people import People
 
 # Whose the work is says nothing of what it is: "your presentation" is "the presentation".
 PRONOUNS = {"my": "the", "our": "the", "your": "the", "his": "the", "her": "the"}
@@ -38,6 +40,33 @@ _NOT_IN_A_THING = re.compile(
     r"i|you|we|they|he|she|it|is|are|was|were|will|would|can|could|should|shall|have|has|had"
     r"|do|does|did|be|been|being|to|not|then|.*'.*"
 )
+
+# A name said as the doer, right before the modal: "Kate will be looking at…", "Manuel,
+# you're going to work on…".
+_DOER = re.compile(
+    r",?\s+(?:you(?:'re| are|'ll| will)?\s+)?(?:will|'ll|is|'s|was|are|should|has to|needs to)?"
+    r"\s*(?:going to|gonna|be|to do|have to|need to)?\s+[a-z]+ing\b"
+    r"|,?\s+(?:you(?:'re| are|'ll| will)?\s+)?(?:will|'ll|should|has to|needs to"
+    r"|is going to|'s going to|is gonna|'s gonna|are going to|'re going to|gonna)\s+[a-z]",
+)
+
+
+def named_doers(people: People, text: str) -> list[tuple[int, int, Member | str]]:
+    """Who is named in a text, left to right: members, and first names of nobody in the
+    meeting said as doers (the work is still handed out; no card is assigned to them).
+    Where fewer than two members are named, members count only as doers too: "Ryan,
+    you'll be working on the interface; Manuel, you'll…", not "Gabriel, you're working
+    on the user interface design"."""
+    members: list[tuple[int, int, Member | str]] = list(people.find_in(text))
+    others: list[tuple[int, int, Member | str]] = [
+        (start, end, name.casefold())
+        for start, end, name in people.others_in(text)
+        if _DOER.match(text, end) and not any(s < end and start < e for s, e, _m in members)
+    ]
+    named = sorted(members + others, key=lambda found: found[0])
+    if len({who for _s, _e, who in named if isinstance(who, Member)}) < 2:
+        named = [found for found in named if _DOER.match(text, found[1])]
+    return named
 
 
 def gapped_verb(title: str) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from lemminflect import getAllLemmas
+
 from summarizer.facts import Member
 
 # Korean address forms and particles that follow a name: "민아님이", "준호 씨가", "팀장님".
@@ -70,6 +72,10 @@ def _spelled(letters: str) -> str:
     return r"(?<![A-Za-z0-9_])" + r"[._]?\s?".join(letters) + r"(?:[._](?!\w))?(?![A-Za-z0-9])"
 
 
+# A first name in a transcript: capitalised, three letters or more ("Kate", "Ryan").
+_FIRST_NAME = re.compile(r"(?<![\w'])[A-Z][a-z]{2,}(?![\w'])")
+
+
 def _is_hangul(text: str) -> bool:
     return all("\uac00" <= ch <= "\ud7a3" for ch in text)
 
@@ -118,6 +124,17 @@ class People:
     def names(self) -> list[str]:
         """Every unambiguous form of every member's name, longest first (for regexes)."""
         return sorted(self._index, key=len, reverse=True)
+
+    def others_in(self, text: str) -> list[tuple[int, int, str]]:
+        """Where people who are no member are named: first names English does not know
+        ("Kate will be looking at the look and feel"). Speakers known by a role, or names
+        heard differently, leave hand-outs to names that resolve to nobody."""
+        words = {w for member in self.members for w in _fold(member.name).split()}
+        return [
+            (match.start(), match.end(), match.group())
+            for match in _FIRST_NAME.finditer(text)
+            if match.group().casefold() not in words and not getAllLemmas(match.group().lower())
+        ]
 
     def find_in(self, text: str) -> list[tuple[int, int, Member]]:
         """Where members are named in a text: (start, end, member), left to right."""

@@ -291,3 +291,35 @@ def test_work_on_what_was_just_said_keeps_its_pronoun() -> None:
     # Not what is looked at on the screen, nor "do that", which takes the line before's work.
     assert title_from("we'll look at this") is None
     assert title_from("I'll do that.") is None
+
+
+def test_first_names_of_nobody_here_hand_out_work_to_no_owner() -> None:
+    # AMI ES2016c and ES2012c (real transcripts): members known by their roles hand out
+    # work by first names that resolve to nobody in the meeting.
+    said = (
+        "Um okay so we will have another meeting in thirty minutes. Ryan you'll be working "
+        "on the user interface design. Manuel you'll be working on the look-and-feel design."
+    )
+    proposals = READER.read(_said("Project Manager", said), None, None)
+    assert [(p.title, p.owner, p.handed) for p in proposals] == [
+        ("Work on the user interface design", None, True),
+        ("Work on the look-and-feel design", None, True),
+    ]
+    said = "Kate will be looking at the look and feel. And Kendra will be producing a model."
+    proposals = READER.read(_said("Project Manager", said), None, None)
+    assert [(p.title, p.owner) for p in proposals] == [
+        ("Look at the look and feel", None),
+        ("Produce a model", None),
+    ]
+    # A name addressed, then the work of the member named: one task, the member's.
+    said = "Gabriel, you're gonna be working on the user interface design."
+    [one] = READER.read(_said("Project Manager", said), None, _said("User Interface", "OK", 2))
+    assert (one.title, one.owner and one.owner.name) == (
+        "Work on the user interface design",
+        "User Interface",
+    )
+    # Names are the words English does not know, in capitals: not "Will", "Bob", "kate".
+    assert People(ROLES).others_in("Agnes, can you go on? Will Bob and Kate come, kate?") == [
+        (0, 5, "Agnes"),
+        (35, 39, "Kate"),
+    ]
