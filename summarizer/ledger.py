@@ -16,6 +16,11 @@ from typing import Any, Literal
 
 from vori.events import ActionItem, Evidence, task_key_for
 
+# "That" and "it" refer to a task talked about in this segment or the four before ("그럼
+# 그거 제가 볼게요" after a short exchange about who is away); later, "we don't need it" is
+# about whatever was discussed since: in AMI's tuning meetings a feature, never a task.
+RECENT_SEGMENTS = 4
+
 Status = Literal["open", "cancelled"]
 
 _STOP = set(
@@ -154,6 +159,8 @@ class Ledger:
         self.meeting_id = meeting_id
         self.tasks: dict[str, Task] = {t.key: t for t in tasks or []}
         self.last_key: str | None = None  # the task "that" refers to
+        self._heard = 0  # segments heard so far
+        self._last_heard = 0  # the segment in which `last_key` was last talked about
 
     # -- reading ------------------------------------------------------------------------
 
@@ -168,7 +175,9 @@ class Ledger:
         if not words or re.fullmatch(
             r"\s*(that|it|this|그거|그건|그것|그 작업|이건|이거)\s*", words
         ):
-            return self.tasks.get(self.last_key) if self.last_key else None
+            if self.last_key is None or self._heard - self._last_heard > RECENT_SEGMENTS:
+                return None
+            return self.tasks.get(self.last_key)
         best, best_score = None, 0.0
         for task in self.tasks.values():
             score = similarity(words, task.title)
@@ -190,7 +199,11 @@ class Ledger:
 
     def focus(self, task: Task) -> None:
         """Make a task the one that a following "that" refers to."""
-        self.last_key = task.key
+        self.last_key, self._last_heard = task.key, self._heard
+
+    def hear(self) -> None:
+        """A new segment of the meeting begins: what "that" refers to fades."""
+        self._heard += 1
 
     def match(self, title: str, segment_ids: list[str]) -> Task | None:
         """An existing task that a newly proposed one restates (same moment or same words)."""
@@ -256,7 +269,7 @@ class Ledger:
         if evidence and all(e.segment_id != evidence.segment_id for e in task.evidence):
             task.evidence = [*task.evidence, evidence][-5:]
         self.tasks[task.key] = task
-        self.last_key = task.key
+        self.last_key, self._last_heard = task.key, self._heard
 
     # -- persistence --------------------------------------------------------------------
 

@@ -87,6 +87,7 @@ def read_meeting(
     moments: list[Moment] = []
     scores = adjusted_scores(utterances, people, thresholds, ended)
     for index, utterance in enumerate(utterances):
+        ledger.hear()
         if is_injection(utterance.text):
             continue
         score = scores[index]

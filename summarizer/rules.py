@@ -180,6 +180,7 @@ class RulesExtractor:
         ledger = Ledger(self.facts.meeting_id)
         moments: list[Moment] = []
         for utterance in utterances:
+            ledger.hear()
             if is_injection(utterance.text):
                 continue
             for sentence in sentences(utterance.text):

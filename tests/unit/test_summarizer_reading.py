@@ -88,3 +88,28 @@ def test_work_handed_to_someone_needs_only_the_detectors_agreement() -> None:
         ("Work on the technical functions of the remote control", "Marketing"),
         ("Do the product evaluation", "Marketing"),
     ]
+
+
+def test_that_refers_to_a_task_only_while_it_is_being_talked_about() -> None:
+    # AMI IS1004c: a task handed out, then talk about the design; "it will not be possible
+    # to implement it" is about a feature and cancels no task.
+    talk = [
+        _line(n, "Marketing", line, 0.0)
+        for n, line in enumerate(
+            [
+                "The buttons could be rubber.",
+                "And the case yellow, maybe.",
+                "I like the curved shape.",
+                "A scroll wheel would be nice too.",
+                "What about speech recognition?",
+            ],
+            start=2,
+        )
+    ]
+    handed = _line(1, "Project Manager", "Mina Park will send the price list by Friday.", 0.9)
+    later = _line(7, "Project Manager", "We don't need it.", 0.0)
+    ledger, _moments = read_meeting(FACTS, [handed, *talk, later], THRESHOLDS)
+    assert [t.status for t in ledger.tasks.values()] == ["open"]
+    # Right after the task, or a few lines on, "that" is the task.
+    ledger, _moments = read_meeting(FACTS, [handed, *talk[:3], later], THRESHOLDS)
+    assert [t.status for t in ledger.tasks.values()] == ["cancelled"]
