@@ -46,11 +46,18 @@ _ROLE_WORDS = set(
 )
 
 
+_ROLE_NOUNS = ("designer", "manager", "expert", "engineer", "person", "guy", "lead", "leader")
+
+
 def _forms(member: Member) -> list[str]:
     """The ways a member can be named: full name, first name, last name, Korean given name."""
     name = _fold(member.name)
     parts = [p for p in name.split() if p not in _ROLE_WORDS]
     forms = [name, *parts]
+    words = name.split()
+    if len(words) == 2 and words[1] in _ROLE_NOUNS:
+        # A role with another role noun: "the Industrial Manager will work on…".
+        forms += [f"{words[0]} {noun}" for noun in _ROLE_NOUNS if noun != words[1]]
     if len(parts) == 1 and len(name) == 3 and _is_hangul(name):
         forms.append(name[1:])  # 김민아 -> 민아
     return [f for f in dict.fromkeys(forms) if f]

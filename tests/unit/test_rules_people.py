@@ -46,3 +46,14 @@ def test_a_role_said_by_its_letters_names_its_member() -> None:
     # Only in capitals, and only for names of two words or more.
     assert named("my id card and the ui of it") == []
     assert People([MINA, Member("u9", "Ida")]).find_in("ID") == []
+
+
+def test_a_role_said_with_another_role_noun_names_its_member() -> None:
+    roles = [Member(f"r{i}", n) for i, n in enumerate(["Industrial Designer", "Project Manager"])]
+    people = People(roles)
+    # AMI IS1005c: "the Industrial Manager will work on the look and feel design".
+    found = people.find_in("so the Industrial Manager will work on the look and feel design")
+    assert [m.name for _s, _e, m in found] == ["Industrial Designer"]
+    assert [m.name for _s, _e, m in people.find_in("ask the project lead")] == ["Project Manager"]
+    # The work is not the member: "industrial design" names nobody.
+    assert people.find_in("the industrial design of it") == []
