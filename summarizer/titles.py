@@ -31,6 +31,12 @@ _IN_THE_CALL = re.compile(
     r"|get (?:the|my) (?:\w+ )?presentation (?:up|running|going)|write (?:that|this|it) down"
     r"|continue with (?:my|the|this)|present (?:you|us)|show it to|sum up|finish up here"
     r"|take (?:some |the )?(?:notes|minutes)(?: again)?$"
+    # a presentation given there and then: "I'll explain a bit of the components"
+    r"|explain|describe|tell (?:you |us )?(?:something|a bit|a little)"
+    r"|talk (?:a (?:little )?bit )?about(?!.*\b(?:next|after|later|tomorrow|offline|week"
+    r"|monday|tuesday|wednesday|thursday|friday)\b)"
+    r"|give (?:you |us )?(?:a|an) (?:\w+ )?(?:outline|overview|rundown|introduction)"
+    r"|open(?: the| my| this| it| up)?(?: \w+)?$"
     r")\b|\b(?:during|in) this meeting\b",
     re.IGNORECASE,
 )

@@ -66,6 +66,14 @@ def test_what_is_done_in_the_call_has_no_title() -> None:
     assert title_from("so just for record I will take notes again.") is None
     assert title_from("so I'm gonna continue with my presentation.") is None
     assert title_from("we'll meet with the vendors next week") == "Meet with the vendors next week"
+    # a presentation given there and then; a talk planned for later is a plan
+    assert title_from("Uh I'll I'll just explain a bit of the components.") is None
+    assert title_from("I will give a brief outline about what I prepared") is None
+    assert title_from("Right, so I will talk about the working design and") is None
+    assert title_from("I'm gonna open.") is None
+    assert title_from("we'll talk about the parser changes on Friday") == (
+        "Talk about the parser changes on Friday"
+    )
 
 
 def test_a_title_says_what_to_do_however_it_was_said() -> None:
