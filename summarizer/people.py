@@ -8,6 +8,7 @@ import unicodedata
 from lemminflect import getAllLemmas
 
 from summarizer.facts import Member
+from summarizer.minutes import STOP_EN
 
 # Korean address forms and particles that follow a name: "민아님이", "준호 씨가", "팀장님".
 _KO_SUFFIX = re.compile(
@@ -79,6 +80,8 @@ def _spelled(letters: str) -> str:
     return r"(?<![A-Za-z0-9_])" + r"[._]?\s?".join(letters) + r"(?:[._](?!\w))?(?![A-Za-z0-9])"
 
 
+# Said in capitals at a sentence's start, unknown to the lexicon, and no name.
+_INTERJECTIONS = frozenset(["oops", "ooh", "doh", "yay", "whoohoo", "nah", "aha", "uh-huh", "mhm"])
 # A first name in a transcript: capitalised, three letters or more ("Kate", "Ryan").
 _FIRST_NAME = re.compile(r"(?<![\w'])[A-Z][a-z]{2,}(?![\w'])")
 
@@ -140,7 +143,8 @@ class People:
         return [
             (match.start(), match.end(), match.group())
             for match in _FIRST_NAME.finditer(text)
-            if match.group().casefold() not in words and not getAllLemmas(match.group().lower())
+            if match.group().casefold() not in words | STOP_EN | _INTERJECTIONS
+            and not getAllLemmas(match.group().lower())
         ]
 
     def find_in(self, text: str) -> list[tuple[int, int, Member]]:

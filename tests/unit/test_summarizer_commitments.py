@@ -326,8 +326,10 @@ def test_first_names_of_nobody_here_hand_out_work_to_no_owner() -> None:
         "Work on the user interface design",
         "User Interface",
     )
-    # Names are the words English does not know, in capitals: not "Will", "Bob", "kate".
+    # Names are the words English does not know, in capitals: not "Will", "Bob", "kate",
+    # nor a function word or an interjection starting a sentence ("But you'll…").
     assert People(ROLES).others_in("Agnes, can you go on? Will Bob and Kate come, kate?") == [
         (0, 5, "Agnes"),
         (35, 39, "Kate"),
     ]
+    assert People(ROLES).others_in("But you'll be working on it. Oops. Because we'll see.") == []
