@@ -46,7 +46,7 @@ _ROLE_WORDS = set(
     ]
 )
 
-
+# Nouns that end a role's name, and may stand in for each other ("Industrial Manager").
 _ROLE_NOUNS = ("designer", "manager", "expert", "engineer", "person", "guy", "lead", "leader")
 
 
@@ -139,12 +139,12 @@ class People:
         """Where people who are no member are named: first names English does not know
         ("Kate will be looking at the look and feel"). Speakers known by a role, or names
         heard differently, leave hand-outs to names that resolve to nobody."""
-        words = {w for member in self.members for w in _fold(member.name).split()}
+        known = {w for member in self.members for w in _fold(member.name).split()}
+        known |= STOP_EN | _INTERJECTIONS
         return [
             (match.start(), match.end(), match.group())
             for match in _FIRST_NAME.finditer(text)
-            if match.group().casefold() not in words | STOP_EN | _INTERJECTIONS
-            and not getAllLemmas(match.group().lower())
+            if match.group().casefold() not in known and not getAllLemmas(match.group().lower())
         ]
 
     def find_in(self, text: str) -> list[tuple[int, int, Member]]:
