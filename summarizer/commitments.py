@@ -20,7 +20,14 @@ from summarizer.handouts import PRONOUNS as _PRONOUNS
 from summarizer.handouts import gapped_verb, named_doers, work_named
 from summarizer.minutes import STOP_EN
 from summarizer.people import People
-from summarizer.titles import imperative, in_the_call, is_base_verb, names_the_work, said_once
+from summarizer.titles import (
+    for_later,
+    imperative,
+    in_the_call,
+    is_base_verb,
+    names_the_work,
+    said_once,
+)
 
 EVERYONE_EN = "Everyone"
 EVERYONE_KO = "모두"
@@ -236,7 +243,7 @@ class CommitmentReader:
                 owner and owner != speaker and self.people.find_in(sentence)
             )
             proposals.append(Proposal(read[0], owner, everyone, sentence, handed))
-        if not proposals and before is not None:
+        if not proposals:
             proposals = self._agreed(text, before, speaker, after)
         # The strongest clause: a segment is one moment, the rest its context; except the
         # clauses that name their doer, as a wrap-up hands out work ("The Industrial
@@ -261,23 +268,26 @@ class CommitmentReader:
         return [Proposal(f"Work on {thing}", named[0][2], False, sentence, True)]
 
     def _agreed(
-        self, text: str, before: Utterance, speaker: Member | None, after: Utterance | None
+        self, text: str, before: Utterance | None, speaker: Member | None, after: Utterance | None
     ) -> list[Proposal]:
         """ "I'll do that" after "could you send me the numbers": the task the line before
-        proposed, owned by whoever takes it on here; the evidence quotes this segment, the
-        one it cites."""
+        proposed, owned by whoever takes it on here; where it proposed nothing, "that" for
+        a time after the meeting ("I can do that for next week"). The evidence quotes this
+        segment, which cites or says what "that" is."""
         for sentence in _sentences(text):
             match = _MODAL.search(sentence)
             if match is None or not _DO_THAT.match(match.group("rest")):
                 continue
-            for proposed in reversed(_sentences(clean(before.text))):
+            agent = (match.group("agent") or "").casefold()
+            owner, everyone = self._owner(sentence, agent, speaker, before, after)
+            for proposed in reversed(_sentences(clean(before.text))) if before else []:
                 title = title_from(proposed)
                 if title is None and (lax := _PROPOSED.search(proposed)) is not None:
                     title = title_from("will " + lax.group("rest"))
                 if title is not None:
-                    agent = (match.group("agent") or "").casefold()
-                    owner, everyone = self._owner(sentence, agent, speaker, before, after)
                     return [Proposal(title, owner, everyone, sentence)]
+            if (later := for_later(match.group("rest"))) is not None:
+                return [Proposal(later, owner, everyone, sentence)]
         return []
 
     def _per_member(

@@ -42,6 +42,21 @@ _IN_THE_CALL = re.compile(
 )
 
 
+# Work said as "that", for a time after the meeting: "do that for next week".
+_THAT_LATER = re.compile(
+    r"(?:do|try) (?:that|this|it)\b[^.?!]*?\b(?:next (?:week|time|meeting)|tomorrow|later"
+    r"|(?:by|on) (?:monday|tuesday|wednesday|thursday|friday))\b",
+    re.IGNORECASE,
+)
+
+
+def for_later(rest: str) -> str | None:
+    """The title of work said as "that" for later ("Do that for next week"); its evidence
+    says what "that" is. None when no time after the meeting is said."""
+    said = _THAT_LATER.match(rest)
+    return _cap(said.group(0).rstrip(" .,!")) if said else None
+
+
 def in_the_call(title: str) -> bool:
     """A title of something done in the meeting, for the people in it: no card."""
     return bool(_IN_THE_CALL.search(title))

@@ -333,3 +333,15 @@ def test_first_names_of_nobody_here_hand_out_work_to_no_owner() -> None:
         (35, 39, "Kate"),
     ]
     assert People(ROLES).others_in("But you'll be working on it. Oops. Because we'll see.") == []
+
+
+def test_that_done_later_is_work_the_evidence_explains() -> None:
+    # ICSI (real transcripts): labelled action items said as "that", for later.
+    [later] = READER.read(_said("Marketing", "I can do that for next week."), None, None)
+    assert (later.title, later.owner and later.owner.name) == ("Do that for next week", "Marketing")
+    assert [p.title for p in READER.read(_said("Marketing", "we'll do that later."), None, None)]
+    # Said now, or with the work proposed just before, it is not this.
+    assert READER.read(_said("Marketing", "OK. I'll do that."), None, None) == []
+    asked = _said("Project Manager", "Could you send me the price list?", 1)
+    [agreed] = READER.read(_said("Marketing", "Sure, I'll do that tomorrow.", 2), asked, None)
+    assert agreed.title == "Send me the price list"
