@@ -95,6 +95,9 @@ class People:
 
     def __init__(self, members: tuple[Member, ...] | list[Member]) -> None:
         self.members = tuple(members)
+        # Capitalised words that name no one outside the meeting (`others_in`).
+        self._no_names = {w for m in self.members for w in _fold(m.name).split()}
+        self._no_names |= STOP_EN | _INTERJECTIONS
         index: dict[str, list[Member]] = {}
         for member in self.members:
             for form in _forms(member):
@@ -139,12 +142,11 @@ class People:
         """Where people who are no member are named: first names English does not know
         ("Kate will be looking at the look and feel"). Speakers known by a role, or names
         heard differently, leave hand-outs to names that resolve to nobody."""
-        known = {w for member in self.members for w in _fold(member.name).split()}
-        known |= STOP_EN | _INTERJECTIONS
         return [
             (match.start(), match.end(), match.group())
             for match in _FIRST_NAME.finditer(text)
-            if match.group().casefold() not in known and not getAllLemmas(match.group().lower())
+            if match.group().casefold() not in self._no_names
+            and not getAllLemmas(match.group().lower())
         ]
 
     def find_in(self, text: str) -> list[tuple[int, int, Member]]:

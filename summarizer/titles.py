@@ -18,6 +18,8 @@ _EN_PRONOUNS = {"my": "the", "our": "the", "your": "the", "me": "us"}
 # we'll need".
 _REPEATED_WORDS = re.compile(r"\b((?:[\w']+ ){0,2}[\w']+)(?:,? \1\b)+", re.IGNORECASE)
 _EN_FILLERS = re.compile(r"\b(?:um+|uh+|erm|mm+|hmm+)\b,?\s*", re.IGNORECASE)
+# A working day said as when: "talk about it on Friday", "do that by Monday".
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday"
 # Done in the call itself, to the people in it: "Show you some numbers here", "Tell you on
 # what basis…", "Pass the pen to…", "Go round the table", "Take notes during this meeting".
 _IN_THE_CALL = re.compile(
@@ -34,7 +36,7 @@ _IN_THE_CALL = re.compile(
     # a presentation given there and then: "I'll explain a bit of the components"
     r"|explain|describe|tell (?:you |us )?(?:something|a bit|a little)"
     r"|talk (?:a (?:little )?bit )?about(?!.*\b(?:next|after|later|tomorrow|offline|week"
-    r"|monday|tuesday|wednesday|thursday|friday)\b)"
+    rf"|{_WEEKDAYS})\b)"
     r"|give (?:you |us )?(?:a|an) (?:\w+ )?(?:outline|overview|rundown|introduction)"
     r"|open(?: the| my| this| it| up)?(?: \w+)?$"
     r")\b|\b(?:during|in) this meeting\b",
@@ -45,7 +47,7 @@ _IN_THE_CALL = re.compile(
 # Work said as "that", for a time after the meeting: "do that for next week".
 _THAT_LATER = re.compile(
     r"(?:do|try) (?:that|this|it)\b[^.?!]*?\b(?:next (?:week|time|meeting)|tomorrow|later"
-    r"|(?:by|on) (?:monday|tuesday|wednesday|thursday|friday))\b",
+    rf"|(?:by|on) (?:{_WEEKDAYS}))\b",
     re.IGNORECASE,
 )
 
