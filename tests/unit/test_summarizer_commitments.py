@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from summarizer.commitments import CommitmentReader, clean, title_from
+from summarizer.clauses import clean, title_from
+from summarizer.commitments import CommitmentReader
 from summarizer.facts import Member, Utterance
 from summarizer.people import People
 from summarizer.titles import imperative
@@ -263,6 +264,36 @@ def test_a_list_of_hand_outs_names_each_piece_of_work_without_a_verb() -> None:
         "So Anna the user interface design, and Tom the costs.",  # a role's name in a thing
     ):
         assert READER.read(_said("Project Manager", said), None, None) == [], said
+
+
+def test_a_hand_out_ends_where_the_next_one_begins() -> None:
+    # AMI ES2010b's wrap-up (real transcript): the interface concept is the U_I_D_'s, and
+    # the trend watching said next, to "you", is the one member not named (Marketing).
+    wrap_up = (
+        "The I_D_ is going to work on the components concept, um U_I_D_ the user interface "
+        "concept, and you're going to do some trend watching. 'Kay."
+    )
+    proposals = READER.read(_said("Project Manager", wrap_up), None, None)
+    assert [(p.title, p.owner.name if p.owner else None) for p in proposals] == [
+        ("Work on the components concept", "Industrial Designer"),
+        ("Work on the user interface concept", "User Interface"),
+        ("Do some trend watching", "Marketing"),
+    ]
+
+
+def test_a_title_skips_how_it_is_said() -> None:
+    # AMI ES2008b, ES2009a and ICSI Bmr015 (real lines).
+    assert title_from("after the meeting we're gonna each complete a questionnaire") == (
+        "Complete a questionnaire"
+    )
+    assert title_from("I'll make sure to put up the minutes and the project documentation") == (
+        "Put up the minutes and the project documentation"
+    )
+    assert title_from("the next phase will be we'll actually be doing a larger proposal.") == (
+        "Do a larger proposal"
+    )
+    # A contraction starts a new clause; it is never a title's verb.
+    assert title_from("'cause you're gonna be you're g you guys are the bottom") is None
 
 
 def test_what_we_need_to_do_is_the_work_and_i_can_offers_it() -> None:
