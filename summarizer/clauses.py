@@ -24,7 +24,8 @@ MODAL = re.compile(
     r"|need to|needs to|have to|has to|should|must|(?:can|could|would)\s+you(?:\s+please)?"
     r"|supposed to|want to|'ve got to|got to"
     # the speaker's offer, "I can draw out some ideas"; not "you can see", "we can"
-    r"|(?<=\bi )(?:can|could)(?: try to)?)\s+(?:(?:also|just|then|all|both|each|actually|really|probably)\s+)*"
+    r"|(?<=\bi )(?:can|could)(?: try to)?)\s+"
+    r"(?:(?:also|just|then|all|both|each|actually|really|probably)\s+)*"
     r"(?:be\s+)?(?P<rest>[a-z].*)",
     re.IGNORECASE,
 )
