@@ -3,8 +3,9 @@
 The rules read every sentence (commitments, requests, changes of mind: "make it Monday",
 "let's drop the survey"); the detector's probability per segment decides what counts.
 A new task needs the detector's agreement (at least the candidate threshold) when the
-rules found it or when the work is handed to someone addressed or named ("you're gonna work
-on…", "the Marketing Expert will do…"), or a confident detector (the threshold) otherwise;
+rules found it, when the work is handed to someone addressed or named ("you're gonna work
+on…", "the Marketing Expert will do…") or when it is given a day after the meeting ("by
+Monday"), or a confident detector (the threshold) otherwise;
 changes to a known task need none. Without scores (no detector) the rules alone decide, as before.
 Measured on real meetings (bench/meetings.py), the rules alone turn in-meeting chatter
 ("Give it a go", "Plug this in") into tasks; the detector alone misses who and when.
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
 from summarizer.commitments import CommitmentReader
-from summarizer.dates import find_due
+from summarizer.dates import DuePhrase, find_due
 from summarizer.facts import MeetingFacts, Utterance
 from summarizer.ledger import Ledger
 from summarizer.people import People
@@ -35,6 +37,10 @@ class Thresholds:
     named_bonus: float = 0.0
     wrap_up_bonus: float = 0.0
     wrap_up_from: float = 0.8  # share of the meeting after which the wrap-up begins
+
+
+def _after(said: DuePhrase | None, meeting_date: date) -> bool:
+    return said is not None and said.due is not None and said.due > meeting_date
 
 
 def _log_odds(p: float) -> float:
@@ -107,10 +113,15 @@ def read_meeting(
             continue
         before = utterances[index - 1] if index > 0 else None
         after = utterances[index + 1] if index + 1 < len(utterances) else None
-        proposals = reader.read(utterance, before, after)
+        read = [
+            (p, find_due(p.sentence, facts.date, facts.language))
+            for p in reader.read(utterance, before, after)
+        ]
         if score < thresholds.task:
-            proposals = [p for p in proposals if p.handed]
-        for proposal in proposals:
+            # Below the task bar, work is taken where it is handed to someone or given a
+            # day after the meeting ("I'll send mail to them by Friday").
+            read = [(p, said) for p, said in read if p.handed or _after(said, facts.date)]
+        for proposal, said in read:
             owner = (
                 (proposal.owner.user_id, proposal.owner.name)
                 if proposal.owner
@@ -119,13 +130,12 @@ def read_meeting(
             evidence = Evidence(
                 segment_id=utterance.segment_id, quote=proposal.sentence[:300], at=utterance.at
             )
-            said = find_due(proposal.sentence, facts.date, facts.language)
             task = ledger.add(
                 proposal.title,
                 assignee=owner,
                 due=said.due if said else None,
                 evidence=evidence,
-                one_of_several=len(proposals) > 1,
+                one_of_several=len(read) > 1,
             )
             moments.append(Moment(utterance, proposal.sentence, Move("new", title=task.title)))
     return ledger, moments

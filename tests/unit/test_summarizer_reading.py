@@ -90,6 +90,21 @@ def test_work_handed_to_someone_needs_only_the_detectors_agreement() -> None:
     ]
 
 
+def test_work_given_a_day_after_the_meeting_needs_only_the_detectors_agreement() -> None:
+    # ICSI's annotators label such lines (Bmr series): scored between the two thresholds,
+    # work with a day after the meeting is a task; the same work with no day, or for
+    # today, is not.
+    lines = [
+        _line(1, "Mina Park", "So we'll have to set up the second box by Monday.", 0.6),
+        _line(2, "Marketing", "So we'll have to set up the third box.", 0.6),
+        _line(3, "Marketing", "So we'll have to set up the fourth box today.", 0.6),
+    ]
+    ledger, _moments = read_meeting(FACTS, lines, THRESHOLDS)
+    assert [(t.title, t.assignee, t.due) for t in ledger.open_tasks()] == [
+        ("Set up the second box by Monday", "Everyone", date(2026, 11, 9))
+    ]
+
+
 def test_that_refers_to_a_task_only_while_it_is_being_talked_about() -> None:
     # AMI IS1004c: a task handed out, then talk about the design; "it will not be possible
     # to implement it" is about a feature and cancels no task.
