@@ -74,8 +74,8 @@ _DO_THE_WORK = re.compile(r"^do (?:the|a|an|some|all|more)\s+\w", re.IGNORECASE)
 # A second modal after the first says how, not what: "we'll have to talk to Brian" commits
 # to talking to Brian.
 _CHAINED = re.compile(
-    r"^(?:(?:have|need|want|got|going|be able) to|gonna|wanna|gotta|make sure(?: to| that)?"
-    r"|definitely|probably|actually|really|also|just|then|all|both)\s+",
+    r"^(?:(?:have|need|want|got|going|(?:be )?able|(?:be |make )?sure) to|gonna|wanna|gotta"
+    r"|make sure that|definitely|probably|actually|really|also|just|then|all|both)\s+",
     re.IGNORECASE,
 )
 # Work on what was just said: "I'll work on that", "I'll talk to him"; not "look at this"

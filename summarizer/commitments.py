@@ -73,6 +73,7 @@ class CommitmentReader:
         # The strongest clause: a segment is one moment, the rest its context; except the
         # clauses that name their doer, as a wrap-up hands out work ("The Industrial
         # Designer will work on…. The Marketing Expert will do…").
+        proposals.sort(key=lambda p: not names_the_work(p.title))
         return proposals[:1] + [
             p
             for p in proposals[1:]

@@ -281,6 +281,20 @@ def test_a_hand_out_ends_where_the_next_one_begins() -> None:
     ]
 
 
+def test_a_segment_is_titled_by_a_clause_that_names_work_where_one_does() -> None:
+    # The longest clause ("Here next week…") starts with no verb; the shorter one does.
+    [one] = READER.read(
+        _said(
+            "Marketing",
+            "He'll be here next week so I think he'll be interested in all of these things. "
+            "I'll send him the notes.",
+        ),
+        None,
+        None,
+    )
+    assert one.title == "Send him the notes"
+
+
 def test_a_title_skips_how_it_is_said() -> None:
     # AMI ES2008b, ES2009a and ICSI Bmr015 (real lines).
     assert title_from("after the meeting we're gonna each complete a questionnaire") == (
@@ -292,6 +306,11 @@ def test_a_title_skips_how_it_is_said() -> None:
     assert title_from("the next phase will be we'll actually be doing a larger proposal.") == (
         "Do a larger proposal"
     )
+    # ICSI Bro012, Bmr005 and an instruction to read digits (real lines).
+    assert title_from("we'd be able to get a lot more experimenting done") == (
+        "Get a lot more experimenting done"
+    )
+    assert title_from("you'll be sure to pause between each line") == "Pause between each line"
     # A contraction starts a new clause; it is never a title's verb.
     assert title_from("'cause you're gonna be you're g you guys are the bottom") is None
 
