@@ -286,7 +286,7 @@ def test_a_segment_is_titled_by_a_clause_that_names_work_where_one_does() -> Non
     [one] = READER.read(
         _said(
             "Marketing",
-            "He'll be here next week so I think he'll be interested in all of these things. "
+            "I'll be here next week so I think we can go over all of these things then. "
             "I'll send him the notes.",
         ),
         None,
