@@ -37,6 +37,10 @@ _WORK = re.compile(
     r"|review|fix|finish|implement|get back to|circulate|share|fill in|fill out)\b.*)",
     re.IGNORECASE,
 )
+# A determiner, perhaps with one word between: what follows is a noun.
+_NOUN_BEFORE = re.compile(
+    r"\b(?:the|a|an|this|that|my|your|our|their|his|her|its)\s+(?:[\w-]+\s+)?$", re.I
+)
 _NOT_WORK = re.compile(
     # "think about the working design" is work handed out; "think" alone is an opinion
     r"^(?:be|say|see|think(?! about (?:the|a|an|how|what|which|your|our|their|some)\b)"
@@ -138,9 +142,20 @@ def commitment(clause: str) -> tuple[str, str] | None:
         if (title := _title(match.group("rest"))) is not None:
             return title, (match.group("agent") or "").casefold()
         at, modal = match.start("rest"), True
-    work = None if modal else _WORK.search(clause)
-    title = _title(work.group("rest")) if work else None
+    work = None if modal else _verb_of_work(clause)
+    title = _title(work) if work else None
     return (title, "") if title else None
+
+
+def _verb_of_work(clause: str) -> str | None:
+    """The clause from its verb of work on; not from a noun of the same form ("the dedupe
+    check", "an update")."""
+    at = 0
+    while (found := _WORK.search(clause, at)) is not None:
+        if not _NOUN_BEFORE.search(clause[: found.start()]):
+            return found.group("rest")
+        at = found.start("rest") + 1
+    return None
 
 
 def _title(rest: str) -> str | None:

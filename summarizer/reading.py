@@ -109,7 +109,7 @@ def read_meeting(
                 moments.append(Moment(utterance, sentence, move))
             elif (talked_about := ledger.mentioned(sentence)) is not None:
                 ledger.focus(talked_about)
-        if found_new or score < thresholds.candidate:
+        if score < thresholds.candidate:
             continue
         before = utterances[index - 1] if index > 0 else None
         after = utterances[index + 1] if index + 1 < len(utterances) else None
@@ -121,6 +121,8 @@ def read_meeting(
             # Below the task bar, work is taken where it is handed to someone or given a
             # day after the meeting ("I'll send mail to them by Friday").
             read = [(p, said) for p, said in read if p.handed or _after(said, facts.date)]
+        if found_new:
+            read = [(p, said) for p, said in read if p.handed]
         for proposal, said in read:
             owner = (
                 (proposal.owner.user_id, proposal.owner.name)

@@ -295,6 +295,13 @@ def test_a_segment_is_titled_by_a_clause_that_names_work_where_one_does() -> Non
     assert one.title == "Send him the notes"
 
 
+def test_a_verb_of_work_is_not_a_noun_of_the_same_form() -> None:
+    # A written meeting's reassignment: "check" here is the dedupe check, no verb.
+    assert title_from("can Sofia take the dedupe check instead") is None
+    assert title_from("and send them off to IBM") == "Send them off to IBM"
+    assert title_from("the update is ready, check the logs tomorrow") == ("Check the logs tomorrow")
+
+
 def test_a_title_skips_how_it_is_said() -> None:
     # AMI ES2008b, ES2009a and ICSI Bmr015 (real lines).
     assert title_from("after the meeting we're gonna each complete a questionnaire") == (

@@ -105,6 +105,22 @@ def test_work_given_a_day_after_the_meeting_needs_only_the_detectors_agreement()
     ]
 
 
+def test_a_wrap_up_hands_out_work_beside_a_sentence_the_rules_read() -> None:
+    # AMI ES2010b's wrap-up (real transcript, roles renamed to this meeting's members): the
+    # rules read the first sentence; the hand-outs after it are cards too.
+    wrap_up = (
+        "And I'm gonna type up the minutes for this one as well. Here's what we're each going "
+        "to do. Marketing, the trend watching report. Mina Park, the interface concept."
+    )
+    lines = [_line(1, "Project Manager", wrap_up, 0.99), _line(2, "Marketing", "Okay.", 0.0)]
+    ledger, _moments = read_meeting(FACTS, lines, THRESHOLDS)
+    assert [(t.title, t.assignee) for t in ledger.open_tasks()] == [
+        ("Type up the minutes for this one", "Project Manager"),
+        ("Work on the trend watching report", "Marketing"),
+        ("Work on the interface concept", "Mina Park"),
+    ]
+
+
 def test_that_refers_to_a_task_only_while_it_is_being_talked_about() -> None:
     # AMI IS1004c: a task handed out, then talk about the design; "it will not be possible
     # to implement it" is about a feature and cancels no task.
