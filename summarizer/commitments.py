@@ -70,9 +70,10 @@ class CommitmentReader:
         proposals = self._clauses(text, speaker, before, after)
         if not proposals:
             proposals = self._agreed(text, before, speaker, after)
-        # The strongest clause: a segment is one moment, the rest its context; except the
-        # clauses that name their doer, as a wrap-up hands out work ("The Industrial
-        # Designer will work on…. The Marketing Expert will do…").
+        # The strongest clause, one that starts with its verb where one does: a segment is
+        # one moment, the rest its context; except the clauses that name their doer, as a
+        # wrap-up hands out work ("The Industrial Designer will work on…. The Marketing
+        # Expert will do…"). The sort is stable: `_clauses` ordered them by strength.
         proposals.sort(key=lambda p: not names_the_work(p.title))
         return proposals[:1] + [
             p
