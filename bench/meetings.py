@@ -170,6 +170,12 @@ def main() -> None:
         "fits; the pinned model's scores there are in-sample)",
     )
     parser.add_argument("--show", action="store_true", help="print every proposed item")
+    parser.add_argument(
+        "--tasks",
+        default="selective",
+        choices=["selective", "thorough"],
+        help="which commitments become cards (VORI_SUMMARIZER__TASKS)",
+    )
     parser.add_argument("--threshold", type=float, help="override the model's task threshold")
     parser.add_argument("--candidate", type=float, help="override its candidate threshold")
     parser.add_argument("--wrap-up-bonus", type=float, help="override its wrap-up bonus")
@@ -180,7 +186,7 @@ def main() -> None:
     cache = EmbeddingCache()
     thresholds = None
     if model is not None:
-        thresholds = model.thresholds()
+        thresholds = model.thresholds(args.tasks)
         thresholds = replace(
             thresholds,
             task=args.threshold if args.threshold is not None else thresholds.task,
@@ -201,7 +207,12 @@ def main() -> None:
             load("ami", "tune") + load("icsi", "tune"), cache, model.min_words
         )
         path += " (out of fold)"
-    results: dict[str, Any] = {"path": path, "split": args.split, "corpora": {}}
+    results: dict[str, Any] = {
+        "path": path,
+        "tasks": args.tasks,
+        "split": args.split,
+        "corpora": {},
+    }
     for corpus in args.corpus:
         source = str(KO_DIR) if corpus == "ko" else corpus
         if corpus == "ko" and not KO_DIR.is_dir():

@@ -163,6 +163,12 @@ def main() -> None:
     parser.add_argument("--refresh-words", type=int, default=150)
     parser.add_argument("--only", help="comma-separated substrings of meeting ids to run")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per LLM request")
+    parser.add_argument(
+        "--tasks",
+        default="selective",
+        choices=["selective", "thorough"],
+        help="which commitments become cards (VORI_SUMMARIZER__TASKS)",
+    )
     parser.add_argument("--threshold", type=float, help="the detector's task threshold")
     parser.add_argument("--candidate", type=float, help="the detector's candidate threshold")
     args = parser.parse_args()
@@ -170,7 +176,7 @@ def main() -> None:
     meetings = [m for m in all_meetings() if not wanted or any(w in m.id for w in wanted)]
     settings = load_settings()
     detector_model = DetectorModel.load()
-    thresholds = detector_model.thresholds()
+    thresholds = detector_model.thresholds(args.tasks)
     thresholds = replace(
         thresholds,
         task=thresholds.task if args.threshold is None else args.threshold,

@@ -183,6 +183,9 @@ def main() -> None:
     # Chosen on the tuning split with bench/meetings.py (--split tune): see bench/README.md.
     parser.add_argument("--threshold", type=float, default=0.96)
     parser.add_argument("--candidate", type=float, default=0.9)
+    # `tasks = "thorough"`: ICSI's precision and coverage targets both met on the tuning split.
+    parser.add_argument("--thorough-threshold", type=float, default=0.82)
+    parser.add_argument("--thorough-candidate", type=float, default=0.8)
     parser.add_argument("--named-bonus", type=float, default=3.0)
     parser.add_argument("--wrap-up-bonus", type=float, default=1.5)
     parser.add_argument("--wrap-up-from", type=float, default=0.8)
@@ -217,6 +220,8 @@ def main() -> None:
         **fit(texts, x, y, *fitting),
         "threshold": args.threshold,
         "candidate_threshold": args.candidate,
+        "thorough_threshold": args.thorough_threshold,
+        "thorough_candidate": args.thorough_candidate,
         "min_words": args.min_words,
         "named_bonus": args.named_bonus,
         "wrap_up_bonus": args.wrap_up_bonus,

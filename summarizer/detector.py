@@ -25,10 +25,11 @@ import numpy.typing as npt
 
 from summarizer.facts import Utterance
 from summarizer.reading import Thresholds
+from vori.settings import TaskSelection
 
 MODEL_PATH = Path(__file__).parent / "models" / "action_detector.json"
 # sha256 of MODEL_PATH as written by bench/train_detector.py (reproducible from the data).
-MODEL_SHA256 = "7450ce9eaa1b392bb48da85d8ce01f9e2e72a8bbf230275b4ada86e25100b6e6"
+MODEL_SHA256 = "4fdda04a6308d46bf3f4a418afe656e56950fb9a67cdfaa9d68917cfa5a1339c"
 
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
@@ -148,6 +149,10 @@ def features(texts: Sequence[str], vectors: Vectors) -> Vectors:
     return np.hstack([vectors, cues]).astype(np.float32)
 
 
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 class DetectorModelError(RuntimeError):
     """The model file is missing, or not the one whose hash is pinned."""
 
@@ -165,6 +170,9 @@ class DetectorModel:
     wrap_up_bonus: float = 0.0
     wrap_up_from: float = 0.8
     terms: TermModel | None = None  # `weights` and `bias` then serve the segments it does not know
+    # The same two bars for meetings full of small commitments (`tasks = "thorough"`).
+    thorough_threshold: float | None = None
+    thorough_candidate: float | None = None
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH, sha256: str | None = None) -> DetectorModel:
@@ -190,12 +198,19 @@ class DetectorModel:
             wrap_up_bonus=float(data.get("wrap_up_bonus", 0.0)),
             wrap_up_from=float(data.get("wrap_up_from", 0.8)),
             terms=TermModel.from_json(data["terms"]) if "terms" in data else None,
+            thorough_threshold=_optional(data.get("thorough_threshold")),
+            thorough_candidate=_optional(data.get("thorough_candidate")),
         )
 
-    def thresholds(self) -> Thresholds:
+    def thresholds(self, tasks: TaskSelection = "selective") -> Thresholds:
+        """The bars of `tasks`: "selective" lists the work a meeting hands out; "thorough"
+        also the small commitments a working meeting is full of (lower bars, more cards)."""
+        thorough = tasks == "thorough"
         return Thresholds(
-            task=self.threshold,
-            candidate=self.candidate_threshold,
+            task=(self.thorough_threshold or self.threshold) if thorough else self.threshold,
+            candidate=(self.thorough_candidate or self.candidate_threshold)
+            if thorough
+            else self.candidate_threshold,
             named_bonus=self.named_bonus,
             wrap_up_bonus=self.wrap_up_bonus,
             wrap_up_from=self.wrap_up_from,

@@ -35,6 +35,8 @@ NESTED_DELIMITER = "__"
 # The default token secret is in the source, so it is public: only loopback may use it.
 PUBLIC_JWT_SECRET = "change-me-in-production-this-is-only-for-local-use"
 MIN_JWT_SECRET_BYTES = 32
+# Which commitments become cards (summarizer.tasks): the detector's bars of each.
+TaskSelection = Literal["selective", "thorough"]
 
 
 class KafkaSettings(BaseModel):
@@ -836,6 +838,13 @@ class SummarizerSettings(BaseModel):
         "(multilingual-e5-small embeddings); off: the rules alone decide what is a task.",
     )
     detector_threads: int = Field(1, ge=1, le=16, description="CPU threads of the embedder.")
+    tasks: TaskSelection = Field(
+        "selective",
+        description="Which commitments become cards: `selective`, the work a meeting hands "
+        "out (design reviews, planning); `thorough`, also the small commitments a working "
+        "meeting is full of (research group meetings: about 3x the cards). Chosen on real "
+        "meetings: bench/README.md.",
+    )
     nice: int = Field(
         5, ge=0, le=19, description="Niceness of the summarizer process: below transcription."
     )

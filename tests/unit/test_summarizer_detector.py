@@ -3,11 +3,15 @@ scikit-learn (which trains it, bench/train_detector.py) computes it."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from summarizer.detector import CUE_NAMES, DetectorModel, TermModel, terms
+from summarizer.facts import MeetingFacts, Member, Utterance
+from summarizer.reading import read_meeting
 
 TRAINING = [
     "I'll send the minutes to everyone by Friday",
@@ -79,3 +83,26 @@ def test_the_shipped_model_is_the_pinned_one_with_its_terms() -> None:
     assert len(model.terms.idf) > 1000
     assert model.terms.weights.shape == model.weights.shape
     assert 0.5 < model.candidate_threshold <= model.threshold < 1.0
+
+
+def test_a_thorough_reading_takes_commitments_a_selective_one_leaves() -> None:
+    """`tasks = "thorough"` lowers both bars of the shipped model; a segment the detector
+    scores between them is a card only then."""
+    model = DetectorModel.load()
+    selective, thorough = model.thresholds("selective"), model.thresholds("thorough")
+    assert (selective.task, selective.candidate) == (model.threshold, model.candidate_threshold)
+    assert thorough.task < selective.candidate
+    assert thorough.candidate < selective.candidate
+    assert (thorough.named_bonus, thorough.wrap_up_bonus) == (
+        selective.named_bonus,
+        selective.wrap_up_bonus,
+    )
+    facts = MeetingFacts("m1", "en", date(2026, 11, 2), "UTC", (Member("u1", "Ann"),))
+    score = (thorough.task + selective.candidate) / 2
+    line = "I'll rerun the baseline on the new features."
+    said = [Utterance("s1", "Ann", 0.0, line, "u1", action_score=score)]
+    cards = {
+        tasks: [t.title for t in read_meeting(facts, said, bars)[0].open_tasks()]
+        for tasks, bars in (("selective", selective), ("thorough", thorough))
+    }
+    assert cards == {"selective": [], "thorough": ["Rerun the baseline on the new features"]}
