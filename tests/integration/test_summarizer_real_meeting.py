@@ -66,3 +66,37 @@ def test_ami_wrap_up_gives_cards_for_its_commitments_and_none_for_chatter(
 
 def _index(meeting: AnnotatedMeeting, segment_id: str) -> int:
     return next(n for n, u in enumerate(meeting.utterances) if u.segment_id == segment_id)
+
+
+def test_a_thorough_team_gets_the_small_commitments_of_a_research_meeting(
+    settings: Settings, unique: str
+) -> None:
+    # ICSI Bed006, turns 50-149: recruiting subjects for a study, who contacts whom and
+    # who sends the write-up; annotators labelled nine of these utterances as action items.
+    meeting, turns = load_real_slice("icsi", "Bed006", 50, 149, f"m-icsi-{unique}")
+    labelled = {74, 88, 98, 125, 129, 136, 138, 139, 142}
+    create_meeting_rows(settings, meeting)
+    group = fresh_group(settings, f"icsi-{unique}")
+    publish(
+        settings,
+        [
+            *joined_events(meeting),
+            *segments_of(meeting),
+            MeetingEvent(type="ended", meeting_id=meeting.id),
+        ],
+    )
+    run_worker_until(
+        _detector(settings, tasks="thorough"),
+        group,
+        final_published(settings, meeting.id, len(segments_of(meeting))),
+    )
+
+    [final] = [s for s in summaries(settings, meeting.id) if s.kind == "final"]
+    said = [turns[_index(meeting, i.evidence[0].segment_id)] for i in final.action_items]
+    near = [n for n in said if any(abs(n - label) <= 2 for label in labelled)]
+    titles = [i.title for i in final.action_items]
+    # The selective default lists two cards here (tests/unit/test_summarizer_detector.py
+    # has the bars); the thorough one also the contacts and the mailing.
+    assert len(final.action_items) >= 5, titles
+    assert len(near) >= len(said) - 1, list(zip(titles, said, strict=True))
+    assert any("fey" in t.casefold() for t in titles), titles
