@@ -34,21 +34,7 @@ def test_ami_wrap_up_gives_cards_for_its_commitments_and_none_for_chatter(
     # meeting in one breath, amid in-meeting talk ("do you wanna start with David",
     # "you put that into audio", "let's throw it into there").
     meeting, turns = load_real_slice("ami", "ES2002b", 525, 620, f"m-ami-{unique}")
-    create_meeting_rows(settings, meeting)
-    group = fresh_group(settings, f"ami-{unique}")
-    publish(
-        settings,
-        [
-            *joined_events(meeting),
-            *segments_of(meeting),
-            MeetingEvent(type="ended", meeting_id=meeting.id),
-        ],
-    )
-    run_worker_until(
-        _detector(settings),
-        group,
-        final_published(settings, meeting.id, len(segments_of(meeting))),
-    )
+    _summarise(_detector(settings), meeting, f"ami-{unique}")
 
     [final] = [s for s in summaries(settings, meeting.id) if s.kind == "final"]
     cards = {i.assignee: i for p in proposals(settings, meeting.id) for i in p.items}
@@ -64,6 +50,23 @@ def test_ami_wrap_up_gives_cards_for_its_commitments_and_none_for_chatter(
     assert set(cards) >= {"Industrial Designer", "User Interface", "Marketing"}
 
 
+def _summarise(settings: Settings, meeting: AnnotatedMeeting, group_name: str) -> None:
+    """The whole meeting through Kafka to the real worker, until its final summary."""
+    create_meeting_rows(settings, meeting)
+    group = fresh_group(settings, group_name)
+    publish(
+        settings,
+        [
+            *joined_events(meeting),
+            *segments_of(meeting),
+            MeetingEvent(type="ended", meeting_id=meeting.id),
+        ],
+    )
+    run_worker_until(
+        settings, group, final_published(settings, meeting.id, len(segments_of(meeting)))
+    )
+
+
 def _index(meeting: AnnotatedMeeting, segment_id: str) -> int:
     return next(n for n, u in enumerate(meeting.utterances) if u.segment_id == segment_id)
 
@@ -75,21 +78,7 @@ def test_a_thorough_team_gets_the_small_commitments_of_a_research_meeting(
     # who sends the write-up; annotators labelled nine of these utterances as action items.
     meeting, turns = load_real_slice("icsi", "Bed006", 50, 149, f"m-icsi-{unique}")
     labelled = {74, 88, 98, 125, 129, 136, 138, 139, 142}
-    create_meeting_rows(settings, meeting)
-    group = fresh_group(settings, f"icsi-{unique}")
-    publish(
-        settings,
-        [
-            *joined_events(meeting),
-            *segments_of(meeting),
-            MeetingEvent(type="ended", meeting_id=meeting.id),
-        ],
-    )
-    run_worker_until(
-        _detector(settings, tasks="thorough"),
-        group,
-        final_published(settings, meeting.id, len(segments_of(meeting))),
-    )
+    _summarise(_detector(settings, tasks="thorough"), meeting, f"icsi-{unique}")
 
     [final] = [s for s in summaries(settings, meeting.id) if s.kind == "final"]
     said = [turns[_index(meeting, i.evidence[0].segment_id)] for i in final.action_items]
