@@ -204,13 +204,14 @@ class DetectorModel:
 
     def thresholds(self, tasks: TaskSelection = "selective") -> Thresholds:
         """The bars of `tasks`: "selective" lists the work a meeting hands out; "thorough"
-        also the small commitments a working meeting is full of (lower bars, more cards)."""
-        thorough = tasks == "thorough"
+        also the small commitments a working meeting is full of (lower bars, more cards).
+        A model file without thorough bars has the selective ones only."""
+        task, candidate = self.threshold, self.candidate_threshold
+        if tasks == "thorough" and self.thorough_threshold and self.thorough_candidate:
+            task, candidate = self.thorough_threshold, self.thorough_candidate
         return Thresholds(
-            task=(self.thorough_threshold or self.threshold) if thorough else self.threshold,
-            candidate=(self.thorough_candidate or self.candidate_threshold)
-            if thorough
-            else self.candidate_threshold,
+            task=task,
+            candidate=candidate,
             named_bonus=self.named_bonus,
             wrap_up_bonus=self.wrap_up_bonus,
             wrap_up_from=self.wrap_up_from,
