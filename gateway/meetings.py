@@ -22,8 +22,14 @@ from gateway.meeting_query import (
     decode_cursor,
     encode_cursor,
 )
+from gateway.meeting_schemas import (
+    MeetingCreate,
+    MeetingOut,
+    MeetingRename,
+    MemberAdd,
+    MemberOut,
+)
 from gateway.runtime import GatewayRuntime
-from gateway.schemas import MeetingCreate, MeetingOut, MeetingRename, MemberAdd, MemberOut
 from vori.auth import may_feed_board, new_id
 from vori.db.tables import Meeting, MeetingMember, User
 from vori.events import MeetingEvent
@@ -64,6 +70,7 @@ def _meeting_out(meeting: Meeting, members: list[MemberOut]) -> MeetingOut:
         status="ended" if meeting.ended_at is not None else "active",
         members=members,
         vocabulary=list(meeting.vocabulary or []),
+        tasks=meeting.tasks,
     )
 
 
@@ -105,6 +112,7 @@ def create_meeting(
         time_zone=body.time_zone,
         created_at=datetime.now(UTC),
         vocabulary=body.vocabulary,
+        tasks=body.tasks,
     )
     session.add(meeting)
     session.flush()
@@ -180,12 +188,17 @@ def get_meeting(meeting: MeetingDep, session: SessionDep) -> MeetingOut:
 def rename_meeting(
     body: MeetingRename, meeting: MeetingDep, principal: PrincipalDep, session: SessionDep
 ) -> MeetingOut:
-    """Rename a meeting (the owner only) and/or replace its vocabulary (any member: the
-    people who speak know the names; it applies to streams opened after the change)."""
+    """Rename a meeting or choose which commitments become its cards (the owner only; the
+    next summary reads with it) and/or replace its vocabulary (any member: the people who
+    speak know the names; it applies to streams opened after the change)."""
+    if (body.title is not None or body.tasks is not None) and meeting.owner_id != (
+        principal.user_id
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
     if body.title is not None:
-        if meeting.owner_id != principal.user_id:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
         meeting.title = body.title
+    if body.tasks is not None:
+        meeting.tasks = body.tasks
     if body.vocabulary is not None:
         meeting.vocabulary = body.vocabulary
     session.commit()

@@ -29,6 +29,7 @@ from summarizer.prompt import Chunk, chunk_lines, messages
 from summarizer.reading import Thresholds, read_meeting
 from summarizer.rules import Moment, RulesExtractor, is_injection, sentences
 from vori.events import Evidence
+from vori.settings import TaskSelection
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Summarizer:
         ask: Ask | None,
         *,
         thresholds: Thresholds | None = None,
+        bars_for: Callable[[TaskSelection], Thresholds] | None = None,
         max_items: int = 8,
         max_prompt_words: int = 700,
         budget_s: float = 240.0,
@@ -69,7 +71,8 @@ class Summarizer:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ask = ask
-        self.thresholds = thresholds
+        self.thresholds = thresholds  # the detector's bars by default; None: the rules alone
+        self.bars_for = bars_for  # those of a meeting that chose its own selection
         self.max_items = max_items
         self.max_prompt_words = max_prompt_words
         self.budget_s = budget_s  # all chunks of one summary; past it the rules take over
@@ -88,7 +91,10 @@ class Summarizer:
     ) -> Outcome:
         """`new_ids`: the segments no summary has seen yet (all the LLM is shown); `final`:
         the meeting has ended, so the LLM gets the final budget and no more."""
-        rules_ledger, moments = read_meeting(facts, utterances, self.thresholds, ended=final)
+        thresholds = self.thresholds
+        if thresholds is not None and self.bars_for is not None and facts.tasks is not None:
+            thresholds = self.bars_for(facts.tasks)
+        rules_ledger, moments = read_meeting(facts, utterances, thresholds, ended=final)
         before = {t.key: t.to_json() for t in tasks.tasks.values()}
         ledger = Ledger.from_json(facts.meeting_id, tasks.to_json())
         outcome: Outcome
@@ -100,7 +106,7 @@ class Summarizer:
                     new,
                     ledger,
                     rules_ledger,
-                    self._candidates(utterances, moments),
+                    _candidates(utterances, moments, thresholds),
                     previous_overview,
                     self.final_budget_s if final else self.budget_s,
                 )
@@ -143,17 +149,20 @@ class Summarizer:
             result.open_questions = _bounded(result.open_questions + answer.open_questions, 8)
         return result
 
-    def _candidates(self, utterances: list[Utterance], moments: list[Moment]) -> set[str]:
-        """Segments the model may draw a new task from: the moments the rules and the
-        detector found, and segments the detector rates at least a candidate."""
-        found = {m.utterance.segment_id for m in moments}
-        if self.thresholds is not None:
-            found |= {
-                u.segment_id
-                for u in utterances
-                if u.action_score is not None and u.action_score >= self.thresholds.candidate
-            }
-        return found
+
+def _candidates(
+    utterances: list[Utterance], moments: list[Moment], thresholds: Thresholds | None
+) -> set[str]:
+    """Segments the model may draw a new task from: the moments the rules and the
+    detector found, and segments the detector rates at least a candidate."""
+    found = {m.utterance.segment_id for m in moments}
+    if thresholds is not None:
+        found |= {
+            u.segment_id
+            for u in utterances
+            if u.action_score is not None and u.action_score >= thresholds.candidate
+        }
+    return found
 
 
 def merge(ledger: Ledger, found: Ledger) -> None:

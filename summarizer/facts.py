@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from vori.settings import TaskSelection
+
 
 @dataclass(frozen=True)
 class Member:
@@ -24,6 +26,7 @@ class MeetingFacts:
     time_zone: str = "UTC"
     members: tuple[Member, ...] = ()
     board_id: str | None = None
+    tasks: TaskSelection | None = None  # which commitments become cards; None: the default
 
 
 @dataclass(frozen=True)

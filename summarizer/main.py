@@ -38,6 +38,7 @@ def build_worker(settings: Settings) -> SummarizerWorker:
     summarizer = Summarizer(
         ask,
         thresholds=detector.model.thresholds(config.tasks) if detector else None,
+        bars_for=detector.model.thresholds if detector else None,
         final_budget_s=config.final_budget_s,
         max_items=config.max_items,
         max_prompt_words=config.max_prompt_words,

@@ -327,4 +327,5 @@ def meeting_facts(session: Session, state: SummarizerMeeting) -> MeetingFacts:
         time_zone=zone_name,
         members=tuple(sorted(members.values(), key=lambda m: m.name)),
         board_id=meeting.board_id if meeting is not None else None,
+        tasks=meeting.tasks if meeting is not None else None,
     )

@@ -842,8 +842,8 @@ class SummarizerSettings(BaseModel):
         "selective",
         description="Which commitments become cards: `selective`, the work a meeting hands "
         "out (design reviews, planning); `thorough`, also the small commitments a working "
-        "meeting is full of (research group meetings; 2-3.5x the cards). Measured on real "
-        "meetings: docs/summarizer.md.",
+        "meeting is full of (research group meetings; 2-3.5x the cards). The default of "
+        "meetings whose owner chose neither. Measured on real meetings: docs/summarizer.md.",
     )
     nice: int = Field(
         5, ge=0, le=19, description="Niceness of the summarizer process: below transcription."

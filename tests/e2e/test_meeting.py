@@ -255,6 +255,21 @@ def test_search_and_exports_in_the_meeting_room(room: Room, tmp_path: Path) -> N
         assert marker in saved.read_text()
 
 
+def test_the_owner_chooses_which_commitments_become_cards(room: Room) -> None:
+    page = room.ana.page
+    choice = page.get_by_label("Which commitments become cards")
+    expect(choice).to_have_value("")  # the server's setting until the owner chooses
+    with page.expect_response(
+        lambda answer: answer.request.method == "PATCH" and "/api/v1/meetings/" in answer.url
+    ) as answered:
+        choice.select_option("thorough")
+    assert answered.value.ok, answered.value.text()
+    expect(choice).to_have_value("thorough")
+    # Only the owner chooses; a member reads the choice the page was opened with.
+    expect(room.ben.page.get_by_label("Which commitments become cards")).to_have_count(0)
+    expect(room.ben.page.locator(".meeting-tasks")).to_contain_text("The server's setting")
+
+
 def test_meeting_room_accessibility_while_live(room: Room) -> None:
     assert axe_violations(room.ben.page) == []
 

@@ -480,6 +480,7 @@ def create_meeting_rows(settings: Settings, meeting: AnnotatedMeeting) -> None:
                     owner_id=owner,
                     time_zone=facts.time_zone,
                     created_at=created,
+                    tasks=facts.tasks,
                 )
             )
             for member in facts.members:

@@ -4,6 +4,10 @@ instructions carried out during it do not."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from tests.helpers.summarizer import (
     AnnotatedMeeting,
     create_meeting_rows,
@@ -71,14 +75,19 @@ def _index(meeting: AnnotatedMeeting, segment_id: str) -> int:
     return next(n for n, u in enumerate(meeting.utterances) if u.segment_id == segment_id)
 
 
+@pytest.mark.parametrize("chosen_by", ["deployment", "meeting"])
 def test_a_thorough_team_gets_the_small_commitments_of_a_research_meeting(
-    settings: Settings, unique: str
+    settings: Settings, unique: str, chosen_by: str
 ) -> None:
     # ICSI Bed006, turns 50-149: recruiting subjects for a study, who contacts whom and
     # who sends the write-up; annotators labelled nine of these utterances as action items.
-    meeting, turns = load_real_slice("icsi", "Bed006", 50, 149, f"m-icsi-{unique}")
+    # "thorough" is the deployment's setting, or the meeting's own over a selective default.
+    meeting, turns = load_real_slice("icsi", "Bed006", 50, 149, f"m-icsi-{chosen_by}-{unique}")
     labelled = {74, 88, 98, 125, 129, 136, 138, 139, 142}
-    _summarise(_detector(settings, tasks="thorough"), meeting, f"icsi-{unique}")
+    if chosen_by == "meeting":
+        meeting = replace(meeting, facts=replace(meeting.facts, tasks="thorough"))
+    deployment = "thorough" if chosen_by == "deployment" else "selective"
+    _summarise(_detector(settings, tasks=deployment), meeting, f"icsi-{chosen_by}-{unique}")
 
     [final] = [s for s in summaries(settings, meeting.id) if s.kind == "final"]
     said = [turns[_index(meeting, i.evidence[0].segment_id)] for i in final.action_items]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from gateway.schemas import MeetingCreate, MeetingRename
+from gateway.meeting_schemas import MeetingCreate, MeetingRename
 from tests.helpers.transcriber import clips, concatenate, frames_of
 from transcriber.decoder import Decoded, DecodeRequest, WhisperDecoder
 from transcriber.lane import decode_final
@@ -63,6 +63,9 @@ def test_duplicates_do_not_count_against_the_limit() -> None:
     assert len(clean_terms(["same"] * (MAX_TERMS + 5) + ["other"])) == 2
 
 
+NOTHING_TO_CHANGE = "give a title, a vocabulary, a selection of tasks, or several"
+
+
 def test_the_api_bodies_validate_the_vocabulary() -> None:
     body = MeetingCreate(title="Standup", vocabulary=[" Kafka ", "kafka", "Jiwoo"])
     assert body.vocabulary == ["Kafka", "Jiwoo"]
@@ -71,11 +74,11 @@ def test_the_api_bodies_validate_the_vocabulary() -> None:
         MeetingCreate(title="Standup", vocabulary=[""])
     assert MeetingRename(vocabulary=[]).vocabulary == []
     assert MeetingRename(vocabulary=["Jiwoo"]).title is None
-    with pytest.raises(ValidationError, match="give a title, a vocabulary or both"):
+    with pytest.raises(ValidationError, match=NOTHING_TO_CHANGE):
         MeetingRename()
     # An explicit null title is no new title (schemathesis found it answered 500).
     assert MeetingRename.model_validate({"title": None, "vocabulary": ["Jiwoo"]}).title is None
-    with pytest.raises(ValidationError, match="give a title, a vocabulary or both"):
+    with pytest.raises(ValidationError, match=NOTHING_TO_CHANGE):
         MeetingRename.model_validate({"title": None})
     with pytest.raises(ValidationError, match="at most 100"):
         MeetingRename(vocabulary=[f"t{i}" for i in range(MAX_TERMS + 1)])

@@ -36,6 +36,8 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
+from vori.settings import TaskSelection
+
 # The text search configuration of the search indexes (migration 0008), spelled inline so
 # that a query's expression is the index's.
 ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig", REGCONFIG)
@@ -88,6 +90,8 @@ class Meeting(Base):
     vocabulary: Mapped[list[str]] = mapped_column(
         JSON, default=list, server_default=literal_column("'[]'")
     )
+    # Which commitments become cards ("selective", "thorough"); NULL: the global setting.
+    tasks: Mapped[TaskSelection | None] = mapped_column(String(16), nullable=True)
 
 
 class MeetingMember(Base):

@@ -100,8 +100,9 @@ export interface paths {
     delete: operations["delete_meeting_api_v1_meetings__meeting_id__delete"];
     /**
      * Rename Meeting
-     * @description Rename a meeting (the owner only) and/or replace its vocabulary (any member: the
-     * people who speak know the names; it applies to streams opened after the change).
+     * @description Rename a meeting or choose which commitments become its cards (the owner only; the
+     * next summary reads with it) and/or replace its vocabulary (any member: the people who
+     * speak know the names; it applies to streams opened after the change).
      */
     patch: operations["rename_meeting_api_v1_meetings__meeting_id__patch"];
   };
@@ -732,6 +733,11 @@ export interface components {
        * @description Names and terms that bias transcription (at most 100, each at most 64 characters; white space collapsed, duplicates dropped).
        */
       vocabulary?: string[];
+      /**
+       * Tasks
+       * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS.
+       */
+      tasks?: ("selective" | "thorough") | null;
     };
     /**
      * MeetingFiguresOut
@@ -816,11 +822,16 @@ export interface components {
        * @description Names and terms that bias transcription (at most 100, each at most 64 characters; white space collapsed, duplicates dropped).
        */
       vocabulary: string[];
+      /**
+       * Tasks
+       * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS.
+       */
+      tasks: ("selective" | "thorough") | null;
     };
     /**
      * MeetingRename
-     * @description `PATCH /api/v1/meetings/{id}`: a new title (the owner only) and/or a new vocabulary
-     * (any member); at least one of them.
+     * @description `PATCH /api/v1/meetings/{id}`: a new title or selection of cards (the owner only)
+     * and/or a new vocabulary (any member); at least one of them.
      */
     MeetingRename: {
       /** Title */
@@ -830,6 +841,11 @@ export interface components {
        * @description Names and terms that bias transcription (at most 100, each at most 64 characters; white space collapsed, duplicates dropped).
        */
       vocabulary?: string[] | null;
+      /**
+       * Tasks
+       * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS.
+       */
+      tasks?: ("selective" | "thorough") | null;
     };
     /** MemberAdd */
     MemberAdd: {
@@ -1971,8 +1987,9 @@ export interface operations {
   };
   /**
    * Rename Meeting
-   * @description Rename a meeting (the owner only) and/or replace its vocabulary (any member: the
-   * people who speak know the names; it applies to streams opened after the change).
+   * @description Rename a meeting or choose which commitments become its cards (the owner only; the
+   * next summary reads with it) and/or replace its vocabulary (any member: the people who
+   * speak know the names; it applies to streams opened after the change).
    */
   rename_meeting_api_v1_meetings__meeting_id__patch: {
     parameters: {

@@ -90,6 +90,11 @@ export async function setMeetingVocabulary(id: string, vocabulary: string[]): Pr
   return apiRequest<Meeting>(meetingPath(id), { method: "PATCH", body: { vocabulary } });
 }
 
+/** Choose which commitments become the meeting's cards (owner only); the next summary uses it. */
+export async function setMeetingTasks(id: string, tasks: "selective" | "thorough"): Promise<Meeting> {
+  return apiRequest<Meeting>(meetingPath(id), { method: "PATCH", body: { tasks } });
+}
+
 /** Delete a meeting with its transcript and summary (owner only); its cards stay on the board. */
 export async function deleteMeeting(id: string): Promise<void> {
   await apiRequest(meetingPath(id), { method: "DELETE" });

@@ -186,6 +186,15 @@ export const en = {
     cancel: "Cancel",
     saveFailed: "Could not save the vocabulary: {{reason}}",
   },
+  tasks: {
+    heading: "Cards",
+    label: "Which commitments become cards",
+    default: "The server's setting",
+    selective: "The work the meeting hands out",
+    thorough: "Every commitment, small ones too",
+    hint: "For design reviews and planning, the work handed out; for working meetings full of small promises (\"I'll check on that\"), every commitment: about three times the cards. The next summary uses it.",
+    saveFailed: "Could not save the choice: {{reason}}",
+  },
   player: {
     loading: "Loading the recording…",
     cannotPlay: "This browser cannot play the recording.",

@@ -186,6 +186,15 @@ export const ko: Catalogue = {
     cancel: "취소",
     saveFailed: "용어집을 저장하지 못했습니다: {{reason}}",
   },
+  tasks: {
+    heading: "카드",
+    label: "어떤 약속을 카드로 만들지",
+    default: "서버 설정",
+    selective: "회의에서 나눠 맡은 일",
+    thorough: "작은 약속까지 모두",
+    hint: "디자인 검토나 기획 회의에는 나눠 맡은 일을, 작은 약속(\"그건 제가 확인해 볼게요\")이 많은 실무 회의에는 모든 약속을 카드로 만듭니다. 카드가 세 배쯤 늘어납니다. 다음 요약부터 적용됩니다.",
+    saveFailed: "선택을 저장하지 못했습니다: {{reason}}",
+  },
   player: {
     loading: "녹음을 불러오는 중…",
     cannotPlay: "이 브라우저에서는 녹음을 재생할 수 없습니다.",

@@ -14,6 +14,7 @@ import { Exports } from "../components/Exports";
 import { InviteForm } from "../components/InviteForm";
 import { LagBanner, useTranscriptLag } from "../components/LagBanner";
 import { MeetingOwnerActions, MeetingPeople, isOwner } from "../components/MeetingAdmin";
+import { MeetingTasks } from "../components/MeetingTasks";
 import { MeetingVocabulary } from "../components/MeetingVocabulary";
 import { ErrorMessage } from "../components/Notice";
 import { Player } from "../components/Player";
@@ -274,6 +275,7 @@ export function MeetingRoom() {
           onSaved={(saved) => meeting.setData(saved)}
         />
       )}
+      {data && <MeetingTasks meeting={data} onSaved={(saved) => meeting.setData(saved)} />}
       {live.message && live.state !== "live" && (
         <p className="banner banner-warning" role="status">
           {live.message}
