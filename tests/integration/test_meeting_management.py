@@ -1,6 +1,6 @@
-"""A meeting managed by its owner through a real gateway (Kafka, PostgreSQL): rename, delete
-with everything said in it (its cards stay on the board), and the list's search, filters
-and cursor paging."""
+"""A meeting managed by its owner through a real gateway (Kafka, PostgreSQL): rename, choose
+which commitments become its cards, delete with everything said in it (its cards stay on
+the board), and the list's search, filters and cursor paging."""
 
 from __future__ import annotations
 
@@ -360,3 +360,35 @@ def test_the_list_pages_by_cursor_without_repeats_or_gaps(
     bad = client.get("/api/v1/meetings", params={"cursor": "not-a-cursor"}, headers=owner.headers)
     assert bad.status_code == 400
     assert "cursor" in bad.json()["detail"]
+
+
+def test_the_owner_chooses_which_commitments_become_cards(client: httpx.Client) -> None:
+    owner = register(client, "Ana")
+    bea = register(client, "Bea")
+    unset = create_meeting(client, owner)
+    assert unset["tasks"] is None  # the deployment's VORI_SUMMARIZER__TASKS
+    meeting = create_meeting(client, owner, tasks="thorough")
+    assert meeting["tasks"] == "thorough"
+    add_member(client, owner, meeting["id"], bea)
+    url = f"/api/v1/meetings/{meeting['id']}"
+
+    refused = client.patch(url, json={"tasks": "selective"}, headers=bea.headers)
+    assert refused.status_code == 403
+    changed = client.patch(url, json={"tasks": "selective"}, headers=owner.headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["tasks"] == "selective"
+    assert client.get(url, headers=bea.headers).json()["tasks"] == "selective"
+
+
+def test_an_unknown_selection_is_refused_with_a_message(client: httpx.Client) -> None:
+    owner = register(client)
+    created = client.post(
+        "/api/v1/meetings", json={"title": "Standup", "tasks": "all"}, headers=owner.headers
+    )
+    assert created.status_code == 422
+    assert "selective" in created.text
+    meeting = create_meeting(client, owner)
+    url = f"/api/v1/meetings/{meeting['id']}"
+    patched = client.patch(url, json={"tasks": "every"}, headers=owner.headers)
+    assert patched.status_code == 422
+    assert client.get(url, headers=owner.headers).json()["tasks"] is None
