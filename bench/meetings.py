@@ -27,7 +27,7 @@ import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -46,6 +46,7 @@ from summarizer.engine import Summarizer  # noqa: E402
 from summarizer.facts import MeetingFacts, Member, Utterance  # noqa: E402
 from summarizer.ledger import Ledger  # noqa: E402
 from vori.embedding import Embedder  # noqa: E402
+from vori.settings import TaskSelection  # noqa: E402
 
 KO_DIR = REPO / "bench" / "data" / "meetings_ko"
 
@@ -173,7 +174,7 @@ def main() -> None:
     parser.add_argument(
         "--tasks",
         default="selective",
-        choices=["selective", "thorough"],
+        choices=get_args(TaskSelection),
         help="which commitments become cards (VORI_SUMMARIZER__TASKS)",
     )
     parser.add_argument("--threshold", type=float, help="override the model's task threshold")

@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import get_args
 
 import httpx
 
@@ -40,7 +41,7 @@ from summarizer.local_llm.install import MODEL_NAME, install, server_command  # 
 from tests.helpers.ports import free_port  # noqa: E402
 from tests.helpers.summarizer import AnnotatedMeeting, Score, all_meetings, score  # noqa: E402
 from vori.embedding import Embedder  # noqa: E402
-from vori.settings import load_settings  # noqa: E402
+from vori.settings import TaskSelection, load_settings  # noqa: E402
 
 
 @dataclass
@@ -166,7 +167,7 @@ def main() -> None:
     parser.add_argument(
         "--tasks",
         default="selective",
-        choices=["selective", "thorough"],
+        choices=get_args(TaskSelection),
         help="which commitments become cards (VORI_SUMMARIZER__TASKS)",
     )
     parser.add_argument("--threshold", type=float, help="the detector's task threshold")

@@ -38,7 +38,8 @@ def _vocabulary(value: list[str] | None) -> list[str] | None:
 TASKS_DESCRIPTION = (
     "Which commitments become cards: `selective`, the work the meeting hands out; "
     "`thorough`, also the small commitments of a working meeting (2-3.5x the cards); "
-    "null: the deployment's VORI_SUMMARIZER__TASKS."
+    "null: the deployment's VORI_SUMMARIZER__TASKS (in a PATCH, an explicit null goes "
+    "back to it)."
 )
 
 
@@ -67,7 +68,8 @@ class MeetingCreate(BaseModel):
 
 class MeetingRename(BaseModel):
     """`PATCH /api/v1/meetings/{id}`: a new title or selection of cards (the owner only)
-    and/or a new vocabulary (any member); at least one of them."""
+    and/or a new vocabulary (any member); at least one of them. A field left out is kept;
+    `"tasks": null` given explicitly goes back to the deployment's selection."""
 
     model_config = ConfigDict(extra="forbid")
     title: str | None = Field(None, min_length=1, max_length=300)
@@ -79,9 +81,14 @@ class MeetingRename(BaseModel):
     _title = field_validator("title")(_meeting_title)
     _terms = field_validator("vocabulary")(_vocabulary)
 
+    @property
+    def changes_tasks(self) -> bool:
+        """Whether the body sets the selection, to a value or back to null."""
+        return "tasks" in self.model_fields_set
+
     @model_validator(mode="after")
     def _something(self) -> MeetingRename:
-        if self.title is None and self.vocabulary is None and self.tasks is None:
+        if self.title is None and self.vocabulary is None and not self.changes_tasks:
             raise ValueError("give a title, a vocabulary, a selection of tasks, or several")
         return self
 

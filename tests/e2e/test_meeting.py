@@ -265,6 +265,13 @@ def test_the_owner_chooses_which_commitments_become_cards(room: Room) -> None:
         choice.select_option("thorough")
     assert answered.value.ok, answered.value.text()
     expect(choice).to_have_value("thorough")
+    with page.expect_response(
+        lambda answer: answer.request.method == "PATCH" and "/api/v1/meetings/" in answer.url
+    ) as answered:
+        choice.select_option("")  # back to the server's setting
+    assert answered.value.ok, answered.value.text()
+    assert answered.value.json()["tasks"] is None
+    expect(choice).to_have_value("")
     # Only the owner chooses; a member reads the choice the page was opened with.
     expect(room.ben.page.get_by_label("Which commitments become cards")).to_have_count(0)
     expect(room.ben.page.locator(".meeting-tasks")).to_contain_text("The server's setting")

@@ -379,6 +379,14 @@ def test_the_owner_chooses_which_commitments_become_cards(client: httpx.Client) 
     assert changed.json()["tasks"] == "selective"
     assert client.get(url, headers=bea.headers).json()["tasks"] == "selective"
 
+    renamed = client.patch(url, json={"title": "Weekly"}, headers=owner.headers)
+    assert renamed.json()["tasks"] == "selective"  # left out: kept
+    refused = client.patch(url, json={"tasks": None}, headers=bea.headers)
+    assert refused.status_code == 403
+    reset = client.patch(url, json={"tasks": None}, headers=owner.headers)
+    assert reset.status_code == 200, reset.text
+    assert reset.json()["tasks"] is None  # back to the deployment's selection
+
 
 def test_an_unknown_selection_is_refused_with_a_message(client: httpx.Client) -> None:
     owner = register(client)

@@ -735,7 +735,7 @@ export interface components {
       vocabulary?: string[];
       /**
        * Tasks
-       * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS.
+       * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS (in a PATCH, an explicit null goes back to it).
        */
       tasks?: ("selective" | "thorough") | null;
     };
@@ -824,14 +824,15 @@ export interface components {
       vocabulary: string[];
       /**
        * Tasks
-       * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS.
+       * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS (in a PATCH, an explicit null goes back to it).
        */
       tasks: ("selective" | "thorough") | null;
     };
     /**
      * MeetingRename
      * @description `PATCH /api/v1/meetings/{id}`: a new title or selection of cards (the owner only)
-     * and/or a new vocabulary (any member); at least one of them.
+     * and/or a new vocabulary (any member); at least one of them. A field left out is kept;
+     * `"tasks": null` given explicitly goes back to the deployment's selection.
      */
     MeetingRename: {
       /** Title */
@@ -843,7 +844,7 @@ export interface components {
       vocabulary?: string[] | null;
       /**
        * Tasks
-       * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS.
+       * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS (in a PATCH, an explicit null goes back to it).
        */
       tasks?: ("selective" | "thorough") | null;
     };

@@ -90,8 +90,12 @@ export async function setMeetingVocabulary(id: string, vocabulary: string[]): Pr
   return apiRequest<Meeting>(meetingPath(id), { method: "PATCH", body: { vocabulary } });
 }
 
-/** Choose which commitments become the meeting's cards (owner only); the next summary uses it. */
-export async function setMeetingTasks(id: string, tasks: "selective" | "thorough"): Promise<Meeting> {
+/** Which commitments become a meeting's cards; null is the server's VORI_SUMMARIZER__TASKS. */
+export type TaskSelection = NonNullable<Meeting["tasks"]>;
+
+/** Choose which commitments become the meeting's cards (owner only), or null to go back to the
+ * server's setting; the next summary uses it. */
+export async function setMeetingTasks(id: string, tasks: TaskSelection | null): Promise<Meeting> {
   return apiRequest<Meeting>(meetingPath(id), { method: "PATCH", body: { tasks } });
 }
 
@@ -105,9 +109,15 @@ export async function removeMeetingMember(id: string, userId: string): Promise<v
   await apiRequest(`${meetingPath(id)}/members/${encodeURIComponent(userId)}`, { method: "DELETE" });
 }
 
-export async function createMeeting(title: string, language: Language, boardId?: string): Promise<Meeting> {
+export async function createMeeting(
+  title: string,
+  language: Language,
+  boardId?: string,
+  tasks?: TaskSelection,
+): Promise<Meeting> {
   const body: Json = { title, language };
   if (boardId) body.board_id = boardId;
+  if (tasks) body.tasks = tasks;
   // The browser's time zone resolves "by Friday" to the right calendar day.
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (zone) body.time_zone = zone;

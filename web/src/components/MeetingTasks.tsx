@@ -1,17 +1,15 @@
 // Which commitments become a meeting's cards: the work it hands out (selective) or also the
 // small commitments of a working meeting (thorough). The owner chooses; the next summary
-// reads with it. Unset, the server's VORI_SUMMARIZER__TASKS decides.
+// reads with it. Unset (or set back), the server's VORI_SUMMARIZER__TASKS decides.
 
 import { type ChangeEvent, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { errorText } from "../api/client";
 import type { Meeting } from "../api/types";
-import { setMeetingTasks } from "../api/vori";
+import { setMeetingTasks, type TaskSelection } from "../api/vori";
 import { isOwner } from "./MeetingAdmin";
 import { ErrorMessage } from "./Notice";
-
-type Selection = NonNullable<Meeting["tasks"]>;
 
 export function MeetingTasks({ meeting, onSaved }: { meeting: Meeting; onSaved: (meeting: Meeting) => void }) {
   const { t } = useTranslation();
@@ -24,7 +22,8 @@ export function MeetingTasks({ meeting, onSaved }: { meeting: Meeting; onSaved: 
     setBusy(true);
     setError(null);
     try {
-      onSaved(await setMeetingTasks(meeting.id, event.target.value as Selection));
+      const value = event.target.value as TaskSelection | "";
+      onSaved(await setMeetingTasks(meeting.id, value === "" ? null : value));
     } catch (reason) {
       setError(t("tasks.saveFailed", { reason: errorText(reason) }));
     } finally {
@@ -39,7 +38,7 @@ export function MeetingTasks({ meeting, onSaved }: { meeting: Meeting; onSaved: 
         <>
           <label htmlFor={`${id}-select`}>{t("tasks.label")}</label>{" "}
           <select id={`${id}-select`} value={chosen} onChange={choose} disabled={busy}>
-            {chosen === "" && <option value="">{t("tasks.default")}</option>}
+            <option value="">{t("tasks.default")}</option>
             <option value="selective">{t("tasks.selective")}</option>
             <option value="thorough">{t("tasks.thorough")}</option>
           </select>

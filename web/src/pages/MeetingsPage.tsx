@@ -7,7 +7,7 @@ import { Link, useSearchParams } from "react-router";
 
 import { errorText } from "../api/client";
 import type { Language, Meeting, MeetingFilter, MeetingStatus } from "../api/types";
-import { type BoardInfo, createMeeting, findMeetings, listBoards } from "../api/vori";
+import { type BoardInfo, createMeeting, findMeetings, listBoards, type TaskSelection } from "../api/vori";
 import { InviteForm } from "../components/InviteForm";
 import { ErrorMessage } from "../components/Notice";
 import { useCreateForm, useLoad, usePageTitle } from "../hooks";
@@ -47,7 +47,10 @@ export function MeetingsPage() {
   const [boardId, setBoardId] = useState("");
   const [title, setTitle] = useState("");
   const [language, setLanguage] = useState<Language>("en");
-  const { error, busy, submit: create } = useCreateForm(async () => `/meetings/${(await createMeeting(title.trim(), language, boardId || undefined)).id}`);
+  const [tasks, setTasks] = useState<TaskSelection | "">("");
+  const { error, busy, submit: create } = useCreateForm(
+    async () => `/meetings/${(await createMeeting(title.trim(), language, boardId || undefined, tasks || undefined)).id}`,
+  );
 
   function applyFilter(next: MeetingFilter) {
     const query = new URLSearchParams();
@@ -89,6 +92,14 @@ export function MeetingsPage() {
                   {b.name}
                 </option>
               ))}
+            </select>
+          </label>
+          <label>
+            {t("tasks.label")}
+            <select value={tasks} onChange={(e) => setTasks(e.target.value as TaskSelection | "")}>
+              <option value="">{t("tasks.default")}</option>
+              <option value="selective">{t("tasks.selective")}</option>
+              <option value="thorough">{t("tasks.thorough")}</option>
             </select>
           </label>
           <button type="submit" className="button-primary" disabled={busy}>
