@@ -2,6 +2,7 @@
 
     python -m bench.meetings [--split report|tune] [--corpus ami icsi ko] [--no-detector]
                              [--rolling-words 150] [--limit N] [--out-of-fold]
+                             [--local | --llm-url URL --model M] [--final-budget S]
 
 Each meeting is replayed through the summarizer's engine as the worker runs it: a rolling
 summary every `--rolling-words` new words (0: one summary at the end), then the final one.
@@ -12,7 +13,9 @@ Measures (bench/meeting_metrics.py): AMI action-item precision, recall, owner ac
 and items per meeting against gold; ICSI proposal precision and coverage of labelled
 utterances; the summary's decisions against the annotators' (same matching rule, every
 corpus that has them); overview ROUGE-1/2/L F1 against the human abstract; seconds per
-summary.
+summary. With `--local` or `--llm-url` the LLM reads each summary's new speech as the
+worker's does (the detector's and the rules' moments marked as the lines it may draw a task
+from), and `summaries_by_rules` counts the summaries it did not answer within its budget.
 Prints a table and writes bench/results/meetings.json. Tune on `--split tune`, report
 `--split report` (AMI QMSum val; ICSI's hash-chosen third).
 """
@@ -32,6 +35,7 @@ from typing import Any, get_args
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import llm_paths  # noqa: E402
 from bench.meeting_corpus import EmbeddingCache, Meeting, load  # noqa: E402
 from bench.meeting_metrics import (  # noqa: E402
     ItemScore,
@@ -45,8 +49,9 @@ from summarizer.detector import ActionDetector, DetectorModel, with_scores  # no
 from summarizer.engine import Summarizer  # noqa: E402
 from summarizer.facts import MeetingFacts, Member, Utterance  # noqa: E402
 from summarizer.ledger import Ledger  # noqa: E402
+from summarizer.llm_client import LlmClient  # noqa: E402
 from vori.embedding import Embedder  # noqa: E402
-from vori.settings import TaskSelection  # noqa: E402
+from vori.settings import SummarizerSettings, TaskSelection, load_settings  # noqa: E402
 
 KO_DIR = REPO / "bench" / "data" / "meetings_ko"
 
@@ -101,7 +106,7 @@ def replay(
     rolling_words: int,
     detector: ActionDetector | None = None,
     real_time_tail_s: float = 0.0,
-) -> tuple[Any, float, int]:
+) -> tuple[Any, float, int, int]:
     """`detector`: score segments live, window by window (the cost the worker pays);
     without it the scores come precomputed with the utterances. `real_time_tail_s`: the
     meeting's last seconds arrive at the pace they were spoken (the rest at once), so the
@@ -109,7 +114,7 @@ def replay(
     ledger = Ledger(facts.meeting_id)
     seen: set[str] = set()
     overview = ""
-    words = made = 0
+    words = made = fallbacks = 0
     spoken = list(spoken)
     tail_from = spoken[-1].at - real_time_tail_s if spoken and real_time_tail_s else None
     clock: float | None = None
@@ -129,6 +134,7 @@ def replay(
             ledger, overview = outcome.ledger, outcome.digest.overview
             seen |= {u.segment_id for u in shown}
             words, made = 0, made + 1
+            fallbacks += outcome.llm_error is not None
     if tail_from is not None and clock is not None:  # the last segment, when it was said
         time.sleep(max(0.0, clock + (spoken[-1].at - tail_from) - time.monotonic()))
     started = time.perf_counter()
@@ -136,7 +142,8 @@ def replay(
     outcome = summarizer.summarize(
         facts, spoken, ledger, {u.segment_id for u in spoken} - seen, overview, final=True
     )
-    return outcome, time.perf_counter() - started, made + 1
+    fallbacks += outcome.llm_error is not None
+    return outcome, time.perf_counter() - started, made + 1, fallbacks
 
 
 def main() -> None:
@@ -180,8 +187,22 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, help="override the model's task threshold")
     parser.add_argument("--candidate", type=float, help="override its candidate threshold")
     parser.add_argument("--wrap-up-bonus", type=float, help="override its wrap-up bonus")
+    llm_paths.add_arguments(parser)
+    parser.add_argument(
+        "--final-budget",
+        type=float,
+        help="seconds the LLM may take for a final summary (default: the setting, "
+        "VORI_SUMMARIZER__FINAL_BUDGET_S; past it the rules answer)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "meetings.json")
     args = parser.parse_args()
+    with llm_paths.llm_clients(load_settings(), args) as clients:
+        if len(clients) > 1:
+            parser.error("one LLM path a run: --local or --llm-url")
+        run(args, clients[0] if clients else None)
+
+
+def run(args: argparse.Namespace, llm: tuple[str, LlmClient, SummarizerSettings] | None) -> None:
 
     model = None if args.no_detector else DetectorModel.load()
     cache = EmbeddingCache()
@@ -196,14 +217,26 @@ def main() -> None:
         if args.wrap_up_bonus is not None:
             thresholds = replace(thresholds, wrap_up_bonus=args.wrap_up_bonus)
     summarizer = Summarizer(None, thresholds=thresholds)
+    if llm is not None:
+        _name, client, config = llm
+        summarizer = Summarizer(
+            client.ask,
+            thresholds=thresholds,
+            max_items=config.max_items,
+            max_prompt_words=config.max_prompt_words,
+            budget_s=config.timeout_s * config.max_attempts * 2,  # as summarizer/main.py
+            final_budget_s=args.final_budget or config.final_budget_s,
+        )
     live_detector = None
     if args.live and model is not None:
         live_detector = ActionDetector(model, Embedder(threads=1).embed)
     path = "rules" if model is None else "rules+detector"
+    if llm is not None:
+        path = f"{llm[0]}+{path}"
     given = None
     if args.out_of_fold and model is not None:
         if args.split != "tune":
-            parser.error("--out-of-fold is for --split tune")
+            raise SystemExit("--out-of-fold is for --split tune")
         given = out_of_fold_scores(
             load("ami", "tune") + load("icsi", "tune"), cache, model.min_words
         )
@@ -229,6 +262,7 @@ def main() -> None:
         items, turns, decisions = ItemScore(), TurnScore(), ItemScore()
         rouges: list[dict[str, float]] = []
         final_s: list[float] = []
+        summaries = answered_by_rules = 0
         per_meeting = []
         for meeting in meetings:
             facts = facts_of(meeting)
@@ -236,10 +270,12 @@ def main() -> None:
                 spoken = utterances_of(meeting, None, cache)  # unscored: scored window by window
             else:
                 spoken = utterances_of(meeting, model, cache, given)
-            outcome, seconds, _made = replay(
+            outcome, seconds, made, fallbacks = replay(
                 summarizer, facts, spoken, args.rolling_words, live_detector, args.real_time_tail
             )
             final_s.append(seconds)
+            summaries += made
+            answered_by_rules += fallbacks
             tasks = outcome.ledger.open_tasks()
             predicted = [(t.title, t.assignee) for t in tasks]
             row: dict[str, Any] = {
@@ -280,6 +316,8 @@ def main() -> None:
             "final_summary_s_median": statistics.median(final_s) if final_s else None,
             "final_summary_s_max": max(final_s, default=None),
         }
+        if llm is not None:  # summaries the LLM did not answer in time (or at all)
+            summary["summaries_by_rules"] = f"{answered_by_rules}/{summaries}"
         if items.gold:
             summary.update(
                 precision=items.precision,

@@ -21,24 +21,19 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import get_args
 
-import httpx
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import llm_paths  # noqa: E402
 from summarizer.detector import ActionDetector, DetectorModel, with_scores  # noqa: E402
 from summarizer.engine import Summarizer  # noqa: E402
 from summarizer.ledger import Ledger  # noqa: E402
-from summarizer.llm_client import LlmClient  # noqa: E402
-from summarizer.local_llm.install import MODEL_NAME, install, server_command  # noqa: E402
-from tests.helpers.ports import free_port  # noqa: E402
 from tests.helpers.summarizer import AnnotatedMeeting, Score, all_meetings, score  # noqa: E402
 from vori.embedding import Embedder  # noqa: E402
 from vori.settings import TaskSelection, load_settings  # noqa: E402
@@ -123,47 +118,13 @@ def run_path(
     return result
 
 
-def start_local(port: int, threads: int, nice: int) -> subprocess.Popen[bytes]:
-    settings = load_settings()
-    settings = settings.model_copy(
-        update={
-            "summarizer": settings.summarizer.model_copy(
-                update={"local_port": port, "local_threads": threads, "local_nice": nice}
-            )
-        }
-    )
-    install(settings)
-    process = subprocess.Popen(
-        server_command(settings, port),
-        stdout=subprocess.DEVNULL,
-        preexec_fn=lambda: __import__("os").nice(settings.summarizer.local_nice),
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    process.kill()
-    raise SystemExit("the local LLM did not start within 120 s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--local", action="store_true", help="also run the local model")
-    parser.add_argument("--threads", type=int, default=2, help="threads of the local model")
-    parser.add_argument("--nice", type=int, default=10, help="niceness of the local model")
-    parser.add_argument("--llm-url", help="an OpenAI-compatible base URL to benchmark")
-    parser.add_argument("--model", default="gpt-4o-mini", help="model name for --llm-url")
-    parser.add_argument(
-        "--json-mode", default="json_schema", choices=["json_schema", "json_object"]
-    )
+    llm_paths.add_arguments(parser)
     parser.add_argument("--refresh-words", type=int, default=150)
     parser.add_argument("--only", help="comma-separated substrings of meeting ids to run")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per LLM request")
     parser.add_argument(
         "--tasks",
         default="selective",
@@ -188,37 +149,23 @@ def main() -> None:
         ("rules", Summarizer(None)),
         ("rules+detector", Summarizer(None, thresholds=thresholds)),
     ]
-    local: subprocess.Popen[bytes] | None = None
-    urls: list[tuple[str, str, str]] = []
-    if args.llm_url:
-        urls.append((f"llm:{args.model}", args.llm_url, args.model))
-    if args.local:
-        port = free_port()
-        local = start_local(port, args.threads, args.nice)
-        urls.append(("llm:local-1.5b", f"http://127.0.0.1:{port}/v1", MODEL_NAME))
-    for name, url, model in urls:
-        config = settings.summarizer.model_copy(
-            update={"model": model, "json_mode": args.json_mode, "timeout_s": args.timeout}
-        )
-        client = LlmClient(settings.model_copy(update={"summarizer": config}), url)
-        paths.append(
-            (
-                name,
-                Summarizer(
-                    client.ask, max_items=config.max_items, max_prompt_words=config.max_prompt_words
-                ),
-            )
-        )
     results = []
-    try:
+    with llm_paths.llm_clients(settings, args) as clients:
+        for name, client, config in clients:
+            paths.append(
+                (
+                    name,
+                    Summarizer(
+                        client.ask,
+                        max_items=config.max_items,
+                        max_prompt_words=config.max_prompt_words,
+                    ),
+                )
+            )
         for name, summarizer in paths:
             print(f"path {name}", flush=True)
             scorer = detector if name == "rules+detector" else None
             results.append(run_path(name, summarizer, meetings, args.refresh_words, scorer))
-    finally:
-        if local is not None:
-            local.terminate()
-            local.wait(30)
     print()
     print(
         f"{'path':16} {'lang':4} {'items':>5} {'precision':>9} {'recall':>6} "
