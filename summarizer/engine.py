@@ -24,6 +24,7 @@ from summarizer.facts import MeetingFacts, Member, Utterance
 from summarizer.ledger import Ledger, Task, content_words
 from summarizer.llm_client import LlmUnavailableError
 from summarizer.llm_schema import LlmAnswer, LlmTask
+from summarizer.minutes import is_backchannel
 from summarizer.people import People
 from summarizer.prompt import Chunk, chunk_lines, messages
 from summarizer.reading import Thresholds, read_meeting
@@ -144,9 +145,12 @@ class Summarizer:
             answer = self.ask(messages(facts, chunk, ledger, result.overview), timeout_s=remaining)
             apply_answer(answer, chunk, facts, ledger, rules_ledger, self.max_items)
             result.overview = answer.overview.strip() or result.overview
-            result.key_points = _bounded(result.key_points + answer.key_points, 8)
-            result.decisions = _bounded(result.decisions + answer.decisions, 10)
-            result.open_questions = _bounded(result.open_questions + answer.open_questions, 8)
+            language = facts.language
+            result.key_points = _bounded(result.key_points + answer.key_points, 8, language)
+            result.decisions = _bounded(result.decisions + answer.decisions, 10, language)
+            result.open_questions = _bounded(
+                result.open_questions + answer.open_questions, 8, language
+            )
         return result
 
 
@@ -302,6 +306,17 @@ def _due(spoken: str | None, meeting_date: date) -> date | None:
     return resolve_due(spoken, meeting_date)
 
 
-def _bounded(items: list[str], limit: int) -> list[str]:
-    unique = list(dict.fromkeys(i.strip() for i in items if i and i.strip()))
+def _bounded(items: list[str], limit: int, language: str) -> list[str]:
+    """The model's points, decisions or questions, each once and none that says nothing: a
+    small model copies a line with its speaker ("fe004: Hmm.", seen on ICSI meetings)."""
+    unique = list(dict.fromkeys(i.strip() for i in items if _says_something(i, language)))
     return unique[-limit:]
+
+
+def _says_something(item: str, language: str) -> bool:
+    said = _SPEAKER_LABEL.sub("", item.strip())
+    return bool(said) and not is_backchannel(said, language)
+
+
+# "fe004: ", "Project Manager: ": a label a model copied from the transcript's lines.
+_SPEAKER_LABEL = re.compile(r"^[^:.!?]{1,40}:\s*")

@@ -108,3 +108,22 @@ def test_owner_and_due_must_be_grounded_in_the_cited_lines() -> None:
     # Carol neither speaks nor is named in the cited line, and it says Friday, not Monday:
     # the model's owner and date are dropped and the rules' reading of the moment fills in.
     assert (task.assignee, task.due) == ("Bob Chen", date(2025, 3, 14))
+
+
+def test_llm_points_that_say_nothing_are_left_out() -> None:
+    answer = LlmAnswer.model_validate(
+        {
+            "overview": "o",
+            "decisions": [
+                "fe004: Hmm.",
+                "Mm - hmm.",
+                "Alice Martin: Marketing owns the pricing page.",
+            ],
+            "key_points": ["Okay, yeah.", "The pricing page moves to marketing."],
+            "open_questions": ["Bob Chen: Sure."],
+        }
+    )
+    outcome = Summarizer(lambda _m, **_k: answer).summarize(FACTS, LINES, Ledger("m1"), {"s3"})
+    assert outcome.digest.decisions == ["Alice Martin: Marketing owns the pricing page."]
+    assert outcome.digest.key_points == ["The pricing page moves to marketing."]
+    assert outcome.digest.open_questions == []
