@@ -203,7 +203,6 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, llm: tuple[str, LlmClient, SummarizerSettings] | None) -> None:
-
     model = None if args.no_detector else DetectorModel.load()
     cache = EmbeddingCache()
     thresholds = None
@@ -224,7 +223,7 @@ def run(args: argparse.Namespace, llm: tuple[str, LlmClient, SummarizerSettings]
             thresholds=thresholds,
             max_items=config.max_items,
             max_prompt_words=config.max_prompt_words,
-            budget_s=config.timeout_s * config.max_attempts * 2,  # as summarizer/main.py
+            budget_s=config.rolling_budget_s,
             final_budget_s=args.final_budget or config.final_budget_s,
         )
     live_detector = None

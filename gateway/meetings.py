@@ -191,7 +191,7 @@ def rename_meeting(
     """Rename a meeting or choose which commitments become its cards (the owner only; the
     next summary reads with it) and/or replace its vocabulary (any member: the people who
     speak know the names; it applies to streams opened after the change)."""
-    if (body.title is not None or body.changes_tasks) and meeting.owner_id != (principal.user_id):
+    if (body.title is not None or body.changes_tasks) and meeting.owner_id != principal.user_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, ONLY_OWNER)
     if body.title is not None:
         meeting.title = body.title

@@ -34,6 +34,8 @@ from vori.settings import TaskSelection
 
 log = logging.getLogger(__name__)
 
+# "fe004: ", "Project Manager: ": a label a model copied from the transcript's lines.
+_SPEAKER_LABEL = re.compile(r"^[^:.!?]{1,40}:\s*")
 FIRST_PERSON = re.compile(r"\b(?:i'll|i will|i can|i'm going to|let me)\b|제가|내가", re.I)
 
 
@@ -136,6 +138,7 @@ class Summarizer:
         budget_s: float,
     ) -> Digest:
         result = Digest(overview=previous_overview)
+        language = facts.language
         started = self.clock()
         for chunk in chunk_lines(new, candidates, self.max_prompt_words):
             remaining = budget_s - (self.clock() - started)
@@ -145,7 +148,6 @@ class Summarizer:
             answer = self.ask(messages(facts, chunk, ledger, result.overview), timeout_s=remaining)
             apply_answer(answer, chunk, facts, ledger, rules_ledger, self.max_items)
             result.overview = answer.overview.strip() or result.overview
-            language = facts.language
             result.key_points = _bounded(result.key_points + answer.key_points, 8, language)
             result.decisions = _bounded(result.decisions + answer.decisions, 10, language)
             result.open_questions = _bounded(
@@ -316,7 +318,3 @@ def _bounded(items: list[str], limit: int, language: str) -> list[str]:
 def _says_something(item: str, language: str) -> bool:
     said = _SPEAKER_LABEL.sub("", item.strip())
     return bool(said) and not is_backchannel(said, language)
-
-
-# "fe004: ", "Project Manager: ": a label a model copied from the transcript's lines.
-_SPEAKER_LABEL = re.compile(r"^[^:.!?]{1,40}:\s*")

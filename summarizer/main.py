@@ -42,7 +42,7 @@ def build_worker(settings: Settings) -> SummarizerWorker:
         final_budget_s=config.final_budget_s,
         max_items=config.max_items,
         max_prompt_words=config.max_prompt_words,
-        budget_s=config.timeout_s * config.max_attempts * 2,
+        budget_s=config.rolling_budget_s,
     )
     sessions = session_factory(create_db_engine(settings))
     return SummarizerWorker(

@@ -856,6 +856,12 @@ class SummarizerSettings(BaseModel):
         "detector and rules answer (`source: rules`).",
     )
 
+    @property
+    def rolling_budget_s(self) -> float:
+        """Most seconds the LLM may spend on a rolling summary: every attempt of every
+        chunk's request twice over; past it the rules answer."""
+        return self.timeout_s * self.max_attempts * 2
+
 
 class KanbanSettings(BaseModel):
     """The kanban service."""
