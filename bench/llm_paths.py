@@ -65,19 +65,24 @@ def llm_clients(
 ) -> Iterator[list[tuple[str, LlmClient, SummarizerSettings]]]:
     """(path name, client, its settings) for each LLM the options ask for; a local server
     runs meanwhile."""
-    urls: list[tuple[str, str, str]] = []
+    urls: list[tuple[str, str, str, str]] = []
     if args.llm_url:
-        urls.append((f"llm:{args.model}", args.llm_url, args.model))
+        urls.append((f"llm:{args.model}", args.llm_url, args.model, "auto"))
     local: subprocess.Popen[bytes] | None = None
     if args.local:
         port = free_port()
         local = start_local(settings, port, args.threads, args.nice)
-        urls.append(("llm:local-1.5b", f"http://127.0.0.1:{port}/v1", MODEL_NAME))
+        urls.append(("llm:local-1.5b", f"http://127.0.0.1:{port}/v1", MODEL_NAME, "local"))
     try:
         clients = []
-        for name, url, model in urls:
+        for name, url, model, mode in urls:
             config = settings.summarizer.model_copy(
-                update={"model": model, "json_mode": args.json_mode, "timeout_s": args.timeout}
+                update={
+                    "model": model,
+                    "llm": mode,
+                    "json_mode": args.json_mode,
+                    "timeout_s": args.timeout,
+                }
             )
             client = LlmClient(settings.model_copy(update={"summarizer": config}), url)
             clients.append((name, client, config))

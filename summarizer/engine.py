@@ -29,6 +29,7 @@ from summarizer.people import People
 from summarizer.prompt import Chunk, chunk_lines, messages
 from summarizer.reading import Thresholds, read_meeting
 from summarizer.rules import Moment, RulesExtractor, is_injection, sentences
+from summarizer.titles import in_the_call, names_the_work
 from vori.events import Evidence
 from vori.settings import TaskSelection
 
@@ -227,6 +228,8 @@ def _apply_one(
     if known is None:
         known = ledger.match(proposed.title, [u.segment_id for u in shown])
     if known is None and proposed.status == "open":
+        if not _reads_as_work(proposed.title, facts.language):
+            return False
         # A new task must come from a moment the rules flagged (commitment, request,
         # assignment) and say what was said there: measured, a 1.5B model otherwise turns
         # topics into "tasks" and pins them on any line nearby.
@@ -263,6 +266,15 @@ def _apply_one(
         ledger.tasks[task.key] = task
         ledger.focus(task)
     return True
+
+
+def _reads_as_work(title: str, language: str) -> bool:
+    """A new task's title says the work, as the rules' titles must: not a line copied with
+    its speaker ("Mn017: you know we'll do something where we", seen from the local model on
+    ICSI) and, in English, led by the verb of work done after the call."""
+    if _SPEAKER_LABEL.match(title.strip()):
+        return False
+    return language != "en" or (names_the_work(title) and not in_the_call(title))
 
 
 def _owner_grounded(member: Member, shown: list[Utterance], people: People) -> bool:

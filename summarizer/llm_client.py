@@ -52,6 +52,7 @@ class LlmClient:
         self.json_mode = config.json_mode
         self.max_attempts = config.max_attempts
         self.max_items = config.max_items
+        self.overview_chars = config.llm_overview_chars
         self.timeout_s = config.timeout_s
         self.client = openai.OpenAI(
             base_url=base_url, api_key=key, timeout=config.timeout_s, max_retries=0
@@ -59,7 +60,7 @@ class LlmClient:
         self.base_url = base_url
 
     def response_format(self) -> dict[str, Any]:
-        schema = answer_schema(self.max_items)
+        schema = answer_schema(self.max_items, self.overview_chars)
         if self.json_mode == "json_object":
             return {"type": "json_object", "schema": schema}
         return {
@@ -111,8 +112,9 @@ class LlmClient:
             messages=messages,
             response_format=self.response_format(),
             temperature=0,
-            # Korean costs ~2 tokens a character: room for the bounded answer in either.
-            max_tokens=1400,
+            # Korean costs ~2 tokens a character: room for the bounded answer in either
+            # (1,400 tokens with the local model's 300-character overview).
+            max_tokens=800 + 2 * self.overview_chars,
         )
         content = completion.choices[0].message.content if completion.choices else None
         if not content:

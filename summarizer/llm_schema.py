@@ -38,7 +38,7 @@ class LlmAnswer(BaseModel):
     tasks: list[LlmTask] = Field(default_factory=list, max_length=50)
 
 
-def answer_schema(max_items: int) -> dict[str, Any]:
+def answer_schema(max_items: int, overview_chars: int) -> dict[str, Any]:
     """The JSON schema sent to the server (hand-written: plain enough for grammar engines)."""
     # Length bounds keep a small local model from rambling (grammar engines enforce them;
     # OpenAI takes them as guidance with strict off); pydantic checks the answer anyway.
@@ -60,7 +60,7 @@ def answer_schema(max_items: int) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "overview": {"type": "string", "maxLength": 300},
+            "overview": {"type": "string", "maxLength": overview_chars},
             "key_points": strings,
             "decisions": strings,
             "open_questions": strings,
@@ -82,6 +82,7 @@ Rules:
 - To change a known task (new owner, new due date, dropped by the meeting) copy its
   task_key exactly from the current tasks; for a new task task_key is null. Do not repeat
   unchanged tasks. At most one task per commitment; a topic is not a task.
+- title: the work, starting with its verb ("Send the budget to Mina"), never a copied line.
 - owner: exactly one participant name from the list, or null. "I'll do it" means the
   speaker of that line; "Mina, can you..." means Mina.
 - due: the words used ("Friday", "next week", "내일") or null.

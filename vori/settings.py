@@ -821,6 +821,13 @@ class SummarizerSettings(BaseModel):
     max_prompt_words: int = Field(
         700, ge=50, description="Most words of new speech in one LLM request (longer: chunks)."
     )
+    overview_chars: int | None = Field(
+        None,
+        ge=100,
+        le=1200,
+        description="Most characters of the LLM's overview; unset: 300 for the local model "
+        "(each token costs time on a CPU), 1000 for a remote one.",
+    )
     group_id: str = Field("summarizer", description="Kafka consumer group of the summarizer.")
     metrics_port: int = Field(
         9465, ge=0, le=65535, description="Port of the Prometheus /metrics endpoint (0: none)."
@@ -855,6 +862,13 @@ class SummarizerSettings(BaseModel):
         description="Most seconds the LLM may spend on a final summary; past it the "
         "detector and rules answer (`source: rules`).",
     )
+
+    @property
+    def llm_overview_chars(self) -> int:
+        """The overview's length bound sent in the answer's schema."""
+        if self.overview_chars is not None:
+            return self.overview_chars
+        return 300 if self.llm == "local" else 1000
 
     @property
     def rolling_budget_s(self) -> float:

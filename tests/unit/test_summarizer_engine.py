@@ -8,8 +8,9 @@ from datetime import date
 from summarizer.engine import Summarizer
 from summarizer.facts import MeetingFacts, Member, Utterance
 from summarizer.ledger import Ledger
-from summarizer.llm_client import LlmUnavailableError
+from summarizer.llm_client import LlmClient, LlmUnavailableError
 from summarizer.llm_schema import LlmAnswer
+from vori.settings import Settings
 
 FACTS = MeetingFacts(
     "m1", "en", date(2025, 3, 12), "UTC", (Member("a", "Alice Martin"), Member("b", "Bob Chen"))
@@ -127,3 +128,32 @@ def test_llm_points_that_say_nothing_are_left_out() -> None:
     assert outcome.digest.decisions == ["Alice Martin: Marketing owns the pricing page."]
     assert outcome.digest.key_points == ["The pricing page moves to marketing."]
     assert outcome.digest.open_questions == []
+
+
+def test_llm_task_titles_must_say_the_work() -> None:
+    # Each shares words with the commitment it cites, but none reads as work to do: a line
+    # copied with its speaker (the local model did so on ICSI), a thing, a step of the call.
+    answer = _answer(
+        {"title": "Alice Martin: Bob, can you update the pricing page", "lines": [1]},
+        {"title": "Pricing page by Friday", "lines": [1]},
+        {"title": "Show you the pricing page", "lines": [1]},
+    )
+    outcome = Summarizer(lambda _m, **_k: answer).summarize(FACTS, LINES[:1], Ledger("m1"), {"s1"})
+    assert outcome.source == "llm"
+    assert outcome.ledger.tasks == {}
+    good = _answer({"title": "Update the pricing page", "lines": [1]})
+    taken = Summarizer(lambda _m, **_k: good).summarize(FACTS, LINES[:1], Ledger("m1"), {"s1"})
+    assert [t.title for t in taken.ledger.tasks.values()] == ["Update the pricing page"]
+
+
+def test_the_overview_bound_follows_the_model() -> None:
+    def bound(llm: str, overview_chars: int | None = None) -> int:
+        config = Settings().summarizer.model_copy(
+            update={"llm": llm, "overview_chars": overview_chars}
+        )
+        client = LlmClient(Settings(summarizer=config), "http://127.0.0.1:9/v1")
+        schema = client.response_format()["json_schema"]["schema"]
+        return int(schema["properties"]["overview"]["maxLength"])
+
+    # A 1.5B model on a CPU is kept short; a remote model has room for minutes.
+    assert (bound("local"), bound("auto"), bound("auto", 600)) == (300, 1000, 600)
