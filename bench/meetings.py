@@ -46,6 +46,7 @@ from bench.meeting_metrics import (  # noqa: E402
 )
 from bench.train_detector import out_of_fold_scores  # noqa: E402
 from summarizer.detector import ActionDetector, DetectorModel, with_scores  # noqa: E402
+from summarizer.digest import Digest  # noqa: E402
 from summarizer.engine import Summarizer  # noqa: E402
 from summarizer.facts import MeetingFacts, Member, Utterance  # noqa: E402
 from summarizer.ledger import Ledger  # noqa: E402
@@ -113,7 +114,7 @@ def replay(
     summaries of its tail run when the worker's would."""
     ledger = Ledger(facts.meeting_id)
     seen: set[str] = set()
-    overview = ""
+    previous = Digest()
     words = made = fallbacks = 0
     spoken = list(spoken)
     tail_from = spoken[-1].at - real_time_tail_s if spoken and real_time_tail_s else None
@@ -129,9 +130,9 @@ def replay(
             shown = _scored(spoken[: index + 1], detector)
             spoken[: index + 1] = shown
             outcome = summarizer.summarize(
-                facts, shown, ledger, {u.segment_id for u in shown} - seen, overview
+                facts, shown, ledger, {u.segment_id for u in shown} - seen, previous
             )
-            ledger, overview = outcome.ledger, outcome.digest.overview
+            ledger, previous = outcome.ledger, outcome.digest
             seen |= {u.segment_id for u in shown}
             words, made = 0, made + 1
             fallbacks += outcome.llm_error is not None
@@ -140,7 +141,7 @@ def replay(
     started = time.perf_counter()
     spoken = _scored(spoken, detector)
     outcome = summarizer.summarize(
-        facts, spoken, ledger, {u.segment_id for u in spoken} - seen, overview, final=True
+        facts, spoken, ledger, {u.segment_id for u in spoken} - seen, previous, final=True
     )
     fallbacks += outcome.llm_error is not None
     return outcome, time.perf_counter() - started, made + 1, fallbacks

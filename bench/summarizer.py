@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import llm_paths  # noqa: E402
 from summarizer.detector import ActionDetector, DetectorModel, with_scores  # noqa: E402
+from summarizer.digest import Digest  # noqa: E402
 from summarizer.engine import Summarizer  # noqa: E402
 from summarizer.ledger import Ledger  # noqa: E402
 from tests.helpers.summarizer import AnnotatedMeeting, Score, all_meetings, score  # noqa: E402
@@ -60,7 +61,7 @@ def replay(
     seconds from meeting end to final summary, summaries made, LLM fallbacks."""
     ledger = Ledger(meeting.id)
     seen: set[str] = set()
-    overview = ""
+    previous = Digest()
     words = made = failed = 0
     lines = list(meeting.utterances)
     if detector is not None:  # each segment is scored once, as the worker does
@@ -70,16 +71,16 @@ def replay(
         if words >= refresh_words:
             shown = lines[: index + 1]
             outcome = summarizer.summarize(
-                meeting.facts, shown, ledger, {u.segment_id for u in shown} - seen, overview
+                meeting.facts, shown, ledger, {u.segment_id for u in shown} - seen, previous
             )
-            ledger, overview = outcome.ledger, outcome.digest.overview
+            ledger, previous = outcome.ledger, outcome.digest
             seen |= {u.segment_id for u in shown}
             made += 1
             failed += outcome.llm_error is not None
             words = 0
     started = time.perf_counter()
     outcome = summarizer.summarize(
-        meeting.facts, lines, ledger, {u.segment_id for u in lines} - seen, overview, final=True
+        meeting.facts, lines, ledger, {u.segment_id for u in lines} - seen, previous, final=True
     )
     elapsed = time.perf_counter() - started
     return outcome.ledger, elapsed, made + 1, failed + (outcome.llm_error is not None)

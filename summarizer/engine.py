@@ -89,12 +89,13 @@ class Summarizer:
         utterances: list[Utterance],
         tasks: Ledger,
         new_ids: set[str],
-        previous_overview: str = "",
+        previous: Digest | None = None,
         *,
         final: bool = False,
     ) -> Outcome:
-        """`new_ids`: the segments no summary has seen yet (all the LLM is shown); `final`:
-        the meeting has ended, so the LLM gets the final budget and no more."""
+        """`new_ids`: the segments no summary has seen yet (all the LLM is shown);
+        `previous`: the last summary's digest, which the LLM's answers extend; `final`: the
+        meeting has ended, so the LLM gets the final budget and no more."""
         thresholds = self.thresholds
         if thresholds is not None and self.bars_for is not None and facts.tasks is not None:
             thresholds = self.bars_for(facts.tasks)
@@ -111,7 +112,7 @@ class Summarizer:
                     ledger,
                     rules_ledger,
                     _candidates(utterances, moments, thresholds),
-                    previous_overview,
+                    previous or Digest(),
                     self.final_budget_s if final else self.budget_s,
                 )
                 outcome = Outcome(ledger, summary, "llm")
@@ -135,10 +136,17 @@ class Summarizer:
         ledger: Ledger,
         rules_ledger: Ledger,
         candidates: set[str],
-        previous_overview: str,
+        previous: Digest,
         budget_s: float,
     ) -> Digest:
-        result = Digest(overview=previous_overview)
+        # The model reads only the new speech: the points of the speech before it are the
+        # previous summary's, kept (the newest when a list is full).
+        result = Digest(
+            previous.overview,
+            list(previous.key_points),
+            list(previous.decisions),
+            list(previous.open_questions),
+        )
         language = facts.language
         started = self.clock()
         for chunk in chunk_lines(new, candidates, self.max_prompt_words):

@@ -177,6 +177,12 @@ class SummarizerWorker:
             if self.detector is not None:
                 spoken = self._scored(spoken)
             previous = dict(state.summary or {})
+            last = Digest(
+                overview=str(previous.get("overview", "")),
+                key_points=list(previous.get("key_points", [])),
+                decisions=list(previous.get("decisions", [])),
+                open_questions=list(previous.get("open_questions", [])),
+            )
             ledger = Ledger.from_json(meeting_id, list(state.tasks or []))
             pending = list(state.pending_corrections or [])
             corrections = [c for c in map(Correction.from_json, pending) if c is not None]
@@ -193,9 +199,7 @@ class SummarizerWorker:
         # worth a rename).
         rules_reread = bool(pending) and not corrections and self.summarizer.ask is None
         if new_ids or not previous or rules_reread:
-            outcome = self.summarizer.summarize(
-                facts, spoken, ledger, new_ids, str(previous.get("overview", "")), final=ended
-            )
+            outcome = self.summarizer.summarize(facts, spoken, ledger, new_ids, last, final=ended)
             ledger, digest, source, changed = (
                 outcome.ledger,
                 outcome.digest,
@@ -205,12 +209,7 @@ class SummarizerWorker:
             if outcome.llm_error is not None:
                 metrics.LLM_FALLBACKS.labels(kind).inc()
         else:  # ended with nothing new: the last summary becomes the final one
-            digest = Digest(
-                overview=str(previous.get("overview", "")),
-                key_points=list(previous.get("key_points", [])),
-                decisions=list(previous.get("decisions", [])),
-                open_questions=list(previous.get("open_questions", [])),
-            )
+            digest = last
             source, changed = previous.get("source", "rules"), []
         summary = MeetingSummary(
             meeting_id=meeting_id,

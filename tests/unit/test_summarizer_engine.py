@@ -157,3 +157,20 @@ def test_the_overview_bound_follows_the_model() -> None:
 
     # A 1.5B model on a CPU is kept short; a remote model has room for minutes.
     assert (bound("local"), bound("auto"), bound("auto", 600)) == (300, 1000, 600)
+
+
+def test_llm_points_of_earlier_speech_are_kept() -> None:
+    # The model reads only the new lines: what it said of the earlier ones must stay.
+    answers = [
+        LlmAnswer.model_validate(
+            {"overview": "Pricing.", "decisions": ["Bob updates the pricing page."]}
+        ),
+        LlmAnswer.model_validate(
+            {"overview": "Pricing, then marketing.", "decisions": ["Marketing owns pricing."]}
+        ),
+    ]
+    summarizer = Summarizer(lambda _m, **_k: answers.pop(0))
+    first = summarizer.summarize(FACTS, LINES[:1], Ledger("m1"), {"s1"})
+    then = summarizer.summarize(FACTS, LINES, first.ledger, {"s2", "s3"}, first.digest)
+    assert then.digest.overview == "Pricing, then marketing."
+    assert then.digest.decisions == ["Bob updates the pricing page.", "Marketing owns pricing."]
