@@ -303,6 +303,7 @@ def run(args: argparse.Namespace, llm: tuple[str, LlmClient, SummarizerSettings]
             per_meeting.append(row)
             if args.show:
                 print(f"--- {meeting.id}: {len(tasks)} items")
+                print(f"    OVERVIEW {outcome.digest.overview}")
                 for t in tasks:
                     print(f"    [{t.assignee}] {t.title}   <- {t.evidence[0].quote[:90]!r}")
                 for g in meeting.gold.get("action_items", []):

@@ -174,3 +174,22 @@ def test_llm_points_of_earlier_speech_are_kept() -> None:
     then = summarizer.summarize(FACTS, LINES, first.ledger, {"s2", "s3"}, first.digest)
     assert then.digest.overview == "Pricing, then marketing."
     assert then.digest.decisions == ["Bob updates the pricing page.", "Marketing owns pricing."]
+
+
+def test_a_point_said_again_keeps_its_newer_wording_and_a_cut_overview_its_sentences() -> None:
+    answer = LlmAnswer.model_validate(
+        {
+            "overview": "Bob updates the pricing page. Marketing will own the pricing of the",
+            "decisions": [
+                "Participants were asked to provide input on the database format.",
+                "Marketing owns the pricing page.",
+                "Participants agreed to provide input on the database format.",
+            ],
+        }
+    )
+    outcome = Summarizer(lambda _m, **_k: answer).summarize(FACTS, LINES, Ledger("m1"), {"s3"})
+    assert outcome.digest.overview == "Bob updates the pricing page."
+    assert outcome.digest.decisions == [
+        "Marketing owns the pricing page.",
+        "Participants agreed to provide input on the database format.",
+    ]
