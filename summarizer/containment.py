@@ -15,7 +15,7 @@ from datetime import date
 from summarizer.dates import find_due, resolve_due
 from summarizer.facts import MeetingFacts, Member, Utterance
 from summarizer.ledger import Ledger, content_words
-from summarizer.llm_schema import LlmAnswer, LlmTask
+from summarizer.llm_schema import POINT_CHARS, LlmAnswer, LlmTask
 from summarizer.minutes import is_backchannel
 from summarizer.people import People
 from summarizer.prompt import Chunk
@@ -167,8 +167,9 @@ def bounded(items: list[str], limit: int, language: str) -> list[str]:
     """The model's points, decisions or questions, each once and none that says nothing: a
     small model copies a line with its speaker ("fe004: Hmm.", seen on ICSI meetings) and
     says a point again in other words as it reads on ("Participants were asked to provide
-    input on…", then "Participants agreed to provide input on…"): the newer wording stays."""
-    said = [i.strip() for i in items if _says_something(i, language)]
+    input on…", then "Participants agreed to provide input on…"): the newer wording stays.
+    One cut at the schema's bound ("…decides to target the twenty-f") ends at a word, "…"."""
+    said = [_at_a_word(i.strip()) for i in items if _says_something(i, language)]
     words = [content_words(i) for i in said]
     kept = [
         item
@@ -176,6 +177,12 @@ def bounded(items: list[str], limit: int, language: str) -> list[str]:
         if not any(_restates(words[n], later) for later in words[n + 1 :])
     ]
     return kept[-limit:]
+
+
+def _at_a_word(item: str) -> str:
+    if len(item) < POINT_CHARS or not item[-1:].isalnum() or " " not in item:
+        return item
+    return item[: item.rfind(" ")].rstrip(" ,;:-") + "…"
 
 
 def _restates(earlier: set[str], later: set[str]) -> bool:

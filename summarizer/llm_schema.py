@@ -38,12 +38,17 @@ class LlmAnswer(BaseModel):
     tasks: list[LlmTask] = Field(default_factory=list, max_length=50)
 
 
+# The most characters of a key point, decision or open question a grammar engine lets a
+# model write: a longer one is cut there, mid-word.
+POINT_CHARS = 120
+
+
 def answer_schema(max_items: int, overview_chars: int) -> dict[str, Any]:
     """The JSON schema sent to the server (hand-written: plain enough for grammar engines)."""
     # Length bounds keep a small local model from rambling (grammar engines enforce them;
     # OpenAI takes them as guidance with strict off); pydantic checks the answer anyway.
     nullable_string = {"type": ["string", "null"], "maxLength": 60}
-    strings = {"type": "array", "items": {"type": "string", "maxLength": 120}, "maxItems": 3}
+    strings = {"type": "array", "items": {"type": "string", "maxLength": POINT_CHARS}, "maxItems": 3}
     task = {
         "type": "object",
         "properties": {

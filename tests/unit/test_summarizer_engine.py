@@ -176,7 +176,7 @@ def test_llm_points_of_earlier_speech_are_kept() -> None:
     assert then.digest.decisions == ["Bob updates the pricing page.", "Marketing owns pricing."]
 
 
-def test_a_point_said_again_keeps_its_newer_wording_and_a_cut_overview_its_sentences() -> None:
+def test_points_said_again_or_cut_short_read_whole() -> None:
     answer = LlmAnswer.model_validate(
         {
             "overview": "Bob updates the pricing page. Marketing will own the pricing of the",
@@ -184,6 +184,8 @@ def test_a_point_said_again_keeps_its_newer_wording_and_a_cut_overview_its_sente
                 "Participants were asked to provide input on the database format.",
                 "Marketing owns the pricing page.",
                 "Participants agreed to provide input on the database format.",
+                "The Marketing team decides to incorporate both the voice recognition remote "
+                "control and the traditional remote control and to target the twenty-f",
             ],
         }
     )
@@ -192,4 +194,6 @@ def test_a_point_said_again_keeps_its_newer_wording_and_a_cut_overview_its_sente
     assert outcome.digest.decisions == [
         "Marketing owns the pricing page.",
         "Participants agreed to provide input on the database format.",
+        "The Marketing team decides to incorporate both the voice recognition remote control "
+        "and the traditional remote control and to target the…",
     ]
