@@ -48,7 +48,8 @@ def answer_schema(max_items: int, overview_chars: int) -> dict[str, Any]:
     # Length bounds keep a small local model from rambling (grammar engines enforce them;
     # OpenAI takes them as guidance with strict off); pydantic checks the answer anyway.
     nullable_string = {"type": ["string", "null"], "maxLength": 60}
-    strings = {"type": "array", "items": {"type": "string", "maxLength": POINT_CHARS}, "maxItems": 3}
+    point = {"type": "string", "maxLength": POINT_CHARS}
+    strings = {"type": "array", "items": point, "maxItems": 3}
     task = {
         "type": "object",
         "properties": {
