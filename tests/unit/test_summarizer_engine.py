@@ -184,6 +184,8 @@ def test_points_said_again_or_cut_short_read_whole() -> None:
                 "Participants were asked to provide input on the database format.",
                 "Marketing owns the pricing page.",
                 "Participants agreed to provide input on the database format.",
+                "The participants decided to use ATLAS as their file format because it was "
+                "easier to parse and had more information in",
                 "The Marketing team decides to incorporate both the voice recognition remote "
                 "control and the traditional remote control and to target the twenty-f",
             ],
@@ -194,6 +196,8 @@ def test_points_said_again_or_cut_short_read_whole() -> None:
     assert outcome.digest.decisions == [
         "Marketing owns the pricing page.",
         "Participants agreed to provide input on the database format.",
+        "The participants decided to use ATLAS as their file format because it was easier to "
+        "parse and had more information…",
         "The Marketing team decides to incorporate both the voice recognition remote control "
         "and the traditional remote control and to target the…",
     ]
