@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -32,6 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json-mode", default="json_schema", choices=["json_schema", "json_object"]
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per LLM request")
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def start_local(settings: Settings, port: int, threads: int, nice: int) -> subprocess.Popen[bytes]:
@@ -69,6 +74,9 @@ def llm_clients(
     if args.llm_url:
         urls.append((f"llm:{args.model}", args.llm_url, args.model, "auto"))
     local: subprocess.Popen[bytes] | None = None
+    # A bench stopped by `kill` must not leave the local model's server running: SIGTERM
+    # becomes SystemExit, so the `finally` below stops the server.
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
     if args.local:
         port = free_port()
         local = start_local(settings, port, args.threads, args.nice)
@@ -91,3 +99,4 @@ def llm_clients(
         if local is not None:
             local.terminate()
             local.wait(30)
+        signal.signal(signal.SIGTERM, previous)

@@ -552,6 +552,13 @@ def main() -> None:
         action="store_true",
         help="English: every shared clip once, dealt to each --streams count (en-mfa, en-other)",
     )
+    parser.add_argument(
+        "--accuracy",
+        choices=["standard", "high"],
+        default=None,
+        help="English: the meetings' accuracy (VORI_TRANSCRIBER__ACCURACY; offline uses the "
+        "same model)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default by scenario)")
     args = parser.parse_args()
     compute_type = "int8" if args.device == "cpu" else "float16"
@@ -585,6 +592,8 @@ def main() -> None:
         "VORI_TRANSCRIBER__COMPUTE_TYPE": compute_type,
         "VORI_LOG_LEVEL": "WARNING",
     }
+    if args.accuracy is not None:
+        env["VORI_TRANSCRIBER__ACCURACY"] = args.accuracy
     configs = [parse_config(c) for c in args.config]
     configs += [(f"vad-{e}", {"VORI_TRANSCRIBER__VAD_ENGINE": e}) for e in args.vad]
     configs = configs or [("default", {})]
@@ -593,7 +602,7 @@ def main() -> None:
         scenarios: list[tuple[str, list[Track]]] = [
             (f"ko-{args.split}", dealt_tracks(n, ko, "ko")) for n in args.streams
         ]
-        model = settings.transcriber.model_multilingual
+        model = settings.transcriber.model_for("ko")
     elif args.dealt:
         folders = all_english_clips()
         mfa = folders.pop("mfa")
@@ -603,13 +612,13 @@ def main() -> None:
             for name, pool in (("en-mfa", mfa), ("en-other", other))
             for n in args.streams
         ]
-        model = settings.transcriber.model_en
+        model = settings.transcriber.model_for("en", args.accuracy)
     else:
         pool = english_clips()
         scenarios = [
             ("streams", continuous_tracks(n, args.seconds, pool)) for n in args.streams
         ] + [("meetings", meeting_tracks(m, args.seconds, pool)) for m in args.meetings]
-        model = settings.transcriber.model_en
+        model = settings.transcriber.model_for("en", args.accuracy)
     offline = Offline(args.device, compute_type, settings.data_dir, model, args.language)
     per_file: dict[str, float] = {}
     texts: list[dict[str, object]] = []  # each run's references and streamed text, per track
@@ -682,6 +691,8 @@ def main() -> None:
             ]
             print(f"{label}: largest {scenario} load with final p95 < 3 s: {max(ok, default=0)}")
     stem = f"transcriber-ko-{args.split}" if args.language == "ko" else "transcriber"
+    if args.accuracy == "high":
+        stem += "-high"
     out = REPO / "bench" / "results" / f"{stem}-{args.device}.json"
     if len(configs) > 1:
         out = out.with_name(f"{stem}-{args.device}-configs.json")

@@ -71,6 +71,7 @@ def _meeting_out(meeting: Meeting, members: list[MemberOut]) -> MeetingOut:
         members=members,
         vocabulary=list(meeting.vocabulary or []),
         tasks=meeting.tasks,
+        accuracy=meeting.accuracy,
     )
 
 
@@ -113,6 +114,7 @@ def create_meeting(
         created_at=datetime.now(UTC),
         vocabulary=body.vocabulary,
         tasks=body.tasks,
+        accuracy=body.accuracy,
     )
     session.add(meeting)
     session.flush()

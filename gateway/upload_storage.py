@@ -113,6 +113,7 @@ def announce(runtime: GatewayRuntime, session: Session, upload_id: str) -> None:
             uploaded_by=upload.uploaded_by,
             uploader_name=uploader.display_name if uploader else None,
             room=upload.room,
+            accuracy=meeting.accuracy,
         )
     )
     if runtime.producer.flush(10.0) > 0:

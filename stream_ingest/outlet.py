@@ -143,6 +143,7 @@ class AudioOutlet:
             speaker=participant.name,
             language=participant.language,
             vocabulary=list(participant.vocabulary),
+            accuracy=participant.accuracy,
             room_microphone=self.room_microphone,
             seq=chunk.seq,
             position=chunk.position,

@@ -162,6 +162,7 @@ class IngestService:
                     speaker=participant.name,
                     language=participant.language,
                     vocabulary=list(participant.vocabulary),
+                    accuracy=participant.accuracy,
                     seq=mark.next_seq,
                     position=mark.position,
                     end_of_stream=True,

@@ -23,6 +23,7 @@ from stream_ingest.ledger import DurableMark
 from vori.auth import meeting_for_member
 from vori.db.engine import session_factory
 from vori.db.tables import Board, IngestStream, Meeting, User
+from vori.settings import Accuracy
 from vori.vocabulary import MAX_TERMS, merge_terms
 
 _streams: Table = IngestStream.__table__  # type: ignore[assignment]
@@ -38,6 +39,7 @@ class Participant:
     language: str
     # The meeting's vocabulary as it was when the stream opened (stamped on every frame).
     vocabulary: tuple[str, ...] = ()
+    accuracy: Accuracy | None = None  # the meeting's choice of model, stamped on every frame
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def find_participant(engine: Engine, meeting_id: str, user_id: str) -> Participa
             user.display_name,
             meeting.language,
             tuple(terms[:MAX_TERMS]),
+            meeting.accuracy,
         )
 
 
@@ -218,6 +221,7 @@ def abandoned_streams(
                 User.display_name,
                 Meeting.language,
                 Meeting.vocabulary,
+                Meeting.accuracy,
             )
             .join(User, User.id == _streams.c.participant_id)
             .join(Meeting, Meeting.id == _streams.c.meeting_id)
@@ -237,6 +241,7 @@ def abandoned_streams(
                     r.display_name,
                     r.language,
                     tuple(r.vocabulary or ()),
+                    r.accuracy,
                 ),
             )
             for r in rows

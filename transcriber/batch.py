@@ -55,7 +55,12 @@ from vori.events import (
     segment_id_for,
     upload_stream_id,
 )
-from vori.settings import DecodingPreset, TranscriberBatchSettings, TranscriberSettings
+from vori.settings import (
+    Accuracy,
+    DecodingPreset,
+    TranscriberBatchSettings,
+    TranscriberSettings,
+)
 
 CUT_SEARCH_S = 10.0  # a chunk is cut at the quietest point of its last seconds
 _END = object()  # a stream's steps are exhausted
@@ -169,7 +174,7 @@ class BatchTranscriber:
         self,
         settings: TranscriberSettings,
         batch: TranscriberBatchSettings,
-        model_for: Callable[[str], Model],
+        model_for: Callable[[str, Accuracy | None], Model],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         voice_encoder: Callable[[], VoiceEncoder] = load_voice_encoder,
     ) -> None:
@@ -194,7 +199,7 @@ class BatchTranscriber:
         yield from self.transcribe_streams(
             upload.meeting_id,
             [(stream, audio.channel(index)) for index, stream in enumerate(streams)],
-            self.model_for(language),
+            self.model_for(language, upload.accuracy),
             language,
         )
 

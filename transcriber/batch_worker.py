@@ -85,7 +85,7 @@ from vori.logs import configure_logging
 from vori.metrics import serve_metrics
 from vori.objectstore import ObjectStore, ObjectStoreUnavailableError, open_store
 from vori.recordings import BadRecordingKeyError
-from vori.settings import Settings
+from vori.settings import Accuracy, Settings
 from vori.whisper_models import resolve_model
 
 log = logging.getLogger(__name__)
@@ -104,15 +104,14 @@ class InterruptedUploadError(Exception):
 
 
 class Models:
-    """The live lane's models (by meeting language), loaded on first use and kept."""
+    """The live lanes' models (by meeting language and accuracy), loaded on first use and kept."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._loaded: dict[str, Model] = {}
 
-    def model_for(self, language: str) -> Model:
-        t = self.settings.transcriber
-        return self.named(t.model_en if language == "en" else t.model_multilingual)
+    def model_for(self, language: str, accuracy: Accuracy | None = None) -> Model:
+        return self.named(self.settings.transcriber.model_for(language, accuracy))
 
     def named(self, name: str) -> Model:
         """A model by name (a re-transcription asks for one), loaded on first use."""
@@ -161,7 +160,7 @@ class BatchWorker:
         settings: Settings,
         store: ObjectStore,
         *,
-        models: Callable[[str], Model] | None = None,
+        models: Callable[[str, Accuracy | None], Model] | None = None,
         named_models: Callable[[str], Model] | None = None,
         watcher: LoadWatcher | None = None,
         voice_encoder: Callable[[], VoiceEncoder] = load_voice_encoder,

@@ -1,8 +1,10 @@
-"""The model lanes of a live transcriber: one per model family, loaded on first use.
+"""The model lanes of a live transcriber: one per model, loaded on first use.
 
-English meetings are decoded by the English model, every other language (and automatic
-detection) by the multilingual one. A lane loads its model in its own thread
-(transcriber/lane.py), so asking for a lane never waits on the load.
+English meetings are decoded by the English model (`tiny.en`), or by `MODEL_EN_HIGH` when
+the meeting asks for high accuracy; every other language (and automatic detection) by the
+multilingual one (`TranscriberSettings.model_for`). Lanes are keyed by model, so English at
+high accuracy and Korean share the one loaded `base`. A lane loads its model in its own
+thread (transcriber/lane.py), so asking for a lane never waits on the load.
 """
 
 from __future__ import annotations
@@ -13,17 +15,13 @@ from collections.abc import Iterator, Mapping
 from transcriber.decoder import WhisperDecoder
 from transcriber.lane import ModelLane, Result
 from transcriber.metrics import TranscriberMetrics
+from transcriber.stream import StreamInfo
 from vori.settings import Settings
 from vori.whisper_models import resolve_model
 
 
-def model_family(language: str) -> str:
-    """Which loaded model serves a meeting language."""
-    return "en" if language == "en" else "multilingual"
-
-
 class ModelLanes(Mapping[str, ModelLane]):
-    """The lanes started so far, by family; all deliver their results to one queue."""
+    """The lanes started so far, by model; all deliver their results to one queue."""
 
     def __init__(
         self, settings: Settings, results: queue.SimpleQueue[Result], metrics: TranscriberMetrics
@@ -33,8 +31,8 @@ class ModelLanes(Mapping[str, ModelLane]):
         self.metrics = metrics
         self._lanes: dict[str, ModelLane] = {}
 
-    def __getitem__(self, family: str) -> ModelLane:
-        return self._lanes[family]
+    def __getitem__(self, model: str) -> ModelLane:
+        return self._lanes[model]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._lanes)
@@ -42,15 +40,14 @@ class ModelLanes(Mapping[str, ModelLane]):
     def __len__(self) -> int:
         return len(self._lanes)
 
-    def for_language(self, language: str) -> ModelLane:
-        """The lane of a meeting language's family, starting it on first use."""
-        return self.lane(model_family(language))
+    def for_stream(self, info: StreamInfo) -> ModelLane:
+        """The lane of the model that decodes a stream, starting it on first use."""
+        return self.lane(self.settings.transcriber.model_for(info.language, info.accuracy))
 
-    def lane(self, family: str) -> ModelLane:
-        """The model lane of a family, loading the model on first use (in its thread)."""
-        if family not in self._lanes:
+    def lane(self, name: str) -> ModelLane:
+        """The lane of a model, loading the model on first use (in its thread)."""
+        if name not in self._lanes:
             t = self.settings.transcriber
-            name = t.model_en if family == "en" else t.model_multilingual
 
             def load() -> WhisperDecoder:
                 path = resolve_model(name, self.settings.data_dir / "models")
@@ -65,5 +62,5 @@ class ModelLanes(Mapping[str, ModelLane]):
                     partial_margin_s=t.partial_encoder_margin_s,
                 )
 
-            self._lanes[family] = ModelLane(name, load, t, self.results, self.metrics)
-        return self._lanes[family]
+            self._lanes[name] = ModelLane(name, load, t, self.results, self.metrics)
+        return self._lanes[name]

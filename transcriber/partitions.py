@@ -191,6 +191,7 @@ class Partitions:
             language,
             tuple(frame.vocabulary),
             frame.room_microphone,
+            frame.accuracy,
         )
         resume = state.restored.pop(frame.stream_id, None)
         classifier = self.classifiers() if self.classifiers is not None else None

@@ -35,6 +35,7 @@ from transcriber.stabilizer import Stabilizer, StableView
 from transcriber.vad import FrameClassifier
 from transcriber.voice import Embedding
 from vori.events import AudioFrame, segment_id_for
+from vori.settings import Accuracy
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class StreamInfo:
     language: str
     vocabulary: tuple[str, ...] = ()  # the meeting's terms, as stamped on its frames
     room: bool = False  # a room microphone: its finals are told apart by voice
+    # The meeting's choice of model (TranscriberSettings.model_for); fixed when the meeting
+    # is created, so a stream's finals all come from one model and one lane.
+    accuracy: Accuracy | None = None
 
 
 @dataclass(frozen=True)

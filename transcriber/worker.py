@@ -135,7 +135,7 @@ class TranscriberWorker:
                     "decode different text for the same segment id",
                     language,
                 )
-        self.lanes.for_language(self.settings.transcriber.default_language)
+        self.lanes.lane(t.model_for(t.default_language))
         try:
             self.loop.run()
         finally:
@@ -204,7 +204,7 @@ class TranscriberWorker:
         if event.stream_id in state.finished:
             return
         stream = state.streams.get(event.stream_id) or self._open_stream(state, event)
-        lane = self.lanes.for_language(stream.info.language)
+        lane = self.lanes.for_stream(stream.info)
         replayed = context.offset < state.high_watermark
         prompt = state.contexts[event.stream_id]
         for job in stream.feed(event, datetime.now(UTC), timestamp_ms=stamp, replayed=replayed):
@@ -230,7 +230,7 @@ class TranscriberWorker:
 
     def _submit_expired(self, gone: Expired) -> None:
         stream_id = gone.stream.info.stream_id
-        lane = self.lanes.for_language(gone.stream.info.language)
+        lane = self.lanes.for_stream(gone.stream.info)
         for job in gone.jobs:
             lane.submit_final(Work(gone.partition, gone.stream, gone.context, job))
         lane.speaking(stream_id, False)
@@ -314,7 +314,7 @@ class TranscriberWorker:
                 job,
                 revision,
                 view,
-                model=self.lanes.for_language(job.info.language).name,
+                model=self.lanes.for_stream(job.info).name,
                 decode_started_at=result.decode_started_at,
                 decode_finished_at=result.decode_finished_at,
                 produced_at=datetime.now(UTC),

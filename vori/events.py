@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vori.audio import BYTES_PER_SAMPLE, SAMPLE_RATE
+from vori.settings import Accuracy
 
 SCHEMA_VERSION = 1
 META_HEADER = "vori-meta"
@@ -88,6 +89,11 @@ class AudioFrame(Event):
         False,
         description="A microphone several people share: the transcriber tells their voices "
         "apart (speaker_id of its segments).",
+    )
+    accuracy: Accuracy | None = Field(
+        None,
+        description="The meeting's accuracy: which model decodes its English "
+        "(TranscriberSettings.model_for); None: the transcriber's default.",
     )
     seq: int = Field(ge=0, description="Frame number within the stream.")
     position: int = Field(ge=0, description="Stream sample index of the first sample.")
@@ -403,6 +409,9 @@ class RecordingUploaded(Event):
         False,
         description="A room recording (several people on one microphone): each final is "
         "given a voice, 'Room n' with speaker_id room_speaker_id(stream_id, n).",
+    )
+    accuracy: Accuracy | None = Field(
+        None, description="The meeting's accuracy (as on audio frames); None: the default."
     )
     at: datetime = Field(default_factory=utc_now)
 

@@ -37,6 +37,8 @@ PUBLIC_JWT_SECRET = "change-me-in-production-this-is-only-for-local-use"
 MIN_JWT_SECRET_BYTES = 32
 # Which commitments become cards (summarizer.tasks): the detector's bars of each.
 TaskSelection = Literal["selective", "thorough"]
+# Which rung of the model ladder decodes a meeting's English (TranscriberSettings.model_for).
+Accuracy = Literal["standard", "high"]
 
 
 class KafkaSettings(BaseModel):
@@ -490,6 +492,19 @@ class TranscriberSettings(BaseModel):
     model_multilingual: str = Field(
         "base", description="Model for Korean and automatic detection: a name or a directory."
     )
+    model_en_high: str = Field(
+        # Measured (bench/README.md, "Model ladder"): base on English is 1.6 / 0.7 WER points
+        # better than tiny.en (spontaneous / read) for about 3 times the CPU of each decode.
+        "base",
+        description="Model for English in meetings that ask for high accuracy: a name or a "
+        "directory (the multilingual model by default, so one loaded model serves both).",
+    )
+    accuracy: Accuracy = Field(
+        # tiny.en by default: 16 live English streams fit 2 cores with it (docs/scaling.md).
+        "standard",
+        description="Accuracy of meetings that choose none: standard decodes English with "
+        "`MODEL_EN`, high with `MODEL_EN_HIGH`. Other languages use `MODEL_MULTILINGUAL`.",
+    )
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where CTranslate2 runs.")
     compute_type: str = Field("int8", description="CTranslate2 compute type.")
     cpu_threads: int = Field(1, ge=1, le=256, description="Threads per decode.")
@@ -718,6 +733,13 @@ class TranscriberSettings(BaseModel):
         default_factory=lambda: OverloadSettings(),
         description="Shedding, cheaper finals and admission control when behind.",
     )
+
+    def model_for(self, language: str, accuracy: Accuracy | None = None) -> str:
+        """The model that decodes a meeting language at a meeting's accuracy (None: the
+        deployment's `accuracy`)."""
+        if language != "en":
+            return self.model_multilingual
+        return self.model_en_high if (accuracy or self.accuracy) == "high" else self.model_en
 
 
 class TranscriberBatchSettings(BaseModel):

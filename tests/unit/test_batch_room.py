@@ -88,7 +88,7 @@ def _finals(
     core = BatchTranscriber(
         settings.transcriber,
         settings.transcriber_batch,
-        lambda _language: Model("tiny.en", model.transcribe, multilingual=False),
+        lambda _language, _accuracy: Model("tiny.en", model.transcribe, multilingual=False),
         clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
     )
     return [s.segment for s in core.transcribe(_upload(room), audio) if s.segment is not None]

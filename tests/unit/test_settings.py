@@ -80,3 +80,17 @@ def test_one_preset_field_from_the_environment_keeps_the_languages_other_default
     assert preset.beam_size == 3
     assert preset.model_dump(exclude={"beam_size"}) == default.model_dump(exclude={"beam_size"})
     assert preset.encoder_margin_s == 12.0  # Korean's own, not the preset class's None
+
+
+def test_a_meetings_accuracy_picks_the_model_of_its_english_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    t = load_settings().transcriber
+    assert t.model_for("en") == t.model_for("en", "standard") == "tiny.en"
+    assert t.model_for("en", "high") == "base"
+    assert t.model_for("ko", "standard") == t.model_for("ko", "high") == "base"
+    assert t.model_for("auto", "high") == "base"
+    monkeypatch.setenv("VORI_TRANSCRIBER__ACCURACY", "high")
+    high = load_settings().transcriber
+    assert high.model_for("en") == "base"  # the deployment's default for meetings naming none
+    assert high.model_for("en", "standard") == "tiny.en"

@@ -238,7 +238,7 @@ def _core(model: ScriptedModel, **batch: Any) -> BatchTranscriber:
     return BatchTranscriber(
         settings.transcriber,
         settings.transcriber_batch.model_copy(update=batch),
-        lambda _language: Model("tiny.en", model.transcribe, multilingual=False),
+        lambda _language, _accuracy: Model("tiny.en", model.transcribe, multilingual=False),
         clock=lambda: clock,
     )
 

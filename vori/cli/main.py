@@ -88,6 +88,7 @@ def models(
         failed = failed or status.path is None
     for label, value in (
         ("english", settings.transcriber.model_en),
+        ("english at high accuracy", settings.transcriber.model_en_high),
         ("multilingual", settings.transcriber.model_multilingual),
     ):
         typer.echo(f"selected for {label}: {value}")

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from vori.settings import TaskSelection
+from vori.settings import Accuracy, TaskSelection
 
 # The text search configuration of the search indexes (migration 0008), spelled inline so
 # that a query's expression is the index's.
@@ -92,6 +92,9 @@ class Meeting(Base):
     )
     # Which commitments become cards ("selective", "thorough"); NULL: the global setting.
     tasks: Mapped[TaskSelection | None] = mapped_column(String(16), nullable=True)
+    # Which model decodes its English ("standard", "high"; TranscriberSettings.model_for),
+    # chosen at creation; NULL: the transcriber's VORI_TRANSCRIBER__ACCURACY.
+    accuracy: Mapped[Accuracy | None] = mapped_column(String(16), nullable=True)
 
 
 class MeetingMember(Base):

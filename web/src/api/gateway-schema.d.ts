@@ -738,6 +738,11 @@ export interface components {
        * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS (in a PATCH, an explicit null goes back to it).
        */
       tasks?: ("selective" | "thorough") | null;
+      /**
+       * Accuracy
+       * @description Which model decodes the meeting's English, chosen at creation: `standard` (tiny.en), `high` (base: 1.6 WER points better on spontaneous speech, 0.7 on read speech, for about 3 times the transcriber's CPU per stream); null: the deployment's VORI_TRANSCRIBER__ACCURACY. Korean is decoded by base either way.
+       */
+      accuracy?: ("standard" | "high") | null;
     };
     /**
      * MeetingFiguresOut
@@ -827,6 +832,11 @@ export interface components {
        * @description Which commitments become cards: `selective`, the work the meeting hands out; `thorough`, also the small commitments of a working meeting (2-3.5x the cards); null: the deployment's VORI_SUMMARIZER__TASKS (in a PATCH, an explicit null goes back to it).
        */
       tasks: ("selective" | "thorough") | null;
+      /**
+       * Accuracy
+       * @description Which model decodes the meeting's English, chosen at creation: `standard` (tiny.en), `high` (base: 1.6 WER points better on spontaneous speech, 0.7 on read speech, for about 3 times the transcriber's CPU per stream); null: the deployment's VORI_TRANSCRIBER__ACCURACY. Korean is decoded by base either way.
+       */
+      accuracy: ("standard" | "high") | null;
     };
     /**
      * MeetingRename

@@ -109,15 +109,21 @@ export async function removeMeetingMember(id: string, userId: string): Promise<v
   await apiRequest(`${meetingPath(id)}/members/${encodeURIComponent(userId)}`, { method: "DELETE" });
 }
 
-export async function createMeeting(
-  title: string,
-  language: Language,
-  boardId?: string,
-  tasks?: TaskSelection,
-): Promise<Meeting> {
+/** Which model decodes a meeting's English; null is the server's VORI_TRANSCRIBER__ACCURACY. */
+export type Accuracy = NonNullable<Meeting["accuracy"]>;
+
+/** What a new meeting may choose besides its title and language (left out: the server's). */
+export interface MeetingChoices {
+  boardId?: string;
+  tasks?: TaskSelection;
+  accuracy?: Accuracy;
+}
+
+export async function createMeeting(title: string, language: Language, choices: MeetingChoices = {}): Promise<Meeting> {
   const body: Json = { title, language };
-  if (boardId) body.board_id = boardId;
-  if (tasks) body.tasks = tasks;
+  if (choices.boardId) body.board_id = choices.boardId;
+  if (choices.tasks) body.tasks = choices.tasks;
+  if (choices.accuracy) body.accuracy = choices.accuracy;
   // The browser's time zone resolves "by Friday" to the right calendar day.
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (zone) body.time_zone = zone;

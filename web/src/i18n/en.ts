@@ -186,6 +186,13 @@ export const en = {
     cancel: "Cancel",
     saveFailed: "Could not save the vocabulary: {{reason}}",
   },
+  accuracy: {
+    label: "Transcription accuracy",
+    default: "The server's setting",
+    standard: "Standard (the fast English model)",
+    high: "High (a larger model, about 3x the transcriber's CPU)",
+    hint: "Chosen when the meeting is created. High decodes English with the larger multilingual model: fewer word errors, above all on spontaneous speech, for about three times the transcriber's work per speaker.",
+  },
   tasks: {
     heading: "Cards",
     label: "Which commitments become cards",

@@ -186,6 +186,13 @@ export const ko: Catalogue = {
     cancel: "취소",
     saveFailed: "용어집을 저장하지 못했습니다: {{reason}}",
   },
+  accuracy: {
+    label: "받아쓰기 정확도",
+    default: "서버 설정",
+    standard: "기본 (빠른 영어 모델)",
+    high: "높음 (더 큰 모델, 받아쓰기 CPU 약 3배)",
+    hint: "회의를 만들 때 정합니다. 높음은 영어를 더 큰 다국어 모델로 받아씁니다. 특히 즉흥적인 말에서 단어 오류가 줄고, 말하는 사람마다 받아쓰기 작업이 약 세 배가 됩니다.",
+  },
   tasks: {
     heading: "카드",
     label: "어떤 약속을 카드로 만들지",

@@ -7,7 +7,14 @@ import { Link, useSearchParams } from "react-router";
 
 import { errorText } from "../api/client";
 import type { Language, Meeting, MeetingFilter, MeetingStatus } from "../api/types";
-import { type BoardInfo, createMeeting, findMeetings, listBoards, type TaskSelection } from "../api/vori";
+import {
+  type Accuracy,
+  type BoardInfo,
+  createMeeting,
+  findMeetings,
+  listBoards,
+  type TaskSelection,
+} from "../api/vori";
 import { InviteForm } from "../components/InviteForm";
 import { ErrorMessage } from "../components/Notice";
 import { useCreateForm, useLoad, usePageTitle } from "../hooks";
@@ -48,9 +55,16 @@ export function MeetingsPage() {
   const [title, setTitle] = useState("");
   const [language, setLanguage] = useState<Language>("en");
   const [tasks, setTasks] = useState<TaskSelection | "">("");
-  const { error, busy, submit: create } = useCreateForm(
-    async () => `/meetings/${(await createMeeting(title.trim(), language, boardId || undefined, tasks || undefined)).id}`,
-  );
+  const [accuracy, setAccuracy] = useState<Accuracy | "">("");
+  const { error, busy, submit: create } = useCreateForm(async () => {
+    const choices = {
+      boardId: boardId || undefined,
+      tasks: tasks || undefined,
+      // Only English has a second model (Korean is decoded by base either way).
+      accuracy: (language === "en" && accuracy) || undefined,
+    };
+    return `/meetings/${(await createMeeting(title.trim(), language, choices)).id}`;
+  });
 
   function applyFilter(next: MeetingFilter) {
     const query = new URLSearchParams();
@@ -102,6 +116,16 @@ export function MeetingsPage() {
               <option value="thorough">{t("tasks.thorough")}</option>
             </select>
           </label>
+          {language === "en" && (
+            <label title={t("accuracy.hint")}>
+              {t("accuracy.label")}
+              <select value={accuracy} onChange={(e) => setAccuracy(e.target.value as Accuracy | "")}>
+                <option value="">{t("accuracy.default")}</option>
+                <option value="standard">{t("accuracy.standard")}</option>
+                <option value="high">{t("accuracy.high")}</option>
+              </select>
+            </label>
+          )}
           <button type="submit" className="button-primary" disabled={busy}>
             {t("meetings.create")}
           </button>
