@@ -494,7 +494,8 @@ class TranscriberSettings(BaseModel):
     )
     model_en_high: str = Field(
         # Measured (bench/README.md, "Model ladder"): base on English is 1.6 / 0.7 WER points
-        # better than tiny.en (spontaneous / read) for about 3 times the CPU of each decode.
+        # better than tiny.en offline (spontaneous / read); streamed, a stream takes 1.7 times
+        # the CPU and its finals land about 0.5 s later.
         "base",
         description="Model for English in meetings that ask for high accuracy: a name or a "
         "directory (the multilingual model by default, so one loaded model serves both).",

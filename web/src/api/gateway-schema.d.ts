@@ -740,7 +740,7 @@ export interface components {
       tasks?: ("selective" | "thorough") | null;
       /**
        * Accuracy
-       * @description Which model decodes the meeting's English, chosen at creation: `standard` (tiny.en), `high` (base: 1.6 WER points better on spontaneous speech, 0.7 on read speech, for about 3 times the transcriber's CPU per stream); null: the deployment's VORI_TRANSCRIBER__ACCURACY. Korean is decoded by base either way.
+       * @description Which model decodes the meeting's English, chosen at creation: `standard` (tiny.en), `high` (base: fewer word errors, for about 1.7 times the transcriber's CPU per stream and finals about half a second later; bench/README.md); null: the deployment's VORI_TRANSCRIBER__ACCURACY. Korean is decoded by base either way.
        */
       accuracy?: ("standard" | "high") | null;
     };
@@ -834,7 +834,7 @@ export interface components {
       tasks: ("selective" | "thorough") | null;
       /**
        * Accuracy
-       * @description Which model decodes the meeting's English, chosen at creation: `standard` (tiny.en), `high` (base: 1.6 WER points better on spontaneous speech, 0.7 on read speech, for about 3 times the transcriber's CPU per stream); null: the deployment's VORI_TRANSCRIBER__ACCURACY. Korean is decoded by base either way.
+       * @description Which model decodes the meeting's English, chosen at creation: `standard` (tiny.en), `high` (base: fewer word errors, for about 1.7 times the transcriber's CPU per stream and finals about half a second later; bench/README.md); null: the deployment's VORI_TRANSCRIBER__ACCURACY. Korean is decoded by base either way.
        */
       accuracy: ("standard" | "high") | null;
     };

@@ -190,8 +190,8 @@ export const en = {
     label: "Transcription accuracy",
     default: "The server's setting",
     standard: "Standard (the fast English model)",
-    high: "High (a larger model, about 3x the transcriber's CPU)",
-    hint: "Chosen when the meeting is created. High decodes English with the larger multilingual model: fewer word errors, above all on spontaneous speech, for about three times the transcriber's work per speaker.",
+    high: "High (a larger model, slower and about 1.7x the transcriber's CPU)",
+    hint: "Chosen when the meeting is created. High decodes English with the larger multilingual model: fewer word errors where the server has cores to spare, for about 1.7 times the transcriber's work per speaker, and each line about half a second later.",
   },
   tasks: {
     heading: "Cards",
