@@ -189,8 +189,8 @@ export const en = {
   accuracy: {
     label: "Transcription accuracy",
     default: "The server's setting",
-    standard: "Standard (the fast English model)",
-    high: "High (a larger model, slower and about 1.7x the transcriber's CPU)",
+    standard: "Standard: the fast English model",
+    high: "High: a larger model, 1.7x CPU",
     hint: "Chosen when the meeting is created. High decodes English with the larger multilingual model: fewer word errors where the server has cores to spare, for about 1.7 times the transcriber's work per speaker, and each line about half a second later.",
   },
   tasks: {
