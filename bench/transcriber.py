@@ -48,6 +48,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import get_args
 
 import jiwer
 import numpy as np
@@ -72,7 +73,7 @@ from tests.helpers.transcriber import (  # noqa: E402
 )
 from vori.events import AudioFrame, TranscriptSegment  # noqa: E402
 from vori.kafka import EventProducer, ensure_topics  # noqa: E402
-from vori.settings import KafkaSettings, load_settings  # noqa: E402
+from vori.settings import Accuracy, KafkaSettings, load_settings  # noqa: E402
 from vori.whisper_models import resolve_model  # noqa: E402
 
 SPEECH = REPO.parent / "shared" / "data" / "speech"
@@ -554,7 +555,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--accuracy",
-        choices=["standard", "high"],
+        choices=get_args(Accuracy),
         default=None,
         help="English: the meetings' accuracy (VORI_TRANSCRIBER__ACCURACY; offline uses the "
         "same model)",
