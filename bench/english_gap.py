@@ -48,6 +48,7 @@ from bench.korean_gap import (  # noqa: E402
     streamed,
     tracks_of,
 )
+from bench.machine import describe  # noqa: E402
 from tests.helpers.transcriber import Clip, clips  # noqa: E402
 from vori.settings import load_settings  # noqa: E402
 from vori.whisper_models import resolve_model  # noqa: E402
@@ -193,6 +194,7 @@ def main() -> None:
         "offline": {"wer": round(off_wer, 4), "wer_clip_files": round(files_wer, 4)},
         "configs": [],
         "load_avg": round(os.getloadavg()[0], 1),
+        "machine": describe(),
     }
     for label, env in configs:
         settings = settings_with(env)

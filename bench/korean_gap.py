@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from faster_whisper import WhisperModel  # noqa: E402
 
+from bench.machine import describe  # noqa: E402
 from tests.helpers.transcriber import SAMPLE_RATE, Clip, clips, concatenate, frames_of  # noqa: E402
 from transcriber.decoder import WhisperDecoder  # noqa: E402
 from transcriber.lane import FinalResult, ModelLane, PromptContext, Result, Work  # noqa: E402
@@ -317,6 +318,7 @@ def main() -> None:
         },
         "configs": [],
         "load_avg": round(os.getloadavg()[0], 1),
+        "machine": describe(),
     }
     print(
         f"offline transcribe() on the tracks: CER {off_cer:.4f} (per clip {off_clip_cer:.4f}, "

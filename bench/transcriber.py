@@ -61,6 +61,7 @@ from faster_whisper import WhisperModel  # noqa: E402
 from whisper_normalizer.english import EnglishTextNormalizer  # noqa: E402
 
 from bench.korean_gap import cer, korean_clips  # noqa: E402
+from bench.machine import describe  # noqa: E402
 from tests.helpers.ports import free_port  # noqa: E402
 from tests.helpers.transcriber import (  # noqa: E402
     SAMPLE_RATE,
@@ -710,6 +711,7 @@ def main() -> None:
                 "runs": [asdict(r) for r in all_runs],
                 "texts": texts,
                 "device": args.device,
+                "machine": describe(),
                 "language": args.language,
                 "split": args.split if args.language == "ko" else None,
                 "at": datetime.now(UTC).isoformat(),
