@@ -3,7 +3,7 @@
 The same code and packages decode en/mfa at WER 0.287 on one 2-core machine and 0.310 on
 another, each replaying its own number exactly (docs/vad.md, 2026-12-04): a result is
 only comparable with others from the same CPU. CTranslate2 picks its int8 kernels by the
-instruction set, so the flags that choose them are recorded with the model name.
+instruction set, so the CPU flags that choose them are recorded with the CPU's name.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import ctranslate2
 
-# Instruction sets CTranslate2's CPU kernels dispatch on (its `CT2_FORCE_CPU_ISA` values),
-# and the int8 dot products that speed its int8 path.
+# The instruction sets CTranslate2's CPU kernels are chosen by (AVX, AVX2, AVX-512), FMA,
+# and the VNNI int8 dot products.
 ISA_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni")
 
 
