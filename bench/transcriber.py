@@ -45,7 +45,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import get_args
@@ -261,6 +261,9 @@ class Result:
     final_wait_p50_s: float = float("nan")
     final_decode_p50_s: float = float("nan")
     final_publish_p50_s: float = float("nan")
+    # The slowest tenth of the finals, each as [latency, wait, decode, publish, utterance s]:
+    # what the p95 is made of (its median parts say nothing about it).
+    slowest_finals: list[list[float]] = field(default_factory=list)
 
 
 def speech_end(samples: np.ndarray, start: int, end: int) -> int:
@@ -341,6 +344,7 @@ def measure(
     by_id = BY_ID
     final_lat: list[float] = []
     parts: list[tuple[float, float, float]] = []
+    latency_parts: list[list[float]] = []
     partial_lat: list[float] = []
     refs, hyps, missing = [], [], 0
     segments = [(at, s) for at, s in reader.segments]
@@ -363,6 +367,10 @@ def measure(
                     finished = timing.decode_finished_at.timestamp()
                     parts.append(
                         (started - (t0 + end / SAMPLE_RATE), finished - started, at - finished)
+                    )
+                    duration = segment.end - segment.start
+                    latency_parts.append(
+                        [round(x, 2) for x in (final_lat[-1], *parts[-1], duration)]
                     )
             else:
                 missing += 1
@@ -393,6 +401,7 @@ def measure(
         final_wait_p50_s=round(percentile([p[0] for p in parts], 50), 2),
         final_decode_p50_s=round(percentile([p[1] for p in parts], 50), 2),
         final_publish_p50_s=round(percentile([p[2] for p in parts], 50), 2),
+        slowest_finals=sorted(latency_parts, reverse=True)[: max(1, len(latency_parts) // 10)],
         utterances=sum(len(v) for v in spans.values()),
         mean_utterance_s=round(
             float(np.mean([e - s for v in spans.values() for s, e in v] or [0])) / SAMPLE_RATE, 2

@@ -117,22 +117,36 @@ class PartialResult:
 Result = FinalResult | PartialResult
 
 
-def suspicious(decoded: Decoded, preset: DecodingPreset) -> bool:
-    """A loop, or text the decoder itself doubts (an empty decode is confident silence)."""
+def looping(decoded: Decoded, preset: DecodingPreset) -> bool:
+    """The decode repeats itself (an empty decode is confident silence)."""
     return bool(decoded.text.strip()) and (
         collapse_repetitions(decoded.text, decoded.language) != decoded.text.strip()
         or decoded.compression_ratio > preset.compression_ratio_threshold
-        or decoded.avg_logprob < preset.log_prob_threshold
     )
 
 
+def suspicious(decoded: Decoded, preset: DecodingPreset) -> bool:
+    """A loop, or text the decoder itself doubts."""
+    return looping(decoded, preset) or (
+        bool(decoded.text.strip()) and decoded.avg_logprob < preset.log_prob_threshold
+    )
+
+
+def redo_padded(decoded: Decoded, preset: DecodingPreset) -> bool:
+    """Whether the final is decoded again on the padded window (`preset.padded_redo`)."""
+    if preset.padded_redo == "loops":
+        return looping(decoded, preset)
+    return preset.padded_redo == "suspicious" and suspicious(decoded, preset)
+
+
 def decode_final(decoder: WhisperDecoder, audio: FloatAudio, request: DecodeRequest) -> Decoded:
-    """A final's decode: a suspicious one is redone on the padded window (trimmed windows
-    loop more often), and one still suspicious with the meeting's vocabulary is redone
-    without it (measured: a list of terms can start a loop of one term, "핸드폰, 핸드폰, ...",
-    on Korean speech that decodes clean without it; bench/vocabulary.py)."""
+    """A final's decode: a suspicious one may be redone on the padded window (trimmed
+    windows loop more often; `padded_redo` of the preset says which), and one still
+    suspicious with the meeting's vocabulary is redone without it (measured: a list of
+    terms can start a loop of one term, "핸드폰, 핸드폰, ...", on Korean speech that decodes
+    clean without it; bench/vocabulary.py)."""
     decoded = decoder.decode(audio, request)
-    if suspicious(decoded, request.preset) and decoder.encoder_margin_s is not None:
+    if redo_padded(decoded, request.preset) and decoder.encoder_margin_s is not None:
         decoded = decoder.decode(audio, replace(request, full_window=True, margin_s=None))
     if suspicious(decoded, request.preset) and request.vocabulary:
         decoded = decoder.decode(audio, replace(request, full_window=True, vocabulary=()))

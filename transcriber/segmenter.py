@@ -47,6 +47,7 @@ class SegmenterConfig:
     floor_dbfs: float | None = -60.0  # quieter frames are silence, whatever the VAD says
     relative_floor_db: float | None = 30.0  # so are frames this far below the utterance's peak
     relative_floor_close_ms: int = 1000  # the silence that closes when that floor made part of it
+    relative_floor_keep_ms: int = 0  # audio kept past the last loud frame in such a pause (0: all)
     onset_window_ms: int = 300
     onset_voiced_ms: int = 150
     preroll_ms: int = 300
@@ -69,6 +70,8 @@ class SegmenterConfig:
             raise ValueError("max_utterance_s must be at least twice split_search_s")
         if self.relative_floor_close_ms < self.silence_close_ms:
             raise ValueError("relative_floor_close_ms must be at least silence_close_ms")
+        if self.relative_floor_keep_ms and self.relative_floor_keep_ms < self.tail_ms:
+            raise ValueError("relative_floor_keep_ms must be 0 or at least tail_ms")
         if self.fragment_voiced_ms and self.fragment_close_ms < self.silence_close_ms:
             raise ValueError("fragment_close_ms must be at least silence_close_ms")
         if self.reset_quiet_ms < self.onset_window_ms:
@@ -84,6 +87,7 @@ class SegmenterConfig:
             floor_dbfs=s.vad_floor_dbfs,
             relative_floor_db=s.vad_relative_floor_db,
             relative_floor_close_ms=s.vad_relative_floor_close_ms,
+            relative_floor_keep_ms=s.vad_relative_floor_keep_ms,
             onset_window_ms=s.onset_window_ms,
             onset_voiced_ms=s.onset_voiced_ms,
             preroll_ms=s.preroll_ms,
@@ -209,6 +213,7 @@ class Segmenter:
         self._max_samples = round(config.max_utterance_s * config.sample_rate)
         self._search_samples = round(config.split_search_s * config.sample_rate)
         self._tail_samples = config.samples(config.tail_ms)
+        self._keep_samples = config.samples(config.relative_floor_keep_ms)
         self._min_speech = config.samples(config.min_speech_ms)
         # Mean square of a frame at the floor (samples in int16 units).
         self._floor_power = (
@@ -233,9 +238,11 @@ class Segmenter:
             0 if checkpoint.open_start is None else checkpoint.position - (checkpoint.open_start)
         )
         self._heard_end = checkpoint.position  # the end of the last frame the VAD called voiced
+        self._loud_end = checkpoint.position  # ... and the relative floor let through
         self._floor_in_pause = False  # the relative floor silenced a frame of this pause
         self._silence_run = 0
         self._pause_announced = False
+        self._announced_end = -1  # where the last WouldClose said the utterance would end
         self._quiet_run = 0
         self._energies: list[_Frame] = []
         self._loud_power = 0.0
@@ -336,6 +343,7 @@ class Segmenter:
         if frame.voiced:
             self._voiced += self._fs
             self._heard_end = end
+            self._loud_end = end
             self._silence_run = 0
             self._floor_in_pause = False
             self._pause_announced = False
@@ -347,7 +355,8 @@ class Segmenter:
                 # utterance, only after a longer pause, and its audio stays in.
                 self._heard_end = end
                 self._floor_in_pause = True
-                self._pause_announced = False  # the close, if it comes, ends later
+                if self._announced_end != self._end_at(end):
+                    self._pause_announced = False  # the close, if it comes, ends later
         close_frames = self._floor_close_frames if self._floor_in_pause else self._close_frames
         if self._voiced < self._fragment_voiced:
             # A piece of a sentence cut off by a pause decodes badly alone (Whisper drops or
@@ -361,20 +370,34 @@ class Segmenter:
             self._split(end, events)
         elif (
             not frame.voiced
-            and not frame.heard
             and not self._pause_announced
-            and end >= self._heard_end + self._tail_samples
+            and (
+                (not frame.heard and end >= self._heard_end + self._tail_samples)
+                or self._kept_all(end)
+            )
             and self._voiced >= self._min_speech
         ):
             # The close, if it comes, ends the utterance here (`_close` above).
             self._pause_announced = True
-            tail_end = self._end_at(end)
+            tail_end = self._announced_end = self._end_at(end)
             events.append(WouldClose(Utterance(self._open_start, tail_end, self._voiced)))
 
     def _end_at(self, end: int) -> int:
         """Where the utterance ends if it closes at `end`: its tail after the last frame the
-        VAD called voiced (the relative floor decides when to close, never what is cut)."""
-        return min(self._heard_end + self._tail_samples, end)
+        VAD called voiced (the relative floor decides when to close; what is cut only with
+        `relative_floor_keep_ms`, and never closer than the tail to the last loud frame)."""
+        cut = min(self._heard_end + self._tail_samples, end)
+        if self._floor_in_pause and self._keep_samples:
+            cut = min(cut, self._loud_end + self._keep_samples)
+        return cut
+
+    def _kept_all(self, end: int) -> bool:
+        """The pause has passed all the audio the floor lets it keep: its cut is fixed."""
+        return (
+            self._floor_in_pause
+            and self._keep_samples > 0
+            and end >= self._loud_end + self._keep_samples
+        )
 
     def _close(self, end: int, events: list[SegmentEvent]) -> None:
         assert self._open_start is not None
@@ -420,6 +443,7 @@ class Segmenter:
             self._open_start = start
             self._voiced = len(voiced) * self._fs
             self._heard_end = end
+            self._loud_end = end
             self._floor_in_pause = False
             self._silence_run = 0
             self._pause_announced = False

@@ -383,6 +383,12 @@ class DecodingPreset(BaseModel):
     no_repeat_ngram_size: int = Field(
         0, ge=0, le=10, description="Forbid repeating n-grams of this size while decoding (0: off)."
     )
+    padded_redo: Literal["suspicious", "loops", "off"] = Field(
+        "suspicious",
+        description="Which finals are decoded again on the padded 30 s window: `suspicious` "
+        "(a loop, or an average log-probability under `log_prob_threshold`), `loops` only, "
+        "or none (`off`).",
+    )
 
 
 class HallucinationGuardSettings(BaseModel):
@@ -558,6 +564,14 @@ class TranscriberSettings(BaseModel):
         "the VAD, silenced part of it (at least `SILENCE_CLOSE_MS`): a quiet stretch inside a "
         "sentence is not a pause.",
     )
+    vad_relative_floor_keep_ms: int = Field(
+        0,
+        ge=0,
+        le=5000,
+        description="In a pause the relative floor silenced, the utterance keeps at most this "
+        "much audio after its last frame above the floor (at least `TAIL_MS`; 0: up to the "
+        "close), so its audio is fixed, and its final decoded early, before the close.",
+    )
     vad_relative_floor_languages: list[str] = Field(
         # Korean, measured (docs/vad.md): phone questions close a second after their words
         # instead of when the line's hiss ends (reporting clips, 4 streams: final p95 3.9 ->
@@ -711,7 +725,11 @@ class TranscriberSettings(BaseModel):
         # offline"): patience 1 with a 12 s margin, chosen on the tuning clips, streamed CER
         # 0.188 on the reporting clips (offline per file 0.181) where patience 2 with 8 s
         # gave 0.226, at about the same decode time.
-        default_factory=lambda: DecodingPreset(patience=1.0, encoder_margin_s=12.0),
+        # Doubted finals are not decoded again on the padded window: on the tuning clips
+        # (4 streams) the redo never helped and took 1.7-2.7 s of a worker (docs/latency.md).
+        default_factory=lambda: DecodingPreset(
+            patience=1.0, encoder_margin_s=12.0, padded_redo="loops"
+        ),
         description="Decoding preset for Korean.",
     )
     preset_auto: DecodingPreset = Field(

@@ -166,6 +166,30 @@ def test_line_hiss_after_the_last_word_does_not_hold_the_utterance_open(
     assert found[0].end - found[0].start > 2.5 * SAMPLE_RATE  # the words are all in it
 
 
+def test_a_keep_cuts_the_hiss_and_announces_the_close_while_the_hiss_goes_on(
+    speech_dir: Path,
+) -> None:
+    """With `relative_floor_keep_ms`, wav_073's question closes as before (a second after
+    its words) but keeps only that much of the hiss, so its audio is known, and announced,
+    before the close: its final can be decoded in the rest of the pause."""
+    clip = clips(speech_dir, "ko/naver")["wav_073"]
+    samples = np.concatenate([clip.samples(), np.zeros(SAMPLE_RATE, dtype=np.int16)])
+    whole = utterances(run(samples))[0]
+    segmenter = Segmenter(replace(CONFIG, relative_floor_keep_ms=700), Checkpoint(0))
+    events: list[tuple[int, SegmentEvent]] = []
+    for position in range(0, len(samples), 480):
+        chunk = samples[position : position + 480]
+        events += [(segmenter.position, e) for e in segmenter.feed(position, chunk)]
+    closed_at, closed = next((at, e) for at, e in events if isinstance(e, Closed))
+    assert closed.utterance.start == whole.start
+    assert 2.5 * SAMPLE_RATE < closed.utterance.end - closed.utterance.start  # every word
+    assert closed.utterance.end < whole.end - 0.2 * SAMPLE_RATE  # less of the hiss
+    said = [at for at, e in events if isinstance(e, WouldClose) and e.utterance == closed.utterance]
+    assert said and closed_at - said[0] >= 0.25 * SAMPLE_RATE  # (1000 - 700) ms before
+    with pytest.raises(ValueError, match="relative_floor_keep_ms"):
+        SegmenterConfig(relative_floor_keep_ms=100)
+
+
 def test_every_close_by_silence_is_announced_exactly_before_the_silence_has_passed(
     three_speakers, monologue
 ) -> None:
