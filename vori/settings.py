@@ -39,6 +39,8 @@ MIN_JWT_SECRET_BYTES = 32
 TaskSelection = Literal["selective", "thorough"]
 # Which rung of the model ladder decodes a meeting's English (TranscriberSettings.model_for).
 Accuracy = Literal["standard", "high"]
+# Which finals are decoded again on the padded 30 s window (DecodingPreset.padded_redo).
+PaddedRedo = Literal["suspicious", "loops", "off"]
 
 
 class KafkaSettings(BaseModel):
@@ -383,7 +385,7 @@ class DecodingPreset(BaseModel):
     no_repeat_ngram_size: int = Field(
         0, ge=0, le=10, description="Forbid repeating n-grams of this size while decoding (0: off)."
     )
-    padded_redo: Literal["suspicious", "loops", "off"] = Field(
+    padded_redo: PaddedRedo = Field(
         "suspicious",
         description="Which finals are decoded again on the padded 30 s window: `suspicious` "
         "(a loop, or an average log-probability under `log_prob_threshold`), `loops` only, "

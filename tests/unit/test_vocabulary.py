@@ -12,8 +12,9 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.meeting_schemas import MeetingCreate, MeetingRename
+from tests.helpers.scripted_decoder import ScriptedDecoder
 from tests.helpers.transcriber import clips, concatenate, frames_of
-from transcriber.decoder import Decoded, DecodeRequest, WhisperDecoder
+from transcriber.decoder import DecodeRequest, WhisperDecoder
 from transcriber.lane import decode_final
 from transcriber.segmenter import SegmenterConfig
 from transcriber.stream import FinalJob, StreamInfo, StreamTranscriber
@@ -162,31 +163,17 @@ def test_a_stream_takes_its_vocabulary_from_its_frames_into_its_finals(
     assert stream.info.vocabulary == ("Tom",)
 
 
-class _Scripted:
-    """A decoder that answers from a script and records what it was asked."""
-
-    encoder_margin_s = 8.0
-
-    def __init__(self, texts: list[str]) -> None:
-        self.texts = texts
-        self.requests: list[DecodeRequest] = []
-
-    def decode(self, audio: object, request: DecodeRequest) -> Decoded:
-        self.requests.append(request)
-        text = self.texts[len(self.requests) - 1]
-        return Decoded(text, [], -0.3, 0.01, 1.2, 0.0, "ko", 0.9, 0.1)
-
-
 def test_a_final_that_loops_with_the_vocabulary_is_redone_without_it() -> None:
     preset = TranscriberSettings().preset_ko
     request = DecodeRequest(final=True, language="ko", preset=preset, vocabulary=("핸드폰",))
     loop = "핸드폰, 핸드폰, 핸드폰, 핸드폰, 핸드폰, 핸드폰"
-    decoder = _Scripted([loop, loop, "학생 할인은 몇 살부터예요"])
+    answer = "학생 할인은 몇 살부터예요"
+    decoder = ScriptedDecoder([(loop, -0.3), (loop, -0.3), (answer, -0.3)], "ko")
     decoded = decode_final(cast(WhisperDecoder, decoder), np.zeros(16000, np.float32), request)
     assert decoded.text == "학생 할인은 몇 살부터예요"
     assert [r.vocabulary for r in decoder.requests] == [("핸드폰",), ("핸드폰",), ()]
     assert [r.full_window for r in decoder.requests] == [False, True, True]
     # A clean decode is kept as it is, terms and all.
-    clean = _Scripted(["Pannartz began printing"])
+    clean = ScriptedDecoder([("Pannartz began printing", -0.3)], "ko")
     assert decode_final(cast(WhisperDecoder, clean), np.zeros(16000, np.float32), request).text
     assert len(clean.requests) == 1
