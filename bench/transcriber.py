@@ -92,6 +92,7 @@ class Track:
     samples: np.ndarray
     spans: list[tuple[str, int, int]]
     language: str = "en"
+    meeting_language: str | None = None  # what the frames say, if not `language` (auto)
 
 
 def all_english_clips() -> dict[str, list[Clip]]:
@@ -202,7 +203,7 @@ def track_frame(
         meeting_id=track.meeting,
         participant_id=track.participant,
         speaker=track.participant,
-        language=track.language,
+        language=track.meeting_language or track.language,
         seq=index,
         position=index * step,
         capture_time=capture_time,
@@ -540,6 +541,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--language", choices=["en", "ko"], default="en")
     parser.add_argument(
+        "--auto",
+        action="store_true",
+        help="stream the clips as meetings of automatic language detection (frames say auto; "
+        "offline is told the clips' language)",
+    )
+    parser.add_argument(
         "--split",
         choices=["tune", "report", "all"],
         default="report",
@@ -630,6 +637,12 @@ def main() -> None:
             ("streams", continuous_tracks(n, args.seconds, pool)) for n in args.streams
         ] + [("meetings", meeting_tracks(m, args.seconds, pool)) for m in args.meetings]
         model = settings.transcriber.model_for("en", args.accuracy)
+    if args.auto:
+        model = settings.transcriber.model_for("auto")
+        scenarios = [(f"{name}-auto", tracks) for name, tracks in scenarios]
+        for _, tracks in scenarios:
+            for track in tracks:
+                track.meeting_language = "auto"
     offline = Offline(args.device, compute_type, settings.data_dir, model, args.language)
     per_file: dict[str, float] = {}
     texts: list[dict[str, object]] = []  # each run's references and streamed text, per track
@@ -702,6 +715,8 @@ def main() -> None:
             ]
             print(f"{label}: largest {scenario} load with final p95 < 3 s: {max(ok, default=0)}")
     stem = f"transcriber-ko-{args.split}" if args.language == "ko" else "transcriber"
+    if args.auto:
+        stem += "-auto"
     if args.accuracy == "high":
         stem += "-high"
     out = REPO / "bench" / "results" / f"{stem}-{args.device}.json"
@@ -722,6 +737,7 @@ def main() -> None:
                 "device": args.device,
                 "machine": describe(),
                 "language": args.language,
+                "auto": args.auto,
                 "split": args.split if args.language == "ko" else None,
                 "at": datetime.now(UTC).isoformat(),
             },

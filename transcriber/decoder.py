@@ -17,6 +17,7 @@ replayed; presets that ask for it lose the identical-replay guarantee.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
@@ -55,7 +56,19 @@ class _WindowedWhisperModel(WhisperModel):  # type: ignore[misc]
         window = self.window_frames
         if window is not None and features.shape[-1] > window:
             features = np.ascontiguousarray(features[..., :window])
-        return super().encode(features)
+        # A language detection and the decode after it encode the same window: the
+        # thread's last input and output are kept, and the second pass is the first's.
+        key = (
+            id(self),
+            features.shape,
+            hashlib.blake2b(features.tobytes(), digest_size=16).digest(),
+        )
+        last = getattr(self._window, "encoded", None)
+        if last is not None and last[0] == key:
+            return last[1]
+        output = super().encode(features)
+        self._window.encoded = (key, output)
+        return output
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,20 @@ class WhisperDecoder:
             return None
         frames = math.ceil(samples / HOP) + round(margin_s * SAMPLE_RATE / HOP)
         return min(FULL_WINDOW_FRAMES, frames + frames % 2)
+
+    def language_probabilities(self, audio: FloatAudio, margin_s: float | None) -> dict[str, float]:
+        """Whisper's probability of each language for this audio, on the trimmed window of
+        `margin_s`: a decode with the same margin that follows reuses its encoder pass."""
+        if not self.multilingual:
+            return {"en": 1.0}
+        # The features `transcribe` encodes: its last frame is not content.
+        features = self.model.feature_extractor(audio)[..., :-1]
+        self.model.window_frames = self._window(len(audio), margin_s)
+        try:
+            _, _, probabilities = self.model.detect_language(features=features)
+        finally:
+            self.model.window_frames = None
+        return dict(probabilities)
 
     def decode(self, audio: FloatAudio, request: DecodeRequest) -> Decoded:
         """Transcribe one utterance (or the open part of one) in a single window."""

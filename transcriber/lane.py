@@ -36,8 +36,10 @@ from transcriber.pcm import SAMPLE_RATE, FloatAudio, to_float
 from transcriber.policy import (
     DecodeStats,
     Verdict,
+    choose_language,
     collapse_repetitions,
     judge,
+    language_of_text,
     next_context,
     preset_for,
 )
@@ -59,9 +61,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PromptContext:
-    """The previous text of one stream; written only by its lane's thread."""
+    """The previous text of one stream; written only by its lane's threads. In an `auto`
+    meeting also the language detected on its open utterance: (segment id, language), so
+    that its partials detect once per utterance (they need not replay exactly; finals
+    detect on their own audio)."""
 
     text: str
+    detected: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class FinalOutcome:
     voice: Embedding | None
     started: datetime
     finished: datetime
+    spoken_last: str | None = None  # an auto meeting: the language its detection leant to
 
 
 @dataclass(frozen=True)
@@ -333,25 +340,33 @@ class ModelLane:
     def _decode(self, work: Work) -> None:
         assert self._decoder is not None
         job = work.job
-        language = job.info.language
-        preset = preset_for(self.settings, language)
         started = datetime.now(UTC)
         if isinstance(job, FinalJob):
-            self._final(work, job, preset, started)
+            self._final(work, job, started)
             return
         if isinstance(job, EarlyFinalJob):
-            self._early_final(work, job, preset)
+            self._early_final(work, job)
             return
         if job.audio_dbfs < self.settings.energy_gate_dbfs:
             # Its text would be dropped (policy.judge): a line hiss that opened an utterance
             # would otherwise cost a decode every partial interval.
             self.results.put(PartialResult(work, "", started, started))
             return
+        audio = to_float(job.audio)
+        language = decode_language(job.info.language)
+        if language is None and self.settings.auto_languages:
+            detected = work.context.detected
+            if detected is None or detected[0] != job.segment_id:
+                margin = self._decoder.partial_margin_s
+                detected = (job.segment_id, self._detect(audio, work.context.text, margin))
+                work.context.detected = detected
+            language = detected[1]
+        preset = self._preset(job.info, language)
         decoded = self._decoder.decode(
-            to_float(job.audio),
+            audio,
             DecodeRequest(
                 final=False,
-                language=decode_language(language),
+                language=language,
                 preset=preset,
                 prompt=work.context.text if preset.condition_on_previous_text else None,
                 prefix=job.prefix or None,
@@ -369,17 +384,17 @@ class ModelLane:
             PartialResult(work, verdict.text if verdict.keep else "", started, datetime.now(UTC))
         )
 
-    def _final(self, work: Work, job: FinalJob, preset: DecodingPreset, started: datetime) -> None:
+    def _final(self, work: Work, job: FinalJob, started: datetime) -> None:
         early = self._take_early(job.info.stream_id)
         outcome = (
             early
             if early is not None and self._still_valid(early, job, work.context)
-            else self._outcome(job, preset, work.context.text, started)
+            else self._outcome(job, work.context.text, started)
         )
         self.results.put(self._finish(work, job, outcome))
 
-    def _early_final(self, work: Work, job: EarlyFinalJob, preset: DecodingPreset) -> None:
-        outcome = self._outcome(job, preset, work.context.text, datetime.now(UTC))
+    def _early_final(self, work: Work, job: EarlyFinalJob) -> None:
+        outcome = self._outcome(job, work.context.text, datetime.now(UTC))
         with self._cond:
             self._early[job.info.stream_id] = outcome
 
@@ -388,25 +403,39 @@ class ModelLane:
             return self._early.pop(stream_id, None)
 
     def _still_valid(self, early: FinalOutcome, job: FinalJob, context: PromptContext) -> bool:
-        """The early decode is the final's: the same audio, and the same prompt if any."""
-        preset = preset_for(self.settings, job.info.language)
-        prompt = context.text if preset.condition_on_previous_text else None
+        """The early decode is the final's: the same audio, the same lean of an `auto`
+        meeting's language detection (so the same preset), and the same prompt if its
+        preset prompts."""
         valid = (
             isinstance(early.job, EarlyFinalJob)
             and early.job.matches(job)
-            and early.prompt == prompt
+            and (early.prompt is None or early.prompt == context.text)
+            and (
+                decode_language(job.info.language) is not None
+                or early.spoken_last == language_of_text(context.text)
+            )
         )
         self.metrics.early_finals.labels("used" if valid else "unused").inc()
         return valid
 
     def _outcome(
-        self, job: FinalJob | EarlyFinalJob, preset: DecodingPreset, context: str, started: datetime
+        self, job: FinalJob | EarlyFinalJob, context: str, started: datetime
     ) -> FinalOutcome:
         """Decode and judge an utterance's final (the stream's context is not touched)."""
         assert self._decoder is not None
         decoded: Decoded | None = None
         verdict: Verdict | None = None
         margin: float | None = None
+        if self.degraded:
+            margin = self.settings.overload.degraded_encoder_margin_s
+        retract_only = isinstance(job, FinalJob) and job.retract_only
+        audible = not retract_only and job.audio_dbfs >= self.settings.energy_gate_dbfs
+        audio = to_float(job.audio)
+        language = decode_language(job.info.language)
+        spoken_last = language_of_text(context) if language is None else None
+        if language is None and audible and self.settings.auto_languages:
+            language = self._detect(audio, context, margin)
+        preset = self._preset(job.info, language)
         if self.degraded:
             # Greedy on a shorter window: ~30 % less time on tiny.en (docs/overload.md). The
             # guards below still judge it; a suspicious decode is redone the exact way.
@@ -418,16 +447,14 @@ class ModelLane:
                     "temperatures": [0.0],
                 }
             )
-            margin = overload.degraded_encoder_margin_s
         prompt = context if preset.condition_on_previous_text else None
-        retract_only = isinstance(job, FinalJob) and job.retract_only
-        if not retract_only and job.audio_dbfs >= self.settings.energy_gate_dbfs:
+        if audible:
             decoded = decode_final(
                 self._decoder,
-                to_float(job.audio),
+                audio,
                 DecodeRequest(
                     final=True,
-                    language=decode_language(job.info.language),
+                    language=language,
                     preset=preset,
                     prompt=prompt,
                     margin_s=margin,
@@ -451,7 +478,9 @@ class ModelLane:
         text = verdict.text if verdict is not None and verdict.keep else ""
         # Whose voice it is, told apart in stream order when the result is taken in.
         voice = load_voice_encoder().embed(job.audio) if text and job.info.room else None
-        return FinalOutcome(job, decoded, verdict, prompt, voice, started, datetime.now(UTC))
+        return FinalOutcome(
+            job, decoded, verdict, prompt, voice, started, datetime.now(UTC), spoken_last
+        )
 
     def _finish(self, work: Work, job: FinalJob, outcome: FinalOutcome) -> FinalResult:
         """The final of `job` from its decode; the stream's context moves on past it."""
@@ -512,6 +541,33 @@ class ModelLane:
         self.metrics.decode_seconds.labels(kind, self.name).observe(decoded.seconds)
         with self._cond:
             self.scheduler.observe(kind, decoded.seconds, audio_seconds)
+
+    def _detect(self, audio: FloatAudio, context: str, margin_s: float | None) -> str:
+        """The language of an `auto` meeting's audio, among `auto_languages`, leaning to the
+        one its previous text (`context`, replayed exactly after a restart) is written in.
+
+        Detected on the window of the margin the decode in that language would use
+        (`margin_s` under overload), so that the decode reuses the encoder pass."""
+        assert self._decoder is not None
+        t = self.settings
+        spoken_last = language_of_text(context)
+        if margin_s is None:
+            preset = preset_for(t, spoken_last) if spoken_last else t.preset_auto
+            margin_s = preset.encoder_margin_s or self._decoder.encoder_margin_s
+        language = choose_language(
+            self._decoder.language_probabilities(audio, margin_s),
+            t.auto_languages,
+            spoken_last,
+            t.auto_language_stickiness,
+        )
+        self.metrics.detected_languages.labels(language).inc()
+        return language
+
+    def _preset(self, info: StreamInfo, detected: str | None) -> DecodingPreset:
+        """The meeting language's preset; in an `auto` meeting, the detected language's."""
+        if info.language == "auto" and detected in ("en", "ko"):
+            return preset_for(self.settings, detected)
+        return preset_for(self.settings, info.language)
 
     def _vocabulary(self, info: StreamInfo) -> tuple[str, ...]:
         """The meeting's terms, where its language is one they are measured to help."""

@@ -84,6 +84,12 @@ class TranscriberMetrics:
             "Meetings whose transcript is behind by LAGGING_S or more.",
             registry=r,
         )
+        self.detected_languages = Counter(
+            "vori_transcriber_detected_languages_total",
+            "Languages detected on the utterances of `auto` meetings (finals and partials).",
+            ["language"],
+            registry=r,
+        )
         self.partials_shed = Counter(
             "vori_transcriber_partials_shed_total",
             "Partials not decoded because the transcriber was behind.",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from transcriber.stabilizer import CHARACTER_LANGUAGES, units_of
@@ -70,6 +71,37 @@ def preset_for(settings: TranscriberSettings, language: str) -> DecodingPreset:
     if language == "auto":
         return settings.preset_auto
     return settings.preset_en
+
+
+def language_of_text(text: str) -> str | None:
+    """The language its last letter is written in, of the two vori names: Hangul is
+    Korean, Latin English; None where the text has neither."""
+    for char in reversed(text):
+        if unicodedata.name(char, "").startswith("HANGUL"):
+            return "ko"
+        if char.isascii() and char.isalpha():
+            return "en"
+    return None
+
+
+def choose_language(
+    probabilities: Mapping[str, float],
+    candidates: Sequence[str],
+    spoken_last: str | None,
+    stickiness: float,
+) -> str:
+    """The language of an `auto` meeting's utterance: the likeliest of `candidates`, unless
+    the stream's last language (`spoken_last`) is within `stickiness` times as likely.
+
+    Measured with base on the shared clips: every English clip was at least 50 times
+    likelier English than Korean, but a garbled Korean question read as English at 8.9
+    to 1 (and as Mongolian first).
+    """
+    best = max(candidates, key=lambda language: probabilities.get(language, 0.0))
+    if spoken_last is None or spoken_last not in candidates:
+        return best
+    likelier = probabilities.get(best, 0.0) > stickiness * probabilities.get(spoken_last, 0.0)
+    return best if likelier else spoken_last
 
 
 def compression_ratio(text: str) -> float:

@@ -531,6 +531,22 @@ class TranscriberSettings(BaseModel):
     default_language: Literal["en", "ko", "auto"] = Field(
         "en", description="Language of streams whose frames name none."
     )
+    auto_languages: list[str] = Field(
+        # Measured on the Korean tuning clips streamed as auto meetings (4 streams): detected
+        # among all of Whisper's languages, base read some questions as Japanese or Chinese.
+        default_factory=lambda: ["en", "ko"],
+        description="Languages an `auto` meeting's utterances are detected among, each then "
+        "decoded with its own preset (empty: any of Whisper's, with the `auto` preset).",
+    )
+    auto_language_stickiness: float = Field(
+        # Chosen on the shared clips, base (bench/README.md, "Automatic language detection"):
+        # English clips were at least 50 times likelier English than Korean; the Korean
+        # tuning clips' worst was 8.9 times likelier English.
+        10.0,
+        ge=1,
+        description="How many times likelier than the language a stream spoke last (read from "
+        "its previous text) another must be for an `auto` meeting's utterance to switch to it.",
+    )
     vad_engine: Literal["webrtc", "silero"] = Field(
         "webrtc",
         description="Frame classifier of the segmenter: webrtcvad, or Silero VAD v6 (the ONNX "
