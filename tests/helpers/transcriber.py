@@ -22,6 +22,7 @@ import soundfile as sf
 from confluent_kafka import Consumer, TopicPartition
 
 from tests.helpers.kafka import consumer_at_end
+from transcriber.stream import FinalJob, StreamInfo, Timing
 from vori.events import (
     AUDIO_FRAMES,
     TRANSCRIPT_SEGMENTS,
@@ -93,6 +94,25 @@ def concatenate(parts: Iterable[Clip], pause_s: float = 1.0, lead_s: float = 0.5
         position += len(audio)
         pause(pause_s)
     return Timeline(np.concatenate(chunks), spans)
+
+
+def closed_utterance(
+    info: StreamInfo, samples: np.ndarray, segment_id: str = "m:p:mic:0"
+) -> FinalJob:
+    """A whole utterance from sample 0, closed, as a stream hands its final to a lane."""
+    return FinalJob(
+        info=info,
+        segment_id=segment_id,
+        start=0,
+        end=len(samples),
+        audio=samples,
+        audio_dbfs=-20.0,
+        revision=0,
+        seq=1,
+        retract_only=False,
+        had_partials=False,
+        timing=Timing(None, None),
+    )
 
 
 def frames_of(

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from faster_whisper import WhisperModel
 
-from tests.helpers.transcriber import clips
+from tests.helpers.transcriber import clips, closed_utterance
 from transcriber.decoder import DecodeRequest, WhisperDecoder
 from transcriber.lane import FinalResult, ModelLane, PromptContext, Result, Work
 from transcriber.metrics import TranscriberMetrics
 from transcriber.policy import choose_language, language_of_text
 from transcriber.segmenter import SegmenterConfig
-from transcriber.stream import FinalJob, StreamInfo, StreamTranscriber, Timing
+from transcriber.stream import StreamInfo, StreamTranscriber
 from vori.settings import Settings
 from vori.whisper_models import resolve_model
 
@@ -81,19 +81,7 @@ def _final(base: WhisperDecoder, audio: np.ndarray, context: str) -> FinalResult
     settings = Settings().transcriber.model_copy(update={"decode_workers": 1})
     lane = ModelLane("base", lambda: base, settings, results, TranscriberMetrics())
     assert lane.ready.wait(60)
-    job = FinalJob(
-        info=AUTO,
-        segment_id="m:p:mic:0",
-        start=0,
-        end=len(audio),
-        audio=audio,
-        audio_dbfs=-20.0,
-        revision=0,
-        seq=1,
-        retract_only=False,
-        had_partials=False,
-        timing=Timing(None, None),
-    )
+    job = closed_utterance(AUTO, audio)
     stream = StreamTranscriber.new(AUTO, SegmenterConfig(), 0)  # owns the results only
     lane.submit_final(Work(0, stream, PromptContext(context), job))
     try:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.transcriber import clips, concatenate, frames_of
+from tests.helpers.transcriber import clips, closed_utterance, concatenate, frames_of
 from transcriber.decoder import WhisperDecoder
 from transcriber.lane import FinalResult, ModelLane, PromptContext, Result, Work
 from transcriber.metrics import TranscriberMetrics
 from transcriber.segmenter import SegmenterConfig
-from transcriber.stream import EarlyFinalJob, FinalJob, StreamInfo, StreamTranscriber, Timing
+from transcriber.stream import EarlyFinalJob, FinalJob, StreamInfo, StreamTranscriber
 from vori.events import TranscriptSegment
 from vori.settings import Settings
 from vori.whisper_models import resolve_model
@@ -121,19 +121,7 @@ def test_an_early_final_the_speech_went_on_after_is_not_the_final(
     context = PromptContext("")
     lane, results = lane_of(decoder)
     # The utterance as it stood at a pause halfway, and as it closed, whole.
-    whole = FinalJob(
-        info=INFO,
-        segment_id="m:p:mic:0",
-        start=0,
-        end=len(samples),
-        audio=samples,
-        audio_dbfs=-20.0,
-        revision=0,
-        seq=1,
-        retract_only=False,
-        had_partials=False,
-        timing=Timing(None, None),
-    )
+    whole = closed_utterance(INFO, samples)
     paused = EarlyFinalJob(INFO, whole.segment_id, 0, half, samples[:half], -20.0)
     lane.submit_early(Work(0, stream, context, paused))
     settle(lane, INFO.stream_id)
