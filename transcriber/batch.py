@@ -42,7 +42,7 @@ from transcriber.hallucination import (
     audio_evidence,
 )
 from transcriber.pcm import SAMPLE_RATE, Samples, loudest_dbfs, to_float
-from transcriber.policy import DecodeStats, judge, preset_for
+from transcriber.policy import DecodeStats, choose_language, judge, preset_for
 from transcriber.room import EMPTY_VOICES, RoomVoices, VoicePolicy
 from transcriber.segments import in_voice
 from transcriber.upload_audio import DecodedAudio, chunk_spans
@@ -144,6 +144,8 @@ def transcription_language(upload_language: str | None) -> str:
 
 
 Transcribe = Callable[..., tuple[Any, Any]]  # WhisperModel.transcribe
+# Float audio -> each language's probability, on its first 30 s window (as `transcribe`).
+DetectLanguage = Callable[[np.ndarray], dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class Model:
     name: str
     transcribe: Transcribe
     multilingual: bool
+    detect: DetectLanguage | None = None  # None: `transcribe` detects among all languages
 
 
 @dataclass
@@ -187,8 +190,8 @@ class BatchTranscriber:
         # a room recording never reads the weights.
         self.voice_encoder = voice_encoder
 
-    def preset(self, language: str) -> DecodingPreset:
-        return preset_for(self.settings, language).model_copy(
+    def preset(self, language: str, detected: str | None = None) -> DecodingPreset:
+        return preset_for(self.settings, language, detected).model_copy(
             update={"beam_size": self.batch.beam_size}
         )
 
@@ -234,9 +237,11 @@ class BatchTranscriber:
         self, meeting_id: str, channel: _Channel, model: Model, language: str
     ) -> Iterator[TranscriptSegment | None]:
         """A stream's kept finals, and None after each dropped one and each chunk."""
-        preset = self.preset(language)
         for start, end in channel.spans:
             audio = to_float(np.asarray(channel.samples[start:end]))
+            if channel.language is None and model.multilingual:
+                channel.language = self._detect(model, audio)
+            preset = self.preset(language, channel.language)
             segments, info = model.transcribe(
                 audio,
                 language=channel.language if model.multilingual else "en",
@@ -260,6 +265,16 @@ class BatchTranscriber:
                 yield segment
             channel.done = max(channel.done, end)
             yield None
+
+    def _detect(self, model: Model, audio: np.ndarray) -> str | None:
+        """An `auto` stream's language, among the live lane's `auto_languages` (as a live
+        meeting's first utterance is); None where `transcribe` is to detect among all."""
+        candidates = self.settings.auto_languages
+        if model.detect is None or not candidates:
+            return None
+        return choose_language(
+            model.detect(audio), candidates, None, self.settings.auto_language_stickiness
+        )
 
     def _final(
         self,

@@ -52,12 +52,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from faster_whisper import WhisperModel
 
 from transcriber import batch_metrics as metrics
 from transcriber.archive_audio import ArchiveError, job_streams
 from transcriber.batch import (
     BatchTranscriber,
+    DetectLanguage,
     Model,
     ProgressThrottle,
     Step,
@@ -129,9 +131,19 @@ class Models:
             )
             log.info("loaded %s in %.1f s", name, time.perf_counter() - started)
             self._loaded[name] = Model(
-                name, whisper.transcribe, bool(whisper.model.is_multilingual)
+                name,
+                whisper.transcribe,
+                bool(whisper.model.is_multilingual),
+                detect=_language_detector(whisper),
             )
         return self._loaded[name]
+
+
+def _language_detector(whisper: WhisperModel) -> DetectLanguage:
+    def detect(audio: np.ndarray) -> dict[str, float]:
+        return dict(whisper.detect_language(audio)[2])
+
+    return detect
 
 
 @dataclass(frozen=True)

@@ -52,22 +52,35 @@ class _WindowedWhisperModel(WhisperModel):  # type: ignore[misc]
     def window_frames(self, frames: int | None) -> None:
         self._window.frames = frames
 
+    @property
+    def detecting(self) -> bool:
+        return getattr(self._window, "detecting", False)
+
+    @detecting.setter
+    def detecting(self, detecting: bool) -> None:
+        self._window.detecting = detecting
+
     def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
         window = self.window_frames
         if window is not None and features.shape[-1] > window:
             features = np.ascontiguousarray(features[..., :window])
         # A language detection and the decode after it encode the same window: the
-        # thread's last input and output are kept, and the second pass is the first's.
+        # detection's pass is kept, and the thread's next encode takes it if its input is
+        # the same. Encodes of meetings that detect nothing hash nothing.
+        kept = getattr(self._window, "kept", None)
+        self._window.kept = None
+        if kept is None and not self.detecting:
+            return super().encode(features)
         key = (
             id(self),
             features.shape,
             hashlib.blake2b(features.tobytes(), digest_size=16).digest(),
         )
-        last = getattr(self._window, "encoded", None)
-        if last is not None and last[0] == key:
-            return last[1]
+        if kept is not None and kept[0] == key:
+            return kept[1]
         output = super().encode(features)
-        self._window.encoded = (key, output)
+        if self.detecting:
+            self._window.kept = (key, output)
         return output
 
 
@@ -151,10 +164,12 @@ class WhisperDecoder:
         # The features `transcribe` encodes: its last frame is not content.
         features = self.model.feature_extractor(audio)[..., :-1]
         self.model.window_frames = self._window(len(audio), margin_s)
+        self.model.detecting = True
         try:
             _, _, probabilities = self.model.detect_language(features=features)
         finally:
             self.model.window_frames = None
+            self.model.detecting = False
         return dict(probabilities)
 
     def decode(self, audio: FloatAudio, request: DecodeRequest) -> Decoded:

@@ -358,7 +358,8 @@ class ModelLane:
             detected = work.context.detected
             if detected is None or detected[0] != job.segment_id:
                 margin = self._decoder.partial_margin_s
-                detected = (job.segment_id, self._detect(audio, work.context.text, margin))
+                spoken_last = language_of_text(work.context.text)
+                detected = (job.segment_id, self._detect(audio, spoken_last, margin))
                 work.context.detected = detected
             language = detected[1]
         preset = self._preset(job.info, language)
@@ -434,7 +435,7 @@ class ModelLane:
         language = decode_language(job.info.language)
         spoken_last = language_of_text(context) if language is None else None
         if language is None and audible and self.settings.auto_languages:
-            language = self._detect(audio, context, margin)
+            language = self._detect(audio, spoken_last, margin)
         preset = self._preset(job.info, language)
         if self.degraded:
             # Greedy on a shorter window: ~30 % less time on tiny.en (docs/overload.md). The
@@ -542,15 +543,15 @@ class ModelLane:
         with self._cond:
             self.scheduler.observe(kind, decoded.seconds, audio_seconds)
 
-    def _detect(self, audio: FloatAudio, context: str, margin_s: float | None) -> str:
-        """The language of an `auto` meeting's audio, among `auto_languages`, leaning to the
-        one its previous text (`context`, replayed exactly after a restart) is written in.
+    def _detect(self, audio: FloatAudio, spoken_last: str | None, margin_s: float | None) -> str:
+        """The language of an `auto` meeting's audio, among `auto_languages`, leaning to
+        `spoken_last`: the one its previous text (replayed exactly after a restart) is
+        written in.
 
         Detected on the window of the margin the decode in that language would use
         (`margin_s` under overload), so that the decode reuses the encoder pass."""
         assert self._decoder is not None
         t = self.settings
-        spoken_last = language_of_text(context)
         if margin_s is None:
             preset = preset_for(t, spoken_last) if spoken_last else t.preset_auto
             margin_s = preset.encoder_margin_s or self._decoder.encoder_margin_s
@@ -565,9 +566,7 @@ class ModelLane:
 
     def _preset(self, info: StreamInfo, detected: str | None) -> DecodingPreset:
         """The meeting language's preset; in an `auto` meeting, the detected language's."""
-        if info.language == "auto" and detected in ("en", "ko"):
-            return preset_for(self.settings, detected)
-        return preset_for(self.settings, info.language)
+        return preset_for(self.settings, info.language, detected)
 
     def _vocabulary(self, info: StreamInfo) -> tuple[str, ...]:
         """The meeting's terms, where its language is one they are measured to help."""

@@ -64,8 +64,13 @@ class Verdict:
     usable_as_context: bool = True
 
 
-def preset_for(settings: TranscriberSettings, language: str) -> DecodingPreset:
-    """The decoding preset of a meeting language (en, ko or auto)."""
+def preset_for(
+    settings: TranscriberSettings, language: str, detected: str | None = None
+) -> DecodingPreset:
+    """The decoding preset of a meeting language (en, ko or auto); in an `auto` meeting,
+    that of the language `detected`, where it has one."""
+    if language == "auto" and detected in ("en", "ko"):
+        language = detected
     if language == "ko":
         return settings.preset_ko
     if language == "auto":

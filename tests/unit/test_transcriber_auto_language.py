@@ -71,9 +71,13 @@ def test_a_decode_after_a_detection_on_its_window_reuses_the_encoder_pass(
     preset = Settings().transcriber.preset_ko
     probabilities = base.language_probabilities(audio, preset.encoder_margin_s)
     assert max(probabilities, key=lambda language: probabilities[language]) == "ko"
-    decoded = base.decode(audio, DecodeRequest(final=True, language="ko", preset=preset))
+    request = DecodeRequest(final=True, language="ko", preset=preset)
+    decoded = base.decode(audio, request)
     assert decoded.text
     assert len(encoded) == 1
+    # The kept pass serves the one decode after its detection; later decodes encode.
+    assert base.decode(audio, request).text == decoded.text
+    assert len(encoded) == 2
 
 
 def _final(base: WhisperDecoder, audio: np.ndarray, context: str) -> FinalResult:

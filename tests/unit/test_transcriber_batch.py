@@ -317,6 +317,51 @@ def test_channels_are_interleaved_so_the_stream_furthest_behind_goes_next(
     assert steps[-1].progress == 1.0
 
 
+def _auto_core(model: ScriptedModel, probabilities: dict[str, float], **transcriber: Any) -> Any:
+    """A batch core whose model is multilingual and detects `probabilities`."""
+    settings = Settings()
+    detected: list[int] = []
+
+    def detect(audio: np.ndarray) -> dict[str, float]:
+        detected.append(len(audio))
+        return probabilities
+
+    core = BatchTranscriber(
+        settings.transcriber.model_copy(update=transcriber),
+        settings.transcriber_batch,
+        lambda _language, _accuracy: Model("base", model.transcribe, True, detect=detect),
+    )
+    return core, detected
+
+
+def test_an_auto_upload_is_detected_among_the_auto_languages_with_their_preset(
+    speech_dir: Path, tmp_path: Path
+) -> None:
+    # base's likeliest language for a garbled Korean question can be Japanese or Mongolian.
+    one, _ = _speech(speech_dir)
+    model = ScriptedModel([[_segment(0.5, 2.0, "수유실이 따로 있나요")]])
+    core, detected = _auto_core(model, {"ja": 0.5, "ko": 0.3, "en": 0.2})
+    steps = list(core.transcribe(_upload(language="auto"), _decoded(tmp_path, [one])))
+    assert detected == [len(one)]  # once, on the stream's first chunk
+    assert model.calls[0]["language"] == "ko"
+    ko, auto = Settings().transcriber.preset_ko, Settings().transcriber.preset_auto
+    assert ko.patience != auto.patience  # the presets tell apart
+    assert model.calls[0]["patience"] == ko.patience
+    assert [s.segment.language for s in steps if s.segment] == ["ko"]
+
+
+def test_without_auto_languages_an_upload_is_detected_by_whisper_among_all(
+    speech_dir: Path, tmp_path: Path
+) -> None:
+    one, _ = _speech(speech_dir)
+    model = ScriptedModel([[_segment(0.5, 2.0, "He hoped")]])
+    core, detected = _auto_core(model, {"ko": 1.0}, auto_languages=[])
+    steps = list(core.transcribe(_upload(language="auto"), _decoded(tmp_path, [one])))
+    assert detected == []
+    assert model.calls[0]["language"] is None
+    assert [s.segment.language for s in steps if s.segment] == ["en"]  # Whisper's answer
+
+
 def test_the_same_recording_gives_the_same_finals_again(speech_dir: Path, tmp_path: Path) -> None:
     one, _ = _speech(speech_dir)
     answers = [[_segment(0.5, 2.0, "He hoped"), _segment(2.0, 2.0, "there would be")]]

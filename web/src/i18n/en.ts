@@ -61,7 +61,7 @@ export const en = {
     language: "Language",
     langEn: "English",
     langKo: "Korean (한국어)",
-    langAuto: "Detect automatically",
+    langAuto: "English or Korean, detected",
     tasksTo: "Tasks go to",
     personalBoard: "My personal board",
     create: "Create meeting",

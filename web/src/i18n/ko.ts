@@ -62,7 +62,7 @@ export const ko: Catalogue = {
     language: "언어",
     langEn: "영어 (English)",
     langKo: "한국어",
-    langAuto: "자동 감지",
+    langAuto: "영어 또는 한국어 (자동 감지)",
     tasksTo: "할 일을 보낼 보드",
     personalBoard: "내 개인 보드",
     create: "회의 만들기",
