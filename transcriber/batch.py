@@ -300,6 +300,9 @@ class BatchTranscriber:
                 compression_ratio=whisper.compression_ratio,
                 temperature=whisper.temperature or 0.0,
                 audio_dbfs=loudest_dbfs(samples),
+                word_seconds=tuple(w.end - w.start for w in whisper.words)
+                if whisper.words
+                else None,
             ),
             preset,
             language,

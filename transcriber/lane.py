@@ -124,11 +124,17 @@ class PartialResult:
 Result = FinalResult | PartialResult
 
 
+def word_seconds(decoded: Decoded) -> tuple[float, ...] | None:
+    """Each word's aligned duration (finals); None for a decode without word times."""
+    return tuple(w.end - w.start for w in decoded.words) if decoded.words else None
+
+
 def looping(decoded: Decoded, preset: DecodingPreset) -> bool:
     """The decode repeats itself (an empty decode is confident silence)."""
-    return bool(decoded.text.strip()) and (
-        collapse_repetitions(decoded.text, decoded.language) != decoded.text.strip()
-        or decoded.compression_ratio > preset.compression_ratio_threshold
+    text = decoded.text.strip()
+    collapsed = collapse_repetitions(text, decoded.language, word_seconds=word_seconds(decoded))
+    return bool(text) and (
+        collapsed != text or decoded.compression_ratio > preset.compression_ratio_threshold
     )
 
 
@@ -581,4 +587,5 @@ class ModelLane:
             compression_ratio=decoded.compression_ratio,
             temperature=decoded.temperature,
             audio_dbfs=audio_dbfs,
+            word_seconds=word_seconds(decoded),
         )

@@ -52,6 +52,7 @@ class DecodeStats:
     compression_ratio: float
     temperature: float
     audio_dbfs: float  # the loudest 150 ms of the audio (pcm.loudest_dbfs)
+    word_seconds: tuple[float, ...] | None = None  # each word's aligned duration (finals)
 
 
 @dataclass(frozen=True)
@@ -122,17 +123,45 @@ def compression_ratio(text: str) -> float:
 SPACED_CHARACTER_LANGUAGES = frozenset({"ko"})
 
 
-def collapse_repetitions(text: str, language: str | None, *, max_repeats: int = 3) -> str:
-    """Cut a run of one n-gram repeated more than `max_repeats` times down to one copy."""
+# Whisper's aligner gives the words of a loop it invented no audio. In every repeat the
+# collapse met on the shared speech through the transcriber's core, the words people
+# repeated ("here are some more words, words, words, words") had at least half of their
+# copies timed 0.1 s or longer; the loops ("E E E E", a sentence written twice, "five five"
+# written nine times) at most a sixth.
+SPOKEN_WORD_S = 0.1
+
+
+def collapse_repetitions(
+    text: str,
+    language: str | None,
+    *,
+    max_repeats: int = 3,
+    word_seconds: Sequence[float] | None = None,
+) -> str:
+    """Cut a run of one n-gram repeated more than `max_repeats` times down to one copy, and
+    a text that ends cycling through one phrase after its first cycle: Whisper's loops.
+
+    With `word_seconds` (each word's aligned duration, one per word of `text`) a repeat
+    at least half of whose copies' words were timed SPOKEN_WORD_S or longer was spoken, and
+    stays. Without them (partials) every repeat is cut."""
     units = units_of(text, None if language in SPACED_CHARACTER_LANGUAGES else language)
     keys = [u.key for u in units]
+    timed = word_seconds is not None and len(word_seconds) == len(units)
+
+    def spoken(start: int, end: int) -> bool:
+        if not timed or end <= start:
+            return False
+        assert word_seconds is not None
+        timed_words = sum(seconds >= SPOKEN_WORD_S for seconds in word_seconds[start:end])
+        return 2 * timed_words >= end - start
+
     cut = looping_suffix(keys)
-    if cut is not None:
+    if cut is not None and not spoken(cut, len(units)):
         units, keys = units[:cut], keys[:cut]
     out: list[int] = []
     i = 0
     while i < len(units):
-        collapsed = False
+        run = False
         for n in range(1, 7):
             gram = keys[i : i + n]
             if len(gram) < n or not any(gram):
@@ -141,11 +170,12 @@ def collapse_repetitions(text: str, language: str | None, *, max_repeats: int = 
             while keys[i + repeats * n : i + (repeats + 1) * n] == gram:
                 repeats += 1
             if repeats > max_repeats:
-                out.extend(range(i, i + n))
+                kept = repeats * n if spoken(i + n, i + repeats * n) else n
+                out.extend(range(i, i + kept))
                 i += repeats * n
-                collapsed = True
+                run = True
                 break
-        if not collapsed:
+        if not run:
             out.append(i)
             i += 1
     return "".join(units[j].surface for j in out).strip()
@@ -195,7 +225,7 @@ def judge(
     )
     if credits and (unsure or stats.no_speech_prob > 0.3):
         return Verdict(False, "", "known hallucination", usable_as_context=False)
-    collapsed = collapse_repetitions(text, language)
+    collapsed = collapse_repetitions(text, language, word_seconds=stats.word_seconds)
     looping = collapsed != text or stats.compression_ratio > preset.compression_ratio_threshold
     if looping and compression_ratio(collapsed) > preset.compression_ratio_threshold:
         return Verdict(False, "", "repetition loop", usable_as_context=False)

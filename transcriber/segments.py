@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from transcriber.pcm import SAMPLE_RATE
-from transcriber.stabilizer import StableView
+from transcriber.stabilizer import StableView, units_of
 from transcriber.stream import FinalJob, PartialJob, StreamInfo
 from vori.events import MeetingEvent, SegmentTiming, TranscriptSegment, Word, room_speaker_id
 
@@ -25,6 +25,22 @@ if TYPE_CHECKING:  # the decoder module loads CTranslate2; only its result type 
 def decode_language(language: str) -> str | None:
     """The language to force on the decoder: none for automatic detection."""
     return None if language == "auto" else language
+
+
+def words_kept(words: Sequence[Word], text: str) -> Sequence[Word]:
+    """The decode's words that its kept `text` still has: a loop the policy cut from the
+    text (policy.collapse_repetitions) is cut from the words too. The kept text is the
+    decode's words with some removed, so they are matched in order; words that do not
+    pair one to one with the text's words are all kept."""
+    spoken = units_of("".join(w.word for w in words), None)
+    kept = units_of(text, None)
+    if len(spoken) != len(words) or [u.key for u in spoken] == [u.key for u in kept]:
+        return words
+    out: list[Word] = []
+    for word, unit in zip(words, spoken, strict=True):
+        if len(out) < len(kept) and unit.key == kept[len(out)].key:
+            out.append(word)
+    return out if len(out) == len(kept) else words
 
 
 def final_segment(
@@ -46,7 +62,7 @@ def final_segment(
                 end=round(w.end + offset, 3),
                 probability=w.probability,
             )
-            for w in decoded.words
+            for w in words_kept(decoded.words, text)
         ]
         if decoded is not None
         else []

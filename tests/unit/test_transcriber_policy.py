@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from transcriber.offsets import (
@@ -18,14 +20,16 @@ from transcriber.policy import (
 )
 from transcriber.scheduler import DecodeScheduler
 from transcriber.segmenter import Checkpoint
+from transcriber.segments import words_kept
 from transcriber.stream import StreamCheckpoint
+from vori.events import Word
 from vori.settings import DecodingPreset
 
 PRESET = DecodingPreset()
 
 
-def stats(text: str, **kw: float) -> DecodeStats:
-    base = {
+def stats(text: str, **kw: Any) -> DecodeStats:
+    base: dict[str, Any] = {
         "avg_logprob": -0.3,
         "no_speech_prob": 0.05,
         "compression_ratio": 1.2,
@@ -52,6 +56,54 @@ def test_repetition_loop_is_collapsed_and_never_becomes_context() -> None:
         "",
         "earlier text",
     )
+
+
+def test_repeats_the_aligner_timed_were_spoken_and_stay() -> None:
+    # Decoded by tiny.en from en/mfa, each word's aligned duration beside it.
+    said = "and here are some more words, words, words, words."
+    timed = (0.2, 0.3, 0.22, 0.14, 0.26, 0.74, 0.34, 0.0, 0.22)
+    assert collapse_repetitions(said, "en", word_seconds=timed) == said
+    assert collapse_repetitions(said, "en") == "and here are some more words,"  # untimed
+    # A sentence written twice, its second copy aligned to no audio: a loop.
+    twice = "the reporting environment is also quite different. " * 2
+    seconds = (0.2, 0.4, 0.5, 0.1, 0.3, 0.3, 0.12) + (0.0,) * 6 + (0.2,)
+    assert collapse_repetitions(twice, "en", word_seconds=seconds) == (
+        "the reporting environment is also quite different."
+    )
+    # "five five" read from a card list, written nine times; the aligner gave two of the
+    # eight copies time (cards-004).
+    five = "5 5 5 5 5 5 5 5 5"
+    five_s = (1.08, 0.52, 0.0, 0.52, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert collapse_repetitions(five, "en", word_seconds=five_s) == "5 5 5"
+    loop = "A L L E E E E E E E E E E"
+    assert collapse_repetitions(loop, "en", word_seconds=(0.1, 0.1, 0.1) + (0.0,) * 10) == (
+        "A L L E E E"
+    )
+    # Word times that do not match the text's words are no evidence.
+    assert collapse_repetitions(said, "en", word_seconds=(0.5,) * 3) == (
+        "and here are some more words,"
+    )
+    verdict = judge(stats(said, word_seconds=timed), PRESET, "en", gate_dbfs=-50)
+    assert verdict.text == said
+    assert verdict.usable_as_context
+
+
+def test_the_words_of_a_cut_loop_are_cut_with_its_text() -> None:
+    decoded = "Here's some more, no, no, no, no, no, no, fine."
+    words = [Word(word=f" {w}", start=i, end=i + 0.5) for i, w in enumerate(decoded.split())]
+    text = collapse_repetitions(decoded, "en")
+    assert text == "Here's some more, no, fine."
+    kept = words_kept(words, text)
+    assert [(w.word, w.start) for w in kept] == [
+        (" Here's", 0),
+        (" some", 1),
+        (" more,", 2),
+        (" no,", 3),
+        (" fine.", 9),
+    ]
+    assert words_kept(words, decoded) == words
+    # Words that do not pair with the text's words are kept as decoded.
+    assert words_kept(words[:3], text) == words[:3]
 
 
 def test_confident_short_answers_survive_and_unsure_credits_do_not() -> None:
