@@ -123,11 +123,12 @@ def compression_ratio(text: str) -> float:
 SPACED_CHARACTER_LANGUAGES = frozenset({"ko"})
 
 
-# Whisper's aligner gives the words of a loop it invented no audio. In every repeat the
+# Whisper's aligner gives the words of a loop it invented no audio. Of the repeats the
 # collapse met on the shared speech through the transcriber's core, the words people
 # repeated ("here are some more words, words, words, words") had at least half of their
 # copies timed 0.1 s or longer; the loops ("E E E E", a sentence written twice, "five five"
-# written nine times) at most a sixth.
+# written nine times) at most a sixth. Two repeats people said were timed like loops and
+# are cut all the same: "uh" seven times, and "word" six times in 0.7 s of audio.
 SPOKEN_WORD_S = 0.1
 
 
