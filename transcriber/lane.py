@@ -61,13 +61,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PromptContext:
-    """The previous text of one stream; written only by its lane's threads. In an `auto`
+    """The previous text of one stream; written only by its lane, for one final of the
+    stream at a time (a decode thread, or the consumer thread taking in an early final
+    while none of the stream's decodes runs). In an `auto`
     meeting also the language detected on its open utterance: (segment id, language), so
     that its partials detect once per utterance (they need not replay exactly; finals
-    detect on their own audio)."""
+    detect on their own audio). And the seq of its last final whose decode has begun (or
+    which was taken in decoded early): the overload policy's queued lag starts after it."""
 
     text: str
     detected: tuple[str, str] | None = None
+    final_started: int = 0
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,7 @@ class ModelLane:
         if early is not None and self._still_valid(early, job, work.context):
             # Decoded during the pause that closed it: no decoder needed, nothing before
             # it of this stream's is waiting, so it is taken in here, in order.
+            work.context.final_started = job.seq
             self.results.put(self._finish(work, job, early))
             return
         with self._cond:
@@ -315,6 +320,8 @@ class ModelLane:
                     if self._stop:
                         return
                 assert picked is not None
+                if isinstance(picked[1].job, FinalJob):
+                    picked[1].context.final_started = picked[1].job.seq
                 try:
                     self._decode(picked[1])
                 finally:

@@ -2,10 +2,14 @@
 
 A stream's *lag* is how far behind the audio its transcript is: the age of its oldest
 utterance still waiting for its final, or, while frames of its partition wait unread in
-Kafka, the age of the newest frame read from that partition. The process's lag is its
-furthest-behind stream's. As it grows the policy steps through four levels, each
-entered at its threshold and left once the lag is below `recover_ratio` times it (so
-that one slow decode does not flap them). Admission also closes when the expected wait
+Kafka, the age of the newest frame read from that partition. Its *queued lag* leaves out
+the final a worker is decoding: the levels below change only the decodes not yet begun,
+so they follow the queued lag (a long utterance's own decode, 1.7 s for 8 s of speech,
+is not an overload while the other worker idles). The process's lags are its
+furthest-behind stream's. As the queued lag grows the policy steps through four levels,
+each entered at its threshold and left once it is below `recover_ratio` times it (so
+that one slow decode does not flap them). Admission also closes when the whole lag
+reaches `refuse_s`, when the expected wait
 of the finals queued now reaches `refuse_s`, and when the speech that arrived over the
 last seconds needs the decode workers' whole time for its finals (`refuse_utilisation`):
 it reacts when the load exceeds capacity, before a queue or a lag has built up (with
@@ -62,6 +66,7 @@ class StreamLag:
     stream_id: str
     meeting_id: str
     lag_s: float
+    queued_s: float  # the lag without the final in decode now: what the levels can change
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ class LoadDecision:
     lag_s: float
     meetings: list[MeetingStatus]
     changed: bool  # the level or the reported level differs from the previous decision's
-    queue_full: bool = False  # the finals' queue (its wait or utilisation) closes admission
+    behind: bool = False  # the lag or the finals' queue (its wait or utilisation) closes admission
     metadata_full: bool = False  # a partition's commit metadata closes admission
 
     @property
@@ -94,7 +99,7 @@ class LoadDecision:
 
     @property
     def over_capacity(self) -> bool:
-        return self.level >= Level.OVER_CAPACITY or self.queue_full or self.metadata_full
+        return self.level >= Level.OVER_CAPACITY or self.behind or self.metadata_full
 
     @property
     def reported(self) -> Level:
@@ -125,7 +130,7 @@ class OverloadPolicy:
 
     settings: OverloadSettings
     level: Level = Level.NORMAL
-    queue_full: bool = False
+    behind: bool = False
     metadata_full: bool = False
     _lagging: set[str] = field(default_factory=set)
 
@@ -144,15 +149,16 @@ class OverloadPolicy:
         utilisation: float = 0.0,
         metadata_fill: float = 0.0,
     ) -> LoadDecision:
-        """Decide from the lag of every stream the process holds, from how long an
+        """Decide from the lags of every stream the process holds, from how long an
         utterance closing now would wait for its decode (the lag it is about to have), from
         the share of the decode capacity that the speech arriving now needs, and from the
         fullest partition's commit metadata (its share of the broker's limit)."""
         lag = max((s.lag_s for s in lags), default=0.0)
+        queued = max((s.queued_s for s in lags), default=0.0)
         refuse = self.settings.refuse_s
         busy = self.settings.refuse_utilisation
         fill = self.settings.refuse_metadata_fill
-        previous_full = self.queue_full or self.metadata_full
+        previous_full = self.behind or self.metadata_full
         # Once admission is closed, by any signal, it opens again only when all are below
         # their recovery share: a queue that drains while the lag stays near the threshold
         # must not let new streams in for the second between the two.
@@ -161,8 +167,8 @@ class OverloadPolicy:
         self.metadata_full = metadata_fill >= fill or (
             self.metadata_full and metadata_fill >= fill * UTILISATION_RECOVERY
         )
-        self.queue_full = (
-            queue_wait_s >= refuse
+        self.behind = (
+            max(queue_wait_s, lag) >= refuse
             or utilisation >= busy
             or (
                 closed
@@ -176,8 +182,8 @@ class OverloadPolicy:
         level = Level.NORMAL
         for candidate in (Level.SHEDDING, Level.DEGRADED, Level.OVER_CAPACITY):
             threshold = self._threshold(candidate)
-            held = candidate <= previous and lag >= threshold * self.settings.recover_ratio
-            if lag >= threshold or held:
+            held = candidate <= previous and queued >= threshold * self.settings.recover_ratio
+            if queued >= threshold or held:
                 level = candidate
         was = Level.OVER_CAPACITY if previous_full else previous
         self.level = level
@@ -186,7 +192,7 @@ class OverloadPolicy:
             max(lag, queue_wait_s),
             self._meetings(lags),
             False,
-            self.queue_full,
+            self.behind,
             self.metadata_full,
         )
         return replace(decision, changed=decision.reported != was or level != previous)

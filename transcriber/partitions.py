@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from transcriber.lane import PromptContext, Work
 from transcriber.offsets import (
@@ -279,7 +280,7 @@ class Partitions:
     # -- overload ------------------------------------------------------------------------
 
     def lags(self, now: float, high_watermark: Callable[[int], int]) -> list[StreamLag]:
-        """Each open stream's lag; `high_watermark` of a partition, -1 when unknown."""
+        """Each open stream's lags; `high_watermark` of a partition, -1 when unknown."""
         lags: list[StreamLag] = []
         for partition, state in self.states.items():
             high = high_watermark(partition)
@@ -291,8 +292,17 @@ class Partitions:
                 if stream.ended and not stream.unfinished_finals:
                     continue
                 waiting = stream.oldest_waiting_final
-                lag = stream_lag(
-                    now, waiting.timestamp() if waiting is not None else None, read, unread
+                queued = stream.oldest_unstarted_final(state.contexts[stream_id].final_started)
+                lags.append(
+                    StreamLag(
+                        stream_id,
+                        stream.info.meeting_id,
+                        stream_lag(now, _epoch(waiting), read, unread),
+                        stream_lag(now, _epoch(queued), read, unread),
+                    )
                 )
-                lags.append(StreamLag(stream_id, stream.info.meeting_id, lag))
         return lags
+
+
+def _epoch(at: datetime | None) -> float | None:
+    return at.timestamp() if at is not None else None

@@ -238,6 +238,11 @@ class StreamTranscriber:
         captured (received, if the client gave no capture time); None if none waits."""
         return self._waiting[0][1] if self._waiting else None
 
+    def oldest_unstarted_final(self, started: int) -> datetime | None:
+        """As `oldest_waiting_final`, for the finals after the `started`-th, the last one
+        whose decode has begun (or which was taken in decoded early)."""
+        return next((at for seq, at in self._waiting if seq > started), None)
+
     def feed(
         self,
         frame: AudioFrame,

@@ -422,22 +422,30 @@ class OverloadSettings(BaseModel):
 
     Lag is how far behind the audio a stream's transcript is: the age of its oldest
     utterance still waiting for its final, or of the newest frame read while frames wait
-    unread in Kafka. Each threshold is entered at its lag and left below
-    `recover_ratio` times it.
+    unread in Kafka; its queued lag leaves out the final a worker is decoding. Each level
+    is entered at its queued lag and left below `recover_ratio` times it.
     """
 
     shed_partials_s: float = Field(
-        1.0, gt=0, le=600, description="Lag from which no partials are decoded."
+        1.0,
+        gt=0,
+        le=600,
+        description="Queued lag (without the final in decode) from which no partials are "
+        "decoded.",
     )
     degrade_s: float = Field(
-        2.0, gt=0, le=600, description="Lag from which finals use the cheaper preset."
+        2.0,
+        gt=0,
+        le=600,
+        description="Queued lag (without the final in decode) from which finals use the "
+        "cheaper preset.",
     )
     refuse_s: float = Field(
         3.0,
         gt=0,
         le=600,
-        description="Lag, or expected wait of the queued finals, from which the transcriber "
-        "reports itself over capacity and ingest refuses new streams (1013); resumed streams "
+        description="Lag (or queued lag), or expected wait of the queued finals, from which "
+        "the transcriber reports itself over capacity and ingest refuses new streams (1013); resumed streams "
         "are always admitted.",
     )
     refuse_utilisation: float = Field(

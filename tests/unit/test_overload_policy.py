@@ -18,7 +18,8 @@ def _policy() -> OverloadPolicy:
 
 
 def _lags(*values: float, meeting: str = "m1") -> list[StreamLag]:
-    return [StreamLag(f"{meeting}:u{i}:mic", meeting, v) for i, v in enumerate(values)]
+    """Streams with nothing in decode: their queued lag is their lag."""
+    return [StreamLag(f"{meeting}:u{i}:mic", meeting, v, v) for i, v in enumerate(values)]
 
 
 def test_levels_step_up_with_the_furthest_behind_stream() -> None:
@@ -58,6 +59,25 @@ def test_rising_again_below_a_threshold_does_not_reenter_it() -> None:
     policy = _policy()
     policy.update(_lags(1.5))
     assert policy.update(_lags(1.9)).level is Level.SHEDDING  # degrade_s is 2.0
+
+
+def test_a_long_final_in_decode_is_no_reason_for_cheaper_finals() -> None:
+    """An 8 s utterance decodes for 1.7 s after its close: its stream lags 2.5 s while
+    nothing waits for a worker. Shedding and cheaper finals would change only the decodes
+    not yet begun, so they follow those; participants and admission see the whole lag."""
+    policy = _policy()  # degrade_s 2, refuse_s 4, lagging_s 2
+    decision = policy.update([StreamLag("m1:u0:mic", "m1", 2.5, 0.3)])
+    assert decision.level is Level.NORMAL
+    assert not decision.shed_partials
+    assert decision.lag_s == 2.5
+    assert decision.meetings == [MeetingStatus("m1", 2.5, 1)]
+    decision = policy.update([StreamLag("m1:u0:mic", "m1", 4.5, 0.3)])
+    assert decision.over_capacity
+    assert not decision.degraded
+    # The next final of the stream waits behind it: now cheaper finals help.
+    decision = policy.update([StreamLag("m1:u0:mic", "m1", 4.5, 2.2)])
+    assert decision.degraded
+    assert decision.over_capacity
 
 
 def test_no_streams_means_normal() -> None:

@@ -84,6 +84,7 @@ def test_a_final_decoded_during_its_pause_is_the_finals_text_and_is_not_decoded_
     published = finals(results, len(jobs))
     lane.stop()
     assert len(jobs) == 3
+    assert context.final_started == 3  # begun, or taken in decoded early: the queued lag
     # A pause closes an utterance 3 frames after its tail is in: in a 100 ms frame that
     # holds both, the close comes first and the final is decoded the ordinary way.
     early_ones = [j for j in jobs if any(e.matches(j) for e in offered)]

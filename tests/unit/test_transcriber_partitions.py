@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
+import pytest
 
-from tests.helpers.transcriber import frames_of
+from tests.helpers.transcriber import clips, concatenate, frames_of
 from transcriber.decoder import Decoded
 from transcriber.offsets import encode_checkpoints
 from transcriber.partitions import OFFSET_INVALID, Partitions
@@ -162,6 +164,37 @@ def test_idle_expiry_finalises_quiet_streams_and_restored_ones_never_seen_again(
     assert state.restored["gone"].expired
     assert not state.restored["new"].expired  # never seen: no clock to expire it by
     assert book.expire_idle(0, state, 20_000, idle_ms=10_000) == ([], False)  # once
+
+
+def test_a_streams_queued_lag_leaves_out_the_final_a_worker_has_begun(speech_dir: Path) -> None:
+    """The lag counts every final still to come; the queued lag, which the overload levels
+    follow, only those whose decode has not begun (transcriber/overload.py)."""
+    book = Partitions(CONFIG, BIG)
+    book.restore(0, 0, None, high=0)
+    state = book.get(0)
+    assert state is not None
+    timeline = concatenate(list(clips(speech_dir, "en/cmu_arctic").values())[:3], pause_s=1.0)
+    frames = list(frames_of(timeline.samples, meeting_id="m", participant_id="p", start_time=NOW))
+    stream = book.open_stream(state, frames[0], "en")
+    jobs: list[FinalJob] = []
+    for frame in frames:
+        jobs += stream.feed(frame, NOW, timestamp_ms=0)
+    assert len(jobs) == 3
+    ends = [NOW.timestamp() + job.end / 16_000 for job in jobs]
+    now = ends[-1] + 5.0
+    unknown = lambda partition: -1  # noqa: E731
+    context = state.contexts["m:p:mic"]
+
+    def lags() -> tuple[float, float]:
+        [lag] = book.lags(now, unknown)
+        return lag.lag_s, lag.queued_s
+
+    assert lags() == pytest.approx((now - ends[0], now - ends[0]), abs=0.11)
+    context.final_started = 1  # a worker decodes the first
+    assert lags() == pytest.approx((now - ends[0], now - ends[1]), abs=0.11)
+    stream.on_final(1, "")
+    context.final_started = 3  # the other two begun as well
+    assert lags() == pytest.approx((now - ends[1], 0.0), abs=0.11)
 
 
 INFO = StreamInfo("m:p:mic", "m", "p", "Pat", "auto")
