@@ -98,8 +98,10 @@ class LoadControl:
             lane.overload(shed_partials=decision.shed_partials, degraded=decision.degraded)
         if decision.changed:
             log.warning(
-                "transcript %.1f s behind: overload level %s (partials %s, finals %s, %s)%s",
+                "transcript %.1f s behind (%.1f s queued): overload level %s (partials %s, "
+                "finals %s, %s)%s",
                 decision.lag_s,
+                decision.queued_s,
                 decision.reported.label,
                 "shed" if decision.shed_partials else "decoded",
                 "cheaper" if decision.degraded else "full",

@@ -85,6 +85,7 @@ class LoadDecision:
     level: Level
     lag_s: float
     meetings: list[MeetingStatus]
+    queued_s: float  # the queued lag the level followed
     changed: bool  # the level or the reported level differs from the previous decision's
     behind: bool = False  # the lag or the finals' queue (its wait or utilisation) closes admission
     metadata_full: bool = False  # a partition's commit metadata closes admission
@@ -191,6 +192,7 @@ class OverloadPolicy:
             level,
             max(lag, queue_wait_s),
             self._meetings(lags),
+            queued,
             False,
             self.behind,
             self.metadata_full,

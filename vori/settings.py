@@ -430,8 +430,7 @@ class OverloadSettings(BaseModel):
         1.0,
         gt=0,
         le=600,
-        description="Queued lag (without the final in decode) from which no partials are "
-        "decoded.",
+        description="Queued lag (without the final in decode) from which no partials are decoded.",
     )
     degrade_s: float = Field(
         2.0,
@@ -445,8 +444,8 @@ class OverloadSettings(BaseModel):
         gt=0,
         le=600,
         description="Lag (or queued lag), or expected wait of the queued finals, from which "
-        "the transcriber reports itself over capacity and ingest refuses new streams (1013); resumed streams "
-        "are always admitted.",
+        "the transcriber reports itself over capacity and ingest refuses new streams (1013); "
+        "resumed streams are always admitted.",
     )
     refuse_utilisation: float = Field(
         0.8,

@@ -69,7 +69,7 @@ def test_a_long_final_in_decode_is_no_reason_for_cheaper_finals() -> None:
     decision = policy.update([StreamLag("m1:u0:mic", "m1", 2.5, 0.3)])
     assert decision.level is Level.NORMAL
     assert not decision.shed_partials
-    assert decision.lag_s == 2.5
+    assert (decision.lag_s, decision.queued_s) == (2.5, 0.3)
     assert decision.meetings == [MeetingStatus("m1", 2.5, 1)]
     decision = policy.update([StreamLag("m1:u0:mic", "m1", 4.5, 0.3)])
     assert decision.over_capacity
