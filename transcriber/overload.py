@@ -3,14 +3,14 @@
 A stream's *lag* is how far behind the audio its transcript is: the age of its oldest
 utterance still waiting for its final, or, while frames of its partition wait unread in
 Kafka, the age of the newest frame read from that partition. Its *queued lag* leaves out
-the final a worker is decoding: the levels below change only the decodes not yet begun,
-so they follow the queued lag (a long utterance's own decode, 1.7 s for 8 s of speech,
-is not an overload while the other worker idles). The process's lags are its
-furthest-behind stream's. As the queued lag grows the policy steps through four levels,
-each entered at its threshold and left once it is below `recover_ratio` times it (so
-that one slow decode does not flap them). Admission also closes when the whole lag
-reaches `refuse_s`, when the expected wait
-of the finals queued now reaches `refuse_s`, and when the speech that arrived over the
+the final a worker is decoding: cheaper finals change only the decodes not yet begun, so
+they follow the queued lag (a long utterance's own decode, 1.7 s for 8 s of speech, is
+not a reason to decode the next finals worse). The process's lags are its
+furthest-behind stream's. As they grow the policy steps through four levels, shedding on
+the lag, the others on the queued lag, each entered at its threshold and left once
+below `recover_ratio` times it (so that one slow decode does not flap them). Admission
+also closes when the whole lag reaches `refuse_s`, when the expected wait of the finals
+queued now reaches `refuse_s`, and when the speech that arrived over the
 last seconds needs the decode workers' whole time for its finals (`refuse_utilisation`):
 it reacts when the load exceeds capacity, before a queue or a lag has built up (with
 streams joining every few seconds, the lag alone closed the door a dozen joins late).
@@ -183,8 +183,11 @@ class OverloadPolicy:
         level = Level.NORMAL
         for candidate in (Level.SHEDDING, Level.DEGRADED, Level.OVER_CAPACITY):
             threshold = self._threshold(candidate)
-            held = candidate <= previous and queued >= threshold * self.settings.recover_ratio
-            if queued >= threshold or held:
+            # Shedding follows the whole lag: with a long final in decode, the partials it
+            # drops free the other worker for the finals that close next.
+            behind = lag if candidate is Level.SHEDDING else queued
+            held = candidate <= previous and behind >= threshold * self.settings.recover_ratio
+            if behind >= threshold or held:
                 level = candidate
         was = Level.OVER_CAPACITY if previous_full else previous
         self.level = level

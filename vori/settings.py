@@ -422,15 +422,16 @@ class OverloadSettings(BaseModel):
 
     Lag is how far behind the audio a stream's transcript is: the age of its oldest
     utterance still waiting for its final, or of the newest frame read while frames wait
-    unread in Kafka; its queued lag leaves out the final a worker is decoding. Each level
-    is entered at its queued lag and left below `recover_ratio` times it.
+    unread in Kafka; its queued lag leaves out the final a worker is decoding. Shedding is
+    entered at its lag, the other levels at their queued lag, and each is left below
+    `recover_ratio` times it.
     """
 
     shed_partials_s: float = Field(
         1.0,
         gt=0,
         le=600,
-        description="Queued lag (without the final in decode) from which no partials are decoded.",
+        description="Lag from which no partials are decoded.",
     )
     degrade_s: float = Field(
         2.0,

@@ -63,12 +63,12 @@ def test_rising_again_below_a_threshold_does_not_reenter_it() -> None:
 
 def test_a_long_final_in_decode_is_no_reason_for_cheaper_finals() -> None:
     """An 8 s utterance decodes for 1.7 s after its close: its stream lags 2.5 s while
-    nothing waits for a worker. Shedding and cheaper finals would change only the decodes
-    not yet begun, so they follow those; participants and admission see the whole lag."""
-    policy = _policy()  # degrade_s 2, refuse_s 4, lagging_s 2
+    nothing waits for a worker. Cheaper finals would change only the decodes not yet begun,
+    so they follow those; shedding partials, participants and admission the whole lag."""
+    policy = _policy()  # shed 1, degrade_s 2, refuse_s 4, lagging_s 2
     decision = policy.update([StreamLag("m1:u0:mic", "m1", 2.5, 0.3)])
-    assert decision.level is Level.NORMAL
-    assert not decision.shed_partials
+    assert decision.level is Level.SHEDDING
+    assert not decision.degraded
     assert (decision.lag_s, decision.queued_s) == (2.5, 0.3)
     assert decision.meetings == [MeetingStatus("m1", 2.5, 1)]
     decision = policy.update([StreamLag("m1:u0:mic", "m1", 4.5, 0.3)])
