@@ -66,7 +66,7 @@ class StreamLag:
     stream_id: str
     meeting_id: str
     lag_s: float
-    queued_s: float  # the lag without the final in decode now: what the levels can change
+    queued_s: float  # the lag without the final in decode now: what cheaper finals can change
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class LoadDecision:
     level: Level
     lag_s: float
     meetings: list[MeetingStatus]
-    queued_s: float  # the queued lag the level followed
+    queued_s: float  # the queued lag, which cheaper finals and over capacity followed
     changed: bool  # the level or the reported level differs from the previous decision's
     behind: bool = False  # the lag or the finals' queue (its wait or utilisation) closes admission
     metadata_full: bool = False  # a partition's commit metadata closes admission
@@ -185,9 +185,9 @@ class OverloadPolicy:
             threshold = self._threshold(candidate)
             # Shedding follows the whole lag: with a long final in decode, the partials it
             # drops free the other worker for the finals that close next.
-            behind = lag if candidate is Level.SHEDDING else queued
-            held = candidate <= previous and behind >= threshold * self.settings.recover_ratio
-            if behind >= threshold or held:
+            signal = lag if candidate is Level.SHEDDING else queued
+            held = candidate <= previous and signal >= threshold * self.settings.recover_ratio
+            if signal >= threshold or held:
                 level = candidate
         was = Level.OVER_CAPACITY if previous_full else previous
         self.level = level
