@@ -40,6 +40,8 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -235,6 +237,32 @@ def start_query(spark: SparkSession, settings: Settings, writer: TotalsWriter) -
     )
 
 
+def _while_stopping(stop: list[int], step: str, action: Callable[[], object]) -> None:
+    """Run a step of stopping Spark. Once a stop was asked for, an error from Spark or py4j
+    only says that Spark is going already (logged at debug); before that it is a fault."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        action()
+    except (Py4JError, PySparkException) as exc:
+        if not stop:
+            raise
+        log.debug("%s: Spark was going already (%s)", step, str(exc).splitlines()[0])
+
+
+@contextmanager
+def _jvm_ignores_sigterm() -> Iterator[None]:
+    """The JVM started inside keeps SIGTERM ignored (as pyspark does SIGINT): its shutdown
+    hooks would tear Spark down under the query this process is stopping when `vori up`
+    signals the group ("RpcEnv already stopped"). A SIGTERM while starting goes unheard."""
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _stop_between_batches(query: StreamingQuery, wait_s: float = 3.0) -> None:
     """Stop the query, after its running micro-batch if that ends soon (a batch cut short
     is only run again on the next start, but Spark logs the interruption at length)."""
@@ -262,7 +290,7 @@ def run(settings: Settings) -> None:
         try:
             _run_query(spark, settings, TotalsWriter(engine), stop)
         finally:
-            spark.stop()
+            _while_stopping(stop, "stopping Spark", spark.stop)
     finally:
         engine.dispose()
         for sig, handler in previous.items():
@@ -279,12 +307,13 @@ def _start_spark(settings: Settings, stop: list[int]) -> SparkSession | None:
     delay_s = 10.0
     while not stop:
         try:
-            return spark_session(
-                settings,
-                QUERY_NAME,
-                packages=[kafka_source_package(settings)],
-                excludes=SHIPPED_WITH_SPARK,
-            )
+            with _jvm_ignores_sigterm():
+                return spark_session(
+                    settings,
+                    QUERY_NAME,
+                    packages=[kafka_source_package(settings)],
+                    excludes=SHIPPED_WITH_SPARK,
+                )
         except PySparkRuntimeError as exc:
             log.error("Spark did not start (%s); the live job tries again in %.0f s", exc, delay_s)
             deadline = time.monotonic() + delay_s
@@ -306,10 +335,10 @@ def _run_query(
     )
     # Short waits so that a signal is noticed between them; a failed query raises here.
     while not stop and query.isActive:
-        query.awaitTermination(1)
+        _while_stopping(stop, "waiting for the query", lambda: query.awaitTermination(1))
     if stop:
         log.info("%s received: stopping the live job", signal.Signals(stop[0]).name)
-        _stop_between_batches(query)
+        _while_stopping(stop, "stopping the query", lambda: _stop_between_batches(query))
 
 
 if __name__ == "__main__":  # `spark-submit analytics_spark/live.py` on a cluster

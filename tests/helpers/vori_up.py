@@ -37,6 +37,8 @@ def stack_env(data_dir: Path) -> dict[str, str]:
             "VORI_SUMMARIZER__METRICS_PORT": str(free_port()),
             "VORI_TRANSCRIBER_BATCH__METRICS_PORT": str(free_port()),
             "VORI_SUMMARIZER__LOCAL_PORT": str(free_port()),
+            # A scheduled Spark batch run would load the machine under the test's timings.
+            "VORI_ANALYTICS__BATCH_INTERVAL_S": "0",
         }
     )
     env.pop("DATABASE_URL", None)

@@ -18,7 +18,7 @@ import pytest
 
 from tests.helpers.ports import free_port
 from vori.auth import InvalidTokenError, jwt_secret_problem, verify_token
-from vori.cli.up import with_local_secrets
+from vori.cli.local_secrets import with_local_secrets
 from vori.settings import GatewaySettings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]

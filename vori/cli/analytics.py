@@ -6,6 +6,7 @@ The group lives in its own module (registered in vori/cli/main.py); each command
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -18,6 +19,7 @@ import typer
 from vori.cli.load import load
 
 analytics_app = typer.Typer(help="Spark analytics over the stored meetings.", no_args_is_help=True)
+log = logging.getLogger("vori.analytics")
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
@@ -86,6 +88,63 @@ def run(
     for phase, seconds in report.timings.items():
         table.add_row(f"{phase} (s)", f"{seconds:.1f}")
     Console().print(table)
+
+
+@analytics_app.command("schedule")
+def schedule(
+    every: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            help="Seconds from the end of a run to the start of the next "
+            "(default VORI_ANALYTICS__BATCH_INTERVAL_S).",
+        ),
+    ] = None,
+    first: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Seconds before the first run (default VORI_ANALYTICS__BATCH_FIRST_DELAY_S).",
+        ),
+    ] = None,
+) -> None:
+    """Run the batch jobs again and again, niced, never two at once, until Ctrl-C (`vori up`
+    does this for you)."""
+    import time
+
+    from vori.cli.batch_schedule import run_batch_process, run_every
+
+    analytics = load().analytics
+    interval_s = analytics.batch_interval_s if every is None else every
+    if interval_s <= 0:
+        typer.echo(
+            "vori: VORI_ANALYTICS__BATCH_INTERVAL_S=0 switches the scheduled runs off;"
+            " give --every SECONDS to run them anyway",
+            err=True,
+        )
+        raise typer.Exit(2)
+    first_delay_s = analytics.batch_first_delay_s if first is None else first
+    os.nice(analytics.batch_nice)  # every run inherits it: live meetings keep the CPU first
+
+    def wait(seconds: float) -> bool:
+        time.sleep(seconds)
+        return True
+
+    log.info(
+        "analytics runs every %g s after the previous one ended, the first in %g s",
+        interval_s,
+        first_delay_s,
+    )
+    try:
+        run_every(
+            run_batch_process,
+            wait,
+            log.warning,
+            interval_s=interval_s,
+            first_delay_s=first_delay_s,
+        )
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 @analytics_app.command("stream")

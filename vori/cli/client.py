@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,13 +57,24 @@ def register(app: typer.Typer, load: Callable[[], Settings]) -> None:
     @app.command()
     @_reports_errors
     def login(
-        email: Annotated[str, typer.Option(prompt=True, help="Your account's e-mail.")],
+        email: Annotated[
+            str | None,
+            typer.Option(help="Your account's e-mail; asked for at a terminal when not given."),
+        ] = None,
         password: Annotated[
-            str, typer.Option(prompt=True, hide_input=True, envvar="VORI_PASSWORD")
-        ],
+            str | None,
+            typer.Option(
+                envvar="VORI_PASSWORD",
+                show_envvar=True,
+                help="Your password; asked for at a terminal, without echo, when neither "
+                "this nor VORI_PASSWORD is given.",
+            ),
+        ] = None,
         gateway: Annotated[str | None, typer.Option(help="Gateway URL.")] = None,
     ) -> None:
         """Log in to a vori gateway and keep the token for the other commands."""
+        email = email or _ask("E-mail", "--email")
+        password = password or _ask("Password", "--password or VORI_PASSWORD", hidden=True)
         settings = load()
         base = (gateway or gateway_url(settings)).rstrip("/")
         token = Api(base).token(email, password)
@@ -268,6 +280,15 @@ async def _stream_and_watch(uplink: AudioUplink, events: str, view: LiveView, wa
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError, ClientError):
             await watcher
+
+
+def _ask(label: str, how: str, *, hidden: bool = False) -> str:
+    """A value the user left out, asked for at the terminal; with no terminal to ask on
+    (a script, a pipe) the command says which option gives it instead of waiting."""
+    if not sys.stdin.isatty():
+        raise ClientError(f"{label.lower()} missing and no terminal to ask on: give {how}")
+    value: str = typer.prompt(label, hide_input=hidden)
+    return value
 
 
 def _reports_errors(command: Callable[..., None]) -> Callable[..., None]:

@@ -19,19 +19,18 @@ import time
 from pathlib import Path
 
 import httpx
-from pydantic import SecretStr
 
 from vori.auth import jwt_secret_problem
+from vori.cli.local_secrets import with_local_secrets
 from vori.db.migrate import upgrade
 from vori.kafka.topics import ensure_topics, wait_for_kafka
 from vori.local.kafka_broker import KafkaBroker, MissingToolError
 from vori.local.monitoring import prometheus_command, write_prometheus_config
 from vori.local.postgres import LocalPostgres
 from vori.local.restarts import RestartPolicy
-from vori.local.secrets import read_or_create_secret, secret_path
 from vori.local.supervisor import Supervisor
 from vori.services import SERVICES, Service
-from vori.settings import PUBLIC_JWT_SECRET, Settings
+from vori.settings import Settings
 
 log = logging.getLogger("vori.up")
 
@@ -80,7 +79,8 @@ def run_stack(
         upgrade(settings)
         say("database schema up to date")
         services = _select(only, settings)
-        return _supervise(settings, services, started, secret_env, monitoring)
+        batch = not only  # `--only` runs just the services named
+        return _supervise(settings, services, started, secret_env, monitoring, batch=batch)
     except MissingToolError as exc:
         say(str(exc))
         return 2
@@ -94,28 +94,6 @@ def run_stack(
         if broker is not None:
             broker.stop()
             say("kafka stopped")
-
-
-def with_local_secrets(settings: Settings, data_dir: Path) -> tuple[Settings, dict[str, str]]:
-    """Settings completed with the secrets kept under `data_dir` (generated on first use:
-    the token secret unless one other than the public default is set, the local database's
-    password), and the variables that hand them to the services."""
-    env: dict[str, str] = {}
-    secret = settings.gateway.jwt_secret
-    if secret.get_secret_value() == PUBLIC_JWT_SECRET:
-        secret = SecretStr(read_or_create_secret(secret_path(data_dir, "jwt-secret")))
-        gateway = settings.gateway.model_copy(update={"jwt_secret": secret})
-        settings = settings.model_copy(update={"gateway": gateway})
-    env["VORI_GATEWAY__JWT_SECRET"] = secret.get_secret_value()
-    if settings.uses_local_postgres:
-        password = settings.postgres.password
-        if password is None:
-            generated = read_or_create_secret(secret_path(data_dir, "postgres-password"))
-            password = SecretStr(generated)
-            postgres = settings.postgres.model_copy(update={"password": password})
-            settings = settings.model_copy(update={"postgres": postgres})
-        env["VORI_POSTGRES__PASSWORD"] = password.get_secret_value()
-    return settings, env
 
 
 def local_postgres(settings: Settings, data_dir: Path) -> LocalPostgres:
@@ -191,6 +169,8 @@ def _supervise(
     started: float,
     secret_env: dict[str, str],
     monitoring: bool = False,
+    *,
+    batch: bool = False,
 ) -> int:
     policy = RestartPolicy(settings.up.max_crashes, settings.up.crash_window_s)
     by_name = {s.name: s for s in services}
@@ -212,6 +192,8 @@ def _supervise(
         # Installs the model once (hash checked), then serves it below the transcriber's priority.
         supervisor.add("llm", [sys.executable, "-m", "summarizer.local_llm", "serve"], env)
         say(f"local LLM on port {settings.summarizer.local_port}: rules until it is up")
+    if batch:
+        _add_batch_analytics(settings, supervisor, env)
     if monitoring:
         _add_prometheus(settings, services, supervisor, env)
     watcher = threading.Thread(
@@ -219,6 +201,22 @@ def _supervise(
     )
     watcher.start()
     return supervisor.run()
+
+
+def _add_batch_analytics(settings: Settings, supervisor: Supervisor, env: dict[str, str]) -> None:
+    """The batch analytics (`vori analytics schedule`): the web app's analytics pages and
+    the report read what they write."""
+    analytics = settings.analytics
+    if analytics.batch_interval_s <= 0:
+        say("analytics-batch: switched off in the settings (VORI_ANALYTICS__BATCH_INTERVAL_S=0)")
+        return
+    argv = [sys.executable, "-m", "vori", "analytics", "schedule"]
+    supervisor.add("analytics-batch", argv, env)
+    say(
+        f"analytics-batch: `vori analytics run` {analytics.batch_first_delay_s:g} s from now, "
+        f"then {analytics.batch_interval_s:g} s after each run ended (niced; "
+        "VORI_ANALYTICS__BATCH_INTERVAL_S=0 switches it off)"
+    )
 
 
 def _add_prometheus(
