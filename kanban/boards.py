@@ -18,7 +18,7 @@ from kanban.access import (
     meeting_ids_feeding,
     require_board_worker,
 )
-from kanban.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
+from kanban.errors import ConflictError, ForbiddenError, NotFoundError
 from kanban.ordering import place, without
 from kanban.schemas import BoardOut, BoardSummary, CardOut, ColumnOut, MemberOut
 from kanban.views import card_out, column_out
@@ -283,8 +283,11 @@ class BoardService:
             query = select(User).where(User.id == member_id if member_id else User.email == email)
             member = session.scalars(query).first()
             if member is None:
-                raise InvalidRequestError(
-                    f"no user with {'id' if member_id else 'email'} {member_id or email!r}"
+                # 404 like the gateway's meeting invite, so the web says the same thing.
+                raise NotFoundError(
+                    f"no user with id {member_id}"
+                    if member_id
+                    else f"No vori account uses {email}. Ask them to register first."
                 )
             session.execute(
                 insert(BoardMember)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -22,7 +23,25 @@ VOCABULARY = (
 )
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+BOARD_NAME_MAX = 120
+
+
+def _board_name_fits(value: object) -> object:
+    """Refuse a name over BOARD_NAME_MAX with a sentence a person reads; the constraint
+    after it only documents the limit in OpenAPI."""
+    if isinstance(value, str) and len(value.strip()) > BOARD_NAME_MAX:
+        raise ValueError(
+            f"a board name can be at most {BOARD_NAME_MAX} characters; this one has"
+            f" {len(value.strip())}"
+        )
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=BOARD_NAME_MAX),
+    BeforeValidator(_board_name_fits),
+]
 ColumnName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Assignee = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=5000)]

@@ -77,7 +77,8 @@ def list_members(board_id: str, user: User, service: Boards) -> list[MemberOut]:
     responses={403: {"model": ErrorOut}},
 )
 def add_member(board_id: str, body: BoardMemberAdd, user: User, service: Boards) -> MemberOut:
-    """Give a person access to the board, by user id or email (its owner only)."""
+    """Give a person access to the board, by user id or email (its owner only); 404 when
+    no account has that id or email."""
     return service.add_member(user, board_id, body.user_id, body.email)
 
 

@@ -53,7 +53,8 @@ export interface paths {
     get: operations["list_members_api_v1_boards__board_id__members_get"];
     /**
      * Add Member
-     * @description Give a person access to the board, by user id or email (its owner only).
+     * @description Give a person access to the board, by user id or email (its owner only); 404 when
+     * no account has that id or email.
      */
     post: operations["add_member_api_v1_boards__board_id__members_post"];
   };
@@ -822,7 +823,8 @@ export interface operations {
   };
   /**
    * Add Member
-   * @description Give a person access to the board, by user id or email (its owner only).
+   * @description Give a person access to the board, by user id or email (its owner only); 404 when
+   * no account has that id or email.
    */
   add_member_api_v1_boards__board_id__members_post: {
     parameters: {

@@ -5,7 +5,7 @@
 import { type FormEvent, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { errorText } from "../api/client";
+import { ApiError, errorText } from "../api/client";
 import type { Board, Column } from "../api/types";
 import {
   addBoardMember,
@@ -23,6 +23,7 @@ import { ErrorMessage, InfoMessage } from "../components/Notice";
 import { useLoad } from "../hooks";
 import { BoardWebhooks } from "./BoardWebhooks";
 import { columnMove } from "./columns";
+import { BOARD_NAME_MAX } from "./limits";
 
 /** The settings' messages in the interface language. */
 function useText() {
@@ -41,6 +42,7 @@ function useText() {
     memberEmail: t("settings.memberEmail"),
     add: t("settings.add"),
     added: (email: string) => t("settings.added", { email }),
+    noAccount: (email: string) => t("settings.noAccount", { email }),
     remove: t("settings.remove"),
     removeLabel: named("settings.removeLabel"),
     confirmRemove: named("settings.confirmRemove"),
@@ -106,6 +108,7 @@ export function BoardSettings({ board, owner, onBoard }: Props) {
           key={(board.vocabulary ?? []).join("\n")}
           terms={board.vocabulary ?? []}
           hint="vocabulary.boardHint"
+          empty="vocabulary.boardEmpty"
           save={async (terms) => onBoard(await setBoardVocabulary(board.id, terms))}
         />
       )}
@@ -134,7 +137,7 @@ function BoardName({ board, run, onBoard }: { board: Board; run: Run; onBoard: (
       }}
     >
       <label htmlFor={`${id}-name`}>{TEXT.name}</label>
-      <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
+      <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={BOARD_NAME_MAX} />
       <button type="submit" disabled={!name.trim() || name.trim() === board.name}>
         {TEXT.saveName}
       </button>
@@ -250,7 +253,10 @@ function BoardMembers({ boardId, run }: { boardId: string; run: Run }) {
           event.preventDefault();
           const address = email.trim().toLowerCase();
           void run(async () => {
-            await addBoardMember(boardId, address);
+            // 404: no account uses the address (the board itself was found to show this form).
+            await addBoardMember(boardId, address).catch((reason: unknown) => {
+              throw reason instanceof ApiError && reason.kind === "not_found" ? new Error(TEXT.noAccount(address)) : reason;
+            });
             setEmail("");
             members.reload();
             return TEXT.added(address);

@@ -1,4 +1,5 @@
-// A card's details in a modal dialog: edit with the version check, history, evidence.
+// A card's details in a modal dialog: edit (fields and column, saved together) with the
+// version check, history, evidence.
 
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import type { TFunction } from "i18next";
@@ -7,9 +8,13 @@ import { Link } from "react-router";
 
 import { ApiError, errorText } from "../api/client";
 import type { Board, Card, HistoryActor, HistoryEntry } from "../api/types";
-import { cardHistory, editCard } from "../api/vori";
+import { cardHistory, editCard, moveCard } from "../api/vori";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
 import { useFormat } from "../i18n/format";
+import { type CardDraft, cardSave, draftOf, isDirty } from "./cardDraft";
+import { historyLines } from "./history";
+import { CARD_TITLE_MAX } from "./limits";
+import { cardsIn } from "./moves";
 
 interface Props {
   board: Board;
@@ -18,40 +23,23 @@ interface Props {
   onSaved: (card: Card) => void;
   /** The card changed on the server meanwhile: reload the board. */
   onConflict: () => void;
-  onMove: (card: Card, columnId: string) => void;
 }
 
-interface Fields {
-  title: string;
-  description: string;
-  assignee: string;
-  due: string;
-}
-
-function fieldsOf(card: Card): Fields {
-  return {
-    title: card.title,
-    description: card.description ?? "",
-    assignee: card.assignee ?? "",
-    due: card.due_date ?? "",
-  };
-}
-
-export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove }: Props) {
+export function CardDetails({ board, card, onClose, onSaved, onConflict }: Props) {
   const { t } = useTranslation();
   const format = useFormat();
   const dialog = useRef<HTMLDialogElement>(null);
   // The version the person is editing: a save is checked against it, not the newest one.
   const [base, setBase] = useState<Card>(card);
-  const [form, setForm] = useState<Fields>(() => fieldsOf(card));
+  const [form, setForm] = useState<CardDraft>(() => draftOf(card));
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [history, setHistory] = useState<HistoryEntry[] | null>(null);
   const [historyError, setHistoryError] = useState<string | null>(null);
   const conflicted = useRef(false);
-  const dirty = JSON.stringify(form) !== JSON.stringify(fieldsOf(base));
-  const set = (field: keyof Fields) => (value: string) => setForm((f) => ({ ...f, [field]: value }));
+  const dirty = isDirty(base, form);
+  const set = (field: keyof CardDraft) => (value: string) => setForm((f) => ({ ...f, [field]: value }));
 
   useEffect(() => {
     const element = dialog.current;
@@ -66,7 +54,7 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
       if (!conflicted.current) setInfo(t("card.changedElsewhere"));
       conflicted.current = false;
       setBase(card);
-      setForm(fieldsOf(card));
+      setForm(draftOf(card));
     }
   }, [card]);
 
@@ -74,37 +62,46 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
     cardHistory(card.id).then(setHistory, (reason: unknown) => setHistoryError(errorText(reason)));
   }, [card.id, card.version]);
 
+  // The field edit is checked against the version the person opened, and the move against
+  // the version that edit left: the dialog's own edit is no conflict, another person's is.
   async function save(event: FormEvent) {
     event.preventDefault();
     setError(null);
     setInfo(null);
+    const { edit, columnId } = cardSave(base, form);
+    if (!edit && !columnId) {
+      setInfo(t("card.nothingChanged"));
+      return;
+    }
     setBusy(true);
+    let edited: Card | null = null;
     try {
-      const saved = await editCard(
-        { ...card, version: base.version },
-        {
-          title: form.title.trim(),
-          description: form.description.trim(),
-          assignee: form.assignee.trim() || null,
-          due_date: form.due || null,
-        },
-      );
+      if (edit) edited = await editCard({ ...card, version: base.version }, edit);
+      const from = edited ?? { ...card, version: base.version };
+      const saved = columnId ? await moveCard(from, columnId, cardsIn(board, columnId).length) : from;
       setBase(saved);
-      setForm(fieldsOf(saved));
+      setForm(draftOf(saved));
       onSaved(saved);
       setInfo(t("card.saved"));
     } catch (reason) {
-      if (reason instanceof ApiError && reason.kind === "conflict") {
+      if (edited) {
+        // The fields were saved, the move was not: keep the column the person chose.
+        setBase(edited);
+        setForm({ ...draftOf(edited), columnId: form.columnId });
+        onSaved(edited);
+      }
+      const wipFull = reason instanceof ApiError && reason.kind === "conflict" && /WIP limit/.test(reason.message);
+      if (reason instanceof ApiError && reason.kind === "conflict" && !wipFull) {
         setError(t("card.conflict"));
-        if (card.version !== base.version) {
+        if (!edited && card.version !== base.version) {
           setBase(card);
-          setForm(fieldsOf(card));
+          setForm(draftOf(card));
         } else {
           conflicted.current = true;
         }
         onConflict();
       } else {
-        setError(t("card.saveFailed", { reason: errorText(reason) }));
+        setError(t(edited ? "card.savedNotMoved" : "card.saveFailed", { reason: errorText(reason) }));
       }
     } finally {
       setBusy(false);
@@ -127,7 +124,7 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
       <form onSubmit={save} className="card-form">
         <label>
           {t("card.title")}
-          <input value={form.title} onChange={(e) => set("title")(e.target.value)} required />
+          <input value={form.title} onChange={(e) => set("title")(e.target.value)} required maxLength={CARD_TITLE_MAX} />
         </label>
         <label>
           {t("card.description")}
@@ -144,7 +141,7 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
           </label>
           <label>
             {t("card.column")}
-            <select value={card.column_id} onChange={(e) => onMove(card, e.target.value)}>
+            <select value={form.columnId} onChange={(e) => set("columnId")(e.target.value)}>
               {board.columns.map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.name}
@@ -191,9 +188,9 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
                 <time className="meta" dateTime={entry.at}>
                   {format.dateTime(entry.at)}
                 </time>{" "}
-                {entry.change}
+                {t(`card.changes.${entry.change}`, { defaultValue: entry.change })}
                 {entry.actor && t("card.by", { actor: actorName(t, entry.actor) })}
-                <HistoryDiff entry={entry} />
+                <HistoryDiff entry={entry} columns={board.columns} />
               </li>
             ))}
           </ol>
@@ -203,18 +200,40 @@ export function CardDetails({ board, card, onClose, onSaved, onConflict, onMove 
   );
 }
 
-function HistoryDiff({ entry }: { entry: HistoryEntry }) {
-  const before = entry.before ?? {};
-  const after = entry.after ?? {};
-  const fields = Object.keys(after).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
-  if (!fields.length) return null;
+/** The fields an entry changed, by their names in the form; see history.ts for the rules. */
+const FIELD_LABELS: Record<string, string> = {
+  title: "card.title",
+  description: "card.description",
+  assignee: "card.assignee",
+  due_date: "card.due",
+  column: "card.column",
+  position: "card.position",
+  evidence: "card.evidence",
+  archived: "card.archivedField",
+};
+
+function HistoryDiff({ entry, columns }: { entry: HistoryEntry; columns: Board["columns"] }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const lines = historyLines(entry, columns, {
+    empty: "—",
+    yes: t("card.yes"),
+    no: t("card.no"),
+    removedColumn: t("card.removedColumn"),
+    evidence: (count) => t("card.linkedMoments", { count }),
+    day: format.day,
+  });
+  if (!lines.length) return null;
   return (
     <ul className="history-diff">
-      {fields.map((field) => (
-        <li key={field}>
-          {field}: {show(before[field])} → {show(after[field])}
-        </li>
-      ))}
+      {lines.map((line) => {
+        const label = FIELD_LABELS[line.field];
+        return (
+          <li key={line.field}>
+            {label ? t(label) : line.field}: {line.before} → {line.after}
+          </li>
+        );
+      })}
     </ul>
   );
 }
@@ -224,7 +243,3 @@ function actorName(t: TFunction, actor: HistoryActor): string {
   return actor.name || t("card.aPerson");
 }
 
-function show(value: unknown): string {
-  if (value === null || value === undefined || value === "") return "—";
-  return typeof value === "string" ? value : JSON.stringify(value);
-}

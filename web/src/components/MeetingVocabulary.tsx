@@ -31,10 +31,12 @@ export function MeetingVocabulary({ meeting, onSaved }: { meeting: Meeting; onSa
 export function VocabularyEditor({
   terms,
   hint,
+  empty = "vocabulary.empty",
   save: send,
 }: {
   terms: string[];
   hint: "vocabulary.hint" | "vocabulary.boardHint";
+  empty?: "vocabulary.empty" | "vocabulary.boardEmpty";
   save: (terms: string[]) => Promise<void>;
 }) {
   const { t } = useTranslation();
@@ -95,7 +97,7 @@ export function VocabularyEditor({
               ))}
             </ul>
           ) : (
-            <p className="hint">{t("vocabulary.empty")}</p>
+            <p className="hint">{t(empty)}</p>
           )}
           <button type="button" onClick={() => setEditing(true)}>
             {t("vocabulary.edit")}

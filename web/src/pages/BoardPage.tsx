@@ -12,6 +12,7 @@ import type { Card, LiveEvent } from "../api/types";
 import { type BoardInfo, createBoard, createCard, getBoard, listBoards, moveCard } from "../api/vori";
 import { BoardSettings } from "../board/BoardSettings";
 import { CardDetails } from "../board/CardDetails";
+import { BOARD_NAME_MAX, CARD_TITLE_MAX } from "../board/limits";
 import { type KeyMove, applyMove, cardsIn, keyboardTarget } from "../board/moves";
 import { myUserId } from "../components/MeetingAdmin";
 import { ErrorMessage, InfoMessage } from "../components/Notice";
@@ -46,7 +47,7 @@ export function BoardsPage() {
         <form className="form-row" onSubmit={create}>
           <label>
             {t("board.name")}
-            <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
+            <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={BOARD_NAME_MAX} />
           </label>
           <button type="submit" className="button-primary" disabled={busy || !name.trim()}>
             {t("board.create")}
@@ -73,9 +74,10 @@ export function BoardPage() {
   const { t } = useTranslation();
   const { boardId = "" } = useParams();
   const [params, setParams] = useSearchParams();
-  const board = useLoad(() => getBoard(boardId), [boardId]);
+  // null: no such board, or not one the caller may see (the server answers both with 404).
+  const board = useLoad(() => getBoard(boardId).catch(notFoundAsNull), [boardId]);
   const boards = useLoad(listBoards, []);
-  const heading = usePageTitle(board.data?.name ?? t("board.board"));
+  const heading = usePageTitle(board.data === null ? t("board.notFoundHeading") : (board.data?.name ?? t("board.board")));
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [dropTarget, setDropTarget] = useState<string | null>(null);
@@ -190,6 +192,20 @@ export function BoardPage() {
   // The owner and explicit members work the columns; people from a meeting do not (403).
   const mayManage = owner || access === "member";
 
+  if (data === null) {
+    return (
+      <div className="page page-narrow">
+        <h1 ref={heading} tabIndex={-1}>
+          {t("board.notFoundHeading")}
+        </h1>
+        <p>{t("board.notFound")}</p>
+        <p>
+          <Link to="/boards">{t("board.backToBoards")}</Link>
+        </p>
+      </div>
+    );
+  }
+
   return (
     <div className="page board-page">
       {feeding.map((meeting) => (
@@ -199,9 +215,11 @@ export function BoardPage() {
         <h1 ref={heading} tabIndex={-1}>
           {data?.name ?? t("board.board")}
         </h1>
-        <p className="meta">
-          {t("board.help")} · <Link to={`/boards/${boardId}/analytics`}>{t("board.analytics")}</Link>
-        </p>
+        {data && (
+          <p className="meta">
+            {t("board.help")} · <Link to={`/boards/${boardId}/analytics`}>{t("board.analytics")}</Link>
+          </p>
+        )}
         {mayManage && (
           <button type="button" aria-expanded={managing} onClick={() => setManaging((v) => !v)}>
             {t("board.settings")}
@@ -275,14 +293,21 @@ export function BoardPage() {
           board={data}
           card={openCard}
           onClose={() => setParams({})}
-          onSaved={(saved) => setData((b) => ({ ...b!, cards: b!.cards.map((c) => (c.id === saved.id ? { ...c, ...saved } : c)) }))}
+          onSaved={(saved) => {
+            setData((b) => ({ ...b!, cards: b!.cards.map((c) => (c.id === saved.id ? { ...c, ...saved } : c)) }));
+            scheduleReload();
+          }}
           onConflict={reload}
-          onMove={(card, columnId) => void move(card, columnId, cardsIn(data, columnId).length)}
         />
       )}
       {openCardId && data && !openCard && <ErrorMessage>{t("board.cardGone")}</ErrorMessage>}
     </div>
   );
+}
+
+function notFoundAsNull(reason: unknown): null {
+  if (reason instanceof ApiError && reason.kind === "not_found") return null;
+  throw reason;
 }
 
 interface FeedProps {
@@ -384,7 +409,7 @@ function AddCard({
     <form className="add-card" onSubmit={submit}>
       <label>
         <span className="visually-hidden">{t("board.newCard")}</span>
-        <input value={title} onChange={(e) => setTitle(e.target.value)} placeholder={t("board.addCard")} required />
+        <input value={title} onChange={(e) => setTitle(e.target.value)} placeholder={t("board.addCard")} required maxLength={CARD_TITLE_MAX} />
       </label>
       <button type="submit" className="button-small">
         {t("board.add")}
