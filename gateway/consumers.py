@@ -46,6 +46,7 @@ from gateway.fanout import (
     notification_deliveries,
 )
 from gateway.live_events import LiveEvent, live_events_for
+from gateway.meeting_clock import StreamOffsets
 from gateway.webhook_delivery import WEBHOOK_TOPICS, WebhookHandler
 from vori.db.engine import DATABASE_AWAY
 from vori.events import (
@@ -80,13 +81,14 @@ class PersistHandler:
         self.sessions = sessions
         self.publish = publish
         self.producer = producer
+        self.offsets = StreamOffsets(sessions)
 
     def __call__(self, event: Event, context: MessageContext) -> None:
         metrics.EVENTS_CONSUMED.labels("persist", context.topic).inc()
         if isinstance(event, TranscriptSegment) and not event.final:
             return  # partials are live only
         received, at = time.monotonic(), utc_now()
-        durable = [live for live in live_events_for(event) if live.durable]
+        durable = [live for live in live_events_for(event, self.offsets.of(event)) if live.durable]
         with self.sessions.begin() as session:
             logged = self._store(session, event, durable, at)
         for entry in logged:

@@ -36,6 +36,7 @@ from gateway import event_log, metrics, notification_store
 from gateway.fanout_skips import Held, Partition, Skipped, may_concern, may_notify
 from gateway.hub import Delivery
 from gateway.live_events import LiveEvent, live_events_for
+from gateway.meeting_clock import StreamOffsets
 from gateway.notifications import Person
 from vori.db.engine import DATABASE_AWAY
 from vori.events import Event, utc_now
@@ -160,6 +161,7 @@ class LiveHandler:
         self.progress = progress
         self.hold_limit = hold_limit
         self.skipped = Skipped()
+        self.offsets = StreamOffsets(sessions)
         self._channels_seen = watching.channels_version
         self._progress_due = 0.0
         self._retry_at = 0.0
@@ -167,7 +169,7 @@ class LiveHandler:
     def __call__(self, event: Event, context: MessageContext) -> None:
         metrics.EVENTS_CONSUMED.labels("live", context.topic).inc()
         received, at = time.monotonic(), utc_now()
-        events = live_events_for(event)
+        events = live_events_for(event, self._offset(event))
         for live in events:
             if not live.durable and live.meeting_id is not None:
                 self.publish(
@@ -194,6 +196,15 @@ class LiveHandler:
             held = Held(event, partition, context.offset, received, at, durable, notify)
             self.skipped.hold(meeting_id, held)
             metrics.FANOUT_HELD.set(len(self.skipped))
+
+    def _offset(self, event: Event) -> float | None:
+        """A segment's place on the meeting clock; with PostgreSQL away, a partial still goes
+        out at once, on its stream's clock (a final waits for the database anyway)."""
+        try:
+            return self.offsets.of(event)
+        except DATABASE_AWAY as exc:
+            log.warning("stream offset not read: %r", exc)
+            return None
 
     def tick(self) -> None:
         """Between polls: do the held work someone now waits for, drop what the persistence

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from gateway.meeting_clock import meeting_times
 from vori.events import (
     Event,
     KanbanChange,
@@ -82,9 +83,19 @@ CLIENT_SEGMENT_FIELDS = frozenset(TranscriptSegment.model_fields) - {
 }
 
 
-def segment_payload(segment: TranscriptSegment) -> dict[str, Any]:
-    """The segment as clients see it, taken from the event model rather than field by field."""
-    return segment.model_dump(include=set(CLIENT_SEGMENT_FIELDS))
+def segment_payload(segment: TranscriptSegment, offset: float | None = None) -> dict[str, Any]:
+    """The segment as clients see it, taken from the event model rather than field by field.
+
+    With its stream's `offset` on the meeting clock (gateway/meeting_clock.py), it also has
+    the transcript API's `meeting_start` and `meeting_end` (gateway.schemas.SegmentOut), so
+    a live line shows the time and takes the place it has after a reload.
+    """
+    payload = segment.model_dump(include=set(CLIENT_SEGMENT_FIELDS))
+    if offset is not None:
+        payload["meeting_start"], payload["meeting_end"] = meeting_times(
+            offset, segment.start, segment.end
+        )
+    return payload
 
 
 def summary_payload(summary: MeetingSummary) -> dict[str, Any]:
@@ -103,10 +114,13 @@ def summary_payload(summary: MeetingSummary) -> dict[str, Any]:
     }
 
 
-def live_events_for(event: Event) -> list[LiveEvent]:
-    """The live events a Kafka event becomes (none for events clients do not see)."""
+def live_events_for(event: Event, offset: float | None = None) -> list[LiveEvent]:
+    """The live events a Kafka event becomes (none for events clients do not see).
+
+    `offset`: a segment's stream on the meeting clock (StreamOffsets.of), None if unknown.
+    """
     if isinstance(event, TranscriptSegment):
-        payload: dict[str, Any] = {"segment": segment_payload(event)}
+        payload: dict[str, Any] = {"segment": segment_payload(event, offset)}
         if event.final:
             return [LiveEvent(FINAL, event.meeting_id, payload, dedup_key=f"final:{event.id}")]
         return [LiveEvent(PARTIAL, event.meeting_id, payload)]

@@ -15,7 +15,7 @@ from typing import Literal
 
 from sqlalchemy import Select, and_, func, or_, select
 
-from vori.db.tables import Meeting, MeetingMember
+from vori.db.tables import Board, Meeting, MeetingMember
 
 StatusFilter = Literal["active", "ended"]
 
@@ -81,7 +81,18 @@ class MeetingFilter:
             # strpos, not ILIKE: a search for "50%" or "a_b" means those characters.
             query = query.where(func.strpos(func.lower(Meeting.title), text.lower()) > 0)
         if self.board_id:
-            query = query.where(Meeting.board_id == self.board_id)
+            # A meeting that names no board feeds its owner's personal board (kanban's
+            # board_for_meeting names it there with its first card): a personal board's
+            # meetings are those too.
+            personal_owner = (
+                select(Board.personal_owner_id).where(Board.id == self.board_id).scalar_subquery()
+            )
+            query = query.where(
+                or_(
+                    Meeting.board_id == self.board_id,
+                    and_(Meeting.board_id.is_(None), Meeting.owner_id == personal_owner),
+                )
+            )
         if self.status == "active":
             query = query.where(Meeting.ended_at.is_(None))
         elif self.status == "ended":

@@ -21,7 +21,7 @@ def _meeting_title(value: str | None) -> str | None:
         return None
     title = " ".join(value.split())
     if not title:
-        raise ValueError("title must not be blank")
+        raise ValueError("must not be blank")
     return title
 
 

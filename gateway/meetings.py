@@ -30,7 +30,7 @@ from gateway.meeting_schemas import (
     MemberOut,
 )
 from gateway.runtime import GatewayRuntime
-from vori.auth import may_feed_board, new_id
+from vori.auth import may_feed_board, new_id, personal_board_id
 from vori.db.tables import Meeting, MeetingMember, User
 from vori.events import MeetingEvent
 
@@ -104,12 +104,15 @@ def create_meeting(
     if body.board_id is not None and not may_feed_board(session, body.board_id, principal.user_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "board not found")
     _check_meeting_cap(session, principal.user_id, runtime.settings.gateway.max_meetings_per_user)
+    # No board named: the owner's personal board, so the meeting links to it before its
+    # first card (kanban names it then if it did not exist yet).
+    board_id = body.board_id or personal_board_id(session, principal.user_id)
     meeting = Meeting(
         id=new_id("mtg"),
         title=body.title,
         language=body.language,
         owner_id=principal.user_id,
-        board_id=body.board_id,
+        board_id=board_id,
         time_zone=body.time_zone,
         created_at=datetime.now(UTC),
         vocabulary=body.vocabulary,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from gateway import exports
 from gateway.corrections import latest_corrections, speaker_labels
 from gateway.deps import MeetingDep, SessionDep
+from gateway.meeting_clock import meeting_times, stream_offset
 from gateway.schemas import SegmentOut, TranscriptOut
 from vori.db.tables import Meeting, MeetingStream, TranscriptSegmentRow, User
 
@@ -53,7 +54,8 @@ def transcript_lines(session: Session, meeting: Meeting) -> list[SegmentOut]:
         stream = streams.get(segment.stream_id)
         offset = 0.0
         if stream is not None:
-            offset = max(0.0, (stream.first_joined_at - meeting.created_at).total_seconds())
+            offset = stream_offset(meeting.created_at, stream.first_joined_at)
+        meeting_start, meeting_end = meeting_times(offset, segment.start, segment.end)
         correction = corrections.get(segment.id)
         speaker = (
             labels.get(segment.speaker_id or segment.stream_id)
@@ -71,8 +73,8 @@ def transcript_lines(session: Session, meeting: Meeting) -> list[SegmentOut]:
                 speaker_id=segment.speaker_id,
                 start=segment.start,
                 end=segment.end,
-                meeting_start=round(offset + segment.start, 3),
-                meeting_end=round(offset + segment.end, 3),
+                meeting_start=meeting_start,
+                meeting_end=meeting_end,
                 text=correction.text if correction else segment.text,
                 # Word timings belong to the transcribed words, not to a corrected text.
                 words=[] if correction else list(segment.words or []),

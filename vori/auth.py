@@ -168,6 +168,11 @@ def may_feed_board(session: Session, board_id: str, user_id: str) -> bool:
     return session.get(BoardMember, (board_id, user_id)) is not None
 
 
+def personal_board_id(session: Session, user_id: str) -> str | None:
+    """The user's personal board, if kanban has created it (it does on first use)."""
+    return session.scalar(select(Board.id).where(Board.personal_owner_id == user_id))
+
+
 def meeting_may_feed(
     board_id: ColumnExpressionArgument[str | None], owner_id: ColumnExpressionArgument[str]
 ) -> ColumnElement[bool]:

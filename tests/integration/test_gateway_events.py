@@ -6,6 +6,7 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,6 +29,7 @@ from tests.helpers.gateway import (
     settings_for_gateway,
     wait_for,
 )
+from vori.db.tables import MeetingStream
 from vori.events import CardSnapshot, KanbanChange, MeetingSummary
 from vori.settings import Settings
 
@@ -105,6 +107,38 @@ def test_partials_are_live_only_and_the_final_replaces_them(
     assert replayed["seq"] == 1
     with pytest.raises(TimeoutError):
         again.receive(timeout=0.5)
+
+
+def test_live_lines_show_the_meeting_times_the_transcript_shows_after_a_reload(
+    gateway: GatewayServer, client: httpx.Client, settings: Settings
+) -> None:
+    """Bob's microphone joined 20 s into the meeting: his stream's 0:11 is the meeting's
+    0:31, in the partial, the final, its replay and the stored transcript alike."""
+    owner = register(client)
+    meeting = create_meeting(client, owner)
+    started = datetime.fromisoformat(meeting["created_at"])
+    bob = joined(meeting["id"], owner).model_copy(update={"at": started + timedelta(seconds=20)})
+    produce(settings, bob)
+    wait_for(lambda: _stream_known(gateway, bob.stream_id or ""), message="stream recorded")
+    events = open_events(gateway, meeting["id"], owner)
+    produce(settings, segment(meeting["id"], owner, 11.0, "hello", final=False))
+    partial = events.receive_until(lambda m: m["type"] == "transcript.partial")[-1]
+    produce(settings, segment(meeting["id"], owner, 11.0, "hello there"))
+    final = events.receive_until(is_final("hello there"))[-1]
+    replayed = open_events(gateway, meeting["id"], owner, since=0).receive_until(
+        is_final("hello there")
+    )[-1]
+    stored = client.get(f"/api/v1/meetings/{meeting['id']}/transcript", headers=owner.headers)
+    [line] = stored.json()["segments"]
+    times = (line["meeting_start"], line["meeting_end"])
+    assert times == (31.0, 33.0)
+    for live in (partial, final, replayed):
+        assert (live["segment"]["meeting_start"], live["segment"]["meeting_end"]) == times
+
+
+def _stream_known(server: GatewayServer, stream_id: str) -> bool:
+    with server.app.state.gateway.sessions() as session:
+        return session.get(MeetingStream, stream_id) is not None
 
 
 def test_since_replays_exactly_what_a_reconnecting_client_missed(

@@ -37,6 +37,7 @@ from tests.helpers.summarizer import running_worker
 from vori.db.engine import create_db_engine
 from vori.db.tables import (
     AnalyticsLiveSpeaker,
+    Board,
     BoardColumn,
     Card,
     Meeting,
@@ -325,6 +326,36 @@ def test_the_list_searches_titles_and_filters_by_board_status_and_date(
         client.get("/api/v1/meetings", params={"status": "open"}, headers=mine).status_code == 422
     )
     assert client.get("/api/v1/meetings", params={"after": "soon"}, headers=mine).status_code == 422
+
+
+def test_a_meeting_without_a_board_is_on_its_owners_personal_board(
+    gateway: GatewayServer, client: httpx.Client, settings: Settings
+) -> None:
+    """The create form's personal board is the board the filter lists it under: the
+    meeting records it, and one that names none (created before that board existed)
+    lists under it too, as kanban feeds its cards there."""
+    owner, other = register(client, "Alice"), register(client, "Bo")
+    personal = f"brd_{uuid.uuid4().hex[:16]}"
+    with _session(gateway) as session:
+        session.add(
+            Board(
+                id=personal, name="Alice Kim's board", owner_id=owner.id, personal_owner_id=owner.id
+            )
+        )
+        session.commit()
+    recorded = create_meeting(client, owner, title="Weekly sync")
+    assert recorded["board_id"] == personal
+    older = create_meeting(client, owner, title="Before the board")
+    with _session(gateway) as session:
+        session.execute(update(Meeting).where(Meeting.id == older["id"]).values(board_id=None))
+        session.commit()
+    elsewhere = create_meeting(client, other, title="Bo's meeting")
+    add_member(client, other, elsewhere["id"], owner)  # Bo's meeting feeds Bo's board, not Alice's
+    with _session(gateway) as session:
+        session.execute(update(Meeting).where(Meeting.id == elsewhere["id"]).values(board_id=None))
+        session.commit()
+    listed = client.get("/api/v1/meetings", params={"board_id": personal}, headers=owner.headers)
+    assert sorted(_ids(listed)) == sorted([recorded["id"], older["id"]])
 
 
 def test_the_list_pages_by_cursor_without_repeats_or_gaps(

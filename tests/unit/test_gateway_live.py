@@ -16,7 +16,9 @@ from gateway.live_events import (
     parse_auth_frame,
     segment_payload,
 )
+from gateway.meeting_clock import stream_offset
 from gateway.partials import LivePartials
+from gateway.schemas import SegmentOut
 from vori.events import (
     CardSnapshot,
     KanbanChange,
@@ -65,6 +67,33 @@ def test_a_segment_shows_clients_its_fields_less_meeting_timings_and_version() -
         "model", "final", "revision",
     }  # fmt: skip
     assert (payload["start"], payload["end_sample"], payload["final"]) == (1.0, 32000, True)
+
+
+def test_a_live_segment_has_the_transcript_apis_meeting_times() -> None:
+    """Bob joined 20 s into the meeting: his stream's 0:11 is the meeting's 0:31, live as
+    after a reload (gateway/transcripts.py places stored lines with the same offset)."""
+    created = AT
+    joined = datetime(2026, 11, 23, 10, 0, 20, 250000, tzinfo=UTC)
+    offset = stream_offset(created, joined)
+    segment = seg(11 * 16000, "hello", final=True)
+    for live in (live_events_for(segment, offset), live_events_for(_partial(segment), offset)):
+        payload = live[0].payload["segment"]
+        assert (payload["start"], payload["meeting_start"], payload["meeting_end"]) == (
+            11.0,
+            31.25,
+            32.25,
+        )
+        assert set(payload) >= set(SegmentOut.model_fields) - {"edited", "original_text"} - {
+            "correction_version"
+        }
+    # A stream that joined before the meeting's row existed starts at the meeting's 0.
+    assert stream_offset(joined, created) == 0.0
+    # Unknown stream: the stream's clock, as before.
+    assert "meeting_start" not in live_events_for(segment)[0].payload["segment"]
+
+
+def _partial(segment: TranscriptSegment) -> TranscriptSegment:
+    return segment.model_copy(update={"final": False})
 
 
 def test_lifecycle_summary_and_card_changes_become_live_events() -> None:

@@ -4,6 +4,7 @@
 
 import { i18next } from "../i18n";
 import { EXPIRED_NOTICE, endSession, getToken, refreshSession } from "./session";
+import { isValidationList, validationMessage } from "./validation";
 
 export type ApiErrorKind = "network" | "unauthorized" | "not_found" | "conflict" | "invalid" | "server";
 
@@ -111,15 +112,10 @@ async function errorMessage(response: Response): Promise<string> {
   try {
     const data = JSON.parse(text);
     const detail = data.detail ?? data.message ?? data.error;
+    // A 422's list (in `detail`, or in `errors` beside a one-line `detail`) as sentences.
+    const issues = isValidationList(data.errors) ? data.errors : isValidationList(detail) ? detail : null;
+    if (issues) return validationMessage(issues, i18next.t);
     if (typeof detail === "string") return detail;
-    if (Array.isArray(detail)) {
-      return detail
-        .map((item: { loc?: unknown[]; msg?: string }) => {
-          const field = (item.loc ?? []).filter((part) => part !== "body").join(".");
-          return field ? `${field}: ${item.msg}` : (item.msg ?? "");
-        })
-        .join("; ");
-    }
   } catch {
     // Not JSON: a proxy's or server's plain error page.
   }

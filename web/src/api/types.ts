@@ -29,8 +29,9 @@ type SegmentCore = "id" | "stream_id" | "start" | "end" | "text";
 
 /**
  * A segment the transcript shows: a stored final, or one a live event carried. The events
- * WebSocket is in no OpenAPI schema: a live segment has its stable prefix and revision but
- * not the meeting-relative times and corrections the store adds, and may lack a speaker.
+ * WebSocket is in no OpenAPI schema: a live segment has its stable prefix and revision, the
+ * transcript's meeting times once the gateway knows its stream (gateway/meeting_clock.py),
+ * not the corrections the store adds, and may lack a speaker.
  */
 export type Segment = Pick<StoredSegment, SegmentCore> &
   Partial<Omit<StoredSegment, SegmentCore | "final" | "speaker">> & {

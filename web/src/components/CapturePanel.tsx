@@ -19,6 +19,8 @@ interface Props {
   config: ClientConfig | undefined;
   disabled: boolean;
   onHandle: (handle: CaptureHandle | null) => void;
+  /** The stream this panel sends as a room microphone (null: none), once the server named it. */
+  onRoomStream?: (streamId: string | null) => void;
 }
 
 const STATE_TEXT: Record<StreamStatus["state"], string> = {
@@ -30,7 +32,7 @@ const STATE_TEXT: Record<StreamStatus["state"], string> = {
   failed: "capture.failed",
 };
 
-export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
+export function CapturePanel({ meetingId, config, disabled, onHandle, onRoomStream }: Props) {
   const { t } = useTranslation();
   const format = useFormat();
   const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
@@ -127,6 +129,11 @@ export function CapturePanel({ meetingId, config, disabled, onHandle }: Props) {
     onHandle({ stop });
     return () => onHandle(null);
   }, [onHandle, stop]);
+
+  const roomStream = running && room ? (status?.streamId ?? null) : null;
+  useEffect(() => {
+    onRoomStream?.(roomStream);
+  }, [onRoomStream, roomStream]);
 
   useEffect(
     () => () => {

@@ -17,6 +17,12 @@ import { ErrorMessage } from "./Notice";
 
 const POLL_MS = 2000;
 
+/** The models that can transcribe a meeting in `language`: English-only ones (`tiny.en`)
+ * only for an English meeting (the server refuses them for any other). */
+export function modelsFor(models: string[], language: string): string[] {
+  return models.filter((name) => language === "en" || !name.endsWith(".en"));
+}
+
 export function Retranscribe({ meeting, onReplaced }: { meeting: Meeting; onReplaced?: () => void }) {
   const { t } = useTranslation();
   const id = useId();
@@ -33,14 +39,16 @@ export function Retranscribe({ meeting, onReplaced }: { meeting: Meeting; onRepl
     listRetranscriptions(meeting.id)
       .then((list) => {
         if (stop) return;
-        setModels(list.models);
+        const usable = modelsFor(list.models, meeting.language);
+        setModels(usable);
+        setModel((current) => (usable.length && !usable.includes(current) ? usable[0]! : current));
         setJob(list.retranscriptions[0] ?? null);
       })
       .catch((reason) => !stop && setError(errorText(reason)));
     return () => {
       stop = true;
     };
-  }, [meeting.id, owner]);
+  }, [meeting.id, meeting.language, owner]);
 
   const active = isActive(job);
   useEffect(() => {

@@ -12,9 +12,11 @@ import {
   highlight,
   labelKey,
   matches,
+  meetingTime,
   speakerColour,
   speakerKey,
   splitPartial,
+  voicelessRoomPartial,
 } from "../live/transcript";
 import type { SegmentPlayback } from "../playback/usePlayback";
 
@@ -30,6 +32,8 @@ interface Props {
   onSpeakerRenamed?: (key: string, speaker: string) => void;
   /** Where the recording is kept: a play control per line, and the playing line marked. */
   playback?: SegmentPlayback;
+  /** Streams known to be room microphones before any of their lines has a voice. */
+  roomStreams?: string[];
 }
 
 interface Editing {
@@ -46,6 +50,7 @@ export function TranscriptView({
   onCorrected,
   onSpeakerRenamed,
   playback,
+  roomStreams,
 }: Props) {
   const { t } = useTranslation();
   const editing: Editing | null =
@@ -120,7 +125,12 @@ export function TranscriptView({
         {!searching && (
           <div className="partials" aria-hidden="true">
             {partials.map((segment) => (
-              <PartialSegment key={segment.stream_id} segment={segment} members={members} />
+              <PartialSegment
+                key={segment.stream_id}
+                segment={segment}
+                room={voicelessRoomPartial(transcript, segment, roomStreams)}
+                members={members}
+              />
             ))}
           </div>
         )}
@@ -223,7 +233,7 @@ function FinalSegment({
     >
       <header>
         <Speaker segment={segment} members={members} />
-        <time className="meta">{formatTime(segment.meeting_start ?? segment.start)}</time>
+        <time className="meta">{formatTime(meetingTime(segment))}</time>
         {segment.edited && (
           <span className="meta edited-mark" title={t("transcript.transcribedAs", { text: segment.original_text ?? "" })}>
             {t("transcript.edited")}
@@ -234,7 +244,7 @@ function FinalSegment({
             type="button"
             className="button-quiet button-small play-segment"
             onClick={() => playback.play(segment)}
-            aria-label={t("transcript.playFrom", { at: formatTime(segment.meeting_start ?? segment.start) })}
+            aria-label={t("transcript.playFrom", { at: formatTime(meetingTime(segment)) })}
           >
             {t("transcript.play")}
           </button>
@@ -245,7 +255,7 @@ function FinalSegment({
               type="button"
               className="button-quiet button-small"
               onClick={() => open("text")}
-              aria-label={t("transcript.editAt", { at: formatTime(segment.meeting_start ?? segment.start) })}
+              aria-label={t("transcript.editAt", { at: formatTime(meetingTime(segment)) })}
             >
               {t("transcript.edit")}
             </button>
@@ -314,14 +324,21 @@ function FinalSegment({
   );
 }
 
-function PartialSegment({ segment, members }: SegmentProps) {
+/** `room`: a room microphone's utterance, whose voice is told only with its final. */
+function PartialSegment({ segment, room, members }: SegmentProps & { room: boolean }) {
   const { t } = useTranslation();
   const { stable, provisional } = splitPartial(segment);
   return (
     <article className="segment segment-partial" data-stream-id={segment.stream_id} style={{ borderLeftColor: speakerColour(speakerKey(segment), members) }}>
       <header>
-        <Speaker segment={segment} members={members} />
-        <span className="meta">{t("transcript.speaking")}</span>
+        {room ? (
+          <span className="speaker">{t("transcript.roomSpeaking")}</span>
+        ) : (
+          <>
+            <Speaker segment={segment} members={members} />
+            <span className="meta">{t("transcript.speaking")}</span>
+          </>
+        )}
       </header>
       <p>
         {stable && <span className="words-stable">{stable} </span>}

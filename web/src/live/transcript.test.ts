@@ -10,11 +10,13 @@ import {
   highlight,
   labelKey,
   loadFinals,
+  meetingTime,
   originalStream,
   segmentOf,
   splitPartial,
   speakerColour,
   speakerKey,
+  voicelessRoomPartial,
 } from "./transcript";
 
 function seg(id: string, stream: string, text: string, final: boolean, extra: Partial<Segment> = {}): Segment {
@@ -180,5 +182,38 @@ describe("a re-transcription replacing the transcript", () => {
     expect(originalStream("retx:rtx_b:m1:u1:mic")).toEqual({ job: "rtx_b", stream: "m1:u1:mic" });
     expect(originalStream("m1:u1:mic")).toEqual({ job: null, stream: "m1:u1:mic" });
     expect(applyReplacement(next, "rtx_b", ["m1:u1:mic"])).toEqual(next); // a replay: nothing more
+  });
+});
+
+describe("meeting clock", () => {
+  it("orders and times live lines as the reloaded transcript does", () => {
+    // Bob joined 20 s after Alice: the gateway sends each line's meeting times.
+    let state = applySegment(emptyTranscript, seg("a1", "A", "one", true, { start: 28, end: 30, meeting_start: 28, meeting_end: 30 }));
+    state = applySegment(state, seg("a2", "A", "two", true, { start: 34, end: 36, meeting_start: 34, meeting_end: 36 }));
+    state = applySegment(state, seg("b1", "B", "hi", true, { start: 11, end: 12, meeting_start: 31, meeting_end: 32 }));
+    expect(state.finals.map((f) => [f.id, meetingTime(f)])).toEqual([["a1", 28], ["b1", 31], ["a2", 34]]);
+    const reloaded = loadFinals(emptyTranscript, state.finals);
+    expect(reloaded.finals.map((f) => [f.id, meetingTime(f)])).toEqual(state.finals.map((f) => [f.id, meetingTime(f)]));
+  });
+
+  it("puts a line sent without meeting times on its stream's known offset", () => {
+    let state = loadFinals(emptyTranscript, [seg("b1", "B", "hi", true, { start: 11, end: 12, meeting_start: 31, meeting_end: 32 })]);
+    state = applySegment(state, seg("b2", "B", "again", true, { start: 15, end: 16.5 }));
+    expect([state.finals[1]!.meeting_start, state.finals[1]!.meeting_end]).toEqual([35, 36.5]);
+    // No line of the stream yet: its own clock.
+    expect(meetingTime(seg("c1", "C", "x", true, { start: 3 }))).toBe(3);
+  });
+});
+
+describe("room microphone partials", () => {
+  it("do not name the participant once the stream is known to be a room microphone", () => {
+    const partial = seg("r2", "R", "so the", false, { speaker: "Alice Kim" });
+    expect(voicelessRoomPartial(emptyTranscript, partial)).toBe(false);
+    const state = applySegment(emptyTranscript, seg("r1", "R", "hello", true, { speaker: "Room 1", speaker_id: "R#room-1" }));
+    expect(voicelessRoomPartial(state, partial)).toBe(true);
+    expect(voicelessRoomPartial(state, { ...partial, speaker: "Room 2", speaker_id: "R#room-2" })).toBe(false);
+    expect(voicelessRoomPartial(state, { ...partial, stream_id: "A" })).toBe(false);
+    // This browser's own room microphone: from its first partial on.
+    expect(voicelessRoomPartial(emptyTranscript, partial, ["R"])).toBe(true);
   });
 });

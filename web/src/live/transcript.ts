@@ -45,9 +45,48 @@ export function loadFinals(state: TranscriptState, segments: Segment[]): Transcr
   };
 }
 
+/**
+ * A live segment on the meeting clock. The gateway sends `meeting_start` and `meeting_end`
+ * as the transcript API does (gateway/meeting_clock.py); one sent before the gateway knew
+ * its stream takes the offset of a line of the same stream that has them. Without either,
+ * it stays on its stream's clock.
+ */
+export function onMeetingClock(segment: Segment, finals: Segment[]): Segment {
+  if (typeof segment.meeting_start === "number") return segment;
+  const known = finals.find((f) => f.stream_id === segment.stream_id && typeof f.meeting_start === "number");
+  if (!known) return segment;
+  const offset = known.meeting_start! - known.start;
+  const round = (seconds: number) => Math.round((offset + seconds) * 1000) / 1000;
+  return { ...segment, meeting_start: round(segment.start), meeting_end: round(segment.end) };
+}
+
+/** Where a line is said: the meeting clock when known, else its stream's own. */
+export function meetingTime(segment: Segment): number {
+  return segment.meeting_start ?? segment.start;
+}
+
+/** The room-microphone voice prefix of speaker ids (vori.events.room_speaker_id). */
+const ROOM_VOICE = "#room-";
+
+/** Whether a stream is a room microphone: one of its lines was given a room voice. */
+export function isRoomStream(state: TranscriptState, streamId: string): boolean {
+  return state.finals.some((f) => f.stream_id === streamId && !!f.speaker_id?.startsWith(streamId + ROOM_VOICE));
+}
+
+/**
+ * Whether a partial is a room microphone's utterance without a voice yet: its voice is
+ * told only with its final, so the participant's name it carries would be wrong. A stream
+ * is known as a room microphone from its first voiced final, or from `roomStreams` (this
+ * browser's own room microphone) at once.
+ */
+export function voicelessRoomPartial(state: TranscriptState, partial: Segment, roomStreams: string[] = []): boolean {
+  return !partial.speaker_id && (roomStreams.includes(partial.stream_id) || isRoomStream(state, partial.stream_id));
+}
+
 export function applySegment(state: TranscriptState, incoming: Segment): TranscriptState {
   const label = state.speakers?.[labelKey(incoming)];
-  const segment = label ? { ...incoming, speaker: label } : incoming;
+  const timed = onMeetingClock(incoming, state.finals);
+  const segment = label ? { ...timed, speaker: label } : timed;
   if (!segment.final) {
     const current = state.partials[segment.stream_id];
     // A late partial of an utterance already final, or an older revision, changes nothing.

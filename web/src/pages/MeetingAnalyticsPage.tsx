@@ -27,7 +27,7 @@ export function MeetingAnalyticsPage() {
 
   return (
     <div className="page page-narrow analytics-page">
-      <h1 ref={heading} tabIndex={-1}>
+      <h1 ref={heading} tabIndex={-1} className="meeting-heading">
         {title}
       </h1>
       {meeting.data && (

@@ -6,7 +6,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 
 import { LiveTalkTime, useMeetingAnalytics } from "../analytics/LiveTalkTime";
-import { ApiError, errorText } from "../api/client";
+import { errorText } from "../api/client";
 import type { LiveEvent, Segment, Summary } from "../api/types";
 import { clientConfig, endMeeting, getMeeting, normaliseSummary, summary as loadSummary, transcript } from "../api/vori";
 import { type CaptureHandle, CapturePanel } from "../components/CapturePanel";
@@ -14,6 +14,7 @@ import { Exports } from "../components/Exports";
 import { InviteForm } from "../components/InviteForm";
 import { LagBanner, useTranscriptLag } from "../components/LagBanner";
 import { MeetingOwnerActions, MeetingPeople, isOwner } from "../components/MeetingAdmin";
+import { MeetingNotFound, notFoundAsNull } from "../components/MeetingNotFound";
 import { MeetingTasks } from "../components/MeetingTasks";
 import { MeetingVocabulary } from "../components/MeetingVocabulary";
 import { ErrorMessage } from "../components/Notice";
@@ -82,6 +83,8 @@ export function MeetingRoom() {
   const [endError, setEndError] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const capture = useRef<CaptureHandle | null>(null);
+  // This browser's own room microphone: its partials name no participant from the start.
+  const [roomStream, setRoomStream] = useState<string | null>(null);
   const summaryTimer = useRef<number | undefined>(undefined);
   // The stored summary links each action item to its card; refresh it after live changes.
   const refreshSummary = useCallback(() => {
@@ -202,26 +205,12 @@ export function MeetingRoom() {
 
   // A 404 for the meeting, or a 4404 from the events socket, whichever comes first.
   const removed = gone && live.message === REMOVED_MESSAGE;
-  if (meeting.data === null || gone) {
-    return (
-      <div className="page page-narrow">
-        <h1 ref={heading} tabIndex={-1}>
-          {removed ? t("room.goneHeading") : t("room.notFoundHeading")}
-        </h1>
-        <p role={removed ? "alert" : undefined} className={removed ? "banner banner-warning" : undefined}>
-          {removed ? t("messages.removed") : t("room.notFound")}
-        </p>
-        <p>
-          <Link to="/">{t("room.back")}</Link>
-        </p>
-      </div>
-    );
-  }
+  if (meeting.data === null || gone) return <MeetingNotFound heading={heading} removed={removed} />;
 
   if (meeting.error) {
     return (
       <div className="page">
-        <h1 ref={heading} tabIndex={-1}>
+        <h1 ref={heading} tabIndex={-1} className="meeting-heading">
           {t("room.meeting")}
         </h1>
         <ErrorMessage>{meeting.error}</ErrorMessage>
@@ -241,7 +230,7 @@ export function MeetingRoom() {
     <div className="page room">
       <div className="room-head">
         <div>
-          <h1 ref={heading} tabIndex={-1}>
+          <h1 ref={heading} tabIndex={-1} className="meeting-heading">
             {data?.title ?? t("room.loading")}
           </h1>
           <p className="meta">
@@ -285,7 +274,15 @@ export function MeetingRoom() {
       <ErrorMessage>{endError ?? loadError ?? config.error}</ErrorMessage>
       <div className="room-grid">
         <div className="room-main">
-          {!isEnded && <CapturePanel meetingId={meetingId} config={config.data} disabled={isEnded} onHandle={onHandle} />}
+          {!isEnded && (
+            <CapturePanel
+              meetingId={meetingId}
+              config={config.data}
+              disabled={isEnded}
+              onHandle={onHandle}
+              onRoomStream={setRoomStream}
+            />
+          )}
           <Player playback={playback} />
           <TranscriptView
             transcript={state}
@@ -295,6 +292,7 @@ export function MeetingRoom() {
             onCorrected={onCorrected}
             onSpeakerRenamed={onSpeakerRenamed}
             playback={playback}
+            roomStreams={roomStream ? [roomStream] : undefined}
           />
           <Exports meetingId={meetingId} title={data?.title ?? t("room.exportName")} />
           {data?.owner_id && <TranscriptImport meetingId={meetingId} ownerId={data.owner_id} onImported={meeting.reload} />}
@@ -330,11 +328,6 @@ export function MeetingRoom() {
       </div>
     </div>
   );
-}
-
-function notFoundAsNull(reason: unknown): null {
-  if (reason instanceof ApiError && reason.kind === "not_found") return null;
-  throw reason;
 }
 
 function LiveBadge({ state }: { state: string }) {

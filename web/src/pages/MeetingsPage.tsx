@@ -45,6 +45,11 @@ function feedable(boards: BoardInfo[]): BoardInfo[] {
   return boards.filter((b) => !b.personal && b.access !== "meeting");
 }
 
+/** The caller's personal board, where a meeting that names no board puts its cards. */
+function personalBoard(boards: BoardInfo[]): BoardInfo | undefined {
+  return boards.find((b) => b.personal && b.access === "owner");
+}
+
 export function MeetingsPage() {
   const { t } = useTranslation();
   const heading = usePageTitle(t("meetings.title"));
@@ -100,7 +105,8 @@ export function MeetingsPage() {
           <label>
             {t("meetings.tasksTo")}
             <select value={boardId} onChange={(e) => setBoardId(e.target.value)}>
-              <option value="">{t("meetings.personalBoard")}</option>
+              {/* Named as the board list and the filter name it; the server records its id. */}
+              <option value="">{personalBoard(boards.data ?? [])?.name ?? t("meetings.personalBoard")}</option>
               {feedable(boards.data ?? []).map((b) => (
                 <option key={b.id} value={b.id}>
                   {b.name}
@@ -126,7 +132,7 @@ export function MeetingsPage() {
               </select>
             </label>
           )}
-          <button type="submit" className="button-primary" disabled={busy}>
+          <button type="submit" className="button-primary" disabled={busy || !title.trim()}>
             {t("meetings.create")}
           </button>
         </form>

@@ -8,12 +8,14 @@ import type { LiveEvent, Summary } from "../api/types";
 import { getMeeting, normaliseSummary, summary as loadSummary } from "../api/vori";
 import { Exports } from "../components/Exports";
 import { MeetingOwnerActions } from "../components/MeetingAdmin";
+import { MeetingNotFound, notFoundAsNull } from "../components/MeetingNotFound";
 import { ErrorMessage } from "../components/Notice";
 import { Retranscribe } from "../components/Retranscribe";
 import { type CardLink, SummaryView } from "../components/SummaryView";
 import { useLoad, usePageTitle } from "../hooks";
 import { useFormat } from "../i18n/format";
 import { withUpsertedCard } from "../live/cardLinks";
+import { REMOVED_MESSAGE } from "../live/events";
 import { useMeetingEvents } from "../live/useMeetingEvents";
 
 export function SummaryPage() {
@@ -21,7 +23,8 @@ export function SummaryPage() {
   const format = useFormat();
   const { meetingId = "" } = useParams();
   const navigate = useNavigate();
-  const meeting = useLoad(() => getMeeting(meetingId), [meetingId]);
+  // null: no such meeting, or not one of the caller's (the server answers both with 404).
+  const meeting = useLoad(() => getMeeting(meetingId).catch(notFoundAsNull), [meetingId]);
   const stored = useLoad(() => loadSummary(meetingId), [meetingId]);
   const [live, setLive] = useState<Summary | null>(null);
   const [cards, setCards] = useState<Record<string, CardLink>>({});
@@ -39,48 +42,60 @@ export function SummaryPage() {
 
   const summary = live ?? stored.data ?? null;
   const data = meeting.data;
+  const gone = events.state === "gone";
+  if (data === null || gone) {
+    return <MeetingNotFound heading={heading} removed={gone && events.message === REMOVED_MESSAGE} />;
+  }
+  if (data === undefined) {
+    // Nothing of the meeting until it is known to be one the caller may see.
+    return (
+      <div className="page page-narrow">
+        <h1 ref={heading} tabIndex={-1} className="meeting-heading">
+          {title}
+        </h1>
+        <ErrorMessage>{meeting.error}</ErrorMessage>
+        {meeting.loading && <p role="status">{t("room.loading")}</p>}
+      </div>
+    );
+  }
   return (
     <div className="page page-narrow">
-      <h1 ref={heading} tabIndex={-1}>
+      <h1 ref={heading} tabIndex={-1} className="meeting-heading">
         {title}
       </h1>
-      <ErrorMessage>{events.state === "gone" ? events.message : (meeting.error ?? stored.error)}</ErrorMessage>
-      {data && (
-        <p className="meta">
-          {data.created_at && (
-            <>
-              <time dateTime={data.created_at}>{format.dateTime(data.created_at)}</time>
-              {" · "}
-            </>
-          )}
-          {data.ended_at ? t("pages.ended") : t("pages.running")} · <Link to={`/meetings/${meetingId}`}>{t("pages.openRoom")}</Link>
-          {" · "}
-          <Link to={`/meetings/${meetingId}/analytics`}>{t("pages.analytics")}</Link>
-          {data.board_id && (
-            <>
-              {" · "}
-              <Link to={`/boards/${data.board_id}`}>{t("pages.board")}</Link>
-            </>
-          )}
-        </p>
-      )}
-      {data && (
-        <MeetingOwnerActions
-          key={data.title}
-          meeting={data}
-          onRenamed={(renamed) => meeting.setData(renamed)}
-          onDeleted={() => navigate("/", { replace: true })}
-        />
-      )}
-      {data && <Retranscribe meeting={data} />}
+      <ErrorMessage>{meeting.error ?? stored.error}</ErrorMessage>
+      <p className="meta">
+        {data.created_at && (
+          <>
+            <time dateTime={data.created_at}>{format.dateTime(data.created_at)}</time>
+            {" · "}
+          </>
+        )}
+        {data.ended_at ? t("pages.ended") : t("pages.running")} · <Link to={`/meetings/${meetingId}`}>{t("pages.openRoom")}</Link>
+        {" · "}
+        <Link to={`/meetings/${meetingId}/analytics`}>{t("pages.analytics")}</Link>
+        {data.board_id && (
+          <>
+            {" · "}
+            <Link to={`/boards/${data.board_id}`}>{t("pages.board")}</Link>
+          </>
+        )}
+      </p>
+      <MeetingOwnerActions
+        key={data.title}
+        meeting={data}
+        onRenamed={(renamed) => meeting.setData(renamed)}
+        onDeleted={() => navigate("/", { replace: true })}
+      />
+      <Retranscribe meeting={data} />
       {stored.loading && !summary ? (
         <p role="status">{t("pages.loadingSummary")}</p>
       ) : (
         <section className="panel" aria-label={t("pages.minutes")}>
-          <SummaryView meetingId={meetingId} summary={summary} cards={cards} boardId={data?.board_id} headingLevel={2} />
+          <SummaryView meetingId={meetingId} summary={summary} cards={cards} boardId={data.board_id} headingLevel={2} />
         </section>
       )}
-      <Exports meetingId={meetingId} title={data?.title ?? t("pages.meeting")} minutes />
+      <Exports meetingId={meetingId} title={data.title} minutes />
     </div>
   );
 }
