@@ -41,6 +41,7 @@ from gateway.runtime import GatewayRuntime, audio_ws_base, kanban_base_url
 from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.semantic import SemanticSearch
 from gateway.webapp import web_app_router
+from vori.api_docs import serve_api_docs
 from vori.audio import CHANNELS, ENCODING, SAMPLE_RATE
 from vori.auth import require_usable_jwt_secret
 from vori.db.engine import create_db_engine, session_factory
@@ -127,7 +128,10 @@ def create_app(settings: Settings) -> FastAPI:
             "WebSocket and the kanban pass-through are described in docs/protocol.md."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by serve_api_docs, without a CDN
+        redoc_url=None,
     )
+    serve_api_docs(app)
     # Innermost of the three, so its 413 still gets the security headers.
     app.add_middleware(
         BodyLimitMiddleware,

@@ -25,6 +25,7 @@ from kanban.errors import KanbanError
 from kanban.health import router as health_router
 from kanban.outbox import OutboxRelay
 from kanban.proposals import ProposalApplier
+from vori.api_docs import serve_api_docs
 from vori.auth import require_usable_jwt_secret
 from vori.db.engine import create_db_engine, session_factory
 from vori.db.errors import data_error_response
@@ -87,7 +88,10 @@ def create_app(
         version="1",
         description="Boards, columns and cards that meetings propose and people work.",
         lifespan=lifespan,
+        docs_url=None,  # served by serve_api_docs, without a CDN
+        redoc_url=None,
     )
+    serve_api_docs(app)
     app.add_middleware(MetricsMiddleware)
     app.include_router(health_router)
     app.include_router(boards_router)
