@@ -76,6 +76,9 @@ STOP_KO = _words(
     예 응 혹시 일단 근데 그래서 그러면 그럼 그리고 하지만 그러니까 여기 거기 저기
     분 님 씨 모두 다들 각자 먼저 다시 계속 아마 아직 이미 바로 항상 그렇게 이렇게
     걸로 거의 같이 그건 지난번 제일 가장 아까 나중 누가 쪽은
+    따로 보통 서로 함께 주로 특히 사실 원래 대충 물론
+    무슨 뭔 뭘 무엇 어느 어디 언제 왜 어떻게 얼마 얼마나 몇 누구 어째서
+    것들 방법 등 경우 내용 관련 이유 가지 종류 때문 대해 대한 위해 통해 관해 뭔가
     """
 )
 
@@ -169,14 +172,24 @@ _NOUN_MARKERS = _words(
 )
 _BACKCHANNEL_KO = re.compile(r"^(?:네|예|응|음|어|아|맞아요|그렇죠|좋아요|알겠습니다)[.!?]?$")
 
+# Particles, two stacked ("메뉴에는", "추석에도") taken off as one.
 _PARTICLE_KO = re.compile(
-    r"(으로|에서|에게|까지|부터|하고|이랑|랑|을|를|은|는|이|가|에|의|도|로|과|와|만)$"
+    r"(에서는|에서도|에서의|에게는|에게도|으로는|으로도|으로의|까지는|까지도|까지가|부터는"
+    r"|부터도|에는|에도|에선|로는|로도|와는|과는|한테|처럼|마다|께서"
+    r"|으로|에서|에게|까지|부터|하고|이랑|랑|을|를|은|는|이|가|에|의|도|로|과|와|만)$"
 )
 _VERB_STEM_KO = re.compile(r"(?:하|되|있|없|같|않)$")
-# A Korean word ending like this is a verb or adjective form, not a noun.
+# A Korean word ending like this is a verb or adjective form, not a noun: a final form
+# ("있나요", "됩니까"), a connective ("정해져", "울까봐"), or an adnominal that only goes
+# before a noun ("있는", "있을", "가까운", "다른", "찾아봐주실", "받을수" said without
+# its space). Of two syllables, a word in 은/는/을/를 is a one-syllable noun and its particle
+# ("팀은"), no topic either. Not 인: "할인", "디자인", "로그인", "확인" are nouns.
 _VERB_KO = re.compile(
-    r"(?:다|요|죠|고|서|면|데|까|게|지|며|록|려|니|해|함|던|할|될|한|된|하|되|있|없|같|인)$"
+    r"(?:다|요|죠|고|서|면|데|까|게|지|며|록|려|니|해|함|던|할|될|한|된|하|되|있|없|같"
+    r"|는|은|을|를|운|(?<!어)른|져|봐|줘|[주하드보가오계되]실|[을할될갈볼올줄쓸]수)$"
 )
+# "무슨역", "몇시간": a question word said without its space before the noun it asks about.
+_ASKING_KO = re.compile(r"^(?:무슨|어떤|어느|몇)(?=[가-힣])")
 
 
 def clean(text: str) -> str:
@@ -217,8 +230,10 @@ def clean(text: str) -> str:
 
 def is_backchannel(sentence: str, language: str) -> bool:
     """A sentence that carries no content: "yeah", "okay, sure", "네 맞아요"."""
-    if language == "ko" and _BACKCHANNEL_KO.match(sentence.strip()):
-        return True
+    if language == "ko":
+        # One Korean noun with its particle and verb is a whole question or statement
+        # ("가장 가까운 지하철역이 무슨역 인가요?"); an English word alone is not.
+        return bool(_BACKCHANNEL_KO.match(sentence.strip())) or not keys(sentence, language)
     return len(keys(sentence, language)) < 2
 
 
@@ -276,11 +291,16 @@ def join(items: list[str], language: str) -> str:
     return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def _closed(syllable: str) -> bool:
+    """Whether a Hangul syllable ends in a consonant (받침): "담" yes, "다" no."""
+    return "가" <= syllable <= "힣" and (ord(syllable) - 0xAC00) % 28 != 0
+
+
 def josa(word: str, with_final: str, without_final: str) -> str:
     """The Korean particle form that fits the word's last syllable (이/가, 을/를, 은/는)."""
     last = word[-1:] if word else ""
     if "가" <= last <= "힣":
-        return with_final if (ord(last) - 0xAC00) % 28 else without_final
+        return with_final if _closed(last) else without_final
     return without_final if last.isalpha() and last.isascii() and last not in "lmn" else with_final
 
 
@@ -339,14 +359,19 @@ def _stem(word: str) -> str:
 
 
 def _korean_noun(word: str) -> str:
+    """The noun a Korean word is or carries, without its particle; "" for any other word
+    (a verb or adjective form, a function word, a question word, a noun of any meeting)."""
     if not word or not ("가" <= word[0] <= "힣" or word.isascii()):
         return ""
+    word = _ASKING_KO.sub("", word)
     stem = _PARTICLE_KO.sub("", word) if len(word) > 2 else word
     # A word that took a particle is a noun unless its stem is a verb's ("진행하는");
     # a bare word is a noun unless it ends like a verb form ("보면", "좋아요").
     verb = _VERB_STEM_KO if stem != word else _VERB_KO
     if len(stem) < 2 or stem in STOP_KO or verb.search(stem) or stem.isdigit():
         return ""
+    if stem == word and stem.endswith("아") and _closed(stem[-2]):
+        return ""  # "담아", "받아", "찾아": a verb's connective form
     return stem
 
 
