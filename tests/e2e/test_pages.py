@@ -91,7 +91,7 @@ def test_create_invite_and_open_a_meeting(browser: Browser, stack: Stack, api: A
     # The guest sees it in their list and opens it.
     guest_context, guest_page, guest_errors = open_page(browser, stack.gateway_url)
     sign_in(guest_page, guest)
-    guest_page.get_by_role("link", name="Weekly sync").click()
+    guest_page.get_by_role("link", name="Weekly sync", exact=True).click()
     expect(guest_page).to_have_url(re.compile(f"/meetings/{meeting_id}$"))
     expect(guest_page.locator(".people")).to_contain_text("Owner")
     expect(guest_page.locator(".people")).to_contain_text("Guest")
