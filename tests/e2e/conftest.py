@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
+from tests.e2e.api import Api
 from tests.e2e.browser import Browsers
 from tests.helpers.stack import REPO, Stack
 from vori.settings import Settings
@@ -87,6 +89,22 @@ def browsers(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """A Playwright driver that launches Chromium processes, each with its own microphone."""
     with Browsers(chromium, tmp_path_factory.mktemp("browsers")) as launched:
         yield launched
+
+
+@pytest.fixture(scope="module")
+def browser(browsers: Browsers) -> Browser:
+    """A module's Chromium with the default fake microphone (a module may define its own)."""
+    return browsers.launch()
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[Api]:
+    """The REST API as a test client, for modules that need the gateway and kanban (a
+    module that needs other services defines its own)."""
+    require_services(stack, "gateway", "kanban")
+    client = Api(stack.gateway_url)
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session")

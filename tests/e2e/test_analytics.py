@@ -4,7 +4,6 @@ analytics tables (what the Spark jobs would have written), at laptop and phone w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.api import Account, Api
-from tests.e2e.browser import LAPTOP, PHONE, Browsers, axe_violations, open_page, sign_in
-from tests.e2e.conftest import require_services
+from tests.e2e.browser import LAPTOP, PHONE, axe_violations, open_page, sign_in
 from tests.helpers.analytics import (
     analytics_session,
     board_rows,
@@ -34,19 +32,6 @@ class Seeded:
     guest: Account
     meeting_id: str
     board_id: str
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Api]:
-    require_services(stack, "gateway", "kanban")
-    client = Api(stack.gateway_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
 
 
 @pytest.fixture(scope="module")

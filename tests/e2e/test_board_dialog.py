@@ -5,28 +5,11 @@ their labels."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.api import Api
-from tests.e2e.browser import Browsers, open_page, sign_in
-from tests.e2e.conftest import require_services
+from tests.e2e.browser import open_page, sign_in
 from tests.helpers.stack import Stack
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Api]:
-    require_services(stack, "gateway", "kanban")
-    client = Api(stack.gateway_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
 
 
 def test_a_description_and_a_column_change_are_saved_together(

@@ -3,32 +3,15 @@ is shown once), see it listed with its deliveries, remove it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests.e2e.api import Api
-from tests.e2e.browser import Browsers, axe_violations, open_page, sign_in
-from tests.e2e.conftest import require_services
+from tests.e2e.browser import axe_violations, open_page, sign_in
 from tests.helpers.stack import Stack
 
 # A public address: the target check passes without resolving a name, and no event of
 # this board is ever sent there.
 URL = "https://93.184.215.14/vori-hook"
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Api]:
-    require_services(stack, "gateway", "kanban")
-    client = Api(stack.gateway_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
 
 
 def _accept(page: Page) -> None:

@@ -8,15 +8,12 @@ page lists the meeting's cards assigned to her, the overdue one first and marked
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.api import Api, wait_for
-from tests.e2e.browser import PHONE, Browsers, axe_violations, open_page, sign_in
-from tests.e2e.conftest import require_services
+from tests.e2e.browser import PHONE, axe_violations, open_page, sign_in
 from tests.helpers.gateway import produce
 from tests.helpers.kanban import item, publish
 from tests.helpers.stack import Stack
@@ -26,19 +23,6 @@ from vori.settings import Settings
 HEARD = "Jon will send the budget draft by Friday."
 FIXED = "John will send the budget draft by Friday."
 FIXED_AGAIN = "John will send the budget draft by Thursday."
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Api]:
-    require_services(stack, "gateway", "kanban")
-    client = Api(stack.gateway_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
 
 
 def _no_axe_violations(page: Page, where: str) -> None:

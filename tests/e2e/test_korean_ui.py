@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.api import PASSWORD, Api
-from tests.e2e.browser import Browsers, axe_violations, open_page
+from tests.e2e.browser import axe_violations, open_page
 from tests.e2e.conftest import require_services
 from tests.helpers.stack import Stack
 
@@ -26,11 +26,6 @@ def api(stack: Stack) -> Iterator[Api]:
     client = Api(stack.gateway_url)
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
 
 
 def test_korean_browser_gets_the_korean_interface_and_can_switch(

@@ -4,23 +4,12 @@ the list leads to the card on its board and marks it read, and the whole is axe-
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.api import Api
 from tests.e2e.browser import Browsers, axe_violations, open_page, sign_in
-from tests.e2e.conftest import require_services
 from tests.helpers.stack import Stack
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Api]:
-    require_services(stack, "gateway", "kanban")
-    client = Api(stack.gateway_url)
-    yield client
-    client.close()
 
 
 def test_an_assigned_card_raises_the_bell_live_and_leads_to_the_card(

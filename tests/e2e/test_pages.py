@@ -28,11 +28,6 @@ def api(stack: Stack) -> Iterator[Api]:
     client.close()
 
 
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
-
-
 def test_register_and_sign_in_show_clear_errors(browser: Browser, stack: Stack, api: Api) -> None:
     taken = api.register("Taken")
     context, page, errors = open_page(browser, stack.gateway_url)

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.api import Api, wait_for
-from tests.e2e.browser import Browsers, axe_violations, open_page, sign_in
+from tests.e2e.browser import axe_violations, open_page, sign_in
 from tests.e2e.conftest import require_services
 from tests.helpers.gateway import produce
 from tests.helpers.ingest import load_pcm
@@ -59,11 +59,6 @@ def api(archiving: Stack) -> Iterator[Api]:
     client = Api(archiving.gateway_url)
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
 
 
 def test_a_member_plays_a_line_and_the_transcript_follows_the_audio(

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.api import Api, wait_for
-from tests.e2e.browser import Browsers, axe_violations, open_page, sign_in
+from tests.e2e.browser import axe_violations, open_page, sign_in
 from tests.e2e.conftest import require_services
 from tests.helpers.gateway import produce
 from tests.helpers.stack import Stack
@@ -33,11 +33,6 @@ def api(stack: Stack) -> Iterator[Api]:
     client = Api(stack.gateway_url)
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
 
 
 def test_renaming_a_room_voice_relabels_its_lines_live_for_everyone(

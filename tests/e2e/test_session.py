@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.api import PASSWORD, Api
-from tests.e2e.browser import Browsers, open_page
+from tests.e2e.browser import open_page
 from tests.e2e.conftest import require_services
 from tests.helpers.stack import Stack
 
@@ -34,11 +34,6 @@ def api(stack: Stack) -> Iterator[Api]:
     client = Api(stack.gateway_url)
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
 
 
 def _signed_in(page: Page, name: str) -> None:

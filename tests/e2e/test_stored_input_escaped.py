@@ -10,15 +10,13 @@ literally.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.api import PASSWORD, Account, Api
-from tests.e2e.browser import Browsers, sign_in
-from tests.e2e.conftest import require_services
+from tests.e2e.browser import sign_in
 from tests.helpers.gateway import produce
 from tests.helpers.stack import Stack
 from vori.events import MeetingSummary, TranscriptSegment, segment_id_for
@@ -33,14 +31,6 @@ INJECTED = """() => ({
   elements: document.querySelectorAll('img[src="x"], img[src="y"], svg[onload]').length,
   scripts: [...document.scripts].filter(s => s.text.includes("__xss")).length,
 })"""
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Api]:
-    require_services(stack, "gateway", "kanban")
-    client = Api(stack.gateway_url)
-    yield client
-    client.close()
 
 
 def _register_named(api: Api, display_name: str) -> Account:
@@ -98,11 +88,6 @@ def seeded(api: Api, settings: Settings) -> dict[str, Any]:
     )
     produce(settings, line, summary)
     return {"owner": owner, "meeting": meeting, "board": board}
-
-
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
 
 
 def _open(browser: Browser, stack: Stack, owner: Account, path: str) -> Page:

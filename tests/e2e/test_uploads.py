@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.api import Api, wait_for
-from tests.e2e.browser import Browsers, axe_violations, open_page, sign_in
+from tests.e2e.browser import axe_violations, open_page, sign_in
 from tests.e2e.conftest import require_services
 from tests.helpers.gateway import produce
 from tests.helpers.stack import Stack
@@ -35,11 +35,6 @@ def api(stack: Stack) -> Iterator[Api]:
     client = Api(stack.gateway_url)
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def browser(browsers: Browsers) -> Browser:
-    return browsers.launch()
 
 
 def test_a_recording_dropped_on_the_meeting_page_uploads_and_its_transcription_shows_live(
