@@ -46,6 +46,7 @@ EXCLUDED = {
     "prometheus": "monitoring, not on the meeting's path",
     "grafana": "monitoring, not on the meeting's path",
     "analytics-live": "a Spark JVM is more than this machine spares in the test's time",
+    "analytics-batch": "its Spark runs are more than this machine spares in the test's time",
     "minio": "no MinIO server on this machine (recordings have their own tests)",
 }
 # The operator's override for meetings of read-out requests rather than commitments: the

@@ -20,6 +20,9 @@ Left out, with the reason (tests/helpers/compose_meeting.py EXCLUDED):
   test_monitoring_endpoints.py scrapes the services).
 - analytics-live: a Spark JVM with `local[2]` needs more than this 2-core machine can
   spare within the test's time; tests/integration/test_analytics_live.py runs it.
+- analytics-batch: the same for the batch runs it schedules (a Spark JVM each);
+  tests/unit/test_batch_schedule.py tests the schedule, tests/integration/
+  test_analytics_batch.py the jobs.
 - minio: no MinIO server on this machine; and with it every service that depends on a
   left-out one (the archiver needs MinIO), found from `depends_on`.
 
